@@ -1,0 +1,279 @@
+"""Typed records for every catalog file.
+
+Each YAML file under ``catalog/`` is a mapping with one top-level key holding a
+list of entries; every entry is validated here once at load. Models are frozen
+and forbid unknown keys, so a misspelt field is an error, not a silent default.
+
+Units follow the project's conventions: capacities in binary units (``_gib``),
+bandwidth in decimal (``_gb_per_s`` = 10^9 B/s), throughput in dense (never
+sparse) tera-operations per second, power in watts, temperatures in degrees C,
+prices in US dollars with an ``as_of`` date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+_KEBAB = re.compile(r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$")
+_URL = re.compile(r"^https?://\S+$")
+
+
+def _kebab(value: str) -> str:
+    if not _KEBAB.match(value):
+        raise ValueError(f"id {value!r} must be kebab-case (lowercase letters, digits, '-', '.')")
+    return value
+
+
+def _url(value: str) -> str:
+    if not _URL.match(value):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+Id = Annotated[str, AfterValidator(_kebab)]
+Url = Annotated[str, AfterValidator(_url)]
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+class Record(BaseModel):
+    """Base for catalog records: frozen, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Vendor(StrEnum):
+    NVIDIA = "nvidia"
+    AMD = "amd"
+    INTEL = "intel"
+    APPLE = "apple"
+
+
+class Segment(StrEnum):
+    CONSUMER = "consumer"
+    WORKSTATION = "workstation"
+    DATACENTER = "datacenter"
+    UNIFIED = "unified"
+
+
+class Api(StrEnum):
+    """Native compute API a runtime uses on a vendor's GPU."""
+
+    CUDA = "cuda"
+    ROCM = "rocm"
+    METAL = "metal"
+    VULKAN = "vulkan"
+    SYCL = "sycl"
+
+
+class CoolerClass(StrEnum):
+    BLOWER = "blower"
+    DUAL_FAN = "dual-fan"
+    TRIPLE_FAN = "triple-fan"
+    LIQUID = "liquid"
+    PASSIVE = "passive"
+    INTEGRATED = "integrated"
+
+
+class Price(Record):
+    """A price observation in US dollars."""
+
+    usd: Positive
+    as_of: dt.date
+    source: Url
+
+
+class Gpu(Record):
+    """One GPU model (or one Apple SoC GPU-core variant)."""
+
+    id: Id
+    name: str = Field(min_length=3)
+    vendor: Vendor
+    architecture: Id  # e.g. ampere, ada-lovelace, blackwell, hopper, rdna3, apple-m2
+    segment: Segment
+    memory_gib: Positive
+    memory_options_gib: tuple[Positive, ...] = ()  # Apple: purchasable capacities
+    memory_type: str
+    memory_bus_bits: int | None = Field(default=None, gt=0)
+    memory_bandwidth_gb_per_s: Positive | None  # None: not published
+    dense_fp16_tflops: Positive | None = None  # tensor, FP16 accumulate
+    dense_fp16_fp32acc_tflops: Positive | None = None  # tensor, FP32 accumulate
+    dense_bf16_tflops: Positive | None = None
+    dense_fp8_tflops: Positive | None = None
+    dense_int8_tops: Positive | None = None
+    fp32_tflops: Positive | None = None  # non-tensor shader rate
+    board_power_w: Positive
+    power_limit_min_w: Positive | None = None
+    power_limit_max_w: Positive | None = None
+    launch_date: dt.date | None = None
+    launch_price_usd: Positive | None = None
+    street_price: Price | None = None
+    used_price: Price | None = None
+    form_factor: Literal["pcie", "sxm", "soc", "oam"]
+    pcie_gen: int | None = Field(default=None, ge=1, le=6)
+    pcie_lanes: int | None = Field(default=None, ge=1, le=16)
+    slot_width: float | None = Field(default=None, gt=0, le=5)
+    power_connectors: tuple[str, ...] = ()  # e.g. ("8-pin", "8-pin"), ("12v-2x6",)
+    cooler: CoolerClass
+    throttle_temp_c: Positive | None = None
+    ecc: bool = False
+    nvlink: bool = False
+    gpu_cores: int | None = Field(default=None, gt=0)  # Apple GPU cores, for variants
+    source: Url
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _apple_is_unified(self) -> Gpu:
+        if (self.vendor is Vendor.APPLE) != (self.segment is Segment.UNIFIED):
+            raise ValueError("segment 'unified' is for Apple GPUs and only them")
+        if self.power_limit_min_w and self.power_limit_max_w:
+            if self.power_limit_min_w > self.power_limit_max_w:
+                raise ValueError("power_limit_min_w exceeds power_limit_max_w")
+        return self
+
+
+class ModelArch(Record):
+    """A language model's architecture, as in its Hugging Face config.json."""
+
+    id: Id
+    name: str = Field(min_length=2)
+    family: Id  # llama, qwen2, qwen3, qwen3-moe, mistral, mixtral, gemma2, gemma3, ...
+    hf_repo: str | None = None
+    params_total: Positive  # count of parameters
+    params_active: Positive  # per token (MoE: routed subset + shared)
+    num_layers: int = Field(gt=0)
+    hidden_size: int = Field(gt=0)
+    num_attention_heads: int = Field(gt=0)
+    num_kv_heads: int = Field(gt=0)
+    head_dim: int = Field(gt=0)
+    intermediate_size: int = Field(gt=0)
+    vocab_size: int = Field(gt=0)
+    max_context_tokens: int = Field(gt=0)
+    tie_word_embeddings: bool = False
+    # Sliding-window attention: `sliding_window_layers` of the layers see at most
+    # `sliding_window_tokens` tokens (0 layers: none).
+    sliding_window_tokens: int | None = Field(default=None, gt=0)
+    sliding_window_layers: int = Field(default=0, ge=0)
+    # Multi-head latent attention (DeepSeek V2/V3): cached per token per layer
+    # is kv_lora_rank + qk_rope_head_dim elements.
+    kv_lora_rank: int | None = Field(default=None, gt=0)
+    qk_rope_head_dim: int | None = Field(default=None, gt=0)
+    # Mixture of experts.
+    num_experts: int | None = Field(default=None, gt=0)
+    num_experts_per_token: int | None = Field(default=None, gt=0)
+    num_shared_experts: int = Field(default=0, ge=0)
+    moe_intermediate_size: int | None = Field(default=None, gt=0)
+    moe_layers: int | None = Field(default=None, ge=0)  # layers with experts (default: all)
+    # Hybrid/recurrent layers hold a fixed state per sequence.
+    recurrent_layers: int = Field(default=0, ge=0)
+    recurrent_state_bytes_per_layer: NonNegative = 0
+    release_date: dt.date | None = None
+    source: Url
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelArch:
+        if self.params_active > self.params_total:
+            raise ValueError("params_active exceeds params_total")
+        if self.num_attention_heads % self.num_kv_heads:
+            raise ValueError("num_attention_heads is not a multiple of num_kv_heads")
+        if self.sliding_window_layers > self.num_layers:
+            raise ValueError("sliding_window_layers exceeds num_layers")
+        if self.sliding_window_layers and not self.sliding_window_tokens:
+            raise ValueError("sliding_window_layers set without sliding_window_tokens")
+        if (self.kv_lora_rank is None) != (self.qk_rope_head_dim is None):
+            raise ValueError("kv_lora_rank and qk_rope_head_dim go together")
+        if (self.num_experts is None) != (self.num_experts_per_token is None):
+            raise ValueError("num_experts and num_experts_per_token go together")
+        return self
+
+    @property
+    def is_moe(self) -> bool:
+        return self.num_experts is not None
+
+    @property
+    def has_latent_attention(self) -> bool:
+        return self.kv_lora_rank is not None
+
+
+class QuantFormat(StrEnum):
+    GGUF = "gguf"
+    FLOAT = "float"  # unquantized safetensors / fp16 / bf16 / fp32
+    GPTQ = "gptq"
+    AWQ = "awq"
+    BNB = "bnb"
+    FP8 = "fp8"
+    INT8 = "int8"
+    MXFP4 = "mxfp4"
+    EXL2 = "exl2"
+    MLX = "mlx"
+
+
+class Quant(Record):
+    """A weight format, with its effective size.
+
+    ``body_bits_per_weight`` covers the transformer blocks; the token embedding
+    and the output head are often stored at another type.
+    """
+
+    id: Id
+    name: str
+    format: QuantFormat
+    body_bits_per_weight: Positive
+    embedding_bits_per_weight: Positive
+    output_bits_per_weight: Positive
+    kind: Literal["float", "int-quant"]  # speed-constant grouping
+    runtimes: tuple[Id, ...] = Field(min_length=1)
+    source: Url
+    notes: str | None = None
+
+
+class KvCacheType(Record):
+    id: Id
+    name: str
+    bytes_per_element: Positive
+    runtimes: tuple[Id, ...] = Field(min_length=1)
+    source: Url
+
+
+class Runtime(Record):
+    """An inference runtime and its memory policy."""
+
+    id: Id
+    name: str
+    apis: tuple[Api, ...] = Field(min_length=1)
+    memory_policy: Literal["sized", "preallocate"]
+    # sized runtimes: allocate what the model needs; preallocate runtimes claim
+    # `gpu_memory_frac` of the card and fill the rest with KV blocks.
+    gpu_memory_frac: Annotated[float, Field(gt=0, le=1)] = 1.0
+    fixed_overhead_gib: NonNegative  # driver context + runtime, per device
+    safety_margin_gib: NonNegative = 0.0
+    compute_buffer: Literal["llama-cpp", "activation-peak", "mlx"]
+    micro_batch_tokens: int = Field(default=512, gt=0)
+    logits: Literal["last-token", "micro-batch", "whole-prompt"]
+    logits_bytes_per_element: Positive = 4.0
+    supports_offload: bool = False
+    supports_tensor_parallel: bool = False
+    source: Url
+    notes: str | None = None
+
+
+class StorageClass(Record):
+    id: Id
+    name: str
+    read_gb_per_s: Positive
+    source: Url
+
+
+class Cooler(Record):
+    id: CoolerClass
+    name: str
+    thermal_resistance_k_per_w: Positive
+    needs_server_airflow: bool = False
+    source: Url
+    notes: str | None = None
