@@ -19,13 +19,13 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-_KEBAB = re.compile(r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$")
+_KEBAB = re.compile(r"^[a-z0-9]+(?:[-._][a-z0-9]+)*$")
 _URL = re.compile(r"^https?://\S+$")
 
 
 def _kebab(value: str) -> str:
     if not _KEBAB.match(value):
-        raise ValueError(f"id {value!r} must be kebab-case (lowercase letters, digits, '-', '.')")
+        raise ValueError(f"id {value!r} must be lowercase letters and digits joined by '-', '.' or '_' (quant ids keep llama.cpp's names)")
     return value
 
 
@@ -227,6 +227,7 @@ class Quant(Record):
     body_bits_per_weight: Positive
     embedding_bits_per_weight: Positive
     output_bits_per_weight: Positive
+    expert_bits_per_weight: Positive | None = None  # MoE experts, when stored apart
     kind: Literal["float", "int-quant"]  # speed-constant grouping
     runtimes: tuple[Id, ...] = Field(min_length=1)
     source: Url
@@ -257,6 +258,7 @@ class Runtime(Record):
     micro_batch_tokens: int = Field(default=512, gt=0)
     logits: Literal["last-token", "micro-batch", "whole-prompt"]
     logits_bytes_per_element: Positive = 4.0
+    embeddings_on_host: bool = False  # token-embedding table kept in system RAM
     supports_offload: bool = False
     supports_tensor_parallel: bool = False
     source: Url
