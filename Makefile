@@ -1,0 +1,33 @@
+# RigFit: `make run` starts the app, `make test` runs every test.
+# Both create .venv on first use and install requirements.txt into it.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+
+.PHONY: run test screenshots bench accuracy clean
+
+$(STAMP): requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+run: $(STAMP)
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port 8501
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --timeout 600 -q
+
+bench: $(STAMP)
+	@for script in benchmarks/bench_*.py; do $(BIN)/python $$script; done
+
+accuracy: $(STAMP)
+	$(BIN)/python benchmarks/calibrate.py
+	$(BIN)/python benchmarks/accuracy_report.py
+
+screenshots: $(STAMP)
+	$(BIN)/python benchmarks/screenshots.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,142 @@
+"""The whole catalog, loaded once and looked up by id."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from catalog.loader import CATALOG_DIR, CatalogError, check_references, load_records
+from catalog.schema import (Api, Gpu, KvCacheType, ModelArch, Quant, QuantFormat, Runtime,
+                            Vendor)
+
+T = TypeVar("T")
+
+# Which native APIs run on which vendor's GPUs.
+VENDOR_APIS: dict[Vendor, tuple[Api, ...]] = {
+    Vendor.NVIDIA: (Api.CUDA, Api.VULKAN),
+    Vendor.AMD: (Api.ROCM, Api.VULKAN),
+    Vendor.INTEL: (Api.SYCL, Api.VULKAN),
+    Vendor.APPLE: (Api.METAL,),
+}
+
+_EXL2 = re.compile(r"^exl2-(\d+(?:\.\d+)?)$")
+
+
+class UnknownIdError(ValueError):
+    """An id that is not in the catalog; the message names the closest ones."""
+
+
+def closest_ids(wanted: str, valid: Sequence[str], n: int = 3) -> list[str]:
+    """Up to ``n`` valid ids that look most like ``wanted``."""
+    lowered = {v.lower(): v for v in valid}
+    matches = difflib.get_close_matches(wanted.lower(), list(lowered), n=n, cutoff=0.4)
+    if not matches:
+        matches = [v for v in lowered if wanted.lower() in v][:n]
+    return [lowered[m] for m in matches]
+
+
+def unknown(kind: str, wanted: str, valid: Sequence[str]) -> UnknownIdError:
+    near = closest_ids(wanted, valid)
+    hint = f"; closest: {', '.join(near)}" if near else f"; valid ids include {', '.join(sorted(valid)[:5])}"
+    return UnknownIdError(f"unknown {kind} '{wanted}'{hint}")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    gpus: tuple[Gpu, ...]
+    models: tuple[ModelArch, ...]
+    quants: tuple[Quant, ...]
+    runtimes: tuple[Runtime, ...]
+    kv_cache_types: tuple[KvCacheType, ...]
+    _index: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def _by_id(self, kind: str, records: Sequence[T], wanted: str) -> T:
+        table = self._index.get(kind)
+        if table is None:
+            table = {r.id: r for r in records}
+            self._index[kind] = table
+        if wanted in table:
+            return table[wanted]
+        raise unknown(kind, wanted, list(table))
+
+    def gpu(self, gpu_id: str) -> Gpu:
+        return self._by_id("GPU", self.gpus, gpu_id)
+
+    def model(self, model_id: str) -> ModelArch:
+        return self._by_id("model", self.models, model_id)
+
+    def runtime(self, runtime_id: str) -> Runtime:
+        return self._by_id("runtime", self.runtimes, runtime_id)
+
+    def kv_cache_type(self, kv_id: str) -> KvCacheType:
+        return self._by_id("KV-cache type", self.kv_cache_types, kv_id)
+
+    def quant(self, quant_id: str) -> Quant:
+        match = _EXL2.match(quant_id)
+        if match and not any(q.id == quant_id for q in self.quants):
+            bits = float(match.group(1))
+            if not 2.0 <= bits <= 8.0:
+                raise UnknownIdError(f"EXL2 bits per weight must be 2-8, got {bits:g}")
+            template = self._by_id("quant", self.quants, "exl2-4")
+            return template.model_copy(update={
+                "id": quant_id, "name": f"EXL2 {bits:g} bits per weight",
+                "body_bits_per_weight": bits,
+                "output_bits_per_weight": 6.0 if bits < 6 else 8.0})
+        return self._by_id("quant", self.quants, quant_id)
+
+
+def runtime_api(runtime: Runtime, gpu: Gpu) -> Api | None:
+    """The API a runtime uses on a GPU, or None when it cannot run there."""
+    for api in runtime.apis:
+        if api in VENDOR_APIS[gpu.vendor]:
+            return api
+    return None
+
+
+GPU_FILES = ("gpus.yaml",)
+
+
+def _check(cat: Catalog) -> None:
+    runtime_ids = {r.id for r in cat.runtimes}
+    for q in cat.quants:
+        check_references("quants.yaml", q.id, "runtimes", q.runtimes, runtime_ids)
+    for k in cat.kv_cache_types:
+        check_references("kv_cache_types.yaml", k.id, "runtimes", k.runtimes, runtime_ids)
+    seen: dict[str, str] = {}
+    for g in cat.gpus:
+        if g.id in seen:
+            raise CatalogError(f"{seen[g.id]}: entry '{g.id}': duplicate id across GPU files")
+        seen[g.id] = "gpus"
+
+
+def load_catalog_from(directory: Path) -> Catalog:
+    """Load and cross-check every engine catalog file in ``directory``."""
+    gpus: list[Gpu] = []
+    for name in GPU_FILES:
+        path = directory / name
+        if path.exists():
+            gpus.extend(load_records(path, "gpus", Gpu))
+    cat = Catalog(
+        gpus=tuple(gpus),
+        models=load_records(directory / "models.yaml", "models", ModelArch),
+        quants=load_records(directory / "quants.yaml", "quants", Quant),
+        runtimes=load_records(directory / "runtimes.yaml", "runtimes", Runtime),
+        kv_cache_types=load_records(directory / "kv_cache_types.yaml", "kv_cache_types", KvCacheType),
+    )
+    _check(cat)
+    return cat
+
+
+@functools.lru_cache(maxsize=1)
+def load_catalog() -> Catalog:
+    """The packaged catalog, loaded once per process."""
+    return load_catalog_from(CATALOG_DIR)
+
+
+__all__ = ["Catalog", "UnknownIdError", "load_catalog", "load_catalog_from", "runtime_api",
+           "QuantFormat", "closest_ids"]

@@ -1,0 +1,374 @@
+"""Model architectures: parameter counts, Hugging Face config.json, bare sizes.
+
+Three ways to name a model: a catalog id, a ``config.json`` (parsed here into
+the same :class:`catalog.schema.ModelArch` record as catalog entries), or a
+bare parameter count, for which a typical modern dense architecture is
+interpolated from real models of similar size.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from catalog.schema import ModelArch
+
+MAX_PARAMS = 5e12  # larger than any published model; beyond this input is absurd
+MIN_PARAMS = 1e7
+MAX_CONFIG_BYTES = 5 * 1024 * 1024  # a config.json is a few KiB
+
+
+class ModelInputError(ValueError):
+    """A model description that cannot be used, with the reason."""
+
+
+@dataclass(frozen=True)
+class ParamBreakdown:
+    """Parameter counts by role. All counts are plain numbers of weights."""
+
+    embedding: float  # token-embedding table
+    output: float  # LM head (0 when tied to the embedding)
+    routed_experts: float  # all routed-expert weights (MoE), 0 for dense
+    routed_experts_active: float  # routed-expert weights used per token
+    body: float  # everything else: attention, dense FFN, shared experts, norms
+
+    @property
+    def total(self) -> float:
+        return self.embedding + self.output + self.routed_experts + self.body
+
+
+def _attention_params(arch: ModelArch) -> float:
+    """Attention weights of one layer."""
+    h = arch.hidden_size
+    if arch.kv_lora_rank is not None:
+        # Latent attention: q projection (full), compressed kv down/up projections.
+        rope = arch.qk_rope_head_dim or 0
+        nope = arch.head_dim - rope
+        q = h * arch.num_attention_heads * arch.head_dim
+        kv_down = h * (arch.kv_lora_rank + rope)
+        kv_up = arch.kv_lora_rank * arch.num_attention_heads * (nope + nope)
+        out = arch.num_attention_heads * nope * h
+        return q + kv_down + kv_up + out
+    q = h * arch.num_attention_heads * arch.head_dim
+    kv = 2 * h * arch.num_kv_heads * arch.head_dim
+    out = arch.num_attention_heads * arch.head_dim * h
+    return q + kv + out
+
+
+def moe_layer_count(arch: ModelArch) -> int:
+    """Layers that carry routed experts."""
+    if not arch.is_moe:
+        return 0
+    return arch.num_layers if arch.moe_layers is None else arch.moe_layers
+
+
+def param_breakdown(arch: ModelArch) -> ParamBreakdown:
+    """Split ``params_total`` into embedding, head, routed experts and the rest.
+
+    Embedding and head sizes follow from the vocabulary and width; routed
+    experts from the MoE fields (three matrices of hidden x moe_intermediate
+    per expert, as in SwiGLU experts); the body is what remains of the
+    published total, so the parts always add up to ``params_total``.
+    """
+    embedding = float(arch.vocab_size * arch.hidden_size)
+    output = 0.0 if arch.tie_word_embeddings else embedding
+    routed = routed_active = 0.0
+    if arch.is_moe:
+        per_expert = 3.0 * arch.hidden_size * (arch.moe_intermediate_size or arch.intermediate_size)
+        layers = moe_layer_count(arch)
+        routed = layers * arch.num_experts * per_expert
+        routed_active = layers * arch.num_experts_per_token * per_expert
+    body = arch.params_total - embedding - output - routed
+    if body < 0:
+        # Published totals sometimes exclude the embedding; never go negative.
+        body = max(arch.params_total * 0.02, 0.0)
+    return ParamBreakdown(embedding, output, routed, routed_active, body)
+
+
+def dense_param_count(arch: ModelArch) -> float:
+    """Parameters implied by a dense architecture's shapes (no MoE). [count]"""
+    per_layer = _attention_params(arch) + 3.0 * arch.hidden_size * arch.intermediate_size
+    per_layer += 2.0 * arch.hidden_size  # norms
+    embedding = arch.vocab_size * arch.hidden_size
+    head = 0 if arch.tie_word_embeddings else embedding
+    return arch.num_layers * per_layer + embedding + head
+
+
+def param_count_from_shapes(arch: ModelArch) -> float:
+    """Parameters implied by the shapes, MoE and latent attention included. [count]"""
+    h = arch.hidden_size
+    attn = _attention_params(arch)
+    total = 0.0
+    moe_layers = moe_layer_count(arch)
+    dense_layers = arch.num_layers - moe_layers
+    total += arch.num_layers * (attn + 2.0 * h)
+    total += dense_layers * 3.0 * h * arch.intermediate_size
+    if arch.is_moe:
+        moe_i = arch.moe_intermediate_size or arch.intermediate_size
+        experts = arch.num_experts + arch.num_shared_experts
+        total += moe_layers * (experts * 3.0 * h * moe_i + h * arch.num_experts)
+    embedding = arch.vocab_size * h
+    total += embedding if arch.tie_word_embeddings else 2 * embedding
+    return total
+
+
+def active_param_count_from_shapes(arch: ModelArch) -> float:
+    """Parameters touched per token implied by the shapes. [count]"""
+    if not arch.is_moe:
+        return param_count_from_shapes(arch)
+    h = arch.hidden_size
+    moe_i = arch.moe_intermediate_size or arch.intermediate_size
+    idle = arch.num_experts - arch.num_experts_per_token
+    return param_count_from_shapes(arch) - moe_layer_count(arch) * idle * 3.0 * h * moe_i
+
+
+# --- Hugging Face config.json ---------------------------------------------------
+
+_KEYS: dict[str, tuple[str, ...]] = {
+    "num_layers": ("num_hidden_layers", "n_layer", "num_layers", "n_layers"),
+    "hidden_size": ("hidden_size", "n_embd", "d_model", "dim"),
+    "num_attention_heads": ("num_attention_heads", "n_head", "num_heads", "n_heads"),
+    "intermediate_size": ("intermediate_size", "ffn_hidden_size", "n_inner", "ffn_dim"),
+    "vocab_size": ("vocab_size", "padded_vocab_size", "n_vocab"),
+}
+_CONTEXT_KEYS = ("max_position_embeddings", "seq_length", "n_positions", "max_sequence_length",
+                 "n_ctx", "model_max_length")
+
+
+def _first(config: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if config.get(key) is not None:
+            return config[key]
+    return None
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise ModelInputError(f"config.json: '{name}' must be a whole number, got {value!r}")
+    if value <= 0:
+        raise ModelInputError(f"config.json: '{name}' must be positive, got {value!r}")
+    return int(value)
+
+
+def _sliding_layers(config: Mapping[str, Any], num_layers: int) -> tuple[int | None, int]:
+    """(window tokens, count of windowed layers) from the config's conventions."""
+    window = config.get("sliding_window")
+    if not window or config.get("use_sliding_window") is False:
+        return None, 0
+    window = _positive_int("sliding_window", window)
+    layer_types = config.get("layer_types")
+    if isinstance(layer_types, list) and layer_types:
+        count = sum(1 for t in layer_types if "sliding" in str(t))
+        return (window, count) if count else (None, 0)
+    pattern = config.get("sliding_window_pattern")
+    if isinstance(pattern, int) and pattern > 1:
+        # Gemma 3: every pattern-th layer is global.
+        return window, num_layers - num_layers // pattern
+    model_type = str(config.get("model_type", ""))
+    if model_type.startswith("gemma2") or model_type.startswith("gpt_oss"):
+        return window, num_layers // 2
+    if model_type.startswith("qwen"):
+        max_window_layers = config.get("max_window_layers")
+        if isinstance(max_window_layers, int):
+            return window, max(0, num_layers - max_window_layers)
+    return window, num_layers
+
+
+def arch_from_hf_config(
+    config: Mapping[str, Any], *, model_id: str = "custom", name: str | None = None
+) -> ModelArch:
+    """Build a :class:`ModelArch` from a parsed config.json mapping.
+
+    Nested ``text_config`` (multimodal checkpoints) is used when present.
+    Parameter counts are computed from the shapes. Raises
+    :class:`ModelInputError` naming every missing field.
+    """
+    if not isinstance(config, Mapping):
+        raise ModelInputError("config.json must be a JSON object")
+    text = config.get("text_config")
+    if isinstance(text, Mapping):
+        merged = dict(config)
+        merged.update(text)
+        config = merged
+    values: dict[str, Any] = {}
+    missing = []
+    for field, keys in _KEYS.items():
+        value = _first(config, keys)
+        if value is None:
+            missing.append(f"{field} ({' or '.join(keys[:2])})")
+        else:
+            values[field] = value
+    if missing:
+        raise ModelInputError("config.json is missing " + ", ".join(missing))
+    for field in list(values):
+        values[field] = _positive_int(field, values[field])
+    layers, hidden, heads = values["num_layers"], values["hidden_size"], values["num_attention_heads"]
+    if layers > 1000 or hidden > 200_000 or heads > 10_000:
+        raise ModelInputError(
+            f"config.json: implausible shape ({layers} layers, hidden size {hidden}, {heads} heads)"
+        )
+    kv_heads = config.get("num_key_value_heads")
+    if kv_heads is None:
+        kv_heads = 1 if config.get("multi_query") else heads
+    kv_heads = _positive_int("num_key_value_heads", kv_heads)
+    if heads % kv_heads:
+        raise ModelInputError(
+            f"config.json: num_attention_heads ({heads}) is not a multiple of "
+            f"num_key_value_heads ({kv_heads})"
+        )
+    head_dim = config.get("head_dim")
+    kv_lora_rank = config.get("kv_lora_rank")
+    rope_dim = config.get("qk_rope_head_dim")
+    if kv_lora_rank:
+        head_dim = (config.get("qk_nope_head_dim") or 128) + (rope_dim or 64)
+        kv_heads = heads
+    head_dim = _positive_int("head_dim", head_dim) if head_dim else hidden // heads
+    if head_dim <= 0:
+        raise ModelInputError("config.json: head_dim works out to 0; check hidden_size and heads")
+    context = _first(config, _CONTEXT_KEYS)
+    context = _positive_int("max_position_embeddings", context) if context else 4096
+    window, windowed_layers = _sliding_layers(config, layers)
+    experts = _first(config, ("num_local_experts", "n_routed_experts", "num_experts"))
+    per_token = _first(config, ("num_experts_per_tok", "num_experts_per_token", "moe_top_k"))
+    if experts and not per_token:
+        raise ModelInputError("config.json has experts but no num_experts_per_tok")
+    moe_layers = None
+    if experts:
+        first_dense = config.get("first_k_dense_replace") or 0
+        moe_layers = layers - int(first_dense)
+    tie = bool(config.get("tie_word_embeddings", False))
+    fields: dict[str, Any] = dict(
+        id=model_id,
+        name=name or str(config.get("_name_or_path") or config.get("model_type") or "Custom model"),
+        family=_family(config),
+        params_total=1.0,
+        params_active=1.0,
+        num_layers=layers,
+        hidden_size=hidden,
+        num_attention_heads=heads,
+        num_kv_heads=kv_heads,
+        head_dim=head_dim,
+        intermediate_size=values["intermediate_size"],
+        vocab_size=values["vocab_size"],
+        max_context_tokens=context,
+        tie_word_embeddings=tie,
+        sliding_window_tokens=window,
+        sliding_window_layers=windowed_layers,
+        kv_lora_rank=_positive_int("kv_lora_rank", kv_lora_rank) if kv_lora_rank else None,
+        qk_rope_head_dim=_positive_int("qk_rope_head_dim", rope_dim) if kv_lora_rank else None,
+        num_experts=_positive_int("num_experts", experts) if experts else None,
+        num_experts_per_token=_positive_int("num_experts_per_tok", per_token) if experts else None,
+        num_shared_experts=int(config.get("n_shared_experts") or 0),
+        moe_intermediate_size=(
+            _positive_int("moe_intermediate_size", config["moe_intermediate_size"])
+            if experts and config.get("moe_intermediate_size") else None
+        ),
+        moe_layers=moe_layers,
+        source="https://huggingface.co/docs/transformers/main/en/main_classes/configuration",
+        notes="Parsed from an uploaded config.json; parameter counts computed from the shapes.",
+    )
+    try:
+        draft = ModelArch(**fields)
+        total = param_count_from_shapes(draft)
+        active = active_param_count_from_shapes(draft)
+        return draft.model_copy(update={"params_total": total, "params_active": min(active, total)})
+    except ValueError as exc:
+        raise ModelInputError(f"config.json: {exc}") from None
+
+
+def _family(config: Mapping[str, Any]) -> str:
+    raw = str(config.get("model_type") or "custom").lower().replace("_", "-")
+    cleaned = "".join(ch for ch in raw if ch.isalnum() or ch == "-").strip("-")
+    return cleaned or "custom"
+
+
+def parse_hf_config_text(text: str | bytes, *, model_id: str = "custom",
+                         name: str | None = None) -> ModelArch:
+    """Parse config.json text; every problem is a :class:`ModelInputError`."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ModelInputError(
+            f"config.json is {len(text) / 1e6:.1f} MB; a real one is a few KB (limit 5 MB)"
+        )
+    try:
+        config = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelInputError(f"config.json is not valid JSON ({exc})") from None
+    return arch_from_hf_config(config, model_id=model_id, name=name)
+
+
+# --- A bare parameter count ---------------------------------------------------------
+
+# Real dense models with grouped-query attention that anchor the interpolation:
+# (params, layers, hidden size). Llama 3.2 1B/3B, Llama 3 8B, Qwen2.5 14B/32B,
+# Llama 3 70B, Llama 3.1 405B (their config.json files).
+_ANCHORS = (
+    (1.24e9, 16, 2048),
+    (3.21e9, 28, 3072),
+    (8.03e9, 32, 4096),
+    (14.8e9, 48, 5120),
+    (32.8e9, 64, 5120),
+    (70.6e9, 80, 8192),
+    (405.9e9, 126, 16384),
+)
+_TYPICAL_VOCAB = 128_256
+_TYPICAL_HEAD_DIM = 128
+_TYPICAL_KV_HEADS = 8
+
+
+def _interpolate(params: float, column: int) -> float:
+    logs = [math.log(a[0]) for a in _ANCHORS]
+    x = math.log(params)
+    if x <= logs[0]:
+        i = 0
+    elif x >= logs[-1]:
+        i = len(logs) - 2
+    else:
+        i = max(j for j in range(len(logs) - 1) if logs[j] <= x)
+    x0, x1 = logs[i], logs[i + 1]
+    y0, y1 = math.log(_ANCHORS[i][column]), math.log(_ANCHORS[i + 1][column])
+    return math.exp(y0 + (y1 - y0) * (x - x0) / (x1 - x0))
+
+
+def arch_from_param_count(params: float) -> ModelArch:
+    """A typical modern dense architecture with about ``params`` weights.
+
+    Layers and width are interpolated (log-log) between real GQA models of
+    similar size; 8 KV heads of 128 dimensions and a 128k vocabulary; the
+    feed-forward width is then solved so the shapes add up to ``params``.
+    """
+    if not math.isfinite(params) or params < MIN_PARAMS or params > MAX_PARAMS:
+        raise ModelInputError(
+            f"parameter count {params / 1e9:g}B is outside 0.01B-5000B"
+        )
+    layers = max(2, round(_interpolate(params, 1)))
+    hidden = max(256, int(round(_interpolate(params, 2) / 128.0)) * 128)
+    heads = max(1, hidden // _TYPICAL_HEAD_DIM)
+    kv_heads = _TYPICAL_KV_HEADS if heads % _TYPICAL_KV_HEADS == 0 else heads
+    vocab = _TYPICAL_VOCAB
+    tie = params < 4e9  # small models usually tie the head to the embedding
+    embed = vocab * hidden * (1 if tie else 2)
+    attn = hidden * heads * _TYPICAL_HEAD_DIM * 2 + 2 * hidden * kv_heads * _TYPICAL_HEAD_DIM
+    ffn_per_layer = (params - embed) / layers - attn - 2 * hidden
+    intermediate = max(256, int(round(ffn_per_layer / (3 * hidden) / 256.0)) * 256)
+    size_b = params / 1e9
+    return ModelArch(
+        id=f"generic-{size_b:g}b".replace(".", "-").lower(),
+        name=f"Generic {size_b:g}B dense model",
+        family="generic",
+        params_total=params,
+        params_active=params,
+        num_layers=layers,
+        hidden_size=hidden,
+        num_attention_heads=heads,
+        num_kv_heads=kv_heads,
+        head_dim=_TYPICAL_HEAD_DIM,
+        intermediate_size=intermediate,
+        vocab_size=vocab,
+        max_context_tokens=131_072,
+        tie_word_embeddings=tie,
+        source="https://huggingface.co/meta-llama/Llama-3.1-8B/blob/main/config.json",
+        notes="Inferred from the parameter count alone.",
+    )

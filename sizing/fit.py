@@ -1,0 +1,57 @@
+"""Searches over one axis: the longest context and the best quant that fit."""
+
+from __future__ import annotations
+
+from catalog.catalog import Catalog
+from catalog.schema import Gpu, ModelArch, Quant, Runtime
+from sizing.memory import SplitMode, estimate_memory
+
+
+def max_context_tokens(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime, *,
+                       sequences: int = 1, kv_bytes_per_element: float = 2.0,
+                       gpu_count: int = 1, split: SplitMode = "layer",
+                       limit_tokens: int | None = None) -> int:
+    """Longest context per sequence that fits entirely on the GPU(s) (0: none). [tokens]
+
+    Memory never falls as context grows, so a binary search is exact.
+    """
+    high = limit_tokens or arch.max_context_tokens
+
+    def fits(context: int) -> bool:
+        return estimate_memory(arch, quant, gpu, runtime, context_tokens=context,
+                               prompt_tokens=min(context, runtime.micro_batch_tokens),
+                               sequences=sequences, kv_bytes_per_element=kv_bytes_per_element,
+                               gpu_count=gpu_count, split=split).fits
+
+    if not fits(1):
+        return 0
+    if fits(high):
+        return high
+    low = 1  # fits
+    while high - low > 1:
+        mid = (low + high) // 2
+        if fits(mid):
+            low = mid
+        else:
+            high = mid
+    return low
+
+
+def candidate_quants(catalog: Catalog, runtime: Runtime) -> list[Quant]:
+    """Quants a runtime runs, largest (most faithful) first; f32 left out."""
+    options = [q for q in catalog.quants if runtime.id in q.runtimes and q.id != "f32"]
+    return sorted(options, key=lambda q: q.body_bits_per_weight, reverse=True)
+
+
+def best_quant(catalog: Catalog, arch: ModelArch, gpu: Gpu, runtime: Runtime, *,
+               context_tokens: int, prompt_tokens: int, sequences: int = 1,
+               kv_bytes_per_element: float = 2.0, gpu_count: int = 1,
+               split: SplitMode = "layer") -> Quant | None:
+    """The highest-precision quant that fits entirely on the GPU(s), or None."""
+    for quant in candidate_quants(catalog, runtime):
+        if estimate_memory(arch, quant, gpu, runtime, context_tokens=context_tokens,
+                           prompt_tokens=prompt_tokens, sequences=sequences,
+                           kv_bytes_per_element=kv_bytes_per_element, gpu_count=gpu_count,
+                           split=split).fits:
+            return quant
+    return None

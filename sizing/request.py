@@ -1,0 +1,145 @@
+"""The typed question every front end asks: one scenario, validated.
+
+Field names are the command line's flag names with underscores, so a JSONL
+request line, a URL query and ``python -m sizing estimate`` share one schema.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from catalog.catalog import Catalog, runtime_api
+from catalog.schema import ModelArch
+from sizing.architecture import ModelInputError, arch_from_param_count, parse_hf_config_text
+
+MAX_TOKENS = 10_000_000
+MAX_BATCH = 4096
+MAX_GPUS = 16
+
+
+class RequestError(ValueError):
+    """A request that cannot be answered; the message says what to change."""
+
+
+class EstimateRequest(BaseModel):
+    """One sizing scenario, as ids and numbers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str | None = None
+    hf_config: str | None = None  # path to a config.json
+    params_b: float | None = Field(default=None, gt=0)
+    quant: str = "q4_k_m"
+    gpu: str = "rtx-4090"
+    gpu_count: int = Field(default=1, ge=1, le=MAX_GPUS)
+    runtime: str = "llama.cpp"
+    prompt_tokens: int = Field(default=512, ge=0, le=MAX_TOKENS)
+    new_tokens: int = Field(default=512, ge=0, le=MAX_TOKENS)
+    context_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS)
+    batch: int = Field(default=1, ge=1, le=MAX_BATCH)
+    kv_cache: str = "f16"
+    split: Literal["layer", "tensor"] | None = None
+    ram: str | None = None  # e.g. ddr5-6000x2
+    interconnect: str | None = None  # e.g. pcie4-x16, nvlink
+    ambient_c: float | None = None
+    cooler: str | None = None
+    storage: str | None = None
+    power_limit_w: float | None = None
+    electricity_usd_per_kwh: float | None = None
+
+    @model_validator(mode="after")
+    def _one_model_and_some_tokens(self) -> EstimateRequest:
+        given = [n for n in ("model", "hf_config", "params_b") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of model, hf_config or params_b"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        if self.prompt_tokens == 0 and self.new_tokens == 0:
+            raise ValueError("prompt_tokens and new_tokens are both 0: there is nothing to run")
+        if self.context_tokens is not None and self.context_tokens < self.prompt_tokens + self.new_tokens:
+            raise ValueError(
+                f"context_tokens ({self.context_tokens}) is smaller than prompt + new tokens "
+                f"({self.prompt_tokens + self.new_tokens})")
+        return self
+
+    @property
+    def allocated_context_tokens(self) -> int:
+        """Context the runtime allocates per sequence (default prompt + new)."""
+        return self.context_tokens or max(self.prompt_tokens + self.new_tokens, 1)
+
+
+def parse_request(data: dict) -> EstimateRequest:
+    """Validate a mapping into a request; errors become one readable line."""
+    try:
+        return EstimateRequest.model_validate(data)
+    except ValidationError as exc:
+        raise RequestError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts)
+
+
+def resolve_model(request: EstimateRequest, catalog: Catalog) -> tuple[ModelArch, list[str]]:
+    """The model a request names, with warnings about how it was obtained."""
+    warnings: list[str] = []
+    if request.model is not None:
+        return catalog.model(request.model), warnings
+    if request.hf_config is not None:
+        path = Path(request.hf_config)
+        try:
+            text = path.read_bytes()
+        except OSError as exc:
+            raise RequestError(f"cannot read config.json at '{path}': {exc.strerror}") from None
+        try:
+            arch = parse_hf_config_text(text, model_id="custom", name=path.parent.name or None)
+        except ModelInputError as exc:
+            raise RequestError(str(exc)) from None
+        warnings.append("Parameter counts were computed from the config.json shapes.")
+        return arch, warnings
+    try:
+        arch = arch_from_param_count(request.params_b * 1e9)
+    except ModelInputError as exc:
+        raise RequestError(str(exc)) from None
+    warnings.append(
+        f"Only a size was given: assumed a typical dense {request.params_b:g}B model with "
+        f"grouped-query attention ({arch.num_layers} layers, hidden {arch.hidden_size}, "
+        f"{arch.num_kv_heads} KV heads of {arch.head_dim}).")
+    return arch, warnings
+
+
+def check_compatibility(request: EstimateRequest, catalog: Catalog) -> None:
+    """Runtime x quant x vendor x KV type: raise naming what would work."""
+    gpu = catalog.gpu(request.gpu)
+    runtime = catalog.runtime(request.runtime)
+    quant = catalog.quant(request.quant)
+    kv = catalog.kv_cache_type(request.kv_cache)
+    if runtime_api(runtime, gpu) is None:
+        able = [r.id for r in catalog.runtimes if runtime_api(r, gpu) is not None]
+        raise RequestError(
+            f"runtime '{runtime.id}' does not run on {gpu.vendor.value.upper()} GPUs "
+            f"(it needs {', '.join(a.value for a in runtime.apis)}); for {gpu.name} use: "
+            f"{', '.join(able)}")
+    if runtime.id not in quant.runtimes:
+        runnable = [q.id for q in catalog.quants if runtime.id in q.runtimes][:8]
+        raise RequestError(
+            f"runtime '{runtime.id}' cannot run quant '{quant.id}'; runtimes that can: "
+            f"{', '.join(quant.runtimes)}; quants '{runtime.id}' runs: {', '.join(runnable)}")
+    if runtime.id not in kv.runtimes:
+        kinds = [k.id for k in catalog.kv_cache_types if runtime.id in k.runtimes]
+        raise RequestError(
+            f"runtime '{runtime.id}' has no '{kv.id}' KV cache; choose one of: {', '.join(kinds)}")
+    if request.split == "tensor" and request.gpu_count > 1 and not runtime.supports_tensor_parallel:
+        tp = [r.id for r in catalog.runtimes if r.supports_tensor_parallel]
+        raise RequestError(
+            f"runtime '{runtime.id}' splits layers across GPUs, not tensors; tensor parallel needs "
+            f"{', '.join(tp)}")
