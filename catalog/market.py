@@ -1,0 +1,357 @@
+"""Typed records for what can be rented or bought: cloud GPU instances, PC
+parts, currencies and electricity prices.
+
+Files (all under ``catalog/``):
+
+- ``cloud.yaml``, key ``instances``: one whole cloud instance per entry.
+- ``parts.yaml``, one key per kind: ``cpus``, ``motherboards``, ``ram_kits``,
+  ``storage``, ``psus``, ``cases``, ``cpu_coolers``.
+- ``currencies.yaml``, two keys: ``currencies`` (units per US dollar) and
+  ``electricity`` (residential prices per kWh by region). Electricity sits in
+  the same file because each price names the currency it was published in.
+
+``as_of`` is the date a figure was observed. Rows read from a stored catalog
+snapshot whose own date is not recorded carry the date they were read; the
+``notes`` field says so, and says when a figure could not be verified against
+a stored page and comes from the ``source`` page as published.
+
+Units: memory in GiB (``_gib``), storage in decimal GB (``_gb``), bandwidth in
+10^9 B/s (``_gb_per_s``), memory transfer rate in MT/s (``_mt_per_s``), power
+in W, money in US dollars.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from catalog.loader import CATALOG_DIR, check_references, load_records
+from catalog.schema import Id, Positive, Price, Record, Url
+
+# GPU ids a cloud instance may name; they are the ids of ``gpus.yaml``.
+CLOUD_GPU_IDS: frozenset[str] = frozenset(
+    {
+        "t4", "a10", "a40", "l4", "l40", "l40s",
+        "a100-40gb-pcie", "a100-80gb-pcie", "a100-40gb-sxm", "a100-80gb-sxm",
+        "h100-pcie", "h100-sxm", "h100-nvl", "h200-sxm", "b200",
+        "rtx-3090", "rtx-4090", "rtx-5090",
+        "rtx-a4000", "rtx-a5000", "rtx-a6000", "rtx-6000-ada", "rtx-4000-ada",
+        "rtx-pro-6000-blackwell", "mi300x",
+    }
+)  # fmt: skip
+
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+MemoryType = Literal["ddr4", "ddr5"]
+DimmType = Literal["udimm", "rdimm"]  # unbuffered (desktop) or registered (workstation/server)
+
+
+# --------------------------------------------------------------------------- cloud
+
+
+class Provider(StrEnum):
+    AWS = "aws"
+    GCP = "gcp"
+    AZURE = "azure"
+    LAMBDA = "lambda"
+    RUNPOD = "runpod"
+
+
+class Interconnect(StrEnum):
+    """How the GPUs of one instance talk to each other."""
+
+    PCIE = "pcie"
+    NVLINK = "nvlink"  # SXM boards with NVSwitch, or NVLink-bridged pairs
+    INFINITY_FABRIC = "infinity-fabric"  # AMD OAM boards (MI300X)
+
+
+class CloudInstance(Record):
+    """One on-demand cloud instance type in one region, priced whole."""
+
+    id: Id
+    provider: Provider
+    instance_type: str = Field(min_length=2)  # the provider's own name
+    gpu_id: Id
+    gpu_count: int = Field(ge=1, le=16)
+    gpu_memory_gib: Positive  # per GPU, nominal capacity as the GPU is sold
+    vcpus: int = Field(gt=0)
+    ram_gib: Positive
+    usd_per_hour: Positive  # on-demand, whole instance, Linux
+    region: str = Field(min_length=2)
+    interconnect: Interconnect
+    as_of: dt.date
+    source: Url
+    notes: str | None = None
+
+    @property
+    def total_gpu_memory_gib(self) -> float:
+        return self.gpu_memory_gib * self.gpu_count
+
+    @property
+    def usd_per_gpu_hour(self) -> float:
+        return self.usd_per_hour / self.gpu_count
+
+
+# --------------------------------------------------------------------------- parts
+
+
+class FormFactor(StrEnum):
+    MINI_ITX = "mini-itx"
+    MICRO_ATX = "micro-atx"
+    ATX = "atx"
+    E_ATX = "e-atx"
+    SSI_EEB = "ssi-eeb"
+
+
+class Cpu(Record):
+    id: Id
+    name: str = Field(min_length=3)
+    vendor: Literal["amd", "intel"]
+    socket: Id  # am5, lga1700, lga1851, str5, sp5, lga4677
+    cores: int = Field(gt=0)
+    threads: int = Field(gt=0)
+    pcie_lanes: int = Field(gt=0)  # usable from the CPU, chipset link excluded
+    pcie_gen: int = Field(ge=3, le=6)
+    memory_types: tuple[MemoryType, ...] = Field(min_length=1)
+    dimm_type: DimmType
+    memory_channels: int = Field(gt=0)  # 64-bit DDR channels
+    max_memory_mt_per_s: Positive  # rated speed of the newest memory type, 1 DIMM per channel
+    tdp_w: Positive  # base/default TDP as rated by the vendor
+    price: Price
+    source: Url
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _threads_cover_cores(self) -> Cpu:
+        if self.threads < self.cores:
+            raise ValueError("threads is below cores")
+        return self
+
+    @property
+    def memory_type(self) -> MemoryType:
+        """The newest memory type the CPU takes."""
+        return max(self.memory_types)
+
+
+class PcieSlot(Record):
+    """One x16-size slot. ``lanes`` is its electrical width when every
+    x16-size slot on the board is populated; ``lanes_alone`` when it is the
+    only one (boards split x16 into x8/x8)."""
+
+    lanes: int = Field(ge=1, le=16)
+    gen: int = Field(ge=3, le=6)
+    lanes_alone: int | None = Field(default=None, ge=1, le=16)
+    from_chipset: bool = False
+
+    @model_validator(mode="after")
+    def _alone_is_wider(self) -> PcieSlot:
+        if self.lanes_alone is not None and self.lanes_alone < self.lanes:
+            raise ValueError("lanes_alone is below lanes")
+        return self
+
+
+class Motherboard(Record):
+    """A board class, named after one real example board."""
+
+    id: Id
+    name: str = Field(min_length=3)  # the class
+    example: str = Field(min_length=3)  # a real board of the class
+    socket: Id
+    chipset: str
+    form_factor: FormFactor
+    memory_type: MemoryType
+    dimm_type: DimmType
+    memory_channels: int = Field(gt=0)
+    dimm_slots: int = Field(gt=0)
+    max_memory_gib: Positive
+    gpu_slots: tuple[PcieSlot, ...] = Field(min_length=1)
+    # Slot positions from one x16-size slot to the next: 2 fits dual-slot
+    # cards side by side, 3 fits 2.5/3-slot cards, 1 means adjacent slots.
+    slot_spacing: int = Field(ge=1, le=4)
+    m2_slots: int = Field(ge=0)
+    price: Price
+    source: Url
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _slots_fit_memory(self) -> Motherboard:
+        if self.dimm_slots < self.memory_channels:
+            raise ValueError("fewer DIMM slots than memory channels")
+        return self
+
+
+class RamKit(Record):
+    id: Id
+    name: str = Field(min_length=3)
+    capacity_gib: Positive  # whole kit
+    modules: int = Field(gt=0)
+    memory_type: MemoryType
+    dimm_type: DimmType
+    mt_per_s: Positive
+    price: Price
+    source: Url
+    notes: str | None = None
+
+    @property
+    def module_gib(self) -> float:
+        return self.capacity_gib / self.modules
+
+
+class StorageClass(StrEnum):
+    NVME_GEN5 = "nvme-gen5"
+    NVME_GEN4 = "nvme-gen4"
+    NVME_GEN3 = "nvme-gen3"
+    SATA_SSD = "sata-ssd"
+    HDD = "hdd"
+
+
+class Storage(Record):
+    id: Id
+    name: str = Field(min_length=3)
+    storage_class: StorageClass
+    capacity_gb: Positive  # decimal, as sold
+    read_gb_per_s: Positive  # sequential read, datasheet
+    price: Price
+    source: Url
+    notes: str | None = None
+
+
+class Psu(Record):
+    id: Id
+    name: str = Field(min_length=3)
+    wattage_w: Positive  # continuous DC output at the rated input
+    wattage_115v_w: Positive | None = None  # where lower on a 115 V circuit
+    efficiency: Literal[
+        "80plus-white", "80plus-bronze", "80plus-gold", "80plus-platinum", "80plus-titanium"
+    ]
+    pcie_8pin_count: int = Field(ge=0)
+    connector_12v_2x6_count: int = Field(ge=0)  # 16-pin 12V-2x6 / 12VHPWR
+    atx_version: Literal["2.x", "3.0", "3.1"]
+    price: Price
+    source: Url
+    notes: str | None = None
+
+
+class Case(Record):
+    id: Id
+    name: str = Field(min_length=3)
+    form_factors: tuple[FormFactor, ...] = Field(min_length=1)  # boards it takes
+    expansion_slots: int = Field(gt=0)
+    max_gpu_length_mm: Positive
+    price: Price
+    source: Url
+    notes: str | None = None
+
+
+class CpuCooler(Record):
+    id: Id
+    name: str = Field(min_length=3)
+    kind: Literal["air", "liquid"]
+    tdp_rating_w: Positive  # heat load the maker or reviews rate it for
+    sockets: tuple[Id, ...] = Field(min_length=1)
+    price: Price
+    source: Url
+    notes: str | None = None
+
+
+# --------------------------------------------------------------------------- money
+
+
+class Currency(Record):
+    code: CurrencyCode
+    name: str = Field(min_length=3)
+    units_per_usd: Positive
+    as_of: dt.date
+    source: Url
+    notes: str | None = None
+
+
+class ElectricityPrice(Record):
+    """Typical residential price of one kWh, taxes included."""
+
+    id: Id
+    name: str = Field(min_length=2)
+    usd_per_kwh: Positive  # converted with the rate in currencies.yaml
+    local_price_per_kwh: Positive  # as published
+    currency: CurrencyCode
+    as_of: dt.date  # end of the period the price describes, or its publication date
+    source: Url
+    notes: str | None = None
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True)
+class Market:
+    instances: tuple[CloudInstance, ...]
+    cpus: tuple[Cpu, ...]
+    motherboards: tuple[Motherboard, ...]
+    ram_kits: tuple[RamKit, ...]
+    storage: tuple[Storage, ...]
+    psus: tuple[Psu, ...]
+    cases: tuple[Case, ...]
+    cpu_coolers: tuple[CpuCooler, ...]
+    currencies: tuple[Currency, ...]
+    electricity: tuple[ElectricityPrice, ...]
+
+    def currency(self, code: str) -> Currency:
+        for currency in self.currencies:
+            if currency.code == code:
+                return currency
+        raise KeyError(code)
+
+
+def load_market(
+    catalog_dir: Path = CATALOG_DIR, *, gpu_ids: Collection[str] = CLOUD_GPU_IDS
+) -> Market:
+    """Load and cross-check cloud.yaml, parts.yaml and currencies.yaml."""
+    cloud = catalog_dir / "cloud.yaml"
+    parts = catalog_dir / "parts.yaml"
+    money = catalog_dir / "currencies.yaml"
+    market = Market(
+        instances=load_records(cloud, "instances", CloudInstance),
+        cpus=load_records(parts, "cpus", Cpu),
+        motherboards=load_records(parts, "motherboards", Motherboard),
+        ram_kits=load_records(parts, "ram_kits", RamKit),
+        storage=load_records(parts, "storage", Storage),
+        psus=load_records(parts, "psus", Psu),
+        cases=load_records(parts, "cases", Case),
+        cpu_coolers=load_records(parts, "cpu_coolers", CpuCooler),
+        currencies=load_records(money, "currencies", Currency, id_field="code"),
+        electricity=load_records(money, "electricity", ElectricityPrice),
+    )
+    _check_market(market, set(gpu_ids))
+    return market
+
+
+def _check_market(market: Market, gpu_ids: set[str]) -> None:
+    for inst in market.instances:
+        check_references("cloud.yaml", inst.id, "gpu_id", [inst.gpu_id], gpu_ids)
+
+    cpu_sockets = {cpu.socket for cpu in market.cpus}
+    board_sockets = {board.socket for board in market.motherboards}
+    kit_kinds = {f"{kit.memory_type}-{kit.dimm_type}" for kit in market.ram_kits}
+    for board in market.motherboards:
+        check_references("parts.yaml", board.id, "socket", [board.socket], cpu_sockets)
+        kind = f"{board.memory_type}-{board.dimm_type}"
+        check_references("parts.yaml", board.id, "memory_type", [kind], kit_kinds)
+        takers = {
+            cpu.dimm_type
+            for cpu in market.cpus
+            if cpu.socket == board.socket and board.memory_type in cpu.memory_types
+        }
+        check_references("parts.yaml", board.id, "dimm_type", [board.dimm_type], takers)
+    for cpu in market.cpus:
+        check_references("parts.yaml", cpu.id, "socket", [cpu.socket], board_sockets)
+    for cooler in market.cpu_coolers:
+        check_references("parts.yaml", cooler.id, "sockets", cooler.sockets, cpu_sockets)
+
+    codes = {currency.code for currency in market.currencies}
+    for price in market.electricity:
+        check_references("currencies.yaml", price.id, "currency", [price.currency], codes)
