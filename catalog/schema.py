@@ -258,6 +258,11 @@ class Runtime(Record):
     micro_batch_tokens: int = Field(default=512, gt=0)
     logits: Literal["last-token", "micro-batch", "whole-prompt"]
     logits_bytes_per_element: Positive = 4.0
+    # Growing caches reallocated each step (transformers DynamicCache): old and
+    # new copies coexist, so decode peaks at this many cache copies.
+    decode_kv_copies: Annotated[float, Field(ge=1, le=3)] = 1.0
+    # Scratch of quantized-weight kernels (dequantization buffers), per device.
+    quant_workspace_gib: NonNegative = 0.0
     embeddings_on_host: bool = False  # token-embedding table kept in system RAM
     supports_offload: bool = False
     supports_tensor_parallel: bool = False

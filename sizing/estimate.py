@@ -97,7 +97,8 @@ def memory_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch) -> M
         context_tokens=request.allocated_context_tokens, prompt_tokens=request.prompt_tokens,
         sequences=request.batch,
         kv_bytes_per_element=catalog.kv_cache_type(request.kv_cache).bytes_per_element,
-        gpu_count=request.gpu_count, split=default_split(request, catalog))
+        gpu_count=request.gpu_count, split=default_split(request, catalog),
+        new_tokens=request.new_tokens)
 
 
 def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | None = None) -> Estimate:

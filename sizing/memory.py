@@ -221,8 +221,12 @@ class MemoryEstimate:
 def estimate_memory(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime, *,
                     context_tokens: int, prompt_tokens: int, sequences: int = 1,
                     kv_bytes_per_element: float = 2.0, gpu_count: int = 1,
-                    split: SplitMode = "layer") -> MemoryEstimate:
-    """Memory for one scenario on ``gpu_count`` identical devices."""
+                    split: SplitMode = "layer", new_tokens: int = 1) -> MemoryEstimate:
+    """Memory for one scenario on ``gpu_count`` identical devices.
+
+    Activations include the transient extra cache copies of runtimes that
+    reallocate a growing cache while decoding (``decode_kv_copies``).
+    """
     if gpu_count < 1:
         raise ValueError(f"gpu_count must be at least 1, got {gpu_count}")
     weights = weight_bytes(arch, quant, embeddings_on_host=runtime.embeddings_on_host)
@@ -231,8 +235,12 @@ def estimate_memory(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime, *
     per_device_act = compute_buffer_bytes(arch, runtime, context_tokens=context_tokens,
                                           sequences=sequences, prompt_tokens=prompt_tokens)
     per_device_act += logits_bytes(arch, runtime, prompt_tokens=prompt_tokens, sequences=sequences)
+    if quant.kind == "int-quant":
+        per_device_act += gib_to_bytes(runtime.quant_workspace_gib)
     if split == "tensor" and gpu_count > 1:
         per_device_act /= gpu_count ** 0.5  # activations shard partly across ranks
+    if new_tokens > 1 and runtime.decode_kv_copies > 1:
+        per_device_act += kv * (runtime.decode_kv_copies - 1) / gpu_count
     per_device_overhead = gib_to_bytes(runtime.fixed_overhead_gib + runtime.safety_margin_gib)
     per_device_usable = usable_bytes_per_device(gpu, runtime)
     per_device_total = (weights.device_bytes + kv) / gpu_count + per_device_act + per_device_overhead

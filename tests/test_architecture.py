@@ -1,0 +1,90 @@
+"""config.json parsing and bare-size inference."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from catalog.catalog import load_catalog
+from sizing.architecture import (ModelInputError, arch_from_hf_config, arch_from_param_count,
+                                 param_count_from_shapes, parse_hf_config_text)
+
+CAT = load_catalog()
+
+LLAMA3_8B = {  # meta-llama/Meta-Llama-3-8B config.json
+    "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096,
+    "intermediate_size": 14336, "num_attention_heads": 32, "num_hidden_layers": 32,
+    "num_key_value_heads": 8, "vocab_size": 128256, "max_position_embeddings": 8192,
+    "rope_theta": 500000.0, "tie_word_embeddings": False,
+}
+
+
+def test_llama3_config_matches_catalog_row():
+    arch = arch_from_hf_config(LLAMA3_8B)
+    row = CAT.model("llama-3-8b")
+    for field in ("num_layers", "hidden_size", "num_kv_heads", "head_dim", "vocab_size"):
+        assert getattr(arch, field) == getattr(row, field)
+    assert arch.params_total == pytest.approx(8.03e9, rel=0.005)
+
+
+def test_nested_text_config_and_sliding_pattern():
+    config = {"model_type": "gemma3", "text_config": {
+        "hidden_size": 2560, "intermediate_size": 10240, "num_attention_heads": 8,
+        "num_hidden_layers": 34, "num_key_value_heads": 4, "head_dim": 256,
+        "vocab_size": 262208, "sliding_window": 1024, "sliding_window_pattern": 6,
+        "max_position_embeddings": 131072}}
+    arch = arch_from_hf_config(config)
+    assert arch.head_dim == 256 and arch.sliding_window_tokens == 1024
+    assert arch.sliding_window_layers == 34 - 34 // 6
+
+
+def test_moe_and_latent_attention_fields():
+    config = {"model_type": "deepseek_v2", "hidden_size": 2048, "intermediate_size": 10944,
+              "num_attention_heads": 16, "num_hidden_layers": 27, "num_key_value_heads": 16,
+              "vocab_size": 102400, "kv_lora_rank": 512, "qk_rope_head_dim": 64,
+              "qk_nope_head_dim": 128, "v_head_dim": 128, "n_routed_experts": 64,
+              "n_shared_experts": 2, "num_experts_per_tok": 6, "moe_intermediate_size": 1408,
+              "first_k_dense_replace": 1, "max_position_embeddings": 163840}
+    arch = arch_from_hf_config(config)
+    assert arch.kv_lora_rank == 512 and arch.moe_layers == 26 and arch.num_experts == 64
+    # DeepSeek-V2-Lite: 15.7B total, 2.4B active (model card).
+    assert arch.params_total == pytest.approx(15.7e9, rel=0.05)
+    assert arch.params_active == pytest.approx(2.4e9, rel=0.15)
+
+
+def test_missing_fields_are_named():
+    with pytest.raises(ModelInputError, match="num_layers.*vocab_size|vocab_size"):
+        arch_from_hf_config({"hidden_size": 4096, "num_attention_heads": 32,
+                             "intermediate_size": 11008})
+
+
+@pytest.mark.parametrize("text,match", [
+    ("not json", "not valid JSON"),
+    ("[1, 2]", "JSON object"),
+    (json.dumps({**LLAMA3_8B, "num_hidden_layers": 0}), "must be positive"),
+    (json.dumps({**LLAMA3_8B, "num_key_value_heads": 5}), "multiple"),
+    (json.dumps({**LLAMA3_8B, "hidden_size": 1e15}), "implausible"),
+    ("{" + " " * (6 * 1024 * 1024) + "}", "limit 5 MB"),
+])
+def test_bad_config_files(text, match):
+    with pytest.raises(ModelInputError, match=match):
+        parse_hf_config_text(text)
+
+
+@pytest.mark.parametrize("params_b", [0.5, 1, 3, 7, 8, 14, 32, 70, 405, 1000])
+def test_bare_size_adds_up(params_b):
+    arch = arch_from_param_count(params_b * 1e9)
+    assert param_count_from_shapes(arch) == pytest.approx(params_b * 1e9, rel=0.08)
+    assert arch.num_attention_heads % arch.num_kv_heads == 0
+
+
+def test_bare_size_near_real_models():
+    arch = arch_from_param_count(8e9)
+    assert (arch.num_layers, arch.hidden_size, arch.num_kv_heads) == (32, 4096, 8)
+
+
+@pytest.mark.parametrize("params", [0, 1e3, 1e15, float("nan")])
+def test_absurd_sizes(params):
+    with pytest.raises(ModelInputError, match="outside"):
+        arch_from_param_count(params)

@@ -1,0 +1,117 @@
+"""The command line: JSON shapes, errors, JSONL batches."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sizing.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_gpus_json_has_required_fields(capsys):
+    code, out, _ = run(capsys, "gpus", "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and len(rows) >= 60
+    rtx4090 = next(r for r in rows if r["id"] == "rtx-4090")
+    assert rtx4090["memory_bytes"] == 24 * 2**30
+    assert rtx4090["memory_bandwidth_gb_per_s"] == pytest.approx(1008, rel=0.01)
+    assert {"id", "name", "vendor", "board_power_w"} <= set(rtx4090)
+
+
+def test_models_json(capsys):
+    code, out, _ = run(capsys, "models", "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and len(rows) >= 30
+    moe = next(r for r in rows if r["id"] == "qwen3-30b-a3b")
+    assert moe["params_active"] < moe["params_total"] / 5
+
+
+def test_estimate_json_memory_section(capsys):
+    code, out, _ = run(capsys, "estimate", "--model", "llama-3-8b", "--quant", "q4_k_m",
+                       "--gpu", "rtx-3060-12gb", "--context-tokens", "8192", "--format", "json")
+    result = json.loads(out)
+    mem = result["memory"]
+    assert code == 0 and mem["fits"] is True and mem["offloaded_bytes"] == 0
+    assert mem["kv_cache_bytes"] == 2**30
+    assert mem["total_bytes"] == pytest.approx(
+        mem["weights_bytes"] + mem["kv_cache_bytes"] + mem["activations_bytes"]
+        + mem["overhead_bytes"])
+    assert mem["usable_bytes"] == 12 * 2**30
+
+
+def test_params_b_warns_about_assumed_architecture(capsys):
+    code, out, _ = run(capsys, "estimate", "--params-b", "14", "--gpu", "rtx-4090",
+                       "--format", "json")
+    result = json.loads(out)
+    assert code == 0 and any("typical dense 14B" in w for w in result["warnings"])
+
+
+def test_hf_config_path(tmp_path, capsys):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"hidden_size": 4096, "intermediate_size": 14336,
+                                "num_attention_heads": 32, "num_hidden_layers": 32,
+                                "num_key_value_heads": 8, "vocab_size": 128256}))
+    code, out, _ = run(capsys, "estimate", "--hf-config", str(path), "--gpu", "rtx-4090",
+                       "--format", "json")
+    assert code == 0 and json.loads(out)["memory"]["fits"]
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["estimate", "--model", "llama3-8b", "--gpu", "rtx-4090"], "closest: llama-3-8b"),
+    (["estimate", "--model", "llama-3-8b", "--gpu", "rtx4090"], "closest: rtx-4090"),
+    (["estimate", "--model", "llama-3-8b", "--quant", "q4km"], "closest: q4_k_m"),
+    (["estimate", "--model", "llama-3-8b", "--prompt-tokens", "-5"], "prompt_tokens"),
+    (["estimate", "--model", "llama-3-8b", "--prompt-tokens", "0", "--new-tokens", "0"],
+     "nothing to run"),
+    (["estimate", "--model", "llama-3-8b", "--gpu", "rtx-4090", "--runtime", "mlx"],
+     "does not run on NVIDIA"),
+    (["estimate", "--model", "llama-3-8b", "--runtime", "vllm", "--quant", "q4_k_m"],
+     "cannot run quant"),
+    (["estimate", "--params-b", "1000000"], "outside"),
+    (["estimate", "--model", "llama-3-8b", "--hf-config", "x.json"], "exactly one"),
+    (["estimate", "--hf-config", "/nonexistent/config.json"], "cannot read"),
+    (["bogus"], "invalid choice"),
+])
+def test_user_errors_exit_2_with_one_line(capsys, argv, needle):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_context_beyond_model_maximum_warns(capsys):
+    code, out, _ = run(capsys, "estimate", "--model", "llama-2-7b", "--context-tokens", "16384",
+                       "--format", "json")
+    assert code == 0 and any("beyond the model's maximum" in w for w in json.loads(out)["warnings"])
+
+
+def test_requests_jsonl_keeps_order_and_survives_bad_lines(tmp_path, capsys):
+    path = tmp_path / "requests.jsonl"
+    path.write_text("\n".join([
+        json.dumps({"model": "llama-3-8b", "gpu": "rtx-4090", "quant": "q8_0"}),
+        "{not json",
+        json.dumps({"model": "nope", "gpu": "rtx-4090"}),
+        json.dumps({"params_b": 70, "gpu": "h100-sxm", "gpu_count": 2, "quant": "f16"}),
+    ]))
+    code, out, _ = run(capsys, "estimate", "--requests", str(path), "--format", "jsonl")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(lines) == 4
+    assert lines[0]["quant"] == "q8_0" and "error" in lines[1] and "unknown model" in lines[2]["error"]
+    assert lines[3]["gpu_count"] == 2 and lines[3]["memory"]["fits"]
+
+
+def test_module_entry_point_runs():
+    proc = subprocess.run([sys.executable, "-m", "sizing", "estimate", "--model", "nope"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
