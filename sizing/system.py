@@ -81,6 +81,8 @@ _CONNECTOR_KINDS = {
     "16-pin": "pcie_12v_2x6",
     "eps-8-pin": "eps_8pin",
     "cpu-8-pin": "eps_8pin",
+    "8-pin-eps": "eps_8pin",
+    "8-pin-cpu": "eps_8pin",
 }
 # A 12V-2x6 plug carries up to 600 W; NVIDIA's adapter for PSUs without one
 # takes four PCIe 8-pin cables (150 W each).
@@ -322,9 +324,9 @@ def ram_recommended_bytes(
     ):
         if not (value >= 0 and math.isfinite(value)):
             raise ValueError(f"{name} must be a finite number, 0 or more (got {value})")
-    needed = os_reserve_bytes + offloaded_bytes
-    if cache_model_file:
-        needed += max(model_file_bytes - offloaded_bytes, 0.0)
+    # offloaded + max(file - offloaded, 0), written so rounding keeps it monotonic.
+    cached_bytes = max(offloaded_bytes, model_file_bytes) if cache_model_file else offloaded_bytes
+    needed = os_reserve_bytes + cached_bytes
     size_gib = next((float(g) for g in PURCHASABLE_RAM_GIB if gib_to_bytes(g) >= needed), None)
     return RamRecommendation(
         needed_bytes=needed,

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from catalog.loader import CATALOG_DIR, load_records
-from catalog.schema import StorageClass
+from catalog.schema import Gpu, StorageClass
 from sizing.system import (
     STANDARD_PSU_SIZES_W,
     cpu_guidance,
@@ -141,6 +141,12 @@ def test_connectors_are_summed_over_gpus() -> None:
     assert conn.eps_8pin_count == 1
     # Without native 12V-2x6: four 8-pin cables per adapter.
     assert conn.pcie_8pin_count_without_12v_2x6 == 11
+
+
+def test_every_gpu_in_the_catalog_has_known_connectors() -> None:
+    gpus = load_records(CATALOG_DIR / "gpus.yaml", "gpus", Gpu)
+    conn = required_power_connectors(gpu_connectors=[g.power_connectors for g in gpus])
+    assert conn.pcie_8pin_count > 0 and conn.pcie_12v_2x6_count > 0 and conn.eps_8pin_count > 0
 
 
 def test_unknown_connector_lists_allowed_names() -> None:
