@@ -1,0 +1,39 @@
+"""Builds: what to buy for a budget (the purchase advisor, sizing.plan)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+import streamlit as st
+
+from pages._common import (begin_page, CURRENCIES, ENGINE_ERRORS, MAX_BUDGET_USD, MAX_USERS, bind, catalog,
+                           plain, scenario_inputs, store, t)
+
+begin_page("builds")
+st.title(t("builds.title"))
+st.caption(t("builds.intro"))
+request, arch = scenario_inputs()
+cols = st.columns(4)
+budget = store("budget_usd", float(cols[0].number_input(
+    t("inputs.budget_usd"), min_value=0.0, max_value=float(MAX_BUDGET_USD), step=100.0,
+    key=bind("budget_usd"))))
+users = store("users", int(cols[1].number_input(
+    t("inputs.users"), min_value=1, max_value=MAX_USERS, step=1, key=bind("users"))))
+hours = store("hours_per_day", float(cols[2].number_input(
+    t("inputs.hours_per_day"), min_value=0.0, max_value=24.0, step=1.0, key=bind("hours_per_day"))))
+currency = store("currency", cols[3].selectbox(t("inputs.currency"), CURRENCIES,
+                                               key=bind("currency")))
+
+if importlib.util.find_spec("sizing.plan") is None:
+    st.info(t("builds.unavailable"), icon="🚧")
+elif request is not None:
+    plan_module = importlib.import_module("sizing.plan")
+    try:
+        with st.spinner(t("builds.working")):
+            answer = plan_module.plan(request, catalog(), budget_usd=budget, users=users,
+                                      hours_per_day=hours, currency=currency)
+    except (TypeError, *ENGINE_ERRORS) as exc:
+        st.error(plain(t("error.engine", message=str(exc))))
+    else:
+        st.json(answer.model_dump(mode="json") if hasattr(answer, "model_dump") else answer)

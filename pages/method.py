@@ -1,0 +1,39 @@
+"""Method & accuracy: the formulas in plain words, sources and dates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from pages._common import begin_page, catalog, t
+
+ACCURACY = Path(__file__).resolve().parent.parent / "docs" / "accuracy.md"
+
+begin_page("method")
+st.title(t("method.title"))
+st.markdown(t("method.memory"))
+st.markdown(t("method.kv"))
+st.markdown(t("method.fit"))
+st.markdown(t("method.speed"))
+
+st.subheader(t("method.sources_header"))
+cat = catalog()
+gpu_rows = [{t("method.col_id"): g.id, t("method.col_name"): g.name,
+             t("method.col_price_as_of"): g.street_price.as_of.isoformat() if g.street_price else "—",
+             t("method.col_source"): g.source} for g in cat.gpus]
+st.caption(t("method.gpus_caption", count=len(gpu_rows)))
+st.dataframe(pd.DataFrame(gpu_rows), hide_index=True, key="sources_gpus", column_config={
+    t("method.col_source"): st.column_config.LinkColumn()})
+model_rows = [{t("method.col_id"): m.id, t("method.col_name"): m.name,
+               t("method.col_source"): m.source} for m in cat.models]
+st.caption(t("method.models_caption", count=len(model_rows)))
+st.dataframe(pd.DataFrame(model_rows), hide_index=True, key="sources_models", column_config={
+    t("method.col_source"): st.column_config.LinkColumn()})
+
+st.subheader(t("method.accuracy_header"))
+if ACCURACY.exists():
+    st.markdown(ACCURACY.read_text(encoding="utf-8"))
+else:
+    st.info(t("method.accuracy_missing"))
