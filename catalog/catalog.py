@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from catalog.loader import CATALOG_DIR, CatalogError, check_references, load_records
-from catalog.schema import (Api, Gpu, KvCacheType, ModelArch, Quant, QuantFormat, Runtime,
-                            Vendor)
+import yaml
+from pydantic import ValidationError
+
+from catalog.schema import (Api, Gpu, Interconnect, KvCacheType, ModelArch, Quant, QuantFormat,
+                            Runtime, SpeedCalibration, SpeedPrior, Vendor)
 
 T = TypeVar("T")
 
@@ -53,6 +56,10 @@ class Catalog:
     quants: tuple[Quant, ...]
     runtimes: tuple[Runtime, ...]
     kv_cache_types: tuple[KvCacheType, ...]
+    interconnects: tuple[Interconnect, ...]
+    speed_calibration: SpeedCalibration
+    api_priors: tuple[SpeedPrior, ...]
+    runtime_priors: tuple[SpeedPrior, ...]
     _index: dict = field(default_factory=dict, repr=False, compare=False)
 
     def _by_id(self, kind: str, records: Sequence[T], wanted: str) -> T:
@@ -75,6 +82,15 @@ class Catalog:
 
     def kv_cache_type(self, kv_id: str) -> KvCacheType:
         return self._by_id("KV-cache type", self.kv_cache_types, kv_id)
+
+    def interconnect(self, link_id: str) -> Interconnect:
+        return self._by_id("interconnect", self.interconnects, link_id)
+
+    def api_prior(self, api: str) -> SpeedPrior | None:
+        return next((p for p in self.api_priors if p.id == api), None)
+
+    def runtime_prior(self, runtime_id: str) -> SpeedPrior | None:
+        return next((p for p in self.runtime_priors if p.id == runtime_id), None)
 
     def quant(self, quant_id: str) -> Quant:
         match = _EXL2.match(quant_id)
@@ -114,6 +130,21 @@ def _check(cat: Catalog) -> None:
         seen[g.id] = "gpus"
 
 
+def _load_mapping(path: Path, key: str, model):
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogError(f"{path.name}: cannot read ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get(key), dict):
+        raise CatalogError(f"{path.name}: expected a mapping under top-level key '{key}'")
+    try:
+        return model.model_validate(data[key])
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise CatalogError(f"{path.name}: field '{field}': {err['msg']}") from None
+
+
 def load_catalog_from(directory: Path) -> Catalog:
     """Load and cross-check every engine catalog file in ``directory``."""
     gpus: list[Gpu] = []
@@ -127,9 +158,34 @@ def load_catalog_from(directory: Path) -> Catalog:
         quants=load_records(directory / "quants.yaml", "quants", Quant),
         runtimes=load_records(directory / "runtimes.yaml", "runtimes", Runtime),
         kv_cache_types=load_records(directory / "kv_cache_types.yaml", "kv_cache_types", KvCacheType),
+        interconnects=load_records(directory / "interconnects.yaml", "interconnects", Interconnect),
+        speed_calibration=_load_mapping(directory / "speed_calibration.yaml", "speed_calibration",
+                                        SpeedCalibration),
+        api_priors=_load_priors(directory / "speed_priors.yaml", "apis"),
+        runtime_priors=_load_priors(directory / "speed_priors.yaml", "runtimes"),
     )
     _check(cat)
     return cat
+
+
+def _load_priors(path: Path, section: str) -> tuple[SpeedPrior, ...]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogError(f"{path.name}: cannot read ({exc})") from None
+    entries = (data or {}).get("speed_priors", {}).get(section)
+    if not isinstance(entries, list):
+        raise CatalogError(f"{path.name}: expected a list under speed_priors.{section}")
+    out = []
+    for raw in entries:
+        try:
+            out.append(SpeedPrior.model_validate(raw))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"])
+            ident = raw.get("id") if isinstance(raw, dict) else "?"
+            raise CatalogError(f"{path.name}: entry '{ident}': field '{field}': {err['msg']}") from None
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=1)

@@ -284,3 +284,53 @@ class Cooler(Record):
     needs_server_airflow: bool = False
     source: Url
     notes: str | None = None
+
+
+class FitResiduals(Record):
+    rows: int
+    median_abs_pct: float
+    p90_abs_pct: float
+    within_band_frac: float
+
+
+class MetricCalibration(Record):
+    coefficients: dict[str, dict[str, NonNegative]]
+    band_low_frac: Positive
+    band_high_frac: Positive
+    residuals: FitResiduals
+    pipeline_efficiency_frac: Annotated[float, Field(ge=0, le=1)] = 1.0
+
+
+class SpeedCalibration(Record):
+    """Constants fitted by benchmarks/calibrate.py, with provenance."""
+
+    fitted_on: dt.date
+    rows_file: str
+    source: Url
+    rows_skipped: int
+    method: str
+    decode: MetricCalibration
+    prefill: MetricCalibration
+
+
+class SpeedPrior(Record):
+    """Hand-set multipliers for an API or runtime without calibration rows."""
+
+    id: Id
+    borrow_from: Api | None = None
+    decode_weights_factor: Positive = 1.0
+    layer_overhead_factor: NonNegative = 1.0
+    prefill_compute_factor: Positive = 1.0
+    band_widening: Annotated[float, Field(ge=1)] = 1.0
+    source: Url
+    notes: str | None = None
+
+
+class Interconnect(Record):
+    """A link between GPUs for tensor-parallel all-reduce."""
+
+    id: Id
+    name: str
+    bandwidth_gb_per_s: Positive  # per direction, achievable
+    latency_s: Positive
+    source: Url

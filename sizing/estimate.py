@@ -9,9 +9,15 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from catalog.catalog import Catalog, runtime_api
-from catalog.schema import ModelArch
+from catalog.schema import Gpu, ModelArch
 from sizing.memory import MemoryEstimate, estimate_memory
-from sizing.request import EstimateRequest, check_compatibility, resolve_model
+from sizing.request import EstimateRequest, RequestError, check_compatibility, resolve_model
+from sizing.speed import (SpeedEstimate, SpeedUnknownError, estimate_speed, memory_class,
+                          ram_bandwidth_gb_per_s, resolve_constants, workload)
+
+DEFAULT_RAM = "ddr5-5600x2"  # a typical current desktop: dual-channel DDR5-5600
+FITTED_APIS = ("cuda", "metal")
+FITTED_RUNTIMES = ("llama.cpp", "llama.cpp-vulkan")
 
 
 class _Out(BaseModel):
@@ -62,6 +68,28 @@ class MemorySection(_Out):
             max_concurrent_sequences=m.max_concurrent_sequences)
 
 
+class SpeedSection(_Out):
+    decode_tokens_per_s: float | None
+    decode_tokens_per_s_low: float | None
+    decode_tokens_per_s_high: float | None
+    decode_tokens_per_s_per_sequence: float | None
+    decode_speed_of_light_tokens_per_s: float | None
+    prefill_tokens_per_s: float | None
+    prefill_tokens_per_s_low: float | None
+    prefill_tokens_per_s_high: float | None
+    ttft_s: float
+    total_time_s: float
+    calibrated: bool
+    basis: str
+    decode_memory_util_frac: float
+    decode_compute_util_frac: float
+    prefill_compute_util_frac: float
+
+    @classmethod
+    def of(cls, s: SpeedEstimate) -> SpeedSection:
+        return cls(**s.__dict__)
+
+
 class Estimate(_Out):
     """Everything RigFit says about one scenario."""
 
@@ -79,6 +107,8 @@ class Estimate(_Out):
     batch: int
     kv_cache: str
     memory: MemorySection
+    speed: SpeedSection | None = None
+    speed_unknown_reason: str | None = None
     warnings: list[str]
 
 
@@ -101,6 +131,49 @@ def memory_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch) -> M
         new_tokens=request.new_tokens)
 
 
+def default_interconnect(gpu: Gpu) -> str:
+    """The link GPUs of this kind are usually joined by."""
+    if gpu.form_factor == "sxm":
+        return "nvlink4" if gpu.architecture in ("hopper", "blackwell") else "nvlink"
+    gen = min(gpu.pcie_gen or 4, 5)
+    lanes = "x8" if (gpu.pcie_lanes or 16) <= 8 else "x16"
+    link = f"pcie{max(gen, 3)}-{lanes}"
+    return link if link != "pcie3-x8" else "pcie3-x16"
+
+
+def speed_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
+              memory: MemoryEstimate) -> SpeedEstimate:
+    """Speed of one scenario; raises SpeedUnknownError with a reason."""
+    gpu = catalog.gpu(request.gpu)
+    quant = catalog.quant(request.quant)
+    runtime = catalog.runtime(request.runtime)
+    api = (runtime_api(runtime, gpu) or runtime.apis[0]).value
+    constants = resolve_constants(
+        catalog.speed_calibration, api=api, kind=quant.kind, memory=memory_class(gpu),
+        api_prior=None if api in FITTED_APIS else catalog.api_prior(api),
+        runtime_prior=None if runtime.id in FITTED_RUNTIMES else catalog.runtime_prior(runtime.id))
+    w = workload(arch, quant, prompt_tokens=request.prompt_tokens,
+                 new_tokens=max(request.new_tokens, 1),
+                 kv_bytes_per_element=catalog.kv_cache_type(request.kv_cache).bytes_per_element,
+                 embeddings_on_host=runtime.embeddings_on_host)
+    link = catalog.interconnect(request.interconnect or default_interconnect(gpu))
+    try:
+        ram = ram_bandwidth_gb_per_s(request.ram or DEFAULT_RAM)
+    except ValueError as exc:
+        raise RequestError(str(exc)) from None
+    offloaded_frac = 0.0
+    if not memory.fits and runtime.supports_offload and memory.gpu_layers > 0:
+        offloaded_frac = 1.0 - memory.gpu_layers / memory.num_layers
+    elif not memory.fits:
+        raise SpeedUnknownError("the model does not fit and this runtime cannot offload to RAM")
+    return estimate_speed(
+        w, gpu=gpu, quant=quant, constants=constants, prompt_tokens=request.prompt_tokens,
+        new_tokens=request.new_tokens, sequences=request.batch, gpu_count=request.gpu_count,
+        split=default_split(request, catalog), hidden_size=arch.hidden_size,
+        link_bandwidth_gb_per_s=link.bandwidth_gb_per_s, link_latency_s=link.latency_s,
+        offloaded_frac=offloaded_frac, ram_gb_per_s=ram)
+
+
 def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | None = None) -> Estimate:
     """Answer one scenario. ``arch`` overrides the request's model (uploads)."""
     warnings: list[str] = []
@@ -119,6 +192,15 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
         warnings.append(
             f"Does not fit in GPU memory: {memory.gpu_layers} of {memory.num_layers} layers on the "
             f"GPU, the rest ({memory.offloaded_bytes / 2**30:.1f} GiB) in system RAM, much slower.")
+    speed = reason = None
+    try:
+        speed = SpeedSection.of(speed_for(request, catalog, arch, memory))
+        if not speed.calibrated:
+            warnings.append(f"Speed for {runtime.id} on {gpu.vendor.value.upper()} uses documented "
+                            "priors, not fitted constants: the band is wider.")
+    except SpeedUnknownError as exc:
+        reason = str(exc)
+        warnings.append(f"Speed unknown: {reason}.")
     return Estimate(
         model=ModelSummary(id=arch.id, name=arch.name, params_total=arch.params_total,
                            params_active=arch.params_active,
@@ -129,4 +211,5 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
         split=default_split(request, catalog),
         prompt_tokens=request.prompt_tokens, new_tokens=request.new_tokens,
         context_tokens=context, batch=request.batch, kv_cache=request.kv_cache,
-        memory=MemorySection.of(memory), warnings=warnings)
+        memory=MemorySection.of(memory), speed=speed, speed_unknown_reason=reason,
+        warnings=warnings)
