@@ -129,8 +129,8 @@ class Gpu(Record):
 
     @model_validator(mode="after")
     def _apple_is_unified(self) -> Gpu:
-        if (self.vendor is Vendor.APPLE) != (self.segment is Segment.UNIFIED):
-            raise ValueError("segment 'unified' is for Apple GPUs and only them")
+        if self.vendor is Vendor.APPLE and self.segment is not Segment.UNIFIED:
+            raise ValueError("Apple GPUs share system memory: segment must be 'unified'")
         if self.power_limit_min_w and self.power_limit_max_w:
             if self.power_limit_min_w > self.power_limit_max_w:
                 raise ValueError("power_limit_min_w exceeds power_limit_max_w")
