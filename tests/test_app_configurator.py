@@ -1,0 +1,186 @@
+"""AppTest of the Configurator page: verdicts, numbers and the GPU table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from catalog.catalog import load_catalog
+from pages._common import STATE_KEY, match_gpu_id, parse_nvidia_smi_csv, query_for
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def open_app(**query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def link(at: AppTest) -> dict[str, str]:
+    """The URL parameters the app writes at the end of the run.
+
+    AppTest reports st.query_params from the first run only for a multipage
+    app, so the test reads what sync_url() writes; tests/test_browser.py
+    checks the real address bar.
+    """
+    return query_for(at.session_state[STATE_KEY])
+
+
+def by_key(elements, suffix: str):
+    return next(e for e in elements if e.key and e.key.endswith(suffix))
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def table(at: AppTest):
+    return at.dataframe[0].value
+
+
+def test_default_scenario_fits_on_an_rtx_4090():
+    at = open_app()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Fits, with 17.3 GiB to spare."]
+    shown = metrics(at)
+    assert shown["Best precision that fits"] == "f16"
+    assert shown["Longest context that fits"] == "102,462"
+    assert shown["Usable memory"] == "24.0 GiB"
+    frame = table(at)
+    assert "NVIDIA GeForce RTX 4090" in set(frame["GPU"])
+    assert "NVIDIA GeForce GTX 1660 SUPER" not in set(frame["GPU"])  # 6 GiB: too small
+    headroom = list(frame["Headroom"])
+    assert headroom == sorted(headroom, reverse=True)
+
+
+def test_memory_chart_stacks_the_four_parts_against_capacity():
+    at = open_app()
+    charts = [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+    assert len(charts) == 1
+    names = [trace["name"] for trace in charts[0]["data"]]
+    assert names == ["Weights", "KV cache", "Activations", "Overhead"]
+    assert charts[0]["layout"]["shapes"][0]["x0"] == pytest.approx(24.0)
+    assert "Noto Sans CJK SC" in charts[0]["layout"]["font"]["family"]
+
+
+def test_changing_model_precision_and_gpu_changes_the_verdict():
+    at = open_app()
+    by_key(at.selectbox, "_model").set_value("llama-3.1-70b")
+    by_key(at.selectbox, "_quant").set_value("q4_k_m")
+    by_key(at.selectbox, "_gpu").set_value("rtx-4060")
+    at.run()
+    assert not at.exception
+    assert len(at.warning) == 1
+    assert at.warning[0].value.startswith("Fits only with offload:")
+    assert link(at)["model"] == "llama-3.1-70b"
+    assert link(at)["gpu"] == "rtx-4060"
+    # An H100 holds the 70B model at 4 bits.
+    by_key(at.selectbox, "_gpu").set_value("h100-sxm")
+    at.run()
+    assert at.success[0].value.startswith("Fits, with")
+
+
+def test_a_model_that_fits_nowhere_says_so():
+    at = open_app(model="llama-3.1-405b", quant="f16", gpu="gtx-1660-super")
+    assert not at.exception
+    assert at.error[0].value.startswith("Does not fit:")
+    assert [i.value for i in at.info if "No single GPU" in i.value]
+
+
+def test_bare_size_estimates_a_typical_model():
+    at = open_app()
+    by_key(at.radio, "_source").set_value("size")
+    at.run()
+    by_key(at.number_input, "_params_b").set_value(70.0)
+    at.run()
+    assert not at.exception
+    assert at.warning[0].value.startswith("Fits only with offload")
+    assert any("typical dense 70B model" in i.value for i in at.info)
+    assert link(at)["source"] == "size"
+    assert link(at)["params_b"] == "70"
+
+
+def test_sort_by_price_puts_the_cheapest_first():
+    at = open_app()
+    by_key(at.selectbox, "_sort").set_value("price")
+    at.run()
+    prices = [p for p in table(at)["Price"] if p == p]  # drop NaN (no price)
+    assert prices == sorted(prices)
+    assert link(at)["sort"] == "price"
+
+
+def test_impossible_tokens_show_the_engine_message_and_keep_inputs():
+    at = open_app()
+    by_key(at.number_input, "_prompt_tokens").set_value(0)
+    by_key(at.number_input, "_new_tokens").set_value(0)
+    at.run()
+    assert not at.exception
+    assert "both 0" in at.error[0].value
+    assert by_key(at.number_input, "_prompt_tokens").value == 0
+    assert by_key(at.selectbox, "_model").value == "llama-3.1-8b"
+
+
+def test_runtime_that_cannot_run_on_the_gpu_names_alternatives():
+    at = open_app(gpu="apple-m4-max-40c", runtime="vllm")
+    assert not at.exception
+    assert "does not run on APPLE GPUs" in at.error[0].value
+    assert "mlx" in at.error[0].value
+
+
+def test_context_longer_than_the_gpu_holds_is_a_result():
+    at = open_app(context_tokens="131072", new_tokens="512", gpu="rtx-3060-12gb",
+                  quant="q8_0")
+    assert not at.exception
+    assert at.warning[0].value.startswith("Fits only with offload")
+
+
+def test_chinese_verdict_and_labels():
+    at = open_app(lang="zh")
+    assert at.title[0].value == "放得下吗？"
+    assert at.success[0].value.startswith("放得下")
+    assert "显卡" in set(table(at).columns)
+
+
+def test_pasted_nvidia_smi_output_selects_the_gpu():
+    at = open_app()
+    at.text_area(key="w_smi_paste").input(
+        "name, memory.total [MiB]\nNVIDIA GeForce RTX 3090, 24576 MiB\n"
+        "NVIDIA GeForce RTX 3090, 24576 MiB\n")
+    at.run()
+    assert by_key(at.selectbox, "_gpu").value == "rtx-3090"
+    assert by_key(at.number_input, "_gpu_count").value == 2
+    assert link(at)["gpu_count"] == "2"
+
+
+@pytest.mark.parametrize(("name", "mib", "expected"), [
+    ("NVIDIA GeForce RTX 4090", 24564, "rtx-4090"),
+    ("NVIDIA GeForce RTX 3060", 12288, "rtx-3060-12gb"),
+    ("NVIDIA GeForce RTX 3060", 8192, "rtx-3060-8gb"),
+    ("NVIDIA GeForce RTX 4070 Ti SUPER", 16376, "rtx-4070-ti-super"),
+    ("NVIDIA RTX A6000", 49140, "rtx-a6000"),
+    ("NVIDIA L40S", 46068, "l40s"),
+    ("Some Unknown Accelerator", 1000, None),
+])
+def test_nvidia_smi_names_map_to_catalog_ids(name, mib, expected):
+    assert match_gpu_id(name, mib, load_catalog().gpus) == expected
+
+
+def test_nvidia_smi_csv_is_parsed():
+    text = "name, memory.total [MiB]\nNVIDIA GeForce RTX 4090, 24564 MiB\nNVIDIA L4, 23034 MiB\n"
+    assert parse_nvidia_smi_csv(text) == [("NVIDIA GeForce RTX 4090", 24564.0),
+                                          ("NVIDIA L4", 23034.0)]
+
+
+def test_speed_is_shown_when_the_engine_gives_it():
+    at = open_app()
+    shown = metrics(at)
+    if "Generation" not in shown:
+        pytest.skip("the engine has no speed section yet")
+    assert shown["Generation"].endswith("tok/s")
+    assert float(shown["Generation"].split()[0].replace(",", "")) > 10
+    assert "Generation tok/s" in set(table(at).columns)

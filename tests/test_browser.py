@@ -1,0 +1,123 @@
+"""The main path in a real browser: Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-dev-shm-usage"]
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium package", pytrace=False)
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port: int) -> subprocess.Popen:
+    """``streamlit run app.py`` headless on ``port``, once it answers /_stcore/health."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
+                if r.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.1)
+    server.terminate()
+    raise RuntimeError("streamlit did not become healthy within 30 s")
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    port = free_port()
+    server = start_server(port)
+    yield f"http://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as play:
+        chromium = play.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox labelled ``label`` by typing it."""
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label).first
+    box.click()
+    page.keyboard.type(option)
+    page.get_by_role("option").filter(has_text=option).first.click()
+
+
+def wait_idle(page) -> None:
+    page.wait_for_timeout(300)
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=15_000)
+
+
+def test_main_path_share_and_chinese(browser, base_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(base_url + "/", wait_until="networkidle")
+    page.get_by_text("Fits, with 17.3 GiB to spare.").wait_for(timeout=20_000)
+
+    choose(page, "Model", "Llama 3.1 70B")
+    wait_idle(page)
+    choose(page, "Precision", "q4_k_m")
+    wait_idle(page)
+    choose(page, "GPU", "H100 SXM")
+    wait_idle(page)
+    verdict = page.get_by_test_id("stAlertContentSuccess").first
+    verdict.wait_for(timeout=15_000)
+    text = verdict.inner_text()
+    assert "Fits, with" in text
+    page.locator(".js-plotly-plot .barlayer").first.wait_for(timeout=15_000)
+    assert "model=llama-3.1-70b" in page.url and "gpu=h100-sxm" in page.url
+
+    shared = browser.new_page(viewport={"width": 1400, "height": 1000})
+    shared.goto(page.url, wait_until="networkidle")
+    shared.get_by_test_id("stAlertContentSuccess").first.wait_for(timeout=20_000)
+    assert shared.get_by_test_id("stAlertContentSuccess").first.inner_text() == text
+    assert shared.get_by_text("Llama 3.1 70B on NVIDIA H100").count() == 1
+
+    shared.get_by_text("简体中文").click()
+    shared.get_by_text("放得下吗？").wait_for(timeout=15_000)
+    assert shared.get_by_test_id("stAlertContentSuccess").first.inner_text().strip("✅\n ").startswith("放得下")
+    assert "lang=zh" in shared.url
+    shared.close()
+    page.close()
+
+
+def test_link_markup_is_ignored_with_a_notice(browser, base_url):
+    page = browser.new_page()
+    page.goto(base_url + "/?gpu=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E&batch=99999999",
+              wait_until="networkidle")
+    page.get_by_text("Ignored the link parameter 'gpu=").wait_for(timeout=20_000)
+    assert page.locator("img[src='x']").count() == 0
+    assert page.get_by_text("Ignored the link parameter 'batch=99999999'").count() == 1
+    page.close()
