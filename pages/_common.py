@@ -66,6 +66,16 @@ def t(key: str, **values: object) -> str:
     return translate(key, lang(), **values)
 
 
+def labeller(prefix: str) -> Callable[[str], str]:
+    """A format_func showing ``prefix + option`` in the current language.
+
+    The language is bound now: Streamlit may call a format_func outside the
+    script run, where the session (and so the language) is not visible.
+    """
+    language = lang()
+    return lambda option: translate(f"{prefix}{option}", language)
+
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~<>$])")
 
 
@@ -340,7 +350,7 @@ def scenario_inputs() -> tuple[EstimateRequest | None, ModelArch | None]:
     sb = st.sidebar
     sb.subheader(t("inputs.model_header"))
     source = store("source", sb.radio(t("inputs.source"), SOURCES, key=bind("source"),
-                                      format_func=lambda s: t(f"inputs.source_{s}"),
+                                      format_func=labeller("inputs.source_"),
                                       horizontal=True))
     arch = None
     data: dict[str, Any] = {}

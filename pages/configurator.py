@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._common import (begin_page, ENGINE_ERRORS, bind, catalog, field, fmt, gib, group_of, memory_figure,
+from pages._common import (begin_page, labeller, ENGINE_ERRORS, bind, catalog, field, fmt, gib, group_of, memory_figure,
                            plain, price_usd, run_estimate, run_every_gpu, run_fit, scenario_inputs,
                            section, store, t)
 from sizing.units import bytes_to_gib
@@ -100,7 +100,7 @@ if result is not None and fit is not None:
         rows.append(row)
     sort_key = store("sort", st.selectbox(
         t("table.sort"), ["headroom", "price", "memory"], key=bind("sort"),
-        format_func=lambda k: t(f"table.sort_{k}")))
+        format_func=labeller("table.sort_")))
     column = {"headroom": t("table.headroom"), "price": t("table.price"),
               "memory": t("table.memory")}[sort_key]
     st.caption(t("table.count", fitting=len(rows), total=len(everyone)))
