@@ -14,8 +14,9 @@ from catalog.loader import CATALOG_DIR, CatalogError, check_references, load_rec
 import yaml
 from pydantic import ValidationError
 
-from catalog.schema import (Api, Gpu, Interconnect, KvCacheType, ModelArch, Quant, QuantFormat,
-                            Runtime, SpeedCalibration, SpeedPrior, Vendor)
+from catalog.schema import (Api, Cooler, Gpu, Interconnect, KvCacheType, ModelArch, Quant,
+                            QuantFormat, Runtime, SpeedCalibration, SpeedPrior, StorageClass,
+                            Vendor)
 
 T = TypeVar("T")
 
@@ -60,6 +61,8 @@ class Catalog:
     speed_calibration: SpeedCalibration
     api_priors: tuple[SpeedPrior, ...]
     runtime_priors: tuple[SpeedPrior, ...]
+    coolers: tuple[Cooler, ...]
+    storage_classes: tuple[StorageClass, ...]
     _index: dict = field(default_factory=dict, repr=False, compare=False)
 
     def _by_id(self, kind: str, records: Sequence[T], wanted: str) -> T:
@@ -85,6 +88,12 @@ class Catalog:
 
     def interconnect(self, link_id: str) -> Interconnect:
         return self._by_id("interconnect", self.interconnects, link_id)
+
+    def cooler(self, cooler_id: str) -> Cooler:
+        return self._by_id("cooler", self.coolers, cooler_id)
+
+    def storage_class(self, storage_id: str) -> StorageClass:
+        return self._by_id("storage class", self.storage_classes, storage_id)
 
     def api_prior(self, api: str) -> SpeedPrior | None:
         return next((p for p in self.api_priors if p.id == api), None)
@@ -163,6 +172,8 @@ def load_catalog_from(directory: Path) -> Catalog:
                                         SpeedCalibration),
         api_priors=_load_priors(directory / "speed_priors.yaml", "apis"),
         runtime_priors=_load_priors(directory / "speed_priors.yaml", "runtimes"),
+        coolers=load_records(directory / "coolers.yaml", "coolers", Cooler),
+        storage_classes=load_records(directory / "storage.yaml", "storage_classes", StorageClass),
     )
     _check(cat)
     return cat

@@ -158,7 +158,23 @@ def _estimate_table(result: dict[str, Any]) -> str:
 
 
 # Sections later features add to the table view: (section, [(key, label, format)]).
-EXTRA_TABLE_ROWS: list[tuple[str, list[tuple[str, str, str]]]] = []
+EXTRA_TABLE_ROWS: list[tuple[str, list[tuple[str, str, str]]]] = [
+    ("speed", [("decode_tokens_per_s", "decode", "{:.1f} tokens/s"),
+               ("decode_tokens_per_s_low", "decode low", "{:.1f} tokens/s"),
+               ("decode_tokens_per_s_high", "decode high", "{:.1f} tokens/s"),
+               ("prefill_tokens_per_s", "prefill", "{:,.0f} tokens/s"),
+               ("ttft_s", "time to first token", "{:.2f} s"),
+               ("total_time_s", "total time", "{:.1f} s")]),
+    ("power", [("gpu_power_w", "GPU power (decode)", "{:.0f} W"),
+               ("system_power_w", "system power", "{:.0f} W"),
+               ("psu_recommended_w", "PSU", "{:.0f} W"),
+               ("energy_wh_per_1k_tokens", "energy", "{:.2f} Wh per 1k tokens"),
+               ("cost_usd_per_1m_tokens", "electricity", "${:.2f} per 1M tokens")]),
+    ("thermal", [("gpu_temp_c", "GPU temperature", "{:.0f} C"),
+                 ("throttle_risk", "throttle risk", "{}"),
+                 ("heat_btu_per_hour", "heat into room", "{:,.0f} BTU/h")]),
+    ("load", [("load_time_s", "load time", "{:.1f} s")]),
+]
 
 
 def _cmd_estimate(args: argparse.Namespace, cat: Catalog) -> int:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from catalog.catalog import Catalog, runtime_api
 from catalog.schema import Gpu, ModelArch
+from sizing.box import DEFAULT_AMBIENT_C, DEFAULT_USD_PER_KWH, BoxEstimate, box_for
 from sizing.memory import MemoryEstimate, estimate_memory
 from sizing.request import EstimateRequest, RequestError, check_compatibility, resolve_model
 from sizing.speed import (SpeedEstimate, SpeedUnknownError, estimate_speed, memory_class,
@@ -90,6 +91,46 @@ class SpeedSection(_Out):
         return cls(**s.__dict__)
 
 
+class PowerSection(_Out):
+    gpu_power_w: float
+    gpu_power_prefill_w: float
+    system_power_w: float
+    psu_recommended_w: float | None
+    psu_needed_w: float
+    energy_wh_per_1k_tokens: float | None
+    cost_usd_per_1m_tokens: float | None
+    power_limit_w: float | None
+    decode_speed_frac_at_limit: float
+    power_limit_sweet_spot_w: float | None
+    pcie_8pin_count: int
+    connector_12v_2x6_count: int
+    wall_circuit_120v_ok: bool
+    wall_circuit_230v_ok: bool
+
+
+class ThermalSection(_Out):
+    gpu_temp_c: float
+    gpu_temp_full_load_c: float
+    throttle_risk: str
+    needs_server_airflow: bool
+    heat_w: float
+    heat_btu_per_hour: float
+    ambient_c: float
+    cooler: str
+
+
+class LoadSection(_Out):
+    load_time_s: float
+    storage: str
+
+
+class SystemSection(_Out):
+    ram_recommended_bytes: float | None
+    ram_needed_bytes: float
+    min_cpu_cores: int
+    pcie_lanes_needed: int
+
+
 class Estimate(_Out):
     """Everything RigFit says about one scenario."""
 
@@ -109,6 +150,10 @@ class Estimate(_Out):
     memory: MemorySection
     speed: SpeedSection | None = None
     speed_unknown_reason: str | None = None
+    power: PowerSection | None = None
+    thermal: ThermalSection | None = None
+    load: LoadSection | None = None
+    system: SystemSection | None = None
     warnings: list[str]
 
 
@@ -201,6 +246,21 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
     except SpeedUnknownError as exc:
         reason = str(exc)
         warnings.append(f"Speed unknown: {reason}.")
+    box = _box(request, catalog, gpu, memory, speed)
+    if box.needs_server_airflow:
+        warnings.append(f"{gpu.name} has a passive cooler: it needs a server chassis's forced "
+                        "airflow and will overheat in a desktop case.")
+    if not box.wall_circuit_120v_ok:
+        warnings.append("At full power this system exceeds a 120 V / 15 A circuit's 1,440 W "
+                        "continuous limit.")
+    if speed is not None and box.decode_speed_frac_at_limit < 1.0 and speed.decode_tokens_per_s:
+        f = box.decode_speed_frac_at_limit
+        speed = speed.model_copy(update={
+            key: getattr(speed, key) * f for key in (
+                "decode_tokens_per_s", "decode_tokens_per_s_low", "decode_tokens_per_s_high",
+                "decode_tokens_per_s_per_sequence")})
+        warnings.append(f"Power limit {request.power_limit_w:g} W: decode at {f:.0%} of uncapped speed.")
+    cooler_id = request.cooler or gpu.cooler.value
     return Estimate(
         model=ModelSummary(id=arch.id, name=arch.name, params_total=arch.params_total,
                            params_active=arch.params_active,
@@ -212,4 +272,38 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
         prompt_tokens=request.prompt_tokens, new_tokens=request.new_tokens,
         context_tokens=context, batch=request.batch, kv_cache=request.kv_cache,
         memory=MemorySection.of(memory), speed=speed, speed_unknown_reason=reason,
+        power=PowerSection(**{k: getattr(box, k) for k in PowerSection.model_fields}),
+        thermal=ThermalSection(ambient_c=request.ambient_c if request.ambient_c is not None
+                               else DEFAULT_AMBIENT_C, cooler=cooler_id,
+                               **{k: getattr(box, k) for k in ThermalSection.model_fields
+                                  if k not in ("ambient_c", "cooler")}),
+        load=LoadSection(load_time_s=box.load_time_s, storage=request.storage or "nvme-gen4"),
+        system=SystemSection(**{k: getattr(box, k) for k in SystemSection.model_fields}),
         warnings=warnings)
+
+
+def _box(request: EstimateRequest, catalog: Catalog, gpu: Gpu, memory: MemoryEstimate,
+         speed: SpeedSection | None) -> BoxEstimate:
+    try:
+        cooler = catalog.cooler(request.cooler or gpu.cooler.value)
+        storage = catalog.storage_class(request.storage or "nvme-gen4")
+    except ValueError as exc:
+        valid = ", ".join(str(c.id) for c in (catalog.coolers if "cooler" in str(exc)
+                                              else catalog.storage_classes))
+        raise RequestError(f"{exc}; valid ids: {valid}") from None
+    try:
+        return box_for(
+            gpu=gpu, gpu_count=request.gpu_count,
+            tensor_parallel=default_split(request, catalog) == "tensor", cooler=cooler,
+            storage=storage,
+            decode_memory_util_frac=speed.decode_memory_util_frac if speed else 0.5,
+            decode_compute_util_frac=speed.decode_compute_util_frac if speed else 0.05,
+            prefill_compute_util_frac=speed.prefill_compute_util_frac if speed else 0.5,
+            decode_tokens_per_s=speed.decode_tokens_per_s if speed else None,
+            file_bytes=memory.file_bytes, offloaded_bytes=memory.offloaded_bytes,
+            ambient_c=request.ambient_c if request.ambient_c is not None else DEFAULT_AMBIENT_C,
+            power_limit_w=request.power_limit_w,
+            usd_per_kwh=(request.electricity_usd_per_kwh
+                         if request.electricity_usd_per_kwh is not None else DEFAULT_USD_PER_KWH))
+    except ValueError as exc:
+        raise RequestError(str(exc)) from None

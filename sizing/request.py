@@ -47,8 +47,8 @@ class EstimateRequest(BaseModel):
     ambient_c: float | None = None
     cooler: str | None = None
     storage: str | None = None
-    power_limit_w: float | None = None
-    electricity_usd_per_kwh: float | None = None
+    power_limit_w: float | None = Field(default=None, gt=0)
+    electricity_usd_per_kwh: float | None = Field(default=None, ge=0, le=5)
 
     @model_validator(mode="after")
     def _one_model_and_some_tokens(self) -> EstimateRequest:

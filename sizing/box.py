@@ -1,0 +1,140 @@
+"""The rest of the box for one scenario: power, heat, PSU, RAM, load time.
+
+Joins the speed model's utilisation figures to the pure functions in
+``power``, ``thermal`` and ``system``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from catalog.schema import Cooler, Gpu, StorageClass
+from sizing import power, system, thermal
+
+DEFAULT_AMBIENT_C = 25.0
+DEFAULT_USD_PER_KWH = 0.1872  # US residential average, EIA table 5.6.A (catalog/currencies.yaml)
+DEFAULT_CPU_POWER_W = 65.0  # a desktop CPU feeding GPUs: well under its TDP
+# Prefill streams weights once per 512-token micro-batch while the tensor cores
+# work: a modest share of bandwidth. Assumption, not a measurement.
+PREFILL_MEMORY_UTIL_FRAC = 0.2
+# When the catalog lacks a card's power-limit range: NVIDIA consumer boards
+# accept roughly a third of their board power up to the board power itself.
+DEFAULT_MIN_POWER_LIMIT_FRAC = 1 / 3
+
+
+@dataclass(frozen=True)
+class BoxEstimate:
+    gpu_power_w: float  # per GPU while decoding
+    gpu_power_prefill_w: float  # per GPU while processing the prompt
+    system_power_w: float  # whole system while decoding, DC side
+    psu_recommended_w: float | None
+    psu_needed_w: float
+    energy_wh_per_1k_tokens: float | None
+    cost_usd_per_1m_tokens: float | None
+    power_limit_w: float | None
+    decode_speed_frac_at_limit: float
+    power_limit_sweet_spot_w: float | None
+    gpu_temp_c: float  # steady, this workload
+    gpu_temp_full_load_c: float  # steady at the card's power limit
+    throttle_risk: str
+    needs_server_airflow: bool
+    heat_w: float
+    heat_btu_per_hour: float
+    wall_circuit_120v_ok: bool
+    wall_circuit_230v_ok: bool
+    load_time_s: float
+    ram_recommended_bytes: float | None
+    ram_needed_bytes: float
+    min_cpu_cores: int
+    pcie_lanes_needed: int
+    pcie_8pin_count: int
+    connector_12v_2x6_count: int
+
+
+def power_limit_range_w(gpu: Gpu) -> tuple[float, float]:
+    """Power caps the card accepts. [W]"""
+    low = gpu.power_limit_min_w or gpu.board_power_w * DEFAULT_MIN_POWER_LIMIT_FRAC
+    high = gpu.power_limit_max_w or gpu.board_power_w
+    return low, high
+
+
+def check_power_limit(gpu: Gpu, power_limit_w: float | None) -> None:
+    if power_limit_w is None:
+        return
+    low, high = power_limit_range_w(gpu)
+    if not low <= power_limit_w <= high:
+        raise ValueError(f"power limit {power_limit_w:g} W is outside what the {gpu.name} allows "
+                         f"({low:.0f}-{high:.0f} W)")
+
+
+def box_for(*, gpu: Gpu, gpu_count: int, tensor_parallel: bool, cooler: Cooler,
+            storage: StorageClass, decode_memory_util_frac: float, decode_compute_util_frac: float,
+            prefill_compute_util_frac: float, decode_tokens_per_s: float | None,
+            file_bytes: float, offloaded_bytes: float, ambient_c: float = DEFAULT_AMBIENT_C,
+            power_limit_w: float | None = None, usd_per_kwh: float = DEFAULT_USD_PER_KWH,
+            server_airflow: bool = False) -> BoxEstimate:
+    """Power, heat and system sizing for one scenario."""
+    check_power_limit(gpu, power_limit_w)
+    # A layer split runs one GPU at a time: each is busy 1/N of the step.
+    share = 1.0 if tensor_parallel or gpu_count == 1 else 1.0 / gpu_count
+    cap = power_limit_w
+    uncapped = power.gpu_power_w(board_power_w=gpu.board_power_w,
+                                 memory_util_frac=decode_memory_util_frac * share,
+                                 compute_util_frac=decode_compute_util_frac * share)
+    decode_w = min(uncapped, cap) if cap else uncapped
+    speed_frac = 1.0
+    sweet = None
+    if cap:
+        speed_frac = power.decode_speed_frac_at_power_limit(
+            board_power_w=gpu.board_power_w, power_limit_w=cap, uncapped_power_w=uncapped)
+    if gpu.vendor.value != "apple":
+        sweet = power.power_limit_sweet_spot_w(board_power_w=gpu.board_power_w,
+                                               uncapped_power_w=uncapped,
+                                               power_limit_min_w=power_limit_range_w(gpu)[0])
+    prefill_w = power.gpu_power_w(board_power_w=gpu.board_power_w,
+                                  memory_util_frac=PREFILL_MEMORY_UTIL_FRAC * share,
+                                  compute_util_frac=prefill_compute_util_frac * share,
+                                  power_limit_w=cap)
+    system_w = power.system_power_w(gpu_power_w_each=decode_w, gpu_count=gpu_count,
+                                    cpu_power_w=DEFAULT_CPU_POWER_W)
+    limit_each = cap or gpu.board_power_w
+    sustained_w = power.system_power_w(gpu_power_w_each=limit_each, gpu_count=gpu_count,
+                                       cpu_power_w=DEFAULT_CPU_POWER_W)
+    psu = system.psu_recommended_w(sustained_system_w=sustained_w,
+                                   gpu_board_power_w_total=limit_each * gpu_count)
+    tokens = decode_tokens_per_s * speed_frac if decode_tokens_per_s else None
+    energy = cost = None
+    if tokens:
+        energy = power.energy_wh_per_1k_tokens(system_power_w=system_w, tokens_per_s=tokens)
+        cost = power.cost_usd_per_1m_tokens(system_power_w=system_w, tokens_per_s=tokens,
+                                            usd_per_kwh=usd_per_kwh)
+    stacked = gpu_count > 1 and (gpu.slot_width or 2) >= 2.5
+    heat = thermal.gpu_thermal(ambient_c=ambient_c, gpu_power_w=max(decode_w, prefill_w),
+                               cooler=cooler, board_power_w=gpu.board_power_w,
+                               stacked_without_gap=stacked, server_airflow=server_airflow,
+                               throttle_temp_c=gpu.throttle_temp_c)
+    full = thermal.steady_gpu_temp_c(ambient_c=ambient_c, gpu_power_w=limit_each, cooler=cooler,
+                                     board_power_w=gpu.board_power_w,
+                                     stacked_without_gap=stacked)
+    connectors = system.required_power_connectors(
+        gpu_connectors=[gpu.power_connectors] * gpu_count)
+    ram = system.ram_recommended_bytes(offloaded_bytes=offloaded_bytes, model_file_bytes=file_bytes)
+    cpu = system.cpu_guidance(gpu_count=gpu_count, offload=offloaded_bytes > 0,
+                              gpu_pcie_lanes_each=gpu.pcie_lanes or 16)
+    return BoxEstimate(
+        gpu_power_w=decode_w, gpu_power_prefill_w=prefill_w, system_power_w=system_w,
+        psu_recommended_w=psu.recommended_w, psu_needed_w=psu.needed_w,
+        energy_wh_per_1k_tokens=energy, cost_usd_per_1m_tokens=cost, power_limit_w=cap,
+        decode_speed_frac_at_limit=speed_frac, power_limit_sweet_spot_w=sweet,
+        gpu_temp_c=heat.temp_c, gpu_temp_full_load_c=full, throttle_risk=heat.throttle_risk,
+        needs_server_airflow=heat.needs_server_airflow_warning,
+        heat_w=thermal.room_heat_w(system_power_w=system_w),
+        heat_btu_per_hour=thermal.heat_btu_per_hour(system_power_w=system_w),
+        wall_circuit_120v_ok=system.wall_circuit_check(system_power_w=sustained_w).ok,
+        wall_circuit_230v_ok=system.wall_circuit_check(system_power_w=sustained_w, volts=230,
+                                                       amps=16).ok,
+        load_time_s=system.load_time_s(file_bytes=file_bytes, read_gb_per_s=storage.read_gb_per_s),
+        ram_recommended_bytes=ram.recommended_bytes, ram_needed_bytes=ram.needed_bytes,
+        min_cpu_cores=cpu.min_physical_cores, pcie_lanes_needed=cpu.pcie_lanes_needed,
+        pcie_8pin_count=connectors.pcie_8pin_count,
+        connector_12v_2x6_count=connectors.pcie_12v_2x6_count)
