@@ -19,12 +19,12 @@ store("lang", st.sidebar.radio(
     format_func=lambda code: {"en": "English", "zh": "简体中文"}[code]))
 
 pages = [
-    st.Page("pages/configurator.py", title=t("nav.configurator"), icon="🧮", default=True),
-    st.Page("pages/compare.py", title=t("nav.compare"), icon="📊", url_path="compare"),
-    st.Page("pages/builds.py", title=t("nav.builds"), icon="🛒", url_path="builds"),
-    st.Page("pages/cloud.py", title=t("nav.cloud"), icon="☁️", url_path="cloud"),
-    st.Page("pages/reports.py", title=t("nav.report"), icon="📄", url_path="report"),
-    st.Page("pages/method.py", title=t("nav.method"), icon="📐", url_path="method"),
+    st.Page("pages/configurator.py", title=t("nav.configurator"), icon=":material/calculate:", default=True),
+    st.Page("pages/compare.py", title=t("nav.compare"), icon=":material/bar_chart:", url_path="compare"),
+    st.Page("pages/builds.py", title=t("nav.builds"), icon=":material/shopping_cart:", url_path="builds"),
+    st.Page("pages/cloud.py", title=t("nav.cloud"), icon=":material/cloud:", url_path="cloud"),
+    st.Page("pages/reports.py", title=t("nav.report"), icon=":material/description:", url_path="report"),
+    st.Page("pages/method.py", title=t("nav.method"), icon=":material/functions:", url_path="method"),
 ]
 page = st.navigation(pages)
 show_notices()

@@ -222,7 +222,7 @@ def sync_url() -> None:
 def show_notices() -> None:
     for name, value, reason in st.session_state.get(NOTICES_KEY, []):
         st.warning(plain(t("notice.ignored", name=name, value=value, reason=t(reason))),
-                   icon="⚠️")
+                   icon=":material/warning:")
 
 
 def begin_page(name: str) -> None:

@@ -26,7 +26,7 @@ currency = store("currency", cols[3].selectbox(t("inputs.currency"), CURRENCIES,
                                                key=bind("currency")))
 
 if importlib.util.find_spec("sizing.plan") is None:
-    st.info(t("builds.unavailable"), icon="🚧")
+    st.info(t("builds.unavailable"), icon=":material/construction:")
 elif request is not None:
     plan_module = importlib.import_module("sizing.plan")
     try:

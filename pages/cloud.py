@@ -26,7 +26,7 @@ currency = store("currency", cols[3].selectbox(t("inputs.currency"), CURRENCIES,
                                                key=bind("currency")))
 
 if importlib.util.find_spec("sizing.cloud") is None:
-    st.info(t("cloud.unavailable"), icon="🚧")
+    st.info(t("cloud.unavailable"), icon=":material/construction:")
 elif request is not None:
     cloud_module = importlib.import_module("sizing.cloud")
     try:

@@ -32,12 +32,12 @@ if result is not None and fit is not None:
     st.subheader(plain(t("config.scenario", model=result.model.name, gpu=result.gpu_name + count,
                          quant=result.quant, runtime=result.runtime)))
     if mem.verdict == "fits":
-        st.success(t("verdict.fits", headroom=gib(mem.headroom_bytes)), icon="✅")
+        st.success(t("verdict.fits", headroom=gib(mem.headroom_bytes)), icon=":material/check_circle:")
     elif mem.verdict == "fits-with-offload":
         st.warning(t("verdict.offload", gpu_layers=mem.gpu_layers, layers=mem.num_layers,
-                     offloaded=gib(mem.offloaded_bytes)), icon="⚠️")
+                     offloaded=gib(mem.offloaded_bytes)), icon=":material/warning:")
     else:
-        st.error(t("verdict.no_fit", short=gib(-mem.headroom_bytes)), icon="⛔")
+        st.error(t("verdict.no_fit", short=gib(-mem.headroom_bytes)), icon=":material/block:")
     cols = st.columns(4)
     cols[0].metric(t("config.needed"), gib(mem.total_bytes))
     cols[1].metric(t("config.usable"), gib(mem.usable_bytes))

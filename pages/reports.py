@@ -47,4 +47,4 @@ if result is not None:
                                                     language, query),
                                 file_name=name, mime=mime, on_click="ignore", key=f"dl_{builder}")
     if importlib.util.find_spec("report.html") is None or importlib.util.find_spec("report.pdf") is None:
-        st.info(t("report.unavailable"), icon="🚧")
+        st.info(t("report.unavailable"), icon=":material/construction:")
