@@ -113,7 +113,7 @@ def fit(rows: list[Row], cat, metric: str,
 
 
 def summary(ratio: np.ndarray, band: tuple[float, float]) -> dict[str, float]:
-    err = np.abs(ratio - 1.0) * 100
+    err = np.abs(1.0 / ratio - 1.0) * 100  # |predicted / measured - 1|, as in docs/accuracy.md
     inside = ((ratio >= band[0]) & (ratio <= band[1])).mean()
     return {"rows": int(len(ratio)), "median_abs_pct": round(float(np.median(err)), 2),
             "p90_abs_pct": round(float(np.percentile(err, 90)), 2),
