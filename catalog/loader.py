@@ -46,6 +46,8 @@ def read_yaml_entries(path: Path, key: str) -> list[dict]:
 
 def _describe(error: dict) -> str:
     field = ".".join(str(part) for part in error["loc"]) or "(entry)"
+    if error["type"] == "extra_forbidden":
+        return f"field '{field}': unknown field (misspelt?)"
     return f"field '{field}': {error['msg']}"
 
 
@@ -61,8 +63,9 @@ def load_records(path: Path, key: str, model: type[T], *, id_field: str = "id") 
         try:
             record = model.model_validate(raw)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            more = len(exc.errors()) - 1
+            errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+            first = errors[0]  # a misspelt key explains the "missing" field it also causes
+            more = len(errors) - 1
             suffix = f" (and {more} more)" if more else ""
             raise CatalogError(f"{path.name}: {label}: {_describe(first)}{suffix}") from None
         record_id = getattr(record, id_field)

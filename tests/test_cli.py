@@ -115,3 +115,50 @@ def test_module_entry_point_runs():
     proc = subprocess.run([sys.executable, "-m", "sizing", "estimate", "--model", "nope"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_estimate_json_has_speed_power_thermal_load_system(capsys):
+    code, out, _ = run(capsys, "estimate", "--model", "llama-3.1-8b", "--gpu", "rtx-3090",
+                       "--batch", "4", "--ram", "ddr5-6000x2", "--ambient-c", "30",
+                       "--storage", "sata-ssd", "--electricity-usd-per-kwh", "0.30",
+                       "--format", "json")
+    r = json.loads(out)
+    assert code == 0
+    for key in ("decode_tokens_per_s", "decode_tokens_per_s_low", "decode_tokens_per_s_high",
+                "prefill_tokens_per_s", "prefill_tokens_per_s_low", "prefill_tokens_per_s_high",
+                "ttft_s", "total_time_s", "decode_tokens_per_s_per_sequence"):
+        assert r["speed"][key] > 0
+    assert r["speed"]["decode_tokens_per_s_per_sequence"] < r["speed"]["decode_tokens_per_s"]
+    for key in ("gpu_power_w", "system_power_w", "psu_recommended_w", "energy_wh_per_1k_tokens",
+                "cost_usd_per_1m_tokens"):
+        assert r["power"][key] > 0
+    assert r["power"]["gpu_power_w"] <= 350  # RTX 3090 board power
+    assert r["thermal"]["throttle_risk"] in ("low", "medium", "high")
+    assert r["thermal"]["gpu_temp_c"] > 30 and r["thermal"]["heat_btu_per_hour"] > 0
+    # 8.03e9 x Q4_K_M file / 0.55 GB/s SATA SSD
+    assert r["load"]["load_time_s"] == pytest.approx(4.918e9 / 0.55e9, rel=0.02)
+    assert r["system"]["ram_recommended_bytes"] >= 16 * 2**30
+
+
+def test_power_limit_slows_decode_and_caps_power(capsys):
+    _, out, _ = run(capsys, "estimate", "--model", "llama-3.1-8b", "--gpu", "rtx-3090",
+                    "--quant", "f16", "--format", "json")
+    _, capped, _ = run(capsys, "estimate", "--model", "llama-3.1-8b", "--gpu", "rtx-3090",
+                       "--quant", "f16", "--power-limit-w", "150", "--format", "json")
+    a, b = json.loads(out), json.loads(capped)
+    assert b["power"]["gpu_power_w"] <= 150
+    assert b["speed"]["decode_tokens_per_s"] < a["speed"]["decode_tokens_per_s"]
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--ambient-c", "55"], "between 0 and 50"),
+    (["--ambient-c", "-5"], "between 0 and 50"),
+    (["--power-limit-w", "1000"], "outside what the NVIDIA GeForce RTX 4090 allows"),
+    (["--cooler", "ice"], "valid ids: dual-fan"),
+    (["--storage", "tape"], "valid ids: nvme-gen5"),
+    (["--interconnect", "carrier-pigeon"], "unknown interconnect"),
+    (["--electricity-usd-per-kwh", "-1"], "electricity_usd_per_kwh"),
+])
+def test_box_bad_input(capsys, argv, needle):
+    code, _, err = run(capsys, "estimate", "--model", "llama-3-8b", "--gpu", "rtx-4090", *argv)
+    assert code == 2 and needle in err and "Traceback" not in err
