@@ -923,8 +923,10 @@ def _message(arch: ModelArch, tiers: Sequence[TierBuild], meeting: Sequence[Buil
                   f"{best_cloud.usd_per_hour:.2f} USD/h ({best_cloud.usd_per_1m_tokens:.2f} USD per "
                   "million tokens)" if best_cloud else "no catalog cloud instance meets it either")
     if any(t.within_budget for t in tiers):
-        return (f"{len({(t.gpu_id, t.gpu_count, t.gpu_used) for t in tiers})} distinct build(s) "
-                f"run {arch.name} at {need} or more within the budget.", False)
+        inside = {(t.gpu_id, t.gpu_count, t.gpu_used) for t in tiers if t.within_budget}
+        stretch = " A stretch option above it is labelled." if any(t.stretch for t in tiers) else ""
+        return (f"{len(inside)} distinct build(s) run {arch.name} at {need} or more within the "
+                f"budget.{stretch}", False)
     if meeting:
         bought = ""
         if buys is not None:
@@ -982,9 +984,9 @@ def _consumer_vs_pro(meeting: Sequence[Build], options: Sequence[GpuOption],
         bits.append(f"Cheapest consumer build {consumer.total_usd:,.0f} USD "
                     f"({_label(consumer)}, {_speed_text(consumer)}) vs professional "
                     f"{pro.total_usd:,.0f} USD ({_label(pro)}, {_speed_text(pro)}): "
-                    f"{'+' if diff >= 0 else '-'}{abs(diff):,.0f} USD for ECC, blower cooling "
-                    f"and {pro.gpu_power_w * pro.gpu_count:.0f} W vs "
-                    f"{consumer.gpu_power_w * consumer.gpu_count:.0f} W of GPU power.")
+                    f"{'+' if diff >= 0 else '-'}{abs(diff):,.0f} USD for ECC and blower cooling; "
+                    f"GPUs draw {pro.gpu_power_w * pro.gpu_count:.0f} W (professional) vs "
+                    f"{consumer.gpu_power_w * consumer.gpu_count:.0f} W (consumer) decoding.")
     elif consumer:
         bits.append(f"Only consumer cards meet the workload; cheapest {consumer.total_usd:,.0f} USD.")
     elif pro:

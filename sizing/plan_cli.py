@@ -1,0 +1,181 @@
+"""``python -m sizing plan`` and ``python -m sizing cloud``: the purchase advisor
+on the command line. Registered into :mod:`sizing.cli` through ``EXTRA_COMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from catalog.catalog import Catalog
+from sizing import cli
+from sizing.cloud import comparison_of
+from sizing.plan import READING_TOKENS_PER_S, PlanResult, plan
+from sizing.request import parse_request
+
+DEFAULT_CONTEXT_TOKENS = 8192
+
+
+def _add_workload_flags(p: argparse.ArgumentParser, *, budget_required: bool) -> None:
+    p.add_argument("--model", help="catalog model id")
+    p.add_argument("--hf-config", help="path to a Hugging Face config.json")
+    p.add_argument("--params-b", type=float, help="bare parameter count in billions")
+    p.add_argument("--quant", default="best",
+                   help="weight format id, or 'best': the most faithful that fits and meets the speed")
+    p.add_argument("--runtime", default="llama.cpp", help="runtime id (default llama.cpp)")
+    p.add_argument("--kv-cache", help="KV-cache element type (f16, q8_0, q4_0, fp8)")
+    p.add_argument("--context-tokens", type=int, default=DEFAULT_CONTEXT_TOKENS,
+                   help=f"context per user, filled by the prompt (default {DEFAULT_CONTEXT_TOKENS})")
+    p.add_argument("--users", type=int, default=1, help="concurrent users (default 1)")
+    p.add_argument("--min-tokens-per-s", type=float, default=READING_TOKENS_PER_S,
+                   help=f"decode speed each user needs (default {READING_TOKENS_PER_S:g}, "
+                        "comfortable reading)")
+    budget = p.add_mutually_exclusive_group(required=budget_required)
+    budget.add_argument("--budget-usd", type=float, help="most the build may cost [USD]")
+    budget.add_argument("--budget", type=float, help="most the build may cost, in --currency")
+    p.add_argument("--hours-per-day", type=float, default=8.0,
+                   help="hours of use per day, for electricity and break-even (default 8)")
+    p.add_argument("--currency", default="USD", help="currency code for prices (USD, EUR, CNY, ...)")
+    p.add_argument("--electricity-usd-per-kwh", type=float, help="electricity price [USD/kWh]")
+    p.add_argument("--electricity-region", help="electricity price region id (us-average, germany, ...)")
+    p.add_argument("--circuit-volts", type=float, default=120.0, help="wall circuit voltage [V]")
+    p.add_argument("--circuit-amps", type=float, default=15.0, help="wall circuit breaker [A]")
+    p.add_argument("--format", choices=("json", "table"), default="table")
+
+
+def _run_plan(args: argparse.Namespace, cat: Catalog) -> PlanResult:
+    data: dict[str, Any] = {"runtime": args.runtime}
+    for key in ("model", "hf_config", "params_b", "kv_cache"):
+        if getattr(args, key) is not None:
+            data[key] = getattr(args, key)
+    if args.quant != "best":
+        data["quant"] = args.quant
+    request = parse_request(data)
+    budget_usd = args.budget_usd
+    if args.budget is not None:
+        from sizing.plan import _currency, _market  # one conversion rule for both flags
+
+        budget_usd = args.budget / _currency(_market(), args.currency)
+    if args.context_tokens is not None and args.context_tokens < 2:
+        raise cli.UserError(f"--context-tokens must be at least 2 (got {args.context_tokens})")
+    return plan(request, cat, budget_usd=budget_usd, users=args.users,
+                hours_per_day=args.hours_per_day, currency=args.currency, quant=args.quant,
+                min_tokens_per_s=args.min_tokens_per_s, context_tokens=args.context_tokens,
+                electricity_usd_per_kwh=args.electricity_usd_per_kwh,
+                electricity_region=args.electricity_region, circuit_volts=args.circuit_volts,
+                circuit_amps=args.circuit_amps)
+
+
+def _money(usd: float, result: PlanResult) -> str:
+    if result.currency == "USD":
+        return f"${usd:,.0f}"
+    return f"${usd:,.0f} ({usd * result.units_per_usd:,.0f} {result.currency})"
+
+
+def _rate(usd: float, result: PlanResult, digits: int = 2) -> str:
+    if result.currency == "USD":
+        return f"${usd:,.{digits}f}"
+    return f"{usd * result.units_per_usd:,.{digits}f} {result.currency}"
+
+
+def _cloud_table(result: PlanResult, limit: int = 12) -> str:
+    tiers = [t.tier for t in result.tiers]
+    rows = []
+    for c in result.cloud[:limit]:
+        row: dict[str, Any] = {
+            "provider": c.provider, "instance": c.instance_type,
+            "gpus": f"{c.gpu_count}x {c.gpu_id}", "quant": c.quant,
+            "per_hour": _rate(c.usd_per_hour, result),
+            "tokens/s/user": f"{c.decode_tokens_per_s_per_user:.1f}",
+            "per_1M_tokens": _rate(c.usd_per_1m_tokens, result),
+            "meets": "yes" if c.meets_workload else "no"}
+        for tier in tiers:
+            months = c.break_even_months.get(tier)
+            row[f"break-even {tier}"] = "never" if months is None else f"{months:.1f} mo"
+        rows.append(row)
+    if not rows:
+        return "cloud: no catalog instance holds this workload"
+    return cli.format_table(rows)
+
+
+def plan_table(result: PlanResult) -> str:
+    """Terminal view of a plan: message, tiers with parts and checks, cloud."""
+    lines = [result.message, ""]
+    budget = "no limit" if result.budget_usd is None else _money(result.budget_usd, result)
+    lines.append(f"workload: {result.model_name}, quant {result.quant_mode}, "
+                 f"{result.context_tokens:,} tokens context, {result.users} user(s) at "
+                 f">= {result.min_tokens_per_s:g} tokens/s each; budget {budget}")
+    if result.lead_with_cloud:
+        lines += ["", "CLOUD", _cloud_table(result, limit=8)]
+    previous = None
+    for t in result.tiers:
+        label = t.tier.upper() + (" (STRETCH, over budget)" if t.stretch else "")
+        lines += ["", f"{label}: {_money(t.total_usd, result)}  {t.reason}"]
+        same = previous is not None and (t.gpu_id, t.gpu_count, t.gpu_used, t.quant,
+                                         t.total_usd) == previous
+        previous = (t.gpu_id, t.gpu_count, t.gpu_used, t.quant, t.total_usd)
+        if same:
+            lines.append("  (same build as above)")
+            continue
+        for p in t.parts:
+            qty = f"{p.quantity} x " if p.quantity > 1 else ""
+            lines.append(f"  {p.kind:<11} {qty + p.name:<62} {_money(p.total_usd, result)}")
+        speed = (f"decode {t.decode_tokens_per_s_per_user:.1f} tokens/s per user"
+                 if t.decode_tokens_per_s_per_user else "decode unknown")
+        if t.decode_tokens_per_s_low and t.decode_tokens_per_s_high and result.users == 1:
+            speed += f" ({t.decode_tokens_per_s_low:.1f}-{t.decode_tokens_per_s_high:.1f})"
+        prefill = f", prefill {t.prefill_tokens_per_s:,.0f} tokens/s" if t.prefill_tokens_per_s else ""
+        lines.append(f"  {speed}{prefill}; {t.quant} on {t.runtime} ({t.split} split)")
+        lines.append(f"  memory headroom {t.memory_headroom_bytes / 2**30:.1f} GiB "
+                     f"({t.memory_headroom_frac:.0%}); GPU {t.gpu_power_w:.0f} W each, system "
+                     f"{t.system_power_w:.0f} W, PSU {t.psu_w:.0f} W; GPU {t.gpu_temp_c:.0f} C "
+                     f"decoding, {t.gpu_temp_full_load_c:.0f} C at full load "
+                     f"({t.throttle_risk} throttle risk)")
+        c = t.checks
+        lines.append(f"  checks: PCIe {c.pcie_lanes_needed}/{c.pcie_lanes_available} lanes "
+                     f"(x{'/x'.join(str(w) for w in c.gpu_lanes_each)}), slot pitch "
+                     f"{c.slot_pitch} for {c.card_slot_width:g}-slot cards, case slots "
+                     f"{c.case_slots_needed}/{c.case_slots_available}, PSU {c.psu_needed_w:.0f} W "
+                     f"needed, {c.pcie_8pin_needed} x 8-pin + {c.connector_12v_2x6_needed} x "
+                     f"12V-2x6, wall {c.wall_w:.0f}/{c.wall_limit_w:.0f} W")
+        for note in c.notes:
+            lines.append(f"  note: {note}")
+    if result.within_budget_best is not None:
+        w = result.within_budget_best
+        lines += ["", f"WITHIN BUDGET: {_money(w.total_usd, result)}  {w.reason}"]
+    if not result.lead_with_cloud:
+        lines += ["", "CLOUD", _cloud_table(result)]
+    lines += ["", "CONSUMER VS PROFESSIONAL", result.consumer_vs_pro.summary]
+    lines += [f"warning: {w}" for w in result.warnings]
+    return "\n".join(lines)
+
+
+def _cmd_plan(args: argparse.Namespace, cat: Catalog) -> int:
+    result = _run_plan(args, cat)
+    print(json.dumps(result.model_dump(mode="json"), indent=2) if args.format == "json"
+          else plan_table(result))
+    return 0
+
+
+def _cmd_cloud(args: argparse.Namespace, cat: Catalog) -> int:
+    result = _run_plan(args, cat)
+    if args.format == "json":
+        print(json.dumps(comparison_of(result).model_dump(mode="json"), indent=2))
+    else:
+        print("\n".join([result.message, "", _cloud_table(result, limit=40)]))
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add the ``plan`` and ``cloud`` subcommands."""
+    p = sub.add_parser("plan", help="three complete builds for a workload and a budget, vs cloud")
+    _add_workload_flags(p, budget_required=True)
+    p.set_defaults(run=_cmd_plan)
+    p = sub.add_parser("cloud", help="cloud instances for a workload, with break-even vs buying")
+    _add_workload_flags(p, budget_required=False)
+    p.set_defaults(run=_cmd_cloud)
+
+
+if register not in cli.EXTRA_COMMANDS:
+    cli.EXTRA_COMMANDS.append(register)
