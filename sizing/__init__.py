@@ -1,0 +1,1 @@
+"""RigFit's engine: memory, speed, power and purchase answers as pure functions."""

@@ -183,6 +183,8 @@ def _cmd_estimate(args: argparse.Namespace, cat: Catalog) -> int:
     result = _estimate_one(_request_from_args(args), cat)
     if args.format == "json":
         print(json.dumps(result, indent=2))
+    elif args.format == "jsonl":
+        print(json.dumps(result))
     else:
         print(_estimate_table(result))
     return 0
