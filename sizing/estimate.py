@@ -1,10 +1,12 @@
-"""One call that answers a scenario: memory now, later speed, power and heat.
+"""One call that answers a scenario: memory, speed, power, heat, load and system.
 
 Front ends build an :class:`~sizing.request.EstimateRequest`, call
 :func:`estimate` and render the typed :class:`Estimate`.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from pydantic import BaseModel, ConfigDict
 
@@ -53,20 +55,11 @@ class MemorySection(_Out):
     kv_bytes_per_token: float
     kv_capacity_tokens: int | None = None
     max_concurrent_sequences: int | None = None
+    devices: int = 1
 
     @classmethod
     def of(cls, m: MemoryEstimate) -> MemorySection:
-        return cls(
-            weights_bytes=m.weights_bytes, kv_cache_bytes=m.kv_cache_bytes,
-            activations_bytes=m.activations_bytes, overhead_bytes=m.overhead_bytes,
-            total_bytes=m.total_bytes, usable_bytes=m.usable_bytes,
-            headroom_bytes=m.headroom_bytes, fits=m.fits, verdict=m.verdict,
-            offloaded_bytes=m.offloaded_bytes, host_weights_bytes=m.host_weights_bytes,
-            gpu_layers=m.gpu_layers, num_layers=m.num_layers,
-            per_device_total_bytes=m.per_device_total_bytes,
-            per_device_usable_bytes=m.per_device_usable_bytes, file_bytes=m.file_bytes,
-            kv_bytes_per_token=m.kv_bytes_per_token, kv_capacity_tokens=m.kv_capacity_tokens,
-            max_concurrent_sequences=m.max_concurrent_sequences)
+        return cls(**dataclasses.asdict(m), headroom_bytes=m.headroom_bytes, verdict=m.verdict)
 
 
 class SpeedSection(_Out):
@@ -88,7 +81,7 @@ class SpeedSection(_Out):
 
     @classmethod
     def of(cls, s: SpeedEstimate) -> SpeedSection:
-        return cls(**s.__dict__)
+        return cls(**dataclasses.asdict(s))
 
 
 class PowerSection(_Out):
