@@ -143,8 +143,13 @@ def _estimate_table(result: dict[str, Any]) -> str:
         ("overhead", f"{bytes_to_gib(mem['overhead_bytes']):.2f} GiB"),
         ("total / usable", f"{bytes_to_gib(mem['total_bytes']):.2f} / "
                            f"{bytes_to_gib(mem['usable_bytes']):.2f} GiB"),
-        ("offloaded", f"{bytes_to_gib(mem['offloaded_bytes']):.2f} GiB"),
+        ("offloaded", f"{bytes_to_gib(mem['offloaded_bytes']):.2f} GiB"
+                      + (f" ({mem['gpu_layers']} of {mem['num_layers']} layers on GPU)"
+                         if mem["offloaded_bytes"] else "")),
     ]
+    if mem.get("kv_capacity_tokens") is not None:
+        rows.append(("KV pool", f"{mem['kv_capacity_tokens']:,} tokens = "
+                                f"{mem['max_concurrent_sequences']:,} full-length sequences"))
     for section, keys in EXTRA_TABLE_ROWS:
         if result.get(section):
             for key, label, fmt in keys:
