@@ -1,0 +1,701 @@
+"""The report's content, once, in one language: what the HTML and PDF both show.
+
+:func:`report_content` turns an :class:`~sizing.estimate.Estimate` (plus the
+scenario's plan inputs) into a typed :class:`ReportContent` whose strings are
+all translated and whose numbers are all formatted. The renderers
+(:mod:`report.html`, :mod:`report.pdf`) only lay it out, so the two formats
+cannot disagree. User-supplied text (an uploaded model's name) is kept
+verbatim here; each renderer escapes it for its own format.
+
+Build tiers and cloud options come from :mod:`sizing.plan` when it imports;
+without it those sections carry a note instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import importlib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from catalog.catalog import Catalog, UnknownIdError, load_catalog
+from catalog.schema import ModelArch
+from sizing.architecture import ModelInputError, arch_from_param_count
+from sizing.box import DEFAULT_USD_PER_KWH
+from sizing.estimate import Estimate, estimate
+from sizing.request import EstimateRequest, RequestError
+from sizing.units import bytes_to_gib
+
+LANGUAGES = ("en", "zh")
+STRINGS_DIR = Path(__file__).resolve().parent
+MAX_ALTERNATIVES = 5  # GPUs shown next to the chosen one
+MAX_CLOUD_ROWS = 8
+MAX_SOURCES = 14
+ENGINE_ERRORS = (RequestError, UnknownIdError, ModelInputError, ValueError)
+COLOURS = {"weights": "#4C78A8", "kv_cache": "#F58518", "activations": "#54A24B",
+           "overhead": "#B279A2"}
+
+
+# --- strings ----------------------------------------------------------------------
+
+
+def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+@functools.lru_cache(maxsize=None)
+def strings(lang: str) -> dict[str, str]:
+    """Every report string of one language, keyed by dotted name."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    path = STRINGS_DIR / f"strings_{lang}.yaml"
+    # YAML 1.1 reads bare yes/no as booleans, keys included: the files quote them.
+    return _flatten(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+
+class Translator:
+    """``tr(key, **values)`` for one language."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self._strings = strings(lang)
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = self._strings.get(key) or strings("en").get(key)
+        if text is None:
+            raise KeyError(f"report string '{key}' is missing")
+        return text.format(**values) if values else text
+
+
+# --- the content model --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One label/value line."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    numeric: tuple[bool, ...]  # right-align these columns
+    heading: str | None = None
+    highlight: tuple[int, ...] = ()  # row indexes to emphasise
+
+
+@dataclass(frozen=True)
+class Source:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class MemoryPart:
+    key: str
+    label: str
+    gib: float
+    colour: str
+
+
+@dataclass(frozen=True)
+class MemoryChart:
+    title: str
+    axis: str
+    bar_label: str
+    parts: tuple[MemoryPart, ...]
+    usable_gib: float
+    usable_label: str
+
+
+@dataclass(frozen=True)
+class GpuBar:
+    label: str
+    decode_tokens_per_s: float | None
+    decode_low_tokens_per_s: float | None
+    decode_high_tokens_per_s: float | None
+    needed_gib: float
+    usable_gib: float
+    fits: bool
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class GpuChart:
+    title: str
+    speed_axis: str
+    memory_axis: str
+    needed_label: str
+    usable_label: str
+    bars: tuple[GpuBar, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled block: an intro, facts, an optional chart, tables, notes."""
+
+    key: str  # anchor and test handle
+    heading: str
+    intro: str | None = None
+    facts: tuple[Fact, ...] = ()
+    chart: str | None = None  # "memory" or "gpus"
+    tables: tuple[Table, ...] = ()
+    notes: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    level: str  # fits, fits-with-offload, does-not-fit
+    word: str
+    headline: str
+    speed: str
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    lang: str
+    title: str
+    subtitle: str
+    generated: str
+    as_of: tuple[Fact, ...]
+    as_of_note: str
+    verdict: Verdict
+    key_figures: tuple[Fact, ...]
+    sections: tuple[Section, ...]
+    memory_chart: MemoryChart
+    gpu_chart: GpuChart
+    labels: dict[str, str] = field(default_factory=dict)  # renderer strings
+
+    def section(self, key: str) -> Section:
+        return next(s for s in self.sections if s.key == key)
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """The purchase/cloud half of a scenario (the app's sidebar, the CLI's flags)."""
+
+    budget_usd: float | None = None
+    users: int = 1
+    hours_per_day: float = 8.0
+    currency: str = "USD"
+    compare: tuple[str, ...] = ()  # GPU ids picked for comparison; empty: choose
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, Any] | None) -> PlanInputs:
+        """Read the app's URL parameters (strings) leniently; bad values use defaults."""
+        query = query or {}
+
+        def number(name: str, default: float | None) -> float | None:
+            try:
+                value = float(query[name])
+            except (KeyError, TypeError, ValueError):
+                return default
+            return value if math.isfinite(value) else default
+
+        compare = query.get("compare") or ()
+        if isinstance(compare, str):
+            compare = tuple(v for v in compare.split(",") if v)
+        budget = number("budget_usd", None)
+        return cls(budget_usd=budget if budget and budget > 0 else None,
+                   users=max(1, int(number("users", 1) or 1)),
+                   hours_per_day=min(24.0, max(0.0, number("hours_per_day", 8.0) or 0.0)),
+                   currency=str(query.get("currency") or "USD"), compare=tuple(compare))
+
+
+# --- formatting -------------------------------------------------------------------------
+
+
+def num(value: float | None, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def gib_text(n_bytes: float) -> str:
+    return f"{bytes_to_gib(n_bytes):,.1f} GiB"
+
+
+def usd(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.0f}"
+
+
+# --- the scenario, rebuilt ---------------------------------------------------------------
+
+
+def scenario_arch(result: Estimate, catalog: Catalog, arch: ModelArch | None) -> ModelArch:
+    """The architecture behind ``result``: an upload, a catalog model or a bare size."""
+    if arch is not None:
+        return arch
+    try:
+        return catalog.model(result.model.id)
+    except UnknownIdError:
+        return arch_from_param_count(result.model.params_total)
+
+
+def scenario_request(result: Estimate, request: EstimateRequest | None) -> EstimateRequest:
+    """A request that reproduces ``result`` (the model itself travels as an arch)."""
+    if request is not None:
+        return request
+    data: dict[str, Any] = dict(
+        params_b=result.model.params_total / 1e9, quant=result.quant, gpu=result.gpu_id,
+        gpu_count=result.gpu_count, runtime=result.runtime, prompt_tokens=result.prompt_tokens,
+        new_tokens=result.new_tokens, context_tokens=result.context_tokens, batch=result.batch,
+        kv_cache=result.kv_cache, split=result.split)
+    if result.thermal is not None:
+        data.update(ambient_c=result.thermal.ambient_c, cooler=result.thermal.cooler)
+    if result.load is not None:
+        data["storage"] = result.load.storage
+    if result.power is not None and result.power.power_limit_w:
+        data["power_limit_w"] = result.power.power_limit_w
+    return EstimateRequest.model_validate(data)
+
+
+def _price_usd(catalog: Catalog, gpu_id: str) -> float | None:
+    gpu = catalog.gpu(gpu_id)
+    if gpu.street_price is not None:
+        return gpu.street_price.usd
+    return gpu.launch_price_usd
+
+
+def comparison_results(result: Estimate, request: EstimateRequest, catalog: Catalog,
+                       arch: ModelArch, compare: tuple[str, ...]) -> list[Estimate]:
+    """The chosen GPU first, then the picked GPUs or the best-value GPUs that fit."""
+    known = {g.id for g in catalog.gpus}
+    if compare:
+        ids = [g for g in dict.fromkeys(compare) if g in known and g != result.gpu_id]
+    else:
+        ids = [g.id for g in catalog.gpus if g.id != result.gpu_id]
+    others: list[Estimate] = []
+    for gpu_id in ids:
+        try:
+            others.append(estimate(request.model_copy(update={"gpu": gpu_id}), catalog, arch=arch))
+        except ENGINE_ERRORS:
+            continue  # the runtime does not run on that vendor: not a candidate
+    if compare:
+        return [result, *others[:MAX_ALTERNATIVES + 1]]
+
+    def value(r: Estimate) -> float:
+        price = _price_usd(catalog, r.gpu_id)
+        speed = r.speed.decode_tokens_per_s if r.speed else None
+        return (speed or 0.0) / price if price else 0.0
+
+    fitting = [r for r in others if r.memory.fits and _price_usd(catalog, r.gpu_id)]
+    return [result, *sorted(fitting, key=value, reverse=True)[:MAX_ALTERNATIVES]]
+
+
+def run_plan(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
+             inputs: PlanInputs) -> tuple[Any | None, str | None]:
+    """(PlanResult, None), or (None, why not) when sizing.plan is absent or refuses."""
+    try:
+        plan_mod = importlib.import_module("sizing.plan")
+    except ImportError:
+        return None, "module"
+    try:
+        return plan_mod.plan(request, catalog, budget_usd=inputs.budget_usd, users=inputs.users,
+                             hours_per_day=inputs.hours_per_day, currency=inputs.currency,
+                             arch=arch), None
+    except ENGINE_ERRORS as exc:
+        return None, str(exc)
+
+
+# --- sections ------------------------------------------------------------------------------
+
+
+def _verdict(result: Estimate, tr: Translator) -> Verdict:
+    mem = result.memory
+    gpu = tr("value.gpu", count=result.gpu_count, name=result.gpu_name)
+    level = mem.verdict
+    headline = tr(f"verdict.{level}", model=result.model.name, gpu=gpu,
+                  needed=gib_text(mem.total_bytes), usable=gib_text(mem.usable_bytes),
+                  headroom=gib_text(max(mem.headroom_bytes, 0.0)),
+                  short=gib_text(max(-mem.headroom_bytes, 0.0)), layers=mem.num_layers,
+                  gpu_layers=mem.gpu_layers, offloaded=gib_text(mem.offloaded_bytes))
+    s = result.speed
+    if s is not None and s.decode_tokens_per_s is not None:
+        speed = tr("verdict.speed", decode=num(s.decode_tokens_per_s_per_sequence),
+                   low=num(s.decode_tokens_per_s_low), high=num(s.decode_tokens_per_s_high),
+                   ttft=num(s.ttft_s, 2))
+    else:
+        speed = tr("verdict.speed_unknown", reason=result.speed_unknown_reason or "—")
+    return Verdict(level=level, word=tr(f"verdict.word_{level}"), headline=headline, speed=speed)
+
+
+def _key_figures(result: Estimate, tr: Translator) -> tuple[Fact, ...]:
+    mem, s, p, th = result.memory, result.speed, result.power, result.thermal
+    facts = [Fact(tr("key.needed"), gib_text(mem.total_bytes)),
+             Fact(tr("key.usable"), gib_text(mem.usable_bytes)),
+             Fact(tr("key.headroom"), gib_text(mem.headroom_bytes))]
+    if s is not None and s.decode_tokens_per_s is not None:
+        facts.append(Fact(tr("key.decode"), tr("value.tokens_per_s_band",
+                                               mid=num(s.decode_tokens_per_s),
+                                               low=num(s.decode_tokens_per_s_low),
+                                               high=num(s.decode_tokens_per_s_high))))
+        facts.append(Fact(tr("key.prefill"), tr("value.tokens_per_s_band",
+                                                mid=num(s.prefill_tokens_per_s, 0),
+                                                low=num(s.prefill_tokens_per_s_low, 0),
+                                                high=num(s.prefill_tokens_per_s_high, 0))))
+        facts.append(Fact(tr("key.ttft"), f"{num(s.ttft_s, 2)} s"))
+    if p is not None:
+        facts.append(Fact(tr("key.system_power"), f"{num(p.system_power_w, 0)} W"))
+        if p.psu_recommended_w:
+            facts.append(Fact(tr("key.psu"), f"{num(p.psu_recommended_w, 0)} W"))
+    if th is not None:
+        facts.append(Fact(tr("key.heat"),
+                          f"{num(th.heat_w, 0)} W · {num(th.heat_btu_per_hour, 0)} BTU/h"))
+    return tuple(facts)
+
+
+def _inputs(result: Estimate, tr: Translator, catalog: Catalog, inputs: PlanInputs,
+            has_plan: bool) -> Section:
+    m = result.model
+    params = (tr("value.params_dense", total=num(m.params_total / 1e9, 2))
+              if m.params_active >= m.params_total
+              else tr("value.params", total=num(m.params_total / 1e9, 2),
+                      active=num(m.params_active / 1e9, 2)))
+    try:
+        quant_name = catalog.quant(result.quant).name
+        kv_name = catalog.kv_cache_type(result.kv_cache).name
+        runtime_name = catalog.runtime(result.runtime).name
+    except UnknownIdError:
+        quant_name, kv_name, runtime_name = result.quant, result.kv_cache, result.runtime
+    facts = [Fact(tr("input.model"), m.name), Fact(tr("input.params"), params),
+             Fact(tr("input.gpu"), tr("value.gpu", count=result.gpu_count, name=result.gpu_name)),
+             Fact(tr("input.quant"), f"{quant_name} ({result.quant})"),
+             Fact(tr("input.runtime"), f"{runtime_name} ({result.api})"),
+             Fact(tr("input.kv_cache"), kv_name),
+             Fact(tr("input.context"), f"{result.context_tokens:,}"),
+             Fact(tr("input.tokens"), f"{result.prompt_tokens:,} / {result.new_tokens:,}"),
+             Fact(tr("input.batch"), str(result.batch))]
+    if result.gpu_count > 1:
+        facts.append(Fact(tr("input.split"), result.split))
+    if result.thermal is not None:
+        facts.append(Fact(tr("input.ambient"), f"{num(result.thermal.ambient_c, 0)} °C"))
+    if has_plan:
+        facts += [Fact(tr("input.budget"), usd(inputs.budget_usd) if inputs.budget_usd
+                       else tr("input.no_budget")),
+                  Fact(tr("input.users"), str(inputs.users)),
+                  Fact(tr("input.hours"), num(inputs.hours_per_day, 1))]
+    return Section("inputs", tr("section.inputs"), facts=tuple(facts))
+
+
+def _memory(result: Estimate, tr: Translator) -> tuple[Section, MemoryChart]:
+    mem = result.memory
+    parts = tuple(MemoryPart(key, tr(f"memory.{key}"), bytes_to_gib(value), COLOURS[key])
+                  for key, value in (("weights", mem.weights_bytes),
+                                     ("kv_cache", mem.kv_cache_bytes),
+                                     ("activations", mem.activations_bytes),
+                                     ("overhead", mem.overhead_bytes)))
+    total = bytes_to_gib(mem.total_bytes)
+    rows = [(p.label, num(p.gib, 2), f"{p.gib / total:.0%}" if total else "—") for p in parts]
+    rows.append((tr("memory.total"), num(total, 2), "100%"))
+    rows.append((tr("memory.usable"), num(bytes_to_gib(mem.usable_bytes), 2), ""))
+    usable = bytes_to_gib(mem.usable_bytes)
+    chart = MemoryChart(title=tr("memory.chart_title"), axis=tr("memory.axis"),
+                        bar_label=tr("memory.needed_bar"), parts=parts, usable_gib=usable,
+                        usable_label=tr("memory.usable_line", gib=num(usable)))
+    table = Table(columns=(tr("memory.part"), tr("memory.gib"), tr("memory.share")),
+                  rows=tuple(rows), numeric=(False, True, True), highlight=(len(rows) - 2,))
+    return Section("memory", tr("section.memory"), chart="memory", tables=(table,)), chart
+
+
+def _gpus(results: list[Estimate], tr: Translator, catalog: Catalog,
+          picked: bool) -> tuple[Section, GpuChart]:
+    bars, rows = [], []
+    for i, r in enumerate(results):
+        name = tr("value.gpu", count=r.gpu_count, name=r.gpu_name) if r.gpu_count > 1 else r.gpu_name
+        label = tr("gpus.chosen", name=name) if i == 0 else name
+        s = r.speed
+        bars.append(GpuBar(label=label,
+                           decode_tokens_per_s=s.decode_tokens_per_s if s else None,
+                           decode_low_tokens_per_s=s.decode_tokens_per_s_low if s else None,
+                           decode_high_tokens_per_s=s.decode_tokens_per_s_high if s else None,
+                           needed_gib=bytes_to_gib(r.memory.total_bytes),
+                           usable_gib=bytes_to_gib(r.memory.usable_bytes),
+                           fits=r.memory.fits, chosen=i == 0))
+        fits = (tr("value.yes") if r.memory.fits else
+                tr("gpus.offload") if r.memory.verdict == "fits-with-offload" else tr("value.no"))
+        speed = (f"{num(s.decode_tokens_per_s)} ({num(s.decode_tokens_per_s_low)}–"
+                 f"{num(s.decode_tokens_per_s_high)})" if s and s.decode_tokens_per_s else "—")
+        price = _price_usd(catalog, r.gpu_id)
+        rows.append((label, f"{num(bytes_to_gib(r.memory.total_bytes))} / "
+                            f"{num(bytes_to_gib(r.memory.usable_bytes))}", fits, speed,
+                     usd(price * r.gpu_count if price else None)))
+    chart = GpuChart(title=tr("gpus.chart_title"), speed_axis=tr("gpus.speed_axis"),
+                     memory_axis=tr("gpus.memory_axis"), needed_label=tr("gpus.needed"),
+                     usable_label=tr("gpus.usable"), bars=tuple(bars))
+    table = Table(columns=(tr("gpus.gpu"), tr("gpus.memory"), tr("gpus.fits"), tr("gpus.decode"),
+                           tr("gpus.price")),
+                  rows=tuple(rows), numeric=(False, True, False, True, True), highlight=(0,))
+    return Section("gpus", tr("section.gpus"),
+                   intro=tr("gpus.intro_compare" if picked else "gpus.intro"),
+                   chart="gpus", tables=(table,)), chart
+
+
+def _money(value_usd: float, value_in_currency: float | None, currency: str) -> str:
+    text = usd(value_usd)
+    if currency != "USD" and value_in_currency is not None:
+        text += f" ({value_in_currency:,.0f} {currency})"
+    return text
+
+
+def _tiers(plan: Any | None, reason: str | None, tr: Translator, inputs: PlanInputs) -> Section:
+    heading = tr("section.tiers")
+    if plan is None:
+        why = tr("tiers.module_missing") if reason == "module" else reason
+        return Section("tiers", heading, notes=(tr("tiers.unavailable", reason=why),))
+    budget = (_money(plan.budget_usd, plan.budget_in_currency, plan.currency)
+              if plan.budget_usd else tr("input.no_budget"))
+    intro = tr("tiers.intro", users=plan.users, min_tps=num(plan.min_tokens_per_s, 0),
+               budget=budget)
+    notes = [tr("tiers.met" if plan.meets_workload_within_budget else "tiers.not_met")]
+    if not plan.tiers:
+        return Section("tiers", heading, intro=intro, notes=(*notes, tr("tiers.none")))
+    rows, tables = [], []
+    for b in plan.tiers:
+        name = tr(f"tiers.name_{b.tier}")
+        gpus = tr("value.gpu", count=b.gpu_count, name=b.gpu_name)
+        if b.gpu_used:
+            gpus += f" ({tr('tiers.used')})"
+        status = (tr("tiers.stretch") if b.stretch else
+                  tr("tiers.within") if b.within_budget else tr("tiers.over"))
+        rows.append((name, f"{gpus} · {b.quant}",
+                     _money(b.total_usd, b.total_in_currency, plan.currency),
+                     f"{num(b.decode_tokens_per_s_per_user)} ({num(b.decode_tokens_per_s, 0)})",
+                     num(b.wall_power_w, 0), status))
+        tables.append(Table(
+            heading=tr("tiers.parts_heading", tier=name),
+            columns=(tr("tiers.kind"), tr("tiers.name"), tr("tiers.quantity"), tr("tiers.price")),
+            rows=tuple((tr(f"part.{p.kind}"), _part_name(p.name, p.used, tr),
+                        str(p.quantity), usd(p.total_usd)) for p in b.parts),
+            numeric=(False, False, True, True)))
+    summary = Table(columns=(tr("tiers.tier"), tr("tiers.build"), tr("tiers.total"),
+                             tr("tiers.decode"), tr("tiers.wall"), tr("tiers.status")),
+                    rows=tuple(rows), numeric=(False, False, True, True, True, False))
+    return Section("tiers", heading, intro=intro, tables=(summary, *tables), notes=tuple(notes))
+
+
+def _part_name(name: str, used: bool, tr: Translator) -> str:
+    """The planner marks used parts "(used)" in English; say it in ``tr``'s language."""
+    if not used:
+        return name
+    return f"{name.removesuffix(' (used)')} ({tr('tiers.used')})"
+
+
+def _cloud(plan: Any | None, reason: str | None, tr: Translator, inputs: PlanInputs,
+           catalog: Catalog) -> tuple[Section, list[Source]]:
+    heading = tr("section.cloud")
+    if plan is None:
+        why = tr("tiers.module_missing") if reason == "module" else reason
+        return Section("cloud", heading, notes=(tr("cloud.unavailable", reason=why),)), []
+    options = sorted((o for o in plan.cloud if o.meets_workload),
+                     key=lambda o: o.cloud_usd_per_month)[:MAX_CLOUD_ROWS]
+    intro = tr("cloud.intro", hours=num(plan.hours_per_day, 1))
+    if not options:
+        return Section("cloud", heading, intro=intro, notes=(tr("cloud.none"),)), []
+    tiers = ("budget", "balanced", "workstation")
+
+    def months(value: float | None) -> str:
+        return tr("value.never") if value is None else num(value, 1)
+
+    def gpu_name(gpu_id: str) -> str:
+        try:
+            return catalog.gpu(gpu_id).name
+        except UnknownIdError:
+            return gpu_id
+
+    rows = tuple((f"{o.provider} {o.instance_type}",
+                  tr("value.gpu", count=o.gpu_count, name=gpu_name(o.gpu_id)),
+                  f"{o.usd_per_hour:,.2f}", num(o.decode_tokens_per_s, 0),
+                  num(o.cloud_usd_per_month, 0), f"{o.usd_per_1m_tokens:,.2f}",
+                  " / ".join(months(o.break_even_months.get(t)) if t in o.break_even_months
+                             else "—" for t in tiers))
+                 for o in options)
+    table = Table(columns=(tr("cloud.instance"), tr("cloud.gpus"), tr("cloud.usd_per_hour"),
+                           tr("cloud.decode"), tr("cloud.per_month"), tr("cloud.usd_per_1m"),
+                           tr("cloud.break_even")),
+                  rows=rows, numeric=(False, False, True, True, True, True, True))
+    notes = (tr("cloud.lead"),) if plan.lead_with_cloud else ()
+    sources = [Source(tr("sources.cloud", name=o.provider), o.source) for o in options]
+    return Section("cloud", heading, intro=intro, tables=(table,), notes=notes), sources
+
+
+def _power(result: Estimate, tr: Translator) -> Section:
+    p, th, sysm, load = result.power, result.thermal, result.system, result.load
+    facts: list[Fact] = []
+    if p is not None:
+        facts += [Fact(tr("power.gpu_power"), f"{num(p.gpu_power_w, 0)} W"),
+                  Fact(tr("power.gpu_power_prefill"), f"{num(p.gpu_power_prefill_w, 0)} W"),
+                  Fact(tr("power.system_power"), f"{num(p.system_power_w, 0)} W"),
+                  Fact(tr("power.psu"), f"{num(p.psu_recommended_w, 0)} W"),
+                  Fact(tr("power.connectors"), tr("power.connectors_value",
+                                                  eight=p.pcie_8pin_count,
+                                                  twelve=p.connector_12v_2x6_count))]
+        if p.energy_wh_per_1k_tokens is not None:
+            facts.append(Fact(tr("power.energy"), f"{num(p.energy_wh_per_1k_tokens, 2)} Wh"))
+        if p.cost_usd_per_1m_tokens is not None:
+            facts.append(Fact(tr("power.cost"), f"${p.cost_usd_per_1m_tokens:,.2f}"))
+        if p.power_limit_sweet_spot_w:
+            facts.append(Fact(tr("power.sweet_spot"), f"{num(p.power_limit_sweet_spot_w, 0)} W"))
+        yes, no = tr("value.yes"), tr("value.no")
+        facts.append(Fact(tr("power.circuit"), f"{yes if p.wall_circuit_120v_ok else no}, "
+                                               f"{yes if p.wall_circuit_230v_ok else no}"))
+    if th is not None:
+        facts += [Fact(tr("power.temp"),
+                       f"{num(th.gpu_temp_c, 0)} °C / {num(th.gpu_temp_full_load_c, 0)} °C"),
+                  Fact(tr("power.throttle"), _risk(th.throttle_risk, tr)),
+                  Fact(tr("power.heat"),
+                       f"{num(th.heat_w, 0)} W · {num(th.heat_btu_per_hour, 0)} BTU/h")]
+    if sysm is not None:
+        if sysm.ram_recommended_bytes:
+            facts.append(Fact(tr("power.ram"), gib_text(sysm.ram_recommended_bytes)))
+        facts.append(Fact(tr("power.cpu"), str(sysm.min_cpu_cores)))
+    if load is not None:
+        facts.append(Fact(tr("power.load_time"), f"{num(load.load_time_s, 1)} s"))
+    return Section("power", tr("section.power"), facts=tuple(facts))
+
+
+def _risk(risk: str, tr: Translator) -> str:
+    try:
+        return tr(f"power.risk_{risk}")
+    except KeyError:
+        return risk
+
+
+def _assumptions(result: Estimate, tr: Translator, catalog: Catalog,
+                 electricity_usd_per_kwh: float) -> Section:
+    notes = [tr("assume.estimate")]
+    s = result.speed
+    if s is not None and s.decode_tokens_per_s is not None:
+        res = catalog.speed_calibration.decode.residuals
+        notes.append(tr("assume.calibrated", basis=s.basis, median=num(res.median_abs_pct, 0),
+                        p90=num(res.p90_abs_pct, 0), within=num(res.within_band_frac * 100, 0))
+                     if s.calibrated else tr("assume.priors", basis=s.basis))
+        notes.append(tr("assume.band", low=num(s.decode_tokens_per_s_low),
+                        high=num(s.decode_tokens_per_s_high), mid=num(s.decode_tokens_per_s),
+                        plow=num(s.prefill_tokens_per_s_low, 0),
+                        phigh=num(s.prefill_tokens_per_s_high, 0)))
+    notes.append(tr("assume.memory", context=f"{result.context_tokens:,}", batch=result.batch))
+    if result.thermal is not None:
+        try:
+            cooler = catalog.cooler(result.thermal.cooler).name
+        except (UnknownIdError, ValueError):
+            cooler = result.thermal.cooler
+        notes.append(tr("assume.power", ambient=num(result.thermal.ambient_c, 0), cooler=cooler))
+    notes.append(tr("assume.electricity", price=f"{electricity_usd_per_kwh:.3f}"))
+    notes.append(tr("assume.prices"))
+    return Section("assumptions", tr("section.assumptions"), notes=tuple(notes))
+
+
+def _sources(result: Estimate, tr: Translator, catalog: Catalog, arch: ModelArch,
+             extra: list[Source]) -> Section:
+    found: list[Source] = [Source(tr("sources.model", name=arch.name), str(arch.source))]
+    gpu = catalog.gpu(result.gpu_id)
+    found.append(Source(tr("sources.gpu", name=gpu.name), str(gpu.source)))
+    for price in (gpu.street_price, gpu.used_price):
+        if price is not None:
+            found.append(Source(tr("sources.price", name=gpu.name, date=price.as_of),
+                                str(price.source)))
+    try:
+        quant = catalog.quant(result.quant)
+        found.append(Source(tr("sources.quant", name=quant.name), str(quant.source)))
+        runtime = catalog.runtime(result.runtime)
+        found.append(Source(tr("sources.runtime", name=runtime.name), str(runtime.source)))
+    except UnknownIdError:
+        pass
+    cal = catalog.speed_calibration
+    found.append(Source(f"{tr('sources.calibration')} ({cal.fitted_on})", str(cal.source)))
+    found += extra
+    seen: set[str] = set()
+    unique = []
+    for s in found:
+        if s.url not in seen:
+            seen.add(s.url)
+            unique.append(s)
+    return Section("sources", tr("section.sources"), sources=tuple(unique[:MAX_SOURCES]))
+
+
+def _as_of(catalog: Catalog, plan: Any | None, tr: Translator) -> tuple[Fact, ...]:
+    dates = [p.as_of for g in catalog.gpus for p in (g.street_price, g.used_price) if p]
+    facts = []
+    if dates:
+        facts.append(Fact(tr("as_of.gpu_prices"), max(dates).isoformat()))
+    facts.append(Fact(tr("as_of.calibration"), catalog.speed_calibration.fitted_on.isoformat()))
+    if plan is not None and plan.cloud:
+        facts.append(Fact(tr("as_of.cloud_prices"), max(str(o.as_of) for o in plan.cloud)))
+    return tuple(facts)
+
+
+# --- the entry point -----------------------------------------------------------------------
+
+
+def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, Any] | None = None,
+                   arch: ModelArch | None = None, request: EstimateRequest | None = None,
+                   inputs: PlanInputs | None = None, catalog: Catalog | None = None,
+                   today: dt.date | None = None) -> ReportContent:
+    """Everything a report shows about ``result``, translated into ``lang``.
+
+    Parameters
+    ----------
+    result : Estimate
+        The scenario's answer from :func:`sizing.estimate.estimate`.
+    lang : str
+        ``"en"`` or ``"zh"``.
+    query : mapping, optional
+        The app's URL parameters; budget, users, hours, currency and the
+        comparison list are read from it when ``inputs`` is not given.
+    arch : ModelArch, optional
+        The model when it is not in the catalog (an uploaded config.json).
+    request : EstimateRequest, optional
+        The request behind ``result``; rebuilt from ``result`` when absent.
+    """
+    tr = Translator(lang)
+    catalog = catalog or load_catalog()
+    inputs = inputs or PlanInputs.from_query(query)
+    model_arch = scenario_arch(result, catalog, arch)
+    req = scenario_request(result, request)
+    compared = comparison_results(result, req, catalog, model_arch, inputs.compare)
+    plan, plan_reason = run_plan(req, catalog, model_arch, inputs)
+    memory_section, memory_chart = _memory(result, tr)
+    gpu_section, gpu_chart = _gpus(compared, tr, catalog, picked=bool(inputs.compare))
+    cloud_section, cloud_sources = _cloud(plan, plan_reason, tr, inputs, catalog)
+    electricity = (plan.electricity_usd_per_kwh if plan is not None
+                   else req.electricity_usd_per_kwh or DEFAULT_USD_PER_KWH)
+    sections = [_inputs(result, tr, catalog, inputs, plan is not None), memory_section,
+                gpu_section, _tiers(plan, plan_reason, tr, inputs), cloud_section,
+                _power(result, tr), _assumptions(result, tr, catalog, electricity)]
+    engine_notes = list(dict.fromkeys([*result.warnings, *(plan.warnings if plan else [])]))
+    if engine_notes:
+        sections.append(Section("warnings", tr("section.warnings"),
+                                intro=tr("assume.engine_notes") if lang != "en" else None,
+                                notes=tuple(engine_notes)))
+    sections.append(_sources(result, tr, catalog, model_arch, cloud_sources))
+    gpu_label = tr("value.gpu", count=result.gpu_count, name=result.gpu_name)
+    return ReportContent(
+        lang=lang, title=tr("title", model=result.model.name, gpu=gpu_label),
+        subtitle=tr("subtitle"), generated=tr("generated",
+                                              date=(today or dt.date.today()).isoformat()),
+        as_of=_as_of(catalog, plan, tr), as_of_note=tr("as_of.catalog_note"),
+        verdict=_verdict(result, tr), key_figures=_key_figures(result, tr),
+        sections=tuple(sections), memory_chart=memory_chart, gpu_chart=gpu_chart,
+        labels={"as_of": tr("as_of.heading"), "verdict": tr("section.verdict"),
+                "charts_unavailable": tr("charts.unavailable", reason="{reason}"),
+                "no_browser": tr("charts.no_browser", path="{path}"),
+                "export_failed": tr("charts.export_failed", error="{error}"),
+                "tagline": tr("tagline"), "footer": tr("footer", page="{page}")})

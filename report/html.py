@@ -1,0 +1,159 @@
+"""The report as one self-contained HTML file with interactive Plotly charts.
+
+Offline (the default) the file carries plotly.js once, in a single script tag
+in the head, and no other outside reference: it opens from an e-mail
+attachment on a machine without network. ``cdn=True`` loads plotly.js from
+the Plotly CDN instead (about 25 KB instead of about 4.7 MB).
+
+Every text from the content model passes through :func:`html.escape`; chart
+JSON is written by Plotly, which escapes ``<`` as ``\\u003c``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs, get_plotlyjs_version
+
+from catalog.schema import ModelArch
+from report.charts import gpu_figure, memory_figure
+from report.content import ReportContent, Section, Table, report_content
+from sizing.estimate import Estimate
+from sizing.request import EstimateRequest
+
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
+                 "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+
+CSS = """
+:root { --ink:#1f2933; --muted:#52606d; --line:#d9dee3; --ok:#2f855a; --warn:#b7791f; --bad:#c53030; }
+* { box-sizing: border-box; }
+body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "Noto Sans SC",
+       "PingFang SC", "Microsoft YaHei", sans-serif; color: var(--ink); margin: 0;
+       line-height: 1.45; background: #fff; }
+main { max-width: 980px; margin: 0 auto; padding: 24px 20px 48px; }
+h1 { font-size: 1.6rem; margin: 0 0 4px; }
+h2 { font-size: 1.2rem; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+h3 { font-size: 1rem; margin: 16px 0 6px; }
+.muted { color: var(--muted); }
+.verdict { border-left: 6px solid var(--ok); background: #f0fff4; padding: 12px 16px; margin: 16px 0; }
+.verdict.fits-with-offload { border-color: var(--warn); background: #fffaf0; }
+.verdict.does-not-fit { border-color: var(--bad); background: #fff5f5; }
+.verdict .word { font-weight: 700; letter-spacing: .04em; }
+.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: 8px; margin: 8px 0; }
+.facts div { border: 1px solid var(--line); border-radius: 6px; padding: 6px 10px; }
+.facts dt { font-size: .8rem; color: var(--muted); }
+.facts dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-size: .9rem; }
+th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: #f5f7fa; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.hl td { font-weight: 600; background: #f8fafc; }
+.chart { margin: 8px 0; }
+ul.notes li { margin: 4px 0; }
+.sources a { overflow-wrap: anywhere; }
+footer { margin-top: 32px; font-size: .8rem; color: var(--muted); }
+@media print { .chart { page-break-inside: avoid; } }
+"""
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _facts(facts) -> str:
+    items = "".join(f"<div><dt>{_e(f.label)}</dt><dd>{_e(f.value)}</dd></div>" for f in facts)
+    return f'<dl class="facts">{items}</dl>'
+
+
+def _table(table: Table) -> str:
+    def cls(i: int) -> str:
+        return ' class="num"' if table.numeric[i] else ""
+
+    head = "".join(f"<th{cls(i)}>{_e(c)}</th>" for i, c in enumerate(table.columns))
+    body = "".join(
+        f"<tr{' class=hl' if r in table.highlight else ''}>"
+        + "".join(f"<td{cls(i)}>{_e(v)}</td>" for i, v in enumerate(row)) + "</tr>"
+        for r, row in enumerate(table.rows))
+    title = f"<h3>{_e(table.heading)}</h3>" if table.heading else ""
+    return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _chart(fig: go.Figure, div_id: str) -> str:
+    body = fig.to_html(full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG,
+                       div_id=div_id, default_width="100%")
+    return f'<div class="chart">{body}</div>'
+
+
+def _section(section: Section, charts: Mapping[str, str]) -> str:
+    parts = [f'<section id="{_e(section.key)}"><h2>{_e(section.heading)}</h2>']
+    if section.intro:
+        parts.append(f'<p class="muted">{_e(section.intro)}</p>')
+    if section.facts:
+        parts.append(_facts(section.facts))
+    if section.chart:
+        parts.append(charts[section.chart])
+    parts += [_table(t) for t in section.tables]
+    if section.notes:
+        parts.append('<ul class="notes">' + "".join(f"<li>{_e(n)}</li>" for n in section.notes)
+                     + "</ul>")
+    if section.sources:
+        parts.append('<ol class="sources">' + "".join(
+            f'<li>{_e(s.label)}: <a href="{_e(s.url)}" rel="noopener noreferrer">{_e(s.url)}</a></li>'
+            for s in section.sources) + "</ol>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def render_html(content: ReportContent, *, cdn: bool = False) -> bytes:
+    """UTF-8 HTML for ``content``; plotly.js inlined once unless ``cdn``."""
+    charts = {"memory": _chart(memory_figure(content.memory_chart), "chart-memory"),
+              "gpus": _chart(gpu_figure(content.gpu_chart), "chart-gpus")}
+    if cdn:
+        plotly_tag = (f'<script charset="utf-8" src="https://cdn.plot.ly/plotly-'
+                      f'{get_plotlyjs_version()}.min.js"></script>')
+    else:
+        plotly_tag = f'<script type="text/javascript">{get_plotlyjs()}</script>'
+    v = content.verdict
+    as_of = "".join(f"<li>{_e(f.label)}: {_e(f.value)}</li>" for f in content.as_of)
+    body = "".join(_section(s, charts) for s in content.sections)
+    page = f"""<!DOCTYPE html>
+<html lang="{'zh-CN' if content.lang == 'zh' else 'en'}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(content.title)}</title>
+<style>{CSS}</style>
+{plotly_tag}
+</head>
+<body><main>
+<header>
+<h1>{_e(content.title)}</h1>
+<p class="muted">{_e(content.subtitle)}</p>
+<p class="muted">{_e(content.generated)} · {_e(content.labels["as_of"])}:</p>
+<ul class="muted">{as_of}</ul>
+<p class="muted">{_e(content.as_of_note)}</p>
+</header>
+<section id="verdict" class="verdict {_e(v.level)}">
+<h2>{_e(content.labels["verdict"])}: <span class="word">{_e(v.word)}</span></h2>
+<p>{_e(v.headline)}</p>
+<p>{_e(v.speed)}</p>
+</section>
+{_facts(content.key_figures)}
+{body}
+<footer>{_e(content.labels["tagline"])}</footer>
+</main></body>
+</html>
+"""
+    return page.encode("utf-8")
+
+
+def build_html(result: Estimate, *, lang: str = "en", query: Mapping[str, Any] | None = None,
+               arch: ModelArch | None = None, request: EstimateRequest | None = None,
+               cdn: bool = False, **content_options: Any) -> bytes:
+    """The HTML report for ``result`` (see :func:`report.content.report_content`)."""
+    content = report_content(result, lang=lang, query=query, arch=arch, request=request,
+                             **content_options)
+    return render_html(content, cdn=cdn)
