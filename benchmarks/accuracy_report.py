@@ -78,10 +78,13 @@ def _metrics(items: list[Scored], key: str = "predicted") -> dict[str, float]:
             "inside": 100.0 * sum(inside) / len(inside) if inside else 0.0}
 
 
-def score_rows(rows: list[Row], cat, backends: dict[str, str]) -> tuple[list[Scored], list[str]]:
-    """Predict each row through the engine (all layers on the GPUs, as measured)."""
+def score_rows(rows: list[Row], cat, backends: list[str] | None = None) -> tuple[list[Scored], list[str]]:
+    """Predict each row through the engine (all layers on the GPUs, as measured).
+
+    ``backends`` gives each row's backend label as published (default: its API).
+    """
     scored, skipped = [], []
-    for row in rows:
+    for index, row in enumerate(rows):
         request = parse_request({
             "model": row.model_id, "quant": row.quant_id, "gpu": row.gpu_id,
             "gpu_count": row.gpu_count, "runtime": row.runtime_id,
@@ -105,14 +108,14 @@ def score_rows(rows: list[Row], cat, backends: dict[str, str]) -> tuple[list[Sco
             predicted, low, high = (speed.prefill_tokens_per_s, speed.prefill_tokens_per_s_low,
                                     speed.prefill_tokens_per_s_high)
             roofline = compute_flops_per_s(gpu, quant) / (2 * arch.params_active)
-        scored.append(Scored(row, predicted, low, high, roofline, backends.get(row.source_url + row.gpu_label,
-                                                                               row.api), gpu.vendor.value))
+        label = backends[index] if backends else row.api
+        scored.append(Scored(row, predicted, low, high, roofline, label, gpu.vendor.value))
     return scored, skipped
 
 
-def read_holdout(cat) -> tuple[list[Row], dict[str, str], list[str]]:
+def read_holdout(cat) -> tuple[list[Row], list[str], list[str]]:
     """Holdout rows the catalog can express, their backend labels, and the rest."""
-    rows, labels, skipped = [], {}, []
+    rows, labels, skipped = [], [], []
     with open(HOLDOUT_CSV, encoding="utf-8") as handle:
         for raw in csv.DictReader(handle):
             gpu_id = HOLDOUT_GPU_LABELS.get(raw["gpu"].strip())
@@ -140,7 +143,7 @@ def read_holdout(cat) -> tuple[list[Row], dict[str, str], list[str]]:
                       raw["quant"].split(" ")[0].lower(), runtime_api[0], runtime_api[1], metric,
                       prompt, new, float(raw["value"]))
             rows.append(row)
-            labels[row.source_url + row.gpu_label] = backend
+            labels.append(backend)
     return rows, labels, skipped
 
 
@@ -320,7 +323,7 @@ def chart(calibration: list[Scored], holdout: list[Scored]) -> None:
 def main() -> int:
     cat = load_catalog()
     calib_rows, _ = read_rows(CALIBRATION_CSV)
-    calibration, skipped_c = score_rows(calib_rows, cat, {})
+    calibration, skipped_c = score_rows(calib_rows, cat)
     hold_rows, labels, skipped_h = read_holdout(cat)
     holdout, more = score_rows(hold_rows, cat, labels)
     skipped_h += more

@@ -171,7 +171,7 @@ def test_engine_reproduces_the_fit_on_calibration_rows():
     from benchmarks.calibration_rows import read_rows
 
     rows, _ = read_rows()
-    scored, skipped = score_rows(rows, CAT, {})
+    scored, skipped = score_rows(rows, CAT)
     assert not skipped and len(scored) == 898
     decode = [abs(s.predicted / s.row.value_tokens_per_s - 1) for s in scored
               if s.row.metric == "decode"]
