@@ -164,6 +164,8 @@ def _estimate_table(result: dict[str, Any]) -> str:
 
 # Sections later features add to the table view: (section, [(key, label, format)]).
 EXTRA_TABLE_ROWS: list[tuple[str, list[tuple[str, str, str]]]] = [
+    ("fit", [("max_context_tokens", "max context that fits", "{:,} tokens"),
+             ("best_quant", "best quant that fits", "{}")]),
     ("speed", [("decode_tokens_per_s", "decode", "{:.1f} tokens/s"),
                ("decode_tokens_per_s_low", "decode low", "{:.1f} tokens/s"),
                ("decode_tokens_per_s_high", "decode high", "{:.1f} tokens/s"),

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from catalog.catalog import Catalog, runtime_api
 from catalog.schema import Gpu, ModelArch
 from sizing.box import DEFAULT_AMBIENT_C, DEFAULT_USD_PER_KWH, BoxEstimate, box_for
+from sizing.fit import best_quant, max_context_tokens
 from sizing.memory import MemoryEstimate, estimate_memory
 from sizing.request import EstimateRequest, RequestError, check_compatibility, resolve_model
 from sizing.speed import (SpeedEstimate, SpeedUnknownError, estimate_speed, memory_class,
@@ -84,6 +85,13 @@ class SpeedSection(_Out):
         return cls(**dataclasses.asdict(s))
 
 
+class FitSection(_Out):
+    """What else fits on the same GPU(s) with the same runtime."""
+
+    max_context_tokens: int  # longest context per sequence that fits entirely on the GPU(s)
+    best_quant: str | None  # highest-precision quant that fits at this context
+
+
 class PowerSection(_Out):
     gpu_power_w: float
     gpu_power_prefill_w: float
@@ -141,6 +149,7 @@ class Estimate(_Out):
     batch: int
     kv_cache: str
     memory: MemorySection
+    fit: FitSection | None = None
     speed: SpeedSection | None = None
     speed_unknown_reason: str | None = None
     power: PowerSection | None = None
@@ -167,6 +176,20 @@ def memory_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch) -> M
         kv_bytes_per_element=catalog.kv_cache_type(request.kv_cache).bytes_per_element,
         gpu_count=request.gpu_count, split=default_split(request, catalog),
         new_tokens=request.new_tokens)
+
+
+def fit_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch) -> FitSection:
+    """Longest context and best quant on this hardware and runtime."""
+    gpu, runtime = catalog.gpu(request.gpu), catalog.runtime(request.runtime)
+    kv = catalog.kv_cache_type(request.kv_cache).bytes_per_element
+    split = default_split(request, catalog)
+    context = max_context_tokens(arch, catalog.quant(request.quant), gpu, runtime,
+                                 sequences=request.batch, kv_bytes_per_element=kv,
+                                 gpu_count=request.gpu_count, split=split)
+    quant = best_quant(catalog, arch, gpu, runtime, context_tokens=request.allocated_context_tokens,
+                       prompt_tokens=request.prompt_tokens, sequences=request.batch,
+                       kv_bytes_per_element=kv, gpu_count=request.gpu_count, split=split)
+    return FitSection(max_context_tokens=context, best_quant=quant.id if quant else None)
 
 
 def default_interconnect(gpu: Gpu) -> str:
@@ -264,7 +287,8 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
         split=default_split(request, catalog),
         prompt_tokens=request.prompt_tokens, new_tokens=request.new_tokens,
         context_tokens=context, batch=request.batch, kv_cache=request.kv_cache,
-        memory=MemorySection.of(memory), speed=speed, speed_unknown_reason=reason,
+        memory=MemorySection.of(memory), fit=fit_for(request, catalog, arch),
+        speed=speed, speed_unknown_reason=reason,
         power=PowerSection(**{k: getattr(box, k) for k in PowerSection.model_fields}),
         thermal=ThermalSection(ambient_c=request.ambient_c if request.ambient_c is not None
                                else DEFAULT_AMBIENT_C, cooler=cooler_id,

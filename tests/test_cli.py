@@ -162,3 +162,11 @@ def test_power_limit_slows_decode_and_caps_power(capsys):
 def test_box_bad_input(capsys, argv, needle):
     code, _, err = run(capsys, "estimate", "--model", "llama-3-8b", "--gpu", "rtx-4090", *argv)
     assert code == 2 and needle in err and "Traceback" not in err
+
+
+def test_estimate_reports_max_context_and_best_quant(capsys):
+    code, out, _ = run(capsys, "estimate", "--model", "llama-3.1-70b", "--gpu", "rtx-4090",
+                       "--context-tokens", "4096", "--format", "json")
+    fit = json.loads(out)["fit"]
+    assert code == 0 and fit["max_context_tokens"] == 0  # Q4_K_M 70B never fits 24 GB
+    assert fit["best_quant"] in ("iq2_xxs", "iq2_xs", "iq1_m", "iq1_s", "q2_k_s", "iq2_s")
