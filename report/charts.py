@@ -135,8 +135,10 @@ def figure_pngs(figures: list[go.Figure]) -> list[bytes]:
     if browser_path() is None:
         raise ChartExportError("no_browser", _wanted_browser())
     start_exporter()
-    import plotly.io as pio
+    import kaleido
     try:
-        return [pio.to_image(fig, format="png", scale=SCALE) for fig in figures]
+        return [kaleido.calc_fig_sync(fig.to_dict(), opts={
+            "format": "png", "width": fig.layout.width or WIDTH_PX,
+            "height": fig.layout.height or 400, "scale": SCALE}) for fig in figures]
     except Exception as exc:  # kaleido/choreographer raise many kinds; all mean "no chart"
         raise ChartExportError("export_failed", str(exc) or type(exc).__name__) from exc

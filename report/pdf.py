@@ -1,0 +1,292 @@
+"""The report as a PDF: fpdf2, Noto Sans CJK, charts as PNG through kaleido.
+
+Text is set in Noto Sans CJK SC from Debian's ``fonts-noto-cjk`` (it covers
+Latin and Chinese), found with ``fc-match``. Charts are drawn by a headless
+Chromium through kaleido; when there is none, or kaleido fails, the PDF is
+still produced, with the same numbers in tables and a note saying why.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF
+from fpdf.enums import TableCellFillMode, XPos, YPos
+
+from catalog.schema import ModelArch
+from report import charts
+from report.content import Fact, ReportContent, Section, Table, report_content
+from sizing.estimate import Estimate
+from sizing.request import EstimateRequest
+
+FONT = "NotoSansCJK"
+FONT_QUERY = "Noto Sans CJK SC"
+# Debian fonts-noto-cjk: face 2 of the collection is Simplified Chinese.
+FALLBACK_FONTS = {"": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
+                  "B": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2)}
+PAGE_W_MM = 210.0
+MARGIN_MM = 15.0
+BODY_W_MM = PAGE_W_MM - 2 * MARGIN_MM
+INK = (31, 41, 51)
+MUTED = (82, 96, 109)
+LINE = (217, 222, 227)
+HEAD_FILL = (245, 247, 250)
+VERDICT_FILL = {"fits": (240, 255, 244), "fits-with-offload": (255, 250, 240),
+                "does-not-fit": (255, 245, 245)}
+VERDICT_BAR = {"fits": (47, 133, 90), "fits-with-offload": (183, 121, 31),
+               "does-not-fit": (197, 48, 48)}
+
+
+class FontMissingError(RuntimeError):
+    """Noto Sans CJK is not installed (Debian: apt install fonts-noto-cjk)."""
+
+
+@functools.lru_cache(maxsize=None)
+def font_file(style: str = "") -> tuple[str, int]:
+    """(path, collection index) of Noto Sans CJK SC in ``style`` ("" or "B")."""
+    pattern = FONT_QUERY + (":bold" if style == "B" else "")
+    try:
+        found = subprocess.run(["fc-match", "-f", "%{file}|%{index}", pattern],
+                               capture_output=True, text=True, timeout=10, check=False).stdout
+        path, _, index = found.partition("|")
+        if path and "NotoSansCJK" in Path(path).name and Path(path).is_file():
+            return path, int(index or 0)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        pass
+    path, index = FALLBACK_FONTS[style]
+    if Path(path).is_file():
+        return path, index
+    raise FontMissingError(f"{FONT_QUERY} not found; install Debian's fonts-noto-cjk")
+
+
+class _Doc(FPDF):
+    footer_text = ""
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(FONT, "", 7.5)
+        self.set_text_color(*MUTED)
+        self.cell(0, 5, self.footer_text.format(page=self.page_no()), align="R")
+
+
+class _Writer:
+    """Lays out a ReportContent on A4 pages."""
+
+    def __init__(self, content: ReportContent, pngs: dict[str, bytes] | None, chart_note: str | None):
+        self.c = content
+        self.pngs = pngs or {}
+        self.chart_note = chart_note
+        pdf = _Doc(format="A4", unit="mm")
+        pdf.footer_text = f"{content.labels['tagline']}  ·  {content.labels['footer']}"
+        pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
+        pdf.set_auto_page_break(True, margin=16)
+        for style in ("", "B"):
+            path, index = font_file(style)
+            pdf.add_font(FONT, style, path, collection_font_number=index)
+        pdf.set_title(content.title)
+        pdf.set_creator("RigFit")
+        pdf.set_lang("zh-CN" if content.lang == "zh" else "en")
+        self.pdf = pdf
+
+    # --- primitives -----------------------------------------------------------------
+    def text(self, text: str, *, size: float = 9.5, style: str = "", colour=INK,
+             height: float | None = None) -> None:
+        pdf = self.pdf
+        pdf.set_font(FONT, style, size)
+        pdf.set_text_color(*colour)
+        pdf.set_x(MARGIN_MM)
+        pdf.multi_cell(BODY_W_MM, height or size * 0.5, text, align="L", new_x=XPos.LMARGIN,
+                       new_y=YPos.NEXT)
+
+    def heading(self, text: str) -> None:
+        pdf = self.pdf
+        if pdf.get_y() > pdf.h - 45:
+            pdf.add_page()
+        pdf.ln(3)
+        self.text(text, size=13, style="B", height=7)
+        pdf.set_draw_color(*LINE)
+        pdf.line(MARGIN_MM, pdf.get_y(), PAGE_W_MM - MARGIN_MM, pdf.get_y())
+        pdf.ln(2)
+
+    def facts(self, facts: tuple[Fact, ...], columns: int = 2) -> None:
+        """Label/value pairs in ``columns`` columns."""
+        pdf = self.pdf
+        col_w = BODY_W_MM / columns
+        label_w = col_w * (0.48 if columns < 3 else 0.42)
+        line = 4.4
+
+        def lines(text: str, width: float, style: str) -> int:
+            pdf.set_font(FONT, style, 8.5)
+            return len(pdf.multi_cell(width, line, text, align="L", dry_run=True,
+                                      output="LINES"))
+
+        for start in range(0, len(facts), columns):
+            row = facts[start:start + columns]
+            height = line * max(max(lines(f.label, label_w - 1, ""),
+                                    lines(f.value, col_w - label_w - 2, "B")) for f in row)
+            if pdf.get_y() + height > pdf.h - 18:
+                pdf.add_page()
+            y = pdf.get_y()
+            for i, fact in enumerate(row):
+                x = MARGIN_MM + i * col_w
+                pdf.set_xy(x, y)
+                pdf.set_font(FONT, "", 8.5)
+                pdf.set_text_color(*MUTED)
+                pdf.multi_cell(label_w - 1, line, fact.label, align="L")
+                pdf.set_xy(x + label_w, y)
+                pdf.set_font(FONT, "B", 8.5)
+                pdf.set_text_color(*INK)
+                pdf.multi_cell(col_w - label_w - 2, line, fact.value, align="L")
+            pdf.set_xy(MARGIN_MM, y + height + 0.8)
+
+    def table(self, table: Table) -> None:
+        pdf = self.pdf
+        if table.heading:
+            if pdf.get_y() > pdf.h - 40:
+                pdf.add_page()
+            self.text(table.heading, size=10, style="B", height=6)
+        widths = _column_widths(table, pdf)
+        pdf.set_font(FONT, "", 8)
+        pdf.set_draw_color(*LINE)
+        pdf.set_fill_color(255, 255, 255)
+        heading_style = {"fill_color": HEAD_FILL, "emphasis": "BOLD", "color": INK}
+        with pdf.table(col_widths=widths, width=BODY_W_MM, line_height=4.4,
+                       text_align=tuple("RIGHT" if n else "LEFT" for n in table.numeric),
+                       headings_style=_font_face(**heading_style), borders_layout="HORIZONTAL_LINES",
+                       cell_fill_mode=TableCellFillMode.NONE, padding=(0.8, 1.2), markdown=False,
+                       first_row_as_headings=True) as t:
+            t.row(table.columns)
+            for r, values in enumerate(table.rows):
+                style = _font_face(emphasis="BOLD") if r in table.highlight else None
+                t.row(values, style=style)
+        pdf.ln(2)
+
+    def notes(self, notes: tuple[str, ...]) -> None:
+        for note in notes:
+            self.pdf.set_x(MARGIN_MM)
+            self.text(f"•  {note}", size=8.8, height=4.6)
+            self.pdf.ln(0.8)
+
+    def image(self, png: bytes, width_mm: float = BODY_W_MM) -> None:
+        pdf = self.pdf
+        # A PNG's IHDR holds width and height as big-endian 32-bit integers at bytes 16-24.
+        px_w, px_h = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+        if pdf.get_y() + width_mm * px_h / px_w > pdf.h - 18:
+            pdf.add_page()
+        pdf.image(io.BytesIO(png), x=MARGIN_MM, w=width_mm)
+        pdf.ln(1)
+
+    # --- blocks ------------------------------------------------------------------------
+    def header(self) -> None:
+        c, pdf = self.c, self.pdf
+        pdf.add_page()
+        self.text(c.title, size=17, style="B", height=8.5)
+        self.text(c.subtitle, size=9.5, colour=MUTED, height=5)
+        pdf.ln(1)
+        dates = " · ".join(f"{f.label}: {f.value}" for f in c.as_of)
+        self.text(f"{c.generated}  ·  {c.labels['as_of']}: {dates}", size=8.5, colour=MUTED,
+                  height=4.5)
+        self.text(c.as_of_note, size=8.5, colour=MUTED, height=4.5)
+        pdf.ln(3)
+
+    def verdict(self) -> None:
+        v, pdf = self.c.verdict, self.pdf
+        y = pdf.get_y()
+        pdf.set_font(FONT, "", 10)
+        lines = sum(len(pdf.multi_cell(BODY_W_MM - 8, 5.5, text, align="L", dry_run=True,
+                                       output="LINES")) for text in (v.headline, v.speed))
+        box_h = 2.5 + 6 + 5.5 * lines + 2.5
+        pdf.set_fill_color(*VERDICT_FILL.get(v.level, HEAD_FILL))
+        pdf.rect(MARGIN_MM, y, BODY_W_MM, box_h, style="F")
+        pdf.set_fill_color(*VERDICT_BAR.get(v.level, MUTED))
+        pdf.rect(MARGIN_MM, y, 1.8, box_h, style="F")
+        pdf.set_xy(MARGIN_MM + 4, y + 2.5)
+        pdf.set_font(FONT, "B", 12)
+        pdf.set_text_color(*VERDICT_BAR.get(v.level, INK))
+        pdf.cell(BODY_W_MM - 8, 6, f"{self.c.labels['verdict']}: {v.word}",
+                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        for text in (v.headline, v.speed):
+            pdf.set_x(MARGIN_MM + 4)
+            pdf.set_font(FONT, "", 10)
+            pdf.set_text_color(*INK)
+            pdf.multi_cell(BODY_W_MM - 8, 5.5, text, align="L", new_x=XPos.LMARGIN,
+                           new_y=YPos.NEXT)
+        pdf.set_y(y + box_h + 3)
+        self.facts(self.c.key_figures, columns=3)
+
+    def section(self, s: Section) -> None:
+        self.heading(s.heading)
+        if s.intro:
+            self.text(s.intro, size=8.8, colour=MUTED, height=4.6)
+            self.pdf.ln(1)
+        if s.facts:
+            self.facts(s.facts)
+        if s.chart:
+            png = self.pngs.get(s.chart)
+            if png is not None:
+                self.image(png)
+            elif self.chart_note:
+                self.text(self.chart_note, size=8.8, style="B", colour=MUTED, height=4.6)
+                self.pdf.ln(1)
+        for t in s.tables:
+            self.table(t)
+        if s.notes:
+            self.notes(s.notes)
+        for i, src in enumerate(s.sources, start=1):
+            self.text(f"{i}. {src.label}: {src.url}", size=8, height=4.2)
+
+    def render(self) -> bytes:
+        self.header()
+        self.verdict()
+        for s in self.c.sections:
+            self.section(s)
+        return bytes(self.pdf.output())
+
+
+def _font_face(**kwargs: Any):
+    from fpdf.fonts import FontFace
+    return FontFace(**kwargs)
+
+
+def _column_widths(table: Table, pdf: FPDF) -> tuple[float, ...]:
+    """Widths in proportion to each column's longest text, within sensible bounds."""
+    pdf.set_font(FONT, "", 8)
+    wants = []
+    for i, column in enumerate(table.columns):
+        cells = [column, *(row[i] for row in table.rows)]
+        longest = max(pdf.get_string_width(str(c)) for c in cells) + 3
+        wants.append(min(max(longest, 12.0), 90.0))
+    return tuple(wants)
+
+
+def chart_pngs(content: ReportContent) -> tuple[dict[str, bytes] | None, str | None]:
+    """PNG per chart key, or (None, a translated note saying why there are none)."""
+    try:
+        memory, gpus = charts.figure_pngs([charts.memory_figure(content.memory_chart),
+                                           charts.gpu_figure(content.gpu_chart)])
+    except charts.ChartExportError as exc:
+        label = content.labels["no_browser"] if exc.kind == "no_browser" else content.labels[
+            "export_failed"]
+        reason = label.format(path=exc.detail, error=exc.detail[:200])
+        return None, content.labels["charts_unavailable"].format(reason=reason)
+    return {"memory": memory, "gpus": gpus}, None
+
+
+def render_pdf(content: ReportContent, *, charts_enabled: bool = True) -> bytes:
+    """PDF bytes for ``content``; charts as images when a browser can draw them."""
+    pngs, note = chart_pngs(content) if charts_enabled else (None, None)
+    return _Writer(content, pngs, note).render()
+
+
+def build_pdf(result: Estimate, *, lang: str = "en", query: Mapping[str, Any] | None = None,
+              arch: ModelArch | None = None, request: EstimateRequest | None = None,
+              **content_options: Any) -> bytes:
+    """The PDF report for ``result`` (see :func:`report.content.report_content`)."""
+    content = report_content(result, lang=lang, query=query, arch=arch, request=request,
+                             **content_options)
+    return render_pdf(content)
