@@ -269,3 +269,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 __all__ = ["main", "build_parser", "EstimateRequest", "format_table"]
+
+import sizing.report_cli  # noqa: E402,F401  registers the report subcommand
