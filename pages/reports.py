@@ -11,10 +11,10 @@ import streamlit as st
 from pages._common import begin_page, ENGINE_ERRORS, lang, plain, query_for, run_estimate, scenario_inputs, state, t
 
 
-def _build(module_name: str, builder: str, result, language: str, query: dict) -> bytes:
+def _build(module_name: str, builder: str, result, language: str, query: dict, arch) -> bytes:
     """Runs on click, without a script context: everything it needs is bound."""
     module = importlib.import_module(module_name)
-    return getattr(module, builder)(result, lang=language, query=query)
+    return getattr(module, builder)(result, lang=language, query=query, arch=arch)
 
 
 begin_page("reports")
@@ -44,7 +44,7 @@ if result is not None:
             col.button(label, disabled=True, key=f"dl_{builder}", help=t("report.unavailable"))
         else:
             col.download_button(label, data=partial(_build, module_name, builder, result,
-                                                    language, query),
+                                                    language, query, arch),
                                 file_name=name, mime=mime, on_click="ignore", key=f"dl_{builder}")
     if importlib.util.find_spec("report.html") is None or importlib.util.find_spec("report.pdf") is None:
         st.info(t("report.unavailable"), icon=":material/construction:")
