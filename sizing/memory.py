@@ -23,12 +23,17 @@ SplitMode = Literal["layer", "tensor"]
 LLAMA_CPP_BUFFER_MIB_PER_HEAD_PER_1K_CONTEXT = 2.0
 LLAMA_CPP_BUFFER_MIB_PER_HEAD = 0.75
 
-# macOS lets the GPU wire about two thirds of unified memory on small machines
-# and three quarters above 36 GiB (recommendedMaxWorkingSetSize); see
-# https://github.com/ggml-org/llama.cpp/discussions/2182 .
+# macOS lets the GPU wire only part of unified memory (Metal's
+# recommendedMaxWorkingSetSize). Measured: 10.67 GB on a 16 GB M4
+# (https://github.com/exo-explore/exo/pull/1672), about 75 % on mid-size
+# machines (https://github.com/gpustack/gpustack/issues/1375), and 107.52 GiB
+# on 128 GiB M5 Max / M3 Ultra hosts, i.e. all but 20.48 GiB
+# (https://github.com/antirez/ds4/pull/893).
 APPLE_WIRED_FRAC_SMALL = 0.67
 APPLE_WIRED_FRAC_LARGE = 0.75
 APPLE_LARGE_MEMORY_GIB = 36.0
+APPLE_RESERVED_GIB_HUGE = 20.48  # above 96 GiB the OS keeps a fixed reserve
+APPLE_HUGE_MEMORY_GIB = 96.0
 
 # Activation peak of eager/paged runtimes, per token in one forward pass, in
 # units of (hidden size) and (intermediate size) fp16 elements: residual,
@@ -167,6 +172,19 @@ def logits_bytes(arch: ModelArch, runtime: Runtime, *, prompt_tokens: int, seque
     return float(rows * arch.vocab_size * runtime.logits_bytes_per_element)
 
 
+def apple_wired_frac(memory_gib: float) -> float:
+    """Share of a Mac's unified memory the GPU may wire by default. [fraction]
+
+    >>> apple_wired_frac(16), apple_wired_frac(64), round(apple_wired_frac(128), 2)
+    (0.67, 0.75, 0.84)
+    """
+    if memory_gib <= APPLE_LARGE_MEMORY_GIB:
+        return APPLE_WIRED_FRAC_SMALL
+    if memory_gib <= APPLE_HUGE_MEMORY_GIB:
+        return APPLE_WIRED_FRAC_LARGE
+    return max(APPLE_WIRED_FRAC_LARGE, 1.0 - APPLE_RESERVED_GIB_HUGE / memory_gib)
+
+
 def usable_bytes_per_device(gpu: Gpu, runtime: Runtime) -> float:
     """Memory the runtime may use on one device. [B]
 
@@ -175,8 +193,7 @@ def usable_bytes_per_device(gpu: Gpu, runtime: Runtime) -> float:
     """
     capacity = gib_to_bytes(gpu.memory_gib)
     if gpu.vendor is Vendor.APPLE:
-        frac = APPLE_WIRED_FRAC_LARGE if gpu.memory_gib > APPLE_LARGE_MEMORY_GIB else APPLE_WIRED_FRAC_SMALL
-        capacity *= frac
+        capacity *= apple_wired_frac(gpu.memory_gib)
     if runtime.memory_policy == "preallocate":
         capacity *= runtime.gpu_memory_frac
     return capacity
