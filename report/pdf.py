@@ -117,7 +117,7 @@ class _Writer:
         """Label/value pairs in ``columns`` columns."""
         pdf = self.pdf
         col_w = BODY_W_MM / columns
-        label_w = col_w * (0.48 if columns < 3 else 0.42)
+        label_w = col_w * 0.45
         line = 4.4
 
         def lines(text: str, width: float, style: str) -> int:
@@ -217,7 +217,7 @@ class _Writer:
             pdf.multi_cell(BODY_W_MM - 8, 5.5, text, align="L", new_x=XPos.LMARGIN,
                            new_y=YPos.NEXT)
         pdf.set_y(y + box_h + 3)
-        self.facts(self.c.key_figures, columns=3)
+        self.facts(self.c.key_figures)
 
     def section(self, s: Section) -> None:
         self.heading(s.heading)
