@@ -19,6 +19,9 @@ from catalog.schema import ModelArch
 MAX_PARAMS = 5e12  # larger than any published model; beyond this input is absurd
 MIN_PARAMS = 1e7
 MAX_CONFIG_BYTES = 5 * 1024 * 1024  # a config.json is a few KiB
+# Any one width, count or length in a config.json beyond this is absurd: the
+# widest published vocabulary is ~262k, the longest context 10M tokens.
+MAX_SHAPE = 100_000_000
 
 
 class ModelInputError(ValueError):
@@ -145,12 +148,22 @@ def _first(config: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
     return None
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-        raise ModelInputError(f"config.json: '{name}' must be a whole number, got {value!r}")
+def _positive_int(name: str, value: Any, *, high: float = MAX_SHAPE) -> int:
+    """``value`` as a whole number in 1..``high``, else a :class:`ModelInputError`."""
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or not math.isfinite(value) or value != int(value)):
+        raise ModelInputError(f"config.json: '{name}' must be a whole number, got {value!r:.40}")
     if value <= 0:
         raise ModelInputError(f"config.json: '{name}' must be positive, got {value!r}")
+    if value > high:
+        raise ModelInputError(f"config.json: implausible '{name}' {value:g}; at most {high:g} "
+                              f"makes sense")
     return int(value)
+
+
+def _count(name: str, value: Any) -> int:
+    """An optional count that may be 0 (absent or null reads as 0)."""
+    return 0 if not value else _positive_int(name, value)
 
 
 def _sliding_layers(config: Mapping[str, Any], num_layers: int) -> tuple[int | None, int]:
@@ -223,7 +236,8 @@ def arch_from_hf_config(
     kv_lora_rank = config.get("kv_lora_rank")
     rope_dim = config.get("qk_rope_head_dim")
     if kv_lora_rank:
-        head_dim = (config.get("qk_nope_head_dim") or 128) + (rope_dim or 64)
+        nope = _positive_int("qk_nope_head_dim", config.get("qk_nope_head_dim") or 128)
+        head_dim = nope + _positive_int("qk_rope_head_dim", rope_dim or 64)
         kv_heads = heads
     head_dim = _positive_int("head_dim", head_dim) if head_dim else hidden // heads
     if head_dim <= 0:
@@ -237,12 +251,14 @@ def arch_from_hf_config(
         raise ModelInputError("config.json has experts but no num_experts_per_tok")
     moe_layers = None
     if experts:
-        first_dense = config.get("first_k_dense_replace") or 0
-        moe_layers = layers - int(first_dense)
+        moe_layers = layers - _count("first_k_dense_replace", config.get("first_k_dense_replace"))
+        if moe_layers < 0:
+            raise ModelInputError(
+                f"config.json: first_k_dense_replace exceeds num_hidden_layers ({layers})")
     tie = bool(config.get("tie_word_embeddings", False))
     fields: dict[str, Any] = dict(
         id=model_id,
-        name=name or str(config.get("_name_or_path") or config.get("model_type") or "Custom model"),
+        name=_display_name(config, name),
         family=_family(config),
         params_total=1.0,
         params_active=1.0,
@@ -261,7 +277,7 @@ def arch_from_hf_config(
         qk_rope_head_dim=_positive_int("qk_rope_head_dim", rope_dim) if kv_lora_rank else None,
         num_experts=_positive_int("num_experts", experts) if experts else None,
         num_experts_per_token=_positive_int("num_experts_per_tok", per_token) if experts else None,
-        num_shared_experts=int(config.get("n_shared_experts") or 0),
+        num_shared_experts=_count("n_shared_experts", config.get("n_shared_experts")),
         moe_intermediate_size=(
             _positive_int("moe_intermediate_size", config["moe_intermediate_size"])
             if experts and config.get("moe_intermediate_size") else None
@@ -274,14 +290,26 @@ def arch_from_hf_config(
         draft = ModelArch(**fields)
         total = param_count_from_shapes(draft)
         active = active_param_count_from_shapes(draft)
-        return draft.model_copy(update={"params_total": total, "params_active": min(active, total)})
     except ValueError as exc:
         raise ModelInputError(f"config.json: {exc}") from None
+    if not MIN_PARAMS <= total <= MAX_PARAMS:
+        raise ModelInputError(
+            f"config.json: the shapes add up to {total / 1e9:,.4g}B parameters; a usable model "
+            f"has {MIN_PARAMS / 1e9:g}B to {MAX_PARAMS / 1e9:g}B")
+    return draft.model_copy(update={"params_total": total, "params_active": min(active, total)})
+
+
+def _display_name(config: Mapping[str, Any], name: str | None) -> str:
+    """The name to show: ``name``, else the config's own, at most 100 characters."""
+    raw = name or config.get("_name_or_path") or config.get("model_type")
+    text = " ".join(str(raw).split())[:100] if raw else ""
+    return text if len(text) >= 2 else "Custom model"
 
 
 def _family(config: Mapping[str, Any]) -> str:
     raw = str(config.get("model_type") or "custom").lower().replace("_", "-")
-    cleaned = "".join(ch for ch in raw if ch.isalnum() or ch == "-").strip("-")
+    kept = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in raw)
+    cleaned = "-".join(part for part in kept.split("-") if part)[:60]
     return cleaned or "custom"
 
 
@@ -290,12 +318,15 @@ def parse_hf_config_text(text: str | bytes, *, model_id: str = "custom",
     """Parse config.json text; every problem is a :class:`ModelInputError`."""
     if len(text) > MAX_CONFIG_BYTES:
         raise ModelInputError(
-            f"config.json is {len(text) / 1e6:.1f} MB; a real one is a few KB (limit 5 MB)"
+            f"config.json is {len(text) / 2**20:.1f} MiB; a real one is a few KiB "
+            f"(limit {MAX_CONFIG_BYTES / 2**20:g} MiB)"
         )
     try:
         config = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelInputError(f"config.json is not valid JSON ({exc})") from None
+        raise ModelInputError(f"config.json is not valid JSON ({str(exc)[:120]})") from None
+    except RecursionError:
+        raise ModelInputError("config.json is nested too deeply to be a model config") from None
     return arch_from_hf_config(config, model_id=model_id, name=name)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from catalog.catalog import load_catalog
 from sizing.architecture import (ModelInputError, arch_from_hf_config, arch_from_param_count,
@@ -65,7 +67,7 @@ def test_missing_fields_are_named():
     (json.dumps({**LLAMA3_8B, "num_hidden_layers": 0}), "must be positive"),
     (json.dumps({**LLAMA3_8B, "num_key_value_heads": 5}), "multiple"),
     (json.dumps({**LLAMA3_8B, "hidden_size": 1e15}), "implausible"),
-    ("{" + " " * (6 * 1024 * 1024) + "}", "limit 5 MB"),
+    ("{" + " " * (6 * 1024 * 1024) + "}", "limit 5 MiB"),
 ])
 def test_bad_config_files(text, match):
     with pytest.raises(ModelInputError, match=match):
@@ -88,3 +90,62 @@ def test_bare_size_near_real_models():
 def test_absurd_sizes(params):
     with pytest.raises(ModelInputError, match="outside"):
         arch_from_param_count(params)
+
+
+@pytest.mark.parametrize("change,match", [
+    ({"intermediate_size": 1e15}, "implausible 'intermediate_size'"),
+    ({"vocab_size": 10**12}, "implausible 'vocab_size'"),
+    ({"num_hidden_layers": 1000, "hidden_size": 200_000, "intermediate_size": 1_000_000},
+     "parameters"),  # every shape allowed on its own, 1e15 weights together
+    ({"num_hidden_layers": 0}, "must be positive"),
+    ({"hidden_size": float("nan")}, "whole number"),
+    ({"hidden_size": float("inf")}, "whole number"),
+    ({"max_position_embeddings": 10**20}, "implausible 'max_position_embeddings'"),
+    ({"hidden_size": "4096"}, "whole number"),
+    ({"hidden_size": True}, "whole number"),
+])
+def test_absurd_values_are_one_clear_message(change, match):
+    with pytest.raises(ModelInputError, match=match):
+        parse_hf_config_text(json.dumps({**LLAMA3_8B, **change}))
+
+
+def test_deep_nesting_and_odd_moe_fields_are_input_errors():
+    with pytest.raises(ModelInputError, match="nested too deeply"):
+        parse_hf_config_text("[" * 100_000 + "]" * 100_000)
+    moe = {**LLAMA3_8B, "num_local_experts": 8, "num_experts_per_tok": 2}
+    for bad in ({"first_k_dense_replace": 99}, {"first_k_dense_replace": "x"},
+                {"n_shared_experts": -1}, {"kv_lora_rank": 512, "qk_nope_head_dim": "x"}):
+        with pytest.raises(ModelInputError):
+            arch_from_hf_config({**moe, **bad})
+
+
+def test_name_and_family_are_cleaned():
+    arch = arch_from_hf_config({**LLAMA3_8B, "model_type": "Llama_Ünï code!!",
+                                "_name_or_path": "x" * 500})
+    assert arch.family == "llama-n-code"
+    assert len(arch.name) == 100
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=3),
+    max_leaves=8)
+_FIELDS = ("num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size",
+           "vocab_size", "num_key_value_heads", "head_dim", "max_position_embeddings",
+           "sliding_window", "layer_types", "sliding_window_pattern", "kv_lora_rank",
+           "qk_rope_head_dim", "qk_nope_head_dim", "num_local_experts", "num_experts_per_tok",
+           "n_shared_experts", "moe_intermediate_size", "first_k_dense_replace", "model_type",
+           "_name_or_path", "text_config", "tie_word_embeddings", "multi_query")
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(changes=st.dictionaries(st.sampled_from(_FIELDS), _JSON, max_size=5))
+def test_any_config_is_a_model_or_an_input_error(changes):
+    """Whatever the JSON holds, the parser answers with a model or a ModelInputError."""
+    try:
+        arch = parse_hf_config_text(json.dumps({**LLAMA3_8B, **changes}))
+    except ModelInputError as exc:
+        assert str(exc)
+    else:
+        assert 1e7 <= arch.params_total <= 5e12
