@@ -27,7 +27,9 @@ class RequestError(ValueError):
 class EstimateRequest(BaseModel):
     """One sizing scenario, as ids and numbers."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinity are never a scenario: reject them here, naming the field,
+    # instead of letting them through bounds such as gt=0 (inf > 0).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     model: str | None = None
     hf_config: str | None = None  # path to a config.json
