@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from i18n import LANGUAGES
-from pages._common import show_notices, state, store, sync_url, t
+from catalog.loader import CatalogError
+from i18n import LANGUAGES, language_from, translate
+from pages._common import catalog, plain, show_notices, state, store, sync_url, t
 
 st.set_page_config(page_title="RigFit", page_icon="🧮", layout="wide")
+try:
+    catalog()
+except CatalogError as exc:
+    # No numbers from a catalog that did not validate; the message names file, entry, field.
+    language = language_from(st.query_params.get("lang"), getattr(st.context, "locale", None))
+    st.error(plain(translate("error.catalog_broken", language, message=str(exc))),
+             icon=":material/error:")
+    st.stop()
 state()
 store("lang", st.sidebar.radio(
     t("app.language"), LANGUAGES, key="w_lang", index=LANGUAGES.index(state()["lang"]), horizontal=True,

@@ -11,17 +11,19 @@ listed as a notice.
 from __future__ import annotations
 
 import math
+import os
 import re
 import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from catalog.catalog import Catalog, UnknownIdError, load_catalog
+from catalog.catalog import Catalog, UnknownIdError, load_catalog, load_catalog_from
 from catalog.schema import Gpu, ModelArch, Segment
 from i18n import LANGUAGES, language_from, translate
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS, ModelInputError, parse_hf_config_text
@@ -38,6 +40,8 @@ FALLBACK_GPU = "rtx-4090"
 STATE_KEY = "_rigfit_cfg"
 NOTICES_KEY = "_rigfit_notices"
 UPLOAD_KEY = "_rigfit_upload"
+# A catalog directory to serve instead of the packaged one (tests, staging).
+CATALOG_DIR_ENV = "RIGFIT_CATALOG_DIR"
 PAGE_KEY = "_rigfit_page"
 MAX_BUDGET_USD = 10_000_000
 MAX_USERS = 100_000
@@ -48,10 +52,19 @@ DEFAULT_COMPARE = ("rtx-3090", "rtx-4090", "rtx-5090", "rtx-a6000", "l40s", "app
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9._\-,]{1,200}$")
 
 
-@st.cache_resource
+@st.cache_resource(show_spinner=False)
+def _catalog_at(directory: str) -> Catalog:
+    return load_catalog_from(Path(directory)) if directory else load_catalog()
+
+
 def catalog() -> Catalog:
-    """The packaged catalog, loaded once per server process."""
-    return load_catalog()
+    """The catalog, loaded once per server process and directory.
+
+    ``$RIGFIT_CATALOG_DIR`` names another catalog directory; unset, the
+    packaged one. A broken catalog raises :class:`catalog.loader.CatalogError`
+    (not cached, so a fixed file is read on the next run).
+    """
+    return _catalog_at(os.environ.get(CATALOG_DIR_ENV, ""))
 
 
 # --- language -------------------------------------------------------------------

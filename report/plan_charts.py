@@ -1,0 +1,285 @@
+"""Plotly figures for a purchase plan (:func:`sizing.plan.plan`).
+
+Pure functions, plan in and figure out, shared by the app pages and the
+HTML/PDF reports. Figures are created with ``template="plotly_white"`` and a
+CJK-capable font so kaleido exports them as drawn (importing Streamlit swaps
+Plotly's default template for one with placeholder colours). Text on the
+figures comes in through ``labels`` (already translated); the defaults are
+English.
+
+Money on the figures is in the plan's currency: US dollars from the engine
+times ``units_per_usd``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+
+from sizing.cloud import CloudOption
+from sizing.plan import PlanResult, TierBuild
+
+TEMPLATE = "plotly_white"
+FONT = "Noto Sans CJK SC, sans-serif"
+TIER_COLOURS = {"budget": "#54A24B", "balanced": "#4C78A8", "workstation": "#B279A2",
+                "within_budget": "#9D755D", "consumer": "#F58518", "professional": "#72B7B2"}
+CLOUD_COLOURS = ("#E45756", "#FF9DA6", "#EECA3B")
+CROSSING_COLOUR = "#222222"
+# Break-even chart span: at least a year, at most ten, past the last crossing.
+MIN_HORIZON_MONTHS = 12
+MAX_HORIZON_MONTHS = 120
+HORIZON_MARGIN_FRAC = 0.25
+DEFAULT_HORIZON_MONTHS = 36
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "JPY": "JP¥"}
+
+EN_LABELS: dict[str, str] = {
+    "budget": "Budget", "balanced": "Balanced", "workstation": "Workstation",
+    "within_budget": "Best within budget", "consumer": "Cheapest consumer",
+    "professional": "Cheapest professional",
+    "value_title": "Price vs generation speed",
+    "price_axis": "Price ({currency})", "speed_axis": "Tokens/s per user",
+    "budget_line": "Budget", "target_line": "Target",
+    "break_even_title": "Cumulative cost: buy vs rent",
+    "months_axis": "Months of use", "cost_axis": "Cumulative cost ({currency})",
+    "local_line": "{tiers} (purchase + electricity)", "crossing": "Break-even",
+    "stretch": "stretch",
+}
+
+
+def money_text(amount: float, currency: str, *, digits: int = 0) -> str:
+    """``amount`` (already in ``currency``) with its symbol: "$2,582", "€2,376"."""
+    symbol = CURRENCY_SYMBOLS.get(currency.upper())
+    if currency.upper() == "JPY":
+        digits = 0
+    text = f"{abs(amount):,.{digits}f}"
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency.upper()}"
+
+
+def _label(labels: Mapping[str, str] | None, key: str, **values: object) -> str:
+    text = (labels or {}).get(key) or EN_LABELS[key]
+    return text.format(**values) if values else text
+
+
+def _figure(*, title: str, height: int) -> go.Figure:
+    fig = go.Figure(layout={"template": TEMPLATE})
+    fig.update_layout(title={"text": title, "x": 0.01}, font={"family": FONT, "size": 13},
+                      height=height, margin={"l": 10, "r": 20, "t": 60, "b": 10},
+                      legend={"orientation": "h", "y": -0.25, "x": 0})
+    return fig
+
+
+# --------------------------------------------------------------------------- builds
+
+
+def build_key(b: TierBuild) -> tuple:
+    """What makes two builds the same machine."""
+    return (b.gpu_id, b.gpu_count, b.gpu_used, b.quant, b.runtime, round(b.total_usd, 2))
+
+
+@dataclass(frozen=True)
+class ValuePoint:
+    """One distinct build on the price-vs-speed chart."""
+
+    roles: tuple[str, ...]  # "budget", "balanced", "workstation", "within_budget", ...
+    build: TierBuild
+    price: float  # in the plan's currency
+    tokens_per_s_per_user: float
+    low_tokens_per_s_per_user: float | None
+    high_tokens_per_s_per_user: float | None
+
+
+def per_user_band(b: TierBuild) -> tuple[float | None, float | None]:
+    """Decode speed band per user. [tokens/s]
+
+    The engine's band is for the aggregate; with several users it is scaled by
+    the per-user share.
+    """
+    per_user, total = b.decode_tokens_per_s_per_user, b.decode_tokens_per_s
+    if not per_user or not total or b.decode_tokens_per_s_low is None \
+            or b.decode_tokens_per_s_high is None:
+        return None, None
+    share = per_user / total
+    return b.decode_tokens_per_s_low * share, b.decode_tokens_per_s_high * share
+
+
+def value_points(result: PlanResult) -> list[ValuePoint]:
+    """The distinct builds a plan evaluated and reports, with their roles."""
+    found: dict[tuple, tuple[list[str], TierBuild]] = {}
+    named: list[tuple[str, TierBuild | None]] = [(t.tier, t) for t in result.tiers]
+    named += [("within_budget", result.within_budget_best),
+              ("consumer", result.consumer_vs_pro.consumer),
+              ("professional", result.consumer_vs_pro.professional)]
+    for role, b in named:
+        if b is None or not b.decode_tokens_per_s_per_user:
+            continue
+        roles, _ = found.setdefault(build_key(b), ([], b))
+        roles.append(role)
+    points = []
+    for roles, b in found.values():
+        low, high = per_user_band(b)
+        points.append(ValuePoint(roles=tuple(roles), build=b,
+                                 price=b.total_usd * result.units_per_usd,
+                                 tokens_per_s_per_user=b.decode_tokens_per_s_per_user or 0.0,
+                                 low_tokens_per_s_per_user=low,
+                                 high_tokens_per_s_per_user=high))
+    return points
+
+
+def roles_text(roles: Sequence[str], labels: Mapping[str, str] | None = None) -> str:
+    """"Budget = Balanced" for a build that fills two roles."""
+    return " = ".join(_label(labels, r) for r in roles)
+
+
+def value_figure(result: PlanResult, *, labels: Mapping[str, str] | None = None,
+                 min_points: int = 2) -> go.Figure | None:
+    """Price against decode speed per user for each distinct build, with the
+    budget and the speed target as lines; None with fewer than ``min_points``
+    builds. [currency], [tokens/s]"""
+    points = value_points(result)
+    if len(points) < min_points:
+        return None
+    currency = result.currency
+    fig = _figure(title=_label(labels, "value_title"), height=380)
+    for p in points:
+        b = p.build
+        desc = f"{b.gpu_count} × {b.gpu_name}{' (used)' if b.gpu_used else ''}, {b.quant}"
+        error = None
+        if p.low_tokens_per_s_per_user is not None and p.high_tokens_per_s_per_user is not None:
+            error = {"type": "data", "symmetric": False, "color": "#888",
+                     "array": [max(p.high_tokens_per_s_per_user - p.tokens_per_s_per_user, 0.0)],
+                     "arrayminus": [max(p.tokens_per_s_per_user - p.low_tokens_per_s_per_user, 0.0)]}
+        fig.add_scatter(
+            x=[p.price], y=[p.tokens_per_s_per_user], mode="markers",
+            name=roles_text(p.roles, labels), error_y=error,
+            marker={"size": 13, "color": TIER_COLOURS.get(p.roles[0], "#888"),
+                    "symbol": "diamond" if getattr(b, "stretch", False) else "circle"},
+            customdata=[[desc, money_text(p.price, currency)]],
+            hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>%{y:.1f} tok/s"
+                          "<extra>%{fullData.name}</extra>")
+    if result.budget_in_currency is not None:
+        fig.add_vline(x=result.budget_in_currency, line_dash="dash", line_color="#E45756",
+                      annotation_text=_label(labels, "budget_line"), annotation_position="top")
+    fig.add_hline(y=result.min_tokens_per_s, line_dash="dot", line_color="#888",
+                  annotation_text=_label(labels, "target_line"),
+                  annotation_position="bottom right")
+    fig.update_layout(xaxis_title=_label(labels, "price_axis", currency=currency),
+                      yaxis_title=_label(labels, "speed_axis"), yaxis_rangemode="tozero")
+    return fig
+
+
+# --------------------------------------------------------------------------- break-even
+
+
+@dataclass(frozen=True)
+class LocalLine:
+    """A tier's cumulative cost: purchase up front, electricity every month. [USD]"""
+
+    tiers: tuple[str, ...]  # tiers with this same cost line
+    build_usd: float
+    electricity_usd_per_month: float
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """Where renting has cost as much as buying one tier."""
+
+    tiers: tuple[str, ...]
+    instance_id: str
+    months: float  # [month]
+    cost_usd: float  # cumulative cost at that month [USD]
+
+
+def local_lines(options: Sequence[CloudOption]) -> list[LocalLine]:
+    """Each distinct tier cost line, from the break-even rows the engine priced."""
+    if not options:
+        return []
+    lines: dict[tuple[float, float], list[str]] = {}
+    for row in options[0].break_even:
+        key = (round(row.build_usd, 2), round(row.local_electricity_usd_per_month, 4))
+        lines.setdefault(key, []).append(row.tier)
+    by_key = {(round(r.build_usd, 2), round(r.local_electricity_usd_per_month, 4)): r
+              for r in options[0].break_even}
+    return [LocalLine(tiers=tuple(tiers), build_usd=by_key[key].build_usd,
+                      electricity_usd_per_month=by_key[key].local_electricity_usd_per_month)
+            for key, tiers in lines.items()]
+
+
+def cheapest_cloud(options: Sequence[CloudOption], count: int = 3) -> list[CloudOption]:
+    """The ``count`` instances that cost least per month among those meeting the
+    workload (among all when none does)."""
+    meeting = [o for o in options if o.meets_workload] or list(options)
+    return sorted(meeting, key=lambda o: (o.cloud_usd_per_month, o.usd_per_1m_tokens))[:count]
+
+
+def crossings(options: Sequence[CloudOption]) -> list[Crossing]:
+    """Break-even points of each distinct tier line against each instance."""
+    out = []
+    lines = local_lines(options)
+    for option in options:
+        months = option.break_even_months
+        for line in lines:
+            m = months.get(line.tiers[0])
+            if m is None or not math.isfinite(m):
+                continue
+            out.append(Crossing(tiers=line.tiers, instance_id=option.instance_id, months=m,
+                                cost_usd=option.cloud_usd_per_month * m))
+    return out
+
+
+def horizon_months(points: Sequence[Crossing]) -> int:
+    """Months the break-even chart spans: past the last crossing, within 1 to 10 years."""
+    if not points:
+        return DEFAULT_HORIZON_MONTHS
+    last = max(p.months for p in points) * (1 + HORIZON_MARGIN_FRAC)
+    return int(min(max(math.ceil(last), MIN_HORIZON_MONTHS), MAX_HORIZON_MONTHS))
+
+
+def cloud_name(option: CloudOption) -> str:
+    return f"{option.provider} {option.instance_type}"
+
+
+def break_even_figure(options: Sequence[CloudOption], *, currency: str, units_per_usd: float,
+                      labels: Mapping[str, str] | None = None, count: int = 3,
+                      months: int | None = None) -> go.Figure:
+    """Cumulative cost over months of use for each local tier (purchase plus
+    electricity) against the ``count`` cheapest cloud instances, with the
+    crossing points marked. ``options`` are the plan's cloud options; money in
+    ``currency``. [month], [currency]"""
+    chosen = cheapest_cloud(options, count)
+    lines = local_lines(options)
+    points = crossings(chosen)
+    span = months or horizon_months(points)
+    x = list(range(span + 1))
+    fig = _figure(title=_label(labels, "break_even_title"), height=420)
+    for line in lines:
+        tier_text = roles_text(line.tiers, labels)
+        fig.add_scatter(
+            x=x, y=[(line.build_usd + line.electricity_usd_per_month * m) * units_per_usd for m in x],
+            mode="lines", name=_label(labels, "local_line", tiers=tier_text),
+            line={"color": TIER_COLOURS.get(line.tiers[0], "#888"), "width": 3},
+            hovertemplate="%{x} mo: %{y:,.0f} " + currency + "<extra>%{fullData.name}</extra>")
+    for i, option in enumerate(chosen):
+        fig.add_scatter(
+            x=x, y=[option.cloud_usd_per_month * m * units_per_usd for m in x], mode="lines",
+            name=cloud_name(option),
+            line={"color": CLOUD_COLOURS[i % len(CLOUD_COLOURS)], "dash": "dash", "width": 2},
+            hovertemplate="%{x} mo: %{y:,.0f} " + currency + "<extra>%{fullData.name}</extra>")
+    shown = [p for p in points if p.months <= span]
+    if shown:
+        names = {o.instance_id: cloud_name(o) for o in chosen}
+        fig.add_scatter(
+            x=[p.months for p in shown], y=[p.cost_usd * units_per_usd for p in shown],
+            mode="markers", name=_label(labels, "crossing"),
+            marker={"size": 11, "color": CROSSING_COLOUR, "symbol": "x"},
+            customdata=[[roles_text(p.tiers, labels), names[p.instance_id]] for p in shown],
+            hovertemplate="%{customdata[0]} / %{customdata[1]}<br>%{x:.1f} mo, %{y:,.0f} "
+                          + currency + "<extra></extra>")
+    fig.update_layout(xaxis_title=_label(labels, "months_axis"),
+                      yaxis_title=_label(labels, "cost_axis", currency=currency),
+                      xaxis_range=[0, span], yaxis_rangemode="tozero")
+    return fig
+
