@@ -11,19 +11,17 @@ listed as a notice.
 from __future__ import annotations
 
 import math
-import os
 import re
 import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from catalog.catalog import Catalog, UnknownIdError, load_catalog, load_catalog_from
+from catalog.catalog import Catalog, UnknownIdError, load_catalog
 from catalog.schema import Gpu, ModelArch, Segment
 from i18n import LANGUAGES, language_from, translate
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS, ModelInputError, parse_hf_config_text
@@ -40,8 +38,6 @@ FALLBACK_GPU = "rtx-4090"
 STATE_KEY = "_rigfit_cfg"
 NOTICES_KEY = "_rigfit_notices"
 UPLOAD_KEY = "_rigfit_upload"
-# A catalog directory to serve instead of the packaged one (tests, staging).
-CATALOG_DIR_ENV = "RIGFIT_CATALOG_DIR"
 PAGE_KEY = "_rigfit_page"
 MAX_BUDGET_USD = 10_000_000
 MAX_USERS = 100_000
@@ -52,19 +48,10 @@ DEFAULT_COMPARE = ("rtx-3090", "rtx-4090", "rtx-5090", "rtx-a6000", "l40s", "app
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9._\-,]{1,200}$")
 
 
-@st.cache_resource(show_spinner=False)
-def _catalog_at(directory: str) -> Catalog:
-    return load_catalog_from(Path(directory)) if directory else load_catalog()
-
-
+@st.cache_resource
 def catalog() -> Catalog:
-    """The catalog, loaded once per server process and directory.
-
-    ``$RIGFIT_CATALOG_DIR`` names another catalog directory; unset, the
-    packaged one. A broken catalog raises :class:`catalog.loader.CatalogError`
-    (not cached, so a fixed file is read on the next run).
-    """
-    return _catalog_at(os.environ.get(CATALOG_DIR_ENV, ""))
+    """The packaged catalog, loaded once per server process."""
+    return load_catalog()
 
 
 # --- language -------------------------------------------------------------------
@@ -573,3 +560,24 @@ def memory_figure(result: Estimate) -> go.Figure:
     fig.update_layout(barmode="stack", title=t("chart.memory_title"),
                       xaxis_title=t("chart.gib_axis"))
     return style(fig, height=260)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _plan_cached(request_json: str, arch_json: str | None, budget_usd: float, users: int,
+                 hours_per_day: float, currency: str) -> Any:
+    from sizing.plan import plan  # the purchase advisor; imported where it is used
+
+    request = EstimateRequest.model_validate_json(request_json)
+    arch = ModelArch.model_validate_json(arch_json) if arch_json else None
+    return plan(request, catalog(), budget_usd=budget_usd, users=users,
+                hours_per_day=hours_per_day, currency=currency, arch=arch)
+
+
+def run_plan(request: EstimateRequest, arch: ModelArch | None, *, budget_usd: float, users: int,
+             hours_per_day: float, currency: str) -> Any:
+    """The purchase advisor's plan (sizing.plan.PlanResult), shared by Builds and Cloud.
+
+    Raises sizing.plan.PlanError (a ValueError) when no plan can be made.
+    """
+    return _plan_cached(request.model_dump_json(), arch.model_dump_json() if arch else None,
+                        float(budget_usd), int(users), float(hours_per_day), currency)

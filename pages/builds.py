@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
+import pandas as pd
 import streamlit as st
 
-from pages._common import (begin_page, CURRENCIES, ENGINE_ERRORS, MAX_BUDGET_USD, MAX_USERS, bind, catalog,
-                           plain, scenario_inputs, store, t)
+from pages._common import (begin_page, CURRENCIES, ENGINE_ERRORS, MAX_BUDGET_USD, MAX_USERS, bind,
+                           plain, run_plan, scenario_inputs, store, t)
+from report.plan_charts import EN_LABELS, build_key, money_text, per_user_band, value_figure
+from sizing.plan import PlanResult, TierBuild
+from sizing.units import bytes_to_gib
+
+CARDS_PER_SEGMENT = 4  # rows of each group in the consumer-vs-professional table
 
 begin_page("builds")
 st.title(t("builds.title"))
@@ -25,15 +28,203 @@ hours = store("hours_per_day", float(cols[2].number_input(
 currency = store("currency", cols[3].selectbox(t("inputs.currency"), CURRENCIES,
                                                key=bind("currency")))
 
-if importlib.util.find_spec("sizing.plan") is None:
-    st.info(t("builds.unavailable"), icon=":material/construction:")
-elif request is not None:
-    plan_module = importlib.import_module("sizing.plan")
+
+def money(usd: float, result: PlanResult) -> str:
+    return money_text(usd * result.units_per_usd, result.currency)
+
+
+def tier_name(tier: str) -> str:
+    return t(f"builds.tier_{tier}")
+
+
+def build_line(b: TierBuild) -> str:
+    key = "builds.build_line_used" if b.gpu_used else "builds.build_line"
+    return t(key, count=b.gpu_count, gpu=b.gpu_name, quant=b.quant, runtime=b.runtime)
+
+
+def reason(b: TierBuild, result: PlanResult, *, role: str) -> str:
+    """The tier's one-line reason, from the plan's numbers (the engine's is English only)."""
+    over = money(b.total_usd - (result.budget_usd or 0.0), result)
+    if role == "within_budget":
+        return t("builds.reason_within_budget", need=f"{result.min_tokens_per_s:g}")
+    if role == "budget":
+        return t("builds.reason_budget_over", over=over) if b.stretch else t("builds.reason_budget")
+    if role == "balanced":
+        return t("builds.reason_balanced", value=f"{b.tokens_per_s_per_kusd or 0:.1f}")
+    if b.stretch:
+        inside = [x.decode_tokens_per_s or 0.0 for x in result.tiers if x.within_budget]
+        gain = (b.decode_tokens_per_s or 0.0) / max(inside, default=0.0) - 1 if inside else 0.0
+        return t("builds.reason_workstation_stretch", over=over, gain=f"{gain:.0%}")
+    return t("builds.reason_workstation")
+
+
+def check_line(ok: bool, text: str) -> str:
+    mark = f"✅ {t('builds.pass')}" if ok else f"❌ {t('builds.fail')}"
+    return f"{mark} · {plain(text)}"
+
+
+def show_checks(b: TierBuild, result: PlanResult) -> None:
+    c = b.checks
+    lines = [
+        check_line(c.memory_ok, t("builds.check_memory")),
+        check_line(c.pcie_lanes_ok, t("builds.check_lanes", needed=c.pcie_lanes_needed,
+                                      available=c.pcie_lanes_available,
+                                      widths="/x".join(str(w) for w in c.gpu_lanes_each))),
+        check_line(c.slots_ok, t("builds.check_slots", pitch=c.slot_pitch,
+                                 width=f"{c.card_slot_width:g}")),
+        check_line(c.case_slots_needed <= c.case_slots_available,
+                   t("builds.check_case", needed=c.case_slots_needed,
+                     available=c.case_slots_available)),
+        check_line(c.psu_w_ok, t("builds.check_psu", needed=f"{c.psu_needed_w:,.0f} W",
+                                 psu=f"{c.psu_w:,.0f} W")),
+        check_line(c.psu_connectors_ok, t("builds.check_connectors", pin8=c.pcie_8pin_needed,
+                                          hpwr=c.connector_12v_2x6_needed)),
+        check_line(c.wall_circuit_ok, t("builds.check_wall", wall=f"{c.wall_w:,.0f} W",
+                                        limit=f"{c.wall_limit_w:,.0f} W")),
+        check_line(c.thermal_ok, t("builds.check_thermal")),
+    ]
+    st.markdown(f"**{t('builds.checks')}**")
+    st.markdown("  \n".join(lines))
+    notes = [*c.notes, *b.warnings]
+    if notes:
+        st.markdown(f"**{t('builds.notes')}**")
+        st.markdown("\n".join(f"- {plain(n)}" for n in notes))
+
+
+def show_parts(b: TierBuild, result: PlanResult, *, role: str) -> None:
+    rows = [{t("builds.col_kind"): t(f"builds.kind_{p.kind}"), t("builds.col_name"): p.name,
+             t("builds.col_qty"): p.quantity, t("builds.col_price"): money(p.total_usd, result),
+             t("builds.col_used"): p.used} for p in b.parts]
+    st.markdown(f"**{t('builds.parts')}**")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"parts_{role}")
+
+
+def show_build(b: TierBuild, result: PlanResult, *, role: str, same_as: str | None) -> None:
+    """One tier as a card: name, price, reason, numbers, parts and checks."""
+    with st.container(border=True):
+        st.subheader(tier_name(role))
+        if b.stretch:
+            st.badge(t("builds.stretch_badge"), icon=":material/warning:", color="orange")
+        st.metric(t("builds.total"), money(b.total_usd, result))
+        st.caption(plain(reason(b, result, role=role)))
+        if same_as is not None:
+            st.info(t("builds.same_as", tier=same_as), icon=":material/content_copy:")
+            return
+        st.markdown(plain(build_line(b)))
+        low, high = per_user_band(b)
+        c = st.columns(2)
+        c[0].metric(t("builds.decode"), f"{b.decode_tokens_per_s_per_user or 0:,.1f} tok/s",
+                    help=t("builds.decode_band", low=f"{low:,.1f}", high=f"{high:,.1f}")
+                    if low is not None and high is not None else None)
+        c[1].metric(t("builds.prefill"), f"{b.prefill_tokens_per_s or 0:,.0f} tok/s")
+        if low is not None and high is not None:
+            st.caption(t("builds.decode_band", low=f"{low:,.1f}", high=f"{high:,.1f}"))
+        c = st.columns(2)
+        c[0].metric(t("builds.headroom"), f"{bytes_to_gib(b.memory_headroom_bytes):,.1f} GiB")
+        c[1].metric(t("builds.gpu_power"), f"{b.gpu_power_w:,.0f} W")
+        c = st.columns(2)
+        c[0].metric(t("builds.psu"), f"{b.psu_w:,.0f} W")
+        c[1].metric(t("builds.temp"), f"{b.gpu_temp_c:,.0f} °C",
+                    help=t("builds.temp_full", temp=f"{b.gpu_temp_full_load_c:,.0f} °C"))
+        st.metric(t("builds.throttle"), t(f"builds.risk_{b.throttle_risk}"))
+        show_parts(b, result, role=role)
+        show_checks(b, result)
+
+
+def show_headline(result: PlanResult) -> None:
+    need = f"{result.min_tokens_per_s:g}"
+    budget_text = money(result.budget_usd, result) if result.budget_usd is not None else "—"
+    if result.meets_workload_within_budget:
+        count = len({build_key(b) for b in result.tiers if b.within_budget})
+        st.success(plain(t("builds.meets", count=count, model=result.model_name, need=need,
+                           budget=budget_text)), icon=":material/check_circle:")
+    else:
+        if result.tiers:
+            text = t("builds.over_budget", budget=budget_text, model=result.model_name, need=need,
+                     cheapest=money(min(b.total_usd for b in result.tiers), result))
+        else:
+            text = t("builds.nothing_local", model=result.model_name, need=need)
+        best = next((c for c in result.cloud if c.meets_workload), None)
+        cloud = t("builds.cloud_best", provider=best.provider, instance=best.instance_type,
+                  per_hour=money_text(best.usd_per_hour_in_currency, result.currency, digits=2),
+                  per_1m=money_text(best.usd_per_1m_tokens_in_currency, result.currency, digits=2)
+                  ) if best else t("builds.no_cloud")
+        st.warning(plain(f"{text} {t('builds.lead_cloud', cloud=cloud)}"),
+                   icon=":material/cloud:")
+    st.caption(plain(t("builds.engine_says", message=result.message)))
+
+
+def show_tiers(result: PlanResult) -> None:
+    cards: list[tuple[str, TierBuild]] = [(b.tier, b) for b in result.tiers]
+    if result.within_budget_best is not None:
+        cards.append(("within_budget", result.within_budget_best))
+    if not cards:
+        st.info(t("builds.no_tiers"))
+        return
+    seen: dict[tuple, str] = {}
+    columns = st.columns(max(3, len(cards)))
+    for column, (role, b) in zip(columns, cards):
+        with column:
+            show_build(b, result, role=role, same_as=seen.get(build_key(b)))
+        seen.setdefault(build_key(b), tier_name(role))
+
+
+def show_consumer_vs_pro(result: PlanResult) -> None:
+    cvp = result.consumer_vs_pro
+    st.subheader(t("builds.cvp_header"))
+    c = st.columns(2)
+    for column, label, b in ((c[0], t("builds.cvp_consumer"), cvp.consumer),
+                             (c[1], t("builds.cvp_pro"), cvp.professional)):
+        column.metric(label, money(b.total_usd, result) if b else t("builds.cvp_none"),
+                      help=build_line(b) if b else None)
+        if b:
+            column.caption(plain(f"{build_line(b)} · {b.decode_tokens_per_s_per_user or 0:,.1f} "
+                                 "tok/s"))
+    if cvp.consumer and cvp.professional:
+        diff = cvp.professional.total_usd - cvp.consumer.total_usd
+        key = "builds.cvp_difference" if diff >= 0 else "builds.cvp_cheaper"
+        st.markdown(plain(t(key, difference=money(abs(diff), result))))
+    st.caption(plain(t("builds.engine_says", message=cvp.summary)))
+    usable = [v for v in result.gpu_values if v.min_gpus_for_workload is not None] \
+        or list(result.gpu_values)
+    consumer = [v for v in usable if v.segment == "consumer"][:CARDS_PER_SEGMENT]
+    pro = [v for v in usable if v.segment != "consumer"][:CARDS_PER_SEGMENT]
+    per_k = t("builds.col_memory_per_k", currency=result.currency)
+    rows = [{
+        t("builds.col_gpu"): v.gpu_name + (" ♻" if v.used else ""),
+        t("builds.col_segment"): t(f"builds.segment_{v.segment}"),
+        t("builds.col_card_price"): money(v.price_usd, result),
+        t("builds.col_memory"): f"{v.memory_gib:g} GiB",
+        per_k: round(v.memory_gib_per_kusd / result.units_per_usd, 1),
+        t("builds.col_ecc"): v.ecc,
+        t("builds.col_power"): f"{v.board_power_w:,.0f} W",
+        t("builds.col_blower"): v.blower,
+        t("builds.col_min_gpus"): v.min_gpus_for_workload,
+        t("builds.col_terms"): v.driver_terms,
+    } for v in consumer + pro]
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="gpu_values")
+
+
+def show_value_chart(result: PlanResult) -> None:
+    st.subheader(t("builds.value_header"))
+    labels = {name: t(f"plan_chart.{name}") for name in EN_LABELS}
+    fig = value_figure(result, labels=labels)
+    if fig is None:
+        st.caption(t("builds.value_too_few"))
+    else:
+        st.plotly_chart(fig, key="value_chart")
+
+
+if request is not None:
     try:
         with st.spinner(t("builds.working")):
-            answer = plan_module.plan(request, catalog(), budget_usd=budget, users=users,
-                                      hours_per_day=hours, currency=currency)
-    except (TypeError, *ENGINE_ERRORS) as exc:
-        st.error(plain(t("error.engine", message=str(exc))))
+            answer = run_plan(request, arch, budget_usd=budget, users=users, hours_per_day=hours,
+                              currency=currency)
+    except ENGINE_ERRORS as exc:
+        st.error(plain(t("error.engine", message=str(exc))), icon=":material/error:")
     else:
-        st.json(answer.model_dump(mode="json") if hasattr(answer, "model_dump") else answer)
+        show_headline(answer)
+        show_tiers(answer)
+        show_consumer_vs_pro(answer)
+        show_value_chart(answer)

@@ -1,14 +1,16 @@
-"""Cloud: when renting beats buying (the cloud engine, sizing.cloud)."""
+"""Cloud: when renting beats buying (the cloud half of the purchase advisor, sizing.cloud)."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
+import pandas as pd
 import streamlit as st
 
-from pages._common import (begin_page, CURRENCIES, ENGINE_ERRORS, MAX_BUDGET_USD, MAX_USERS, bind, catalog,
-                           plain, scenario_inputs, store, t)
+from pages._common import (begin_page, CURRENCIES, ENGINE_ERRORS, MAX_BUDGET_USD, MAX_USERS, bind,
+                           labeller, plain, run_plan, scenario_inputs, store, t)
+from report.plan_charts import EN_LABELS, break_even_figure, cheapest_cloud, money_text
+from sizing.cloud import CloudComparison, comparison_of
+
+SORTS = ("per_1m", "per_hour", "speed", "break_even")
 
 begin_page("cloud")
 st.title(t("cloud.title"))
@@ -25,15 +27,107 @@ hours = store("hours_per_day", float(cols[2].number_input(
 currency = store("currency", cols[3].selectbox(t("inputs.currency"), CURRENCIES,
                                                key=bind("currency")))
 
-if importlib.util.find_spec("sizing.cloud") is None:
-    st.info(t("cloud.unavailable"), icon=":material/construction:")
-elif request is not None:
-    cloud_module = importlib.import_module("sizing.cloud")
+
+def rate(usd: float, comparison: CloudComparison) -> str:
+    return money_text(usd * comparison.units_per_usd, comparison.currency, digits=2)
+
+
+def tier_name(tier: str) -> str:
+    return t(f"builds.tier_{tier}")
+
+
+def show_headline(comparison: CloudComparison) -> None:
+    best = next((c for c in comparison.cloud if c.meets_workload), None)
+    if comparison.lead_with_cloud:
+        cloud = t("builds.cloud_best", provider=best.provider, instance=best.instance_type,
+                  per_hour=rate(best.usd_per_hour, comparison),
+                  per_1m=rate(best.usd_per_1m_tokens, comparison)) if best else t("builds.no_cloud")
+        st.warning(plain(t("cloud.lead_cloud", message=cloud)), icon=":material/cloud:")
+    elif comparison.cloud and comparison.tiers:
+        cheapest = cheapest_cloud(comparison.cloud, 1)[0]
+        paying = [(cheapest.break_even_months.get(x.tier), i, x.tier)
+                  for i, x in enumerate(comparison.tiers)]
+        paying = [p for p in paying if p[0] is not None]
+        if paying:
+            months, _, tier = min(paying)
+            st.success(plain(t("cloud.buy_pays", tier=tier_name(tier),
+                               months=t("cloud.months", months=f"{months:,.1f}"))),
+                       icon=":material/savings:")
+        else:
+            st.info(t("cloud.buy_never"), icon=":material/cloud:")
+    st.caption(plain(t("builds.engine_says", message=comparison.message)))
+
+
+def cloud_table(comparison: CloudComparison) -> pd.DataFrame:
+    """One row per instance; money in the chosen currency, break-even in months (None: never)."""
+    code = comparison.currency
+    rows = []
+    for c in comparison.cloud:
+        row = {
+            t("cloud.col_provider"): c.provider,
+            t("cloud.col_instance"): c.instance_type,
+            t("cloud.col_gpus"): f"{c.gpu_count} × {c.gpu_id}",
+            t("cloud.col_quant"): c.quant,
+            t("cloud.col_per_hour", currency=code): c.usd_per_hour_in_currency,
+            t("cloud.col_speed"): c.decode_tokens_per_s_per_user,
+            t("cloud.col_per_1m", currency=code): c.usd_per_1m_tokens_in_currency,
+            t("cloud.col_meets"): c.meets_workload,
+        }
+        for tier in comparison.tiers:
+            row[t("cloud.col_break_even", tier=tier_name(tier.tier))] = \
+                c.break_even_months.get(tier.tier)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def show_table(comparison: CloudComparison) -> None:
+    st.subheader(t("cloud.table_header"))
+    if not comparison.cloud:
+        st.info(t("cloud.none"))
+        return
+    st.caption(t("cloud.count", count=len(comparison.cloud),
+                 meets=sum(c.meets_workload for c in comparison.cloud)))
+    frame = cloud_table(comparison)
+    code = comparison.currency
+    break_even = [t("cloud.col_break_even", tier=tier_name(x.tier)) for x in comparison.tiers]
+    sort = st.selectbox(t("cloud.sort"), SORTS, key="w_cloud_sort",
+                        format_func=labeller("cloud.sort_"))
+    column, ascending = {
+        "per_1m": (t("cloud.col_per_1m", currency=code), True),
+        "per_hour": (t("cloud.col_per_hour", currency=code), True),
+        "speed": (t("cloud.col_speed"), False),
+        "break_even": (break_even[0] if break_even else t("cloud.col_per_1m", currency=code), True),
+    }[sort]
+    frame = frame.sort_values(column, ascending=ascending, na_position="last", kind="stable")
+    styled = frame.style.format(precision=2, thousands=",").format(
+        "{:,.1f}", subset=[t("cloud.col_speed")]).format(
+        "{:,.1f}", subset=break_even, na_rep=t("cloud.never"))
+    st.dataframe(styled, hide_index=True, key="cloud_table")
+    if any(None in c.break_even_months.values() for c in comparison.cloud):
+        st.caption(t("cloud.never_note"))
+
+
+def show_chart(comparison: CloudComparison) -> None:
+    st.subheader(t("cloud.chart_header"))
+    if not comparison.tiers or not comparison.cloud:
+        st.info(t("cloud.no_tiers"))
+        return
+    labels = {name: t(f"plan_chart.{name}") for name in EN_LABELS}
+    fig = break_even_figure(comparison.cloud, currency=comparison.currency,
+                            units_per_usd=comparison.units_per_usd, labels=labels)
+    st.plotly_chart(fig, key="break_even_chart")
+    st.caption(plain(t("cloud.chart_caption", hours=f"{comparison.hours_per_day:g}",
+                       kwh=rate(comparison.electricity_usd_per_kwh, comparison))))
+
+
+if request is not None:
     try:
         with st.spinner(t("cloud.working")):
-            answer = cloud_module.compare(request, catalog(), budget_usd=budget, users=users,
-                                          hours_per_day=hours, currency=currency)
-    except (TypeError, AttributeError, *ENGINE_ERRORS) as exc:
-        st.error(plain(t("error.engine", message=str(exc))))
+            answer = comparison_of(run_plan(request, arch, budget_usd=budget, users=users,
+                                            hours_per_day=hours, currency=currency))
+    except ENGINE_ERRORS as exc:
+        st.error(plain(t("error.engine", message=str(exc))), icon=":material/error:")
     else:
-        st.json(answer.model_dump(mode="json") if hasattr(answer, "model_dump") else answer)
+        show_headline(answer)
+        show_table(answer)
+        show_chart(answer)

@@ -1,0 +1,206 @@
+"""AppTest of the Builds and Cloud pages: the values shown are the engine's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from catalog.catalog import load_catalog
+from pages._common import DEFAULTS, STATE_KEY
+from report import plan_charts as pc
+from sizing.plan import plan
+from sizing.request import parse_request
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+REQUEST_KEYS = ("quant", "runtime", "kv_cache", "prompt_tokens", "new_tokens", "context_tokens",
+                "batch", "gpu", "gpu_count")
+
+
+def open_page(page: str, **query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def engine_plan(*, model: str, budget_usd: float, users: int = 1, currency: str = "USD"):
+    """The plan the pages ask for: the sidebar defaults with these inputs."""
+    data = {key: DEFAULTS[key] for key in REQUEST_KEYS}
+    data["model"] = model
+    return plan(parse_request(data), load_catalog(), budget_usd=budget_usd, users=users,
+                hours_per_day=DEFAULTS["hours_per_day"], currency=currency)
+
+
+def unescape(text: str) -> str:
+    return text.replace("\\", "")
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+
+
+@pytest.fixture(scope="module")
+def builds_70b():
+    return open_page("pages/builds.py", model="llama-3.1-70b", budget_usd="3000", users="1")
+
+
+def test_builds_show_three_tiers_with_the_engine_totals(builds_70b):
+    at = builds_70b
+    expected = engine_plan(model="llama-3.1-70b", budget_usd=3000)
+    assert [t.tier for t in expected.tiers] == ["budget", "balanced", "workstation"]
+    assert [s.value for s in at.subheader][:3] == ["Budget", "Balanced", "Workstation"]
+    totals = [m.value for m in at.metric if m.label == "Total"]
+    assert totals == [pc.money_text(t.total_usd, "USD") for t in expected.tiers]
+    assert "stretch, over budget" in " ".join(m.value for m in at.markdown)
+    assert unescape(at.success[0].value).startswith("1 distinct build(s) run Llama 3.1 70B")
+    assert not at.warning
+
+
+def test_builds_do_not_repeat_a_tier_that_is_the_same_build(builds_70b):
+    at = builds_70b
+    assert [i.value for i in at.info] == ["Same build as Budget."]
+    parts = [d.value for d in at.dataframe if "Part" in d.value.columns]
+    expected = engine_plan(model="llama-3.1-70b", budget_usd=3000)
+    assert [len(p) for p in parts] == [len(expected.tiers[0].parts), len(expected.tiers[2].parts)]
+    budget = parts[0]
+    assert list(budget.columns) == ["Part", "Name", "Qty", "Price", "Used"]
+    assert budget["Part"].iloc[0] == "GPU"
+    assert budget["Price"].iloc[0] == pc.money_text(expected.tiers[0].parts[0].total_usd, "USD")
+
+
+def test_builds_show_numbers_and_checks(builds_70b):
+    at = builds_70b
+    expected = engine_plan(model="llama-3.1-70b", budget_usd=3000).tiers[0]
+    metrics = {}
+    for m in at.metric:
+        metrics.setdefault(m.label, m.value)  # the first (budget) tier's card
+    assert metrics["Generation per user"] == f"{expected.decode_tokens_per_s_per_user:,.1f} tok/s"
+    assert metrics["Power supply"] == f"{expected.psu_w:,.0f} W"
+    assert metrics["GPU temperature"] == f"{expected.gpu_temp_c:,.0f} °C"
+    checks = unescape(next(m.value for m in at.markdown if "PCIe lanes" in m.value))
+    assert checks.count("✅ pass") == 8
+    assert (f"PCIe lanes: {expected.checks.pcie_lanes_needed} of "
+            f"{expected.checks.pcie_lanes_available} used") in checks
+
+
+def test_builds_compare_consumer_and_professional_and_chart_the_builds(builds_70b):
+    at = builds_70b
+    expected = engine_plan(model="llama-3.1-70b", budget_usd=3000)
+    metrics = {m.label: m.value for m in at.metric}
+    cvp = expected.consumer_vs_pro
+    assert metrics["Cheapest consumer build"] == pc.money_text(cvp.consumer.total_usd, "USD")
+    assert metrics["Cheapest professional build"] == pc.money_text(cvp.professional.total_usd, "USD")
+    cards = next(d.value for d in at.dataframe if "Driver terms" in d.value.columns)
+    assert set(cards["Segment"]) <= {"Consumer", "Professional", "Datacenter"}
+    assert 2 <= len(cards) <= 8
+    figure = charts(at)[0]
+    assert figure["layout"]["title"]["text"] == "Price vs generation speed"
+    assert [trace["name"] for trace in figure["data"]] == [
+        pc.roles_text(p.roles) for p in pc.value_points(expected)]
+    assert figure["data"][0]["name"].startswith("Budget = Balanced")
+
+
+def test_over_budget_leads_with_cloud():
+    at = open_page("pages/builds.py", model="llama-3.1-70b", budget_usd="1500", users="1")
+    expected = engine_plan(model="llama-3.1-70b", budget_usd=1500)
+    assert not expected.meets_workload_within_budget and expected.lead_with_cloud
+    assert not at.success
+    warning = unescape(at.warning[0].value)
+    assert warning.startswith("Nothing within $1,500 runs Llama 3.1 70B")
+    assert "Lead with cloud: rent " in warning
+    best = next(c for c in expected.cloud if c.meets_workload)
+    assert best.instance_type in warning
+    assert [m.value for m in at.metric if m.label == "Total"] == [
+        pc.money_text(expected.tiers[0].total_usd, "USD")]
+    assert "stretch, over budget" in " ".join(m.value for m in at.markdown)
+
+
+def test_builds_in_euros_and_chinese():
+    at = open_page("pages/builds.py", model="llama-3.1-70b", budget_usd="3000", users="1",
+                   currency="EUR", lang="zh")
+    expected = engine_plan(model="llama-3.1-70b", budget_usd=3000, currency="EUR")
+    assert [s.value for s in at.subheader][:3] == ["入门", "均衡", "工作站"]
+    totals = [m.value for m in at.metric if m.label == "总价"]
+    assert totals == [pc.money_text(t.total_in_currency, "EUR") for t in expected.tiers]
+    assert at.info[0].value == "与入门配置相同。"
+    assert not at.error
+
+
+def test_engine_error_is_shown_and_inputs_kept():
+    at = open_page("pages/builds.py", model="llama-3.1-70b", budget_usd="3000", users="1")
+    at.number_input(key="w_builds_budget_usd").set_value(0.0).run()
+    assert "budget must be above 0" in unescape(at.error[0].value)
+    assert at.number_input(key="w_builds_budget_usd").value == 0.0
+    assert at.session_state[STATE_KEY]["model"] == "llama-3.1-70b"
+    at.number_input(key="w_builds_budget_usd").set_value(3000.0).run()
+    assert not at.error and at.success
+
+
+@pytest.fixture(scope="module")
+def cloud_70b():
+    return open_page("pages/cloud.py", model="llama-3.1-70b", budget_usd="3000", users="1")
+
+
+def test_cloud_table_holds_every_fitting_instance(cloud_70b):
+    at = cloud_70b
+    expected = engine_plan(model="llama-3.1-70b", budget_usd=3000)
+    table = at.dataframe[0].value
+    assert len(table) == len(expected.cloud)
+    assert list(table.columns[:8]) == ["Provider", "Instance", "GPUs", "Quant", "Per hour (USD)",
+                                       "Tokens/s per user", "Per 1M tokens (USD)", "Meets target"]
+    first = expected.cloud[0]
+    assert table["Instance"].iloc[0] == first.instance_type
+    assert table["Per hour (USD)"].iloc[0] == pytest.approx(first.usd_per_hour)
+    assert table["Per 1M tokens (USD)"].iloc[0] == pytest.approx(first.usd_per_1m_tokens)
+    assert table["Break-even vs Budget (months)"].iloc[0] == pytest.approx(
+        first.break_even_months["budget"])
+    assert "Break-even vs Workstation (months)" in table.columns
+    assert unescape(at.success[0].value).startswith("Buying pays back")
+
+
+def test_cloud_table_sorts(cloud_70b):
+    at = cloud_70b
+    at.selectbox(key="w_cloud_sort").set_value("speed").run()
+    speeds = list(at.dataframe[0].value["Tokens/s per user"])
+    assert speeds == sorted(speeds, reverse=True)
+    at.selectbox(key="w_cloud_sort").set_value("per_1m").run()
+
+
+def test_cloud_break_even_chart_marks_the_engine_crossings(cloud_70b):
+    at = cloud_70b
+    expected = engine_plan(model="llama-3.1-70b", budget_usd=3000)
+    figure = charts(at)[0]
+    names = [trace["name"] for trace in figure["data"]]
+    chosen = pc.cheapest_cloud(expected.cloud, 3)
+    assert names == ["Budget = Balanced (purchase + electricity)",
+                     "Workstation (purchase + electricity)",
+                     *[pc.cloud_name(o) for o in chosen], "Break-even"]
+    marks = sorted(figure["data"][-1]["x"])
+    engine = sorted(o.break_even_months[tier] for o in chosen for tier in ("budget", "workstation"))
+    assert marks == pytest.approx(engine, abs=0.05)
+
+
+def test_cloud_says_never_when_renting_is_cheaper_to_run():
+    at = open_page("pages/cloud.py", model="llama-3.1-70b", budget_usd="3000", users="1",
+                   hours_per_day="0")
+    assert at.info[0].value.startswith("Renting the cheapest instance costs no more")
+    table = at.dataframe[0].value
+    assert table["Break-even vs Budget (months)"].isna().all()
+    assert any(c.value.startswith("“never”") for c in at.caption)
+    assert "Break-even" not in [t["name"] for t in charts(at)[0]["data"]]
+
+
+def test_cloud_over_budget_leads_with_cloud_in_chinese():
+    at = open_page("pages/cloud.py", model="llama-3.1-70b", budget_usd="1500", users="1",
+                   lang="zh")
+    assert at.title[0].value == "租还是买"
+    assert unescape(at.warning[0].value).startswith("建议先租用云端：租用 ")
+    assert "对比入门配置的回本月数" in at.dataframe[0].value.columns
+    assert charts(at)[0]["layout"]["title"]["text"] == "累计花费：购买与租用"
