@@ -11,17 +11,19 @@ listed as a notice.
 from __future__ import annotations
 
 import math
+import os
 import re
 import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from catalog.catalog import Catalog, UnknownIdError, load_catalog
+from catalog.catalog import Catalog, UnknownIdError, load_catalog, load_catalog_from
 from catalog.schema import Gpu, ModelArch, Segment
 from i18n import LANGUAGES, language_from, translate
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS, ModelInputError, parse_hf_config_text
@@ -38,6 +40,9 @@ FALLBACK_GPU = "rtx-4090"
 STATE_KEY = "_rigfit_cfg"
 NOTICES_KEY = "_rigfit_notices"
 UPLOAD_KEY = "_rigfit_upload"
+SOURCE_BEFORE_UPLOAD_KEY = "_rigfit_source_before_upload"
+# A catalog directory to serve instead of the packaged one (tests, staging).
+CATALOG_DIR_ENV = "RIGFIT_CATALOG_DIR"
 PAGE_KEY = "_rigfit_page"
 MAX_BUDGET_USD = 10_000_000
 MAX_USERS = 100_000
@@ -48,10 +53,19 @@ DEFAULT_COMPARE = ("rtx-3090", "rtx-4090", "rtx-5090", "rtx-a6000", "l40s", "app
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9._\-,]{1,200}$")
 
 
-@st.cache_resource
+@st.cache_resource(show_spinner=False)
+def _catalog_at(directory: str) -> Catalog:
+    return load_catalog_from(Path(directory)) if directory else load_catalog()
+
+
 def catalog() -> Catalog:
-    """The packaged catalog, loaded once per server process."""
-    return load_catalog()
+    """The catalog, loaded once per server process and directory.
+
+    ``$RIGFIT_CATALOG_DIR`` names another catalog directory; unset, the
+    packaged one. A broken catalog raises :class:`catalog.loader.CatalogError`
+    (not cached, so a fixed file is read on the next run).
+    """
+    return _catalog_at(os.environ.get(CATALOG_DIR_ENV, ""))
 
 
 # --- language -------------------------------------------------------------------
@@ -366,15 +380,28 @@ def scenario_inputs() -> tuple[EstimateRequest | None, ModelArch | None]:
         upload = sb.file_uploader(t("inputs.upload"), type=["json"], key="w_upload",
                                   help=t("inputs.upload_help"))
         if upload is not None:
-            try:
-                st.session_state[UPLOAD_KEY] = parse_hf_config_text(
-                    upload.getvalue(), name=upload.name.removesuffix(".json")[:60] or None)
-            except ModelInputError as exc:
-                sb.error(plain(str(exc)))
-                st.session_state.pop(UPLOAD_KEY, None)
+            parsed, message = read_config_upload(upload.getvalue(), file_name=upload.name)
+            if parsed is None:
+                sb.error(plain(t("inputs.upload_rejected", message=message)),
+                         icon=":material/error:")
+            else:
+                st.session_state[UPLOAD_KEY] = parsed
         arch = st.session_state.get(UPLOAD_KEY)
         sb.caption(t("inputs.upload_not_in_link"))
-        data["hf_config"] = "config.json"
+        if arch is not None:
+            data["hf_config"] = "config.json"
+        else:
+            # Nothing usable read yet: keep estimating the model the user had before.
+            before = st.session_state.get(SOURCE_BEFORE_UPLOAD_KEY, "catalog")
+            if before == "size":
+                data["params_b"] = state()["params_b"]
+                shown = f"{state()['params_b']:g}B"
+            else:
+                data["model"] = state()["model"]
+                shown = _model_label(cat)(state()["model"])
+            st.info(plain(t("inputs.upload_first", model=shown)), icon=":material/upload_file:")
+    if source != "upload":
+        st.session_state[SOURCE_BEFORE_UPLOAD_KEY] = source
     data["quant"] = store("quant", sb.selectbox(t("inputs.quant"), [q.id for q in cat.quants],
                                                 key=bind("quant"), help=t("inputs.quant_help")))
     data["runtime"] = store("runtime", sb.selectbox(
@@ -421,10 +448,23 @@ def scenario_inputs() -> tuple[EstimateRequest | None, ModelArch | None]:
     except RequestError as exc:
         st.error(plain(t("error.engine", message=str(exc))))
         return None, arch
-    if source == "upload" and arch is None:
-        st.info(t("inputs.upload_first"))
-        return None, None
     return request, arch
+
+
+def read_config_upload(data: bytes, *, file_name: str = "config.json") -> tuple[ModelArch | None, str]:
+    """An uploaded config.json as an architecture, or None and why not.
+
+    Pure (no Streamlit): the sidebar calls it with the uploaded bytes. The
+    message is the engine's one line (English) on failure, empty on success.
+    """
+    stem = str(file_name).rsplit("/", 1)[-1].removesuffix(".json")
+    name = " ".join(stem.split())[:60]
+    if len(name) < 2 or name.lower() == "config":
+        name = ""  # the config's own _name_or_path says more than "config"
+    try:
+        return parse_hf_config_text(bytes(data), name=name or None), ""
+    except ModelInputError as exc:
+        return None, str(exc)
 
 
 # --- engine calls -----------------------------------------------------------------------
