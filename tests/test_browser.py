@@ -97,7 +97,9 @@ def test_main_path_share_and_chinese(browser, base_url):
     text = verdict.inner_text()
     assert "Fits, with" in text
     page.locator(".js-plotly-plot .barlayer").first.wait_for(timeout=15_000)
-    assert "model=llama-3.1-70b" in page.url and "gpu=h100-sxm" in page.url
+    # The address bar is rewritten when the run ends, a moment after the verdict shows.
+    page.wait_for_url(lambda url: "model=llama-3.1-70b" in url and "gpu=h100-sxm" in url,
+                      timeout=15_000)
 
     shared = browser.new_page(viewport={"width": 1400, "height": 1000})
     shared.goto(page.url, wait_until="networkidle")
@@ -120,4 +122,22 @@ def test_link_markup_is_ignored_with_a_notice(browser, base_url):
     page.get_by_text("Ignored the link parameter 'gpu=").wait_for(timeout=20_000)
     assert page.locator("img[src='x']").count() == 0
     assert page.get_by_text("Ignored the link parameter 'batch=99999999'").count() == 1
+    page.close()
+
+
+def test_bad_upload_keeps_the_previous_model(browser, base_url, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(base_url + "/?model=qwen2.5-14b", wait_until="networkidle")
+    page.get_by_text("Qwen2.5 14B Instruct on NVIDIA GeForce RTX 4090").wait_for(timeout=20_000)
+    page.get_by_test_id("stSidebar").get_by_text("config.json", exact=True).click()
+    wait_idle(page)
+    bad = tmp_path / "config.json"
+    bad.write_text('{"hidden_size": 4096, "num_hidden_layers": 0', encoding="utf-8")
+    page.locator("input[type=file]").set_input_files(str(bad))
+    message = page.get_by_text("Could not use this config.json: config.json is not valid JSON")
+    message.wait_for(timeout=20_000)
+    wait_idle(page)
+    assert message.count() == 1
+    assert page.get_by_text("Qwen2.5 14B Instruct on NVIDIA GeForce RTX 4090").count() == 1
+    assert "Fits, with" in page.get_by_test_id("stAlertContentSuccess").first.inner_text()
     page.close()
