@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.calibration_rows import (CALIBRATION_CSV, GPU_LABELS, HOLDOUT_CSV,  # noqa: E402
-                                         MODEL_LABELS, Row, read_rows)
+from benchmarks.calibration_rows import (CALIBRATION_CSV, HOLDOUT_CSV, MODEL_LABELS,  # noqa: E402
+                                         Row, read_rows)
 from catalog.catalog import load_catalog  # noqa: E402
 from sizing.estimate import estimate, memory_for, speed_for  # noqa: E402
 from sizing.memory import estimate_memory, weight_bytes  # noqa: E402
@@ -159,8 +159,8 @@ def _native(backend: str):
 
 
 def _table(groups: dict[str, list[Scored]]) -> list[str]:
-    lines = ["| group | metric | rows | RigFit median | RigFit p90 | inside band | roofline median | roofline p90 |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| group | metric | rows | RigFit median | RigFit p90 | inside band | roofline median "
+             "| roofline p90 |", "|---|---|---:|---:|---:|---:|---:|---:|"]
     for name, items in groups.items():
         for metric in ("decode", "prefill"):
             chosen = [s for s in items if s.row.metric == metric]
@@ -373,11 +373,11 @@ def main() -> int:
         [s for s in calibration if s.row.metric == "prefill"])
     hd, hp = _metrics([s for s in holdout if s.row.metric == "decode"]), _metrics(
         [s for s in holdout if s.row.metric == "prefill"])
-    print(f"calibration decode: median {d['median']:.1f} % p90 {d['p90']:.1f} % inside {d['inside']:.0f} %")
-    print(f"calibration prefill: median {p['median']:.1f} % p90 {p['p90']:.1f} % inside {p['inside']:.0f} %")
-    print(f"holdout decode ({hd['n']}): median {hd['median']:.1f} % p90 {hd['p90']:.1f} % inside {hd['inside']:.0f} %")
-    print(f"holdout prefill ({hp['n']}): median {hp['median']:.1f} % p90 {hp['p90']:.1f} % inside {hp['inside']:.0f} %")
-    print(f"wrote docs/accuracy.md and {CHART.relative_to(ROOT)}; skipped {len(skipped_c)} + {len(skipped_h)}")
+    for name, m in (("calibration decode", d), ("calibration prefill", p),
+                    (f"holdout decode ({hd['n']})", hd), (f"holdout prefill ({hp['n']})", hp)):
+        print(f"{name}: median {m['median']:.1f} % p90 {m['p90']:.1f} % inside {m['inside']:.0f} %")
+    print(f"wrote docs/accuracy.md and {CHART.relative_to(ROOT)}; "
+          f"skipped {len(skipped_c)} + {len(skipped_h)}")
     return 0
 
 

@@ -54,7 +54,8 @@ MODEL_LABELS = {
     "Qwen3-8B": "qwen3-8b", "Qwen3-32B": "qwen3-32b", "Qwen3-4B": "qwen3-4b",
     "gpt-oss-20b": "gpt-oss-20b", "gpt-oss-120b": "gpt-oss-120b", "Mistral-7B": "mistral-7b-v0.1",
     "Mistral-7B-v0.1": "mistral-7b-v0.1", "Mistral-7B-v0.3": "mistral-7b-v0.3",
-    "Gemma-2-9B": "gemma-2-9b", "Phi-4": "phi-4", "DeepSeek-R1-Distill-Qwen-14B": "deepseek-r1-distill-qwen-14b",
+    "Gemma-2-9B": "gemma-2-9b", "Phi-4": "phi-4",
+    "DeepSeek-R1-Distill-Qwen-14B": "deepseek-r1-distill-qwen-14b",
 }
 
 BACKENDS = {"llama.cpp CUDA": ("llama.cpp", "cuda"), "llama.cpp Metal": ("llama.cpp", "metal"),

@@ -25,7 +25,8 @@ _URL = re.compile(r"^https?://\S+$")
 
 def _kebab(value: str) -> str:
     if not _KEBAB.match(value):
-        raise ValueError(f"id {value!r} must be lowercase letters and digits joined by '-', '.' or '_' (quant ids keep llama.cpp's names)")
+        raise ValueError(f"id {value!r} must be lowercase letters and digits joined by '-', '.' "
+                         "or '_' (quant ids keep llama.cpp's names)")
     return value
 
 
