@@ -15,6 +15,7 @@ from catalog.schema import Gpu, ModelArch
 from sizing.box import DEFAULT_AMBIENT_C, DEFAULT_USD_PER_KWH, BoxEstimate, box_for
 from sizing.fit import best_quant, max_context_tokens
 from sizing.memory import MemoryEstimate, estimate_memory
+from sizing.notices import Notice, NoticeOut
 from sizing.request import EstimateRequest, RequestError, check_compatibility, resolve_model
 from sizing.speed import (SpeedEstimate, SpeedUnknownError, estimate_speed, memory_class,
                           ram_bandwidth_gb_per_s, resolve_constants, workload)
@@ -156,7 +157,8 @@ class Estimate(_Out):
     thermal: ThermalSection | None = None
     load: LoadSection | None = None
     system: SystemSection | None = None
-    warnings: list[str]
+    warnings: list[str]  # English sentences (the same as notices' text)
+    notices: list[NoticeOut] = []  # the warnings with codes and parameters, for translation
 
 
 def default_split(request: EstimateRequest, catalog: Catalog) -> str:
@@ -225,6 +227,9 @@ def speed_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
     offloaded_frac = 0.0
     if not memory.fits and runtime.supports_offload and memory.gpu_layers > 0:
         offloaded_frac = 1.0 - memory.gpu_layers / memory.num_layers
+    elif not memory.fits and runtime.supports_offload:
+        raise SpeedUnknownError("not even one layer fits on the GPU next to the runtime's buffers; "
+                                "shorten the context or choose a smaller quant")
     elif not memory.fits:
         raise SpeedUnknownError("the model does not fit and this runtime cannot offload to RAM")
     return estimate_speed(
@@ -237,7 +242,7 @@ def speed_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
 
 def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | None = None) -> Estimate:
     """Answer one scenario. ``arch`` overrides the request's model (uploads)."""
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     if arch is None:
         arch, warnings = resolve_model(request, catalog)
     check_compatibility(request, catalog)
@@ -245,37 +250,51 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
     runtime = catalog.runtime(request.runtime)
     context = request.allocated_context_tokens
     if context > arch.max_context_tokens:
-        warnings.append(
+        warnings.append(Notice(
+            "context_beyond_max",
             f"Context of {context:,} tokens is beyond the model's maximum of "
-            f"{arch.max_context_tokens:,}; estimated anyway, but quality is not guaranteed.")
+            f"{arch.max_context_tokens:,}; estimated anyway, but quality is not guaranteed.",
+            context=f"{context:,}", max_context=f"{arch.max_context_tokens:,}"))
     memory = memory_for(request, catalog, arch)
-    if not memory.fits and memory.offloaded_bytes > 0 and runtime.supports_offload:
-        warnings.append(
+    if not memory.fits and memory.gpu_layers > 0 and runtime.supports_offload:
+        offloaded_gib = f"{memory.offloaded_bytes / 2**30:.1f}"
+        warnings.append(Notice(
+            "offloaded",
             f"Does not fit in GPU memory: {memory.gpu_layers} of {memory.num_layers} layers on the "
-            f"GPU, the rest ({memory.offloaded_bytes / 2**30:.1f} GiB) in system RAM, much slower.")
+            f"GPU, the rest ({offloaded_gib} GiB) in system RAM, much slower.",
+            gpu_layers=memory.gpu_layers, layers=memory.num_layers, offloaded_gib=offloaded_gib))
     speed = reason = None
     try:
         speed = SpeedSection.of(speed_for(request, catalog, arch, memory))
         if not speed.calibrated:
-            warnings.append(f"Speed for {runtime.id} on {gpu.vendor.value.upper()} uses documented "
-                            "priors, not fitted constants: the band is wider.")
+            vendor = gpu.vendor.value.upper()
+            warnings.append(Notice(
+                "speed_priors",
+                f"Speed for {runtime.id} on {vendor} uses documented priors, not fitted "
+                "constants: the band is wider.", runtime=runtime.id, vendor=vendor))
     except SpeedUnknownError as exc:
         reason = str(exc)
-        warnings.append(f"Speed unknown: {reason}.")
+        warnings.append(Notice("speed_unknown", f"Speed unknown: {reason}.", reason=reason))
     box = _box(request, catalog, gpu, memory, speed)
     if box.needs_server_airflow:
-        warnings.append(f"{gpu.name} has a passive cooler: it needs a server chassis's forced "
-                        "airflow and will overheat in a desktop case.")
+        warnings.append(Notice(
+            "passive_cooler",
+            f"{gpu.name} has a passive cooler: it needs a server chassis's forced airflow and "
+            "will overheat in a desktop case.", gpu=gpu.name))
     if not box.wall_circuit_120v_ok:
-        warnings.append("At full power this system exceeds a 120 V / 15 A circuit's 1,440 W "
-                        "continuous limit.")
+        warnings.append(Notice(
+            "wall_circuit_120v",
+            "At full power this system exceeds a 120 V / 15 A circuit's 1,440 W continuous limit."))
     if speed is not None and box.decode_speed_frac_at_limit < 1.0 and speed.decode_tokens_per_s:
         f = box.decode_speed_frac_at_limit
         speed = speed.model_copy(update={
             key: getattr(speed, key) * f for key in (
                 "decode_tokens_per_s", "decode_tokens_per_s_low", "decode_tokens_per_s_high",
                 "decode_tokens_per_s_per_sequence")})
-        warnings.append(f"Power limit {request.power_limit_w:g} W: decode at {f:.0%} of uncapped speed.")
+        warnings.append(Notice(
+            "power_limited",
+            f"Power limit {request.power_limit_w:g} W: decode at {f:.0%} of uncapped speed.",
+            limit_w=f"{request.power_limit_w:g}", speed_pct=f"{f:.0%}"))
     cooler_id = request.cooler or gpu.cooler.value
     return Estimate(
         model=ModelSummary(id=arch.id, name=arch.name, params_total=arch.params_total,
@@ -296,7 +315,7 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
                                   if k not in ("ambient_c", "cooler")}),
         load=LoadSection(load_time_s=box.load_time_s, storage=request.storage or "nvme-gen4"),
         system=SystemSection(**{k: getattr(box, k) for k in SystemSection.model_fields}),
-        warnings=warnings)
+        warnings=[str(w) for w in warnings], notices=[NoticeOut.of(w) for w in warnings])
 
 
 def _box(request: EstimateRequest, catalog: Catalog, gpu: Gpu, memory: MemoryEstimate,

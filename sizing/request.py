@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from catalog.catalog import Catalog, runtime_api
 from catalog.schema import ModelArch
 from sizing.architecture import ModelInputError, arch_from_param_count, parse_hf_config_text
+from sizing.notices import Notice
 
 MAX_TOKENS = 10_000_000
 MAX_BATCH = 4096
@@ -91,9 +92,9 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def resolve_model(request: EstimateRequest, catalog: Catalog) -> tuple[ModelArch, list[str]]:
+def resolve_model(request: EstimateRequest, catalog: Catalog) -> tuple[ModelArch, list[Notice]]:
     """The model a request names, with warnings about how it was obtained."""
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     if request.model is not None:
         return catalog.model(request.model), warnings
     if request.hf_config is not None:
@@ -106,16 +107,20 @@ def resolve_model(request: EstimateRequest, catalog: Catalog) -> tuple[ModelArch
             arch = parse_hf_config_text(text, model_id="custom", name=path.parent.name or None)
         except ModelInputError as exc:
             raise RequestError(str(exc)) from None
-        warnings.append("Parameter counts were computed from the config.json shapes.")
+        warnings.append(Notice("config_params_computed",
+                               "Parameter counts were computed from the config.json shapes."))
         return arch, warnings
     try:
         arch = arch_from_param_count(request.params_b * 1e9)
     except ModelInputError as exc:
         raise RequestError(str(exc)) from None
-    warnings.append(
+    warnings.append(Notice(
+        "bare_size_assumed",
         f"Only a size was given: assumed a typical dense {request.params_b:g}B model with "
         f"grouped-query attention ({arch.num_layers} layers, hidden {arch.hidden_size}, "
-        f"{arch.num_kv_heads} KV heads of {arch.head_dim}).")
+        f"{arch.num_kv_heads} KV heads of {arch.head_dim}).",
+        size_b=f"{request.params_b:g}", layers=arch.num_layers, hidden=arch.hidden_size,
+        kv_heads=arch.num_kv_heads, head_dim=arch.head_dim))
     return arch, warnings
 
 

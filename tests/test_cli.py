@@ -170,3 +170,13 @@ def test_estimate_reports_max_context_and_best_quant(capsys):
     fit = json.loads(out)["fit"]
     assert code == 0 and fit["max_context_tokens"] == 0  # Q4_K_M 70B never fits 24 GB
     assert fit["best_quant"] in ("iq2_xxs", "iq2_xs", "iq1_m", "iq1_s", "q2_k_s", "iq2_s")
+
+
+def test_warnings_carry_codes_and_parameters_for_translation(capsys):
+    code, out, _ = run(capsys, "estimate", "--params-b", "70", "--gpu", "rtx-4090",
+                       "--context-tokens", "8192", "--format", "json")
+    r = json.loads(out)
+    codes = [n["code"] for n in r["notices"]]
+    assert code == 0 and codes[:2] == ["bare_size_assumed", "offloaded"]
+    assert [n["text"] for n in r["notices"]] == r["warnings"]
+    assert r["notices"][0]["params"]["layers"] == 80
