@@ -18,7 +18,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from report.content import GpuChart, MemoryChart
+from report.content import GpuChart, MemoryChart, ReportContent
 
 TEMPLATE = "plotly_white"
 # Chinese glyphs need a CJK font; browsers and kaleido fall through the list.
@@ -95,6 +95,35 @@ def gpu_figure(chart: GpuChart) -> go.Figure:
     fig.update_xaxes(title_text=chart.memory_axis, row=1, col=2)
     fig.update_yaxes(automargin=True)
     return _layout(fig, title=chart.title, height=140 + 42 * len(bars))
+
+
+def report_figures(content: ReportContent) -> dict[str, go.Figure]:
+    """Every figure ``content`` shows, keyed as its sections' ``chart``.
+
+    The plan figures come from :mod:`report.plan_charts`, imported only when
+    there is a plan (it needs :mod:`sizing.plan`). The price-vs-speed figure
+    is left out when the plan has fewer than two distinct builds.
+    """
+    wanted = {s.chart for s in content.sections if s.chart}
+    figures: dict[str, go.Figure] = {}
+    if "memory" in wanted:
+        figures["memory"] = memory_figure(content.memory_chart)
+    if "gpus" in wanted:
+        figures["gpus"] = gpu_figure(content.gpu_chart)
+    plan = content.plan
+    if plan is None:
+        return figures
+    from report import plan_charts
+
+    labels = content.plan_chart_labels
+    if "value" in wanted:
+        value = plan_charts.value_figure(plan, labels=labels)
+        if value is not None:
+            figures["value"] = value
+    if "break_even" in wanted:
+        figures["break_even"] = plan_charts.break_even_figure(
+            plan.cloud, currency=plan.currency, units_per_usd=plan.units_per_usd, labels=labels)
+    return figures
 
 
 # --- static export --------------------------------------------------------------------

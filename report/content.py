@@ -154,7 +154,7 @@ class Section:
     heading: str
     intro: str | None = None
     facts: tuple[Fact, ...] = ()
-    chart: str | None = None  # "memory" or "gpus"
+    chart: str | None = None  # "memory", "gpus", "value" (tiers) or "break_even" (cloud)
     tables: tuple[Table, ...] = ()
     notes: tuple[str, ...] = ()
     sources: tuple[Source, ...] = ()
@@ -182,6 +182,10 @@ class ReportContent:
     memory_chart: MemoryChart
     gpu_chart: GpuChart
     labels: dict[str, str] = field(default_factory=dict)  # renderer strings
+    # The planner's answer (sizing.plan.PlanResult) for the figures of
+    # report.plan_charts, and their translated labels; None without a plan.
+    plan: Any | None = None
+    plan_chart_labels: dict[str, str] = field(default_factory=dict)
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
@@ -488,7 +492,8 @@ def _tiers(plan: Any | None, reason: str | None, tr: Translator, inputs: PlanInp
     summary = Table(columns=(tr("tiers.tier"), tr("tiers.build"), tr("tiers.total"),
                              tr("tiers.decode"), tr("tiers.wall"), tr("tiers.status")),
                     rows=tuple(rows), numeric=(False, False, True, True, True, False))
-    return Section("tiers", heading, intro=intro, tables=(summary, *tables), notes=tuple(notes))
+    return Section("tiers", heading, intro=intro, chart="value", tables=(summary, *tables),
+                   notes=tuple(notes))
 
 
 def _part_name(name: str, used: bool, tr: Translator) -> str:
@@ -533,7 +538,10 @@ def _cloud(plan: Any | None, reason: str | None, tr: Translator, inputs: PlanInp
                   rows=rows, numeric=(False, False, True, True, True, True, True))
     notes = (tr("cloud.lead"),) if plan.lead_with_cloud else ()
     sources = [Source(tr("sources.cloud", name=o.provider), o.source) for o in options]
-    return Section("cloud", heading, intro=intro, tables=(table,), notes=notes), sources
+    # Break-even needs a local build to set against the rented instances.
+    chart = "break_even" if plan.tiers else None
+    return Section("cloud", heading, intro=intro, chart=chart, tables=(table,),
+                   notes=notes), sources
 
 
 def _power(result: Estimate, tr: Translator) -> Section:
@@ -698,4 +706,11 @@ def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, An
                 "charts_unavailable": tr("charts.unavailable", reason="{reason}"),
                 "no_browser": tr("charts.no_browser", path="{path}"),
                 "export_failed": tr("charts.export_failed", error="{error}"),
-                "tagline": tr("tagline"), "footer": tr("footer", page="{page}")})
+                "tagline": tr("tagline"), "footer": tr("footer", page="{page}")},
+        plan=plan, plan_chart_labels=_plan_chart_labels(tr))
+
+
+def _plan_chart_labels(tr: Translator) -> dict[str, str]:
+    """The ``labels`` of report.plan_charts in ``tr``'s language, {fields} left to fill."""
+    prefix = "plan_chart."
+    return {key.removeprefix(prefix): tr(key) for key in strings("en") if key.startswith(prefix)}

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs, get_plotlyjs_version
 
 from catalog.schema import ModelArch
-from report.charts import gpu_figure, memory_figure
+from report.charts import report_figures
 from report.content import ReportContent, Section, Table, report_content
 from sizing.estimate import Estimate
 from sizing.request import EstimateRequest
@@ -93,7 +93,7 @@ def _section(section: Section, charts: Mapping[str, str]) -> str:
         parts.append(f'<p class="muted">{_e(section.intro)}</p>')
     if section.facts:
         parts.append(_facts(section.facts))
-    if section.chart:
+    if section.chart in charts:
         parts.append(charts[section.chart])
     parts += [_table(t) for t in section.tables]
     if section.notes:
@@ -109,8 +109,8 @@ def _section(section: Section, charts: Mapping[str, str]) -> str:
 
 def render_html(content: ReportContent, *, cdn: bool = False) -> bytes:
     """UTF-8 HTML for ``content``; plotly.js inlined once unless ``cdn``."""
-    charts = {"memory": _chart(memory_figure(content.memory_chart), "chart-memory"),
-              "gpus": _chart(gpu_figure(content.gpu_chart), "chart-gpus")}
+    charts = {key: _chart(fig, f"chart-{key.replace('_', '-')}")
+              for key, fig in report_figures(content).items()}
     if cdn:
         plotly_tag = (f'<script charset="utf-8" src="https://cdn.plot.ly/plotly-'
                       f'{get_plotlyjs_version()}.min.js"></script>')

@@ -266,15 +266,15 @@ def _column_widths(table: Table, pdf: FPDF) -> tuple[float, ...]:
 
 def chart_pngs(content: ReportContent) -> tuple[dict[str, bytes] | None, str | None]:
     """PNG per chart key, or (None, a translated note saying why there are none)."""
+    figures = charts.report_figures(content)
     try:
-        memory, gpus = charts.figure_pngs([charts.memory_figure(content.memory_chart),
-                                           charts.gpu_figure(content.gpu_chart)])
+        pngs = charts.figure_pngs(list(figures.values()))
     except charts.ChartExportError as exc:
         label = content.labels["no_browser"] if exc.kind == "no_browser" else content.labels[
             "export_failed"]
         reason = label.format(path=exc.detail, error=exc.detail[:200])
         return None, content.labels["charts_unavailable"].format(reason=reason)
-    return {"memory": memory, "gpus": gpus}, None
+    return dict(zip(figures, pngs)), None
 
 
 def render_pdf(content: ReportContent, *, charts_enabled: bool = True) -> bytes:

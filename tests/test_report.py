@@ -144,6 +144,45 @@ def test_without_the_planner_tiers_and_cloud_carry_a_note(result, catalog, monke
     assert "sizing.plan" in content.section("cloud").notes[0]
 
 
+def test_plan_figures_match_the_plan_in_each_language(contents):
+    from report import plan_charts as pc
+
+    for lang, title, crossing in (("en", "Cumulative cost: buy vs rent", "Break-even"),
+                                  ("zh", "累计花费：购买与租用", "回本点")):
+        content = contents[lang]
+        figures = charts.report_figures(content)
+        assert list(figures) == ["memory", "gpus", "value", "break_even"]
+        plan = content.plan
+        value = figures["value"]
+        assert value.layout.template.layout.paper_bgcolor == "white"  # exportable by kaleido
+        points = pc.value_points(plan)
+        assert [t.x[0] for t in value.data] == pytest.approx([p.price for p in points])
+        assert value.data[0].name == pc.roles_text(points[0].roles, content.plan_chart_labels)
+        even = figures["break_even"]
+        assert even.layout.title.text == title and even.data[-1].name == crossing
+        expected = sorted(c.months for c in pc.crossings(pc.cheapest_cloud(plan.cloud, 3)))
+        assert sorted(even.data[-1].x) == pytest.approx(expected)
+    assert contents["zh"].plan_chart_labels["budget"] == contents["zh"].section(
+        "tiers").tables[0].rows[0][0]  # the chart names tiers as the table does
+
+
+def test_without_the_planner_only_the_estimate_charts_are_drawn(result, catalog, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sizing.plan", None)
+    content = report_content(result, lang="en", inputs=INPUTS, catalog=catalog)
+    assert content.plan is None
+    assert list(charts.report_figures(content)) == ["memory", "gpus"]
+    assert render_html(content, cdn=True).decode("utf-8").count("Plotly.newPlot(") == 2
+
+
+def test_no_plan_charts_when_no_local_build_exists(catalog):
+    # DeepSeek-R1 at f16: cloud instances run it, no local build does.
+    result = estimate(parse_request({"model": "deepseek-r1", "gpu": "gtx-1660-super",
+                                     "quant": "f16"}), catalog)
+    content = report_content(result, lang="en", inputs=PlanInputs(), catalog=catalog)
+    assert content.plan.tiers == [] and content.section("cloud").tables
+    assert list(charts.report_figures(content)) == ["memory", "gpus"]
+
+
 @pytest.mark.parametrize("data", [
     {"params_b": 70, "gpu": "rtx-4090"},  # offload
     {"model": "llama-2-70b", "gpu": "rtx-4060", "runtime": "exllamav2", "quant": "exl2-4"},
@@ -177,8 +216,10 @@ def test_pdf_text_has_the_verdict_and_key_numbers(pdfs, contents, result, tmp_pa
 
 
 @pytest.mark.skipif(not HAS_CHROMIUM, reason="no Chromium to draw charts")
-def test_pdf_has_two_chart_images(pdfs, tmp_path):
-    assert pdf_image_count(pdfs["en"], tmp_path) == 2
+def test_pdf_has_four_chart_images(pdfs, tmp_path):
+    # memory, GPU comparison, price vs speed (builds), break-even (cloud)
+    assert pdf_image_count(pdfs["en"], tmp_path) == 4
+    assert pdf_image_count(pdfs["zh"], tmp_path) == 4
 
 
 @needs_pdftotext
@@ -227,12 +268,21 @@ def test_offline_html_references_nothing_outside_itself(htmls):
             assert not pattern.search(html), pattern.pattern
 
 
-def test_offline_html_inlines_plotly_once_and_has_two_charts(htmls):
+def test_offline_html_inlines_plotly_once_and_has_four_charts(htmls):
     from plotly.offline import get_plotlyjs
     head = get_plotlyjs()[:300]
     for html in htmls.values():
         assert html.count(head) == 1
-        assert html.count("Plotly.newPlot(") == 2
+        assert html.count("Plotly.newPlot(") == 4
+        for key in ("memory", "gpus", "value", "break-even"):
+            assert html.count(f'id="chart-{key}"') == 1, key
+
+
+def test_plan_charts_sit_in_the_tiers_and_cloud_sections(htmls):
+    for html in htmls.values():
+        tiers = html[html.index('<section id="tiers">'):html.index('<section id="cloud">')]
+        cloud = html[html.index('<section id="cloud">'):html.index('<section id="power">')]
+        assert 'id="chart-value"' in tiers and 'id="chart-break-even"' in cloud
 
 
 def test_cdn_html_is_small_and_loads_plotly_from_the_cdn(contents):
@@ -251,7 +301,7 @@ def test_html_escapes_user_strings(evil):
     html = evil["html"]
     assert EVIL not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert len(re.findall(r"<script\b", html)) == 3  # plotly.js and one per chart
+    assert len(re.findall(r"<script\b", html)) == 5  # plotly.js and one per chart (four)
 
 
 @pytest.mark.skipif(not HAS_CHROMIUM, reason="no Chromium")
@@ -279,12 +329,12 @@ def test_offline_html_makes_no_requests_in_chromium(htmls, tmp_path):
             alerts: list[str] = []
             page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
             page.goto(path.as_uri())
-            page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2",
+            page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4",
                                    timeout=15_000)
             plots = page.evaluate("document.querySelectorAll('.js-plotly-plot').length")
         finally:
             browser.close()
-    assert outside == [] and alerts == [] and plots == 2
+    assert outside == [] and alerts == [] and plots == 4
 
 
 # --- CLI and layering ----------------------------------------------------------------------
