@@ -27,8 +27,7 @@ from catalog.catalog import Catalog, UnknownIdError, load_catalog, load_catalog_
 from catalog.schema import Gpu, ModelArch, Segment
 from i18n import LANGUAGES, language_from, translate
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS, ModelInputError, parse_hf_config_text
-from sizing.estimate import Estimate, default_split, estimate
-from sizing.fit import best_quant, max_context_tokens
+from sizing.estimate import Estimate, estimate, fit_for
 from sizing.request import (MAX_BATCH, MAX_GPUS, MAX_TOKENS, EstimateRequest, RequestError,
                             parse_request, resolve_model)
 from sizing.units import bytes_to_gib
@@ -493,19 +492,10 @@ class FitSummary:
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _fit_cached(request_json: str, arch_json: str | None) -> FitSummary:
-    cat = catalog()
     request = EstimateRequest.model_validate_json(request_json)
     arch = _arch_for(request, ModelArch.model_validate_json(arch_json) if arch_json else None)
-    gpu, runtime = cat.gpu(request.gpu), cat.runtime(request.runtime)
-    kv = cat.kv_cache_type(request.kv_cache).bytes_per_element
-    split = default_split(request, cat)
-    longest = max_context_tokens(arch, cat.quant(request.quant), gpu, runtime,
-                                 sequences=request.batch, kv_bytes_per_element=kv,
-                                 gpu_count=request.gpu_count, split=split)
-    quant = best_quant(cat, arch, gpu, runtime, context_tokens=request.allocated_context_tokens,
-                       prompt_tokens=request.prompt_tokens, sequences=request.batch,
-                       kv_bytes_per_element=kv, gpu_count=request.gpu_count, split=split)
-    return FitSummary(longest, quant.id if quant else None)
+    fit = fit_for(request, catalog(), arch)
+    return FitSummary(fit.max_context_tokens, fit.best_quant)
 
 
 def run_fit(request: EstimateRequest, arch: ModelArch | None) -> FitSummary:

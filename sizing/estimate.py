@@ -187,10 +187,12 @@ def fit_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch) -> FitS
     split = default_split(request, catalog)
     context = max_context_tokens(arch, catalog.quant(request.quant), gpu, runtime,
                                  sequences=request.batch, kv_bytes_per_element=kv,
-                                 gpu_count=request.gpu_count, split=split)
+                                 gpu_count=request.gpu_count, split=split,
+                                 prompt_tokens=request.prompt_tokens, new_tokens=request.new_tokens)
     quant = best_quant(catalog, arch, gpu, runtime, context_tokens=request.allocated_context_tokens,
                        prompt_tokens=request.prompt_tokens, sequences=request.batch,
-                       kv_bytes_per_element=kv, gpu_count=request.gpu_count, split=split)
+                       kv_bytes_per_element=kv, gpu_count=request.gpu_count, split=split,
+                       new_tokens=request.new_tokens)
     return FitSection(max_context_tokens=context, best_quant=quant.id if quant else None)
 
 

@@ -10,18 +10,23 @@ from sizing.memory import SplitMode, estimate_memory
 def max_context_tokens(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime, *,
                        sequences: int = 1, kv_bytes_per_element: float = 2.0,
                        gpu_count: int = 1, split: SplitMode = "layer",
-                       limit_tokens: int | None = None) -> int:
+                       limit_tokens: int | None = None, prompt_tokens: int | None = None,
+                       new_tokens: int = 1) -> int:
     """Longest context per sequence that fits entirely on the GPU(s) (0: none). [tokens]
 
-    Memory never falls as context grows, so a binary search is exact.
+    The scenario's prompt (capped at the context) and output tokens are kept,
+    so the answer agrees with the verdict for that scenario; without a prompt,
+    one micro-batch fills the context. Memory never falls as context grows, so
+    a binary search is exact.
     """
     high = limit_tokens or arch.max_context_tokens
 
     def fits(context: int) -> bool:
+        prompt = min(context, runtime.micro_batch_tokens if prompt_tokens is None else prompt_tokens)
         return estimate_memory(arch, quant, gpu, runtime, context_tokens=context,
-                               prompt_tokens=min(context, runtime.micro_batch_tokens),
-                               sequences=sequences, kv_bytes_per_element=kv_bytes_per_element,
-                               gpu_count=gpu_count, split=split).fits
+                               prompt_tokens=prompt, sequences=sequences,
+                               kv_bytes_per_element=kv_bytes_per_element, gpu_count=gpu_count,
+                               split=split, new_tokens=new_tokens).fits
 
     if not fits(1):
         return 0
@@ -46,12 +51,12 @@ def candidate_quants(catalog: Catalog, runtime: Runtime) -> list[Quant]:
 def best_quant(catalog: Catalog, arch: ModelArch, gpu: Gpu, runtime: Runtime, *,
                context_tokens: int, prompt_tokens: int, sequences: int = 1,
                kv_bytes_per_element: float = 2.0, gpu_count: int = 1,
-               split: SplitMode = "layer") -> Quant | None:
+               split: SplitMode = "layer", new_tokens: int = 1) -> Quant | None:
     """The highest-precision quant that fits entirely on the GPU(s), or None."""
     for quant in candidate_quants(catalog, runtime):
         if estimate_memory(arch, quant, gpu, runtime, context_tokens=context_tokens,
                            prompt_tokens=prompt_tokens, sequences=sequences,
                            kv_bytes_per_element=kv_bytes_per_element, gpu_count=gpu_count,
-                           split=split).fits:
+                           split=split, new_tokens=new_tokens).fits:
             return quant
     return None

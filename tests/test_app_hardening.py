@@ -67,9 +67,6 @@ def test_upload_source_keeps_estimating_the_previous_model():
     assert at.success[0].value.startswith("Fits")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sizing.fit.max_context_tokens assumes a prompt filling the whole context and one new "
-    "token, not the scenario's prompt/output, so it can be below a context that fits"))
 def test_longest_context_is_at_least_a_context_that_fits():
     at = AppTest.from_file(APP, default_timeout=30)
     for key, value in {"model": "glm-4-9b", "quant": "exl2-6", "runtime": "exllamav2",
