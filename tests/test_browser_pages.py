@@ -1,0 +1,219 @@
+"""Builds, Cloud and Report pages in a real browser, opened from shared links.
+
+Debian's Chromium driven by Playwright against ``streamlit run app.py`` (the
+server fixture follows tests/test_browser.py). Expected numbers come from the
+engine with the same scenario the link describes, so a catalog price change
+does not break the test.
+
+Streamlit also auto-discovers the ``pages/`` folder that ``st.navigation``
+uses. Until one session has run app.py, a link to /builds runs
+pages/builds.py alone (no frame, no language switch, no URL sync); afterwards
+a link to /report may still show a "Page not found" dialog first, as the
+auto-discovered page is called "reports". The fixture opens the front page
+once and the report test goes through the sidebar, so these tests check the
+pages, not that race.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-dev-shm-usage"]
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium package", pytrace=False)
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+from catalog.catalog import load_catalog  # noqa: E402
+from report.content import strings  # noqa: E402
+from report.plan_charts import break_even_figure, build_key, money_text  # noqa: E402
+from sizing.estimate import estimate  # noqa: E402
+from sizing.plan import plan  # noqa: E402
+from sizing.request import parse_request  # noqa: E402
+
+# The shared link: every scenario field the pages read, so the engine below
+# sees the same request. One user keeps all three tiers (two distinct builds).
+SCENARIO = {"model": "llama-3.1-70b", "gpu": "h100-sxm", "quant": "q4_k_m",
+            "runtime": "llama.cpp", "kv_cache": "f16", "prompt_tokens": 512,
+            "new_tokens": 512, "context_tokens": 8192, "batch": 1}
+PLAN = {"budget_usd": 3000, "users": 1, "hours_per_day": 8, "currency": "USD"}
+MODEL_NAME = "Llama 3.1 70B"
+TIMEOUT_MS = 30_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port: int) -> subprocess.Popen:
+    """``streamlit run app.py`` headless on ``port``, once it answers /_stcore/health."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
+                if r.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.1)
+    server.terminate()
+    raise RuntimeError("streamlit did not become healthy within 30 s")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as play:
+        chromium = play.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def base_url(browser):
+    port = free_port()
+    server = start_server(port)
+    url = f"http://127.0.0.1:{port}"
+    # Until some session has run app.py, Streamlit serves a link to /builds from
+    # its pages/ auto-discovery, without the frame (st.navigation, language,
+    # URL sync). Open the front page once, as the first visitor would.
+    page = browser.new_page()
+    page.goto(url + "/", wait_until="networkidle")
+    page.get_by_test_id("stSidebarNav").get_by_text("Builds").wait_for(timeout=TIMEOUT_MS)
+    page.close()
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def expected():
+    """The engine's plan and estimate for the shared scenario."""
+    catalog = load_catalog()
+    request = parse_request(SCENARIO)
+    return {"plan": plan(request, catalog, budget_usd=PLAN["budget_usd"], users=PLAN["users"],
+                         hours_per_day=PLAN["hours_per_day"], currency=PLAN["currency"]),
+            "estimate": estimate(request, catalog)}
+
+
+def link(base_url: str, path: str, **extra: str) -> str:
+    return f"{base_url}/{path}?" + urllib.parse.urlencode({**SCENARIO, **PLAN, **extra})
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url, wait_until="networkidle")
+    return page
+
+
+def wait_idle(page) -> None:
+    page.wait_for_timeout(300)
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=TIMEOUT_MS)
+
+
+def test_builds_link_shows_three_tier_cards_with_totals_and_parts(browser, base_url, expected):
+    result = expected["plan"]
+    assert [b.tier for b in result.tiers] == ["budget", "balanced", "workstation"]
+    page = open_page(browser, link(base_url, "builds"))
+    totals = page.get_by_test_id("stMetric").filter(has_text="Total")
+    totals.nth(2).wait_for(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    seen: set[tuple] = set()
+    for b in result.tiers:
+        heading = page.get_by_role("heading", name=b.tier.capitalize(), exact=True)
+        # The innermost column holding the tier's heading is its card.
+        card = page.get_by_test_id("stColumn").filter(has=heading).last
+        total = card.get_by_test_id("stMetric").filter(has_text="Total")
+        expect(total.get_by_test_id("stMetricValue")).to_have_text(
+            money_text(b.total_usd, result.currency))
+        tables = card.get_by_test_id("stDataFrame")
+        if build_key(b) in seen:  # the page says "same build as" instead of repeating parts
+            expect(card.get_by_text("Same build as")).to_have_count(1)
+            expect(tables).to_have_count(0)
+        else:
+            # Data frames load their grid code after the metrics: wait, don't count.
+            expect(tables).to_have_count(1, timeout=TIMEOUT_MS)
+            expect(card.get_by_text("Parts", exact=True)).to_have_count(1)
+            expect(card.get_by_text(b.gpu_name).first).to_be_visible()
+        seen.add(build_key(b))
+    page.close()
+
+
+def test_cloud_link_shows_the_table_and_the_break_even_chart(browser, base_url, expected):
+    page = open_page(browser, link(base_url, "cloud"))
+    page.get_by_test_id("stDataFrame").first.wait_for(timeout=TIMEOUT_MS)
+    chart = page.locator(".js-plotly-plot").filter(has_text="Cumulative cost: buy vs rent")
+    chart.locator(".main-svg").first.wait_for(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    expect(page.get_by_text("Instances that hold the workload")).to_have_count(1)
+    # Tier lines, the three cheapest instances and the break-even marks, as built.
+    result = expected["plan"]
+    figure = break_even_figure(result.cloud, currency=result.currency,
+                               units_per_usd=result.units_per_usd)
+    expect(chart.locator(".scatterlayer .trace")).to_have_count(len(figure.data))
+    expect(chart.get_by_text("Break-even").first).to_be_visible()
+    page.close()
+
+
+def download(page, label: str, path: Path) -> bytes:
+    button = page.get_by_test_id("stDownloadButton").filter(has_text=label)
+    with page.expect_download(timeout=TIMEOUT_MS) as info:
+        button.click()
+    info.value.save_as(path)
+    return path.read_bytes()
+
+
+def pdf_text(path: Path) -> str:
+    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True,
+                          check=True)
+    return " ".join(done.stdout.decode("utf-8").split())
+
+
+@pytest.mark.parametrize("lang, nav", [("en", "Report"), ("zh", "报告")])
+def test_report_downloads_carry_the_scenario(browser, base_url, expected, tmp_path, lang, nav):
+    # From the shared front-page link through the sidebar: a deep link to /report
+    # can pop Streamlit's "Page not found" dialog, because pages/reports.py is
+    # also auto-discovered under the name "reports" (see the module docstring).
+    page = open_page(browser, link(base_url, "", lang=lang))
+    page.get_by_test_id("stSidebarNav").get_by_text(nav, exact=True).click()
+    page.get_by_test_id("stDownloadButton").filter(has_text="PDF").wait_for(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    level = expected["estimate"].memory.verdict
+    word = strings(lang)[f"verdict.word_{level}"]
+    if lang == "en":
+        html = download(page, "HTML", tmp_path / "report.html").decode("utf-8")
+        assert MODEL_NAME in html and f'<span class="word">{word}</span>' in html
+        # Text is escaped ("runtime's" in the assumptions), charts are live: all four.
+        assert "runtime&#x27;s fixed overhead" in html and "runtime's fixed" not in html
+        assert html.count("Plotly.newPlot(") == 4
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils not installed")
+    data = download(page, "PDF", tmp_path / "report.pdf")
+    assert data.startswith(b"%PDF")
+    text = pdf_text(tmp_path / "report.pdf")
+    assert f"{strings(lang)['section.verdict']}: {word}" in text
+    assert MODEL_NAME in text and strings(lang)["section.cloud"] in text
+    page.close()
