@@ -50,9 +50,9 @@ def main() -> None:
     render_pdf(content("zh"))  # fonts, plan caches and the first chart export
     print(f"warm-up (kaleido start + first PDF): {time.perf_counter() - start:.2f} s")
     for lang in ("en", "zh"):
-        pdf_s, pdf_bytes = _median_s(lambda: render_pdf(content(lang)))
-        html_s, html_bytes = _median_s(lambda: render_html(content(lang)))
-        cdn_s, cdn_bytes = _median_s(lambda: render_html(content(lang), cdn=True))
+        pdf_s, pdf_bytes = _median_s(lambda lang=lang: render_pdf(content(lang)))
+        html_s, html_bytes = _median_s(lambda lang=lang: render_html(content(lang)))
+        cdn_s, cdn_bytes = _median_s(lambda lang=lang: render_html(content(lang), cdn=True))
         print(f"[{lang}] PDF with charts: {pdf_s:.2f} s ({pdf_bytes / 1e3:,.0f} kB), "
               f"target <= {PDF_TARGET_S:g} s: {'ok' if pdf_s <= PDF_TARGET_S else 'SLOW'}")
         print(f"[{lang}] HTML offline:    {html_s:.2f} s ({html_bytes / 1e6:,.1f} MB), "
@@ -66,7 +66,7 @@ def main() -> None:
                  list(figures.values())),
              "PDF layout without charts": lambda: render_pdf(c, charts_enabled=False)}
     for name, build in parts.items():
-        part_s, _ = _median_s(lambda: [build()], runs=3)
+        part_s, _ = _median_s(lambda build=build: [build()], runs=3)
         print(f"  {name}: {part_s:.2f} s")
 
 

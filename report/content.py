@@ -56,7 +56,7 @@ def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     return flat
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def strings(lang: str) -> dict[str, str]:
     """Every report string of one language, keyed by dotted name."""
     if lang not in LANGUAGES:

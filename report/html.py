@@ -42,7 +42,8 @@ h3 { font-size: 1rem; margin: 16px 0 6px; }
 .verdict.fits-with-offload { border-color: var(--warn); background: #fffaf0; }
 .verdict.does-not-fit { border-color: var(--bad); background: #fff5f5; }
 .verdict .word { font-weight: 700; letter-spacing: .04em; }
-.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: 8px; margin: 8px 0; }
+.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr));
+         gap: 8px; margin: 8px 0; }
 .facts div { border: 1px solid var(--line); border-radius: 6px; padding: 6px 10px; }
 .facts dt { font-size: .8rem; color: var(--muted); }
 .facts dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }

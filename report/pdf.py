@@ -46,7 +46,7 @@ class FontMissingError(RuntimeError):
     """Noto Sans CJK is not installed (Debian: apt install fonts-noto-cjk)."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def font_file(style: str = "") -> tuple[str, int]:
     """(path, collection index) of Noto Sans CJK SC in ``style`` ("" or "B")."""
     pattern = FONT_QUERY + (":bold" if style == "B" else "")

@@ -256,7 +256,8 @@ def test_pdf_keeps_user_strings_verbatim(evil, tmp_path):
 EXTERNAL = [
     re.compile(r"<script[^>]*\ssrc\s*=", re.I),
     re.compile(r"<link[^>]*\shref\s*=\s*[\"']?(https?:)?//", re.I),
-    re.compile(r"<(img|iframe|source|video|audio|embed|object)[^>]*\s(src|data)\s*=\s*[\"']?(https?:)?//", re.I),
+    re.compile(r"<(img|iframe|source|video|audio|embed|object)[^>]*\s(src|data)\s*=\s*"
+               r"[\"']?(https?:)?//", re.I),
     re.compile(r"@import", re.I),
     re.compile(r"url\(\s*[\"']?(https?:)?//", re.I),
 ]
