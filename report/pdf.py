@@ -36,6 +36,7 @@ INK = (31, 41, 51)
 MUTED = (82, 96, 109)
 LINE = (217, 222, 227)
 HEAD_FILL = (245, 247, 250)
+SECTION_HEAD_MM = 24.0  # a heading and a two-line intro, above a chart
 VERDICT_FILL = {"fits": (240, 255, 244), "fits-with-offload": (255, 250, 240),
                 "does-not-fit": (255, 245, 245)}
 VERDICT_BAR = {"fits": (47, 133, 90), "fits-with-offload": (183, 121, 31),
@@ -174,9 +175,7 @@ class _Writer:
 
     def image(self, png: bytes, width_mm: float = BODY_W_MM) -> None:
         pdf = self.pdf
-        # A PNG's IHDR holds width and height as big-endian 32-bit integers at bytes 16-24.
-        px_w, px_h = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
-        if pdf.get_y() + width_mm * px_h / px_w > pdf.h - 18:
+        if pdf.get_y() + _image_height_mm(png, width_mm) > pdf.h - 18:
             pdf.add_page()
         pdf.image(io.BytesIO(png), x=MARGIN_MM, w=width_mm)
         pdf.ln(1)
@@ -220,6 +219,10 @@ class _Writer:
         self.facts(self.c.key_figures)
 
     def section(self, s: Section) -> None:
+        png = self.pngs.get(s.chart) if s.chart else None
+        if png is not None and (self.pdf.get_y() + SECTION_HEAD_MM + _image_height_mm(png)
+                                > self.pdf.h - 18):
+            self.pdf.add_page()  # keep the heading and intro with their chart
         self.heading(s.heading)
         if s.intro:
             self.text(s.intro, size=8.8, colour=MUTED, height=4.6)
@@ -246,6 +249,13 @@ class _Writer:
         for s in self.c.sections:
             self.section(s)
         return bytes(self.pdf.output())
+
+
+def _image_height_mm(png: bytes, width_mm: float = BODY_W_MM) -> float:
+    """Height of ``png`` drawn ``width_mm`` wide. [mm]"""
+    # A PNG's IHDR holds width and height as big-endian 32-bit integers at bytes 16-24.
+    px_w, px_h = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    return width_mm * px_h / px_w
 
 
 def _font_face(**kwargs: Any):
