@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict
 
 from catalog.market import CloudInstance
+from sizing.notices import NoticeOut
 from sizing.units import HOURS_PER_MONTH, SECONDS_PER_HOUR
 
 if TYPE_CHECKING:
@@ -163,7 +164,8 @@ class CloudComparison(_Out):
     hours_per_day: float
     electricity_usd_per_kwh: float
     lead_with_cloud: bool
-    message: str
+    message: str  # English: message_notices' texts joined by spaces
+    message_notices: list[NoticeOut] = []  # one per sentence, for translation
     cloud: list[CloudOption]
     tiers: list[TierCost]
 
@@ -227,7 +229,8 @@ def comparison_of(result: PlanResult) -> CloudComparison:
         model_id=result.model_id, currency=result.currency, units_per_usd=result.units_per_usd,
         hours_per_day=result.hours_per_day,
         electricity_usd_per_kwh=result.electricity_usd_per_kwh,
-        lead_with_cloud=result.lead_with_cloud, message=result.message, cloud=result.cloud,
+        lead_with_cloud=result.lead_with_cloud, message=result.message,
+        message_notices=result.message_notices, cloud=result.cloud,
         tiers=[TierCost(tier=t.tier, total_usd=t.total_usd, within_budget=t.within_budget,
                         decode_tokens_per_s=t.decode_tokens_per_s) for t in result.tiers])
 

@@ -41,6 +41,7 @@ from catalog.market import (Case, Cpu, CpuCooler, Market, Motherboard, Psu, RamK
 from catalog.schema import CoolerClass, Gpu, ModelArch, Segment, Vendor
 from sizing import cloud as cloud_mod
 from sizing.estimate import Estimate, estimate, memory_for
+from sizing.notices import Notice, NoticeOut
 from sizing.power import REST_OF_SYSTEM_W, wall_power_w
 from sizing.request import EstimateRequest, RequestError, resolve_model
 from sizing.system import (NVME_LANES, cpu_guidance, psu_recommended_w,
@@ -98,20 +99,27 @@ PSU_EFFICIENCY_FRAC = {"80plus-white": 0.85, "80plus-bronze": 0.85, "80plus-gold
 PCIE_8PIN_PER_12V_2X6 = 4
 PCIE_8PIN_PER_EPS = 2
 
-# Driver and support terms, by vendor and segment.
-GEFORCE_TERMS = ("GeForce driver licence forbids datacenter deployment "
-                 "(https://www.nvidia.com/en-us/drivers/geforce-license/); board-maker warranty.")
-DRIVER_TERMS: dict[tuple[Vendor, Segment], str] = {
+# Driver and support terms, by vendor and segment (Notices: front ends translate them).
+GEFORCE_TERMS = Notice(
+    "driver_nvidia_consumer", "GeForce driver licence forbids datacenter deployment "
+    "(https://www.nvidia.com/en-us/drivers/geforce-license/); board-maker warranty.")
+DRIVER_TERMS: dict[tuple[Vendor, Segment], Notice] = {
     (Vendor.NVIDIA, Segment.CONSUMER): GEFORCE_TERMS,
-    (Vendor.NVIDIA, Segment.WORKSTATION): "NVIDIA RTX Enterprise (production-branch) drivers, "
-                                          "no datacenter clause; vendor warranty and support.",
-    (Vendor.NVIDIA, Segment.DATACENTER): "NVIDIA datacenter drivers; passive card for server "
-                                         "chassis airflow.",
-    (Vendor.AMD, Segment.CONSUMER): "Radeon Adrenalin drivers; ROCm covers only some consumer "
-                                    "cards, Vulkan works on all.",
-    (Vendor.AMD, Segment.WORKSTATION): "Radeon PRO drivers; ROCm-supported; vendor warranty.",
-    (Vendor.INTEL, Segment.CONSUMER): "Intel Arc drivers; llama.cpp via SYCL or Vulkan.",
+    (Vendor.NVIDIA, Segment.WORKSTATION): Notice(
+        "driver_nvidia_workstation", "NVIDIA RTX Enterprise (production-branch) drivers, "
+        "no datacenter clause; vendor warranty and support."),
+    (Vendor.NVIDIA, Segment.DATACENTER): Notice(
+        "driver_nvidia_datacenter", "NVIDIA datacenter drivers; passive card for server "
+        "chassis airflow."),
+    (Vendor.AMD, Segment.CONSUMER): Notice(
+        "driver_amd_consumer", "Radeon Adrenalin drivers; ROCm covers only some consumer "
+        "cards, Vulkan works on all."),
+    (Vendor.AMD, Segment.WORKSTATION): Notice(
+        "driver_amd_workstation", "Radeon PRO drivers; ROCm-supported; vendor warranty."),
+    (Vendor.INTEL, Segment.CONSUMER): Notice(
+        "driver_intel_consumer", "Intel Arc drivers; llama.cpp via SYCL or Vulkan."),
 }
+DRIVER_TERMS_OTHER = Notice("driver_other", "See the vendor's terms.")
 
 Tier = Literal["budget", "balanced", "workstation"]
 
@@ -162,7 +170,8 @@ class BuildChecks(_Out):
     wall_limit_w: float
     wall_circuit_ok: bool
     thermal_ok: bool  # no throttling while decoding
-    notes: list[str]
+    notes: list[str]  # English sentences (the same as note_notices' text)
+    note_notices: list[NoticeOut] = []  # the notes with codes and parameters, for translation
 
 
 class Build(_Out):
@@ -200,14 +209,16 @@ class Build(_Out):
     gpu_temp_full_load_c: float  # steady at board power, stacking included
     throttle_risk: str
     checks: BuildChecks
-    warnings: list[str]
+    warnings: list[str]  # the engine's estimate warnings, English
+    warning_notices: list[NoticeOut] = []  # the same with codes and parameters
 
 
 class TierBuild(Build):
     tier: Tier
     within_budget: bool
     stretch: bool  # above the budget, shown because nothing faster fits in it
-    reason: str
+    reason: str  # English
+    reason_notice: NoticeOut | None = None  # the reason with its code and parameters
 
 
 class GpuValue(_Out):
@@ -227,7 +238,8 @@ class GpuValue(_Out):
     blower: bool  # exhausts out of the case: stacks without cooking its neighbour
     slot_width: float | None
     min_gpus_for_workload: int | None  # smallest count (1, 2, 4) that holds the model
-    driver_terms: str
+    driver_terms: str  # English
+    driver_terms_notice: NoticeOut | None = None  # the same with its code, for translation
 
 
 class ConsumerVsPro(_Out):
@@ -235,7 +247,8 @@ class ConsumerVsPro(_Out):
     professional: TierBuild | None  # cheapest workstation-card build meeting it
     best_consumer_gib_per_kusd: float | None
     best_professional_gib_per_kusd: float | None
-    summary: str
+    summary: str  # English: summary_notices' texts joined by spaces
+    summary_notices: list[NoticeOut] = []  # one per sentence, for translation
 
 
 class PlanResult(_Out):
@@ -255,7 +268,8 @@ class PlanResult(_Out):
     electricity_usd_per_kwh: float
     meets_workload_within_budget: bool
     lead_with_cloud: bool
-    message: str
+    message: str  # English: message_notices' texts joined by spaces
+    message_notices: list[NoticeOut] = []  # one per sentence, for translation
     tiers: list[TierBuild]
     within_budget_best: TierBuild | None  # when nothing meets the workload in budget
     cloud: list[cloud_mod.CloudOption]
@@ -263,7 +277,8 @@ class PlanResult(_Out):
     gpu_values: list[GpuValue]
     builds_evaluated: int
     skipped: list[str]
-    warnings: list[str]
+    warnings: list[str]  # English, about how the model was obtained
+    warning_notices: list[NoticeOut] = []  # the same with codes and parameters
 
 
 # --------------------------------------------------------------------------- engine runs
@@ -530,23 +545,32 @@ def _assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mar
                              stacked_without_gap=layout.stacked)
         if decode_t.throttle_risk == "high":
             continue
-        notes = []
+        notes: list[Notice] = []
         if gpu.slot_width is None:
-            notes.append(f"Slot width of {gpu.name} not in the catalog; assumed "
-                         f"{DEFAULT_SLOT_WIDTH:g} slots.")
+            notes.append(Notice(
+                "build_slot_width_assumed", f"Slot width of {gpu.name} not in the catalog; "
+                f"assumed {DEFAULT_SLOT_WIDTH:g} slots.", gpu=gpu.name,
+                slots=f"{DEFAULT_SLOT_WIDTH:g}"))
         if layout.stacked:
-            notes.append("Cards sit with no free slot between them: "
-                         f"{decode_t.stacking_penalty_k:.0f} K hotter.")
+            notes.append(Notice(
+                "build_stacked", "Cards sit with no free slot between them: "
+                f"{decode_t.stacking_penalty_k:.0f} K hotter.",
+                kelvin=f"{decode_t.stacking_penalty_k:.0f}"))
         if full_t.throttle_risk == "high":
-            notes.append(f"At full board power (long prompts) the cards reach "
-                         f"{full_t.temp_c:.0f} C and may throttle.")
+            notes.append(Notice(
+                "build_full_power_hot", f"At full board power (long prompts) the cards reach "
+                f"{full_t.temp_c:.0f} C and may throttle.", temp_c=f"{full_t.temp_c:.0f}"))
         if min(layout.lanes_each) < 8:
-            notes.append(f"A GPU runs at PCIe x{min(layout.lanes_each)}: fine for layer split, "
-                         "slower model loading.")
+            notes.append(Notice(
+                "build_pcie_narrow", f"A GPU runs at PCIe x{min(layout.lanes_each)}: fine for "
+                "layer split, slower model loading.", lanes=min(layout.lanes_each)))
         if conn.pcie_12v_2x6_count > psu.connector_12v_2x6_count:
-            notes.append("Some 12V-2x6 plugs go through 8-pin adapters.")
-        notes.append("Card length is not in the catalog: check the case's GPU clearance "
-                     f"({case.max_gpu_length_mm:.0f} mm).")
+            notes.append(Notice("build_12v_2x6_adapters",
+                                "Some 12V-2x6 plugs go through 8-pin adapters."))
+        notes.append(Notice(
+            "build_card_length", "Card length is not in the catalog: check the case's GPU "
+            f"clearance ({case.max_gpu_length_mm:.0f} mm).",
+            length_mm=f"{case.max_gpu_length_mm:.0f}"))
         checks = BuildChecks(
             memory_ok=est.memory.fits, pcie_lanes_needed=layout.cpu_lanes_used,
             pcie_lanes_available=p.cpu.pcie_lanes, gpu_lanes_each=list(layout.lanes_each),
@@ -557,7 +581,8 @@ def _assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mar
             psu_w=psu_rating_w(psu, volts=s.volts), psu_w_ok=True, pcie_8pin_needed=need_8pin,
             connector_12v_2x6_needed=conn.pcie_12v_2x6_count, psu_connectors_ok=True,
             wall_w=wall.wall_w, wall_limit_w=wall.continuous_limit_w, wall_circuit_ok=True,
-            thermal_ok=True, notes=notes)
+            thermal_ok=True, notes=[str(n) for n in notes],
+            note_notices=[NoticeOut.of(n) for n in notes])
         parts = [
             Part(kind="gpu", id=gpu.id, name=gpu.name + (" (used)" if option.used else ""),
                  quantity=n, unit_usd=option.unit_usd, total_usd=option.unit_usd * n,
@@ -589,7 +614,8 @@ def _assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mar
             wall_power_w=wall_power_w(system_power_w=system_w, psu_efficiency_frac=efficiency),
             psu_w=psu_rating_w(psu, volts=s.volts), gpu_temp_c=decode_t.temp_c,
             gpu_temp_full_load_c=full_t.temp_c, throttle_risk=decode_t.throttle_risk,
-            checks=checks, warnings=list(est.warnings)))
+            checks=checks, warnings=list(est.warnings),
+            warning_notices=list(est.notices or [NoticeOut.of(w) for w in est.warnings])))
     return None if best is None else best[1]
 
 
@@ -783,7 +809,7 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
     units = _currency(market, currency)
     usd_per_kwh = _electricity(market, request, electricity_usd_per_kwh, electricity_region)
     base = _workload_request(request, users, context_tokens)
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     if arch is None:
         arch, warnings = resolve_model(base, catalog)
     quant_mode = quant or base.quant
@@ -815,10 +841,8 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
     within_best = None
     if not meets_in_budget and within:
         top = max(within, key=lambda b: (b.decode_tokens_per_s_per_user or 0, -b.total_usd))
-        within_best = _tier(top, "budget", budget_usd, reason=(
-            f"Best the budget buys: {_speed_text(top)}, below the "
-            f"{min_tokens_per_s:g} tokens/s per user asked for." if not top.meets_workload else
-            "Best the budget buys."))
+        within_best = _tier(top, "budget", budget_usd,
+                            reason=_within_best_reason(top, min_tokens_per_s))
 
     tier_costs = [(t.tier, t.total_usd, t.wall_power_w) for t in tiers]
     cloud_list = cloud_mod.cloud_options(
@@ -839,7 +863,7 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
     if budget_usd is not None and within_best is None and not meets_in_budget:
         buys = biggest_machine_within(options, plats, market, budget_usd, volts=circuit_volts)
 
-    message, lead_cloud = _message(arch, tiers, meeting, buys, cloud_list, budget_usd,
+    message_notices, lead_cloud = _message(arch, tiers, meeting, buys, cloud_list, budget_usd,
                                    min_tokens_per_s, users, builds)
     return PlanResult(
         model_id=arch.id, model_name=arch.name, quant_mode=quant_mode,
@@ -848,10 +872,13 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
         budget_usd=budget_usd, budget_in_currency=None if budget_usd is None else budget_usd * units,
         currency=currency.upper(), units_per_usd=units, hours_per_day=hours_per_day,
         electricity_usd_per_kwh=usd_per_kwh, meets_workload_within_budget=meets_in_budget,
-        lead_with_cloud=lead_cloud, message=message, tiers=tiers, within_budget_best=within_best,
+        lead_with_cloud=lead_cloud, message=" ".join(message_notices),
+        message_notices=[NoticeOut.of(n) for n in message_notices], tiers=tiers,
+        within_budget_best=within_best,
         cloud=cloud_list, consumer_vs_pro=_consumer_vs_pro(meeting, options, budget_usd),
         gpu_values=_gpu_values(options, min_count), builds_evaluated=engine.runs,
-        skipped=skipped, warnings=warnings)
+        skipped=skipped, warnings=[str(w) for w in warnings],
+        warning_notices=[NoticeOut.of(w) for w in warnings])
 
 
 # --------------------------------------------------------------------------- tiers
@@ -870,11 +897,26 @@ def _label(b: Build) -> str:
     return f"{b.gpu_count} x {b.gpu_name}{' (used)' if b.gpu_used else ''}, {b.quant}"
 
 
-def _tier(b: Build, tier: Tier, budget_usd: float | None, *, reason: str,
+def _build_params(b: Build) -> dict[str, str | int]:
+    """A build's label and speed as notice parameters (``*_term`` values are
+    looked up under ``engine.term.`` by front ends)."""
+    per_user = b.decode_tokens_per_s_per_user
+    return {"count": b.gpu_count, "gpu": b.gpu_name, "condition_term": "used" if b.gpu_used
+            else "new", "quant": b.quant,
+            "per_user": "—" if per_user is None else f"{per_user:.1f}",
+            "total": "—" if not b.decode_tokens_per_s else f"{b.decode_tokens_per_s:.0f}"}
+
+
+def _prefixed(prefix: str, params: dict[str, str | int]) -> dict[str, str | int]:
+    return {f"{prefix}_{k}": v for k, v in params.items()}
+
+
+def _tier(b: Build, tier: Tier, budget_usd: float | None, *, reason: Notice,
           stretch: bool = False) -> TierBuild:
     within = budget_usd is None or b.total_usd <= budget_usd
-    return TierBuild(**b.model_dump(), tier=tier, within_budget=within, stretch=stretch,
-                     reason=reason)
+    data = b.model_dump()
+    return TierBuild(**data, tier=tier, within_budget=within, stretch=stretch,
+                     reason=str(reason), reason_notice=NoticeOut.of(reason))
 
 
 def _tiers(meeting: Sequence[Build], budget_usd: float | None) -> list[TierBuild]:
@@ -886,15 +928,21 @@ def _tiers(meeting: Sequence[Build], budget_usd: float | None) -> list[TierBuild
     within = [b for b in meeting if budget_usd is None or b.total_usd <= budget_usd]
     if not within:
         over = cheapest.total_usd - (budget_usd or 0)
-        return [_tier(cheapest, "budget", budget_usd, stretch=True, reason=(
+        return [_tier(cheapest, "budget", budget_usd, stretch=True, reason=Notice(
+            "tier_over_budget",
             f"Over budget by {over:,.0f} USD: the cheapest build that meets the workload "
-            f"({_label(cheapest)}, {_speed_text(cheapest)})."))]
-    tiers = [_tier(cheapest, "budget", budget_usd, reason=(
-        f"Cheapest build that meets the workload: {_label(cheapest)} at {_speed_text(cheapest)}."))]
+            f"({_label(cheapest)}, {_speed_text(cheapest)}).",
+            over_usd=f"{over:,.0f}", **_build_params(cheapest)))]
+    tiers = [_tier(cheapest, "budget", budget_usd, reason=Notice(
+        "tier_budget",
+        f"Cheapest build that meets the workload: {_label(cheapest)} at {_speed_text(cheapest)}.",
+        **_build_params(cheapest)))]
     balanced = max(within, key=lambda b: (b.decode_tokens_per_s or 0) / b.total_usd)
-    tiers.append(_tier(balanced, "balanced", budget_usd, reason=(
+    tiers.append(_tier(balanced, "balanced", budget_usd, reason=Notice(
+        "tier_balanced",
         f"Most tokens/s per dollar within budget: {balanced.tokens_per_s_per_kusd:.1f} tokens/s "
-        f"per 1,000 USD ({_label(balanced)}).")))
+        f"per 1,000 USD ({_label(balanced)}).",
+        value=f"{balanced.tokens_per_s_per_kusd:.1f}", **_build_params(balanced))))
     fastest = max(within, key=lambda b: (b.decode_tokens_per_s or 0, -b.total_usd))
     stretch_pool = [b for b in meeting if budget_usd is not None
                     and budget_usd < b.total_usd <= budget_usd * STRETCH_MAX_FRAC
@@ -902,48 +950,89 @@ def _tiers(meeting: Sequence[Build], budget_usd: float | None) -> list[TierBuild
     if fastest is balanced and stretch_pool:
         top = max(stretch_pool, key=lambda b: (b.decode_tokens_per_s or 0, -b.total_usd))
         gain = (top.decode_tokens_per_s or 0) / (fastest.decode_tokens_per_s or 1) - 1
-        tiers.append(_tier(top, "workstation", budget_usd, stretch=True, reason=(
+        tiers.append(_tier(top, "workstation", budget_usd, stretch=True, reason=Notice(
+            "tier_stretch",
             f"Stretch, {top.total_usd - budget_usd:,.0f} USD over budget: {gain:.0%} faster "
-            f"than anything within it ({_label(top)}, {_speed_text(top)}).")))
+            f"than anything within it ({_label(top)}, {_speed_text(top)}).",
+            over_usd=f"{top.total_usd - budget_usd:,.0f}", gain_pct=f"{gain:.0%}",
+            **_build_params(top))))
+    elif fastest is balanced:
+        tiers.append(_tier(fastest, "workstation", budget_usd, reason=Notice(
+            "tier_fastest_same",
+            "Fastest within budget (same as balanced: nothing faster within budget): "
+            f"{_label(fastest)} at {_speed_text(fastest)}.", **_build_params(fastest))))
     else:
-        same = " (same as balanced: nothing faster within budget)" if fastest is balanced else ""
-        tiers.append(_tier(fastest, "workstation", budget_usd, reason=(
-            f"Fastest within budget{same}: {_label(fastest)} at {_speed_text(fastest)}.")))
+        tiers.append(_tier(fastest, "workstation", budget_usd, reason=Notice(
+            "tier_fastest",
+            f"Fastest within budget: {_label(fastest)} at {_speed_text(fastest)}.",
+            **_build_params(fastest))))
     return tiers
+
+
+def _within_best_reason(top: Build, min_tokens_per_s: float) -> Notice:
+    if top.meets_workload:
+        return Notice("tier_within_budget_best", "Best the budget buys.")
+    return Notice(
+        "tier_within_budget_below",
+        f"Best the budget buys: {_speed_text(top)}, below the "
+        f"{min_tokens_per_s:g} tokens/s per user asked for.",
+        need=f"{min_tokens_per_s:g}", **_build_params(top))
 
 
 def _message(arch: ModelArch, tiers: Sequence[TierBuild], meeting: Sequence[Build],
              buys: tuple[float, GpuOption, int] | None,
              cloud_list: Sequence[cloud_mod.CloudOption],
              budget_usd: float | None, min_tps: float, users: int,
-             builds: Sequence[Build]) -> tuple[str, bool]:
+             builds: Sequence[Build]) -> tuple[list[Notice], bool]:
+    """The plan's headline, one Notice per sentence (joined by spaces in English)."""
     need = f"{min_tps:g} tokens/s for each of {users} user(s)" if users > 1 else f"{min_tps:g} tokens/s"
+    need_params = {"tps": f"{min_tps:g}", "users": users, "model": arch.name}
     best_cloud = next((c for c in cloud_list if c.meets_workload), None)
-    cloud_text = (f"rent {best_cloud.provider} {best_cloud.instance_type} at "
-                  f"{best_cloud.usd_per_hour:.2f} USD/h ({best_cloud.usd_per_1m_tokens:.2f} USD per "
-                  "million tokens)" if best_cloud else "no catalog cloud instance meets it either")
+    if best_cloud:
+        cloud = Notice(
+            "plan_cloud_first",
+            f"Cloud first: rent {best_cloud.provider} {best_cloud.instance_type} at "
+            f"{best_cloud.usd_per_hour:.2f} USD/h ({best_cloud.usd_per_1m_tokens:.2f} USD per "
+            "million tokens).", provider=best_cloud.provider,
+            instance=best_cloud.instance_type, usd_per_hour=f"{best_cloud.usd_per_hour:.2f}",
+            usd_per_1m=f"{best_cloud.usd_per_1m_tokens:.2f}")
+    else:
+        cloud = Notice("plan_cloud_first_none",
+                       "Cloud first: no catalog cloud instance meets it either.")
     if any(t.within_budget for t in tiers):
         inside = {(t.gpu_id, t.gpu_count, t.gpu_used) for t in tiers if t.within_budget}
-        stretch = " A stretch option above it is labelled." if any(t.stretch for t in tiers) else ""
-        return (f"{len(inside)} distinct build(s) run {arch.name} at {need} or more within the "
-                f"budget.{stretch}", False)
+        out = [Notice("plan_meets", f"{len(inside)} distinct build(s) run {arch.name} at {need} "
+                      "or more within the budget.", builds=len(inside), **need_params)]
+        if any(t.stretch for t in tiers):
+            out.append(Notice("plan_stretch_labelled", "A stretch option above it is labelled."))
+        return out, False
     if meeting:
-        bought = ""
+        out = [Notice(
+            "plan_over_budget",
+            f"Nothing within {budget_usd:,.0f} USD runs {arch.name} at {need}: the cheapest "
+            f"build that does costs {meeting[0].total_usd:,.0f} USD.",
+            budget_usd=f"{budget_usd:,.0f}", cheapest_usd=f"{meeting[0].total_usd:,.0f}",
+            **need_params)]
         if buys is not None:
             cost, option, n = buys
-            bought = (f" The budget buys at most {n * option.gpu.memory_gib:g} GiB of GPU memory "
-                      f"({n} x {option.gpu.name}{' used' if option.used else ''}, "
-                      f"{cost:,.0f} USD), too little to hold the model.")
-        return (f"Nothing within {budget_usd:,.0f} USD runs {arch.name} at {need}: the cheapest "
-                f"build that does costs {meeting[0].total_usd:,.0f} USD.{bought} Cloud first: "
-                f"{cloud_text}.", True)
+            out.append(Notice(
+                "plan_budget_buys",
+                f"The budget buys at most {n * option.gpu.memory_gib:g} GiB of GPU memory "
+                f"({n} x {option.gpu.name}{' used' if option.used else ''}, "
+                f"{cost:,.0f} USD), too little to hold the model.",
+                gib=f"{n * option.gpu.memory_gib:g}", count=n, gpu=option.gpu.name,
+                condition_term="used" if option.used else "new", cost_usd=f"{cost:,.0f}"))
+        return [*out, cloud], True
     if builds:
         fastest = max(builds, key=lambda b: b.decode_tokens_per_s_per_user or 0)
-        return (f"No catalog build reaches {need} for {arch.name}; the fastest local build holds "
-                f"it at {_speed_text(fastest)} ({_label(fastest)}). Cloud first: {cloud_text}.",
-                True)
-    return (f"No desktop build in the catalog holds {arch.name}. Cloud first: {cloud_text}.",
-            True)
+        return [Notice(
+            "plan_no_build_reaches",
+            f"No catalog build reaches {need} for {arch.name}; the fastest local build holds "
+            f"it at {_speed_text(fastest)} ({_label(fastest)}).",
+            **need_params, **_build_params(fastest)), cloud], True
+    return [Notice("plan_no_desktop_build",
+                   f"No desktop build in the catalog holds {arch.name}.", model=arch.name),
+            cloud], True
 
 
 def _unmeetable(arch: ModelArch, base: EstimateRequest, catalog: Catalog, engine: _Engine,
@@ -978,44 +1067,66 @@ def _consumer_vs_pro(meeting: Sequence[Build], options: Sequence[GpuOption],
         return max(ratios, default=None)
 
     c_ratio, p_ratio = best_ratio(Segment.CONSUMER), best_ratio(Segment.WORKSTATION)
-    bits = []
+    bits: list[Notice] = []
     if consumer and pro:
         diff = pro.total_usd - consumer.total_usd
-        bits.append(f"Cheapest consumer build {consumer.total_usd:,.0f} USD "
-                    f"({_label(consumer)}, {_speed_text(consumer)}) vs professional "
-                    f"{pro.total_usd:,.0f} USD ({_label(pro)}, {_speed_text(pro)}): "
-                    f"{'+' if diff >= 0 else '-'}{abs(diff):,.0f} USD for ECC and blower cooling; "
-                    f"GPUs draw {pro.gpu_power_w * pro.gpu_count:.0f} W (professional) vs "
-                    f"{consumer.gpu_power_w * consumer.gpu_count:.0f} W (consumer) decoding.")
+        sign = "+" if diff >= 0 else "-"
+        bits.append(Notice(
+            "cvp_both",
+            f"Cheapest consumer build {consumer.total_usd:,.0f} USD "
+            f"({_label(consumer)}, {_speed_text(consumer)}) vs professional "
+            f"{pro.total_usd:,.0f} USD ({_label(pro)}, {_speed_text(pro)}): "
+            f"{sign}{abs(diff):,.0f} USD for ECC and blower cooling; "
+            f"GPUs draw {pro.gpu_power_w * pro.gpu_count:.0f} W (professional) vs "
+            f"{consumer.gpu_power_w * consumer.gpu_count:.0f} W (consumer) decoding.",
+            consumer_usd=f"{consumer.total_usd:,.0f}", pro_usd=f"{pro.total_usd:,.0f}",
+            diff_usd=f"{sign}{abs(diff):,.0f}",
+            consumer_w=f"{consumer.gpu_power_w * consumer.gpu_count:.0f}",
+            pro_w=f"{pro.gpu_power_w * pro.gpu_count:.0f}",
+            **_prefixed("consumer", _build_params(consumer)),
+            **_prefixed("pro", _build_params(pro))))
     elif consumer:
-        bits.append(f"Only consumer cards meet the workload; cheapest {consumer.total_usd:,.0f} USD.")
+        bits.append(Notice(
+            "cvp_only_consumer",
+            f"Only consumer cards meet the workload; cheapest {consumer.total_usd:,.0f} USD.",
+            cheapest_usd=f"{consumer.total_usd:,.0f}"))
     elif pro:
-        bits.append(f"Only professional cards meet the workload; cheapest {pro.total_usd:,.0f} USD.")
+        bits.append(Notice(
+            "cvp_only_professional",
+            f"Only professional cards meet the workload; cheapest {pro.total_usd:,.0f} USD.",
+            cheapest_usd=f"{pro.total_usd:,.0f}"))
     if c_ratio and p_ratio:
-        bits.append(f"Memory per 1,000 USD: consumer up to {c_ratio:.1f} GiB, professional up to "
-                    f"{p_ratio:.1f} GiB.")
-    bits.append("GeForce cards may not be deployed in a datacenter (driver licence); professional "
-                "cards carry ECC and stack with blower coolers.")
+        bits.append(Notice(
+            "cvp_memory_per_kusd",
+            f"Memory per 1,000 USD: consumer up to {c_ratio:.1f} GiB, professional up to "
+            f"{p_ratio:.1f} GiB.", consumer_gib=f"{c_ratio:.1f}", pro_gib=f"{p_ratio:.1f}"))
+    bits.append(Notice(
+        "cvp_licence",
+        "GeForce cards may not be deployed in a datacenter (driver licence); professional "
+        "cards carry ECC and stack with blower coolers."))
     return ConsumerVsPro(
-        consumer=_tier(consumer, "budget", budget_usd, reason="Cheapest consumer-card build.")
+        consumer=_tier(consumer, "budget", budget_usd, reason=Notice(
+            "tier_cheapest_consumer", "Cheapest consumer-card build."))
         if consumer else None,
-        professional=_tier(pro, "budget", budget_usd, reason="Cheapest professional-card build.")
+        professional=_tier(pro, "budget", budget_usd, reason=Notice(
+            "tier_cheapest_professional", "Cheapest professional-card build."))
         if pro else None,
         best_consumer_gib_per_kusd=c_ratio, best_professional_gib_per_kusd=p_ratio,
-        summary=" ".join(bits))
+        summary=" ".join(bits), summary_notices=[NoticeOut.of(b) for b in bits])
 
 
 def gpu_value(option: GpuOption, min_count: int | None) -> GpuValue:
     """Comparison row for one purchasable card."""
     g = option.gpu
+    terms = DRIVER_TERMS.get((g.vendor, g.segment), DRIVER_TERMS_OTHER)
     return GpuValue(
         gpu_id=g.id, gpu_name=g.name, vendor=g.vendor.value, segment=g.segment.value,
         used=option.used, price_usd=option.unit_usd, memory_gib=g.memory_gib,
         memory_gib_per_kusd=g.memory_gib / option.unit_usd * 1000.0,
         memory_bandwidth_gb_per_s=g.memory_bandwidth_gb_per_s, board_power_w=g.board_power_w,
         ecc=g.ecc, blower=g.cooler is CoolerClass.BLOWER, slot_width=g.slot_width,
-        min_gpus_for_workload=min_count,
-        driver_terms=DRIVER_TERMS.get((g.vendor, g.segment), "See the vendor's terms."))
+        min_gpus_for_workload=min_count, driver_terms=str(terms),
+        driver_terms_notice=NoticeOut.of(terms))
 
 
 def _gpu_values(options: Sequence[GpuOption], min_count: dict[str, int]) -> list[GpuValue]:
