@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import string
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -28,7 +30,7 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
     return flat
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def strings(lang: str) -> dict[str, str]:
     """Every string of one language, keyed by dotted name."""
     if lang not in LANGUAGES:
@@ -49,6 +51,55 @@ def translate(key: str, lang: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+ENGINE_PREFIX = "engine."
+TERM_PREFIX = "engine.term."
+TERM_SUFFIX = "_term"
+
+
+def _notice_parts(notice: Any) -> tuple[str, Mapping[str, object], str]:
+    """(code, params, English text) of a Notice, a NoticeOut, its dict or plain text."""
+    if isinstance(notice, Mapping):
+        return (str(notice.get("code", "text")), notice.get("params") or {},
+                str(notice.get("text", "")))
+    code = getattr(notice, "code", "text")
+    params = getattr(notice, "params", None) or {}
+    text = getattr(notice, "text", None)
+    return str(code), params, str(notice) if text is None else str(text)
+
+
+def translate_notice(notice: Any, lang: str) -> str:
+    """An engine sentence (``sizing.notices.Notice`` or ``NoticeOut``) in ``lang``.
+
+    English shows the engine's own text. Other languages use ``engine.<code>``
+    formatted with the notice's parameters; a parameter named ``*_term`` is
+    itself looked up under ``engine.term.<value>``. Anything missing (no key,
+    a parameter the template needs but the notice lacks) falls back to the
+    English text, so an untranslated sentence is shown rather than lost.
+    """
+    code, params, text = _notice_parts(notice)
+    if lang == DEFAULT_LANGUAGE:
+        return text
+    table = strings(lang)
+    template = table.get(ENGINE_PREFIX + code)
+    if not template:
+        return text
+    values = {}
+    for name, value in params.items():
+        if name.endswith(TERM_SUFFIX):
+            value = table.get(f"{TERM_PREFIX}{value}", value)
+        values[name] = value
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+def join_notices(notices: Iterable[Any], lang: str) -> str:
+    """Several engine sentences as one paragraph (no spaces between Chinese sentences)."""
+    sep = "" if lang == "zh" else " "
+    return sep.join(translate_notice(n, lang) for n in notices)
+
+
 def language_from(query_value: str | None, locale: str | None) -> str:
     """The language to show: ``?lang=`` first, then the browser locale, else English."""
     if query_value in LANGUAGES:
@@ -58,4 +109,5 @@ def language_from(query_value: str | None, locale: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "strings", "translate", "language_from", "placeholders"]
+__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "strings", "translate", "language_from", "placeholders",
+           "translate_notice", "join_notices"]

@@ -25,7 +25,7 @@ import streamlit as st
 
 from catalog.catalog import Catalog, UnknownIdError, load_catalog, load_catalog_from
 from catalog.schema import Gpu, ModelArch, Segment
-from i18n import LANGUAGES, language_from, translate
+from i18n import LANGUAGES, join_notices, language_from, translate, translate_notice
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS, ModelInputError, parse_hf_config_text
 from sizing.estimate import Estimate, estimate, fit_for
 from sizing.request import (MAX_BATCH, MAX_GPUS, MAX_TOKENS, EstimateRequest, RequestError,
@@ -77,6 +77,21 @@ def lang() -> str:
 def t(key: str, **values: object) -> str:
     """The current language's string ``key``."""
     return translate(key, lang(), **values)
+
+
+def engine_text(notice: Any) -> str:
+    """An engine sentence (Notice / NoticeOut) in the current language.
+
+    Chinese uses ``engine.<code>`` from the locale, English (and any code
+    without an entry) the engine's own text. Not escaped: pass it to plain().
+    """
+    return translate_notice(notice, lang())
+
+
+def engine_paragraph(notices: Any, fallback: str = "") -> str:
+    """Several engine sentences joined; ``fallback`` (English) when there are none."""
+    items = list(notices or [])
+    return join_notices(items, lang()) if items else fallback
 
 
 def labeller(prefix: str) -> Callable[[str], str]:

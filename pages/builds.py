@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from pages._common import (begin_page, CURRENCIES, ENGINE_ERRORS, MAX_BUDGET_USD, MAX_USERS, bind,
-                           plain, run_plan, scenario_inputs, store, t)
+                           engine_paragraph, engine_text, plain, run_plan, scenario_inputs, store,
+                           t)
 from report.plan_charts import EN_LABELS, build_key, money_text, per_user_band, value_figure
 from sizing.plan import PlanResult, TierBuild
 from sizing.units import bytes_to_gib
@@ -85,10 +86,10 @@ def show_checks(b: TierBuild, result: PlanResult) -> None:
     ]
     st.markdown(f"**{t('builds.checks')}**")
     st.markdown("  \n".join(lines))
-    notes = [*c.notes, *b.warnings]
+    notes = [*(c.note_notices or c.notes), *(b.warning_notices or b.warnings)]
     if notes:
         st.markdown(f"**{t('builds.notes')}**")
-        st.markdown("\n".join(f"- {plain(n)}" for n in notes))
+        st.markdown("\n".join(f"- {plain(engine_text(n))}" for n in notes))
 
 
 def show_parts(b: TierBuild, result: PlanResult, *, role: str) -> None:
@@ -151,7 +152,8 @@ def show_headline(result: PlanResult) -> None:
                   ) if best else t("builds.no_cloud")
         st.warning(plain(f"{text} {t('builds.lead_cloud', cloud=cloud)}"),
                    icon=":material/cloud:")
-    st.caption(plain(t("builds.engine_says", message=result.message)))
+    st.caption(plain(t("builds.engine_says",
+                       message=engine_paragraph(result.message_notices, result.message))))
 
 
 def show_tiers(result: PlanResult) -> None:
@@ -184,7 +186,8 @@ def show_consumer_vs_pro(result: PlanResult) -> None:
         diff = cvp.professional.total_usd - cvp.consumer.total_usd
         key = "builds.cvp_difference" if diff >= 0 else "builds.cvp_cheaper"
         st.markdown(plain(t(key, difference=money(abs(diff), result))))
-    st.caption(plain(t("builds.engine_says", message=cvp.summary)))
+    st.caption(plain(t("builds.engine_says",
+                       message=engine_paragraph(cvp.summary_notices, cvp.summary))))
     usable = [v for v in result.gpu_values if v.min_gpus_for_workload is not None] \
         or list(result.gpu_values)
     consumer = [v for v in usable if v.segment == "consumer"][:CARDS_PER_SEGMENT]
@@ -200,7 +203,7 @@ def show_consumer_vs_pro(result: PlanResult) -> None:
         t("builds.col_power"): f"{v.board_power_w:,.0f} W",
         t("builds.col_blower"): v.blower,
         t("builds.col_min_gpus"): v.min_gpus_for_workload,
-        t("builds.col_terms"): v.driver_terms,
+        t("builds.col_terms"): engine_text(v.driver_terms_notice or v.driver_terms),
     } for v in consumer + pro]
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, key="gpu_values")

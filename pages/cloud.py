@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._common import (begin_page, CURRENCIES, ENGINE_ERRORS, MAX_BUDGET_USD, MAX_USERS, bind,
-                           labeller, plain, run_plan, scenario_inputs, store, t)
+                           engine_paragraph, labeller, plain, run_plan, scenario_inputs, store, t)
 from report.plan_charts import EN_LABELS, break_even_figure, cheapest_cloud, money_text
 from sizing.cloud import CloudComparison, comparison_of
 
@@ -55,7 +55,8 @@ def show_headline(comparison: CloudComparison) -> None:
                        icon=":material/savings:")
         else:
             st.info(t("cloud.buy_never"), icon=":material/cloud:")
-    st.caption(plain(t("builds.engine_says", message=comparison.message)))
+    st.caption(plain(t("builds.engine_says", message=engine_paragraph(
+        comparison.message_notices, comparison.message))))
 
 
 def cloud_table(comparison: CloudComparison) -> pd.DataFrame:

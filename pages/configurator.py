@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._common import (begin_page, labeller, ENGINE_ERRORS, bind, catalog, field, fmt, gib, group_of, memory_figure,
-                           plain, price_usd, run_estimate, run_every_gpu, run_fit, scenario_inputs,
-                           section, store, t)
+from pages._common import (ENGINE_ERRORS, begin_page, bind, catalog, engine_text, field, fmt, gib,
+                           group_of, labeller, memory_figure, plain, price_usd, run_estimate,
+                           run_every_gpu, run_fit, scenario_inputs, section, store, t)
 from sizing.units import bytes_to_gib
 
 begin_page("configurator")
@@ -73,8 +73,8 @@ if result is not None and fit is not None:
         c[3].metric(t("thermal.heat"), fmt(field(thermal, "heat_btu_per_hour"), "{:,.0f} BTU/h"))
         if load is not None:
             st.metric(t("load.time"), fmt(field(load, "load_time_s"), "{:,.1f} s"))
-    for warning in result.warnings:
-        st.info(plain(warning))
+    for warning in result.notices or result.warnings:
+        st.info(plain(engine_text(warning)))
 
     st.subheader(t("table.header"))
     with st.spinner(t("table.working")):

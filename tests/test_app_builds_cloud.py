@@ -204,3 +204,24 @@ def test_cloud_over_budget_leads_with_cloud_in_chinese():
     assert unescape(at.warning[0].value).startswith("建议先租用云端：租用 ")
     assert "对比入门配置的回本月数" in at.dataframe[0].value.columns
     assert charts(at)[0]["layout"]["title"]["text"] == "累计花费：购买与租用"
+
+
+def test_chinese_builds_page_translates_the_engine_sentences():
+    at = open_page("pages/builds.py", lang="zh", model="llama-3.1-70b", budget_usd="3000",
+                   users="1")
+    markdown = unescape(" ".join(m.value for m in at.markdown))
+    assert "目录中没有显卡长度数据：请确认机箱的显卡限长" in markdown
+    assert "Card length is not in the catalog" not in markdown
+    captions = unescape(" ".join(c.value for c in at.caption))
+    assert "购买建议摘要：在预算内，有 1 套不同的配置" in captions
+    assert "GeForce 显卡按驱动许可不得部署在数据中心" in captions
+    assert "distinct build(s)" not in captions
+    terms = [d.value for d in at.dataframe if "驱动条款" in d.value.columns][0]["驱动条款"]
+    assert any("驱动" in x for x in terms) and not any("drivers" in x for x in terms)
+
+
+def test_chinese_cloud_page_translates_the_engine_message():
+    at = open_page("pages/cloud.py", lang="zh", model="llama-3.1-70b", budget_usd="1500",
+                   users="1")
+    captions = unescape(" ".join(c.value for c in at.caption))
+    assert "建议先用云端：租用" in captions and "Cloud first" not in captions

@@ -146,6 +146,14 @@ def test_chinese_verdict_and_labels():
     assert "显卡" in set(table(at).columns)
 
 
+def test_chinese_page_translates_the_bare_size_warning():
+    at = open_app(lang="zh", params_b="70")
+    assert not at.exception
+    infos = [i.value.replace("\\", "") for i in at.info]
+    assert any(i.startswith("只给出了参数规模：按典型的 70B 稠密模型估算") for i in infos), infos
+    assert not any("typical dense" in i for i in infos)
+
+
 def test_pasted_nvidia_smi_output_selects_the_gpu():
     at = open_app()
     at.text_area(key="w_smi_paste").input(

@@ -1,0 +1,191 @@
+"""Every sentence the engine writes carries a code that both locales translate."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from catalog.catalog import load_catalog
+from i18n import join_notices, placeholders, strings, translate_notice
+from sizing.estimate import Estimate, estimate
+from sizing.notices import Notice, NoticeOut
+from sizing.plan import PlanResult, plan
+from sizing.cloud import comparison_of
+from sizing.request import parse_request
+
+ROOT = Path(__file__).resolve().parent.parent
+CAT = load_catalog()
+ESTIMATE_CODES = {"bare_size_assumed", "config_params_computed", "context_beyond_max", "offloaded",
+                  "speed_priors", "speed_unknown", "passive_cooler", "wall_circuit_120v",
+                  "power_limited"}
+
+
+def source_codes() -> dict[str, str]:
+    """Code -> file of every literal ``Notice("code", ...)`` in the engine."""
+    found = {}
+    for path in sorted((ROOT / "sizing").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == "Notice" and node.args
+                    and isinstance(node.args[0], ast.Constant)):
+                found[node.args[0].value] = path.name
+    return found
+
+
+def test_the_source_scan_finds_the_estimate_and_plan_codes():
+    codes = source_codes()
+    assert ESTIMATE_CODES <= set(codes)
+    assert {"plan_meets", "build_card_length", "cvp_licence", "driver_nvidia_consumer",
+            "tier_budget"} <= set(codes)
+
+
+@pytest.mark.parametrize("code", sorted(source_codes()))
+def test_every_code_the_engine_can_emit_is_in_both_locales(code):
+    for lang in ("en", "zh"):
+        assert strings(lang).get(f"engine.{code}"), (lang, code)
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def run_estimate(**fields) -> Estimate:
+    data = {"model": "llama-3.1-8b", "gpu": "rtx-4090", **fields}
+    return estimate(parse_request({k: v for k, v in data.items() if v is not None}), CAT)
+
+
+def speed_unknown_estimate() -> Estimate:
+    """A GPU without a bandwidth figure: the engine cannot give a speed."""
+    gpu = CAT.gpu("rtx-4090").model_copy(update={"memory_bandwidth_gb_per_s": None})
+
+    class Swap:
+        def __getattr__(self, name):
+            return getattr(CAT, name)
+
+        def gpu(self, gpu_id):
+            return gpu
+
+    return estimate(parse_request({"model": "llama-3-8b", "gpu": "rtx-4090"}), Swap())
+
+
+def estimate_scenarios(tmp_path: Path) -> list[Estimate]:
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"hidden_size": 4096, "intermediate_size": 14336,
+                                  "num_attention_heads": 32, "num_hidden_layers": 32,
+                                  "num_key_value_heads": 8, "vocab_size": 128256}))
+    return [
+        run_estimate(model=None, params_b=14),
+        run_estimate(model=None, hf_config=str(config)),
+        run_estimate(context_tokens=200_000, prompt_tokens=512),
+        run_estimate(gpu="rx-7900-xtx"),
+        run_estimate(power_limit_w=150),
+        run_estimate(gpu="a40"),
+        run_estimate(gpu="rtx-5090", gpu_count=4, model="llama-3.1-70b"),
+        speed_unknown_estimate(),
+    ]
+
+
+PLANS = [("llama-3.1-70b", 3000, 1), ("llama-3.1-8b", 2000, 5), ("llama-3.1-70b", 1500, 1),
+         ("llama-3.1-405b", 2000, 1), ("llama-3.1-70b", 2000, 20), (None, 2000, 1)]
+
+
+@pytest.fixture(scope="module")
+def plans() -> list[PlanResult]:
+    out = []
+    for model, budget, users in PLANS:
+        data = {"quant": "q4_k_m", "runtime": "llama.cpp"}
+        data.update({"model": model} if model else {"params_b": 14})
+        out.append(plan(parse_request(data), CAT, budget_usd=budget, users=users))
+    return out
+
+
+def plan_notices(r: PlanResult) -> list[NoticeOut]:
+    out = [*r.message_notices, *r.warning_notices, *r.consumer_vs_pro.summary_notices]
+    for t in (*r.tiers, r.within_budget_best, r.consumer_vs_pro.consumer,
+              r.consumer_vs_pro.professional):
+        if t is not None:
+            out += [t.reason_notice, *t.checks.note_notices, *t.warning_notices]
+    out += [v.driver_terms_notice for v in r.gpu_values]
+    return out
+
+
+def test_the_scenarios_trigger_every_estimate_code(tmp_path):
+    emitted = {n.code for r in estimate_scenarios(tmp_path) for n in r.notices}
+    assert emitted == ESTIMATE_CODES
+
+
+def test_the_plan_scenarios_trigger_most_plan_codes(plans):
+    emitted = {n.code for r in plans for n in plan_notices(r)}
+    assert {"plan_meets", "plan_stretch_labelled", "plan_over_budget", "plan_budget_buys",
+            "plan_cloud_first", "plan_no_desktop_build", "tier_budget", "tier_balanced",
+            "tier_stretch", "tier_fastest", "tier_over_budget", "cvp_both",
+            "cvp_only_professional", "cvp_memory_per_kusd", "cvp_licence", "build_card_length",
+            "build_stacked", "build_full_power_hot", "build_pcie_narrow",
+            "build_12v_2x6_adapters", "bare_size_assumed", "driver_nvidia_consumer",
+            "driver_nvidia_workstation"} <= emitted
+    assert emitted <= set(source_codes())
+
+
+def check_translates(n: NoticeOut) -> None:
+    """The Chinese entry uses only parameters the notice has, and is used."""
+    template = strings("zh")[f"engine.{n.code}"]
+    assert placeholders(template) <= set(n.params), n.code
+    zh = translate_notice(n, "zh")
+    assert zh != n.text and "{" not in zh, (n.code, zh)
+    for name, value in n.params.items():
+        if name.endswith("_term"):
+            assert f"engine.term.{value}" in strings("zh"), (n.code, value)
+    assert translate_notice(n, "en") == n.text
+
+
+def test_every_emitted_estimate_notice_translates(tmp_path):
+    for r in estimate_scenarios(tmp_path):
+        assert r.warnings == [n.text for n in r.notices]
+        for n in r.notices:
+            check_translates(n)
+
+
+def test_every_emitted_plan_notice_translates(plans):
+    for r in plans:
+        for n in plan_notices(r):
+            check_translates(n)
+
+
+def test_english_fields_are_the_notices_texts(plans):
+    for r in plans:
+        assert r.message == " ".join(n.text for n in r.message_notices)
+        assert r.consumer_vs_pro.summary == " ".join(n.text for n in r.consumer_vs_pro.summary_notices)
+        assert r.warnings == [n.text for n in r.warning_notices]
+        for t in r.tiers:
+            assert t.reason == t.reason_notice.text
+            assert t.checks.notes == [n.text for n in t.checks.note_notices]
+            assert t.warnings == [n.text for n in t.warning_notices]
+        for v in r.gpu_values:
+            assert v.driver_terms == v.driver_terms_notice.text
+
+
+def test_codes_survive_json_and_reach_the_cloud_half(plans):
+    r = plans[2]
+    again = PlanResult.model_validate_json(r.model_dump_json())
+    assert again.message_notices == r.message_notices
+    assert [n.code for n in again.message_notices][-1] == "plan_cloud_first"
+    cloud = comparison_of(r)
+    assert cloud.message_notices == r.message_notices
+    assert "建议先用云端" in join_notices(cloud.message_notices, "zh")
+
+
+def test_a_used_card_is_marked_in_chinese():
+    n = Notice("tier_budget", "Cheapest ...", count=2, gpu="RTX 3090", condition_term="used",
+               quant="q4_k_m", per_user="12.0", total="24")
+    assert "2 × RTX 3090（二手）" in translate_notice(n, "zh")
+
+
+def test_translation_falls_back_to_the_english_text():
+    assert translate_notice(Notice("no_such_code", "Plain English."), "zh") == "Plain English."
+    missing = Notice("power_limited", "Power limit 150 W.", limit_w="150")  # no speed_pct
+    assert translate_notice(missing, "zh") == "Power limit 150 W."
+    assert translate_notice("just text", "zh") == "just text"
+    dumped = NoticeOut.of(Notice("passive_cooler", "A40 ...", gpu="NVIDIA A40")).model_dump()
+    assert translate_notice(dumped, "zh").startswith("NVIDIA A40 采用被动散热")
