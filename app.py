@@ -11,7 +11,7 @@ import streamlit as st
 
 from catalog.loader import CatalogError
 from i18n import LANGUAGES, language_from, translate
-from pages._common import catalog, plain, show_notices, state, store, sync_url, t
+from pages._common import catalog, plain, run_in_frame, show_notices, state, store, sync_url, t
 
 st.set_page_config(page_title="RigFit", page_icon="🧮", layout="wide")
 try:
@@ -32,10 +32,10 @@ pages = [
     st.Page("pages/compare.py", title=t("nav.compare"), icon=":material/bar_chart:", url_path="compare"),
     st.Page("pages/builds.py", title=t("nav.builds"), icon=":material/shopping_cart:", url_path="builds"),
     st.Page("pages/cloud.py", title=t("nav.cloud"), icon=":material/cloud:", url_path="cloud"),
-    st.Page("pages/reports.py", title=t("nav.report"), icon=":material/description:", url_path="report"),
+    st.Page("pages/reports.py", title=t("nav.report"), icon=":material/description:", url_path="reports"),
     st.Page("pages/method.py", title=t("nav.method"), icon=":material/functions:", url_path="method"),
 ]
 page = st.navigation(pages)
 show_notices()
-page.run()
+run_in_frame(page)
 sync_url()

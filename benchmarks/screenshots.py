@@ -27,7 +27,7 @@ PAGES = (
     ("compare", "compare", "model=qwen2.5-32b&quant=q4_k_m"),
     ("builds", "builds", ""),
     ("cloud", "cloud", ""),
-    ("report", "report", ""),
+    ("report", "reports", ""),
     ("method", "method", ""),
 )
 

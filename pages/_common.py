@@ -13,8 +13,10 @@ from __future__ import annotations
 import math
 import os
 import re
+import runpy
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -253,8 +255,36 @@ def show_notices() -> None:
                    icon=":material/warning:")
 
 
+# Set by app.py while it runs the chosen page. Streamlit also discovers the
+# pages/ folder by itself: on a fresh server, a shared link such as /builds runs
+# the page file directly, without the frame (navigation, language, URL sync).
+# A page that finds no frame runs app.py instead, which routes to it.
+_FRAME = threading.local()
+APP_PATH = Path(__file__).resolve().parents[1] / "app.py"
+
+
+def frame_active() -> bool:
+    return getattr(_FRAME, "active", False)
+
+
+def run_in_frame(page: Any) -> None:
+    """Run a navigation page inside the app frame (called by app.py)."""
+    _FRAME.active = True
+    try:
+        page.run()
+    finally:
+        _FRAME.active = False
+
+
 def begin_page(name: str) -> None:
-    """Mark which page is running (widget keys are per page)."""
+    """Mark which page is running (widget keys are per page).
+
+    Outside the frame (a deep link on a fresh server) the frame runs first and
+    routes back to this page; this direct run then stops.
+    """
+    if not frame_active():
+        runpy.run_path(str(APP_PATH), run_name="__main__")
+        st.stop()
     st.session_state[PAGE_KEY] = name
 
 

@@ -8,7 +8,8 @@ from functools import partial
 
 import streamlit as st
 
-from pages._common import begin_page, ENGINE_ERRORS, lang, plain, query_for, run_estimate, scenario_inputs, state, t
+from pages._common import (ENGINE_ERRORS, begin_page, lang, plain, query_for, run_estimate,
+                           scenario_inputs, state, t)
 
 
 def _build(module_name: str, builder: str, result, language: str, query: dict, arch) -> bytes:

@@ -6,12 +6,9 @@ engine with the same scenario the link describes, so a catalog price change
 does not break the test.
 
 Streamlit also auto-discovers the ``pages/`` folder that ``st.navigation``
-uses. Until one session has run app.py, a link to /builds runs
-pages/builds.py alone (no frame, no language switch, no URL sync); afterwards
-a link to /report may still show a "Page not found" dialog first, as the
-auto-discovered page is called "reports". The fixture opens the front page
-once and the report test goes through the sidebar, so these tests check the
-pages, not that race.
+uses, so on a fresh server a link to /builds first runs pages/builds.py alone;
+the page then runs the app frame, which routes back to it. The server here is
+fresh: the first link each worker opens is such a deep link.
 """
 
 from __future__ import annotations
@@ -97,13 +94,6 @@ def base_url(browser):
     port = free_port()
     server = start_server(port)
     url = f"http://127.0.0.1:{port}"
-    # Until some session has run app.py, Streamlit serves a link to /builds from
-    # its pages/ auto-discovery, without the frame (st.navigation, language,
-    # URL sync). Open the front page once, as the first visitor would.
-    page = browser.new_page()
-    page.goto(url + "/", wait_until="networkidle")
-    page.get_by_test_id("stSidebarNav").get_by_text("Builds").wait_for(timeout=TIMEOUT_MS)
-    page.close()
     yield url
     server.terminate()
     server.wait(timeout=10)
@@ -117,6 +107,20 @@ def expected():
     return {"plan": plan(request, catalog, budget_usd=PLAN["budget_usd"], users=PLAN["users"],
                          hours_per_day=PLAN["hours_per_day"], currency=PLAN["currency"]),
             "estimate": estimate(request, catalog)}
+
+
+def test_deep_link_on_a_fresh_server_runs_inside_the_frame(browser):
+    port = free_port()
+    server = start_server(port)
+    try:
+        page = open_page(browser, f"http://127.0.0.1:{port}/cloud?lang=zh&model=qwen2.5-14b")
+        nav = page.get_by_test_id("stSidebarNav")
+        nav.get_by_text("装机方案", exact=True).wait_for(timeout=TIMEOUT_MS)  # frame: navigation
+        assert "does not seem to exist" not in page.inner_text("body")
+        assert "lang=zh" in page.url and "/cloud" in page.url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def link(base_url: str, path: str, **extra: str) -> str:
@@ -194,11 +198,8 @@ def pdf_text(path: Path) -> str:
 
 @pytest.mark.parametrize("lang, nav", [("en", "Report"), ("zh", "报告")])
 def test_report_downloads_carry_the_scenario(browser, base_url, expected, tmp_path, lang, nav):
-    # From the shared front-page link through the sidebar: a deep link to /report
-    # can pop Streamlit's "Page not found" dialog, because pages/reports.py is
-    # also auto-discovered under the name "reports" (see the module docstring).
-    page = open_page(browser, link(base_url, "", lang=lang))
-    page.get_by_test_id("stSidebarNav").get_by_text(nav, exact=True).click()
+    page = open_page(browser, link(base_url, "reports", lang=lang))
+    page.get_by_test_id("stSidebarNav").get_by_text(nav, exact=True).wait_for(timeout=TIMEOUT_MS)
     page.get_by_test_id("stDownloadButton").filter(has_text="PDF").wait_for(timeout=TIMEOUT_MS)
     wait_idle(page)
     level = expected["estimate"].memory.verdict
