@@ -220,7 +220,8 @@ def required_power_connectors(*, gpu_connectors: Sequence[Sequence[str]]) -> Pow
     """GPU power plugs needed, from each GPU's connector list (``Gpu.power_connectors``).
 
     >>> required_power_connectors(gpu_connectors=[("12v-2x6",), ("8-pin", "8-pin")])
-    PowerConnectors(pcie_8pin_count=2, pcie_6pin_count=0, pcie_12v_2x6_count=1, eps_8pin_count=0, pcie_8pin_count_without_12v_2x6=6)
+    PowerConnectors(pcie_8pin_count=2, pcie_6pin_count=0, pcie_12v_2x6_count=1,
+                    eps_8pin_count=0, pcie_8pin_count_without_12v_2x6=6)
     """
     counts = {"pcie_8pin": 0, "pcie_6pin": 0, "pcie_12v_2x6": 0, "eps_8pin": 0}
     for connectors in gpu_connectors:
@@ -342,7 +343,8 @@ def cpu_guidance(*, gpu_count: int, gpu_pcie_lanes_each: int = 16, offload: bool
     GPU works; tensor parallelism wants x8 or more per GPU.
 
     >>> cpu_guidance(gpu_count=2)
-    CpuGuidance(min_physical_cores=6, pcie_lanes_needed=36, gpu_lanes_each_on_consumer=8, consumer_platform_full_lanes=False)
+    CpuGuidance(min_physical_cores=6, pcie_lanes_needed=36, gpu_lanes_each_on_consumer=8,
+                consumer_platform_full_lanes=False)
     """
     if not 0 <= gpu_count <= 16:
         raise ValueError(f"gpu_count must be between 0 and 16 (got {gpu_count})")

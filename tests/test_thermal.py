@@ -180,7 +180,8 @@ def test_more_power_is_never_cooler(
     cooler_id: str, board: float, p1: float, p2: float, ambient: float, stacked: bool
 ) -> None:
     lo, hi = sorted((p1, p2))
-    kw = {"ambient_c": ambient, "cooler": cooler(cooler_id), "board_power_w": board, "stacked_without_gap": stacked}
+    kw = {"ambient_c": ambient, "cooler": cooler(cooler_id), "board_power_w": board,
+          "stacked_without_gap": stacked}
     assert steady_gpu_temp_c(gpu_power_w=lo, **kw) <= steady_gpu_temp_c(gpu_power_w=hi, **kw)
 
 
