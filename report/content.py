@@ -26,6 +26,7 @@ import yaml
 
 from catalog.catalog import Catalog, UnknownIdError, load_catalog
 from catalog.schema import ModelArch
+from i18n import translate_notice
 from sizing.architecture import ModelInputError, arch_from_param_count
 from sizing.box import DEFAULT_USD_PER_KWH
 from sizing.estimate import Estimate, estimate
@@ -469,6 +470,8 @@ def _tiers(plan: Any | None, reason: str | None, tr: Translator, inputs: PlanInp
     intro = tr("tiers.intro", users=plan.users, min_tps=num(plan.min_tokens_per_s, 0),
                budget=budget)
     notes = [tr("tiers.met" if plan.meets_workload_within_budget else "tiers.not_met")]
+    notes += [f"{tr(f'tiers.name_{b.tier}')}: {translate_notice(b.reason_notice or b.reason, tr.lang)}"
+              for b in plan.tiers]
     if not plan.tiers:
         return Section("tiers", heading, intro=intro, notes=(*notes, tr("tiers.none")))
     rows, tables = [], []
@@ -688,11 +691,11 @@ def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, An
     sections = [_inputs(result, tr, catalog, inputs, plan is not None), memory_section,
                 gpu_section, _tiers(plan, plan_reason, tr, inputs), cloud_section,
                 _power(result, tr), _assumptions(result, tr, catalog, electricity)]
-    engine_notes = list(dict.fromkeys([*result.warnings, *(plan.warnings if plan else [])]))
+    notices = [*(result.notices or result.warnings),
+               *((plan.warning_notices or plan.warnings) if plan else [])]
+    engine_notes = list(dict.fromkeys(translate_notice(n, lang) for n in notices))
     if engine_notes:
-        sections.append(Section("warnings", tr("section.warnings"),
-                                intro=tr("assume.engine_notes") if lang != "en" else None,
-                                notes=tuple(engine_notes)))
+        sections.append(Section("warnings", tr("section.warnings"), notes=tuple(engine_notes)))
     sections.append(_sources(result, tr, catalog, model_arch, cloud_sources))
     gpu_label = tr("value.gpu", count=result.gpu_count, name=result.gpu_name)
     return ReportContent(
