@@ -231,6 +231,9 @@ class Quant(Record):
     expert_bits_per_weight: Positive | None = None  # MoE experts, when stored apart
     kind: Literal["float", "int-quant"]  # speed-constant grouping
     runtimes: tuple[Id, ...] = Field(min_length=1)
+    # False for formats another one beats at a similar size (legacy GGUF Q4_0/Q4_1/
+    # Q5_0/Q5_1 against the K-quants): never proposed as "the best quant that fits".
+    recommended: bool = True
     source: Url
     notes: str | None = None
 

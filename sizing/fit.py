@@ -43,8 +43,13 @@ def max_context_tokens(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime
 
 
 def candidate_quants(catalog: Catalog, runtime: Runtime) -> list[Quant]:
-    """Quants a runtime runs, largest (most faithful) first; f32 left out."""
-    options = [q for q in catalog.quants if runtime.id in q.runtimes and q.id != "f32"]
+    """Quants a runtime runs, largest (most faithful) first.
+
+    f32 is left out (f16/bf16 are as faithful for inference), and so are
+    formats another one of similar size beats (``recommended: false``).
+    """
+    options = [q for q in catalog.quants
+               if runtime.id in q.runtimes and q.id != "f32" and q.recommended]
     return sorted(options, key=lambda q: q.body_bits_per_weight, reverse=True)
 
 
