@@ -114,10 +114,10 @@ def show_build(b: TierBuild, result: PlanResult, *, role: str, same_as: str | No
         st.markdown(plain(build_line(b)))
         low, high = per_user_band(b)
         c = st.columns(2)
-        c[0].metric(t("builds.decode"), f"{b.decode_tokens_per_s_per_user or 0:,.1f} tok/s",
+        c[0].metric(t("builds.decode"), f"{b.decode_tokens_per_s_per_user or 0:,.1f}",
                     help=t("builds.decode_band", low=f"{low:,.1f}", high=f"{high:,.1f}")
                     if low is not None and high is not None else None)
-        c[1].metric(t("builds.prefill"), f"{b.prefill_tokens_per_s or 0:,.0f} tok/s")
+        c[1].metric(t("builds.prefill"), f"{b.prefill_tokens_per_s or 0:,.0f}")
         if low is not None and high is not None:
             st.caption(t("builds.decode_band", low=f"{low:,.1f}", high=f"{high:,.1f}"))
         c = st.columns(2)
