@@ -6,17 +6,18 @@ Targets: a warm Configurator rerun <= 300 ms; ``streamlit run app.py`` to a
 
 from __future__ import annotations
 
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.serving import free_port, start_server  # noqa: E402
+
 RERUN_TARGET_S = 0.300
 COLD_TARGET_S = 5.0
 
@@ -45,25 +46,13 @@ def rerun_s() -> float:
 
 def cold_start_s() -> float:
     """Seconds from launching ``streamlit run app.py`` to a healthy server. [s]"""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     start = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while time.perf_counter() - start < 60:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1):
-                    return time.perf_counter() - start
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("server not healthy within 60 s")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    server = start_server(port)
+    elapsed = time.perf_counter() - start
+    server.terminate()
+    server.wait(timeout=10)
+    return elapsed
 
 
 def main() -> None:

@@ -21,25 +21,19 @@ import asyncio
 import datetime as dt
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.serving import CHROMIUM, CHROMIUM_ARGS, serving  # noqa: E402
 from catalog.catalog import load_catalog  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-dev-shm-usage"]
 REPORT = ROOT / "docs" / "performance.md"
 INTERACTIONS = 5
 WAIT_MS = 90_000  # one answer, at most
@@ -67,29 +61,6 @@ class Round:
         if not values:
             return float("nan")
         return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(port: int, log: Path) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.1)
-    server.terminate()
-    raise RuntimeError("streamlit did not become healthy within 60 s")
 
 
 async def idle(page) -> None:
@@ -178,7 +149,7 @@ async def measure(user_counts: list[int], base_url: str) -> tuple[list[Round], s
     names = {m.id: m.name for m in cat.models} | {g.id: g.name for g in cat.gpus}
     rounds = []
     async with async_playwright() as play:
-        browser = await play.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await play.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         version = browser.version
         await run_round(browser, base_url, 1, names)  # warm-up: imports, catalog, first paint
         for users in user_counts:
@@ -273,14 +244,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, nargs="+", default=[1, 5, 20])
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    port = free_port()
     log = Path(tempfile.mkstemp(prefix="rigfit-load-", suffix=".log")[1])
-    server = start_server(port, log)
-    try:
-        rounds, chromium = asyncio.run(measure(args.users, f"http://127.0.0.1:{port}"))
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    with log.open("w") as handle, serving(log=handle) as base:
+        rounds, chromium = asyncio.run(measure(args.users, base))
     tracebacks = log.read_text(errors="replace").count("Traceback")
     print(f"server tracebacks: {tracebacks} (log: {log})")
     if not args.no_write:

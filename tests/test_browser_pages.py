@@ -15,21 +15,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from benchmarks.serving import CHROMIUM, CHROMIUM_ARGS, serving
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-dev-shm-usage"]
 
 if not CHROMIUM.exists():
     if os.environ.get("CI") == "true":
@@ -56,31 +51,6 @@ MODEL_NAME = "Llama 3.1 70B"
 TIMEOUT_MS = 30_000
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(port: int) -> subprocess.Popen:
-    """``streamlit run app.py`` headless on ``port``, once it answers /_stcore/health."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.1)
-    server.terminate()
-    raise RuntimeError("streamlit did not become healthy within 30 s")
-
-
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as play:
@@ -91,12 +61,8 @@ def browser():
 
 @pytest.fixture(scope="module")
 def base_url(browser):
-    port = free_port()
-    server = start_server(port)
-    url = f"http://127.0.0.1:{port}"
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
+    with serving() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -110,17 +76,12 @@ def expected():
 
 
 def test_deep_link_on_a_fresh_server_runs_inside_the_frame(browser):
-    port = free_port()
-    server = start_server(port)
-    try:
-        page = open_page(browser, f"http://127.0.0.1:{port}/cloud?lang=zh&model=qwen2.5-14b")
+    with serving() as url:
+        page = open_page(browser, f"{url}/cloud?lang=zh&model=qwen2.5-14b")
         nav = page.get_by_test_id("stSidebarNav")
         nav.get_by_text("装机方案", exact=True).wait_for(timeout=TIMEOUT_MS)  # frame: navigation
         assert "does not seem to exist" not in page.inner_text("body")
         assert "lang=zh" in page.url and "/cloud" in page.url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def link(base_url: str, path: str, **extra: str) -> str:
