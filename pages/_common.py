@@ -648,6 +648,22 @@ def _plan_cached(request_json: str, arch_json: str | None, budget_usd: float, us
                 hours_per_day=hours_per_day, currency=currency, arch=arch)
 
 
+def plan_inputs() -> dict[str, Any]:
+    """Budget, users, hours per day and currency widgets, as ``run_plan`` keywords."""
+    cols = st.columns(4)
+    budget = store("budget_usd", float(cols[0].number_input(
+        t("inputs.budget_usd"), min_value=0.0, max_value=float(MAX_BUDGET_USD), step=100.0,
+        key=bind("budget_usd"))))
+    users = store("users", int(cols[1].number_input(
+        t("inputs.users"), min_value=1, max_value=MAX_USERS, step=1, key=bind("users"))))
+    hours = store("hours_per_day", float(cols[2].number_input(
+        t("inputs.hours_per_day"), min_value=0.0, max_value=24.0, step=1.0,
+        key=bind("hours_per_day"))))
+    currency = store("currency", cols[3].selectbox(t("inputs.currency"), CURRENCIES,
+                                                   key=bind("currency")))
+    return {"budget_usd": budget, "users": users, "hours_per_day": hours, "currency": currency}
+
+
 def run_plan(request: EstimateRequest, arch: ModelArch | None, *, budget_usd: float, users: int,
              hours_per_day: float, currency: str) -> Any:
     """The purchase advisor's plan (sizing.plan.PlanResult), shared by Builds and Cloud.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._common import (begin_page, CURRENCIES, ENGINE_ERRORS, MAX_BUDGET_USD, MAX_USERS, bind,
-                           engine_paragraph, labeller, plain, run_plan, scenario_inputs, store, t)
+from pages._common import (ENGINE_ERRORS, begin_page, engine_paragraph, labeller, plain,
+                           plan_inputs, run_plan, scenario_inputs, t)
 from report.plan_charts import EN_LABELS, break_even_figure, cheapest_cloud, money_text
 from sizing.cloud import CloudComparison, comparison_of
 
@@ -16,16 +16,7 @@ begin_page("cloud")
 st.title(t("cloud.title"))
 st.caption(t("cloud.intro"))
 request, arch = scenario_inputs()
-cols = st.columns(4)
-budget = store("budget_usd", float(cols[0].number_input(
-    t("inputs.budget_usd"), min_value=0.0, max_value=float(MAX_BUDGET_USD), step=100.0,
-    key=bind("budget_usd"))))
-users = store("users", int(cols[1].number_input(
-    t("inputs.users"), min_value=1, max_value=MAX_USERS, step=1, key=bind("users"))))
-hours = store("hours_per_day", float(cols[2].number_input(
-    t("inputs.hours_per_day"), min_value=0.0, max_value=24.0, step=1.0, key=bind("hours_per_day"))))
-currency = store("currency", cols[3].selectbox(t("inputs.currency"), CURRENCIES,
-                                               key=bind("currency")))
+plan_args = plan_inputs()
 
 
 def rate(usd: float, comparison: CloudComparison) -> str:
@@ -124,8 +115,7 @@ def show_chart(comparison: CloudComparison) -> None:
 if request is not None:
     try:
         with st.spinner(t("cloud.working")):
-            answer = comparison_of(run_plan(request, arch, budget_usd=budget, users=users,
-                                            hours_per_day=hours, currency=currency))
+            answer = comparison_of(run_plan(request, arch, **plan_args))
     except ENGINE_ERRORS as exc:
         st.error(plain(t("error.engine", message=str(exc))), icon=":material/error:")
     else:
