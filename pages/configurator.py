@@ -8,6 +8,7 @@ import streamlit as st
 from pages._common import (ENGINE_ERRORS, begin_page, bind, catalog, engine_text, field, fmt, gib,
                            group_of, labeller, memory_figure, plain, price_usd, run_estimate,
                            run_every_gpu, run_fit, scenario_inputs, section, store, t)
+from report.charts import power_limit_figure
 from sizing.units import bytes_to_gib
 
 begin_page("configurator")
@@ -69,10 +70,21 @@ if result is not None and fit is not None:
         c = st.columns(4)
         c[0].metric(t("power.cost"), fmt(field(power, "cost_usd_per_1m_tokens"), "${:,.2f}"))
         c[1].metric(t("thermal.temp"), fmt(field(thermal, "gpu_temp_c"), "{:,.0f} °C"))
-        c[2].metric(t("thermal.risk"), fmt(field(thermal, "throttle_risk"), "{}"))
+        risk = field(thermal, "throttle_risk")
+        c[2].metric(t("thermal.risk"), t(f"builds.risk_{risk}") if risk else "—")
         c[3].metric(t("thermal.heat"), fmt(field(thermal, "heat_btu_per_hour"), "{:,.0f} BTU/h"))
+        c = st.columns(4)
         if load is not None:
-            st.metric(t("load.time"), fmt(field(load, "load_time_s"), "{:,.1f} s"))
+            c[0].metric(t("load.time"), fmt(field(load, "load_time_s"), "{:,.1f} s"))
+        curve = field(power, "power_limit_curve") or []
+        if curve:
+            sweet = field(power, "power_limit_sweet_spot_w")
+            c[1].metric(t("power.sweet_spot"), fmt(sweet, "{:,.0f} W"), help=t("power.sweet_spot_help"))
+            with st.expander(t("power.curve_title")):
+                st.plotly_chart(power_limit_figure(
+                    curve, sweet_spot_w=sweet, title=t("power.curve_title"),
+                    speed_label=t("power.curve_speed"), power_label=t("power.curve_power"),
+                    cap_label=t("power.curve_cap")), key="power_limit_chart")
     for warning in result.notices or result.warnings:
         st.info(plain(engine_text(warning)))
 

@@ -97,6 +97,29 @@ def gpu_figure(chart: GpuChart) -> go.Figure:
     return _layout(fig, title=chart.title, height=140 + 42 * len(bars))
 
 
+def power_limit_figure(points: list, *, sweet_spot_w: float | None, title: str,
+                       speed_label: str, power_label: str, cap_label: str) -> go.Figure:
+    """Decode speed (share of uncapped) and GPU draw against the power cap.
+
+    ``points`` have ``cap_w``, ``speed_frac`` and ``power_w`` (the engine's curve).
+    """
+    fig = go.Figure(layout={"template": TEMPLATE})
+    caps = [p.cap_w for p in points]
+    fig.add_trace(go.Scatter(x=caps, y=[100 * p.speed_frac for p in points], name=speed_label,
+                             mode="lines", line={"color": CHOSEN_COLOUR, "width": 3},
+                             hovertemplate="%{x:.0f} W: %{y:.0f} %<extra></extra>"))
+    fig.add_trace(go.Scatter(x=caps, y=[p.power_w for p in points], name=power_label, yaxis="y2",
+                             mode="lines", line={"color": USABLE_COLOUR, "dash": "dot"},
+                             hovertemplate="%{x:.0f} W: %{y:.0f} W<extra></extra>"))
+    if sweet_spot_w:
+        fig.add_vline(x=sweet_spot_w, line={"color": "#54A24B", "dash": "dash"},
+                      annotation_text=f"{sweet_spot_w:.0f} W", annotation_position="top left")
+    fig.update_layout(xaxis={"title": cap_label}, yaxis={"title": speed_label, "range": [0, 105]},
+                      yaxis2={"title": power_label, "overlaying": "y", "side": "right",
+                              "rangemode": "tozero"})
+    return _layout(fig, title=title, height=340)
+
+
 def report_figures(content: ReportContent) -> dict[str, go.Figure]:
     """Every figure ``content`` shows, keyed as its sections' ``chart``.
 

@@ -34,6 +34,7 @@ class BoxEstimate:
     power_limit_w: float | None
     decode_speed_frac_at_limit: float
     power_limit_sweet_spot_w: float | None
+    power_limit_curve: tuple[power.PowerLimitPoint, ...]  # decode speed and draw per cap
     gpu_temp_c: float  # steady, this workload
     gpu_temp_full_load_c: float  # steady at the card's power limit
     throttle_risk: str
@@ -87,10 +88,14 @@ def box_for(*, gpu: Gpu, gpu_count: int, tensor_parallel: bool, cooler: Cooler,
     if cap:
         speed_frac = power.decode_speed_frac_at_power_limit(
             board_power_w=gpu.board_power_w, power_limit_w=cap, uncapped_power_w=uncapped)
-    if gpu.vendor.value != "apple":
+    curve: tuple[power.PowerLimitPoint, ...] = ()
+    if gpu.vendor.value != "apple":  # Macs expose no power cap
+        low_w = power_limit_range_w(gpu)[0]
         sweet = power.power_limit_sweet_spot_w(board_power_w=gpu.board_power_w,
-                                               uncapped_power_w=uncapped,
-                                               power_limit_min_w=power_limit_range_w(gpu)[0])
+                                               uncapped_power_w=uncapped, power_limit_min_w=low_w)
+        curve = power.power_limit_curve(board_power_w=gpu.board_power_w, power_limit_min_w=low_w,
+                                        uncapped_power_w=uncapped,
+                                        step_w=max(5.0, round(gpu.board_power_w / 40 / 5) * 5))
     prefill_w = power.gpu_power_w(board_power_w=gpu.board_power_w,
                                   memory_util_frac=PREFILL_MEMORY_UTIL_FRAC * share,
                                   compute_util_frac=prefill_compute_util_frac * share,
@@ -126,6 +131,7 @@ def box_for(*, gpu: Gpu, gpu_count: int, tensor_parallel: bool, cooler: Cooler,
         psu_recommended_w=psu.recommended_w, psu_needed_w=psu.needed_w,
         energy_wh_per_1k_tokens=energy, cost_usd_per_1m_tokens=cost, power_limit_w=cap,
         decode_speed_frac_at_limit=speed_frac, power_limit_sweet_spot_w=sweet,
+        power_limit_curve=curve,
         gpu_temp_c=heat.temp_c, gpu_temp_full_load_c=full, throttle_risk=heat.throttle_risk,
         needs_server_airflow=heat.needs_server_airflow_warning,
         heat_w=thermal.room_heat_w(system_power_w=system_w),

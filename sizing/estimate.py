@@ -93,6 +93,12 @@ class FitSection(_Out):
     best_quant: str | None  # highest-precision quant that fits at this context
 
 
+class PowerLimitPointOut(_Out):
+    cap_w: float
+    speed_frac: float  # decode tokens/s relative to uncapped
+    power_w: float
+
+
 class PowerSection(_Out):
     gpu_power_w: float
     gpu_power_prefill_w: float
@@ -104,6 +110,7 @@ class PowerSection(_Out):
     power_limit_w: float | None
     decode_speed_frac_at_limit: float
     power_limit_sweet_spot_w: float | None
+    power_limit_curve: list[PowerLimitPointOut] = []
     pcie_8pin_count: int
     connector_12v_2x6_count: int
     wall_circuit_120v_ok: bool
@@ -310,7 +317,10 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
         context_tokens=context, batch=request.batch, kv_cache=request.kv_cache,
         memory=MemorySection.of(memory), fit=fit_for(request, catalog, arch),
         speed=speed, speed_unknown_reason=reason,
-        power=PowerSection(**{k: getattr(box, k) for k in PowerSection.model_fields}),
+        power=PowerSection(
+            **{k: getattr(box, k) for k in PowerSection.model_fields if k != "power_limit_curve"},
+            power_limit_curve=[PowerLimitPointOut(**dataclasses.asdict(p))
+                               for p in box.power_limit_curve]),
         thermal=ThermalSection(ambient_c=request.ambient_c if request.ambient_c is not None
                                else DEFAULT_AMBIENT_C, cooler=cooler_id,
                                **{k: getattr(box, k) for k in ThermalSection.model_fields

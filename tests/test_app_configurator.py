@@ -61,11 +61,25 @@ def test_default_scenario_fits_on_an_rtx_4090():
 def test_memory_chart_stacks_the_four_parts_against_capacity():
     at = open_app()
     charts = [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
-    assert len(charts) == 1
+    assert len(charts) == 2  # the memory bar, and the power-limit curve in its expander
     names = [trace["name"] for trace in charts[0]["data"]]
     assert names == ["Weights", "KV cache", "Activations", "Overhead"]
     assert charts[0]["layout"]["shapes"][0]["x0"] == pytest.approx(24.0)
     assert "Noto Sans CJK SC" in charts[0]["layout"]["font"]["family"]
+
+
+def test_power_limit_advice_shows_the_sweet_spot_on_the_curve():
+    at = open_app()
+    charts = [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+    curve = charts[1]
+    assert [t["name"] for t in curve["data"]] == ["Decode speed (% of uncapped)", "GPU draw (W)"]
+    speeds = curve["data"][0]["y"]
+    assert speeds[-1] == pytest.approx(100.0) and speeds == sorted(speeds)
+    sweet = curve["layout"]["shapes"][0]["x0"]
+    caps = curve["data"][0]["x"]
+    assert caps[0] < sweet < caps[-1]  # a cap below the board power keeps 95 % of the speed
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Power-limit sweet spot"] == f"{sweet:,.0f} W"
 
 
 def test_changing_model_precision_and_gpu_changes_the_verdict():
