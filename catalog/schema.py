@@ -323,6 +323,9 @@ class SpeedPrior(Record):
     id: Id
     borrow_from: Api | None = None
     decode_weights_factor: Positive = 1.0
+    # Absolute inverse bandwidth efficiency for weight reads, replacing the
+    # fitted value times the factor (engines whose efficiency is documented).
+    decode_weights_inverse_efficiency: Annotated[float, Field(ge=1)] | None = None
     layer_overhead_factor: NonNegative = 1.0
     prefill_compute_factor: Positive = 1.0
     band_widening: Annotated[float, Field(ge=1)] = 1.0

@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 from catalog.schema import Gpu, ModelArch, Quant
 from sizing.architecture import param_breakdown
@@ -206,8 +205,6 @@ def weighted_time_s(features: dict[str, float], coefficients: dict[str, float]) 
     return sum(features[name] * coefficients.get(name, 0.0) for name in features)
 
 
-Metric = Literal["decode", "prefill"]
-
 
 # --- the estimate ---------------------------------------------------------------------
 
@@ -279,10 +276,13 @@ def resolve_constants(calibration, *, api: str, kind: str, memory: str, api_prio
         out[metric] = values
     widening = 1.0
     basis = [f"llama.cpp {api} fit ({kind}, {memory} memory)"]
+    # No runtime reads weights faster than the memory bandwidth (coefficient >= 1).
     for prior in (api_prior, runtime_prior):
         if prior is None:
             continue
         out["decode"]["weights"] *= prior.decode_weights_factor
+        if prior.decode_weights_inverse_efficiency is not None:
+            out["decode"]["weights"] = prior.decode_weights_inverse_efficiency
         out["decode"]["layers"] *= prior.layer_overhead_factor
         out["prefill"]["compute"] *= prior.prefill_compute_factor
         out["prefill"]["ubatch_layers"] *= prior.layer_overhead_factor
@@ -290,6 +290,8 @@ def resolve_constants(calibration, *, api: str, kind: str, memory: str, api_prio
         basis.append(f"prior for {prior.id}")
     if api_prior is not None and api_prior.borrow_from is not None:
         basis[0] = f"llama.cpp {api_prior.borrow_from.value} fit ({kind}, {memory} memory)"
+
+    out["decode"]["weights"] = max(1.0, out["decode"]["weights"])
 
     def band(low: float, high: float) -> tuple[float, float]:
         return low ** widening, high ** widening
@@ -324,13 +326,17 @@ def estimate_speed(w: Workload, *, gpu: Gpu, quant: Quant, constants: SpeedConst
                             sequences=sequences)
     memory_s = c.decode["weights"] * feats["weights"] + c.decode["kv"] * feats["kv"]
     bytes_per_step = w.weight_bytes + 0.5 * (w.kv_bytes_at[0] + w.kv_bytes_at[1]) * sequences
-    allreduce_s = 0.0
+    link = gb_per_s_to_bytes_per_s(link_bandwidth_gb_per_s or 25.6)
+
+    def allreduce_s(tokens: int) -> float:
+        """Two ring all-reduces per layer of ``tokens`` fp16 activation rows. [s]"""
+        payload = hidden_size * 2.0 * tokens
+        return 2 * w.num_layers * (link_latency_s + 2 * (gpu_count - 1) / gpu_count * payload / link)
+
+    decode_allreduce_s = 0.0
     if tensor:
         memory_s /= gpu_count
-        link = gb_per_s_to_bytes_per_s(link_bandwidth_gb_per_s or 25.6)
-        payload = hidden_size * 2.0 * sequences  # fp16 activations per all-reduce
-        allreduce_s = 2 * w.num_layers * (link_latency_s
-                                          + 2 * (gpu_count - 1) / gpu_count * payload / link)
+        decode_allreduce_s = allreduce_s(sequences)
     ram_s = 0.0
     if offloaded_frac > 0:
         memory_s *= 1.0 - offloaded_frac
@@ -340,7 +346,7 @@ def estimate_speed(w: Workload, *, gpu: Gpu, quant: Quant, constants: SpeedConst
     if tensor:
         compute_s /= gpu_count
     step_s = (max(memory_s, compute_s) + ram_s + c.decode["layers"] * feats["layers"]
-              + c.decode["hops"] * feats["hops"] + allreduce_s)
+              + c.decode["hops"] * feats["hops"] + decode_allreduce_s)
     devices_bw = bw * (gpu_count if tensor else 1)
     sol_step_s = bytes_per_step * (1 - offloaded_frac) / devices_bw + (
         offloaded_frac * bytes_per_step / gb_per_s_to_bytes_per_s(ram_gb_per_s))
@@ -366,8 +372,8 @@ def estimate_speed(w: Workload, *, gpu: Gpu, quant: Quant, constants: SpeedConst
                               bandwidth_bytes_per_s=bw, sequences=sequences)
         prefill_s = weighted_time_s(pf, c.prefill)
         if tensor:
-            prefill_s = prefill_s / gpu_count + allreduce_s * math.ceil(
-                prompt_tokens * sequences / UBATCH_TOKENS) * UBATCH_TOKENS / max(sequences, 1)
+            ubatches = math.ceil(prompt_tokens * sequences / UBATCH_TOKENS)
+            prefill_s = prefill_s / gpu_count + ubatches * allreduce_s(UBATCH_TOKENS)
         elif gpu_count > 1:
             prefill_s *= pipeline_factor(prompt_tokens=prompt_tokens, gpu_count=gpu_count,
                                          efficiency_frac=c.pipeline_efficiency_frac)
