@@ -178,3 +178,16 @@ def test_engine_reproduces_the_fit_on_calibration_rows():
     inside = [s.low <= s.row.value_tokens_per_s <= s.high for s in scored if s.row.metric == "decode"]
     assert statistics.median(decode) <= 0.08
     assert sum(inside) / len(inside) >= 0.9
+
+
+def test_no_runtime_or_api_reads_weights_faster_than_bandwidth():
+    from sizing.speed import resolve_constants
+
+    for api in ("cuda", "metal", "rocm", "vulkan", "sycl"):
+        for kind in ("float", "int-quant"):
+            for memory in ("gddr", "hbm", "unified"):
+                for runtime_prior in (None, *CAT.runtime_priors):
+                    c = resolve_constants(CAT.speed_calibration, api=api, kind=kind, memory=memory,
+                                          api_prior=CAT.api_prior(api), runtime_prior=runtime_prior)
+                    assert c.decode["weights"] >= 1.0
+                    assert c.decode_band[0] < 1 < c.decode_band[1]
