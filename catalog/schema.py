@@ -301,6 +301,7 @@ class MetricCalibration(Record):
     coefficients: dict[str, dict[str, NonNegative]]
     band_low_frac: Positive
     band_high_frac: Positive
+    api_bands: dict[str, tuple[Positive, Positive]] = {}  # per API: (low, high) fractions
     residuals: FitResiduals
     pipeline_efficiency_frac: Annotated[float, Field(ge=0, le=1)] = 1.0
 

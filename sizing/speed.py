@@ -250,6 +250,14 @@ def _lookup(table: dict[str, float], candidates: list[str]) -> float | None:
     return None
 
 
+def _band_for(metric, apis: list[str]) -> tuple[float, float]:
+    """The band of the first API with its own residuals, else the overall one."""
+    for api in apis:
+        if api in metric.api_bands:
+            return metric.api_bands[api]
+    return metric.band_low_frac, metric.band_high_frac
+
+
 def resolve_constants(calibration, *, api: str, kind: str, memory: str, api_prior=None,
                       runtime_prior=None) -> SpeedConstants:
     """Fitted constants for the scenario, falling back through documented priors."""
@@ -298,8 +306,8 @@ def resolve_constants(calibration, *, api: str, kind: str, memory: str, api_prio
 
     return SpeedConstants(
         decode=out["decode"], prefill=out["prefill"],
-        decode_band=band(calibration.decode.band_low_frac, calibration.decode.band_high_frac),
-        prefill_band=band(calibration.prefill.band_low_frac, calibration.prefill.band_high_frac),
+        decode_band=band(*_band_for(calibration.decode, apis)),
+        prefill_band=band(*_band_for(calibration.prefill, apis)),
         pipeline_efficiency_frac=calibration.prefill.pipeline_efficiency_frac,
         calibrated=calibrated, basis="; ".join(basis))
 
