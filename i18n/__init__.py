@@ -30,14 +30,18 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
     return flat
 
 
+def read_strings(path: Path) -> dict[str, str]:
+    """A YAML string file (nested mappings) flattened to dotted keys."""
+    with path.open(encoding="utf-8") as handle:
+        return _flatten(yaml.safe_load(handle) or {})
+
+
 @functools.cache
 def strings(lang: str) -> dict[str, str]:
     """Every string of one language, keyed by dotted name."""
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {lang!r}")
-    path = LOCALES_DIR / f"{lang}.yaml"
-    with path.open(encoding="utf-8") as handle:
-        return _flatten(yaml.safe_load(handle) or {})
+    return read_strings(LOCALES_DIR / f"{lang}.yaml")
 
 
 def placeholders(text: str) -> set[str]:

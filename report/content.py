@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from catalog.catalog import Catalog, UnknownIdError, load_catalog
 from catalog.schema import ModelArch
-from i18n import translate_notice
+from i18n import read_strings, translate_notice
 from sizing.architecture import ModelInputError, arch_from_param_count
 from sizing.box import DEFAULT_USD_PER_KWH
 from sizing.estimate import Estimate, estimate
@@ -46,25 +45,13 @@ COLOURS = {"weights": "#4C78A8", "kv_cache": "#F58518", "activations": "#54A24B"
 # --- strings ----------------------------------------------------------------------
 
 
-def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
-    flat: dict[str, str] = {}
-    for key, value in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(_flatten(value, name + "."))
-        else:
-            flat[name] = str(value)
-    return flat
-
-
 @functools.cache
 def strings(lang: str) -> dict[str, str]:
     """Every report string of one language, keyed by dotted name."""
     if lang not in LANGUAGES:
         raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
-    path = STRINGS_DIR / f"strings_{lang}.yaml"
     # YAML 1.1 reads bare yes/no as booleans, keys included: the files quote them.
-    return _flatten(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return read_strings(STRINGS_DIR / f"strings_{lang}.yaml")
 
 
 class Translator:
