@@ -22,7 +22,7 @@ def _cmd_report(args: argparse.Namespace, cat: Catalog) -> int:
 
     request = parse_request(cli._request_from_args(args))
     arch, _ = resolve_model(request, cat)
-    result = estimate(request, cat, arch=arch)
+    result = estimate(request, cat)  # resolves the model again, keeping its warnings
     if args.budget_usd is not None and not args.budget_usd > 0:
         raise cli.UserError(f"--budget-usd must be above 0 (got {args.budget_usd:g})")
     if args.users < 1:
