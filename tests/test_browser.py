@@ -17,6 +17,7 @@ if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
 
 sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +58,10 @@ def test_main_path_share_and_chinese(browser, base_url):
     wait_idle(page)
     choose(page, "GPU", "H100 SXM")
     wait_idle(page)
+    page.get_by_text("Llama 3.1 70B on NVIDIA H100").wait_for(timeout=15_000)
     verdict = page.get_by_test_id("stAlertContentSuccess").first
-    verdict.wait_for(timeout=15_000)
-    text = verdict.inner_text()
-    assert "Fits, with" in text
+    expect(verdict).to_contain_text("Fits, with", timeout=15_000)
+    text = verdict.text_content()
     page.locator(".js-plotly-plot .barlayer").first.wait_for(timeout=15_000)
     # The address bar is rewritten when the run ends, a moment after the verdict shows.
     page.wait_for_url(lambda url: "model=llama-3.1-70b" in url and "gpu=h100-sxm" in url,
@@ -68,13 +69,14 @@ def test_main_path_share_and_chinese(browser, base_url):
 
     shared = browser.new_page(viewport={"width": 1400, "height": 1000})
     shared.goto(page.url, wait_until="networkidle")
-    shared.get_by_test_id("stAlertContentSuccess").first.wait_for(timeout=20_000)
-    assert shared.get_by_test_id("stAlertContentSuccess").first.inner_text() == text
+    # Playwright's expect() retries until the rerun has replaced the previous text.
+    expect(shared.get_by_test_id("stAlertContentSuccess").first).to_have_text(text, timeout=20_000)
     assert shared.get_by_text("Llama 3.1 70B on NVIDIA H100").count() == 1
 
     shared.get_by_text("简体中文").click()
     shared.get_by_text("放得下吗？").wait_for(timeout=15_000)
-    assert "放得下，还剩" in shared.get_by_test_id("stAlertContentSuccess").first.inner_text()
+    expect(shared.get_by_test_id("stAlertContentSuccess").first).to_contain_text(
+        "放得下，还剩", timeout=15_000)
     # As above, the address bar follows when the run ends.
     shared.wait_for_url(lambda url: "lang=zh" in url, timeout=15_000)
     shared.close()
