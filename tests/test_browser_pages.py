@@ -13,7 +13,6 @@ fresh: the first link each worker opens is such a deep link.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import urllib.parse
@@ -22,17 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.serving import CHROMIUM, CHROMIUM_ARGS, serving
+from benchmarks.serving import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 
-if not CHROMIUM.exists():
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium package", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
+from playwright.sync_api import expect  # noqa: E402
 
 from catalog.catalog import load_catalog  # noqa: E402
 from report.content import strings  # noqa: E402
@@ -49,14 +42,6 @@ SCENARIO = {"model": "llama-3.1-70b", "gpu": "h100-sxm", "quant": "q4_k_m",
 PLAN = {"budget_usd": 3000, "users": 1, "hours_per_day": 8, "currency": "USD"}
 MODEL_NAME = "Llama 3.1 70B"
 TIMEOUT_MS = 30_000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as play:
-        chromium = play.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,6 @@ from sizing.request import parse_request
 from sizing.units import bytes_to_gib
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-HAS_CHROMIUM = Path(CHROMIUM).is_file()
 HAS_PDFTOTEXT = shutil.which("pdftotext") is not None
 EVIL = "<script>alert(1)</script>"
 LLAMA3_8B = {  # meta-llama/Meta-Llama-3-8B config.json
@@ -215,8 +213,7 @@ def test_pdf_text_has_the_verdict_and_key_numbers(pdfs, contents, result, tmp_pa
     assert len(tiers.rows) == 3 and all(row[2] in text for row in tiers.rows)  # build prices
 
 
-@pytest.mark.skipif(not HAS_CHROMIUM, reason="no Chromium to draw charts")
-def test_pdf_has_four_chart_images(pdfs, tmp_path):
+def test_pdf_has_four_chart_images(chromium_installed, pdfs, tmp_path):
     # memory, GPU comparison, price vs speed (builds), break-even (cloud)
     assert pdf_image_count(pdfs["en"], tmp_path) == 4
     assert pdf_image_count(pdfs["zh"], tmp_path) == 4
@@ -305,9 +302,7 @@ def test_html_escapes_user_strings(evil):
     assert len(re.findall(r"<script\b", html)) == 5  # plotly.js and one per chart (four)
 
 
-@pytest.mark.skipif(not HAS_CHROMIUM, reason="no Chromium")
-def test_offline_html_makes_no_requests_in_chromium(htmls, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_offline_html_makes_no_requests_in_chromium(browser, htmls, tmp_path):
     path = tmp_path / "report.html"
     path.write_text(htmls["zh"], encoding="utf-8")
     outside: list[str] = []
@@ -319,22 +314,17 @@ def test_offline_html_makes_no_requests_in_chromium(htmls, tmp_path):
             outside.append(r.request.url)
             r.abort()
 
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
-            "--disable-dev-shm-usage"])
-        try:
-            page = browser.new_page()
-            page.route("**/*", route)
-            alerts: list[str] = []
-            page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
-            page.goto(path.as_uri())
-            page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4",
-                                   timeout=15_000)
-            plots = page.evaluate("document.querySelectorAll('.js-plotly-plot').length")
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.route("**/*", route)
+        alerts: list[str] = []
+        page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
+        page.goto(path.as_uri())
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4",
+                               timeout=15_000)
+        plots = page.evaluate("document.querySelectorAll('.js-plotly-plot').length")
+    finally:
+        page.close()
     assert outside == [] and alerts == [] and plots == 4
 
 

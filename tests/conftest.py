@@ -1,0 +1,40 @@
+"""Shared fixtures: Debian's Chromium through Playwright.
+
+In CI (``CI=true``) a missing /usr/bin/chromium fails every test that needs
+it; elsewhere those tests are skipped. No browser is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from benchmarks.serving import CHROMIUM, CHROMIUM_ARGS
+
+
+def require_chromium() -> None:
+    """Fail (CI) or skip (elsewhere) when Debian's Chromium is not installed."""
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium package", pytrace=False)
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as play:
+        chromium = play.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def chromium_installed() -> None:
+    """For tests that need the browser only indirectly (kaleido chart export)."""
+    require_chromium()
