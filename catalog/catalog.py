@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from catalog.loader import CATALOG_DIR, CatalogError, check_references, load_records
 import yaml
 from pydantic import ValidationError
+
+from catalog.errors import UserError
+from catalog.loader import CATALOG_DIR, CatalogError, check_references, load_records
+from catalog.market import Market, load_market
 
 from catalog.schema import (Api, Cooler, Gpu, Interconnect, KvCacheType, ModelArch, Quant,
                             QuantFormat, Runtime, SpeedCalibration, SpeedPrior, StorageClass,
@@ -31,7 +34,7 @@ VENDOR_APIS: dict[Vendor, tuple[Api, ...]] = {
 _EXL2 = re.compile(r"^exl2-(\d+(?:\.\d+)?)$")
 
 
-class UnknownIdError(ValueError):
+class UnknownIdError(UserError):
     """An id that is not in the catalog; the message names the closest ones."""
 
 
@@ -63,6 +66,7 @@ class Catalog:
     runtime_priors: tuple[SpeedPrior, ...]
     coolers: tuple[Cooler, ...]
     storage_classes: tuple[StorageClass, ...]
+    market: Market  # what can be bought or rented: cloud instances, PC parts, currencies
     _index: dict = field(default_factory=dict, repr=False, compare=False)
 
     def _by_id(self, kind: str, records: Sequence[T], wanted: str) -> T:
@@ -174,6 +178,7 @@ def load_catalog_from(directory: Path) -> Catalog:
         runtime_priors=_load_priors(directory / "speed_priors.yaml", "runtimes"),
         coolers=load_records(directory / "coolers.yaml", "coolers", Cooler),
         storage_classes=load_records(directory / "storage.yaml", "storage_classes", StorageClass),
+        market=load_market(directory, gpu_ids={g.id for g in gpus}),
     )
     _check(cat)
     return cat

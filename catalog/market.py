@@ -10,10 +10,10 @@ Files (all under ``catalog/``):
   ``electricity`` (residential prices per kWh by region). Electricity sits in
   the same file because each price names the currency it was published in.
 
-``as_of`` is the date a figure was observed. Rows read from a stored catalog
-snapshot whose own date is not recorded carry the date they were read; the
-``notes`` field says so, and says when a figure could not be verified against
-a stored page and comes from the ``source`` page as published.
+``as_of`` is the date a figure was observed on its ``source`` page. Where a
+provider's page carries no date of its own, ``as_of`` is the date the page
+was read, and ``notes`` says so; ``notes`` also marks figures taken from the
+provider's page as published without a second, archived copy to check them.
 
 Units: memory in GiB (``_gib``), storage in decimal GB (``_gb``), bandwidth in
 10^9 B/s (``_gb_per_s``), memory transfer rate in MT/s (``_mt_per_s``), power
@@ -31,20 +31,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from catalog.loader import CATALOG_DIR, check_references, load_records
+from catalog.loader import check_references, load_records
 from catalog.schema import Id, Positive, Price, Record, Url
-
-# GPU ids a cloud instance may name; they are the ids of ``gpus.yaml``.
-CLOUD_GPU_IDS: frozenset[str] = frozenset(
-    {
-        "t4", "a10", "a40", "l4", "l40", "l40s",
-        "a100-40gb-pcie", "a100-80gb-pcie", "a100-40gb-sxm", "a100-80gb-sxm",
-        "h100-pcie", "h100-sxm", "h100-nvl", "h200-sxm", "b200",
-        "rtx-3090", "rtx-4090", "rtx-5090",
-        "rtx-a4000", "rtx-a5000", "rtx-a6000", "rtx-6000-ada", "rtx-4000-ada",
-        "rtx-pro-6000-blackwell", "mi300x",
-    }
-)  # fmt: skip
 
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 MemoryType = Literal["ddr4", "ddr5"]
@@ -62,7 +50,7 @@ class Provider(StrEnum):
     RUNPOD = "runpod"
 
 
-class Interconnect(StrEnum):
+class InstanceLink(StrEnum):
     """How the GPUs of one instance talk to each other."""
 
     PCIE = "pcie"
@@ -83,7 +71,7 @@ class CloudInstance(Record):
     ram_gib: Positive
     usd_per_hour: Positive  # on-demand, whole instance, Linux
     region: str = Field(min_length=2)
-    interconnect: Interconnect
+    interconnect: InstanceLink
     as_of: dt.date
     source: Url
     notes: str | None = None
@@ -202,7 +190,7 @@ class RamKit(Record):
         return self.capacity_gib / self.modules
 
 
-class StorageClass(StrEnum):
+class DriveKind(StrEnum):
     NVME_GEN5 = "nvme-gen5"
     NVME_GEN4 = "nvme-gen4"
     NVME_GEN3 = "nvme-gen3"
@@ -213,7 +201,7 @@ class StorageClass(StrEnum):
 class Storage(Record):
     id: Id
     name: str = Field(min_length=3)
-    storage_class: StorageClass
+    storage_class: DriveKind
     capacity_gb: Positive  # decimal, as sold
     read_gb_per_s: Positive  # sequential read, datasheet
     price: Price
@@ -307,10 +295,12 @@ class Market:
         raise KeyError(code)
 
 
-def load_market(
-    catalog_dir: Path = CATALOG_DIR, *, gpu_ids: Collection[str] = CLOUD_GPU_IDS
-) -> Market:
-    """Load and cross-check cloud.yaml, parts.yaml and currencies.yaml."""
+def load_market(catalog_dir: Path, *, gpu_ids: Collection[str]) -> Market:
+    """Load and cross-check cloud.yaml, parts.yaml and currencies.yaml.
+
+    ``gpu_ids`` are the ids of the GPU catalog, which every cloud instance's
+    ``gpu_id`` must name; :func:`catalog.catalog.load_catalog_from` passes them.
+    """
     cloud = catalog_dir / "cloud.yaml"
     parts = catalog_dir / "parts.yaml"
     money = catalog_dir / "currencies.yaml"

@@ -3,7 +3,8 @@
 Three ways to name a model: a catalog id, a ``config.json`` (parsed here into
 the same :class:`catalog.schema.ModelArch` record as catalog entries), or a
 bare parameter count, for which a typical modern dense architecture is
-interpolated from real models of similar size.
+interpolated from real models of similar size. See docs/model.md, Memory
+(Model architecture).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from catalog.errors import UserError
 from catalog.schema import ModelArch
 
 MAX_PARAMS = 5e12  # larger than any published model; beyond this input is absurd
@@ -24,7 +26,7 @@ MAX_CONFIG_BYTES = 5 * 1024 * 1024  # a config.json is a few KiB
 MAX_SHAPE = 100_000_000
 
 
-class ModelInputError(ValueError):
+class ModelInputError(UserError):
     """A model description that cannot be used, with the reason."""
 
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from pydantic import BaseModel, ConfigDict
-
 from catalog.catalog import Catalog, runtime_api
 from catalog.schema import Gpu, ModelArch
 from sizing.box import DEFAULT_AMBIENT_C, DEFAULT_USD_PER_KWH, BoxEstimate, box_for
 from sizing.fit import best_quant, max_context_tokens
 from sizing.memory import MemoryEstimate, estimate_memory
-from sizing.notices import Notice, NoticeOut
+from sizing.notices import Notice
+from sizing.results import Result
 from sizing.request import EstimateRequest, RequestError, check_compatibility, resolve_model
 from sizing.speed import (SpeedEstimate, SpeedUnknownError, estimate_speed, memory_class,
                           ram_bandwidth_gb_per_s, resolve_constants, workload)
@@ -25,11 +24,7 @@ FITTED_APIS = ("cuda", "metal")
 FITTED_RUNTIMES = ("llama.cpp", "llama.cpp-vulkan")
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class ModelSummary(_Out):
+class ModelSummary(Result):
     id: str
     name: str
     params_total: float
@@ -37,7 +32,7 @@ class ModelSummary(_Out):
     max_context_tokens: int
 
 
-class MemorySection(_Out):
+class MemorySection(Result):
     weights_bytes: float
     kv_cache_bytes: float
     activations_bytes: float
@@ -64,7 +59,7 @@ class MemorySection(_Out):
         return cls(**dataclasses.asdict(m), headroom_bytes=m.headroom_bytes, verdict=m.verdict)
 
 
-class SpeedSection(_Out):
+class SpeedSection(Result):
     decode_tokens_per_s: float | None
     decode_tokens_per_s_low: float | None
     decode_tokens_per_s_high: float | None
@@ -86,20 +81,20 @@ class SpeedSection(_Out):
         return cls(**dataclasses.asdict(s))
 
 
-class FitSection(_Out):
+class FitSection(Result):
     """What else fits on the same GPU(s) with the same runtime."""
 
     max_context_tokens: int  # longest context per sequence that fits entirely on the GPU(s)
     best_quant: str | None  # highest-precision quant that fits at this context
 
 
-class PowerLimitPointOut(_Out):
+class PowerLimitPointOut(Result):
     cap_w: float
     speed_frac: float  # decode tokens/s relative to uncapped
     power_w: float
 
 
-class PowerSection(_Out):
+class PowerSection(Result):
     gpu_power_w: float
     gpu_power_prefill_w: float
     system_power_w: float
@@ -117,7 +112,7 @@ class PowerSection(_Out):
     wall_circuit_230v_ok: bool
 
 
-class ThermalSection(_Out):
+class ThermalSection(Result):
     gpu_temp_c: float
     gpu_temp_full_load_c: float
     throttle_risk: str
@@ -128,19 +123,19 @@ class ThermalSection(_Out):
     cooler: str
 
 
-class LoadSection(_Out):
+class LoadSection(Result):
     load_time_s: float
     storage: str
 
 
-class SystemSection(_Out):
+class SystemSection(Result):
     ram_recommended_bytes: float | None
     ram_needed_bytes: float
     min_cpu_cores: int
     pcie_lanes_needed: int
 
 
-class Estimate(_Out):
+class Estimate(Result):
     """Everything RigFit says about one scenario."""
 
     model: ModelSummary
@@ -157,15 +152,14 @@ class Estimate(_Out):
     batch: int
     kv_cache: str
     memory: MemorySection
-    fit: FitSection | None = None
-    speed: SpeedSection | None = None
-    speed_unknown_reason: str | None = None
-    power: PowerSection | None = None
-    thermal: ThermalSection | None = None
-    load: LoadSection | None = None
-    system: SystemSection | None = None
-    warnings: list[str]  # English sentences (the same as notices' text)
-    notices: list[NoticeOut] = []  # the warnings with codes and parameters, for translation
+    fit: FitSection
+    speed: SpeedSection | None  # None when the speed cannot be estimated (see the reason)
+    speed_unknown_reason: str | None
+    power: PowerSection
+    thermal: ThermalSection
+    load: LoadSection
+    system: SystemSection
+    warnings: list[Notice]
 
 
 def default_split(request: EstimateRequest, catalog: Catalog) -> str:
@@ -327,7 +321,7 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
                                   if k not in ("ambient_c", "cooler")}),
         load=LoadSection(load_time_s=box.load_time_s, storage=request.storage or "nvme-gen4"),
         system=SystemSection(**{k: getattr(box, k) for k in SystemSection.model_fields}),
-        warnings=[str(w) for w in warnings], notices=[NoticeOut.of(w) for w in warnings])
+        warnings=warnings)
 
 
 def _box(request: EstimateRequest, catalog: Catalog, gpu: Gpu, memory: MemoryEstimate,

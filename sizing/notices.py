@@ -1,9 +1,9 @@
-"""Warnings the engine attaches to results, translatable by front ends.
+"""Sentences the engine and the advisor attach to results, translatable by front ends.
 
-A :class:`Notice` is an English sentence (a ``str``, so every consumer that
-wants text gets text) that also carries a stable ``code`` and the ``params``
-a translation needs. Front ends look up ``engine.<code>`` in their locale
-files and fall back to the English text.
+A :class:`Notice` is the one message type: a stable ``code``, the ``params``
+a translation needs, and the English ``text``. Front ends translate it with
+:func:`report.text.translate_notice` (``notice.<code>`` in the string
+catalog) and fall back to the English text; ``str(notice)`` is that text.
 """
 
 from __future__ import annotations
@@ -13,30 +13,30 @@ from pydantic import BaseModel, ConfigDict
 Param = str | int | float
 
 
-class Notice(str):
+class Notice(BaseModel):
     """English text with a code and parameters for translation."""
-
-    code: str
-    params: dict[str, Param]
-
-    def __new__(cls, code: str, text: str, **params: Param) -> Notice:
-        obj = super().__new__(cls, text)
-        obj.code = code
-        obj.params = params
-        return obj
-
-
-class NoticeOut(BaseModel):
-    """A notice in a result: code, parameters and the English text."""
 
     model_config = ConfigDict(frozen=True)
 
     code: str
-    params: dict[str, Param]
+    params: dict[str, Param] = {}
     text: str
 
+    def __init__(self, code: str | None = None, text: str | None = None, /, **data: object) -> None:
+        # Positional form for the engine, Notice("offloaded", "Does not fit ...", gpu_layers=3);
+        # keyword form (code=, params=, text=) for validation from JSON.
+        if code is None:
+            super().__init__(**data)
+        else:
+            super().__init__(code=code, text=text, params=data)
+
+    def __str__(self) -> str:
+        return self.text
+
     @classmethod
-    def of(cls, item: str) -> NoticeOut:
-        if isinstance(item, Notice):
-            return cls(code=item.code, params=item.params, text=str(item))
-        return cls(code="text", params={}, text=str(item))
+    def plain(cls, text: str) -> Notice:
+        """A sentence with no translation (shown as it is in every language)."""
+        return cls("text", text)
+
+
+__all__ = ["Notice", "Param"]

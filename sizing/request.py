@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from catalog.catalog import Catalog, runtime_api
+from catalog.errors import UserError
 from catalog.schema import ModelArch
 from sizing.architecture import ModelInputError, arch_from_param_count, parse_hf_config_text
 from sizing.notices import Notice
@@ -21,7 +22,7 @@ MAX_BATCH = 4096
 MAX_GPUS = 16
 
 
-class RequestError(ValueError):
+class RequestError(UserError):
     """A request that cannot be answered; the message says what to change."""
 
 
