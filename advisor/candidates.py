@@ -1,0 +1,165 @@
+"""Engine runs for the advisor: the best (runtime, quant) on one GPU and count.
+
+A workload is a request with the plan's users and context. For each GPU and
+count, :class:`CandidateSearch` walks the runtime's quant ladder (most
+faithful first), checks memory first (microseconds) and runs the full
+estimate only where the model fits, remembering every answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from advisor.errors import PlanError
+from catalog.catalog import Catalog, runtime_api
+from catalog.schema import Gpu, ModelArch
+from sizing.estimate import Estimate, estimate, memory_for
+from sizing.request import EstimateRequest
+
+
+# Comfortable reading speed per user. Adults read English non-fiction silently
+# at 238 words/min on average, most between 175 and 300 (Brysbaert 2019, "How
+# many words do we read per minute?", J. Memory and Language 109, 104047,
+# https://doi.org/10.1016/j.jml.2019.104047). At about 0.75 words per token
+# (https://help.openai.com/en/articles/4936856-what-are-tokens-and-how-to-count-them)
+# that is 5.3 tokens/s, 6.7 for a fast reader; 10 tokens/s stays ahead of
+# nearly every reader, with room for skimming and code.
+READING_TOKENS_PER_S = 10.0
+
+
+# Quant ladders per runtime, most faithful first. "best" means the first rung
+# that fits and meets the speed target. The ladder stops at 4-bit: below about
+# 4.5 bits per weight llama.cpp's own perplexity table shows quality falling
+# steeply (Q3_K_M +0.24 ppl vs Q4_K_M +0.05 on Llama-3-8B,
+# https://github.com/ggml-org/llama.cpp/tree/master/tools/quantize), so a
+# build that needs Q3 or less is not recommended as meeting the workload.
+QUANT_LADDERS: dict[str, tuple[str, ...]] = {
+    "llama.cpp": ("f16", "q8_0", "q6_k", "q5_k_m", "q4_k_m"),
+    "llama.cpp-vulkan": ("f16", "q8_0", "q6_k", "q5_k_m", "q4_k_m"),
+    "ollama": ("f16", "q8_0", "q6_k", "q5_k_m", "q4_k_m"),
+    "vllm": ("bf16", "fp8", "awq-int4"),
+    "sglang": ("bf16", "fp8", "awq-int4"),
+    "exllamav2": ("exl2-8", "exl2-6", "exl2-5", "exl2-4.65"),
+    "mlx": ("bf16", "mlx-8bit", "mlx-4bit"),
+}
+# llama.cpp's Vulkan build runs the same GGUF files where the native API is missing.
+RUNTIME_FALLBACKS = {"llama.cpp": "llama.cpp-vulkan", "ollama": "llama.cpp-vulkan"}
+# With several users a batching server (vLLM) is also tried: continuous batching
+# keeps per-user speed up where llama.cpp's slots share one decode stream.
+BATCHING_RUNTIME = "vllm"
+
+@dataclass(frozen=True)
+class Candidate:
+    """The engine's answer for one (GPU, count, quant, runtime)."""
+
+    gpu_id: str
+    gpu_count: int
+    quant: str
+    runtime: str
+    split: str
+    quant_rank: int  # 0 = most faithful rung of its ladder
+    estimate: Estimate
+    meets_workload: bool
+
+    @property
+    def decode_tokens_per_s(self) -> float | None:
+        return self.estimate.speed.decode_tokens_per_s if self.estimate.speed else None
+
+    @property
+    def decode_tokens_per_s_per_user(self) -> float | None:
+        s = self.estimate.speed
+        if s is None:
+            return None
+        return s.decode_tokens_per_s_per_sequence or s.decode_tokens_per_s
+
+    @property
+    def prefill_tokens_per_s(self) -> float | None:
+        return self.estimate.speed.prefill_tokens_per_s if self.estimate.speed else None
+
+    @property
+    def memory_headroom_bytes(self) -> float:
+        return self.estimate.memory.headroom_bytes
+
+
+class CandidateSearch:
+    """Runs the engine once per configuration, remembering answers."""
+
+    def __init__(self, catalog: Catalog, arch: ModelArch, base: EstimateRequest, *,
+                 ladder: Sequence[tuple[str, str, int]], min_tokens_per_s: float) -> None:
+        self.catalog = catalog
+        self.arch = arch
+        self.base = base
+        self.ladder = ladder  # (runtime, quant, rank)
+        self.min_tokens_per_s = min_tokens_per_s
+        self._best: dict[tuple[str, int], Candidate | None] = {}
+        self.runs = 0
+
+    def _runtime_for(self, runtime_id: str, gpu: Gpu) -> str | None:
+        for rid in (runtime_id, RUNTIME_FALLBACKS.get(runtime_id)):
+            if rid and runtime_api(self.catalog.runtime(rid), gpu) is not None:
+                return rid
+        return None
+
+    def best(self, gpu_id: str, gpu_count: int) -> Candidate | None:
+        """Most faithful (runtime, quant) that fits and meets the speed target;
+        else the fastest one that fits; None when nothing fits."""
+        key = (gpu_id, gpu_count)
+        if key not in self._best:
+            self._best[key] = self._search(gpu_id, gpu_count)
+        return self._best[key]
+
+    def _search(self, gpu_id: str, gpu_count: int) -> Candidate | None:
+        gpu = self.catalog.gpu(gpu_id)
+        fitting: list[Candidate] = []
+        for runtime_id, quant_id, rank in self.ladder:
+            rid = self._runtime_for(runtime_id, gpu)
+            if rid is None or rid not in self.catalog.quant(quant_id).runtimes:
+                continue
+            split = "tensor" if (gpu_count > 1 and self.catalog.runtime(rid).supports_tensor_parallel) \
+                else "layer"
+            request = self.base.model_copy(update={
+                "gpu": gpu_id, "gpu_count": gpu_count, "quant": quant_id, "runtime": rid,
+                "split": split})
+            if not memory_for(request, self.catalog, self.arch).fits:
+                continue
+            self.runs += 1
+            result = estimate(request, self.catalog, arch=self.arch)
+            speed = result.speed
+            per_user = None if speed is None else (speed.decode_tokens_per_s_per_sequence
+                                                   or speed.decode_tokens_per_s)
+            meets = per_user is not None and per_user >= self.min_tokens_per_s
+            fitting.append(Candidate(gpu_id=gpu_id, gpu_count=gpu_count, quant=quant_id,
+                                     runtime=rid, split=split, quant_rank=rank, estimate=result,
+                                     meets_workload=meets))
+        if not fitting:
+            return None
+        meeting = [c for c in fitting if c.meets_workload]
+        if meeting:
+            return min(meeting, key=lambda c: (c.quant_rank, -(c.decode_tokens_per_s or 0)))
+        return max(fitting, key=lambda c: (c.decode_tokens_per_s or 0, -c.quant_rank))
+
+
+def quant_ladder(quant: str, runtime: str, users: int, catalog: Catalog) -> list[tuple[str, str, int]]:
+    if quant != "best":
+        catalog.quant(quant)  # unknown ids fail here, naming the closest
+        return [(runtime, quant, 0)]
+    if runtime not in QUANT_LADDERS:
+        raise PlanError(f"no quant ladder for runtime '{runtime}'; give --quant explicitly or "
+                        f"use one of: {', '.join(QUANT_LADDERS)}")
+    rungs = [(runtime, q, i) for i, q in enumerate(QUANT_LADDERS[runtime])]
+    if users > 1 and runtime in ("llama.cpp", "ollama"):
+        rungs += [(BATCHING_RUNTIME, q, i) for i, q in enumerate(QUANT_LADDERS[BATCHING_RUNTIME])]
+    return rungs
+
+
+def workload_request(request: EstimateRequest, users: int, context_tokens: int | None) -> EstimateRequest:
+    """The request with the plan's users and context; prompt + new filling the context."""
+    context = context_tokens or request.allocated_context_tokens
+    if context < 2:
+        raise PlanError(f"context must be at least 2 tokens (got {context})")
+    new = min(request.new_tokens or 512, context // 2) or 1
+    prompt = min(request.prompt_tokens, context - new) if context_tokens is None else context - new
+    return request.model_copy(update={"batch": users, "context_tokens": context,
+                                      "prompt_tokens": prompt, "new_tokens": new,
+                                      "gpu_count": 1, "split": None})

@@ -1,0 +1,77 @@
+"""Renting instead of buying: the catalog's cloud instances that run a workload.
+
+:func:`cloud_options` runs the engine's best configuration on every instance's
+GPU and count and prices each per million tokens, with break-even months
+against each purchase tier; :func:`comparison_of` is the cloud half of a plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from advisor.candidates import Candidate
+from advisor.prices import (break_even_months, check_hours, cloud_usd_per_month,
+                            electricity_usd_per_month, usd_per_1m_tokens)
+from advisor.results import BreakEven, CloudComparison, CloudOption, PlanResult, TierCost
+from catalog.market import CloudInstance
+
+
+Evaluate = Callable[[str, int], Candidate | None]
+
+
+def cloud_options(instances: Sequence[CloudInstance], evaluate: Evaluate, *,
+                  tiers: Sequence[tuple[str, float, float]], hours_per_day: float,
+                  usd_per_kwh: float, units_per_usd: float) -> list[CloudOption]:
+    """Instances whose GPUs hold the workload, cheapest per token first.
+
+    ``evaluate(gpu_id, gpu_count)`` returns the engine's best configuration
+    (quant, runtime, speed) on that hardware, or None when nothing fits.
+    ``tiers`` holds (tier name, build cost [USD], wall power while generating
+    [W]) for the break-even columns. Instances that fit but miss the speed
+    target are kept, marked ``meets_workload=False``, after those that meet it.
+    """
+    check_hours(hours_per_day)
+    options: list[CloudOption] = []
+    for inst in instances:
+        found = evaluate(inst.gpu_id, inst.gpu_count)
+        if found is None or not found.decode_tokens_per_s:
+            continue
+        monthly = cloud_usd_per_month(usd_per_hour=inst.usd_per_hour, hours_per_day=hours_per_day)
+        rows = []
+        for name, build_usd, wall_w in tiers:
+            local = electricity_usd_per_month(wall_power_w=wall_w, hours_per_day=hours_per_day,
+                                              usd_per_kwh=usd_per_kwh)
+            rows.append(BreakEven(
+                tier=name, build_usd=build_usd, cloud_usd_per_month=monthly,
+                local_electricity_usd_per_month=local,
+                months=break_even_months(build_usd=build_usd, cloud_usd_per_month=monthly,
+                                         local_electricity_usd_per_month=local)))
+        per_1m = usd_per_1m_tokens(usd_per_hour=inst.usd_per_hour,
+                                   tokens_per_s=found.decode_tokens_per_s)
+        options.append(CloudOption(
+            instance_id=inst.id, provider=inst.provider.value, instance_type=inst.instance_type,
+            region=inst.region, gpu_id=inst.gpu_id, gpu_count=inst.gpu_count,
+            quant=found.quant, runtime=found.runtime, usd_per_hour=inst.usd_per_hour,
+            usd_per_hour_in_currency=inst.usd_per_hour * units_per_usd,
+            decode_tokens_per_s=found.decode_tokens_per_s,
+            decode_tokens_per_s_per_user=found.decode_tokens_per_s_per_user,
+            prefill_tokens_per_s=found.prefill_tokens_per_s,
+            meets_workload=found.meets_workload,
+            memory_headroom_bytes=found.memory_headroom_bytes,
+            usd_per_1m_tokens=per_1m, usd_per_1m_tokens_in_currency=per_1m * units_per_usd,
+            cloud_usd_per_month=monthly,
+            break_even_months={r.tier: r.months for r in rows}, break_even=rows,
+            as_of=inst.as_of.isoformat(), source=inst.source))
+    options.sort(key=lambda o: (not o.meets_workload, o.usd_per_1m_tokens, o.usd_per_hour))
+    return options
+
+
+def comparison_of(result: PlanResult) -> CloudComparison:
+    """The cloud half of a plan result."""
+    return CloudComparison(
+        model_id=result.model_id, currency=result.currency, units_per_usd=result.units_per_usd,
+        hours_per_day=result.hours_per_day,
+        electricity_usd_per_kwh=result.electricity_usd_per_kwh,
+        lead_with_cloud=result.lead_with_cloud, message=result.message, cloud=result.cloud,
+        tiers=[TierCost(tier=t.tier, total_usd=t.total_usd, within_budget=t.within_budget,
+                        decode_tokens_per_s=t.decode_tokens_per_s) for t in result.tiers])

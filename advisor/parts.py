@@ -1,0 +1,224 @@
+"""Parts around the GPUs: platforms, slot layout, PSU, and the cheapest complete machine.
+
+Pure selection over the market catalog (``catalog.market``): which CPU and
+motherboard pairs exist, where cards of a given width sit on a board and how
+many lanes each gets, which PSU feeds them, and what the cheapest complete
+machine around a card costs whatever the model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from advisor.results import Part
+from catalog.catalog import Catalog
+from catalog.market import Case, Cpu, CpuCooler, Market, Motherboard, Psu, RamKit, Storage
+from catalog.schema import CoolerClass, Gpu
+from sizing.power import REST_OF_SYSTEM_W
+from sizing.system import NVME_LANES, cpu_guidance, psu_recommended_w, required_power_connectors
+
+# GPU counts a desktop build is searched with.
+GPU_COUNTS = (1, 2, 4)
+# Free room on the system drive besides the model files (OS, runtime, cache). [GB]
+STORAGE_SPARE_GB = 250.0
+# Width assumed for a card whose slot width the catalog lacks (conservative).
+DEFAULT_SLOT_WIDTH = 3.0
+# Lanes a GPU slot needs: layer split moves little over PCIe (x4 is enough);
+# tensor parallel exchanges activations every layer and wants x8 or more.
+MIN_LANES_LAYER = 4
+MIN_LANES_TENSOR = 8
+# 80 PLUS efficiency at 50 % load, 115 V internal (https://www.clearesult.com/80plus/program-details).
+PSU_EFFICIENCY_FRAC = {"80plus-white": 0.85, "80plus-bronze": 0.85, "80plus-gold": 0.90,
+                       "80plus-platinum": 0.92, "80plus-titanium": 0.94}
+# PCIe 8-pin cables that stand in for one 12V-2x6 plug (NVIDIA's adapter) and
+# for one EPS-12V plug on workstation cards (two PCIe 8-pin to EPS adapter).
+PCIE_8PIN_PER_12V_2X6 = 4
+PCIE_8PIN_PER_EPS = 2
+
+@dataclass(frozen=True)
+class GpuOption:
+    gpu: Gpu
+    used: bool
+    unit_usd: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Platform:
+    cpu: Cpu
+    board: Motherboard
+    cooler: CpuCooler
+
+
+@dataclass(frozen=True)
+class Layout:
+    lanes_each: tuple[int, ...]
+    cpu_lanes_used: int
+    pitch: int
+    stacked: bool
+    case_slots_needed: int
+
+
+def gpu_options(catalog: Catalog) -> tuple[list[GpuOption], list[str]]:
+    """Cards a desktop build can use, new and used, and why others are left out."""
+    options: list[GpuOption] = []
+    skipped: list[str] = []
+    for gpu in catalog.gpus:
+        if gpu.street_price is None and gpu.used_price is None:
+            skipped.append(f"{gpu.id}: no price in the catalog")
+        elif gpu.form_factor != "pcie":
+            skipped.append(f"{gpu.id}: {gpu.form_factor.upper()} module, not a desktop card")
+        elif gpu.cooler is CoolerClass.PASSIVE:
+            skipped.append(f"{gpu.id}: passive cooler needs a server chassis")
+        else:
+            for price, used in ((gpu.street_price, False), (gpu.used_price, True)):
+                if price is not None:
+                    options.append(GpuOption(gpu, used, price.usd, price.source))
+    return options, skipped
+
+
+def platforms(market: Market) -> list[Platform]:
+    """CPU + board + cheapest adequate CPU cooler, for every compatible pair."""
+    out = []
+    for cpu in market.cpus:
+        coolers = sorted((c for c in market.cpu_coolers
+                          if cpu.socket in c.sockets and c.tdp_rating_w >= cpu.tdp_w),
+                         key=lambda c: c.price.usd)
+        if not coolers:
+            continue
+        for board in market.motherboards:
+            if (board.socket == cpu.socket and board.memory_type in cpu.memory_types
+                    and board.dimm_type == cpu.dimm_type):
+                out.append(Platform(cpu, board, coolers[0]))
+    out.sort(key=lambda p: p.cpu.price.usd + p.board.price.usd + p.cooler.price.usd)
+    return out
+
+
+def slot_layout(board: Motherboard, cpu: Cpu, *, gpu_count: int, slot_width: float,
+                gpu_lanes: int, min_lanes: int) -> Layout | None:
+    """Where ``gpu_count`` cards of ``slot_width`` go on the board, or None.
+
+    A card covers ``ceil(width)`` slot positions, so it can use every
+    ``ceil(width / spacing)``-th x16-size slot; each slot must give at least
+    ``min_lanes`` and the CPU must feed its slots plus one NVMe drive.
+    """
+    step = max(1, math.ceil(slot_width / board.slot_spacing - 1e-9))
+    usable = list(range(0, len(board.gpu_slots), step))
+    if len(usable) < gpu_count:
+        return None
+    slots = [board.gpu_slots[i] for i in usable[:gpu_count]]
+    if gpu_count == 1:
+        widths = [slots[0].lanes_alone or slots[0].lanes]
+    else:
+        widths = [s.lanes for s in slots]
+    if min(widths) < min_lanes:
+        return None
+    cpu_lanes = sum(w for w, s in zip(widths, slots) if not s.from_chipset) + NVME_LANES
+    if cpu_lanes > cpu.pcie_lanes:
+        return None
+    pitch = step * board.slot_spacing
+    return Layout(lanes_each=tuple(min(w, gpu_lanes) for w in widths), cpu_lanes_used=cpu_lanes,
+                  pitch=pitch, stacked=gpu_count > 1 and pitch - slot_width < 1.0,
+                  case_slots_needed=(gpu_count - 1) * pitch + math.ceil(slot_width - 1e-9))
+
+
+def psu_connectors_ok(psu: Psu, *, pcie_8pin: int, connector_12v_2x6: int) -> bool:
+    """Whether the PSU's cables feed the cards (12V-2x6 through 8-pin adapters if short)."""
+    missing_12v = max(0, connector_12v_2x6 - psu.connector_12v_2x6_count)
+    return pcie_8pin + PCIE_8PIN_PER_12V_2X6 * missing_12v <= psu.pcie_8pin_count
+
+
+def psu_rating_w(psu: Psu, *, volts: float) -> float:
+    """What the PSU delivers on this mains voltage. [W]"""
+    return psu.wattage_115v_w if (psu.wattage_115v_w and volts < 200) else psu.wattage_w
+
+
+def part_of(kind, record, *, name: str | None = None) -> Part:
+    return Part(kind=kind, id=record.id, name=name or record.name, quantity=1,
+                unit_usd=record.price.usd, total_usd=record.price.usd, used=False,
+                source=record.price.source)
+
+
+def cheapest_storage(drives: Sequence[Storage], need_gb: float) -> Storage | None:
+    fits = [d for d in drives if d.storage_class.value.startswith("nvme") and d.capacity_gb >= need_gb]
+    return min(fits, key=lambda d: d.price.usd, default=None)
+
+
+def cheapest_case(cases: Sequence[Case], board: Motherboard, slots: int) -> Case | None:
+    fits = [c for c in cases if board.form_factor in c.form_factors and c.expansion_slots >= slots]
+    return min(fits, key=lambda c: c.price.usd, default=None)
+
+
+def cheapest_ram(kits: Sequence[RamKit], board: Motherboard, need_gib: float | None) -> RamKit | None:
+    fits = [k for k in kits if k.memory_type == board.memory_type and k.dimm_type == board.dimm_type
+            and k.modules <= board.dimm_slots and k.capacity_gib <= board.max_memory_gib]
+    if not fits:
+        return None
+    enough = [k for k in fits if need_gib is not None and k.capacity_gib >= need_gib]
+    if enough:
+        return min(enough, key=lambda k: k.price.usd)
+    return max(fits, key=lambda k: (k.capacity_gib, -k.price.usd))  # page cache partial
+
+
+def cheapest_psu(psus: Sequence[Psu], need_w: float, volts: float, pcie_8pin: int,
+                  connector_12v_2x6: int) -> Psu | None:
+    fits = [p for p in psus if psu_rating_w(p, volts=volts) >= need_w
+            and psu_connectors_ok(p, pcie_8pin=pcie_8pin, connector_12v_2x6=connector_12v_2x6)]
+    return min(fits, key=lambda p: p.price.usd, default=None)
+
+
+def machine_usd(option: GpuOption, n: int, plats: Sequence[Platform], market: Market,
+                 volts: float) -> float | None:
+    """Cheapest complete machine around ``n`` of these cards, whatever the model. [USD]"""
+    gpu = option.gpu
+    conn = required_power_connectors(gpu_connectors=[gpu.power_connectors] * n)
+    need_8pin = conn.pcie_8pin_count + conn.pcie_6pin_count + PCIE_8PIN_PER_EPS * conn.eps_8pin_count
+    storage = cheapest_storage(market.storage, STORAGE_SPARE_GB)
+    best = None
+    for p in plats:
+        if p.cpu.cores < cpu_guidance(gpu_count=n).min_physical_cores:
+            continue
+        layout = slot_layout(p.board, p.cpu, gpu_count=n, slot_width=gpu.slot_width or
+                             DEFAULT_SLOT_WIDTH, gpu_lanes=gpu.pcie_lanes or 16,
+                             min_lanes=MIN_LANES_LAYER)
+        if layout is None or storage is None:
+            continue
+        case = cheapest_case(market.cases, p.board, layout.case_slots_needed)
+        ram = cheapest_ram(market.ram_kits, p.board, 0.0)
+        sustained = gpu.board_power_w * n + p.cpu.tdp_w + REST_OF_SYSTEM_W
+        need = psu_recommended_w(sustained_system_w=sustained,
+                                 gpu_board_power_w_total=gpu.board_power_w * n).needed_w
+        psu = cheapest_psu(market.psus, need, volts, need_8pin, conn.pcie_12v_2x6_count)
+        if case is None or ram is None or psu is None:
+            continue
+        total = (option.unit_usd * n + p.cpu.price.usd + p.board.price.usd + p.cooler.price.usd
+                 + case.price.usd + ram.price.usd + storage.price.usd + psu.price.usd)
+        best = total if best is None else min(best, total)
+    return best
+
+
+def machine_floor(options: Sequence[GpuOption], plats: Sequence[Platform], market: Market, *,
+                  volts: float = 120.0) -> tuple[float, GpuOption] | None:
+    """The cheapest complete machine in the catalog, any model. [USD]"""
+    priced = [(c, o) for o in options
+              if (c := machine_usd(o, 1, plats, market, volts)) is not None]
+    return min(priced, key=lambda t: t[0], default=None)
+
+
+def biggest_machine_within(options: Sequence[GpuOption], plats: Sequence[Platform],
+                           market: Market, budget_usd: float, *,
+                           volts: float = 120.0) -> tuple[float, GpuOption, int] | None:
+    """The most GPU memory a budget buys: (cost [USD], card, count)."""
+    best = None
+    for o in options:
+        for n in GPU_COUNTS:
+            if o.unit_usd * n > budget_usd:
+                break
+            cost = machine_usd(o, n, plats, market, volts)
+            if cost is not None and cost <= budget_usd:
+                key = (o.gpu.memory_gib * n, -cost)
+                if best is None or key > best[0]:
+                    best = (key, (cost, o, n))
+    return None if best is None else best[1]

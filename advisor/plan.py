@@ -1,0 +1,253 @@
+"""Purchase advisor: three complete builds for a workload and a budget.
+
+Given a workload (model, quant or "best", context, concurrent users, a minimum
+decode speed per user) and a budget, :func:`plan` searches every catalog GPU
+that has a price (new and, where listed, used) in counts of 1, 2 and 4, on
+every CPU and motherboard pair that can carry them (:mod:`advisor.parts`,
+:mod:`advisor.builds`), picks the budget, balanced and workstation builds
+(:mod:`advisor.tiers`), and adds the cloud instances that run the same
+workload with the months after which buying beats renting
+(:mod:`advisor.cloud`).
+
+Search: memory is checked first (microseconds), the full estimate runs only
+for configurations that fit, and platforms (CPU + board + cooler) are
+computed once per plan; a whole-catalog plan takes well under a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from advisor.builds import BuildSettings, assemble
+from advisor.candidates import (READING_TOKENS_PER_S, CandidateSearch, quant_ladder,
+                                workload_request)
+from advisor.cloud import cloud_options, comparison_of
+from advisor.errors import PlanError
+from advisor.parts import (GPU_COUNTS, GpuOption, biggest_machine_within, gpu_options,
+                           machine_floor, platforms)
+from advisor.prices import electricity_usd_per_kwh as electricity_price, units_per_usd
+from advisor.results import Build, CloudComparison, CloudOption, PlanResult, TierBuild
+from advisor.tiers import (build_label, build_params, consumer_vs_pro, gpu_values, pick_tiers,
+                           speed_text, tier_build, within_best_reason)
+from catalog.catalog import Catalog
+from catalog.schema import ModelArch
+from sizing.estimate import memory_for
+from sizing.notices import Notice
+from sizing.request import EstimateRequest, resolve_model
+from sizing.units import bytes_to_gib
+
+# Limits of a plan's inputs; the front ends take their widget bounds from here.
+MAX_USERS = 256
+MAX_MIN_TOKENS_PER_S = 10_000.0
+MAX_HOURS_PER_DAY = 24.0
+# The largest budget a plan takes, far above any desktop build in the catalog. [USD]
+MAX_BUDGET_USD = 10_000_000.0
+
+def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None,
+         users: int = 1, hours_per_day: float = 8.0, currency: str = "USD",
+         quant: str | None = None, min_tokens_per_s: float = READING_TOKENS_PER_S,
+         context_tokens: int | None = None, electricity_usd_per_kwh: float | None = None,
+         electricity_region: str | None = None, circuit_volts: float = 120.0,
+         circuit_amps: float = 15.0,
+         arch: ModelArch | None = None) -> PlanResult:
+    """Budget, balanced and workstation builds for a workload, with cloud options.
+
+    Parameters
+    ----------
+    request : EstimateRequest
+        The workload: model (or hf_config / params_b), quant, runtime, KV type,
+        prompt/new tokens. Its GPU fields are ignored.
+    budget_usd : float or None
+        Most the build may cost. [USD] None: no limit.
+    users : int
+        Concurrent users, each decoding at ``min_tokens_per_s`` or more. [1-256]
+    hours_per_day : float
+        Hours of use per day, for electricity and break-even. [h] 0-24.
+    currency : str
+        ISO code for the ``*_in_currency`` fields (catalog/currencies.yaml).
+    quant : str, optional
+        A quant id, or "best": the most faithful rung of the runtime's ladder
+        that fits and meets the speed. Default: the request's quant.
+    min_tokens_per_s : float
+        Decode speed each user needs. [tokens/s] Default 10 (reading speed).
+    context_tokens : int, optional
+        Context per user; prompt fills it up to the last ``new_tokens``. [tokens]
+    electricity_usd_per_kwh : float, optional
+        Overrides region and request. [USD/kWh]
+    circuit_volts, circuit_amps : float
+        Wall circuit the machine runs on. [V], [A]
+    """
+    if budget_usd is not None and not 0 < budget_usd <= MAX_BUDGET_USD:
+        raise PlanError(f"budget must be above 0 and at most {MAX_BUDGET_USD:,.0f} USD "
+                        f"(got {budget_usd:g} USD)")
+    if not 1 <= users <= MAX_USERS:
+        raise PlanError(f"users must be between 1 and {MAX_USERS} (got {users})")
+    if not 0 < min_tokens_per_s <= MAX_MIN_TOKENS_PER_S:
+        raise PlanError(f"min tokens/s must be above 0 and at most {MAX_MIN_TOKENS_PER_S:,.0f} "
+                        f"(got {min_tokens_per_s:g})")
+    if not 0 <= hours_per_day <= MAX_HOURS_PER_DAY:
+        raise PlanError(f"hours per day must be between 0 and {MAX_HOURS_PER_DAY:g} "
+                        f"(got {hours_per_day:g})")
+    market = catalog.market
+    units = units_per_usd(market, currency)
+    usd_per_kwh = electricity_price(market, override=electricity_usd_per_kwh,
+                                    region=electricity_region,
+                                    requested=request.electricity_usd_per_kwh)
+    base = workload_request(request, users, context_tokens)
+    warnings: list[Notice] = []
+    if arch is None:
+        arch, warnings = resolve_model(base, catalog)
+    quant_mode = quant or base.quant
+    engine = CandidateSearch(catalog, arch, base,
+                             ladder=quant_ladder(quant_mode, base.runtime, users, catalog),
+                             min_tokens_per_s=min_tokens_per_s)
+    settings = BuildSettings(users=users, min_tokens_per_s=min_tokens_per_s, volts=circuit_volts,
+                             amps=circuit_amps, units_per_usd=units,
+                             ambient_c=base.ambient_c if base.ambient_c is not None else 25.0)
+    options, skipped = gpu_options(catalog)
+    plats = platforms(market)
+
+    builds: list[Build] = []
+    min_count: dict[str, int] = {}
+    for option in options:
+        for n in GPU_COUNTS:
+            cand = engine.best(option.gpu.id, n)
+            if cand is None:
+                continue
+            min_count.setdefault(option.gpu.id, n)
+            build = assemble(option, cand, plats, market, catalog, settings)
+            if build is not None:
+                builds.append(build)
+
+    meeting = sorted((b for b in builds if b.meets_workload), key=lambda b: b.total_usd)
+    tiers = pick_tiers(meeting, budget_usd)
+    within = [b for b in builds if budget_usd is None or b.total_usd <= budget_usd]
+    meets_in_budget = any(t.within_budget for t in tiers)
+
+    within_best = None
+    if not meets_in_budget and within:
+        top = max(within, key=lambda b: (b.decode_tokens_per_s_per_user or 0, -b.total_usd))
+        within_best = tier_build(top, "budget", budget_usd,
+                            reason=within_best_reason(top, min_tokens_per_s))
+
+    tier_costs = [(t.tier, t.total_usd, t.wall_power_w) for t in tiers]
+    cloud_list = cloud_options(
+        market.instances, engine.best, tiers=tier_costs, hours_per_day=hours_per_day,
+        usd_per_kwh=usd_per_kwh, units_per_usd=units)
+
+    floor = machine_floor(options, plats, market, volts=circuit_volts)
+    if budget_usd is not None and floor is not None and budget_usd < floor[0]:
+        raise PlanError(
+            f"a budget of {budget_usd:,.0f} USD is below the cheapest complete machine in the "
+            f"catalog ({floor[0]:,.0f} USD with a {floor[1].gpu.name}); raise the budget or rent "
+            + (f"({cloud_list[0].provider} {cloud_list[0].instance_type} at "
+               f"{cloud_list[0].usd_per_hour:.2f} USD/h)" if cloud_list else "in the cloud"))
+    if not meeting and not any(c.meets_workload for c in cloud_list):
+        raise PlanError(unmeetable_reason(arch, base, catalog, engine, builds, min_tokens_per_s,
+                                    users, cloud_list))
+    buys = None
+    if budget_usd is not None and within_best is None and not meets_in_budget:
+        buys = biggest_machine_within(options, plats, market, budget_usd, volts=circuit_volts)
+
+    message, lead_cloud = headline(arch, tiers, meeting, buys, cloud_list, budget_usd,
+                                   min_tokens_per_s, users, builds)
+    return PlanResult(
+        model_id=arch.id, model_name=arch.name, quant_mode=quant_mode,
+        context_tokens=base.allocated_context_tokens, prompt_tokens=base.prompt_tokens,
+        new_tokens=base.new_tokens, users=users, min_tokens_per_s=min_tokens_per_s,
+        budget_usd=budget_usd, budget_in_currency=None if budget_usd is None else budget_usd * units,
+        currency=currency.upper(), units_per_usd=units, hours_per_day=hours_per_day,
+        electricity_usd_per_kwh=usd_per_kwh, meets_workload_within_budget=meets_in_budget,
+        lead_with_cloud=lead_cloud, message=message, tiers=tiers,
+        within_budget_best=within_best,
+        cloud=cloud_list, consumer_vs_pro=consumer_vs_pro(meeting, options, budget_usd),
+        gpu_values=gpu_values(options, min_count), builds_evaluated=engine.runs,
+        skipped=skipped, warnings=warnings)
+
+
+def headline(arch: ModelArch, tiers: Sequence[TierBuild], meeting: Sequence[Build],
+             buys: tuple[float, GpuOption, int] | None,
+             cloud_list: Sequence[CloudOption],
+             budget_usd: float | None, min_tps: float, users: int,
+             builds: Sequence[Build]) -> tuple[list[Notice], bool]:
+    """The plan's headline, one Notice per sentence (joined by spaces in English)."""
+    need = f"{min_tps:g} tokens/s for each of {users} user(s)" if users > 1 else f"{min_tps:g} tokens/s"
+    need_params = {"tps": f"{min_tps:g}", "users": users, "model": arch.name}
+    best_cloud = next((c for c in cloud_list if c.meets_workload), None)
+    if best_cloud:
+        cloud = Notice(
+            "plan_cloud_first",
+            f"Cloud first: rent {best_cloud.provider} {best_cloud.instance_type} at "
+            f"{best_cloud.usd_per_hour:.2f} USD/h ({best_cloud.usd_per_1m_tokens:.2f} USD per "
+            "million tokens).", provider=best_cloud.provider,
+            instance=best_cloud.instance_type, usd_per_hour=f"{best_cloud.usd_per_hour:.2f}",
+            usd_per_1m=f"{best_cloud.usd_per_1m_tokens:.2f}")
+    else:
+        cloud = Notice("plan_cloud_first_none",
+                       "Cloud first: no catalog cloud instance meets it either.")
+    if any(t.within_budget for t in tiers):
+        inside = {(t.gpu_id, t.gpu_count, t.gpu_used) for t in tiers if t.within_budget}
+        out = [Notice("plan_meets", f"{len(inside)} distinct build(s) run {arch.name} at {need} "
+                      "or more within the budget.", builds=len(inside), **need_params)]
+        if any(t.stretch for t in tiers):
+            out.append(Notice("plan_stretch_labelled", "A stretch option above it is labelled."))
+        return out, False
+    if meeting:
+        out = [Notice(
+            "plan_over_budget",
+            f"Nothing within {budget_usd:,.0f} USD runs {arch.name} at {need}: the cheapest "
+            f"build that does costs {meeting[0].total_usd:,.0f} USD.",
+            budget_usd=f"{budget_usd:,.0f}", cheapest_usd=f"{meeting[0].total_usd:,.0f}",
+            **need_params)]
+        if buys is not None:
+            cost, option, n = buys
+            out.append(Notice(
+                "plan_budget_buys",
+                f"The budget buys at most {n * option.gpu.memory_gib:g} GiB of GPU memory "
+                f"({n} x {option.gpu.name}{' used' if option.used else ''}, "
+                f"{cost:,.0f} USD), too little to hold the model.",
+                gib=f"{n * option.gpu.memory_gib:g}", count=n, gpu=option.gpu.name,
+                condition_term="used" if option.used else "new", cost_usd=f"{cost:,.0f}"))
+        return [*out, cloud], True
+    if builds:
+        fastest = max(builds, key=lambda b: b.decode_tokens_per_s_per_user or 0)
+        return [Notice(
+            "plan_no_build_reaches",
+            f"No catalog build reaches {need} for {arch.name}; the fastest local build holds "
+            f"it at {speed_text(fastest)} ({build_label(fastest)}).",
+            **need_params, **build_params(fastest)), cloud], True
+    return [Notice("plan_no_desktop_build",
+                   f"No desktop build in the catalog holds {arch.name}.", model=arch.name),
+            cloud], True
+
+
+def unmeetable_reason(arch: ModelArch, base: EstimateRequest, catalog: Catalog, engine: CandidateSearch,
+                builds: Sequence[Build], min_tps: float, users: int,
+                cloud_list: Sequence[CloudOption]) -> str:
+    """One line on what the workload would need."""
+    if builds or cloud_list:
+        speeds = [(b.decode_tokens_per_s_per_user or 0, f"{build_label(b)} (desktop)") for b in builds]
+        speeds += [(c.decode_tokens_per_s_per_user, f"{c.gpu_count} x {c.gpu_id} ({c.provider})")
+                   for c in cloud_list]
+        top, where = max(speeds)
+        return (f"nothing in the catalog runs {arch.name} at {min_tps:g} tokens/s per user for "
+                f"{users} user(s): the fastest, {where}, reaches {top:.1f}; it would need about "
+                f"{min_tps / max(top, 1e-9):.1f}x that speed; lower --min-tokens-per-s or --users")
+    runtime_id, quant_id, _ = engine.ladder[-1]  # the smallest rung
+    probe = base.model_copy(update={"gpu": "rtx-3090", "gpu_count": 1, "quant": quant_id,
+                                    "runtime": runtime_id})
+    mem = memory_for(probe, catalog, arch)
+    need_gib = bytes_to_gib(mem.total_bytes - mem.overhead_bytes)
+    return (f"no desktop build or cloud instance in the catalog holds {arch.name} at {quant_id} "
+            f"with this context: it needs about {need_gib:,.0f} GiB of GPU memory plus "
+            f"per-GPU overhead; use a smaller quant, a shorter context or a multi-node server")
+
+
+def compare(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None = None,
+            users: int = 1, hours_per_day: float = 8.0, currency: str = "USD",
+            **options) -> CloudComparison:
+    """Cloud instances for the request's workload, with break-even against the
+    purchase tiers (see :func:`plan` for ``options``)."""
+    result = plan(request, catalog, budget_usd=budget_usd, users=users,
+                  hours_per_day=hours_per_day, currency=currency, **options)
+    return comparison_of(result)
