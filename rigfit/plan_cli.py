@@ -1,6 +1,4 @@
-"""``python -m sizing plan`` and ``python -m sizing cloud``: the purchase advisor
-on the command line. Registered into :mod:`sizing.cli` through ``EXTRA_COMMANDS``.
-"""
+"""``rigfit plan`` and ``rigfit cloud``: the purchase advisor on the command line."""
 
 from __future__ import annotations
 
@@ -8,10 +6,15 @@ import argparse
 import json
 from typing import Any
 
+from advisor.candidates import READING_TOKENS_PER_S
+from advisor.cloud import comparison_of
+from advisor.plan import plan
+from advisor.prices import units_per_usd
+from advisor.results import PlanResult
 from catalog.catalog import Catalog
-from sizing import cli
-from sizing.cloud import comparison_of
-from sizing.plan import READING_TOKENS_PER_S, PlanResult, plan
+from catalog.errors import UserError
+from report.formats import money_text
+from rigfit.terminal import format_table
 from sizing.request import parse_request
 
 DEFAULT_CONTEXT_TOKENS = 8192
@@ -54,11 +57,9 @@ def _run_plan(args: argparse.Namespace, cat: Catalog) -> PlanResult:
     request = parse_request(data)
     budget_usd = args.budget_usd
     if args.budget is not None:
-        from sizing.plan import _currency, _market  # one conversion rule for both flags
-
-        budget_usd = args.budget / _currency(_market(), args.currency)
+        budget_usd = args.budget / units_per_usd(cat.market, args.currency)
     if args.context_tokens is not None and args.context_tokens < 2:
-        raise cli.UserError(f"--context-tokens must be at least 2 (got {args.context_tokens})")
+        raise UserError(f"--context-tokens must be at least 2 (got {args.context_tokens})")
     return plan(request, cat, budget_usd=budget_usd, users=args.users,
                 hours_per_day=args.hours_per_day, currency=args.currency, quant=args.quant,
                 min_tokens_per_s=args.min_tokens_per_s, context_tokens=args.context_tokens,
@@ -68,15 +69,14 @@ def _run_plan(args: argparse.Namespace, cat: Catalog) -> PlanResult:
 
 
 def _money(usd: float, result: PlanResult) -> str:
+    text = money_text(usd, "USD")
     if result.currency == "USD":
-        return f"${usd:,.0f}"
-    return f"${usd:,.0f} ({usd * result.units_per_usd:,.0f} {result.currency})"
+        return text
+    return f"{text} ({money_text(usd * result.units_per_usd, result.currency)})"
 
 
 def _rate(usd: float, result: PlanResult, digits: int = 2) -> str:
-    if result.currency == "USD":
-        return f"${usd:,.{digits}f}"
-    return f"{usd * result.units_per_usd:,.{digits}f} {result.currency}"
+    return money_text(usd * result.units_per_usd, result.currency, digits=digits)
 
 
 def _cloud_table(result: PlanResult, limit: int = 12) -> str:
@@ -96,12 +96,16 @@ def _cloud_table(result: PlanResult, limit: int = 12) -> str:
         rows.append(row)
     if not rows:
         return "cloud: no catalog instance holds this workload"
-    return cli.format_table(rows)
+    return format_table(rows)
+
+
+def _sentences(notices) -> str:
+    return " ".join(str(n) for n in notices)
 
 
 def plan_table(result: PlanResult) -> str:
     """Terminal view of a plan: message, tiers with parts and checks, cloud."""
-    lines = [result.message, ""]
+    lines = [_sentences(result.message), ""]
     budget = "no limit" if result.budget_usd is None else _money(result.budget_usd, result)
     lines.append(f"workload: {result.model_name}, quant {result.quant_mode}, "
                  f"{result.context_tokens:,} tokens context, {result.users} user(s) at "
@@ -146,36 +150,30 @@ def plan_table(result: PlanResult) -> str:
         lines += ["", f"WITHIN BUDGET: {_money(w.total_usd, result)}  {w.reason}"]
     if not result.lead_with_cloud:
         lines += ["", "CLOUD", _cloud_table(result)]
-    lines += ["", "CONSUMER VS PROFESSIONAL", result.consumer_vs_pro.summary]
+    lines += ["", "CONSUMER VS PROFESSIONAL", _sentences(result.consumer_vs_pro.summary)]
     lines += [f"warning: {w}" for w in result.warnings]
     return "\n".join(lines)
 
 
-def _cmd_plan(args: argparse.Namespace, cat: Catalog) -> int:
+def run_plan(args: argparse.Namespace, cat: Catalog) -> int:
     result = _run_plan(args, cat)
     print(json.dumps(result.model_dump(mode="json"), indent=2) if args.format == "json"
           else plan_table(result))
     return 0
 
 
-def _cmd_cloud(args: argparse.Namespace, cat: Catalog) -> int:
+def run_cloud(args: argparse.Namespace, cat: Catalog) -> int:
     result = _run_plan(args, cat)
     if args.format == "json":
         print(json.dumps(comparison_of(result).model_dump(mode="json"), indent=2))
     else:
-        print("\n".join([result.message, "", _cloud_table(result, limit=40)]))
+        print("\n".join([_sentences(result.message), "", _cloud_table(result, limit=40)]))
     return 0
 
 
-def register(sub: Any) -> None:
-    """Add the ``plan`` and ``cloud`` subcommands."""
-    p = sub.add_parser("plan", help="three complete builds for a workload and a budget, vs cloud")
+def add_plan_arguments(p: argparse.ArgumentParser) -> None:
     _add_workload_flags(p, budget_required=True)
-    p.set_defaults(run=_cmd_plan)
-    p = sub.add_parser("cloud", help="cloud instances for a workload, with break-even vs buying")
+
+
+def add_cloud_arguments(p: argparse.ArgumentParser) -> None:
     _add_workload_flags(p, budget_required=False)
-    p.set_defaults(run=_cmd_cloud)
-
-
-if register not in cli.EXTRA_COMMANDS:
-    cli.EXTRA_COMMANDS.append(register)

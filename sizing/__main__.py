@@ -1,6 +1,7 @@
+"""``python -m sizing``: hands over to the command line (:mod:`rigfit.cli`), same flags and JSON."""
+
 import sys
 
-import sizing.plan_cli  # noqa: F401  registers the plan and cloud subcommands
-from sizing.cli import main
+from rigfit.cli import main
 
-sys.exit(main())
+sys.exit(main(prog="python -m sizing"))

@@ -1,0 +1,7 @@
+"""``python -m rigfit``: the same command line as the ``rigfit`` script."""
+
+import sys
+
+from rigfit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,157 @@
+"""``rigfit estimate``: memory, fit, speed, power, heat and load for one scenario.
+
+``--requests FILE.jsonl`` answers one request per line; a bad line gets
+``{"error": "line N: ..."}`` and the others are still answered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from catalog.catalog import Catalog
+from catalog.errors import UserError
+from sizing.estimate import estimate
+from sizing.request import RequestError, parse_request
+from sizing.units import bytes_to_gib
+
+ESTIMATE_FLAGS: tuple[tuple[str, type, str], ...] = (
+    ("--model", str, "catalog model id"),
+    ("--hf-config", str, "path to a Hugging Face config.json"),
+    ("--params-b", float, "bare parameter count in billions (assumes a typical architecture)"),
+    ("--quant", str, "weight format id (e.g. q4_k_m, f16, awq-int4, exl2-4.65)"),
+    ("--gpu", str, "GPU id"),
+    ("--gpu-count", int, "number of identical GPUs"),
+    ("--runtime", str, "runtime id (llama.cpp, ollama, vllm, ...)"),
+    ("--prompt-tokens", int, "prompt length"),
+    ("--new-tokens", int, "tokens to generate"),
+    ("--context-tokens", int, "context the runtime allocates (default: prompt + new)"),
+    ("--batch", int, "concurrent sequences"),
+    ("--kv-cache", str, "KV-cache element type (f16, q8_0, q4_0, fp8)"),
+    ("--split", str, "multi-GPU split: layer or tensor"),
+    ("--ram", str, "system RAM for offload, e.g. ddr5-6000x2"),
+    ("--interconnect", str, "GPU link: pcie4-x16, pcie4-x8, nvlink, ..."),
+    ("--ambient-c", float, "inlet air temperature [C]"),
+    ("--cooler", str, "cooler class id"),
+    ("--storage", str, "storage class id for load time"),
+    ("--power-limit-w", float, "GPU power cap [W]"),
+    ("--electricity-usd-per-kwh", float, "electricity price [USD/kWh]"),
+)
+
+
+def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    data = {}
+    for flag, _type, _help in ESTIMATE_FLAGS:
+        key = flag[2:].replace("-", "_")
+        value = getattr(args, key, None)
+        if value is not None:
+            data[key] = value
+    return data
+
+
+def _estimate_one(data: dict[str, Any], cat: Catalog) -> dict[str, Any]:
+    request = parse_request(data)
+    return estimate(request, cat).model_dump(mode="json")
+
+
+def _estimate_table(result: dict[str, Any]) -> str:
+    mem = result["memory"]
+    rows = [
+        ("model", f"{result['model']['name']} ({result['model']['params_total'] / 1e9:.2f}B)"),
+        ("gpu", f"{result['gpu_count']} x {result['gpu_name']}"),
+        ("quant / runtime", f"{result['quant']} / {result['runtime']} ({result['api']})"),
+        ("context", f"{result['context_tokens']:,} tokens x {result['batch']} sequence(s)"),
+        ("verdict", mem["verdict"]),
+        ("weights", f"{bytes_to_gib(mem['weights_bytes']):.2f} GiB"),
+        ("kv cache", f"{bytes_to_gib(mem['kv_cache_bytes']):.2f} GiB"),
+        ("activations", f"{bytes_to_gib(mem['activations_bytes']):.2f} GiB"),
+        ("overhead", f"{bytes_to_gib(mem['overhead_bytes']):.2f} GiB"),
+        ("total / usable", f"{bytes_to_gib(mem['total_bytes']):.2f} / "
+                           f"{bytes_to_gib(mem['usable_bytes']):.2f} GiB"),
+        ("offloaded", f"{bytes_to_gib(mem['offloaded_bytes']):.2f} GiB"
+                      + (f" ({mem['gpu_layers']} of {mem['num_layers']} layers on GPU)"
+                         if mem["offloaded_bytes"] else "")),
+    ]
+    if mem.get("kv_capacity_tokens") is not None:
+        rows.append(("KV pool", f"{mem['kv_capacity_tokens']:,} tokens = "
+                                f"{mem['max_concurrent_sequences']:,} full-length sequences"))
+    for section, keys in TABLE_ROWS:
+        if result.get(section):
+            for key, label, fmt in keys:
+                value = result[section].get(key)
+                if value is not None:
+                    rows.append((label, fmt.format(value)))
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
+    lines += [f"warning: {w['text']}" for w in result["warnings"]]
+    return "\n".join(lines)
+
+
+# Rows of the table view after memory: (section, [(key, label, format)]).
+TABLE_ROWS: list[tuple[str, list[tuple[str, str, str]]]] = [
+    ("fit", [("max_context_tokens", "max context that fits", "{:,} tokens"),
+             ("best_quant", "best quant that fits", "{}")]),
+    ("speed", [("decode_tokens_per_s", "decode", "{:.1f} tokens/s"),
+               ("decode_tokens_per_s_low", "decode low", "{:.1f} tokens/s"),
+               ("decode_tokens_per_s_high", "decode high", "{:.1f} tokens/s"),
+               ("prefill_tokens_per_s", "prefill", "{:,.0f} tokens/s"),
+               ("ttft_s", "time to first token", "{:.2f} s"),
+               ("total_time_s", "total time", "{:.1f} s")]),
+    ("power", [("gpu_power_w", "GPU power (decode)", "{:.0f} W"),
+               ("system_power_w", "system power", "{:.0f} W"),
+               ("psu_recommended_w", "PSU", "{:.0f} W"),
+               ("energy_wh_per_1k_tokens", "energy", "{:.2f} Wh per 1k tokens"),
+               ("cost_usd_per_1m_tokens", "electricity", "${:.2f} per 1M tokens")]),
+    ("thermal", [("gpu_temp_c", "GPU temperature", "{:.0f} C"),
+                 ("throttle_risk", "throttle risk", "{}"),
+                 ("heat_btu_per_hour", "heat into room", "{:,.0f} BTU/h")]),
+    ("load", [("load_time_s", "load time", "{:.1f} s")]),
+]
+
+
+def run(args: argparse.Namespace, cat: Catalog) -> int:
+    if args.requests:
+        return _run_requests(args.requests, cat)
+    result = _estimate_one(request_from_args(args), cat)
+    if args.format == "json":
+        print(json.dumps(result, indent=2))
+    elif args.format == "jsonl":
+        print(json.dumps(result))
+    else:
+        print(_estimate_table(result))
+    return 0
+
+
+def _run_requests(path: str, cat: Catalog) -> int:
+    try:
+        handle = open(path, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read requests file '{path}': {exc.strerror}") from None
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                if not isinstance(data, dict):
+                    raise RequestError("each line must be a JSON object")
+                out = _estimate_one(data, cat)
+            except json.JSONDecodeError as exc:
+                out = {"error": f"line {number}: not JSON ({exc.msg})"}
+            except UserError as exc:
+                out = {"error": f"line {number}: {exc}"}
+            print(json.dumps(out), flush=False)
+    return 0
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_scenario_flags(p)
+    p.add_argument("--requests", help="JSONL file: one request object per line")
+    p.add_argument("--format", choices=("json", "table", "jsonl"), default="table")
+
+
+def add_scenario_flags(p: argparse.ArgumentParser) -> None:
+    """The flags that describe one scenario (shared with ``report``)."""
+    for flag, kind, text in ESTIMATE_FLAGS:
+        p.add_argument(flag, type=kind, help=text)

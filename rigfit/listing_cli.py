@@ -1,0 +1,62 @@
+"""``rigfit gpus|models|quants|runtimes``: the catalog as a table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+
+from catalog.catalog import Catalog
+from rigfit.terminal import format_table
+from sizing.units import gib_to_bytes
+
+
+def _gpu_rows(cat: Catalog) -> list[dict[str, Any]]:
+    return [{
+        "id": g.id, "name": g.name, "vendor": g.vendor.value, "segment": g.segment.value,
+        "architecture": g.architecture,
+        "memory_bytes": int(gib_to_bytes(g.memory_gib)),
+        "memory_bandwidth_gb_per_s": g.memory_bandwidth_gb_per_s,
+        "dense_fp16_tflops": g.dense_fp16_tflops,
+        "board_power_w": g.board_power_w,
+        "street_price_usd": g.street_price.usd if g.street_price else None,
+    } for g in cat.gpus]
+
+
+def _model_rows(cat: Catalog) -> list[dict[str, Any]]:
+    return [{
+        "id": m.id, "name": m.name, "family": m.family,
+        "params_total": m.params_total, "params_active": m.params_active,
+        "num_layers": m.num_layers, "num_kv_heads": m.num_kv_heads, "head_dim": m.head_dim,
+        "max_context_tokens": m.max_context_tokens,
+    } for m in cat.models]
+
+
+def _quant_rows(cat: Catalog) -> list[dict[str, Any]]:
+    return [{"id": q.id, "name": q.name, "format": q.format.value,
+             "body_bits_per_weight": q.body_bits_per_weight, "runtimes": list(q.runtimes)}
+            for q in cat.quants]
+
+
+def _runtime_rows(cat: Catalog) -> list[dict[str, Any]]:
+    return [{"id": r.id, "name": r.name, "apis": [a.value for a in r.apis],
+             "memory_policy": r.memory_policy} for r in cat.runtimes]
+
+
+LISTINGS: dict[str, tuple[str, Callable[[Catalog], list[dict[str, Any]]]]] = {
+    "gpus": ("list GPUs", _gpu_rows),
+    "models": ("list models", _model_rows),
+    "quants": ("list weight formats", _quant_rows),
+    "runtimes": ("list runtimes", _runtime_rows),
+}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=("json", "table"), default="table")
+
+
+def run(args: argparse.Namespace, cat: Catalog) -> int:
+    data = LISTINGS[args.command][1](cat)
+    print(json.dumps(data, indent=2) if args.format == "json" else format_table(data))
+    return 0
