@@ -7,65 +7,36 @@ all translated and whose numbers are all formatted. The renderers
 cannot disagree. User-supplied text (an uploaded model's name) is kept
 verbatim here; each renderer escapes it for its own format.
 
-Build tiers and cloud options come from :mod:`sizing.plan` when it imports;
-without it those sections carry a note instead.
+Build tiers and cloud options come from the purchase advisor
+(:func:`advisor.plan.plan`); when it cannot make a plan those sections say why.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import importlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-
+from advisor.plan import plan as make_plan
+from advisor.results import PlanResult
 from catalog.catalog import Catalog, UnknownIdError, load_catalog
+from catalog.errors import UserError
 from catalog.schema import ModelArch
-from i18n import read_strings, translate_notice
-from sizing.architecture import ModelInputError, arch_from_param_count
+from report.formats import gib_text, number_text, usd_text, usd_with_currency_text
+from report.text import Translator, group_strings, translate_notice
+from sizing.architecture import arch_from_param_count
 from sizing.box import DEFAULT_USD_PER_KWH
 from sizing.estimate import Estimate, estimate
-from sizing.request import EstimateRequest, RequestError
+from sizing.request import EstimateRequest
 from sizing.units import bytes_to_gib
 
-LANGUAGES = ("en", "zh")
-STRINGS_DIR = Path(__file__).resolve().parent
 MAX_ALTERNATIVES = 5  # GPUs shown next to the chosen one
 MAX_CLOUD_ROWS = 8
 MAX_SOURCES = 14
-ENGINE_ERRORS = (RequestError, UnknownIdError, ModelInputError, ValueError)
 COLOURS = {"weights": "#4C78A8", "kv_cache": "#F58518", "activations": "#54A24B",
            "overhead": "#B279A2"}
-
-
-# --- strings ----------------------------------------------------------------------
-
-
-@functools.cache
-def strings(lang: str) -> dict[str, str]:
-    """Every report string of one language, keyed by dotted name."""
-    if lang not in LANGUAGES:
-        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
-    # YAML 1.1 reads bare yes/no as booleans, keys included: the files quote them.
-    return read_strings(STRINGS_DIR / f"strings_{lang}.yaml")
-
-
-class Translator:
-    """``tr(key, **values)`` for one language."""
-
-    def __init__(self, lang: str) -> None:
-        self.lang = lang
-        self._strings = strings(lang)
-
-    def __call__(self, key: str, **values: object) -> str:
-        text = self._strings.get(key) or strings("en").get(key)
-        if text is None:
-            raise KeyError(f"report string '{key}' is missing")
-        return text.format(**values) if values else text
 
 
 # --- the content model --------------------------------------------------------------
@@ -172,7 +143,7 @@ class ReportContent:
     labels: dict[str, str] = field(default_factory=dict)  # renderer strings
     # The planner's answer (sizing.plan.PlanResult) for the figures of
     # report.plan_charts, and their translated labels; None without a plan.
-    plan: Any | None = None
+    plan: PlanResult | None = None
     plan_chart_labels: dict[str, str] = field(default_factory=dict)
 
     def section(self, key: str) -> Section:
@@ -209,23 +180,6 @@ class PlanInputs:
                    users=max(1, int(number("users", 1) or 1)),
                    hours_per_day=min(24.0, max(0.0, number("hours_per_day", 8.0) or 0.0)),
                    currency=str(query.get("currency") or "USD"), compare=tuple(compare))
-
-
-# --- formatting -------------------------------------------------------------------------
-
-
-def num(value: float | None, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
-    return f"{value:,.{digits}f}"
-
-
-def gib_text(n_bytes: float) -> str:
-    return f"{bytes_to_gib(n_bytes):,.1f} GiB"
-
-
-def usd(value: float | None) -> str:
-    return "—" if value is None else f"${value:,.0f}"
 
 
 # --- the scenario, rebuilt ---------------------------------------------------------------
@@ -278,7 +232,7 @@ def comparison_results(result: Estimate, request: EstimateRequest, catalog: Cata
     for gpu_id in ids:
         try:
             others.append(estimate(request.model_copy(update={"gpu": gpu_id}), catalog, arch=arch))
-        except ENGINE_ERRORS:
+        except UserError:
             continue  # the runtime does not run on that vendor: not a candidate
     if compare:
         return [result, *others[:MAX_ALTERNATIVES + 1]]
@@ -293,17 +247,13 @@ def comparison_results(result: Estimate, request: EstimateRequest, catalog: Cata
 
 
 def run_plan(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
-             inputs: PlanInputs) -> tuple[Any | None, str | None]:
-    """(PlanResult, None), or (None, why not) when sizing.plan is absent or refuses."""
+             inputs: PlanInputs) -> tuple[PlanResult | None, str | None]:
+    """(PlanResult, None), or (None, why not) when the advisor cannot make a plan."""
     try:
-        plan_mod = importlib.import_module("sizing.plan")
-    except ImportError:
-        return None, "module"
-    try:
-        return plan_mod.plan(request, catalog, budget_usd=inputs.budget_usd, users=inputs.users,
+        return make_plan(request, catalog, budget_usd=inputs.budget_usd, users=inputs.users,
                              hours_per_day=inputs.hours_per_day, currency=inputs.currency,
                              arch=arch), None
-    except ENGINE_ERRORS as exc:
+    except UserError as exc:
         return None, str(exc)
 
 
@@ -321,9 +271,9 @@ def _verdict(result: Estimate, tr: Translator) -> Verdict:
                   gpu_layers=mem.gpu_layers, offloaded=gib_text(mem.offloaded_bytes))
     s = result.speed
     if s is not None and s.decode_tokens_per_s is not None:
-        speed = tr("verdict.speed", decode=num(s.decode_tokens_per_s_per_sequence),
-                   low=num(s.decode_tokens_per_s_low), high=num(s.decode_tokens_per_s_high),
-                   ttft=num(s.ttft_s, 2))
+        speed = tr("verdict.speed", decode=number_text(s.decode_tokens_per_s_per_sequence),
+                   low=number_text(s.decode_tokens_per_s_low), high=number_text(s.decode_tokens_per_s_high),
+                   ttft=number_text(s.ttft_s, 2))
     else:
         speed = tr("verdict.speed_unknown", reason=result.speed_unknown_reason or "—")
     return Verdict(level=level, word=tr(f"verdict.word_{level}"), headline=headline, speed=speed)
@@ -336,31 +286,31 @@ def _key_figures(result: Estimate, tr: Translator) -> tuple[Fact, ...]:
              Fact(tr("key.headroom"), gib_text(mem.headroom_bytes))]
     if s is not None and s.decode_tokens_per_s is not None:
         facts.append(Fact(tr("key.decode"), tr("value.tokens_per_s_band",
-                                               mid=num(s.decode_tokens_per_s),
-                                               low=num(s.decode_tokens_per_s_low),
-                                               high=num(s.decode_tokens_per_s_high))))
+                                               mid=number_text(s.decode_tokens_per_s),
+                                               low=number_text(s.decode_tokens_per_s_low),
+                                               high=number_text(s.decode_tokens_per_s_high))))
         facts.append(Fact(tr("key.prefill"), tr("value.tokens_per_s_band",
-                                                mid=num(s.prefill_tokens_per_s, 0),
-                                                low=num(s.prefill_tokens_per_s_low, 0),
-                                                high=num(s.prefill_tokens_per_s_high, 0))))
-        facts.append(Fact(tr("key.ttft"), f"{num(s.ttft_s, 2)} s"))
+                                                mid=number_text(s.prefill_tokens_per_s, 0),
+                                                low=number_text(s.prefill_tokens_per_s_low, 0),
+                                                high=number_text(s.prefill_tokens_per_s_high, 0))))
+        facts.append(Fact(tr("key.ttft"), f"{number_text(s.ttft_s, 2)} s"))
     if p is not None:
-        facts.append(Fact(tr("key.system_power"), f"{num(p.system_power_w, 0)} W"))
+        facts.append(Fact(tr("key.system_power"), f"{number_text(p.system_power_w, 0)} W"))
         if p.psu_recommended_w:
-            facts.append(Fact(tr("key.psu"), f"{num(p.psu_recommended_w, 0)} W"))
+            facts.append(Fact(tr("key.psu"), f"{number_text(p.psu_recommended_w, 0)} W"))
     if th is not None:
         facts.append(Fact(tr("key.heat"),
-                          f"{num(th.heat_w, 0)} W · {num(th.heat_btu_per_hour, 0)} BTU/h"))
+                          f"{number_text(th.heat_w, 0)} W · {number_text(th.heat_btu_per_hour, 0)} BTU/h"))
     return tuple(facts)
 
 
 def _inputs(result: Estimate, tr: Translator, catalog: Catalog, inputs: PlanInputs,
             has_plan: bool) -> Section:
     m = result.model
-    params = (tr("value.params_dense", total=num(m.params_total / 1e9, 2))
+    params = (tr("value.params_dense", total=number_text(m.params_total / 1e9, 2))
               if m.params_active >= m.params_total
-              else tr("value.params", total=num(m.params_total / 1e9, 2),
-                      active=num(m.params_active / 1e9, 2)))
+              else tr("value.params", total=number_text(m.params_total / 1e9, 2),
+                      active=number_text(m.params_active / 1e9, 2)))
     try:
         quant_name = catalog.quant(result.quant).name
         kv_name = catalog.kv_cache_type(result.kv_cache).name
@@ -378,12 +328,12 @@ def _inputs(result: Estimate, tr: Translator, catalog: Catalog, inputs: PlanInpu
     if result.gpu_count > 1:
         facts.append(Fact(tr("input.split"), result.split))
     if result.thermal is not None:
-        facts.append(Fact(tr("input.ambient"), f"{num(result.thermal.ambient_c, 0)} °C"))
+        facts.append(Fact(tr("input.ambient"), f"{number_text(result.thermal.ambient_c, 0)} °C"))
     if has_plan:
-        facts += [Fact(tr("input.budget"), usd(inputs.budget_usd) if inputs.budget_usd
+        facts += [Fact(tr("input.budget"), usd_text(inputs.budget_usd) if inputs.budget_usd
                        else tr("input.no_budget")),
                   Fact(tr("input.users"), str(inputs.users)),
-                  Fact(tr("input.hours"), num(inputs.hours_per_day, 1))]
+                  Fact(tr("input.hours"), number_text(inputs.hours_per_day, 1))]
     return Section("inputs", tr("section.inputs"), facts=tuple(facts))
 
 
@@ -395,13 +345,13 @@ def _memory(result: Estimate, tr: Translator) -> tuple[Section, MemoryChart]:
                                      ("activations", mem.activations_bytes),
                                      ("overhead", mem.overhead_bytes)))
     total = bytes_to_gib(mem.total_bytes)
-    rows = [(p.label, num(p.gib, 2), f"{p.gib / total:.0%}" if total else "—") for p in parts]
-    rows.append((tr("memory.total"), num(total, 2), "100%"))
-    rows.append((tr("memory.usable"), num(bytes_to_gib(mem.usable_bytes), 2), ""))
+    rows = [(p.label, number_text(p.gib, 2), f"{p.gib / total:.0%}" if total else "—") for p in parts]
+    rows.append((tr("memory.total"), number_text(total, 2), "100%"))
+    rows.append((tr("memory.usable"), number_text(bytes_to_gib(mem.usable_bytes), 2), ""))
     usable = bytes_to_gib(mem.usable_bytes)
     chart = MemoryChart(title=tr("memory.chart_title"), axis=tr("memory.axis"),
                         bar_label=tr("memory.needed_bar"), parts=parts, usable_gib=usable,
-                        usable_label=tr("memory.usable_line", gib=num(usable)))
+                        usable_label=tr("memory.usable_line", gib=number_text(usable)))
     table = Table(columns=(tr("memory.part"), tr("memory.gib"), tr("memory.share")),
                   rows=tuple(rows), numeric=(False, True, True), highlight=(len(rows) - 2,))
     return Section("memory", tr("section.memory"), chart="memory", tables=(table,)), chart
@@ -423,12 +373,12 @@ def _gpus(results: list[Estimate], tr: Translator, catalog: Catalog,
                            fits=r.memory.fits, chosen=i == 0))
         fits = (tr("value.yes") if r.memory.fits else
                 tr("gpus.offload") if r.memory.verdict == "fits-with-offload" else tr("value.no"))
-        speed = (f"{num(s.decode_tokens_per_s)} ({num(s.decode_tokens_per_s_low)}–"
-                 f"{num(s.decode_tokens_per_s_high)})" if s and s.decode_tokens_per_s else "—")
+        speed = (f"{number_text(s.decode_tokens_per_s)} ({number_text(s.decode_tokens_per_s_low)}–"
+                 f"{number_text(s.decode_tokens_per_s_high)})" if s and s.decode_tokens_per_s else "—")
         price = _price_usd(catalog, r.gpu_id)
-        rows.append((label, f"{num(bytes_to_gib(r.memory.total_bytes))} / "
-                            f"{num(bytes_to_gib(r.memory.usable_bytes))}", fits, speed,
-                     usd(price * r.gpu_count if price else None)))
+        rows.append((label, f"{number_text(bytes_to_gib(r.memory.total_bytes))} / "
+                            f"{number_text(bytes_to_gib(r.memory.usable_bytes))}", fits, speed,
+                     usd_text(price * r.gpu_count if price else None)))
     chart = GpuChart(title=tr("gpus.chart_title"), speed_axis=tr("gpus.speed_axis"),
                      memory_axis=tr("gpus.memory_axis"), needed_label=tr("gpus.needed"),
                      usable_label=tr("gpus.usable"), bars=tuple(bars))
@@ -440,24 +390,17 @@ def _gpus(results: list[Estimate], tr: Translator, catalog: Catalog,
                    chart="gpus", tables=(table,)), chart
 
 
-def _money(value_usd: float, value_in_currency: float | None, currency: str) -> str:
-    text = usd(value_usd)
-    if currency != "USD" and value_in_currency is not None:
-        text += f" ({value_in_currency:,.0f} {currency})"
-    return text
-
-
-def _tiers(plan: Any | None, reason: str | None, tr: Translator, inputs: PlanInputs) -> Section:
+def _tiers(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: PlanInputs) -> Section:
     heading = tr("section.tiers")
     if plan is None:
-        why = tr("tiers.module_missing") if reason == "module" else reason
+        why = reason
         return Section("tiers", heading, notes=(tr("tiers.unavailable", reason=why),))
-    budget = (_money(plan.budget_usd, plan.budget_in_currency, plan.currency)
+    budget = (usd_with_currency_text(plan.budget_usd, plan.budget_in_currency, plan.currency)
               if plan.budget_usd else tr("input.no_budget"))
-    intro = tr("tiers.intro", users=plan.users, min_tps=num(plan.min_tokens_per_s, 0),
+    intro = tr("tiers.intro", users=plan.users, min_tps=number_text(plan.min_tokens_per_s, 0),
                budget=budget)
     notes = [tr("tiers.met" if plan.meets_workload_within_budget else "tiers.not_met")]
-    notes += [f"{tr(f'tiers.name_{b.tier}')}: {translate_notice(b.reason_notice or b.reason, tr.lang)}"
+    notes += [f"{tr(f'tiers.name_{b.tier}')}: {translate_notice(b.reason, tr.lang)}"
               for b in plan.tiers]
     if not plan.tiers:
         return Section("tiers", heading, intro=intro, notes=(*notes, tr("tiers.none")))
@@ -470,14 +413,15 @@ def _tiers(plan: Any | None, reason: str | None, tr: Translator, inputs: PlanInp
         status = (tr("tiers.stretch") if b.stretch else
                   tr("tiers.within") if b.within_budget else tr("tiers.over"))
         rows.append((name, f"{gpus} · {b.quant}",
-                     _money(b.total_usd, b.total_in_currency, plan.currency),
-                     f"{num(b.decode_tokens_per_s_per_user)} ({num(b.decode_tokens_per_s, 0)})",
-                     num(b.wall_power_w, 0), status))
+                     usd_with_currency_text(b.total_usd, b.total_in_currency, plan.currency),
+                     f"{number_text(b.decode_tokens_per_s_per_user)} "
+                     f"({number_text(b.decode_tokens_per_s, 0)})",
+                     number_text(b.wall_power_w, 0), status))
         tables.append(Table(
             heading=tr("tiers.parts_heading", tier=name),
             columns=(tr("tiers.kind"), tr("tiers.name"), tr("tiers.quantity"), tr("tiers.price")),
             rows=tuple((tr(f"part.{p.kind}"), _part_name(p.name, p.used, tr),
-                        str(p.quantity), usd(p.total_usd)) for p in b.parts),
+                        str(p.quantity), usd_text(p.total_usd)) for p in b.parts),
             numeric=(False, False, True, True)))
     summary = Table(columns=(tr("tiers.tier"), tr("tiers.build"), tr("tiers.total"),
                              tr("tiers.decode"), tr("tiers.wall"), tr("tiers.status")),
@@ -493,21 +437,21 @@ def _part_name(name: str, used: bool, tr: Translator) -> str:
     return f"{name.removesuffix(' (used)')} ({tr('tiers.used')})"
 
 
-def _cloud(plan: Any | None, reason: str | None, tr: Translator, inputs: PlanInputs,
+def _cloud(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: PlanInputs,
            catalog: Catalog) -> tuple[Section, list[Source]]:
     heading = tr("section.cloud")
     if plan is None:
-        why = tr("tiers.module_missing") if reason == "module" else reason
+        why = reason
         return Section("cloud", heading, notes=(tr("cloud.unavailable", reason=why),)), []
     options = sorted((o for o in plan.cloud if o.meets_workload),
                      key=lambda o: o.cloud_usd_per_month)[:MAX_CLOUD_ROWS]
-    intro = tr("cloud.intro", hours=num(plan.hours_per_day, 1))
+    intro = tr("cloud.intro", hours=number_text(plan.hours_per_day, 1))
     if not options:
         return Section("cloud", heading, intro=intro, notes=(tr("cloud.none"),)), []
     tiers = ("budget", "balanced", "workstation")
 
     def months(value: float | None) -> str:
-        return tr("value.never") if value is None else num(value, 1)
+        return tr("value.never") if value is None else number_text(value, 1)
 
     def gpu_name(gpu_id: str) -> str:
         try:
@@ -517,8 +461,8 @@ def _cloud(plan: Any | None, reason: str | None, tr: Translator, inputs: PlanInp
 
     rows = tuple((f"{o.provider} {o.instance_type}",
                   tr("value.gpu", count=o.gpu_count, name=gpu_name(o.gpu_id)),
-                  f"{o.usd_per_hour:,.2f}", num(o.decode_tokens_per_s, 0),
-                  num(o.cloud_usd_per_month, 0), f"{o.usd_per_1m_tokens:,.2f}",
+                  f"{o.usd_per_hour:,.2f}", number_text(o.decode_tokens_per_s, 0),
+                  number_text(o.cloud_usd_per_month, 0), f"{o.usd_per_1m_tokens:,.2f}",
                   " / ".join(months(o.break_even_months.get(t)) if t in o.break_even_months
                              else "—" for t in tiers))
                  for o in options)
@@ -538,34 +482,34 @@ def _power(result: Estimate, tr: Translator) -> Section:
     p, th, sysm, load = result.power, result.thermal, result.system, result.load
     facts: list[Fact] = []
     if p is not None:
-        facts += [Fact(tr("power.gpu_power"), f"{num(p.gpu_power_w, 0)} W"),
-                  Fact(tr("power.gpu_power_prefill"), f"{num(p.gpu_power_prefill_w, 0)} W"),
-                  Fact(tr("power.system_power"), f"{num(p.system_power_w, 0)} W"),
-                  Fact(tr("power.psu"), f"{num(p.psu_recommended_w, 0)} W"),
+        facts += [Fact(tr("power.gpu_power"), f"{number_text(p.gpu_power_w, 0)} W"),
+                  Fact(tr("power.gpu_power_prefill"), f"{number_text(p.gpu_power_prefill_w, 0)} W"),
+                  Fact(tr("power.system_power"), f"{number_text(p.system_power_w, 0)} W"),
+                  Fact(tr("power.psu"), f"{number_text(p.psu_recommended_w, 0)} W"),
                   Fact(tr("power.connectors"), tr("power.connectors_value",
                                                   eight=p.pcie_8pin_count,
                                                   twelve=p.connector_12v_2x6_count))]
         if p.energy_wh_per_1k_tokens is not None:
-            facts.append(Fact(tr("power.energy"), f"{num(p.energy_wh_per_1k_tokens, 2)} Wh"))
+            facts.append(Fact(tr("power.energy"), f"{number_text(p.energy_wh_per_1k_tokens, 2)} Wh"))
         if p.cost_usd_per_1m_tokens is not None:
             facts.append(Fact(tr("power.cost"), f"${p.cost_usd_per_1m_tokens:,.2f}"))
         if p.power_limit_sweet_spot_w:
-            facts.append(Fact(tr("power.sweet_spot"), f"{num(p.power_limit_sweet_spot_w, 0)} W"))
+            facts.append(Fact(tr("power.sweet_spot"), f"{number_text(p.power_limit_sweet_spot_w, 0)} W"))
         yes, no = tr("value.yes"), tr("value.no")
         facts.append(Fact(tr("power.circuit"), f"{yes if p.wall_circuit_120v_ok else no}, "
                                                f"{yes if p.wall_circuit_230v_ok else no}"))
     if th is not None:
         facts += [Fact(tr("power.temp"),
-                       f"{num(th.gpu_temp_c, 0)} °C / {num(th.gpu_temp_full_load_c, 0)} °C"),
+                       f"{number_text(th.gpu_temp_c, 0)} °C / {number_text(th.gpu_temp_full_load_c, 0)} °C"),
                   Fact(tr("power.throttle"), _risk(th.throttle_risk, tr)),
                   Fact(tr("power.heat"),
-                       f"{num(th.heat_w, 0)} W · {num(th.heat_btu_per_hour, 0)} BTU/h")]
+                       f"{number_text(th.heat_w, 0)} W · {number_text(th.heat_btu_per_hour, 0)} BTU/h")]
     if sysm is not None:
         if sysm.ram_recommended_bytes:
             facts.append(Fact(tr("power.ram"), gib_text(sysm.ram_recommended_bytes)))
         facts.append(Fact(tr("power.cpu"), str(sysm.min_cpu_cores)))
     if load is not None:
-        facts.append(Fact(tr("power.load_time"), f"{num(load.load_time_s, 1)} s"))
+        facts.append(Fact(tr("power.load_time"), f"{number_text(load.load_time_s, 1)} s"))
     return Section("power", tr("section.power"), facts=tuple(facts))
 
 
@@ -582,20 +526,21 @@ def _assumptions(result: Estimate, tr: Translator, catalog: Catalog,
     s = result.speed
     if s is not None and s.decode_tokens_per_s is not None:
         res = catalog.speed_calibration.decode.residuals
-        notes.append(tr("assume.calibrated", basis=s.basis, median=num(res.median_abs_pct, 0),
-                        p90=num(res.p90_abs_pct, 0), within=num(res.within_band_frac * 100, 0))
+        notes.append(tr("assume.calibrated", basis=s.basis, median=number_text(res.median_abs_pct, 0),
+                        p90=number_text(res.p90_abs_pct, 0),
+                        within=number_text(res.within_band_frac * 100, 0))
                      if s.calibrated else tr("assume.priors", basis=s.basis))
-        notes.append(tr("assume.band", low=num(s.decode_tokens_per_s_low),
-                        high=num(s.decode_tokens_per_s_high), mid=num(s.decode_tokens_per_s),
-                        plow=num(s.prefill_tokens_per_s_low, 0),
-                        phigh=num(s.prefill_tokens_per_s_high, 0)))
+        notes.append(tr("assume.band", low=number_text(s.decode_tokens_per_s_low),
+                        high=number_text(s.decode_tokens_per_s_high), mid=number_text(s.decode_tokens_per_s),
+                        plow=number_text(s.prefill_tokens_per_s_low, 0),
+                        phigh=number_text(s.prefill_tokens_per_s_high, 0)))
     notes.append(tr("assume.memory", context=f"{result.context_tokens:,}", batch=result.batch))
     if result.thermal is not None:
         try:
             cooler = catalog.cooler(result.thermal.cooler).name
         except (UnknownIdError, ValueError):
             cooler = result.thermal.cooler
-        notes.append(tr("assume.power", ambient=num(result.thermal.ambient_c, 0), cooler=cooler))
+        notes.append(tr("assume.power", ambient=number_text(result.thermal.ambient_c, 0), cooler=cooler))
     notes.append(tr("assume.electricity", price=f"{electricity_usd_per_kwh:.3f}"))
     notes.append(tr("assume.prices"))
     return Section("assumptions", tr("section.assumptions"), notes=tuple(notes))
@@ -629,7 +574,7 @@ def _sources(result: Estimate, tr: Translator, catalog: Catalog, arch: ModelArch
     return Section("sources", tr("section.sources"), sources=tuple(unique[:MAX_SOURCES]))
 
 
-def _as_of(catalog: Catalog, plan: Any | None, tr: Translator) -> tuple[Fact, ...]:
+def _as_of(catalog: Catalog, plan: PlanResult | None, tr: Translator) -> tuple[Fact, ...]:
     dates = [p.as_of for g in catalog.gpus for p in (g.street_price, g.used_price) if p]
     facts = []
     if dates:
@@ -663,7 +608,7 @@ def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, An
     request : EstimateRequest, optional
         The request behind ``result``; rebuilt from ``result`` when absent.
     """
-    tr = Translator(lang)
+    tr = Translator(lang, prefix="doc.")
     catalog = catalog or load_catalog()
     inputs = inputs or PlanInputs.from_query(query)
     model_arch = scenario_arch(result, catalog, arch)
@@ -678,8 +623,7 @@ def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, An
     sections = [_inputs(result, tr, catalog, inputs, plan is not None), memory_section,
                 gpu_section, _tiers(plan, plan_reason, tr, inputs), cloud_section,
                 _power(result, tr), _assumptions(result, tr, catalog, electricity)]
-    notices = [*(result.notices or result.warnings),
-               *((plan.warning_notices or plan.warnings) if plan else [])]
+    notices = [*result.warnings, *(plan.warnings if plan else [])]
     engine_notes = list(dict.fromkeys(translate_notice(n, lang) for n in notices))
     if engine_notes:
         sections.append(Section("warnings", tr("section.warnings"), notes=tuple(engine_notes)))
@@ -702,5 +646,4 @@ def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, An
 
 def _plan_chart_labels(tr: Translator) -> dict[str, str]:
     """The ``labels`` of report.plan_charts in ``tr``'s language, {fields} left to fill."""
-    prefix = "plan_chart."
-    return {key.removeprefix(prefix): tr(key) for key in strings("en") if key.startswith(prefix)}
+    return group_strings("plan_chart.", tr.lang)

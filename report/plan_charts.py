@@ -1,11 +1,11 @@
-"""Plotly figures for a purchase plan (:func:`sizing.plan.plan`).
+"""Plotly figures for a purchase plan (:func:`advisor.plan.plan`).
 
 Pure functions, plan in and figure out, shared by the app pages and the
 HTML/PDF reports. Figures are created with ``template="plotly_white"`` and a
 CJK-capable font so kaleido exports them as drawn (importing Streamlit swaps
 Plotly's default template for one with placeholder colours). Text on the
-figures comes in through ``labels`` (already translated); the defaults are
-English.
+figures comes in through ``labels`` (already translated, from the string
+catalog's ``plan_chart.`` group); the default is that group in English.
 
 Money on the figures is in the plan's currency: US dollars from the engine
 times ``units_per_usd``.
@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
-from sizing.cloud import CloudOption
-from sizing.plan import PlanResult, TierBuild
+from advisor.results import CloudOption, PlanResult, TierBuild
+from report.formats import money_text
+from report.text import group_strings
 
 TEMPLATE = "plotly_white"
 FONT = "Noto Sans CJK SC, sans-serif"
@@ -33,30 +34,8 @@ MIN_HORIZON_MONTHS = 12
 MAX_HORIZON_MONTHS = 120
 HORIZON_MARGIN_FRAC = 0.25
 DEFAULT_HORIZON_MONTHS = 36
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "JPY": "JP¥"}
 
-EN_LABELS: dict[str, str] = {
-    "budget": "Budget", "balanced": "Balanced", "workstation": "Workstation",
-    "within_budget": "Best within budget", "consumer": "Cheapest consumer",
-    "professional": "Cheapest professional",
-    "value_title": "Price vs generation speed",
-    "price_axis": "Price ({currency})", "speed_axis": "Tokens/s per user",
-    "budget_line": "Budget", "target_line": "Target",
-    "break_even_title": "Cumulative cost: buy vs rent",
-    "months_axis": "Months of use", "cost_axis": "Cumulative cost ({currency})",
-    "local_line": "{tiers} (purchase + electricity)", "crossing": "Break-even",
-    "stretch": "stretch",
-}
-
-
-def money_text(amount: float, currency: str, *, digits: int = 0) -> str:
-    """``amount`` (already in ``currency``) with its symbol: "$2,582", "€2,376"."""
-    symbol = CURRENCY_SYMBOLS.get(currency.upper())
-    if currency.upper() == "JPY":
-        digits = 0
-    text = f"{abs(amount):,.{digits}f}"
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency.upper()}"
+EN_LABELS: dict[str, str] = group_strings("plan_chart.", "en")
 
 
 def _label(labels: Mapping[str, str] | None, key: str, **values: object) -> str:

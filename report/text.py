@@ -1,7 +1,9 @@
-"""Translated user-visible strings, one YAML file per language in ``locales/``.
+"""The one string catalog and translator of the app, the reports and the command line.
 
-Pure Python (no Streamlit): the app, reports and tests share one lookup.
-Nested YAML keys are flattened with dots (``config.verdict.fits``).
+One YAML file per language in ``report/locales/``: the app's strings at the
+root, the HTML/PDF report's under ``doc.``, the engine's notices under
+``engine.``. Nested keys are flattened with dots (``config.verdict.fits``).
+Pure Python (no Streamlit).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import yaml
 
 LANGUAGES = ("en", "zh")
 DEFAULT_LANGUAGE = "en"
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
@@ -44,6 +46,13 @@ def strings(lang: str) -> dict[str, str]:
     return read_strings(LOCALES_DIR / f"{lang}.yaml")
 
 
+def group_strings(prefix: str, lang: str) -> dict[str, str]:
+    """Every string under ``prefix`` (e.g. ``"plan_chart."``), keyed without it."""
+    table, english = strings(lang), strings(DEFAULT_LANGUAGE)
+    return {key.removeprefix(prefix): table.get(key) or text
+            for key, text in english.items() if key.startswith(prefix)}
+
+
 def placeholders(text: str) -> set[str]:
     """Names of the ``{name}`` fields a string expects."""
     return {field for _, field, _, _ in string.Formatter().parse(text) if field}
@@ -61,7 +70,7 @@ TERM_SUFFIX = "_term"
 
 
 def _notice_parts(notice: Any) -> tuple[str, Mapping[str, object], str]:
-    """(code, params, English text) of a Notice, a NoticeOut, its dict or plain text."""
+    """(code, params, English text) of a Notice, its JSON dict, or plain text."""
     if isinstance(notice, Mapping):
         return (str(notice.get("code", "text")), notice.get("params") or {},
                 str(notice.get("text", "")))
@@ -72,7 +81,7 @@ def _notice_parts(notice: Any) -> tuple[str, Mapping[str, object], str]:
 
 
 def translate_notice(notice: Any, lang: str) -> str:
-    """An engine sentence (``sizing.notices.Notice`` or ``NoticeOut``) in ``lang``.
+    """An engine sentence (a :class:`sizing.notices.Notice`) in ``lang``.
 
     English shows the engine's own text. Other languages use ``engine.<code>``
     formatted with the notice's parameters; a parameter named ``*_term`` is
@@ -104,6 +113,28 @@ def join_notices(notices: Iterable[Any], lang: str) -> str:
     return sep.join(translate_notice(n, lang) for n in notices)
 
 
+class Translator:
+    """``tr(key, **values)`` for one language, looking under ``prefix`` first.
+
+    The report uses ``prefix="doc."``: its own strings live there, and the
+    strings it shares with the app (chart labels) at the root. A key found in
+    neither language is a bug and raises ``KeyError``.
+    """
+
+    def __init__(self, lang: str, prefix: str = "") -> None:
+        self.lang = lang
+        self.prefix = prefix
+        self._strings = strings(lang)
+        self._english = strings(DEFAULT_LANGUAGE)
+
+    def __call__(self, key: str, **values: object) -> str:
+        for table in (self._strings, self._english):
+            text = table.get(self.prefix + key) or table.get(key)
+            if text:
+                return text.format(**values) if values else text
+        raise KeyError(f"string '{self.prefix}{key}' is missing")
+
+
 def language_from(query_value: str | None, locale: str | None) -> str:
     """The language to show: ``?lang=`` first, then the browser locale, else English."""
     if query_value in LANGUAGES:
@@ -114,4 +145,4 @@ def language_from(query_value: str | None, locale: str | None) -> str:
 
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "strings", "translate", "language_from", "placeholders",
-           "translate_notice", "join_notices"]
+           "translate_notice", "join_notices", "Translator", "group_strings"]

@@ -1,0 +1,86 @@
+"""The one place numbers become text: money, memory, speed and plain numbers.
+
+Used by the app pages, the HTML/PDF reports and the command line, so a figure
+reads the same everywhere. Missing or non-finite values show as an em dash.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sizing.units import bytes_to_gib
+
+MISSING = "—"
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "JPY": "JP¥"}
+# Currencies whose amounts are shown without minor units.
+WHOLE_UNIT_CURRENCIES = frozenset({"JPY"})
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def number_text(value: float | None, digits: int = 1) -> str:
+    """``value`` with thousands separators and ``digits`` decimals: "1,234.5".
+
+    >>> number_text(1234.56), number_text(None), number_text(float("nan"), 0)
+    ('1,234.6', '—', '—')
+    """
+    return MISSING if _missing(value) else f"{value:,.{digits}f}"
+
+
+def money_text(amount: float | None, currency: str, *, digits: int = 0) -> str:
+    """``amount`` (already in ``currency``) with its symbol: "$2,582", "€2,376".
+
+    >>> money_text(2582.4, "USD"), money_text(-3.5, "EUR", digits=2), money_text(1500, "JPY", digits=2)
+    ('$2,582', '-€3.50', 'JP¥1,500')
+    >>> money_text(12, "CHF")
+    '12 CHF'
+    """
+    if _missing(amount):
+        return MISSING
+    code = currency.upper()
+    if code in WHOLE_UNIT_CURRENCIES:
+        digits = 0
+    symbol = CURRENCY_SYMBOLS.get(code)
+    text = f"{abs(amount):,.{digits}f}"
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {code}"
+
+
+def usd_text(amount: float | None) -> str:
+    """US dollars, whole: "$1,299"."""
+    return money_text(amount, "USD")
+
+
+def usd_with_currency_text(amount_usd: float | None, amount_in_currency: float | None,
+                           currency: str) -> str:
+    """Dollars, then the user's currency when it is not the dollar: "$1,299 (¥9,353)"."""
+    text = usd_text(amount_usd)
+    if currency.upper() != "USD" and not _missing(amount_in_currency):
+        text += f" ({money_text(amount_in_currency, currency)})"
+    return text
+
+
+def gib_text(n_bytes: float | None, digits: int = 1) -> str:
+    """Bytes as binary gigabytes: "13.0 GiB".
+
+    >>> gib_text(2**30 * 13)
+    '13.0 GiB'
+    """
+    return MISSING if _missing(n_bytes) else f"{bytes_to_gib(n_bytes):,.{digits}f} GiB"
+
+
+__all__ = ["MISSING", "CURRENCY_SYMBOLS", "number_text", "money_text", "usd_text", "pattern_text",
+           "usd_with_currency_text", "gib_text"]
+
+
+def pattern_text(value: object, pattern: str = "{:,.1f}") -> str:
+    """``value`` through a format pattern such as ``"{:,.0f} W"``; missing shows a dash.
+
+    >>> pattern_text(245.2, "{:,.0f} W"), pattern_text(None, "{:,.0f} W")
+    ('245 W', '—')
+    """
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return MISSING
+    return pattern.format(value)
