@@ -2,7 +2,8 @@
 
 Total = weights + KV cache + activations/compute buffers + runtime overhead,
 checked against the memory the runtime can actually use on each device.
-"Does not fit" is a result, not an exception.
+"Does not fit" is a result, not an exception. Formulas and sources:
+docs/model.md, Memory.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from sizing.units import gib_to_bytes, mib_to_bytes
 SplitMode = Literal["layer", "tensor"]
 
 # llama.cpp compute-buffer rule: (context/1024 x 2 + 0.75) x attention heads MiB.
-# Empirical rule quoted in DOMAIN.md; the first term is the attention-score
+# Empirical rule (docs/model.md, Memory; as in
+# https://github.com/pandora-s-git/LLMVRAMCalculator); the first term is the attention-score
 # tensor of one 512-token micro-batch (512 x context x heads x 4 bytes).
 LLAMA_CPP_BUFFER_MIB_PER_HEAD_PER_1K_CONTEXT = 2.0
 LLAMA_CPP_BUFFER_MIB_PER_HEAD = 0.75

@@ -8,6 +8,7 @@ and in the capped regime tokens/s fall in proportion to the cap.
 Glossary: ``board_power_w`` is the card's stock power limit (total board
 power); ``power_limit_w`` is a user-set cap (``nvidia-smi -pl``);
 ``uncapped_power_w`` is what the workload draws with no cap below stock.
+Formulas and sources: docs/model.md, Power.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ COMPUTE_POWER_WEIGHT = 1.0
 POWER_LIMIT_KNEE_FRAC = 0.896
 
 # The rest of a desktop besides GPUs and CPU: board, RAM, drives, fans
-# (DOMAIN.md section 3: about 50-100 W); the midpoint.
+# (about 50-100 W; docs/model.md, Power); the midpoint.
 REST_OF_SYSTEM_W = 75.0
 
 

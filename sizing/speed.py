@@ -18,7 +18,7 @@ coefficients a, k, tau, h, c, g, u, v are fitted by
 ``catalog/speed_calibration.yaml``; APIs and runtimes without measurements
 use documented priors relative to them (``catalog/speed_priors.yaml``). No
 measured value of any GPU is stored here. The bandwidth / bytes speed of light
-bounds every estimate.
+bounds every estimate. Terms, constants and sources: docs/model.md, Speed.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ PREFILL_FEATURES = ("compute", "attention", "ubatch_weights", "ubatch_layers")
 UBATCH_TOKENS = 512  # llama.cpp default n_ubatch
 BATCH_TOKENS = 2048  # llama.cpp default n_batch: pipeline parallelism works within it
 
-# System RAM sustains 60-80 % of its DDR spec in practice (DOMAIN.md section 1).
+# System RAM sustains 60-80 % of its DDR spec in practice (docs/model.md, Speed).
 RAM_EFFICIENCY_FRAC = 0.7
 _RAM = re.compile(r"^(ddr[45])-(\d{3,5})x(\d{1,2})$")
 

@@ -2,7 +2,8 @@
 
 Pure functions over numbers and catalog records; loading the catalog is the
 caller's job. ``resolve_record_id`` turns a user-chosen id into its record
-with an error that lists the valid ids.
+with an error that lists the valid ids. Formulas and sources: docs/model.md,
+Power (PSU and wall circuit) and Load time and system.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sizing.units import BYTES_PER_GIB, gb_per_s_to_bytes_per_s, gib_to_bytes
 # Standard ATX/server PSU ratings, ascending. [W]
 STANDARD_PSU_SIZES_W = (550.0, 650.0, 750.0, 850.0, 1000.0, 1200.0, 1300.0, 1600.0, 2000.0, 2400.0)
 
-# PSU rating over sustained DC load (DOMAIN.md section 3: 1.25-1.5x). 1.3 turns
+# PSU rating over sustained DC load (the usual 1.25-1.5x; docs/model.md, Power). 1.3 turns
 # an RTX 4090 system (450 W GPU + 125 W CPU + 75 W rest = 650 W) into 845 W ->
 # 850 W, NVIDIA's recommended PSU for that card.
 PSU_MARGIN_FRAC = 1.3

@@ -4,7 +4,8 @@ Steady core temperature = inlet air + GPU power x thermal resistance of the
 cooler (+ a penalty when open-air cards are stacked with no gap). Coolers are
 sized to their card, so a cooler class's resistance (``catalog/coolers.yaml``)
 is stored for a 250 W card and scaled by 250 W / the card's board power.
-Calibration and its arithmetic live in the YAML notes.
+Calibration and its arithmetic live in the YAML notes; the model is described
+in docs/model.md, Thermal.
 """
 
 from __future__ import annotations
@@ -43,12 +44,13 @@ STACKING_PENALTY_K: dict[CoolerClass, float] = {
 STACKING_PENALTY_UNKNOWN_COOLER_K = 10.0
 
 # Consumer NVIDIA cards start lowering clocks around 83 C on the core
-# (DOMAIN.md section 3; GPU Boost temperature target).
+# (GPU Boost temperature target; docs/model.md, Thermal).
 THROTTLE_TEMP_C = 83.0
 
 # Margins below the throttle temperature for throttle_risk. The cooler fits
-# reproduce published temperatures within about 3-4 K, and the seed's own
-# measurements within about 7 K (tests/test_thermal.py), so a margin under
+# reproduce published temperatures within about 3-4 K, and the full-load
+# temperatures of the Open-AutoGLM hardware article cited in docs/model.md
+# within about 7 K (tests/test_thermal.py), so a margin under
 # 10 K could be eaten by model error ("medium"), and under 3 K it is likely
 # reached ("high").
 LOW_RISK_MARGIN_K = 10.0

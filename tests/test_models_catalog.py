@@ -193,7 +193,7 @@ def test_gemma2_alternates_local_and_global_layers() -> None:
 
 
 def test_qwen3_explicit_head_dim_differs_from_hidden_over_heads() -> None:
-    # DOMAIN.md: explicit head_dim overrides hidden_size / heads.
+    # docs/model.md, Memory: an explicit head_dim overrides hidden_size / heads.
     m = BY_ID["qwen3-0.6b"]
     assert m.head_dim == 128
     assert m.hidden_size // m.num_attention_heads == 64

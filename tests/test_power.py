@@ -36,7 +36,7 @@ def test_rtx_4090_small_model_decode_draws_about_246_w(memory_util_frac: float) 
 
 
 def test_prefill_approaches_the_power_limit() -> None:
-    # DOMAIN.md section 3: prefill and large batches approach the limit.
+    # docs/model.md, Power: prefill and large batches approach the limit.
     draw = gpu_power_w(board_power_w=450, memory_util_frac=0.3, compute_util_frac=0.7)
     assert draw == pytest.approx(450, rel=0.03)
 
@@ -101,7 +101,7 @@ def test_energy_and_cost_per_token() -> None:
 
 
 def test_system_power_sums_gpus_cpu_and_rest() -> None:
-    # DOMAIN.md section 3: GPUs + CPU + 50-100 W for the rest.
+    # docs/model.md, Power: GPUs + CPU + 50-100 W for the rest.
     assert system_power_w(gpu_power_w_each=450, gpu_count=2, cpu_power_w=150) == 1125.0
     assert system_power_w(gpu_power_w_each=450, gpu_count=1, cpu_power_w=150, rest_w=50) == 650.0
 

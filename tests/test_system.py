@@ -37,7 +37,7 @@ def test_storage_classes_present_and_ordered_by_speed() -> None:
 
 
 def test_storage_speeds_match_domain_notes() -> None:
-    # DOMAIN.md section 4: Gen4 about 5-7 GB/s, Gen3 about 3.5, SATA about 0.55,
+    # docs/model.md, Load time and system: Gen4 about 5-7 GB/s, Gen3 about 3.5, SATA about 0.55,
     # HDD about 0.15; 1 GbE = 0.125 GB/s line rate, ~0.11 after protocol overhead.
     assert 5.0 <= storage("nvme-gen4").read_gb_per_s <= 7.5
     assert storage("nvme-gen3").read_gb_per_s == pytest.approx(3.5)
@@ -54,11 +54,12 @@ def test_unknown_storage_id_lists_the_valid_ids() -> None:
     assert "network-share" in str(err.value)
 
 
-# --- load time: the seed's measurement ----------------------------------------
+# --- load time: the Open-AutoGLM article's measurement ------------------------
 
 
 def test_seed_130_gb_checkpoint_from_3_4_gb_per_s_nvme_about_38_s() -> None:
-    # DOMAIN.md section 4 (the seed's measurement): ~38 s; within 3 %.
+    # Measured in the Open-AutoGLM hardware article (docs/model.md, Load time and
+    # system): ~38 s; within 3 %.
     assert load_time_s(file_bytes=130e9, read_gb_per_s=3.4) == pytest.approx(38, rel=0.03)
 
 
@@ -155,7 +156,7 @@ def test_unknown_connector_lists_allowed_names() -> None:
 
 
 def test_120_v_15_a_circuit_allows_1440_w_continuous() -> None:
-    # NEC 80 % rule: 120 V x 15 A x 0.8 = 1,440 W (DOMAIN.md section 3).
+    # NEC 80 % rule: 120 V x 15 A x 0.8 = 1,440 W (docs/model.md, Power).
     check = wall_circuit_check(system_power_w=1000)
     assert check.continuous_limit_w == pytest.approx(1440)
     assert check.ok
