@@ -19,15 +19,17 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --timeout 600 -q
 
+# The benchmarks run as modules from the repository root (python -m benchmarks.x).
 bench: $(STAMP)
-	@for script in benchmarks/bench_*.py; do $(BIN)/python $$script; done
+	@for script in benchmarks/bench_*.py; do \
+		$(BIN)/python -m benchmarks.$$(basename $$script .py); done
 
 accuracy: $(STAMP)
-	$(BIN)/python benchmarks/calibrate.py
-	$(BIN)/python benchmarks/accuracy_report.py
+	$(BIN)/python -m benchmarks.calibrate
+	$(BIN)/python -m benchmarks.accuracy_report
 
 screenshots: $(STAMP)
-	$(BIN)/python benchmarks/screenshots.py
+	$(BIN)/python -m benchmarks.screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

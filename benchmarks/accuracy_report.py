@@ -8,7 +8,7 @@ Scores the engine (the same functions the app and CLI call) on
 and a plain bandwidth/compute roofline on the same rows beside it. Also saves a
 predicted-vs-measured chart to docs/img/accuracy_speed.png.
 
-    .venv/bin/python benchmarks/accuracy_report.py
+    .venv/bin/python -m benchmarks.accuracy_report
 """
 
 from __future__ import annotations
@@ -19,18 +19,14 @@ import datetime as dt
 import statistics
 import sys
 from collections import defaultdict
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.calibration_rows import (CALIBRATION_CSV, HOLDOUT_CSV, MODEL_LABELS,  # noqa: E402
-                                         Row, read_rows)
-from catalog.catalog import load_catalog  # noqa: E402
-from sizing.estimate import estimate, memory_for, speed_for  # noqa: E402
-from sizing.memory import estimate_memory, weight_bytes  # noqa: E402
-from sizing.request import parse_request  # noqa: E402
-from sizing.speed import SpeedUnknownError, compute_flops_per_s  # noqa: E402
+from benchmarks.calibration_rows import (CALIBRATION_CSV, HOLDOUT_CSV, MODEL_LABELS, ROOT, Row,
+                                         read_rows)
+from catalog.catalog import load_catalog
+from sizing.estimate import estimate, memory_for, speed_for
+from sizing.memory import estimate_memory, weight_bytes
+from sizing.request import parse_request
+from sizing.speed import SpeedUnknownError, compute_flops_per_s
 
 DOCS = ROOT / "docs"
 CHART = DOCS / "img" / "accuracy_speed.png"

@@ -7,16 +7,11 @@ Targets: a warm Configurator rerun <= 300 ms; ``streamlit run app.py`` to a
 from __future__ import annotations
 
 import statistics
-import sys
 import time
-from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.serving import free_port, start_server  # noqa: E402
+from benchmarks.serving import ROOT, free_port, start_server
 
 RERUN_TARGET_S = 0.300
 COLD_TARGET_S = 5.0

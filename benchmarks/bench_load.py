@@ -10,8 +10,8 @@ docs/performance.md.
 
 Traffic goes only to 127.0.0.1; every wait and loop is bounded.
 
-    .venv/bin/python benchmarks/bench_load.py            # N = 1, 5, 20
-    .venv/bin/python benchmarks/bench_load.py --users 1 5 --no-write
+    .venv/bin/python -m benchmarks.bench_load            # N = 1, 5, 20
+    .venv/bin/python -m benchmarks.bench_load --users 1 5 --no-write
 """
 
 from __future__ import annotations
@@ -22,17 +22,13 @@ import datetime as dt
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.serving import CHROMIUM, CHROMIUM_ARGS, serving  # noqa: E402
-from catalog.catalog import load_catalog  # noqa: E402
+from benchmarks.serving import CHROMIUM, CHROMIUM_ARGS, ROOT, serving
+from catalog.catalog import load_catalog
 
 REPORT = ROOT / "docs" / "performance.md"
 INTERACTIONS = 5
@@ -225,7 +221,7 @@ their own machine would wait.
 |---:|---:|---:|---:|---:|---:|---:|---:|
 {rows}
 
-Reproduce: `.venv/bin/python benchmarks/bench_load.py` (about two minutes).
+Reproduce: `.venv/bin/python -m benchmarks.bench_load` (about two minutes).
 
 ## Reading the figures
 

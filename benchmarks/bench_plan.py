@@ -1,7 +1,7 @@
 """Time a whole-catalog plan (every priced GPU x 1/2/4 x quant ladder, every
 platform, every cloud instance). Target: under 2 s per plan on a 2-core machine.
 
-Run: .venv/bin/python benchmarks/bench_plan.py
+Run: .venv/bin/python -m benchmarks.bench_plan
 """
 
 from __future__ import annotations
@@ -9,14 +9,11 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from catalog.catalog import load_catalog  # noqa: E402
-from catalog.market import load_market  # noqa: E402
-from sizing.plan import plan  # noqa: E402
-from sizing.request import EstimateRequest  # noqa: E402
+from catalog.catalog import load_catalog
+from catalog.market import load_market
+from sizing.plan import plan
+from sizing.request import EstimateRequest
 
 TARGET_S = 2.0
 CASES = (

@@ -2,19 +2,16 @@
 
 Target: the whole sweep in under 1 s on a 2-core machine. Prints the figures.
 
-    .venv/bin/python benchmarks/bench_sweep.py
+    .venv/bin/python -m benchmarks.bench_sweep
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from catalog.catalog import load_catalog  # noqa: E402
-from sizing.sweep import sweep_memory  # noqa: E402
+from catalog.catalog import load_catalog
+from sizing.sweep import sweep_memory
 
 CONTEXTS = (1024, 4096, 8192, 32768, 65536, 131072)
 

@@ -6,7 +6,7 @@ problem on relative time error. Each constant is keyed by API and quant kind
 only, never by GPU. Writes catalog/speed_calibration.yaml with provenance and
 prints the fit's residuals.
 
-    .venv/bin/python benchmarks/calibrate.py
+    .venv/bin/python -m benchmarks.calibrate
 """
 
 from __future__ import annotations
@@ -14,20 +14,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sys
-from pathlib import Path
 
 import numpy as np
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.calibration_rows import CALIBRATION_CSV, Row, read_rows  # noqa: E402
-from catalog.catalog import load_catalog  # noqa: E402
-from sizing.speed import (DECODE_FEATURES, PREFILL_FEATURES, bandwidth_bytes_per_s,  # noqa: E402
+from benchmarks.calibration_rows import CALIBRATION_CSV, ROOT, Row, read_rows
+from catalog.catalog import load_catalog
+from sizing.speed import (DECODE_FEATURES, PREFILL_FEATURES, bandwidth_bytes_per_s,
                           coefficient_keys, compute_flops_per_s, decode_features,
                           memory_class, pipeline_factor, prefill_features, workload)
 
-OUT = Path(__file__).resolve().parents[1] / "catalog" / "speed_calibration.yaml"
+OUT = ROOT / "catalog" / "speed_calibration.yaml"
 
 BAND_QUANTILES = (0.045, 0.955)
 PIPELINE_GRID = [i / 20 for i in range(21)]
@@ -163,7 +160,7 @@ def main() -> int:
               "# Speed-model constants fitted on published llama.cpp measurements.\n")
     OUT.write_text(header + yaml.safe_dump({"speed_calibration": out}, sort_keys=False),
                    encoding="utf-8")
-    print(f"wrote {OUT.relative_to(OUT.parents[1])}; {len(skipped)} rows skipped")
+    print(f"wrote {OUT.relative_to(ROOT).as_posix()}; {len(skipped)} rows skipped")
     return 0 if all(math.isfinite(out[m]["band_low_frac"]) for m in ("decode", "prefill")) else 1
 
 

@@ -1,20 +1,15 @@
 """Write a PNG of every app page in English and Chinese to docs/img/.
 
 Starts ``streamlit run app.py`` headless on a free port and drives Debian's
-Chromium with Playwright. Run with ``make screenshots``.
+Chromium with Playwright. Run with ``make screenshots`` or, from the repository
+root, ``.venv/bin/python -m benchmarks.screenshots``.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.serving import CHROMIUM, CHROMIUM_ARGS, serving  # noqa: E402
+from benchmarks.serving import CHROMIUM, CHROMIUM_ARGS, ROOT, serving
 
 OUT = ROOT / "docs" / "img"
 # (file stem, URL path, query): a 70B model on two RTX 3090s shows every section.
