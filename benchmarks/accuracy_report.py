@@ -3,7 +3,7 @@
 Scores the engine (the same functions the app and CLI call) on
  - published GGUF file sizes and measured memory peaks (memory model),
  - the calibration throughput rows (what the speed constants were fitted on),
- - the holdout rows in benchmarks/holdout_throughput.csv (never used to fit),
+ - the holdout rows in benchmarks/data/holdout_throughput.csv (never used to fit),
  - the seed article's own claims,
 and a plain bandwidth/compute roofline on the same rows beside it. Also saves a
 predicted-vs-measured chart to docs/img/accuracy_speed.png.
@@ -20,8 +20,8 @@ import statistics
 import sys
 from collections import defaultdict
 
-from benchmarks.calibration_rows import (CALIBRATION_CSV, HOLDOUT_CSV, MODEL_LABELS, ROOT, Row,
-                                         read_rows)
+from benchmarks.calibration_rows import (CALIBRATION_CSV, DATA_DIR, HOLDOUT_CSV, MODEL_LABELS,
+                                         ROOT, Row, read_rows)
 from catalog.catalog import load_catalog
 from sizing.estimate import estimate, memory_for, speed_for
 from sizing.memory import estimate_memory, weight_bytes
@@ -30,7 +30,6 @@ from sizing.speed import SpeedUnknownError, compute_flops_per_s
 
 DOCS = ROOT / "docs"
 CHART = DOCS / "img" / "accuracy_speed.png"
-CALIBRATION_DIR = CALIBRATION_CSV.parent
 
 HOLDOUT_GPU_LABELS = {
     "NVIDIA GeForce RTX 3090 24GB": "rtx-3090", "NVIDIA GeForce RTX 4090 24GB": "rtx-4090",
@@ -179,7 +178,7 @@ def _grouped(scored: list[Scored], key) -> dict[str, list[Scored]]:
 def memory_section(cat) -> list[str]:
     lines = ["## Memory", "",
              "### Weights against published GGUF file sizes", "",
-             "Source: `calibration/weights_size.csv` (llama.cpp quantize README and DGX Spark "
+             "Source: `benchmarks/data/weights_size.csv` (llama.cpp quantize README and DGX Spark "
              "bench). The Llama-3.1-8B ladder fixed each format's body bits; the 70B, 405B, MoE "
              "and Qwen rows are independent checks.", "",
              "| model | quant | published GB | RigFit GB | error |", "|---|---|---:|---:|---:|"]
@@ -188,7 +187,7 @@ def memory_section(cat) -> list[str]:
            "Llama-3.1-70B": "llama-3.1-70b", "Llama-3.1-405B": "llama-3.1-405b",
            "Llama-3.1-8B": "llama-3.1-8b"}
     worst = 0.0
-    with open(CALIBRATION_DIR / "weights_size.csv", encoding="utf-8") as handle:
+    with open(DATA_DIR / "weights_size.csv", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             if row["model"] not in ids:
                 continue
@@ -217,7 +216,7 @@ def memory_section(cat) -> list[str]:
     lines += ["", "### Measured peaks (HF transformers, CUDA context included)", ""]
     errs = []
     quants = {"FP16": "f16", "GPTQ 4-bit g128": "gptq-int4", "bitsandbytes FP4": "bnb-nf4"}
-    with open(CALIBRATION_DIR / "memory.csv", encoding="utf-8") as handle:
+    with open(DATA_DIR / "memory.csv", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             if not row["backend"].startswith(("PyTorch eager (HF", "HF transformers +")):
                 continue
@@ -334,7 +333,7 @@ def main() -> int:
     lines += ["## Speed", "",
               f"Constants fitted on {fit.fitted_on} by `benchmarks/calibrate.py` "
               f"({fit.decode.residuals.rows} decode and {fit.prefill.residuals.rows} prefill rows of "
-              "`calibration/throughput.csv`: llama.cpp CUDA and Metal, Llama 2/3 7B-70B, Q4_0, Q4_K_M "
+              "`benchmarks/data/throughput.csv`: llama.cpp CUDA and Metal, Llama 2/3 7B-70B, Q4_0, Q4_K_M "
               "and F16, 1-8 GPUs). Targets on those rows: decode median <= 8 %, p90 <= 20 %; "
               "prefill median <= 15 %; >= 90 % inside the band.", "",
               "### Calibration rows", ""]
@@ -343,7 +342,7 @@ def main() -> int:
     lines += _table(_grouped(calibration, lambda s: f"{s.vendor} / {s.row.api}"))
     lines += ["", "### Holdout rows (never used for fitting)", "",
               f"{len(holdout)} published measurements from other sources, GPUs, APIs and models "
-              "(`benchmarks/holdout_throughput.csv`, described in `benchmarks/HOLDOUT.md`). ROCm, "
+              "(`benchmarks/data/holdout_throughput.csv`, described in `benchmarks/HOLDOUT.md`). ROCm, "
               "Vulkan and SYCL have no calibration rows at all: their constants are documented "
               "priors (`catalog/speed_priors.yaml`), and this is their only test.", ""]
     lines += _table({"all": holdout})

@@ -1,6 +1,6 @@
 """Fit the speed model's constants on published llama.cpp measurements.
 
-Reads ../shared/calibration/throughput.csv, turns each row into the engine's
+Reads benchmarks/data/throughput.csv, turns each row into the engine's
 feature vector (sizing/speed.py), and solves a non-negative least-squares
 problem on relative time error. Each constant is keyed by API and quant kind
 only, never by GPU. Writes catalog/speed_calibration.yaml with provenance and
@@ -122,7 +122,7 @@ def main() -> int:
     rows, skipped = read_rows(CALIBRATION_CSV)
     out: dict = {
         "fitted_on": dt.date.today().isoformat(),
-        "rows_file": "shared/calibration/throughput.csv",
+        "rows_file": CALIBRATION_CSV.relative_to(ROOT).as_posix(),
         "source": "https://github.com/XiongjieDai/GPU-Benchmarks-on-LLM-Inference",
         "rows_skipped": len(skipped),
         "method": ("robust (Huber) non-negative least squares on relative time error; band = "

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CALIBRATION_CSV = ROOT.parent / "shared" / "calibration" / "throughput.csv"
-HOLDOUT_CSV = ROOT / "benchmarks" / "holdout_throughput.csv"
+DATA_DIR = Path(__file__).resolve().parent / "data"  # published measurements, see data/README.md
+CALIBRATION_CSV = DATA_DIR / "throughput.csv"
+HOLDOUT_CSV = DATA_DIR / "holdout_throughput.csv"
 
 GPU_LABELS = {
     "Apple M1 7-core GPU 8GB": ("apple-m1-7c", 8),

@@ -15,10 +15,10 @@ from sizing.memory import (estimate_memory, kv_cache_bytes, model_kv_cache_bytes
                            usable_bytes_per_device, weight_bytes)
 from sizing.units import gib_to_bytes
 
-CALIBRATION = Path(__file__).resolve().parents[2] / "shared" / "calibration"
+CALIBRATION = Path(__file__).resolve().parents[1] / "benchmarks" / "data"  # published measurements
 CAT = load_catalog()
 
-# --- weights against published GGUF file sizes (calibration/weights_size.csv) ---------
+# --- weights against published GGUF file sizes (benchmarks/data/weights_size.csv) ---
 
 WEIGHT_MODEL_IDS = {
     "gpt-oss-20b": "gpt-oss-20b", "gpt-oss-120b": "gpt-oss-120b",
@@ -234,7 +234,7 @@ def test_apple_unified_memory_limit():
                                                                                          rel=0.08)
 
 
-# --- measured peaks (calibration/memory.csv) -----------------------------------------
+# --- measured peaks (benchmarks/data/memory.csv) -------------------------------------
 
 MEMORY_QUANTS = {"FP16": "f16", "GPTQ 4-bit g128": "gptq-int4", "bitsandbytes FP4": "bnb-nf4"}
 

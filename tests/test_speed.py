@@ -164,6 +164,18 @@ def test_fitted_constants_meet_the_targets():
     assert fit.rows_skipped == 0 and fit.decode.residuals.rows == 449
 
 
+def test_calibration_names_its_rows_file_inside_the_repository():
+    from pathlib import Path
+
+    from benchmarks.calibration_rows import CALIBRATION_CSV
+
+    root = Path(__file__).resolve().parents[1]
+    rows_file = Path(CAT.speed_calibration.rows_file)
+    assert not rows_file.is_absolute() and ".." not in rows_file.parts
+    assert (root / rows_file).resolve() == CALIBRATION_CSV.resolve()
+    assert CALIBRATION_CSV.is_file()
+
+
 def test_engine_reproduces_the_fit_on_calibration_rows():
     import statistics
 
