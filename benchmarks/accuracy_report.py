@@ -4,7 +4,7 @@ Scores the engine (the same functions the app and CLI call) on
  - published GGUF file sizes and measured memory peaks (memory model),
  - the calibration throughput rows (what the speed constants were fitted on),
  - the holdout rows in benchmarks/data/holdout_throughput.csv (never used to fit),
- - the seed article's own claims,
+ - the claims of the article RigFit grew from (SEED_TITLE, cited in the doc),
 and a plain bandwidth/compute roofline on the same rows beside it. Also saves a
 predicted-vs-measured chart to docs/img/accuracy_speed.png.
 
@@ -51,6 +51,14 @@ HOLDOUT_MODEL_LABELS = {
     "Llama-3.2-3B-Instruct": "llama-3.2-3b", "gemma-2-27B": "gemma-2-27b",
 }
 HOLDOUT_BACKENDS = {"IPEX-LLM llama.cpp SYCL": ("llama.cpp", "sycl")}
+
+# The article RigFit grew from ("the seed"), cited by its title; the link is the
+# copy we read, on a Chinese tech-news site.
+SEED_TITLE = "Open-AutoGLM硬件需求深度解读:RTX 3060够用吗?实测数据说话"
+SEED_TITLE_EN = ("An in-depth look at Open-AutoGLM's hardware requirements: is an RTX 3060 "
+                 "enough? Let the measurements speak")
+SEED_URL = "http://www.bjdmk.com.cn/news/249561"
+SEED_PUBLISHED = "2025-12-25"
 
 
 @dataclasses.dataclass
@@ -239,8 +247,13 @@ def memory_section(cat) -> list[str]:
 
 def seed_section(cat) -> list[str]:
     lines = ["## The seed article's claims", "",
-             "The article RigFit grew from (in Chinese) reports these figures. RigFit's estimates "
-             "beside them; where physics disagrees, we say so.", "",
+             f"RigFit grew from a Chinese article on the hardware needed to run Open-AutoGLM: "
+             f"[*{SEED_TITLE}*]({SEED_URL}) (\"{SEED_TITLE_EN}\"; the linked copy is dated "
+             f"{SEED_PUBLISHED}). Open-AutoGLM is a phone agent built on the "
+             "AutoGLM-Phone-9B vision-language model, but the article treats it as a generic 7B-13B "
+             "text model loaded with Hugging Face transformers, so its figures are compared as such. "
+             "Below, \"the seed\" means this article. It reports these figures; RigFit's "
+             "estimates are beside them, and where physics disagrees, we say so.", "",
              "### Speed: a 7B model at INT8", "",
              "| GPU | seed tokens/s | RigFit llama.cpp Q8_0 | RigFit transformers INT8 |",
              "|---|---:|---:|---:|"]
