@@ -10,9 +10,8 @@ import statistics
 import sys
 import time
 
+from advisor.plan import plan
 from catalog.catalog import load_catalog
-from catalog.market import load_market
-from sizing.plan import plan
 from sizing.request import EstimateRequest
 
 TARGET_S = 2.0
@@ -28,7 +27,7 @@ REPEATS = 5
 
 def main() -> int:
     start = time.perf_counter()
-    catalog, market = load_catalog(), load_market()
+    catalog = load_catalog()
     print(f"catalog load: {time.perf_counter() - start:.2f} s (once per process)")
     worst = 0.0
     for model, budget, users in CASES:
@@ -37,7 +36,7 @@ def main() -> int:
             t0 = time.perf_counter()
             try:
                 result = plan(EstimateRequest(model=model), catalog, budget_usd=budget,
-                              users=users, quant="best", context_tokens=8192, market=market)
+                              users=users, quant="best", context_tokens=8192)
                 runs = result.builds_evaluated
             except ValueError as exc:  # an unmeetable workload is still a timed plan
                 runs = f"error: {exc}"[:60]

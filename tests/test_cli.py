@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sizing.cli import main
+from rigfit.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,7 +55,7 @@ def test_params_b_warns_about_assumed_architecture(capsys):
     code, out, _ = run(capsys, "estimate", "--params-b", "14", "--gpu", "rtx-4090",
                        "--format", "json")
     result = json.loads(out)
-    assert code == 0 and any("typical dense 14B" in w for w in result["warnings"])
+    assert code == 0 and any("typical dense 14B" in w["text"] for w in result["warnings"])
 
 
 def test_hf_config_path(tmp_path, capsys):
@@ -93,7 +93,7 @@ def test_user_errors_exit_2_with_one_line(capsys, argv, needle):
 def test_context_beyond_model_maximum_warns(capsys):
     code, out, _ = run(capsys, "estimate", "--model", "llama-2-7b", "--context-tokens", "16384",
                        "--format", "json")
-    assert code == 0 and any("beyond the model's maximum" in w for w in json.loads(out)["warnings"])
+    assert code == 0 and any("beyond the model's maximum" in w["text"] for w in json.loads(out)["warnings"])
 
 
 def test_requests_jsonl_keeps_order_and_survives_bad_lines(tmp_path, capsys):
@@ -176,7 +176,8 @@ def test_warnings_carry_codes_and_parameters_for_translation(capsys):
     code, out, _ = run(capsys, "estimate", "--params-b", "70", "--gpu", "rtx-4090",
                        "--context-tokens", "8192", "--format", "json")
     r = json.loads(out)
-    codes = [n["code"] for n in r["notices"]]
+    codes = [n["code"] for n in r["warnings"]]
     assert code == 0 and codes[:2] == ["bare_size_assumed", "offloaded"]
-    assert [n["text"] for n in r["notices"]] == r["warnings"]
-    assert r["notices"][0]["params"]["layers"] == 80
+    assert set(r["warnings"][0]) == {"code", "params", "text"} and "notices" not in r
+    assert r["warnings"][0]["params"]["layers"] == 80
+    assert "80 layers" in r["warnings"][0]["text"] or "80" in r["warnings"][0]["text"]

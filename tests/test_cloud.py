@@ -6,19 +6,17 @@ import json
 
 import pytest
 
+from advisor.plan import compare, plan
+from advisor.prices import (DAYS_PER_MONTH, break_even_months, cloud_usd_per_month,
+                            electricity_usd_per_month, usd_per_1m_tokens)
 from catalog.catalog import load_catalog
-from catalog.market import load_market
-from sizing import cli
-from sizing import plan_cli  # noqa: F401  registers the subcommands
-from sizing.cloud import (DAYS_PER_MONTH, break_even_months, cloud_usd_per_month, compare,
-                          electricity_usd_per_month, usd_per_1m_tokens)
+from rigfit import cli
 from sizing.estimate import estimate
-from sizing.plan import plan
 from sizing.power import wall_power_w
 from sizing.request import EstimateRequest
 
 CATALOG = load_catalog()
-MARKET = load_market()
+MARKET = CATALOG.market
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -79,7 +77,7 @@ def test_break_even_end_to_end_by_hand():
 @pytest.fixture(scope="module")
 def plan_70b():
     return plan(EstimateRequest(model="llama-3.1-70b"), CATALOG, budget_usd=3000, quant="best",
-                context_tokens=8192, market=MARKET)
+                context_tokens=8192)
 
 
 def test_cloud_options_match_the_engine(plan_70b):
@@ -122,7 +120,7 @@ def test_cloud_sorted_meeting_first_then_cheapest_per_token(plan_70b):
 
 
 def test_electricity_override_and_hours():
-    base = dict(budget_usd=1200, quant="best", context_tokens=8192, market=MARKET)
+    base = dict(budget_usd=1200, quant="best", context_tokens=8192)
     cheap = plan(EstimateRequest(model="qwen2.5-14b"), CATALOG, electricity_usd_per_kwh=0.0,
                  **base)
     dear = plan(EstimateRequest(model="qwen2.5-14b"), CATALOG, electricity_usd_per_kwh=0.5,
@@ -138,7 +136,7 @@ def test_electricity_override_and_hours():
 
 def test_region_price():
     r = plan(EstimateRequest(model="qwen2.5-14b"), CATALOG, budget_usd=1200, quant="best",
-             electricity_region="germany", market=MARKET)
+             electricity_region="germany")
     assert r.electricity_usd_per_kwh == next(p.usd_per_kwh for p in MARKET.electricity
                                              if p.id == "germany")
 
@@ -178,7 +176,7 @@ def test_cli_cloud_json(capsys):
 def test_cli_cloud_table_and_errors(capsys):
     assert cli.main(["cloud", "--model", "qwen2.5-14b", "--currency", "CNY"]) == 0
     out = capsys.readouterr().out
-    assert "CNY" in out and "break-even budget" in out
+    assert "¥" in out and "break-even budget" in out
     assert cli.main(["cloud", "--model", "qwen2.5-14b", "--currency", "ABC"]) == 2
     err = capsys.readouterr().err
     assert "unknown currency 'ABC'" in err

@@ -6,7 +6,7 @@ import pytest
 
 from catalog.catalog import load_catalog
 from report import plan_charts as pc
-from sizing.plan import plan
+from advisor.plan import plan
 from sizing.request import parse_request
 
 
