@@ -2,10 +2,10 @@
 
 Figures are built with an explicit ``template="plotly_white"``: importing
 Streamlit switches Plotly's default template to one whose colours are
-placeholders that only the browser fills in, so kaleido would draw them black
-(docs: /work/shared/ECOSYSTEM.md). Export runs a headless Chromium; when none
-is found, or kaleido fails, :func:`figure_pngs` says why and the PDF shows
-tables instead.
+placeholders that only the browser fills in, so kaleido would draw them black.
+Export runs kaleido on the system's headless Chromium (``/usr/bin/chromium`` on
+Debian); when none is found, or kaleido fails, :func:`figure_pngs` says why and
+the PDF shows tables instead.
 """
 
 from __future__ import annotations
