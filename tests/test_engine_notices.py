@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from advisor.cloud import comparison_of
+from advisor.plan import plan
+from advisor.results import PlanResult
 from catalog.catalog import load_catalog
-from i18n import join_notices, placeholders, strings, translate_notice
+from report.text import join_notices, placeholders, strings, translate_notice
 from sizing.estimate import Estimate, estimate
-from sizing.notices import Notice, NoticeOut
-from sizing.plan import PlanResult, plan
-from sizing.cloud import comparison_of
+from sizing.notices import Notice
 from sizing.request import parse_request
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,9 +25,9 @@ ESTIMATE_CODES = {"bare_size_assumed", "config_params_computed", "context_beyond
 
 
 def source_codes() -> dict[str, str]:
-    """Code -> file of every literal ``Notice("code", ...)`` in the engine."""
+    """Code -> file of every literal ``Notice("code", ...)`` in the engine and the advisor."""
     found = {}
-    for path in sorted((ROOT / "sizing").glob("*.py")):
+    for path in sorted([*(ROOT / "sizing").glob("*.py"), *(ROOT / "advisor").glob("*.py")]):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                     and node.func.id == "Notice" and node.args
@@ -101,18 +102,18 @@ def plans() -> list[PlanResult]:
     return out
 
 
-def plan_notices(r: PlanResult) -> list[NoticeOut]:
-    out = [*r.message_notices, *r.warning_notices, *r.consumer_vs_pro.summary_notices]
+def plan_notices(r: PlanResult) -> list[Notice]:
+    out = [*r.message, *r.warnings, *r.consumer_vs_pro.summary]
     for t in (*r.tiers, r.within_budget_best, r.consumer_vs_pro.consumer,
               r.consumer_vs_pro.professional):
         if t is not None:
-            out += [t.reason_notice, *t.checks.note_notices, *t.warning_notices]
-    out += [v.driver_terms_notice for v in r.gpu_values]
+            out += [t.reason, *t.checks.notes, *t.warnings]
+    out += [v.driver_terms for v in r.gpu_values]
     return out
 
 
 def test_the_scenarios_trigger_every_estimate_code(tmp_path):
-    emitted = {n.code for r in estimate_scenarios(tmp_path) for n in r.notices}
+    emitted = {n.code for r in estimate_scenarios(tmp_path) for n in r.warnings}
     assert emitted == ESTIMATE_CODES
 
 
@@ -128,7 +129,7 @@ def test_the_plan_scenarios_trigger_most_plan_codes(plans):
     assert emitted <= set(source_codes())
 
 
-def check_translates(n: NoticeOut) -> None:
+def check_translates(n: Notice) -> None:
     """The Chinese entry uses only parameters the notice has, and is used."""
     template = strings("zh")[f"engine.{n.code}"]
     assert placeholders(template) <= set(n.params), n.code
@@ -142,8 +143,7 @@ def check_translates(n: NoticeOut) -> None:
 
 def test_every_emitted_estimate_notice_translates(tmp_path):
     for r in estimate_scenarios(tmp_path):
-        assert r.warnings == [n.text for n in r.notices]
-        for n in r.notices:
+        for n in r.warnings:
             check_translates(n)
 
 
@@ -153,27 +153,21 @@ def test_every_emitted_plan_notice_translates(plans):
             check_translates(n)
 
 
-def test_english_fields_are_the_notices_texts(plans):
-    for r in plans:
-        assert r.message == " ".join(n.text for n in r.message_notices)
-        assert r.consumer_vs_pro.summary == " ".join(n.text for n in r.consumer_vs_pro.summary_notices)
-        assert r.warnings == [n.text for n in r.warning_notices]
-        for t in r.tiers:
-            assert t.reason == t.reason_notice.text
-            assert t.checks.notes == [n.text for n in t.checks.note_notices]
-            assert t.warnings == [n.text for n in t.warning_notices]
-        for v in r.gpu_values:
-            assert v.driver_terms == v.driver_terms_notice.text
+def test_every_sentence_is_one_notice_with_no_english_twin(plans):
+    fields = set(PlanResult.model_fields) | set(type(plans[0].tiers[0]).model_fields)
+    assert not {f for f in fields if f.endswith(("_notice", "_notices"))}
+    for n in plan_notices(plans[0]):
+        assert isinstance(n, Notice) and n.code and str(n) == n.text
 
 
 def test_codes_survive_json_and_reach_the_cloud_half(plans):
     r = plans[2]
     again = PlanResult.model_validate_json(r.model_dump_json())
-    assert again.message_notices == r.message_notices
-    assert [n.code for n in again.message_notices][-1] == "plan_cloud_first"
+    assert again.message == r.message
+    assert [n.code for n in again.message][-1] == "plan_cloud_first"
     cloud = comparison_of(r)
-    assert cloud.message_notices == r.message_notices
-    assert "建议先用云端" in join_notices(cloud.message_notices, "zh")
+    assert cloud.message == r.message
+    assert "建议先用云端" in join_notices(cloud.message, "zh")
 
 
 def test_a_used_card_is_marked_in_chinese():
@@ -187,5 +181,5 @@ def test_translation_falls_back_to_the_english_text():
     missing = Notice("power_limited", "Power limit 150 W.", limit_w="150")  # no speed_pct
     assert translate_notice(missing, "zh") == "Power limit 150 W."
     assert translate_notice("just text", "zh") == "just text"
-    dumped = NoticeOut.of(Notice("passive_cooler", "A40 ...", gpu="NVIDIA A40")).model_dump()
+    dumped = Notice("passive_cooler", "A40 ...", gpu="NVIDIA A40").model_dump()
     assert translate_notice(dumped, "zh").startswith("NVIDIA A40 采用被动散热")

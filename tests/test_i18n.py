@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from i18n import LANGUAGES, language_from, placeholders, strings, translate
+from report.text import LANGUAGES, language_from, placeholders, strings, translate
 
 ROOT = Path(__file__).resolve().parent.parent
 
