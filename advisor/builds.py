@@ -86,7 +86,7 @@ def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
         if best is not None and total >= best[0]:
             continue
         power = est.power
-        gpu_w = power.gpu_power_w if power else gpu.board_power_w
+        gpu_w = power.gpu_power_w
         decode_t = gpu_thermal(ambient_c=s.ambient_c, gpu_power_w=gpu_w, cooler=cooler_rec,
                                board_power_w=gpu.board_power_w,
                                stacked_without_gap=layout.stacked)
@@ -142,7 +142,7 @@ def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
             part_of("cpu-cooler", p.cooler)]
         speed = est.speed
         decode = speed.decode_tokens_per_s if speed else None
-        system_w = (power.system_power_w if power else sustained_w)
+        system_w = power.system_power_w
         mem = est.memory
         best = (total, Build(
             gpu_id=gpu.id, gpu_name=gpu.name, gpu_count=n, gpu_segment=gpu.segment.value,

@@ -204,11 +204,9 @@ def scenario_request(result: Estimate, request: EstimateRequest | None) -> Estim
         gpu_count=result.gpu_count, runtime=result.runtime, prompt_tokens=result.prompt_tokens,
         new_tokens=result.new_tokens, context_tokens=result.context_tokens, batch=result.batch,
         kv_cache=result.kv_cache, split=result.split)
-    if result.thermal is not None:
-        data.update(ambient_c=result.thermal.ambient_c, cooler=result.thermal.cooler)
-    if result.load is not None:
-        data["storage"] = result.load.storage
-    if result.power is not None and result.power.power_limit_w:
+    data.update(ambient_c=result.thermal.ambient_c, cooler=result.thermal.cooler)
+    data["storage"] = result.load.storage
+    if result.power.power_limit_w:
         data["power_limit_w"] = result.power.power_limit_w
     return EstimateRequest.model_validate(data)
 
@@ -294,13 +292,11 @@ def _key_figures(result: Estimate, tr: Translator) -> tuple[Fact, ...]:
                                                 low=number_text(s.prefill_tokens_per_s_low, 0),
                                                 high=number_text(s.prefill_tokens_per_s_high, 0))))
         facts.append(Fact(tr("key.ttft"), f"{number_text(s.ttft_s, 2)} s"))
-    if p is not None:
-        facts.append(Fact(tr("key.system_power"), f"{number_text(p.system_power_w, 0)} W"))
-        if p.psu_recommended_w:
-            facts.append(Fact(tr("key.psu"), f"{number_text(p.psu_recommended_w, 0)} W"))
-    if th is not None:
-        facts.append(Fact(tr("key.heat"),
-                          f"{number_text(th.heat_w, 0)} W · {number_text(th.heat_btu_per_hour, 0)} BTU/h"))
+    facts.append(Fact(tr("key.system_power"), f"{number_text(p.system_power_w, 0)} W"))
+    if p.psu_recommended_w:
+        facts.append(Fact(tr("key.psu"), f"{number_text(p.psu_recommended_w, 0)} W"))
+    facts.append(Fact(tr("key.heat"),
+                      f"{number_text(th.heat_w, 0)} W · {number_text(th.heat_btu_per_hour, 0)} BTU/h"))
     return tuple(facts)
 
 
@@ -327,8 +323,7 @@ def _inputs(result: Estimate, tr: Translator, catalog: Catalog, inputs: PlanInpu
              Fact(tr("input.batch"), str(result.batch))]
     if result.gpu_count > 1:
         facts.append(Fact(tr("input.split"), result.split))
-    if result.thermal is not None:
-        facts.append(Fact(tr("input.ambient"), f"{number_text(result.thermal.ambient_c, 0)} °C"))
+    facts.append(Fact(tr("input.ambient"), f"{number_text(result.thermal.ambient_c, 0)} °C"))
     if has_plan:
         facts += [Fact(tr("input.budget"), usd_text(inputs.budget_usd) if inputs.budget_usd
                        else tr("input.no_budget")),
@@ -481,35 +476,31 @@ def _cloud(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
 def _power(result: Estimate, tr: Translator) -> Section:
     p, th, sysm, load = result.power, result.thermal, result.system, result.load
     facts: list[Fact] = []
-    if p is not None:
-        facts += [Fact(tr("power.gpu_power"), f"{number_text(p.gpu_power_w, 0)} W"),
-                  Fact(tr("power.gpu_power_prefill"), f"{number_text(p.gpu_power_prefill_w, 0)} W"),
-                  Fact(tr("power.system_power"), f"{number_text(p.system_power_w, 0)} W"),
-                  Fact(tr("power.psu"), f"{number_text(p.psu_recommended_w, 0)} W"),
-                  Fact(tr("power.connectors"), tr("power.connectors_value",
-                                                  eight=p.pcie_8pin_count,
-                                                  twelve=p.connector_12v_2x6_count))]
-        if p.energy_wh_per_1k_tokens is not None:
-            facts.append(Fact(tr("power.energy"), f"{number_text(p.energy_wh_per_1k_tokens, 2)} Wh"))
-        if p.cost_usd_per_1m_tokens is not None:
-            facts.append(Fact(tr("power.cost"), f"${p.cost_usd_per_1m_tokens:,.2f}"))
-        if p.power_limit_sweet_spot_w:
-            facts.append(Fact(tr("power.sweet_spot"), f"{number_text(p.power_limit_sweet_spot_w, 0)} W"))
-        yes, no = tr("value.yes"), tr("value.no")
-        facts.append(Fact(tr("power.circuit"), f"{yes if p.wall_circuit_120v_ok else no}, "
-                                               f"{yes if p.wall_circuit_230v_ok else no}"))
-    if th is not None:
-        facts += [Fact(tr("power.temp"),
-                       f"{number_text(th.gpu_temp_c, 0)} °C / {number_text(th.gpu_temp_full_load_c, 0)} °C"),
-                  Fact(tr("power.throttle"), _risk(th.throttle_risk, tr)),
-                  Fact(tr("power.heat"),
-                       f"{number_text(th.heat_w, 0)} W · {number_text(th.heat_btu_per_hour, 0)} BTU/h")]
-    if sysm is not None:
-        if sysm.ram_recommended_bytes:
-            facts.append(Fact(tr("power.ram"), gib_text(sysm.ram_recommended_bytes)))
-        facts.append(Fact(tr("power.cpu"), str(sysm.min_cpu_cores)))
-    if load is not None:
-        facts.append(Fact(tr("power.load_time"), f"{number_text(load.load_time_s, 1)} s"))
+    facts += [Fact(tr("power.gpu_power"), f"{number_text(p.gpu_power_w, 0)} W"),
+              Fact(tr("power.gpu_power_prefill"), f"{number_text(p.gpu_power_prefill_w, 0)} W"),
+              Fact(tr("power.system_power"), f"{number_text(p.system_power_w, 0)} W"),
+              Fact(tr("power.psu"), f"{number_text(p.psu_recommended_w, 0)} W"),
+              Fact(tr("power.connectors"), tr("power.connectors_value",
+                                              eight=p.pcie_8pin_count,
+                                              twelve=p.connector_12v_2x6_count))]
+    if p.energy_wh_per_1k_tokens is not None:
+        facts.append(Fact(tr("power.energy"), f"{number_text(p.energy_wh_per_1k_tokens, 2)} Wh"))
+    if p.cost_usd_per_1m_tokens is not None:
+        facts.append(Fact(tr("power.cost"), f"${p.cost_usd_per_1m_tokens:,.2f}"))
+    if p.power_limit_sweet_spot_w:
+        facts.append(Fact(tr("power.sweet_spot"), f"{number_text(p.power_limit_sweet_spot_w, 0)} W"))
+    yes, no = tr("value.yes"), tr("value.no")
+    facts.append(Fact(tr("power.circuit"), f"{yes if p.wall_circuit_120v_ok else no}, "
+                                           f"{yes if p.wall_circuit_230v_ok else no}"))
+    facts += [Fact(tr("power.temp"),
+                   f"{number_text(th.gpu_temp_c, 0)} °C / {number_text(th.gpu_temp_full_load_c, 0)} °C"),
+              Fact(tr("power.throttle"), _risk(th.throttle_risk, tr)),
+              Fact(tr("power.heat"),
+                   f"{number_text(th.heat_w, 0)} W · {number_text(th.heat_btu_per_hour, 0)} BTU/h")]
+    if sysm.ram_recommended_bytes:
+        facts.append(Fact(tr("power.ram"), gib_text(sysm.ram_recommended_bytes)))
+    facts.append(Fact(tr("power.cpu"), str(sysm.min_cpu_cores)))
+    facts.append(Fact(tr("power.load_time"), f"{number_text(load.load_time_s, 1)} s"))
     return Section("power", tr("section.power"), facts=tuple(facts))
 
 
@@ -535,12 +526,11 @@ def _assumptions(result: Estimate, tr: Translator, catalog: Catalog,
                         plow=number_text(s.prefill_tokens_per_s_low, 0),
                         phigh=number_text(s.prefill_tokens_per_s_high, 0)))
     notes.append(tr("assume.memory", context=f"{result.context_tokens:,}", batch=result.batch))
-    if result.thermal is not None:
-        try:
-            cooler = catalog.cooler(result.thermal.cooler).name
-        except (UnknownIdError, ValueError):
-            cooler = result.thermal.cooler
-        notes.append(tr("assume.power", ambient=number_text(result.thermal.ambient_c, 0), cooler=cooler))
+    try:
+        cooler = catalog.cooler(result.thermal.cooler).name
+    except UnknownIdError:
+        cooler = result.thermal.cooler
+    notes.append(tr("assume.power", ambient=number_text(result.thermal.ambient_c, 0), cooler=cooler))
     notes.append(tr("assume.electricity", price=f"{electricity_usd_per_kwh:.3f}"))
     notes.append(tr("assume.prices"))
     return Section("assumptions", tr("section.assumptions"), notes=tuple(notes))

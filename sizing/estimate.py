@@ -88,7 +88,7 @@ class FitSection(Result):
     best_quant: str | None  # highest-precision quant that fits at this context
 
 
-class PowerLimitPointOut(Result):
+class PowerLimitRow(Result):
     cap_w: float
     speed_frac: float  # decode tokens/s relative to uncapped
     power_w: float
@@ -105,7 +105,7 @@ class PowerSection(Result):
     power_limit_w: float | None
     decode_speed_frac_at_limit: float
     power_limit_sweet_spot_w: float | None
-    power_limit_curve: list[PowerLimitPointOut] = []
+    power_limit_curve: list[PowerLimitRow] = []
     pcie_8pin_count: int
     connector_12v_2x6_count: int
     wall_circuit_120v_ok: bool
@@ -313,7 +313,7 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
         speed=speed, speed_unknown_reason=reason,
         power=PowerSection(
             **{k: getattr(box, k) for k in PowerSection.model_fields if k != "power_limit_curve"},
-            power_limit_curve=[PowerLimitPointOut(**dataclasses.asdict(p))
+            power_limit_curve=[PowerLimitRow(**dataclasses.asdict(p))
                                for p in box.power_limit_curve]),
         thermal=ThermalSection(ambient_c=request.ambient_c if request.ambient_c is not None
                                else DEFAULT_AMBIENT_C, cooler=cooler_id,
