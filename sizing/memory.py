@@ -41,7 +41,7 @@ APPLE_HUGE_MEMORY_GIB = 96.0
 # units of (hidden size) and (intermediate size) fp16 elements: residual,
 # normed input, q/k/v and attention output (about 4 x hidden) and the gated
 # MLP's gate, up and product (about 3 x intermediate). Checked against the
-# transformers rows of calibration/memory.csv in tests/test_memory_calibration.py.
+# transformers rows of benchmarks/data/memory.csv in tests/test_memory.py.
 ACTIVATION_HIDDEN_MULTIPLE = 4.0
 ACTIVATION_INTERMEDIATE_MULTIPLE = 3.0
 ACTIVATION_BYTES_PER_ELEMENT = 2.0
