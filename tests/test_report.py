@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -29,7 +27,6 @@ from sizing.request import parse_request
 from sizing.units import bytes_to_gib
 
 ROOT = Path(__file__).resolve().parents[1]
-HAS_PDFTOTEXT = shutil.which("pdftotext") is not None
 EVIL = "<script>alert(1)</script>"
 LLAMA3_8B = {  # meta-llama/Meta-Llama-3-8B config.json
     "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096,
@@ -38,9 +35,7 @@ LLAMA3_8B = {  # meta-llama/Meta-Llama-3-8B config.json
     "rope_theta": 500000.0, "tie_word_embeddings": False,
 }
 INPUTS = PlanInputs(budget_usd=2000, users=5, hours_per_day=8)
-# CI installs poppler-utils (.ci/run): there a missing pdftotext is a failure, not a skip.
-needs_pdftotext = pytest.mark.skipif(not HAS_PDFTOTEXT and not os.environ.get("CI"),
-                                     reason="poppler-utils not installed")
+needs_pdftotext = pytest.mark.usefixtures("pdftotext_installed")  # fails in CI when missing
 
 
 def pdf_text(data: bytes, tmp_path: Path) -> str:
