@@ -10,15 +10,18 @@ from __future__ import annotations
 import streamlit as st
 
 from catalog.loader import CatalogError
-from i18n import LANGUAGES, language_from, translate
-from pages._common import catalog, plain, run_in_frame, show_notices, state, store, sync_url, t
+from pages._engine import catalog
+from pages._frame import run_in_frame
+from pages._state import state, store, sync_url
+from pages._text import plain, show_notices, t
+from report.text import LANGUAGES, language_from, translate
 
 st.set_page_config(page_title="RigFit", page_icon="🧮", layout="wide")
 try:
     catalog()
 except CatalogError as exc:
     # No numbers from a catalog that did not validate; the message names file, entry, field.
-    language = language_from(st.query_params.get("lang"), getattr(st.context, "locale", None))
+    language = language_from(st.query_params.get("lang"), st.context.locale)
     st.error(plain(translate("error.catalog_broken", language, message=str(exc))),
              icon=":material/error:")
     st.stop()

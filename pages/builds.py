@@ -1,15 +1,20 @@
-"""Builds: what to buy for a budget (the purchase advisor, sizing.plan)."""
+"""Builds: what to buy for a budget (the purchase advisor, advisor.plan)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from pages._common import (ENGINE_ERRORS, begin_page, engine_paragraph, engine_text, plain,
-                           plan_inputs, run_plan, scenario_inputs, t)
-from report.plan_charts import EN_LABELS, build_key, money_text, per_user_band, value_figure
-from sizing.plan import PlanResult, TierBuild
-from sizing.units import bytes_to_gib
+from advisor.results import PlanResult, TierBuild
+from catalog.errors import UserError
+from pages._engine import run_plan
+from pages._frame import begin_page
+from pages._inputs import plan_inputs, scenario_inputs
+from pages._state import lang
+from pages._text import engine_paragraph, engine_text, plain, show_user_error, t
+from report.formats import gib_text, money_text
+from report.plan_charts import build_key, per_user_band, value_figure
+from report.text import group_strings
 
 CARDS_PER_SEGMENT = 4  # rows of each group in the consumer-vs-professional table
 
@@ -34,7 +39,7 @@ def build_line(b: TierBuild) -> str:
 
 
 def reason(b: TierBuild, result: PlanResult, *, role: str) -> str:
-    """The tier's one-line reason, from the plan's numbers (the engine's is English only)."""
+    """The tier's one-line reason in the plan's currency (the engine's ``b.reason`` quotes USD)."""
     over = money(b.total_usd - (result.budget_usd or 0.0), result)
     if role == "within_budget":
         return t("builds.reason_within_budget", need=f"{result.min_tokens_per_s:g}")
@@ -76,7 +81,7 @@ def show_checks(b: TierBuild, result: PlanResult) -> None:
     ]
     st.markdown(f"**{t('builds.checks')}**")
     st.markdown("  \n".join(lines))
-    notes = [*(c.note_notices or c.notes), *(b.warning_notices or b.warnings)]
+    notes = [*c.notes, *b.warnings]
     if notes:
         st.markdown(f"**{t('builds.notes')}**")
         st.markdown("\n".join(f"- {plain(engine_text(n))}" for n in notes))
@@ -111,7 +116,7 @@ def show_build(b: TierBuild, result: PlanResult, *, role: str, same_as: str | No
         if low is not None and high is not None:
             st.caption(t("builds.decode_band", low=f"{low:,.1f}", high=f"{high:,.1f}"))
         c = st.columns(2)
-        c[0].metric(t("builds.headroom"), f"{bytes_to_gib(b.memory_headroom_bytes):,.1f} GiB")
+        c[0].metric(t("builds.headroom"), gib_text(b.memory_headroom_bytes))
         c[1].metric(t("builds.gpu_power"), f"{b.gpu_power_w:,.0f} W")
         c = st.columns(2)
         c[0].metric(t("builds.psu"), f"{b.psu_w:,.0f} W")
@@ -142,8 +147,7 @@ def show_headline(result: PlanResult) -> None:
                   ) if best else t("builds.no_cloud")
         st.warning(plain(f"{text} {t('builds.lead_cloud', cloud=cloud)}"),
                    icon=":material/cloud:")
-    st.caption(plain(t("builds.engine_says",
-                       message=engine_paragraph(result.message_notices, result.message))))
+    st.caption(plain(t("builds.engine_says", message=engine_paragraph(result.message))))
 
 
 def show_tiers(result: PlanResult) -> None:
@@ -176,8 +180,7 @@ def show_consumer_vs_pro(result: PlanResult) -> None:
         diff = cvp.professional.total_usd - cvp.consumer.total_usd
         key = "builds.cvp_difference" if diff >= 0 else "builds.cvp_cheaper"
         st.markdown(plain(t(key, difference=money(abs(diff), result))))
-    st.caption(plain(t("builds.engine_says",
-                       message=engine_paragraph(cvp.summary_notices, cvp.summary))))
+    st.caption(plain(t("builds.engine_says", message=engine_paragraph(cvp.summary))))
     usable = [v for v in result.gpu_values if v.min_gpus_for_workload is not None] \
         or list(result.gpu_values)
     consumer = [v for v in usable if v.segment == "consumer"][:CARDS_PER_SEGMENT]
@@ -193,7 +196,7 @@ def show_consumer_vs_pro(result: PlanResult) -> None:
         t("builds.col_power"): f"{v.board_power_w:,.0f} W",
         t("builds.col_blower"): v.blower,
         t("builds.col_min_gpus"): v.min_gpus_for_workload,
-        t("builds.col_terms"): engine_text(v.driver_terms_notice or v.driver_terms),
+        t("builds.col_terms"): engine_text(v.driver_terms),
     } for v in consumer + pro]
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, key="gpu_values")
@@ -201,8 +204,7 @@ def show_consumer_vs_pro(result: PlanResult) -> None:
 
 def show_value_chart(result: PlanResult) -> None:
     st.subheader(t("builds.value_header"))
-    labels = {name: t(f"plan_chart.{name}") for name in EN_LABELS}
-    fig = value_figure(result, labels=labels)
+    fig = value_figure(result, labels=group_strings("plan_chart.", lang()))
     if fig is None:
         st.caption(t("builds.value_too_few"))
     else:
@@ -213,8 +215,8 @@ if request is not None:
     try:
         with st.spinner(t("builds.working")):
             answer = run_plan(request, arch, **plan_args)
-    except ENGINE_ERRORS as exc:
-        st.error(plain(t("error.engine", message=str(exc))), icon=":material/error:")
+    except UserError as exc:
+        show_user_error(exc)
     else:
         show_headline(answer)
         show_tiers(answer)

@@ -1,14 +1,21 @@
-"""Cloud: when renting beats buying (the cloud half of the purchase advisor, sizing.cloud)."""
+"""Cloud: when renting beats buying (the cloud half of the purchase advisor, advisor.cloud)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from pages._common import (ENGINE_ERRORS, begin_page, engine_paragraph, labeller, plain,
-                           plan_inputs, run_plan, scenario_inputs, t)
-from report.plan_charts import EN_LABELS, break_even_figure, cheapest_cloud, money_text
-from sizing.cloud import CloudComparison, comparison_of
+from advisor.cloud import comparison_of
+from advisor.results import CloudComparison
+from catalog.errors import UserError
+from pages._engine import run_plan
+from pages._frame import begin_page
+from pages._inputs import plan_inputs, scenario_inputs
+from pages._state import lang
+from pages._text import engine_paragraph, labeller, plain, show_user_error, t
+from report.formats import money_text
+from report.plan_charts import break_even_figure, cheapest_cloud
+from report.text import group_strings
 
 SORTS = ("per_1m", "per_hour", "speed", "break_even")
 
@@ -46,8 +53,7 @@ def show_headline(comparison: CloudComparison) -> None:
                        icon=":material/savings:")
         else:
             st.info(t("cloud.buy_never"), icon=":material/cloud:")
-    st.caption(plain(t("builds.engine_says", message=engine_paragraph(
-        comparison.message_notices, comparison.message))))
+    st.caption(plain(t("builds.engine_says", message=engine_paragraph(comparison.message))))
 
 
 def cloud_table(comparison: CloudComparison) -> pd.DataFrame:
@@ -104,9 +110,9 @@ def show_chart(comparison: CloudComparison) -> None:
     if not comparison.tiers or not comparison.cloud:
         st.info(t("cloud.no_tiers"))
         return
-    labels = {name: t(f"plan_chart.{name}") for name in EN_LABELS}
     fig = break_even_figure(comparison.cloud, currency=comparison.currency,
-                            units_per_usd=comparison.units_per_usd, labels=labels)
+                            units_per_usd=comparison.units_per_usd,
+                            labels=group_strings("plan_chart.", lang()))
     st.plotly_chart(fig, key="break_even_chart")
     st.caption(plain(t("cloud.chart_caption", hours=f"{comparison.hours_per_day:g}",
                        kwh=rate(comparison.electricity_usd_per_kwh, comparison))))
@@ -116,8 +122,8 @@ if request is not None:
     try:
         with st.spinner(t("cloud.working")):
             answer = comparison_of(run_plan(request, arch, **plan_args))
-    except ENGINE_ERRORS as exc:
-        st.error(plain(t("error.engine", message=str(exc))), icon=":material/error:")
+    except UserError as exc:
+        show_user_error(exc)
     else:
         show_headline(answer)
         show_table(answer)

@@ -5,92 +5,85 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._common import (ENGINE_ERRORS, begin_page, bind, catalog, engine_text, field, fmt, gib,
-                           group_of, labeller, memory_figure, plain, price_usd, run_estimate,
-                           run_every_gpu, run_fit, scenario_inputs, section, store, t)
+from catalog.errors import UserError
+from pages._charts import memory_figure
+from pages._engine import catalog, price_usd, run_estimate, run_every_gpu
+from pages._frame import begin_page
+from pages._inputs import budget_input, scenario_inputs
+from pages._state import SORTS, bind, store
+from pages._text import engine_text, group_of, labeller, plain, show_user_error, t
 from report.charts import power_limit_figure
+from report.formats import gib_text, pattern_text
+from sizing.estimate import Estimate
 from sizing.units import bytes_to_gib
 
-begin_page("configurator")
-st.title(t("config.title"))
-st.caption(t("config.intro"))
-request, arch = scenario_inputs()
-budget = store("budget_usd", float(st.sidebar.number_input(
-    t("inputs.budget_usd"), min_value=0.0, max_value=10_000_000.0, step=100.0,
-    key=bind("budget_usd"))))
 
-result = fit = None
-if request is not None:
-    try:
-        result = run_estimate(request, arch)
-        fit = run_fit(request, arch)
-    except ENGINE_ERRORS as exc:
-        st.error(plain(t("error.engine", message=str(exc))))
-
-if result is not None and fit is not None:
+def show_verdict(result: Estimate) -> None:
     mem = result.memory
     count = f" × {result.gpu_count}" if result.gpu_count > 1 else ""
     st.subheader(plain(t("config.scenario", model=result.model.name, gpu=result.gpu_name + count,
                          quant=result.quant, runtime=result.runtime)))
     if mem.verdict == "fits":
-        st.success(t("verdict.fits", headroom=gib(mem.headroom_bytes)), icon=":material/check_circle:")
+        st.success(t("verdict.fits", headroom=gib_text(mem.headroom_bytes)),
+                   icon=":material/check_circle:")
     elif mem.verdict == "fits-with-offload":
         st.warning(t("verdict.offload", gpu_layers=mem.gpu_layers, layers=mem.num_layers,
-                     offloaded=gib(mem.offloaded_bytes)), icon=":material/warning:")
+                     offloaded=gib_text(mem.offloaded_bytes)), icon=":material/warning:")
     else:
-        st.error(t("verdict.no_fit", short=gib(-mem.headroom_bytes)), icon=":material/block:")
+        st.error(t("verdict.no_fit", short=gib_text(-mem.headroom_bytes)), icon=":material/block:")
     cols = st.columns(4)
-    cols[0].metric(t("config.needed"), gib(mem.total_bytes))
-    cols[1].metric(t("config.usable"), gib(mem.usable_bytes))
-    cols[2].metric(t("config.max_context"), f"{fit.max_context_tokens:,}"
-                   if fit.max_context_tokens else t("config.none"))
-    cols[3].metric(t("config.best_quant"), fit.best_quant or t("config.none"))
+    cols[0].metric(t("config.needed"), gib_text(mem.total_bytes))
+    cols[1].metric(t("config.usable"), gib_text(mem.usable_bytes))
+    cols[2].metric(t("config.max_context"), f"{result.fit.max_context_tokens:,}"
+                   if result.fit.max_context_tokens else t("config.none"))
+    cols[3].metric(t("config.best_quant"), result.fit.best_quant or t("config.none"))
     st.plotly_chart(memory_figure(result), key="memory_chart")
 
-    speed = section(result, "speed")
-    if speed is not None:
-        st.subheader(t("speed.header"))
-        c = st.columns(4)
-        c[0].metric(t("speed.decode"), fmt(field(speed, "decode_tokens_per_s"), "{:,.1f} tok/s"),
-                    help=t("speed.range", low=fmt(field(speed, "decode_tokens_per_s_low")),
-                           high=fmt(field(speed, "decode_tokens_per_s_high"))))
-        c[1].metric(t("speed.prefill"), fmt(field(speed, "prefill_tokens_per_s"), "{:,.0f} tok/s"),
-                    help=t("speed.range", low=fmt(field(speed, "prefill_tokens_per_s_low"), "{:,.0f}"),
-                           high=fmt(field(speed, "prefill_tokens_per_s_high"), "{:,.0f}")))
-        c[2].metric(t("speed.ttft"), fmt(field(speed, "ttft_s"), "{:,.2f} s"))
-        c[3].metric(t("speed.total"), fmt(field(speed, "total_time_s"), "{:,.1f} s"))
-    power, thermal, load = (section(result, n) for n in ("power", "thermal", "load"))
-    if power is not None or thermal is not None or load is not None:
-        st.subheader(t("power.header"))
-        c = st.columns(4)
-        c[0].metric(t("power.gpu"), fmt(field(power, "gpu_power_w"), "{:,.0f} W"))
-        c[1].metric(t("power.system"), fmt(field(power, "system_power_w"), "{:,.0f} W"))
-        c[2].metric(t("power.psu"), fmt(field(power, "psu_recommended_w"), "{:,.0f} W"))
-        c[3].metric(t("power.energy"), fmt(field(power, "energy_wh_per_1k_tokens"), "{:,.2f} Wh"))
-        c = st.columns(4)
-        c[0].metric(t("power.cost"), fmt(field(power, "cost_usd_per_1m_tokens"), "${:,.2f}"))
-        c[1].metric(t("thermal.temp"), fmt(field(thermal, "gpu_temp_c"), "{:,.0f} °C"))
-        risk = field(thermal, "throttle_risk")
-        c[2].metric(t("thermal.risk"), t(f"builds.risk_{risk}") if risk else "—")
-        c[3].metric(t("thermal.heat"), fmt(field(thermal, "heat_btu_per_hour"), "{:,.0f} BTU/h"))
-        c = st.columns(4)
-        if load is not None:
-            c[0].metric(t("load.time"), fmt(field(load, "load_time_s"), "{:,.1f} s"))
-        curve = field(power, "power_limit_curve") or []
-        if curve:
-            sweet = field(power, "power_limit_sweet_spot_w")
-            c[1].metric(t("power.sweet_spot"), fmt(sweet, "{:,.0f} W"), help=t("power.sweet_spot_help"))
-            with st.expander(t("power.curve_title")):
-                st.plotly_chart(power_limit_figure(
-                    curve, sweet_spot_w=sweet, title=t("power.curve_title"),
-                    speed_label=t("power.curve_speed"), power_label=t("power.curve_power"),
-                    cap_label=t("power.curve_cap")), key="power_limit_chart")
-    for warning in result.notices or result.warnings:
-        st.info(plain(engine_text(warning)))
 
-    st.subheader(t("table.header"))
-    with st.spinner(t("table.working")):
-        everyone = run_every_gpu(request, arch)
+def show_speed(result: Estimate) -> None:
+    speed = result.speed
+    if speed is None:  # the reason is among the estimate's warnings
+        return
+    st.subheader(t("speed.header"))
+    c = st.columns(4)
+    c[0].metric(t("speed.decode"), pattern_text(speed.decode_tokens_per_s, "{:,.1f} tok/s"),
+                help=t("speed.range", low=pattern_text(speed.decode_tokens_per_s_low),
+                       high=pattern_text(speed.decode_tokens_per_s_high)))
+    c[1].metric(t("speed.prefill"), pattern_text(speed.prefill_tokens_per_s, "{:,.0f} tok/s"),
+                help=t("speed.range", low=pattern_text(speed.prefill_tokens_per_s_low, "{:,.0f}"),
+                       high=pattern_text(speed.prefill_tokens_per_s_high, "{:,.0f}")))
+    c[2].metric(t("speed.ttft"), pattern_text(speed.ttft_s, "{:,.2f} s"))
+    c[3].metric(t("speed.total"), pattern_text(speed.total_time_s, "{:,.1f} s"))
+
+
+def show_power(result: Estimate) -> None:
+    power, thermal = result.power, result.thermal
+    st.subheader(t("power.header"))
+    c = st.columns(4)
+    c[0].metric(t("power.gpu"), pattern_text(power.gpu_power_w, "{:,.0f} W"))
+    c[1].metric(t("power.system"), pattern_text(power.system_power_w, "{:,.0f} W"))
+    c[2].metric(t("power.psu"), pattern_text(power.psu_recommended_w, "{:,.0f} W"))
+    c[3].metric(t("power.energy"), pattern_text(power.energy_wh_per_1k_tokens, "{:,.2f} Wh"))
+    c = st.columns(4)
+    c[0].metric(t("power.cost"), pattern_text(power.cost_usd_per_1m_tokens, "${:,.2f}"))
+    c[1].metric(t("thermal.temp"), pattern_text(thermal.gpu_temp_c, "{:,.0f} °C"))
+    c[2].metric(t("thermal.risk"), t(f"builds.risk_{thermal.throttle_risk}"))
+    c[3].metric(t("thermal.heat"), pattern_text(thermal.heat_btu_per_hour, "{:,.0f} BTU/h"))
+    c = st.columns(4)
+    c[0].metric(t("load.time"), pattern_text(result.load.load_time_s, "{:,.1f} s"))
+    if power.power_limit_curve:
+        sweet = power.power_limit_sweet_spot_w
+        c[1].metric(t("power.sweet_spot"), pattern_text(sweet, "{:,.0f} W"),
+                    help=t("power.sweet_spot_help"))
+        with st.expander(t("power.curve_title")):
+            st.plotly_chart(power_limit_figure(
+                power.power_limit_curve, sweet_spot_w=sweet, title=t("power.curve_title"),
+                speed_label=t("power.curve_speed"), power_label=t("power.curve_power"),
+                cap_label=t("power.curve_cap")), key="power_limit_chart")
+
+
+def show_fit_table(everyone: list[Estimate], budget: float) -> None:
+    """Every GPU the scenario fits on, sortable."""
     gpus = {g.id: g for g in catalog().gpus}
     rows = []
     for other in everyone:
@@ -106,23 +99,46 @@ if result is not None and fit is not None:
             t("table.price"): price,
             t("table.in_budget"): price is not None and price * other.gpu_count <= budget,
         }
-        other_speed = section(other, "speed")
-        if other_speed is not None:
-            row[t("table.decode")] = field(other_speed, "decode_tokens_per_s")
+        if other.speed is not None:
+            row[t("table.decode")] = other.speed.decode_tokens_per_s
         rows.append(row)
-    sort_key = store("sort", st.selectbox(
-        t("table.sort"), ["headroom", "price", "memory"], key=bind("sort"),
-        format_func=labeller("table.sort_")))
+    sort_key = store("sort", st.selectbox(t("table.sort"), SORTS, key=bind("sort"),
+                                          format_func=labeller("table.sort_")))
     column = {"headroom": t("table.headroom"), "price": t("table.price"),
               "memory": t("table.memory")}[sort_key]
     st.caption(t("table.count", fitting=len(rows), total=len(everyone)))
-    if rows:
-        frame = pd.DataFrame(rows).sort_values(column, ascending=sort_key == "price",
-                                               na_position="last")
-        st.dataframe(frame, hide_index=True, key="fit_table", column_config={
-            t("table.price"): st.column_config.NumberColumn(format="$%.0f"),
-            t("table.memory"): st.column_config.NumberColumn(format="%.1f GiB"),
-            t("table.headroom"): st.column_config.NumberColumn(format="%.1f GiB"),
-        })
-    else:
+    if not rows:
         st.info(t("table.empty"))
+        return
+    frame = pd.DataFrame(rows).sort_values(column, ascending=sort_key == "price",
+                                           na_position="last")
+    st.dataframe(frame, hide_index=True, key="fit_table", column_config={
+        t("table.price"): st.column_config.NumberColumn(format="$%.0f"),
+        t("table.memory"): st.column_config.NumberColumn(format="%.1f GiB"),
+        t("table.headroom"): st.column_config.NumberColumn(format="%.1f GiB"),
+    })
+
+
+begin_page("configurator")
+st.title(t("config.title"))
+st.caption(t("config.intro"))
+request, arch = scenario_inputs()
+budget = budget_input(st.sidebar)
+
+result = None
+if request is not None:
+    try:
+        result = run_estimate(request, arch)
+    except UserError as exc:
+        show_user_error(exc)
+
+if result is not None:
+    show_verdict(result)
+    show_speed(result)
+    show_power(result)
+    for warning in result.warnings:
+        st.info(plain(engine_text(warning)))
+    st.subheader(t("table.header"))
+    with st.spinner(t("table.working")):
+        everyone = run_every_gpu(request, arch)
+    show_fit_table(everyone, budget)

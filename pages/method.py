@@ -7,7 +7,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages._common import begin_page, catalog, t
+from pages._engine import catalog
+from pages._frame import begin_page
+from pages._text import t
 
 ACCURACY = Path(__file__).resolve().parent.parent / "docs" / "accuracy.md"
 
@@ -33,7 +35,4 @@ st.dataframe(pd.DataFrame(model_rows), hide_index=True, key="sources_models", co
     t("method.col_source"): st.column_config.LinkColumn()})
 
 st.subheader(t("method.accuracy_header"))
-if ACCURACY.exists():
-    st.markdown(ACCURACY.read_text(encoding="utf-8"))
-else:
-    st.info(t("method.accuracy_missing"))
+st.markdown(ACCURACY.read_text(encoding="utf-8"))

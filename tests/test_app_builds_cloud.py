@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from advisor.plan import plan
 from catalog.catalog import load_catalog
-from pages._common import DEFAULTS, STATE_KEY
+from pages._state import DEFAULTS, STATE_KEY
 from report import plan_charts as pc
-from sizing.plan import plan
+from report.formats import money_text
 from sizing.request import parse_request
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -57,7 +58,7 @@ def test_builds_show_three_tiers_with_the_engine_totals(builds_70b):
     assert [t.tier for t in expected.tiers] == ["budget", "balanced", "workstation"]
     assert [s.value for s in at.subheader][:3] == ["Budget", "Balanced", "Workstation"]
     totals = [m.value for m in at.metric if m.label == "Total"]
-    assert totals == [pc.money_text(t.total_usd, "USD") for t in expected.tiers]
+    assert totals == [money_text(t.total_usd, "USD") for t in expected.tiers]
     assert "stretch, over budget" in " ".join(m.value for m in at.markdown)
     assert unescape(at.success[0].value).startswith("1 distinct build(s) run Llama 3.1 70B")
     assert not at.warning
@@ -72,7 +73,7 @@ def test_builds_do_not_repeat_a_tier_that_is_the_same_build(builds_70b):
     budget = parts[0]
     assert list(budget.columns) == ["Part", "Name", "Qty", "Price", "Used"]
     assert budget["Part"].iloc[0] == "GPU"
-    assert budget["Price"].iloc[0] == pc.money_text(expected.tiers[0].parts[0].total_usd, "USD")
+    assert budget["Price"].iloc[0] == money_text(expected.tiers[0].parts[0].total_usd, "USD")
 
 
 def test_builds_show_numbers_and_checks(builds_70b):
@@ -95,8 +96,8 @@ def test_builds_compare_consumer_and_professional_and_chart_the_builds(builds_70
     expected = engine_plan(model="llama-3.1-70b", budget_usd=3000)
     metrics = {m.label: m.value for m in at.metric}
     cvp = expected.consumer_vs_pro
-    assert metrics["Cheapest consumer build"] == pc.money_text(cvp.consumer.total_usd, "USD")
-    assert metrics["Cheapest professional build"] == pc.money_text(cvp.professional.total_usd, "USD")
+    assert metrics["Cheapest consumer build"] == money_text(cvp.consumer.total_usd, "USD")
+    assert metrics["Cheapest professional build"] == money_text(cvp.professional.total_usd, "USD")
     cards = next(d.value for d in at.dataframe if "Driver terms" in d.value.columns)
     assert set(cards["Segment"]) <= {"Consumer", "Professional", "Datacenter"}
     assert 2 <= len(cards) <= 8
@@ -118,7 +119,7 @@ def test_over_budget_leads_with_cloud():
     best = next(c for c in expected.cloud if c.meets_workload)
     assert best.instance_type in warning
     assert [m.value for m in at.metric if m.label == "Total"] == [
-        pc.money_text(expected.tiers[0].total_usd, "USD")]
+        money_text(expected.tiers[0].total_usd, "USD")]
     assert "stretch, over budget" in " ".join(m.value for m in at.markdown)
 
 
@@ -126,10 +127,10 @@ def test_builds_in_euros_and_chinese():
     at = open_page("pages/builds.py", model="llama-3.1-70b", budget_usd="3000", users="1",
                    currency="EUR", lang="zh")
     expected = engine_plan(model="llama-3.1-70b", budget_usd=3000, currency="EUR")
-    assert [s.value for s in at.subheader][:3] == ["入门", "均衡", "工作站"]
+    assert [s.value for s in at.subheader][:3] == ["经济型", "均衡型", "工作站型"]
     totals = [m.value for m in at.metric if m.label == "总价"]
-    assert totals == [pc.money_text(t.total_in_currency, "EUR") for t in expected.tiers]
-    assert at.info[0].value == "与入门配置相同。"
+    assert totals == [money_text(t.total_in_currency, "EUR") for t in expected.tiers]
+    assert at.info[0].value == "与经济型配置相同。"
     assert not at.error
 
 
@@ -202,7 +203,7 @@ def test_cloud_over_budget_leads_with_cloud_in_chinese():
                    lang="zh")
     assert at.title[0].value == "租还是买"
     assert unescape(at.warning[0].value).startswith("建议先租用云端：租用 ")
-    assert "对比入门配置的回本月数" in at.dataframe[0].value.columns
+    assert "对比经济型配置的回本月数" in at.dataframe[0].value.columns
     assert charts(at)[0]["layout"]["title"]["text"] == "累计花费：购买与租用"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages._common import CATALOG_DIR_ENV
+from pages._engine import CATALOG_DIR_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

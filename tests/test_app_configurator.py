@@ -9,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from catalog.catalog import load_catalog
-from pages._common import STATE_KEY, match_gpu_id, parse_nvidia_smi_csv, query_for
+from pages._detect import match_gpu_id, parse_nvidia_smi_csv
+from pages._state import STATE_KEY, query_for
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages._common import read_config_upload
+from pages._inputs import read_config_upload
+from pages._text import plain
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -51,7 +52,6 @@ def test_markup_in_the_file_name_stays_text():
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
     assert arch.name == "<img src=x onerror=alert(1)>"  # stored as given, escaped when shown
-    from pages._common import plain
     assert "\\<img" in plain(arch.name)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from pages._common import STATE_KEY, query_for
+from pages._state import STATE_KEY, query_for
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -70,13 +70,6 @@ def test_builds_and_cloud_keep_their_inputs_in_the_link():
     at.run()
     assert at.title[0].value == "Rent or buy"
     assert {n.label: n.value for n in at.number_input}["Hours of use per day"] == 6.0
-
-
-def test_builds_without_the_advisor_says_so():
-    import importlib.util
-    at = open_page("pages/builds.py")
-    if importlib.util.find_spec("sizing.plan") is None:
-        assert any("not available yet" in i.value for i in at.info)
 
 
 def test_report_offers_the_estimate_and_names_the_verdict():

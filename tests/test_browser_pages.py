@@ -27,11 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 from playwright.sync_api import expect  # noqa: E402
 
+from advisor.plan import plan  # noqa: E402
 from catalog.catalog import load_catalog  # noqa: E402
-from report.content import strings  # noqa: E402
-from report.plan_charts import break_even_figure, build_key, money_text  # noqa: E402
+from report.formats import money_text  # noqa: E402
+from report.plan_charts import break_even_figure, build_key  # noqa: E402
+from report.text import group_strings  # noqa: E402
 from sizing.estimate import estimate  # noqa: E402
-from sizing.plan import plan  # noqa: E402
 from sizing.request import parse_request  # noqa: E402
 
 # The shared link: every scenario field the pages read, so the engine below
@@ -148,8 +149,9 @@ def test_report_downloads_carry_the_scenario(browser, base_url, expected, tmp_pa
     page.get_by_test_id("stSidebarNav").get_by_text(nav, exact=True).wait_for(timeout=TIMEOUT_MS)
     page.get_by_test_id("stDownloadButton").filter(has_text="PDF").wait_for(timeout=TIMEOUT_MS)
     wait_idle(page)
+    doc = group_strings("doc.", lang)
     level = expected["estimate"].memory.verdict
-    word = strings(lang)[f"verdict.word_{level}"]
+    word = doc[f"verdict.word_{level}"]
     if lang == "en":
         html = download(page, "HTML", tmp_path / "report.html").decode("utf-8")
         assert MODEL_NAME in html and f'<span class="word">{word}</span>' in html
@@ -161,6 +163,6 @@ def test_report_downloads_carry_the_scenario(browser, base_url, expected, tmp_pa
     data = download(page, "PDF", tmp_path / "report.pdf")
     assert data.startswith(b"%PDF")
     text = pdf_text(tmp_path / "report.pdf")
-    assert f"{strings(lang)['section.verdict']}: {word}" in text
-    assert MODEL_NAME in text and strings(lang)["section.cloud"] in text
+    assert f"{doc['section.verdict']}: {word}" in text
+    assert MODEL_NAME in text and doc["section.cloud"] in text
     page.close()

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from catalog.catalog import load_catalog
-from i18n import LANGUAGES, translate
-from pages._common import CURRENCIES, MAX_COMPARE, PARAMS, SOURCES, STATE_KEY
+from pages._state import MAX_COMPARE, PARAMS, SORTS, SOURCES, STATE_KEY
+from report.text import LANGUAGES, translate
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ("pages/configurator.py", "pages/compare.py", "pages/builds.py", "pages/cloud.py",
@@ -42,8 +42,8 @@ OPTIONS: dict[str, list] = {
     "_runtime": [r.id for r in CAT.runtimes],
     "_kv_cache": [k.id for k in CAT.kv_cache_types],
     "_gpu": [g.id for g in CAT.gpus],
-    "_sort": ["headroom", "price", "memory"],
-    "_currency": list(CURRENCIES),
+    "_sort": list(SORTS),
+    "_currency": [c.code for c in CAT.market.currencies],
     "w_lang": list(LANGUAGES),
 }
 # Markup that would render as HTML if a value reached the page unescaped.

@@ -1,0 +1,113 @@
+"""The catalog, the engine and the purchase advisor, as the pages call them.
+
+The catalog is loaded once per server process (and catalog directory). Engine
+and advisor answers are cached by the JSON of their inputs, so a rerun that
+changes nothing, or another session asking the same, costs a dictionary
+lookup. Errors a user can fix arrive as :class:`catalog.errors.UserError`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from advisor.plan import plan
+from advisor.results import PlanResult
+from catalog.catalog import Catalog, load_catalog, load_catalog_from
+from catalog.errors import UserError
+from catalog.schema import Gpu, ModelArch
+from sizing.estimate import Estimate, estimate
+from sizing.request import EstimateRequest, resolve_model
+
+# A catalog directory to serve instead of the packaged one (tests, staging).
+CATALOG_DIR_ENV = "RIGFIT_CATALOG_DIR"
+
+
+@st.cache_resource(show_spinner=False)
+def _catalog_at(directory: str) -> Catalog:
+    return load_catalog_from(Path(directory)) if directory else load_catalog()
+
+
+def catalog() -> Catalog:
+    """The catalog, loaded once per server process and directory.
+
+    ``$RIGFIT_CATALOG_DIR`` names another catalog directory; unset, the
+    packaged one. A broken catalog raises :class:`catalog.loader.CatalogError`
+    (not cached, so a fixed file is read on the next run).
+    """
+    return _catalog_at(os.environ.get(CATALOG_DIR_ENV, ""))
+
+
+def currencies() -> list[str]:
+    """ISO codes of the currencies the catalog has rates for."""
+    return [c.code for c in catalog().market.currencies]
+
+
+def price_usd(gpu: Gpu) -> float | None:
+    """The street price if known, else the launch price. [USD]"""
+    if gpu.street_price is not None:
+        return gpu.street_price.usd
+    return gpu.launch_price_usd
+
+
+def _arch_json(arch: ModelArch | None) -> str | None:
+    return arch.model_dump_json() if arch is not None else None
+
+
+def _arch_from(arch_json: str | None) -> ModelArch | None:
+    return ModelArch.model_validate_json(arch_json) if arch_json else None
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _estimate_cached(request_json: str, arch_json: str | None) -> Estimate:
+    request = EstimateRequest.model_validate_json(request_json)
+    return estimate(request, catalog(), arch=_arch_from(arch_json))
+
+
+def run_estimate(request: EstimateRequest, arch: ModelArch | None) -> Estimate:
+    """The scenario's estimate; ``arch`` is an uploaded model (None: the request's)."""
+    return _estimate_cached(request.model_dump_json(), _arch_json(arch))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _every_gpu_cached(request_json: str, arch_json: str | None) -> list[Estimate]:
+    cat = catalog()
+    request = EstimateRequest.model_validate_json(request_json)
+    arch = _arch_from(arch_json) or resolve_model(request, cat)[0]
+    results = []
+    for gpu in cat.gpus:
+        try:
+            results.append(estimate(request.model_copy(update={"gpu": gpu.id}), cat, arch=arch))
+        except UserError:
+            continue  # this runtime cannot run on that vendor: not a candidate
+    return results
+
+
+def run_every_gpu(request: EstimateRequest, arch: ModelArch | None,
+                  gpu_ids: list[str] | None = None) -> list[Estimate]:
+    """The scenario on every catalog GPU the runtime supports (or on ``gpu_ids``, in that order)."""
+    results = _every_gpu_cached(request.model_dump_json(), _arch_json(arch))
+    if gpu_ids is None:
+        return results
+    order = {gid: i for i, gid in enumerate(gpu_ids)}
+    return sorted((r for r in results if r.gpu_id in order), key=lambda r: order[r.gpu_id])
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _plan_cached(request_json: str, arch_json: str | None, budget_usd: float, users: int,
+                 hours_per_day: float, currency: str) -> PlanResult:
+    request = EstimateRequest.model_validate_json(request_json)
+    return plan(request, catalog(), budget_usd=budget_usd, users=users,
+                hours_per_day=hours_per_day, currency=currency, arch=_arch_from(arch_json))
+
+
+def run_plan(request: EstimateRequest, arch: ModelArch | None, *, budget_usd: float, users: int,
+             hours_per_day: float, currency: str) -> PlanResult:
+    """The purchase advisor's plan, shared by Builds and Cloud.
+
+    Raises :class:`advisor.errors.PlanError` (a UserError) when no plan can be made.
+    """
+    return _plan_cached(request.model_dump_json(), _arch_json(arch), float(budget_usd), int(users),
+                        float(hours_per_day), currency)

@@ -1,0 +1,47 @@
+"""The app frame around each page: which page runs, and deep links on a fresh server.
+
+``app.py`` (the frame: navigation, language, URL sync) runs the chosen page
+through :func:`run_in_frame`. Streamlit also discovers the ``pages/`` folder by
+itself: on a fresh server, a shared link such as /builds runs the page file
+directly, without the frame. A page that finds no frame runs ``app.py``
+instead, which routes back to it.
+"""
+
+from __future__ import annotations
+
+import runpy
+import threading
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from pages._state import PAGE_KEY
+
+APP_PATH = Path(__file__).resolve().parents[1] / "app.py"
+_FRAME = threading.local()
+
+
+def frame_active() -> bool:
+    return getattr(_FRAME, "active", False)
+
+
+def run_in_frame(page: Any) -> None:
+    """Run a navigation page inside the app frame (called by app.py)."""
+    _FRAME.active = True
+    try:
+        page.run()
+    finally:
+        _FRAME.active = False
+
+
+def begin_page(name: str) -> None:
+    """Mark which page is running (widget keys are per page).
+
+    Outside the frame (a deep link on a fresh server) the frame runs first and
+    routes back to this page; this direct run then stops.
+    """
+    if not frame_active():
+        runpy.run_path(str(APP_PATH), run_name="__main__")
+        st.stop()
+    st.session_state[PAGE_KEY] = name

@@ -1,0 +1,197 @@
+"""The shared inputs: the scenario in the sidebar, and the budget and plan inputs.
+
+Each widget is bound to its configuration entry (``pages._state.bind``) and
+writes back into it, so every page shows the same scenario. Bounds come from
+the engine and the advisor, never retyped here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from advisor.plan import MAX_BUDGET_USD, MAX_HOURS_PER_DAY, MAX_USERS
+from catalog.catalog import Catalog
+from catalog.errors import UserError
+from catalog.schema import ModelArch
+from pages._detect import detected_gpus, matched_gpus
+from pages._engine import catalog, currencies
+from pages._state import SOURCES, bind, state, store, widget_key
+from pages._text import labeller, plain, show_user_error, t
+from sizing.architecture import MAX_PARAMS, MIN_PARAMS, ModelInputError, parse_hf_config_text
+from sizing.request import MAX_BATCH, MAX_GPUS, MAX_TOKENS, EstimateRequest, parse_request
+
+UPLOAD_KEY = "_rigfit_upload"
+SOURCE_BEFORE_UPLOAD_KEY = "_rigfit_source_before_upload"
+SMI_PASTE_KEY = "w_smi_paste"
+SMI_RESULT_KEY = "_smi_result"
+SMI_PLACEHOLDER = "name, memory.total [MiB]\nNVIDIA GeForce RTX 4090, 24564 MiB"
+SMI_MAX_CHARS = 4000
+
+
+def read_config_upload(data: bytes, *, file_name: str = "config.json") -> tuple[ModelArch | None, str]:
+    """An uploaded config.json as an architecture, or None and why not.
+
+    Pure (no Streamlit): the sidebar calls it with the uploaded bytes. The
+    message is the engine's one line (English) on failure, empty on success.
+    """
+    stem = str(file_name).rsplit("/", 1)[-1].removesuffix(".json")
+    name = " ".join(stem.split())[:60]
+    if len(name) < 2 or name.lower() == "config":
+        name = ""  # the config's own _name_or_path says more than "config"
+    try:
+        return parse_hf_config_text(bytes(data), name=name or None), ""
+    except ModelInputError as exc:
+        return None, str(exc)
+
+
+def _model_label(cat: Catalog) -> Callable[[str], str]:
+    names = {m.id: m.name for m in cat.models}
+    return lambda mid: f"{names.get(mid, mid)} ({mid})"
+
+
+def _gpu_label(cat: Catalog) -> Callable[[str], str]:
+    names = {g.id: g.name for g in cat.gpus}
+    return lambda gid: names.get(gid, gid)
+
+
+def _upload_input(cat: Catalog, data: dict[str, Any]) -> ModelArch | None:
+    """The config.json uploader; until a file is read, the model chosen before stays."""
+    sb = st.sidebar
+    upload = sb.file_uploader(t("inputs.upload"), type=["json"], key="w_upload",
+                              help=t("inputs.upload_help"))
+    if upload is not None:
+        parsed, message = read_config_upload(upload.getvalue(), file_name=upload.name)
+        if parsed is None:
+            sb.error(plain(t("inputs.upload_rejected", message=message)), icon=":material/error:")
+        else:
+            st.session_state[UPLOAD_KEY] = parsed
+    arch = st.session_state.get(UPLOAD_KEY)
+    sb.caption(t("inputs.upload_not_in_link"))
+    if arch is not None:
+        data["hf_config"] = "config.json"
+        return arch
+    if st.session_state.get(SOURCE_BEFORE_UPLOAD_KEY, "catalog") == "size":
+        data["params_b"] = state()["params_b"]
+        shown = f"{state()['params_b']:g}B"
+    else:
+        data["model"] = state()["model"]
+        shown = _model_label(cat)(state()["model"])
+    st.info(plain(t("inputs.upload_first", model=shown)), icon=":material/upload_file:")
+    return None
+
+
+def _model_inputs(cat: Catalog, data: dict[str, Any]) -> ModelArch | None:
+    sb = st.sidebar
+    sb.subheader(t("inputs.model_header"))
+    source = store("source", sb.radio(t("inputs.source"), SOURCES, key=bind("source"),
+                                      format_func=labeller("inputs.source_"), horizontal=True))
+    arch = None
+    if source == "catalog":
+        data["model"] = store("model", sb.selectbox(
+            t("inputs.model"), [m.id for m in cat.models], key=bind("model"),
+            format_func=_model_label(cat), help=t("inputs.model_help")))
+    elif source == "size":
+        data["params_b"] = store("params_b", float(sb.number_input(
+            t("inputs.params_b"), min_value=MIN_PARAMS / 1e9, max_value=MAX_PARAMS / 1e9,
+            step=1.0, format="%g", key=bind("params_b"), help=t("inputs.params_b_help"))))
+    else:
+        arch = _upload_input(cat, data)
+    if source != "upload":
+        st.session_state[SOURCE_BEFORE_UPLOAD_KEY] = source
+    data["quant"] = store("quant", sb.selectbox(t("inputs.quant"), [q.id for q in cat.quants],
+                                                key=bind("quant"), help=t("inputs.quant_help")))
+    data["runtime"] = store("runtime", sb.selectbox(
+        t("inputs.runtime"), [r.id for r in cat.runtimes], key=bind("runtime"),
+        format_func=lambda rid: cat.runtime(rid).name))
+    data["kv_cache"] = store("kv_cache", sb.selectbox(
+        t("inputs.kv_cache"), [k.id for k in cat.kv_cache_types], key=bind("kv_cache"),
+        format_func=lambda kid: cat.kv_cache_type(kid).name))
+    return arch
+
+
+def _token_inputs(data: dict[str, Any]) -> None:
+    st.sidebar.subheader(t("inputs.tokens_header"))
+    left, right = st.sidebar.columns(2)
+    data["prompt_tokens"] = store("prompt_tokens", int(left.number_input(
+        t("inputs.prompt_tokens"), min_value=0, max_value=MAX_TOKENS, step=256,
+        key=bind("prompt_tokens"))))
+    data["new_tokens"] = store("new_tokens", int(right.number_input(
+        t("inputs.new_tokens"), min_value=0, max_value=MAX_TOKENS, step=256,
+        key=bind("new_tokens"))))
+    data["context_tokens"] = store("context_tokens", int(left.number_input(
+        t("inputs.context_tokens"), min_value=1, max_value=MAX_TOKENS, step=1024,
+        key=bind("context_tokens"), help=t("inputs.context_help"))))
+    data["batch"] = store("batch", int(right.number_input(
+        t("inputs.batch"), min_value=1, max_value=MAX_BATCH, step=1, key=bind("batch"),
+        help=t("inputs.batch_help"))))
+
+
+def _apply_pasted_smi() -> None:
+    rows = matched_gpus(st.session_state.get(SMI_PASTE_KEY, ""))
+    found = [gid for _, _, gid in rows if gid]
+    st.session_state[SMI_RESULT_KEY] = (len(rows), found[0] if found else None)
+    if found:
+        state()["gpu"] = found[0]
+        state()["gpu_count"] = max(1, found.count(found[0]))
+        st.session_state[widget_key("gpu")] = found[0]
+        st.session_state[widget_key("gpu_count")] = state()["gpu_count"]
+
+
+def _gpu_inputs(cat: Catalog, data: dict[str, Any]) -> None:
+    sb = st.sidebar
+    sb.subheader(t("inputs.gpu_header"))
+    for name, mib, gid in detected_gpus():
+        sb.caption(plain(t("inputs.detected", name=name, gib=f"{mib / 1024:.0f}",
+                           id=gid or t("inputs.no_match"))))
+    with sb.expander(t("inputs.paste_smi")):
+        st.text_area(t("inputs.paste_smi_label"), key=SMI_PASTE_KEY, on_change=_apply_pasted_smi,
+                     placeholder=SMI_PLACEHOLDER, max_chars=SMI_MAX_CHARS)
+        pasted = st.session_state.get(SMI_RESULT_KEY)
+        if pasted is not None:
+            rows, gid = pasted
+            if gid:
+                st.success(plain(t("inputs.paste_matched", id=gid)))
+            else:
+                st.warning(t("inputs.paste_unmatched", rows=rows))
+    data["gpu"] = store("gpu", sb.selectbox(t("inputs.gpu"), [g.id for g in cat.gpus],
+                                            key=bind("gpu"), format_func=_gpu_label(cat)))
+    data["gpu_count"] = store("gpu_count", int(sb.number_input(
+        t("inputs.gpu_count"), min_value=1, max_value=MAX_GPUS, step=1, key=bind("gpu_count"))))
+
+
+def scenario_inputs() -> tuple[EstimateRequest | None, ModelArch | None]:
+    """Sidebar widgets for one scenario; the request (None on error) and an uploaded arch."""
+    cat = catalog()
+    data: dict[str, Any] = {}
+    arch = _model_inputs(cat, data)
+    _token_inputs(data)
+    _gpu_inputs(cat, data)
+    try:
+        return parse_request(data), arch
+    except UserError as exc:
+        show_user_error(exc)
+        return None, arch
+
+
+def budget_input(container: Any) -> float:
+    """The budget widget in ``container`` (the sidebar or a column). [USD]"""
+    return store("budget_usd", float(container.number_input(
+        t("inputs.budget_usd"), min_value=0.0, max_value=MAX_BUDGET_USD, step=100.0,
+        key=bind("budget_usd"))))
+
+
+def plan_inputs() -> dict[str, Any]:
+    """Budget, users, hours per day and currency widgets, as ``run_plan`` keywords."""
+    cols = st.columns(4)
+    budget = budget_input(cols[0])
+    users = store("users", int(cols[1].number_input(
+        t("inputs.users"), min_value=1, max_value=MAX_USERS, step=1, key=bind("users"))))
+    hours = store("hours_per_day", float(cols[2].number_input(
+        t("inputs.hours_per_day"), min_value=0.0, max_value=MAX_HOURS_PER_DAY, step=1.0,
+        key=bind("hours_per_day"))))
+    currency = store("currency", cols[3].selectbox(t("inputs.currency"), currencies(),
+                                                   key=bind("currency")))
+    return {"budget_usd": budget, "users": users, "hours_per_day": hours, "currency": currency}
