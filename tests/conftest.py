@@ -1,12 +1,13 @@
-"""Shared fixtures: Debian's Chromium through Playwright.
+"""Shared fixtures: Debian's Chromium through Playwright, and poppler's pdftotext.
 
-In CI (``CI=true``) a missing /usr/bin/chromium fails every test that needs
-it; elsewhere those tests are skipped. No browser is ever downloaded.
+In CI (``CI=true``) a missing /usr/bin/chromium or pdftotext fails every test
+that needs it; elsewhere those tests are skipped. No browser is ever downloaded.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -20,6 +21,15 @@ def require_chromium() -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium package", pytrace=False)
     pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+
+
+def require_pdftotext() -> None:
+    """Fail (CI) or skip (elsewhere) when poppler's pdftotext is not installed."""
+    if shutil.which("pdftotext") is not None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail("pdftotext is missing; install Debian's poppler-utils package", pytrace=False)
+    pytest.skip("pdftotext is missing (apt-get install poppler-utils)")
 
 
 @pytest.fixture(scope="module")
@@ -38,3 +48,9 @@ def browser():
 def chromium_installed() -> None:
     """For tests that need the browser only indirectly (kaleido chart export)."""
     require_chromium()
+
+
+@pytest.fixture()
+def pdftotext_installed() -> None:
+    """For tests that read a PDF's text."""
+    require_pdftotext()

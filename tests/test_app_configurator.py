@@ -202,8 +202,6 @@ def test_nvidia_smi_csv_is_parsed():
 def test_speed_is_shown_when_the_engine_gives_it():
     at = open_app()
     shown = metrics(at)
-    if "Generation" not in shown:
-        pytest.skip("the engine has no speed section yet")
     assert shown["Generation"].endswith("tok/s")
     assert float(shown["Generation"].split()[0].replace(",", "")) > 10
     assert "Generation tok/s" in set(table(at).columns)

@@ -7,7 +7,10 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from advisor.plan import MAX_BUDGET_USD, MAX_HOURS_PER_DAY, MAX_USERS
+from catalog.catalog import load_catalog
 from pages._state import STATE_KEY, query_for
+from sizing.request import MAX_BATCH, MAX_GPUS, MAX_TOKENS
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -33,16 +36,17 @@ def test_compare_charts_memory_for_each_chosen_gpu():
     assert at.title[0].value == "Compare GPUs"
     figures = charts(at)
     memory = figures[0]
-    assert memory["data"][0]["x"] == ["NVIDIA GeForce RTX 3060 12GB", "NVIDIA GeForce RTX 4090",
-                                      "NVIDIA H100 SXM5 80 GB"] or len(memory["data"][0]["x"]) == 3
+    assert memory["data"][0]["x"] == [load_catalog().gpu(g).name
+                                      for g in ("rtx-3060-12gb", "rtx-4090", "h100-sxm")]
+    assert memory["data"][0]["x"][0] == "NVIDIA GeForce RTX 3060 12GB"
     usable = memory["data"][1]["y"]
     assert usable[0] < usable[1] < usable[2]
     titles = [f["layout"]["title"]["text"] for f in figures]
-    assert titles[-1] == "Price vs performance"
-    if "Generation speed (tokens/s)" in titles:  # speed estimates present
-        speed = figures[titles.index("Generation speed (tokens/s)")]
-        assert all(v > 0 for v in speed["data"][0]["y"])
-        assert "Tokens/s per dollar" in titles and "Tokens/s per watt" in titles
+    assert titles == ["Memory needed vs capacity", "Generation speed (tokens/s)",
+                      "Tokens/s per dollar", "Tokens/s per watt", "Price vs performance"]
+    speed = figures[1]
+    assert len(speed["data"][0]["y"]) == 3 and all(v > 0 for v in speed["data"][0]["y"])
+    assert speed["data"][0]["y"][0] < speed["data"][0]["y"][2]  # an H100 outruns an RTX 3060
 
 
 def test_compare_groups_consumer_and_professional_cards():
@@ -72,12 +76,33 @@ def test_builds_and_cloud_keep_their_inputs_in_the_link():
     assert {n.label: n.value for n in at.number_input}["Hours of use per day"] == 6.0
 
 
+def test_widget_bounds_are_the_engine_limits():
+    at = open_page("pages/builds.py")
+    bounds = {n.label: (n.min, n.max) for n in at.number_input}
+    assert bounds["Users"] == (1, MAX_USERS)
+    assert bounds["Hours of use per day"] == (0.0, MAX_HOURS_PER_DAY)
+    assert bounds["Budget (USD)"] == (0.0, MAX_BUDGET_USD)
+    assert bounds["Users / batch"] == (1, MAX_BATCH) and bounds["Number of GPUs"] == (1, MAX_GPUS)
+    assert bounds["Prompt tokens"] == (0, MAX_TOKENS)
+
+
+def test_a_link_beyond_the_advisor_limits_is_ignored():
+    at = open_page("pages/builds.py", users=str(MAX_USERS + 1), hours_per_day="25")
+    notices = [w.value for w in at.warning if w.value.startswith("Ignored the link parameter")]
+    assert len(notices) == 2 and all("out of the allowed range" in n for n in notices)
+    assert {n.label: n.value for n in at.number_input}["Users"] == 5
+    at = open_page("pages/builds.py", users=str(MAX_USERS), budget_usd="9000")
+    assert {n.label: n.value for n in at.number_input}["Users"] == MAX_USERS
+    assert not at.exception and at.subheader
+
+
 def test_report_offers_the_estimate_and_names_the_verdict():
     at = open_page("pages/reports.py", model="qwen2.5-14b", gpu="rtx-3090")
     assert at.title[0].value == "Report"
     assert "Qwen2.5 14B Instruct on NVIDIA GeForce RTX 3090: fits." in [m.value for m in at.markdown]
     labels = [e.proto.label for e in at.get("download_button")]
-    assert "Download estimate (JSON)" in labels
+    assert labels == ["Download estimate (JSON)", "Download report (HTML)", "Download report (PDF)"]
+    assert not at.info
 
 
 def test_method_lists_sources_with_dates():

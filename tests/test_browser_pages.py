@@ -13,7 +13,6 @@ fresh: the first link each worker opens is such a deep link.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import urllib.parse
 import urllib.request
@@ -144,7 +143,8 @@ def pdf_text(path: Path) -> str:
 
 
 @pytest.mark.parametrize("lang, nav", [("en", "Report"), ("zh", "报告")])
-def test_report_downloads_carry_the_scenario(browser, base_url, expected, tmp_path, lang, nav):
+def test_report_downloads_carry_the_scenario(browser, base_url, expected, tmp_path, lang, nav,
+                                             pdftotext_installed):
     page = open_page(browser, link(base_url, "reports", lang=lang))
     page.get_by_test_id("stSidebarNav").get_by_text(nav, exact=True).wait_for(timeout=TIMEOUT_MS)
     page.get_by_test_id("stDownloadButton").filter(has_text="PDF").wait_for(timeout=TIMEOUT_MS)
@@ -158,8 +158,6 @@ def test_report_downloads_carry_the_scenario(browser, base_url, expected, tmp_pa
         # Text is escaped ("runtime's" in the assumptions), charts are live: all four.
         assert "runtime&#x27;s fixed overhead" in html and "runtime's fixed" not in html
         assert html.count("Plotly.newPlot(") == 4
-    if shutil.which("pdftotext") is None:
-        pytest.skip("poppler-utils not installed")
     data = download(page, "PDF", tmp_path / "report.pdf")
     assert data.startswith(b"%PDF")
     text = pdf_text(tmp_path / "report.pdf")
