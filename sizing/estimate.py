@@ -75,6 +75,8 @@ class SpeedSection(Result):
     decode_memory_util_frac: float
     decode_compute_util_frac: float
     prefill_compute_util_frac: float
+    prefill_compute_time_frac: float = 0.0  # share of the prompt time in compute kernels, per GPU
+    prefill_memory_time_frac: float = 0.0  # share of the prompt time streaming weights, per GPU
 
     @classmethod
     def of(cls, s: SpeedEstimate) -> SpeedSection:

@@ -228,6 +228,11 @@ class SpeedEstimate:
     decode_memory_util_frac: float  # share of peak bandwidth in use while decoding
     decode_compute_util_frac: float
     prefill_compute_util_frac: float
+    # Share of the prompt time each GPU spends in compute-bound kernels (weight
+    # matmuls, attention) and in streaming the weights once per micro-batch; the
+    # rest goes to per-layer launches, host transfers and waiting on other GPUs.
+    prefill_compute_time_frac: float = 0.0
+    prefill_memory_time_frac: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -375,6 +380,7 @@ def estimate_speed(w: Workload, *, gpu: Gpu, quant: Quant, constants: SpeedConst
     prefill = p_low = p_high = None
     prefill_s = 0.0
     prefill_compute_util = 0.0
+    prefill_compute_time = prefill_memory_time = 0.0
     if prompt_tokens > 0:
         pf = prefill_features(w, prompt_tokens=prompt_tokens, compute_flops_per_s=flops,
                               bandwidth_bytes_per_s=bw, sequences=sequences)
@@ -393,6 +399,12 @@ def estimate_speed(w: Workload, *, gpu: Gpu, quant: Quant, constants: SpeedConst
         prefill = tokens / prefill_s
         p_low, p_high = prefill * c.prefill_band[0], prefill * c.prefill_band[1]
         prefill_compute_util = min(1.0, pf["compute"] / prefill_s)
+        # Each of the GPUs holds 1/N of every layer (tensor) or of the layers (layer split).
+        busy_s = (c.prefill["compute"] * pf["compute"]
+                  + c.prefill.get("attention", 0.0) * pf["attention"]) / gpu_count
+        stream_s = c.prefill.get("ubatch_weights", 0.0) * pf["ubatch_weights"] / gpu_count
+        prefill_compute_time = min(1.0, busy_s / prefill_s)
+        prefill_memory_time = min(1.0 - prefill_compute_time, stream_s / prefill_s)
     first_step = step_s if new_tokens > 0 else 0.0
     ttft = prefill_s + first_step
     total = prefill_s + (new_tokens * step_s)
@@ -405,4 +417,6 @@ def estimate_speed(w: Workload, *, gpu: Gpu, quant: Quant, constants: SpeedConst
         calibrated=c.calibrated, basis=c.basis,
         decode_memory_util_frac=min(1.0, (bytes_per_step * (1 - offloaded_frac) / devices_bw) / step_s),
         decode_compute_util_frac=min(1.0, (2.0 * w.active_params * sequences / flops) / step_s),
-        prefill_compute_util_frac=prefill_compute_util)
+        prefill_compute_util_frac=prefill_compute_util,
+        prefill_compute_time_frac=prefill_compute_time,
+        prefill_memory_time_frac=prefill_memory_time)
