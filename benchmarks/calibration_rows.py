@@ -15,8 +15,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(__file__).resolve().parent / "data"  # published measurements, see data/README.md
-CALIBRATION_CSV = DATA_DIR / "throughput.csv"
+CALIBRATION_CSV = DATA_DIR / "throughput.csv"  # llama.cpp builds of 2023-24
+CURRENT_CSV = DATA_DIR / "throughput_current.csv"  # llama.cpp builds of 2025-26
 HOLDOUT_CSV = DATA_DIR / "holdout_throughput.csv"
+# Build era of each calibration file (sizing.speed.ERAS).
+ERA_OF = {CALIBRATION_CSV.name: "2023", CURRENT_CSV.name: "2025"}
 
 GPU_LABELS = {
     "Apple M1 7-core GPU 8GB": ("apple-m1-7c", 8),
@@ -43,6 +46,41 @@ GPU_LABELS = {
     "NVIDIA RTX 5000 Ada 32GB": ("rtx-5000-ada", None),
     "NVIDIA RTX 6000 Ada 48GB": ("rtx-6000-ada", None),
     "NVIDIA RTX A6000 48GB": ("rtx-a6000", None),
+    # Labels of the current-build scoreboard rows (throughput_current.csv).
+    "NVIDIA Tesla T4 16GB": ("t4", None),
+    "NVIDIA L40 48GB": ("l40", None),
+    "NVIDIA RTX A4500 20GB": ("rtx-a4500", None),
+    "NVIDIA GeForce RTX 2080 Ti 11GB": ("rtx-2080-ti", None),
+    "NVIDIA GeForce RTX 3090 Ti 24GB": ("rtx-3090-ti", None),
+    "NVIDIA GeForce RTX 4070 12GB": ("rtx-4070", None),
+    "NVIDIA GeForce RTX 4070 SUPER 12GB": ("rtx-4070-super", None),
+    "NVIDIA GeForce RTX 4070 Ti SUPER 16GB": ("rtx-4070-ti-super", None),
+    "NVIDIA GeForce RTX 5070 12GB": ("rtx-5070", None),
+    "NVIDIA GeForce RTX 5070 Ti 16GB": ("rtx-5070-ti", None),
+    "NVIDIA GeForce RTX 5080 16GB": ("rtx-5080", None),
+    "AMD Radeon RX 6800 XT 16GB": ("rx-6800-xt", None),
+    "AMD Radeon RX 6900 XT 16GB": ("rx-6900-xt", None),
+    "AMD Radeon RX 7800 XT 16GB": ("rx-7800-xt", None),
+    "AMD Radeon RX 7900 GRE 16GB": ("rx-7900-gre", None),
+    "AMD Ryzen AI Max+ 395 (Radeon 8060S iGPU)": ("radeon-8060s", None),
+    "AMD Ryzen 8000-series iGPU": ("radeon-780m", None),
+    "Intel Arc A770 16GB": ("arc-a770-16gb", None),
+    "Intel Arc B570 10GB": ("arc-b570", None),
+    "Intel Arc B580 12GB": ("arc-b580", None),
+    "Apple M1 8-core GPU": ("apple-m1-8c", None),
+    "Apple M2 Ultra 76-core GPU": ("apple-m2-ultra-76c", None),
+    "Apple M3 10-core GPU": ("apple-m3-10c", None),
+    "Apple M1 Pro 14-core GPU": ("apple-m1-pro-14c", None),
+    "Apple M1 Pro 16-core GPU": ("apple-m1-pro-16c", None),
+    "Apple M1 Ultra 48-core GPU": ("apple-m1-ultra-48c", None),
+    "Apple M1 Ultra 64-core GPU": ("apple-m1-ultra-64c", None),
+    "Apple M2 Pro 16-core GPU": ("apple-m2-pro-16c", None),
+    "Apple M2 Max 30-core GPU": ("apple-m2-max-30c", None),
+    "Apple M2 Max 38-core GPU": ("apple-m2-max-38c", None),
+    "Apple M3 Pro 18-core GPU": ("apple-m3-pro-18c", None),
+    "Apple M3 Max 30-core GPU": ("apple-m3-max-30c", None),
+    "Apple M3 Ultra 60-core GPU": ("apple-m3-ultra-60c", None),
+    "Apple M3 Ultra 80-core GPU": ("apple-m3-ultra-80c", None),
 }
 
 MODEL_LABELS = {
@@ -65,6 +103,8 @@ BACKENDS = {"llama.cpp CUDA": ("llama.cpp", "cuda"), "llama.cpp Metal": ("llama.
             "llama.cpp SYCL": ("llama.cpp", "sycl")}
 
 _COUNT = re.compile(r"^(.*) x(\d+)$")
+_FLASH_ON = re.compile(r"flash-attn ON|-fa 1\b|-fa on\b", re.IGNORECASE)
+_UBATCH = re.compile(r"-ub (\d+)")
 _TEST = re.compile(r"^(tg|pp)(\d+)")
 
 
@@ -83,6 +123,25 @@ class Row:
     prompt_tokens: int  # context before generation (decode) or prompt length (prefill)
     new_tokens: int
     value_tokens_per_s: float
+    era: str = "2025"  # build era (sizing.speed.ERAS); estimates are for current builds
+    flash_attention: bool = False
+    ubatch_tokens: int = 512
+
+    @property
+    def source(self) -> str:
+        """The publication a row comes from: repository or discussion, commit left out."""
+        match = re.match(r"https://github\.com/([^/]+/[^/]+)(/discussions/\d+)?", self.source_url)
+        return (match.group(1) + (match.group(2) or "")) if match else self.source_url
+
+
+def run_settings(notes: str) -> tuple[bool, int]:
+    """(flash attention on, micro-batch tokens) from a row's notes.
+
+    >>> run_settings("llama-bench -ngl 99 -fa 1 -ub 2048"), run_settings("flash-attn OFF (-fa 0)")
+    ((True, 2048), (False, 512))
+    """
+    match = _UBATCH.search(notes)
+    return bool(_FLASH_ON.search(notes)), int(match.group(1)) if match else 512
 
 
 def _parse_test(text: str, metric: str) -> tuple[int, int]:
@@ -101,7 +160,8 @@ def _parse_test(text: str, metric: str) -> tuple[int, int]:
 
 
 def read_rows(path: Path = CALIBRATION_CSV) -> tuple[list[Row], list[str]]:
-    """Rows the model can express, and a reason for each row left out."""
+    """Rows of one calibration file the model can express, and a reason for each row left out."""
+    era = ERA_OF[path.name]
     rows: list[Row] = []
     skipped: list[str] = []
     with open(path, encoding="utf-8") as handle:
@@ -120,6 +180,15 @@ def read_rows(path: Path = CALIBRATION_CSV) -> tuple[list[Row], list[str]]:
                 continue
             metric = "decode" if raw["metric"].startswith("decode") else "prefill"
             prompt, new = _parse_test(raw["context_or_prompt"], metric)
+            flash, ubatch = run_settings(raw["notes"])
             rows.append(Row(raw["source_url"], raw["gpu"], gpu[0], count, gpu[1], model, quant,
-                            backend[0], backend[1], metric, prompt, new, float(raw["value"])))
+                            backend[0], backend[1], metric, prompt, new, float(raw["value"]),
+                            era, flash, ubatch))
     return rows, skipped
+
+
+def read_calibration_rows() -> tuple[list[Row], list[str]]:
+    """Every calibration row, older and current builds together."""
+    rows, skipped = read_rows(CALIBRATION_CSV)
+    more, more_skipped = read_rows(CURRENT_CSV)
+    return rows + more, skipped + more_skipped

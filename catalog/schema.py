@@ -297,12 +297,27 @@ class FitResiduals(Record):
     within_band_frac: float
 
 
+class OutOfSample(Record):
+    """Errors of predictions for rows the fit never saw. [%, fraction]"""
+
+    rows: int
+    median_abs_pct: float
+    p90_abs_pct: float
+    within_band_frac: float | None = None
+
+
+class CrossValidation(Record):
+    by_gpu: OutOfSample  # leave-one-GPU-out
+    by_source: OutOfSample  # leave-one-source-out
+
+
 class MetricCalibration(Record):
     coefficients: dict[str, dict[str, NonNegative]]
     band_low_frac: Positive
     band_high_frac: Positive
     api_bands: dict[str, tuple[Positive, Positive]] = {}  # per API: (low, high) fractions
     residuals: FitResiduals
+    cross_validated: CrossValidation | None = None
     pipeline_efficiency_frac: Annotated[float, Field(ge=0, le=1)] = 1.0
 
 

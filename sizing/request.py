@@ -20,6 +20,7 @@ from sizing.notices import Notice
 MAX_TOKENS = 10_000_000
 MAX_BATCH = 4096
 MAX_GPUS = 16
+MAX_UBATCH_TOKENS = 8192  # llama.cpp's -ub cannot exceed its -b (default 2048; 8192 in practice)
 
 
 class RequestError(UserError):
@@ -46,6 +47,9 @@ class EstimateRequest(BaseModel):
     batch: int = Field(default=1, ge=1, le=MAX_BATCH)
     kv_cache: str = "f16"
     split: Literal["layer", "tensor"] | None = None
+    # llama.cpp's --flash-attn; "auto" (its default) turns it on where the backend supports it.
+    flash_attention: Literal["auto", "on", "off"] = "auto"
+    ubatch_tokens: int = Field(default=512, ge=1, le=MAX_UBATCH_TOKENS)  # llama.cpp -ub
     ram: str | None = None  # e.g. ddr5-6000x2
     interconnect: str | None = None  # e.g. pcie4-x16, nvlink
     ambient_c: float | None = None

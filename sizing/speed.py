@@ -34,8 +34,14 @@ from sizing.units import gb_per_s_to_bytes_per_s, tflops_to_flops
 
 DECODE_FEATURES = ("weights", "kv", "layers", "hops")
 PREFILL_FEATURES = ("compute", "attention", "ubatch_weights", "ubatch_layers")
-UBATCH_TOKENS = 512  # llama.cpp default n_ubatch
+UBATCH_TOKENS = 512  # llama.cpp default n_ubatch (-ub)
 BATCH_TOKENS = 2048  # llama.cpp default n_batch: pipeline parallelism works within it
+# Build eras whose kernels differ enough to need their own efficiency constants:
+# "2023" covers llama.cpp builds of 2023-24, "2025" those of 2025-26 (flash
+# attention on by default, MMQ and faster prompt kernels). Estimates are for
+# current builds; older rows still inform the constants the eras share.
+ERAS = ("2023", "2025")
+CURRENT_ERA = "2025"
 
 # System RAM sustains 60-80 % of its DDR spec in practice (docs/model.md, Speed).
 RAM_EFFICIENCY_FRAC = 0.7
@@ -130,10 +136,15 @@ def attention_flops(w: Workload, prompt_tokens: int) -> float:
 
 
 def prefill_features(w: Workload, *, prompt_tokens: int, compute_flops_per_s: float,
-                     bandwidth_bytes_per_s: float, sequences: int = 1) -> dict[str, float]:
-    """Feature values whose weighted sum is the time to process the prompt. [s, count]"""
+                     bandwidth_bytes_per_s: float, sequences: int = 1,
+                     ubatch_tokens: int = UBATCH_TOKENS) -> dict[str, float]:
+    """Feature values whose weighted sum is the time to process the prompt. [s, count]
+
+    The prompt runs in micro-batches of ``ubatch_tokens`` (llama.cpp ``-ub``):
+    each reads every weight once and launches every layer's kernels once.
+    """
     tokens = prompt_tokens * sequences
-    ubatches = math.ceil(tokens / UBATCH_TOKENS)
+    ubatches = math.ceil(tokens / ubatch_tokens)
     return {
         "compute": 2.0 * w.active_params * tokens / compute_flops_per_s,
         "attention": attention_flops(w, prompt_tokens) * sequences / compute_flops_per_s,
@@ -142,7 +153,8 @@ def prefill_features(w: Workload, *, prompt_tokens: int, compute_flops_per_s: fl
     }
 
 
-def pipeline_factor(*, prompt_tokens: int, gpu_count: int, efficiency_frac: float = 1.0) -> float:
+def pipeline_factor(*, prompt_tokens: int, gpu_count: int, efficiency_frac: float = 1.0,
+                    ubatch_tokens: int = UBATCH_TOKENS) -> float:
     """Prefill time of a layer split over N GPUs relative to one GPU. [fraction]
 
     llama.cpp pipelines the micro-batches of one batch across the GPUs:
@@ -151,7 +163,7 @@ def pipeline_factor(*, prompt_tokens: int, gpu_count: int, efficiency_frac: floa
     """
     if gpu_count <= 1:
         return 1.0
-    per_batch = math.ceil(min(prompt_tokens, BATCH_TOKENS) / UBATCH_TOKENS)
+    per_batch = math.ceil(min(prompt_tokens, BATCH_TOKENS) / ubatch_tokens)
     per_batch = max(per_batch, 1)
     ideal = (per_batch + gpu_count - 1) / (per_batch * gpu_count)
     return 1.0 - efficiency_frac * (1.0 - ideal)
@@ -191,13 +203,48 @@ def memory_class(gpu: Gpu) -> str:
     return "gddr"
 
 
-def coefficient_keys(*, api: str, kind: str, memory: str) -> dict[str, str]:
-    """The key under which each feature's fitted coefficient is stored."""
+def coefficient_keys(*, api: str, kind: str, memory: str, generation: str, era: str = CURRENT_ERA,
+                     flash_attention: bool = True) -> dict[str, str]:
+    """The key under which each feature's fitted coefficient is stored.
+
+    Keys are slash-separated parts, most important first: the API, then the
+    quant kind, memory family, build era and GPU architecture generation
+    (``Gpu.architecture``: tensor-core generations differ in how much of their
+    peak the prompt kernels reach) where the feature depends on them.
+    Attention depends on whether flash attention is on (``fa``) or off.
+    """
+    fa = "fa" if flash_attention else "nofa"
     return {
-        "weights": f"{api}/{kind}/{memory}", "kv": api, "layers": f"{api}/{memory}", "hops": "all",
-        "compute": f"{api}/{kind}/{memory}", "attention": api, "ubatch_weights": api,
-        "ubatch_layers": api,
+        "weights": f"{api}/{kind}/{memory}/{generation}", "kv": api, "layers": f"{api}/{memory}/{era}",
+        "hops": "all", "compute": f"{api}/{kind}/{memory}/{era}/{generation}", "attention": f"{api}/{fa}",
+        "ubatch_weights": api, "ubatch_layers": f"{api}/{era}",
     }
+
+
+def closest_key(table: dict[str, float], wanted: str, apis: list[str]) -> str | None:
+    """The stored key nearest to ``wanted``: an API of ``apis`` (in order) first,
+    then the most matching parts, earlier parts weighing more; CUDA's, then
+    ``all``, when no key of those APIs exists.
+
+    >>> closest_key({"cuda/int-quant/gddr/2023": 1.2, "cuda/int-quant/gddr/2025": 1.1,
+    ...              "cuda/float/hbm/2025": 1.5}, "rocm/int-quant/gddr/2025", ["rocm", "cuda"])
+    'cuda/int-quant/gddr/2025'
+    """
+    if wanted in table:
+        return wanted
+    parts = wanted.split("/")
+    for api in [*apis, "cuda"]:
+        scored = []
+        for key in table:
+            have = key.split("/")
+            if have[0] != api or len(have) != len(parts):
+                continue
+            # a mismatch in part i costs 2^(n - i): the quant kind outweighs memory and era
+            cost = sum(2 ** (len(parts) - i) for i in range(1, len(parts)) if have[i] != parts[i])
+            scored.append((cost, key))
+        if scored:
+            return min(scored)[1]
+    return "all" if "all" in table else None
 
 
 def weighted_time_s(features: dict[str, float], coefficients: dict[str, float]) -> float:
@@ -248,13 +295,6 @@ class SpeedConstants:
     basis: str
 
 
-def _lookup(table: dict[str, float], candidates: list[str]) -> float | None:
-    for key in candidates:
-        if key in table:
-            return table[key]
-    return None
-
-
 def _band_for(metric, apis: list[str]) -> tuple[float, float]:
     """The band of the first API with its own residuals, else the overall one."""
     for api in apis:
@@ -263,7 +303,8 @@ def _band_for(metric, apis: list[str]) -> tuple[float, float]:
     return metric.band_low_frac, metric.band_high_frac
 
 
-def resolve_constants(calibration, *, api: str, kind: str, memory: str, api_prior=None,
+def resolve_constants(calibration, *, api: str, kind: str, memory: str, generation: str,
+                      flash_attention: bool = True, api_prior=None,
                       runtime_prior=None) -> SpeedConstants:
     """Fitted constants for the scenario, falling back through documented priors."""
     apis = [api] + ([api_prior.borrow_from.value] if api_prior and api_prior.borrow_from else [])
@@ -273,19 +314,13 @@ def resolve_constants(calibration, *, api: str, kind: str, memory: str, api_prio
         table = getattr(calibration, metric).coefficients
         values: dict[str, float] = {}
         for name in names:
-            candidates = []
-            for a in apis:
-                keys = coefficient_keys(api=a, kind=kind, memory=memory)
-                candidates.append(keys[name])
-            for a in apis:  # same API, any memory family (e.g. a GDDR fit for an HBM card)
-                candidates += sorted(k for k in table.get(name, {}) if k.startswith(f"{a}/{kind}/")
-                                     or k.startswith(f"{a}/") or k == a)
-            candidates += sorted(k for k in table.get(name, {}) if k.startswith("cuda"))
-            candidates.append("all")
-            value = _lookup(table.get(name, {}), candidates)
-            if value is None:
+            feature_table = table.get(name, {})
+            wanted = coefficient_keys(api=apis[0], kind=kind, memory=memory, generation=generation,
+                                      flash_attention=flash_attention)[name]
+            key = closest_key(feature_table, wanted, apis)
+            if key is None:
                 raise SpeedUnknownError(f"no speed constant for {name} on {api}")
-            values[name] = value
+            values[name] = feature_table[key]
         out[metric] = values
     widening = 1.0
     basis = [f"llama.cpp {api} fit ({kind}, {memory} memory)"]
@@ -322,7 +357,8 @@ def estimate_speed(w: Workload, *, gpu: Gpu, quant: Quant, constants: SpeedConst
                    split: str = "layer", hidden_size: int = 4096,
                    link_bandwidth_gb_per_s: float | None = None, link_latency_s: float = 1e-5,
                    offloaded_frac: float = 0.0, ram_gb_per_s: float = 89.6,
-                   host_link_gb_per_s: float = 25.6) -> SpeedEstimate:
+                   host_link_gb_per_s: float = 25.6,
+                   ubatch_tokens: int = UBATCH_TOKENS) -> SpeedEstimate:
     """Decode and prefill speed for one scenario. [tokens/s, s]
 
     ``offloaded_frac`` is the share of weights and cache held in system RAM
@@ -383,16 +419,18 @@ def estimate_speed(w: Workload, *, gpu: Gpu, quant: Quant, constants: SpeedConst
     prefill_compute_time = prefill_memory_time = 0.0
     if prompt_tokens > 0:
         pf = prefill_features(w, prompt_tokens=prompt_tokens, compute_flops_per_s=flops,
-                              bandwidth_bytes_per_s=bw, sequences=sequences)
+                              bandwidth_bytes_per_s=bw, sequences=sequences,
+                              ubatch_tokens=ubatch_tokens)
         prefill_s = weighted_time_s(pf, c.prefill)
         if tensor:
-            ubatches = math.ceil(prompt_tokens * sequences / UBATCH_TOKENS)
-            prefill_s = prefill_s / gpu_count + ubatches * allreduce_s(UBATCH_TOKENS)
+            ubatches = math.ceil(prompt_tokens * sequences / ubatch_tokens)
+            prefill_s = prefill_s / gpu_count + ubatches * allreduce_s(ubatch_tokens)
         elif gpu_count > 1:
             prefill_s *= pipeline_factor(prompt_tokens=prompt_tokens, gpu_count=gpu_count,
-                                         efficiency_frac=c.pipeline_efficiency_frac)
+                                         efficiency_frac=c.pipeline_efficiency_frac,
+                                         ubatch_tokens=ubatch_tokens)
         if offloaded_frac > 0:
-            ubatches = math.ceil(prompt_tokens * sequences / UBATCH_TOKENS)
+            ubatches = math.ceil(prompt_tokens * sequences / ubatch_tokens)
             prefill_s += ubatches * offloaded_frac * w.weight_bytes_all_experts / (
                 gb_per_s_to_bytes_per_s(host_link_gb_per_s))
         tokens = prompt_tokens * sequences
