@@ -1,1 +1,1 @@
-"""RigFit's engine: memory, speed, power and purchase answers as pure functions."""
+"""RigFit's engine: memory, speed, power, heat and system answers as pure functions."""
