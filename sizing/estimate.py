@@ -10,6 +10,7 @@ import dataclasses
 
 from catalog.catalog import Catalog, runtime_api
 from catalog.schema import Gpu, ModelArch
+from sizing.bench import BenchCalibration, rescale_speed
 from sizing.box import DEFAULT_AMBIENT_C, DEFAULT_USD_PER_KWH, BoxEstimate, box_for
 from sizing.fit import best_quant, max_context_tokens
 from sizing.memory import MemoryEstimate, estimate_memory
@@ -245,8 +246,10 @@ def speed_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
         offloaded_frac=offloaded_frac, ram_gb_per_s=ram)
 
 
-def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | None = None) -> Estimate:
-    """Answer one scenario. ``arch`` overrides the request's model (uploads)."""
+def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | None = None,
+             bench: BenchCalibration | None = None) -> Estimate:
+    """Answer one scenario. ``arch`` overrides the request's model (uploads); ``bench``
+    rescales the speeds with the user's own benchmark (:mod:`sizing.bench`)."""
     warnings: list[Notice] = []
     if arch is None:
         arch, warnings = resolve_model(request, catalog)
@@ -280,6 +283,10 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
     except SpeedUnknownError as exc:
         reason = str(exc)
         warnings.append(Notice("speed_unknown", f"Speed unknown: {reason}.", reason=reason))
+    if bench is not None and speed is not None:
+        speed, said = rescale_speed(speed, bench, gpu_id=gpu.id, gpu_name=gpu.name,
+                                    prompt_tokens=request.prompt_tokens, batch=request.batch)
+        warnings += said
     box = _box(request, catalog, gpu, memory, speed)
     if box.needs_server_airflow:
         warnings.append(Notice(

@@ -13,6 +13,7 @@ from advisor.plan import plan
 from advisor.results import PlanResult
 from catalog.catalog import load_catalog
 from report.text import join_notices, placeholders, strings, translate_notice
+from sizing.bench import BenchCalibration
 from sizing.estimate import Estimate, estimate
 from sizing.notices import Notice
 from sizing.request import parse_request
@@ -21,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CAT = load_catalog()
 ESTIMATE_CODES = {"bare_size_assumed", "config_params_computed", "context_beyond_max", "offloaded",
                   "speed_priors", "speed_unknown", "passive_cooler", "wall_circuit_120v",
-                  "power_limited"}
+                  "power_limited", "bench_calibrated", "bench_clamped", "bench_speed_of_light",
+                  "bench_other_gpu"}
 
 
 def source_codes() -> dict[str, str]:
@@ -85,6 +87,12 @@ def estimate_scenarios(tmp_path: Path) -> list[Estimate]:
         run_estimate(gpu="a40"),
         run_estimate(gpu="rtx-5090", gpu_count=4, model="llama-3.1-70b"),
         speed_unknown_estimate(),
+        # A user's benchmark: 4.5x the prediction is clamped to 3x, which passes the speed of light.
+        estimate(parse_request({"model": "llama-3.1-8b", "gpu": "rtx-4090"}), CAT,
+                 bench=BenchCalibration(gpu="rtx-4090", decode_factor=3.0, decode_rows=1,
+                                        decode_raw_factor=4.5)),
+        estimate(parse_request({"model": "llama-3.1-8b", "gpu": "rtx-3090"}), CAT,
+                 bench=BenchCalibration(gpu="rtx-4090", decode_factor=1.1, decode_rows=1)),
     ]
 
 
