@@ -94,20 +94,27 @@ class FitSection(Result):
 class PowerLimitRow(Result):
     cap_w: float
     speed_frac: float  # decode tokens/s relative to uncapped
-    power_w: float
+    power_w: float  # GPU draw while decoding
+    prefill_speed_frac: float  # prefill tokens/s relative to uncapped
+    prefill_power_w: float  # GPU draw while prefilling
 
 
 class PowerSection(Result):
     gpu_power_w: float
     gpu_power_prefill_w: float
     system_power_w: float
+    system_power_prefill_w: float
     psu_recommended_w: float | None
     psu_needed_w: float
     energy_wh_per_1k_tokens: float | None
     cost_usd_per_1m_tokens: float | None
+    energy_wh_per_1k_prompt_tokens: float | None
+    cost_usd_per_1m_prompt_tokens: float | None
     power_limit_w: float | None
     decode_speed_frac_at_limit: float
+    prefill_speed_frac_at_limit: float
     power_limit_sweet_spot_w: float | None
+    power_limit_sweet_spot_prefill_w: float | None
     power_limit_curve: list[PowerLimitRow] = []
     pcie_8pin_count: int
     connector_12v_2x6_count: int
@@ -297,16 +304,15 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
         warnings.append(Notice(
             "wall_circuit_120v",
             "At full power this system exceeds a 120 V / 15 A circuit's 1,440 W continuous limit."))
-    if speed is not None and box.decode_speed_frac_at_limit < 1.0 and speed.decode_tokens_per_s:
-        f = box.decode_speed_frac_at_limit
-        speed = speed.model_copy(update={
-            key: getattr(speed, key) * f for key in (
-                "decode_tokens_per_s", "decode_tokens_per_s_low", "decode_tokens_per_s_high",
-                "decode_tokens_per_s_per_sequence")})
+    f, fp = box.decode_speed_frac_at_limit, box.prefill_speed_frac_at_limit
+    if speed is not None and min(f, fp) < 1.0:
+        speed = capped_speed(speed, decode_frac=f, prefill_frac=fp,
+                             prompt_tokens=request.prompt_tokens * request.batch)
         warnings.append(Notice(
             "power_limited",
-            f"Power limit {request.power_limit_w:g} W: decode at {f:.0%} of uncapped speed.",
-            limit_w=f"{request.power_limit_w:g}", speed_pct=f"{f:.0%}"))
+            f"Power limit {request.power_limit_w:g} W: decode at {f:.0%} and prompt processing "
+            f"at {fp:.0%} of uncapped speed.",
+            limit_w=f"{request.power_limit_w:g}", speed_pct=f"{f:.0%}", prefill_pct=f"{fp:.0%}"))
     cooler_id = request.cooler or gpu.cooler.value
     return Estimate(
         model=ModelSummary(id=arch.id, name=arch.name, params_total=arch.params_total,
@@ -342,6 +348,7 @@ def _box(request: EstimateRequest, catalog: Catalog, gpu: Gpu, memory: MemoryEst
         valid = ", ".join(str(c.id) for c in (catalog.coolers if "cooler" in str(exc)
                                               else catalog.storage_classes))
         raise RequestError(f"{exc}; valid ids: {valid}") from None
+    prefill_s = _prefill_s(speed, request.prompt_tokens * request.batch) if speed else 0.0
     try:
         return box_for(
             gpu=gpu, gpu_count=request.gpu_count,
@@ -349,8 +356,11 @@ def _box(request: EstimateRequest, catalog: Catalog, gpu: Gpu, memory: MemoryEst
             storage=storage,
             decode_memory_util_frac=speed.decode_memory_util_frac if speed else 0.5,
             decode_compute_util_frac=speed.decode_compute_util_frac if speed else 0.05,
-            prefill_compute_util_frac=speed.prefill_compute_util_frac if speed else 0.5,
+            prefill_compute_time_frac=speed.prefill_compute_time_frac if speed else 0.9,
+            prefill_memory_time_frac=speed.prefill_memory_time_frac if speed else 0.05,
             decode_tokens_per_s=speed.decode_tokens_per_s if speed else None,
+            prefill_tokens_per_s=speed.prefill_tokens_per_s if speed else None,
+            prefill_s=prefill_s, decode_s=max(0.0, speed.total_time_s - prefill_s) if speed else 0.0,
             file_bytes=memory.file_bytes, offloaded_bytes=memory.offloaded_bytes,
             ambient_c=request.ambient_c if request.ambient_c is not None else DEFAULT_AMBIENT_C,
             power_limit_w=request.power_limit_w,
@@ -358,3 +368,34 @@ def _box(request: EstimateRequest, catalog: Catalog, gpu: Gpu, memory: MemoryEst
                          if request.electricity_usd_per_kwh is not None else DEFAULT_USD_PER_KWH))
     except ValueError as exc:
         raise RequestError(str(exc)) from None
+
+
+def _prefill_s(speed: SpeedSection, prompt_tokens: int) -> float:
+    """Time spent processing the prompts of every sequence. [s]"""
+    return prompt_tokens / speed.prefill_tokens_per_s if speed.prefill_tokens_per_s else 0.0
+
+
+def capped_speed(speed: SpeedSection, *, decode_frac: float, prefill_frac: float,
+                 prompt_tokens: int) -> SpeedSection:
+    """Speed under a power cap. [tokens/s, s]
+
+    Decode figures scale by ``decode_frac``, prefill figures by
+    ``prefill_frac``; the time to first token and the total time are rebuilt
+    from their prompt part (``prompt_tokens`` across all sequences) and their
+    generation part, each slowed by its own phase.
+    """
+    def scaled(key: str, frac: float) -> float | None:
+        value = getattr(speed, key)
+        return None if value is None else value * frac
+
+    update: dict[str, float | None] = {
+        key: scaled(key, decode_frac) for key in (
+            "decode_tokens_per_s", "decode_tokens_per_s_low", "decode_tokens_per_s_high",
+            "decode_tokens_per_s_per_sequence")}
+    update |= {key: scaled(key, prefill_frac) for key in (
+        "prefill_tokens_per_s", "prefill_tokens_per_s_low", "prefill_tokens_per_s_high")}
+    prefill_s = _prefill_s(speed, prompt_tokens)
+    for key in ("ttft_s", "total_time_s"):
+        update[key] = (prefill_s / prefill_frac
+                       + max(0.0, getattr(speed, key) - prefill_s) / decode_frac)
+    return speed.model_copy(update=update)

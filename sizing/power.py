@@ -2,8 +2,9 @@
 
 Decode is memory-bound, so a GPU decoding at batch 1 draws well below its
 rated board power; prefill and large batches keep the tensor cores busy and
-run into the power limit. Under a power cap the card lowers its core clock,
-and in the capped regime tokens/s fall in proportion to the cap.
+run into the power limit. Under a power cap the card lowers its core clock:
+prefill, which waits on the cores, slows almost as much as the cap cuts its
+draw; decode, which waits on memory, much less.
 
 Glossary: ``board_power_w`` is the card's stock power limit (total board
 power); ``power_limit_w`` is a user-set cap (``nvidia-smi -pl``);
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 from sizing.units import SECONDS_PER_HOUR, wh_to_kwh
 
@@ -27,10 +29,24 @@ from sizing.units import SECONDS_PER_HOUR, wh_to_kwh
 IDLE_POWER_FRAC = 0.05
 
 # Dynamic power (above idle) per unit of utilisation, as a fraction of
-# (board - idle). Compute at full dense tensor rate alone reaches the limit
-# (prefill runs at the power cap), so its weight is 1. The memory weight is
-# calibrated on an RTX 4090 decoding Qwen3-4B fp8 in vLLM at batch 1: 246.6 W
-# of 450 W at 138 tok/s, not power-throttled
+# (board - idle).
+#
+# Compute: while compute-bound kernels run, a GPU sits at its power limit
+# whatever share of its datasheet FLOP rate they reach, so a compute
+# utilisation of 1 (all of the time in such kernels) alone reaches the limit:
+# weight 1. Published prefills ran at the limit at very different FLOP rates:
+# an RTX 3090 prefilling an 11K-token prompt (Qwen3.6-27B Q3_K_XL, llama.cpp)
+# at 0.42 of its dense FP16 rate (2 x 27e9 x 1,105 tok/s / 142 TFLOP/s) was
+# power-throttled at every cap up to its 390 W maximum and drew 381 W there
+# (https://github.com/noonghunna/club-3090/blob/master/docs/img/power-cap-3090-prefill.py);
+# on Qwen3.6-35B-A3B (MoE) it was at the limit at 0.12 of that rate
+# (https://github.com/noonghunna/club-3090/blob/master/docs/img/power-cap-3090-a3b-prefill.py);
+# an RTX 5090 prefilling a 50K-token prompt in vLLM drew 599.98 W under a
+# 600 W cap (https://github.com/noonghunna/club-3090/blob/master/docs/img/power-cap-5090-qwen36-prefill.py).
+# Decode's compute utilisation is its FLOP share, a few percent at batch 1.
+#
+# Memory: calibrated on an RTX 4090 decoding Qwen3-4B fp8 in vLLM at batch 1:
+# 246.6 W of 450 W at 138 tok/s, not power-throttled
 # (https://github.com/noonghunna/club-3090/issues/697). About 4.2 GB read per
 # token x 138 tok/s = 580 GB/s = 0.58 of 1,008 GB/s; compute about 0.01 of peak.
 # (246.6 - 22.5) / (450 - 22.5) = 0.524 dynamic = 0.58 x w_mem + 0.01
@@ -41,18 +57,58 @@ IDLE_POWER_FRAC = 0.05
 MEMORY_POWER_WEIGHT = 0.9
 COMPUTE_POWER_WEIGHT = 1.0
 
-# Under a cap, decode speed is proportional to the cap up to a knee at this
-# fraction of the uncapped draw, and flat above it. Calibrated on an RTX 3090
-# whose stock limit let it draw 388.7 W at 38.23 tok/s (Qwen3.6-27B, llama.cpp):
-# capped at 330 W it ran 36.35 tok/s (-5 %, for -15 % power), at 230 W
-# 25.15 tok/s (-34 %, for -41 % power); both at ~0.11 tok/s/W
-# (https://github.com/noonghunna/club-3090/issues/58).
-# knee = cap / (uncapped x speed): 330 / (388.7 x 0.951) = 0.893,
-# 230 / (388.7 x 0.658) = 0.899; mean 0.896. The last ~10 % of stock draw
-# buys clock above where the SM clock saturates (~1.9 GHz on a 3090).
-# Well below ~40 % of stock (a 3090 at 100 W) memory clocks drop too and
-# speed collapses faster than this line.
-POWER_LIMIT_KNEE_FRAC = 0.896
+# The lowest SM clock a capped card falls to, as a share of its boost clock
+# (Ampere and Ada floor at 210 MHz against 1.7-2.8 GHz): speed never drops
+# below this share however low the cap. A 3090 Ti capped at 100-120 W stalled
+# at 225-240 MHz (https://github.com/noonghunna/club-3090/blob/master/docs/HARDWARE.md,
+# Power); six 3090s capped at 100 W kept 14 % of prefill and 17 % of decode
+# speed (https://llmgarage.ai/power-limit-tokens-per-second-benchmark).
+MIN_CLOCK_SPEED_FRAC = 0.1
+
+Phase = Literal["decode", "prefill"]
+
+
+@dataclass(frozen=True)
+class CapLaw:
+    """How one phase's speed follows a power cap below its uncapped draw.
+
+    ``speed frac = min(1, x ** exponent, slope x (x - floor_frac))`` with
+    ``x = cap / uncapped draw``: a power law where the card trades voltage for
+    clock, a line once the voltage is at its floor and power falls only with
+    the clock.
+    """
+
+    exponent: float
+    slope: float
+    floor_frac: float
+
+
+# Fits of min(1, x^a, b (x - x0)) to published power-cap sweeps, speed and cap
+# relative to the card's uncapped draw and speed (at its highest cap); rounded.
+# Prefill (compute-bound): a = 1/3 where the dynamic power of the cores goes
+# as clock x voltage^2 and voltage follows clock (P ~ f^3), a line below
+# x = 0.65. Fitted (a 0.333, b 2.04, x0 0.241; 63 caps, rms 2.5 %, worst 6.7 %)
+# on an RTX 3090 prefilling Qwen3.6-27B Q3_K_XL and Qwen3.6-35B-A3B in llama.cpp
+# (190-390 W; https://github.com/noonghunna/club-3090/blob/master/docs/img/power-cap-3090-prefill.py,
+# https://github.com/noonghunna/club-3090/blob/master/docs/img/power-cap-3090-a3b-prefill.py)
+# and an RTX 5090 prefilling Qwen3.6-27B INT4 in vLLM (400-600 W;
+# https://github.com/noonghunna/club-3090/blob/master/docs/img/power-cap-5090-qwen36-prefill.py).
+# A decode that is compute-bound (Qwen3.6-27B's gated-delta kernels in
+# llama.cpp on a 3090) follows a similar law, a 0.36, b 1.99, x0 0.295: this
+# one is within 3 % of it down to 0.75 of its draw and 16 % above it at 0.64
+# (https://github.com/noonghunna/club-3090/blob/master/docs/img/power-cap-3090-qwen36.py).
+PREFILL_CAP_LAW = CapLaw(exponent=1 / 3, slope=2.0, floor_frac=0.24)
+# Decode (memory-bound): the memory clock holds, so speed falls far less than
+# the cap until the cores become the bottleneck near 0.65 of the uncapped draw,
+# then in proportion to the cap. Fitted (a 0.144, b 1.44, x0 0.003; 42 caps,
+# rms 2.1 %, worst 6.3 %) on an RTX 3090 decoding Qwen3.6-35B-A3B Q4_K_XL in
+# llama.cpp (190-390 W; https://github.com/noonghunna/club-3090/blob/master/docs/img/power-cap-3090-a3b-decode.py),
+# an RTX 4090 decoding Qwen3.6-27B Q3_K_XL in llama.cpp (230-400 W;
+# https://github.com/noonghunna/club-3090/blob/master/docs/img/power-cap-4090-qwen36.py)
+# and an RTX 5060 Ti decoding Qwen2.5-Coder-7B in llama.cpp (150-180 W;
+# https://inventivehq.com/blog/gpu-power-limit-tokens-per-watt).
+DECODE_CAP_LAW = CapLaw(exponent=0.15, slope=1.45, floor_frac=0.0)
+CAP_LAWS: dict[str, CapLaw] = {"decode": DECODE_CAP_LAW, "prefill": PREFILL_CAP_LAW}
 
 # The rest of a desktop besides GPUs and CPU: board, RAM, drives, fans
 # (about 50-100 W; docs/model.md, Power); the midpoint.
@@ -65,7 +121,9 @@ class PowerLimitPoint:
 
     cap_w: float  # power limit set [W]
     speed_frac: float  # decode tokens/s relative to uncapped [0-1]
-    power_w: float  # GPU draw at this cap [W]
+    power_w: float  # GPU draw while decoding at this cap [W]
+    prefill_speed_frac: float  # prefill tokens/s relative to uncapped [0-1]
+    prefill_power_w: float  # GPU draw while prefilling at this cap [W]
 
 
 def _check_frac(name: str, value: float) -> None:
@@ -76,6 +134,12 @@ def _check_frac(name: str, value: float) -> None:
 def _check_positive(name: str, value: float) -> None:
     if not (value > 0 and math.isfinite(value)):
         raise ValueError(f"{name} must be a finite number above 0 (got {value})")
+
+
+def _cap_law(phase: str) -> CapLaw:
+    if phase not in CAP_LAWS:
+        raise ValueError(f"phase must be one of {', '.join(CAP_LAWS)} (got {phase!r})")
+    return CAP_LAWS[phase]
 
 
 def gpu_power_w(
@@ -96,9 +160,11 @@ def gpu_power_w(
     board_power_w : float
         Rated total board power, the stock power limit. [W]
     memory_util_frac : float
-        Achieved memory bandwidth / peak bandwidth. [0-1]
+        Achieved memory bandwidth / peak bandwidth (decode); share of the
+        time spent streaming weights (prefill). [0-1]
     compute_util_frac : float
-        Achieved FLOP/s / dense peak FLOP/s of the datatype in use. [0-1]
+        Achieved FLOP/s / dense peak FLOP/s of the datatype in use (decode);
+        share of the time spent in compute-bound kernels (prefill). [0-1]
     idle_power_w : float, optional
         Draw with nothing running. [W] Default 5 % of board power.
     power_limit_w : float, optional
@@ -129,36 +195,47 @@ def gpu_power_w(
     return draw_w
 
 
-def decode_speed_frac_at_power_limit(
+def speed_frac_at_power_limit(
     *,
+    phase: Phase,
     board_power_w: float,
     power_limit_w: float,
     uncapped_power_w: float | None = None,
 ) -> float:
-    """Decode tokens/s under a power cap, relative to uncapped. [0-1]
+    """Tokens/s of one phase under a power cap, relative to uncapped. [0-1]
 
-    ``min(1, power_limit / (0.896 x uncapped_power))``: no loss while the cap
-    stays above ~90 % of what the workload draws uncapped, then speed falls in
-    proportion to the cap (constant tokens per joule).
+    ``max(0.1, min(1, x ** a, b x (x - x0)))`` with ``x = cap / uncapped draw``
+    and the phase's law (``PREFILL_CAP_LAW``, ``DECODE_CAP_LAW``): no loss while
+    the cap stays above what the workload draws; below it prefill loses about
+    a third of the power cut at first (-15 % power, -5 % speed) and then speed
+    falls faster than the cap, while decode keeps 95 % of its speed down to
+    about 70 % of its draw.
 
-    Assumptions: the workload's uncapped draw is known (``gpu_power_w``);
-    calibrated on one RTX 3090 (Ampere, vLLM/llama.cpp decode) and assumed to
+    Assumptions: the workload's uncapped draw is known (``gpu_power_w``); the
+    laws are fitted on RTX 3090, 4090, 5060 Ti and 5090 sweeps and assumed to
     hold for other cards; not valid far below ~40 % of stock power, where the
     memory clock also drops.
 
     Parameters
     ----------
+    phase : "decode" or "prefill"
+        Which law to follow.
     board_power_w : float
         Stock power limit of the card. [W]
     power_limit_w : float
         Cap set by the user. [W]
     uncapped_power_w : float, optional
         Draw of this workload without a cap. [W] Default: the board power
-        (a workload that runs into the stock limit, as in the calibration).
+        (a workload that runs into the stock limit).
 
-    >>> round(decode_speed_frac_at_power_limit(board_power_w=388.7, power_limit_w=330), 3)
-    0.948
+    >>> round(speed_frac_at_power_limit(phase="prefill", board_power_w=381,
+    ...                                 power_limit_w=250), 3)
+    0.832
+    >>> round(speed_frac_at_power_limit(phase="decode", board_power_w=381,
+    ...                                 power_limit_w=250), 3)
+    0.939
     """
+    law = _cap_law(phase)
     _check_positive("board_power_w", board_power_w)
     _check_positive("power_limit_w", power_limit_w)
     uncapped_w = board_power_w if uncapped_power_w is None else uncapped_power_w
@@ -167,7 +244,48 @@ def decode_speed_frac_at_power_limit(
         raise ValueError(
             f"uncapped_power_w must be between 0 and board_power_w ({board_power_w} W)"
         )
-    return min(1.0, power_limit_w / (POWER_LIMIT_KNEE_FRAC * uncapped_w))
+    x = power_limit_w / uncapped_w
+    if x >= 1.0:
+        return 1.0
+    frac = min(x**law.exponent, law.slope * (x - law.floor_frac))
+    return max(MIN_CLOCK_SPEED_FRAC, frac)
+
+
+def decode_speed_frac_at_power_limit(
+    *,
+    board_power_w: float,
+    power_limit_w: float,
+    uncapped_power_w: float | None = None,
+) -> float:
+    """Decode tokens/s under a power cap, relative to uncapped. [0-1]
+
+    ``speed_frac_at_power_limit`` with the decode law.
+
+    >>> round(decode_speed_frac_at_power_limit(board_power_w=450, power_limit_w=200,
+    ...                                        uncapped_power_w=246.6), 3)
+    0.969
+    """
+    return speed_frac_at_power_limit(phase="decode", board_power_w=board_power_w,
+                                     power_limit_w=power_limit_w,
+                                     uncapped_power_w=uncapped_power_w)
+
+
+def prefill_speed_frac_at_power_limit(
+    *,
+    board_power_w: float,
+    power_limit_w: float,
+    uncapped_power_w: float | None = None,
+) -> float:
+    """Prefill tokens/s under a power cap, relative to uncapped. [0-1]
+
+    ``speed_frac_at_power_limit`` with the prefill law.
+
+    >>> round(prefill_speed_frac_at_power_limit(board_power_w=450, power_limit_w=300), 3)
+    0.853
+    """
+    return speed_frac_at_power_limit(phase="prefill", board_power_w=board_power_w,
+                                     power_limit_w=power_limit_w,
+                                     uncapped_power_w=uncapped_power_w)
 
 
 def power_limit_sweet_spot_w(
@@ -176,20 +294,29 @@ def power_limit_sweet_spot_w(
     uncapped_power_w: float | None = None,
     min_speed_frac: float = 0.95,
     power_limit_min_w: float | None = None,
+    phase: Phase = "decode",
 ) -> float:
-    """Lowest whole-watt cap that keeps at least ``min_speed_frac`` of decode speed. [W]
+    """Lowest whole-watt cap that keeps at least ``min_speed_frac`` of the phase's speed. [W]
 
     Never below the card's minimum settable limit, never above the board power.
 
-    >>> power_limit_sweet_spot_w(board_power_w=388.7)
-    331.0
+    >>> power_limit_sweet_spot_w(board_power_w=381, phase="prefill")
+    327.0
+    >>> power_limit_sweet_spot_w(board_power_w=381)
+    271.0
     """
+    law = _cap_law(phase)
     _check_positive("board_power_w", board_power_w)
     if not 0.0 < min_speed_frac <= 1.0:
         raise ValueError(f"min_speed_frac must be above 0 and at most 1 (got {min_speed_frac})")
     uncapped_w = board_power_w if uncapped_power_w is None else uncapped_power_w
     _check_positive("uncapped_power_w", uncapped_w)
-    cap_w = float(math.ceil(min_speed_frac * POWER_LIMIT_KNEE_FRAC * uncapped_w - 1e-9))
+    # The least x = cap / uncapped at which both branches of the law reach the speed.
+    x_needed = max(min_speed_frac ** (1.0 / law.exponent),
+                   law.floor_frac + min_speed_frac / law.slope)
+    if min_speed_frac <= MIN_CLOCK_SPEED_FRAC:
+        x_needed = 0.0
+    cap_w = float(math.ceil(min(x_needed, 1.0) * uncapped_w - 1e-9))
     if power_limit_min_w is not None:
         cap_w = max(cap_w, power_limit_min_w)
     return min(cap_w, board_power_w)
@@ -200,11 +327,14 @@ def power_limit_curve(
     board_power_w: float,
     power_limit_min_w: float,
     uncapped_power_w: float | None = None,
+    prefill_uncapped_power_w: float | None = None,
     step_w: float = 10.0,
 ) -> tuple[PowerLimitPoint, ...]:
-    """Decode speed and GPU draw for caps from the minimum to the board power.
+    """Decode and prefill speed and GPU draw for caps from the minimum to the board power.
 
     Points every ``step_w`` from ``power_limit_min_w``, plus the board power.
+    ``uncapped_power_w`` is the decode draw, ``prefill_uncapped_power_w`` the
+    prefill draw; each defaults to the board power.
     """
     _check_positive("board_power_w", board_power_w)
     _check_positive("step_w", step_w)
@@ -212,7 +342,8 @@ def power_limit_curve(
         raise ValueError(
             f"power_limit_min_w must be above 0 and at most board_power_w ({board_power_w} W)"
         )
-    uncapped_w = board_power_w if uncapped_power_w is None else uncapped_power_w
+    decode_w = board_power_w if uncapped_power_w is None else uncapped_power_w
+    prefill_w = board_power_w if prefill_uncapped_power_w is None else prefill_uncapped_power_w
     caps_w = []
     cap_w = power_limit_min_w
     while cap_w < board_power_w:
@@ -223,9 +354,13 @@ def power_limit_curve(
         PowerLimitPoint(
             cap_w=c,
             speed_frac=decode_speed_frac_at_power_limit(
-                board_power_w=board_power_w, power_limit_w=c, uncapped_power_w=uncapped_w
+                board_power_w=board_power_w, power_limit_w=c, uncapped_power_w=decode_w
             ),
-            power_w=min(c, uncapped_w),
+            power_w=min(c, decode_w),
+            prefill_speed_frac=prefill_speed_frac_at_power_limit(
+                board_power_w=board_power_w, power_limit_w=c, uncapped_power_w=prefill_w
+            ),
+            prefill_power_w=min(c, prefill_w),
         )
         for c in caps_w
     )
