@@ -802,9 +802,14 @@ def rescale_speed(speed: S, calibration: BenchCalibration, *, gpu_id: str, gpu_n
                 update[key] = get(key) * p
     update["ttft_s"] = prefill_s / p + max(get("ttft_s") - prefill_s, 0.0) / ratio
     update["total_time_s"] = prefill_s / p + max(get("total_time_s") - prefill_s, 0.0) / ratio
-    update["decode_memory_util_frac"] = min(1.0, get("decode_memory_util_frac") * ratio)
-    update["decode_compute_util_frac"] = min(1.0, get("decode_compute_util_frac") * ratio)
-    update["prefill_compute_util_frac"] = min(1.0, get("prefill_compute_util_frac") * p)
+    # Shares of peak throughput, or of the phase's time, in use: a faster phase uses more of
+    # its hardware (the power estimate reads these).
+    for key in type(speed).model_fields:
+        if key.endswith(("_util_frac", "_time_frac")) and isinstance(get(key), (int, float)):
+            if key.startswith("decode_"):
+                update[key] = min(1.0, get(key) * ratio)
+            elif key.startswith("prefill_"):
+                update[key] = min(1.0, get(key) * p)
     update["basis"] = (f"{get('basis')}; rescaled by your benchmark (decode x{d:.2f}, "
                        f"prefill x{p:.2f})")
     return speed.model_copy(update=update), notices
