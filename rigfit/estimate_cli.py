@@ -2,6 +2,11 @@
 
 ``--requests FILE.jsonl`` answers one request per line; a bad line gets
 ``{"error": "line N: ..."}`` and the others are still answered.
+
+``--bench FILE`` reads the user's own llama-bench (markdown, ``-o json`` or
+``-o jsonl``) or ``ollama run --verbose`` output, shows measured against
+predicted for its rows and rescales the speeds with it (JSON: a ``bench``
+section).
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from typing import Any
 
 from catalog.catalog import Catalog
 from catalog.errors import UserError
+from sizing.bench import MAX_BENCH_BYTES, BenchCalibration, BenchError, decode_bench_bytes, parse_bench
+from sizing.bench_calibrate import calibrate
 from sizing.estimate import estimate
 from sizing.request import RequestError, parse_request
 from sizing.units import bytes_to_gib
@@ -50,9 +57,67 @@ def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return data
 
 
-def _estimate_one(data: dict[str, Any], cat: Catalog) -> dict[str, Any]:
+def _estimate_one(data: dict[str, Any], cat: Catalog,
+                  bench: BenchCalibration | None = None) -> dict[str, Any]:
     request = parse_request(data)
-    return estimate(request, cat).model_dump(mode="json")
+    result = estimate(request, cat, bench=bench).model_dump(mode="json")
+    if bench is not None:
+        result["bench"] = bench_section(bench)
+    return result
+
+
+def read_bench_file(path: str) -> str:
+    """The benchmark file's text, reading at most 1 MiB of it."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BENCH_BYTES + 1)
+    except OSError as exc:
+        raise BenchError(f"cannot read benchmark file '{path}': {exc.strerror}") from None
+    return decode_bench_bytes(data, name=f"benchmark file '{path}'")
+
+
+def bench_from_args(args: argparse.Namespace, cat: Catalog) -> BenchCalibration:
+    """Calibrate on ``--bench``; the scenario flags fill in what the paste leaves out."""
+    run = parse_bench(read_bench_file(args.bench))
+    return calibrate(run, cat, gpu=args.gpu, model=args.model, params_b=args.params_b,
+                     quant=args.quant)
+
+
+def bench_section(bench: BenchCalibration) -> dict[str, Any]:
+    """The ``bench`` section of the JSON output: factors, link form and every row."""
+    return {**bench.model_dump(mode="json"), "decode_clamped": bench.decode_clamped,
+            "prefill_clamped": bench.prefill_clamped, "query": bench.to_query()}
+
+
+def bench_table(bench: BenchCalibration) -> str:
+    """Measured against predicted for each benchmark row, then the factors."""
+    lines = [f"benchmark on {bench.gpu}: measured vs predicted tokens/s"]
+    header = ("line", "test", "scenario", "measured", "predicted", "ratio")
+    table = [header]
+    for r in bench.rows:
+        scenario = " ".join(str(x) for x in (r.model or (f"{r.params_b:g}B" if r.params_b else
+                                                         r.benchmark_model or "?"),
+                                             r.quant or "", r.runtime or "") if x)
+        table.append((str(r.line), r.test, scenario[:48], f"{r.measured_tokens_per_s:,.1f}",
+                      f"{r.predicted_tokens_per_s:,.1f}" if r.predicted_tokens_per_s else "-",
+                      f"{r.ratio:.2f}" if r.ratio else f"not used: {r.note}"))
+    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
+    for row in table:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False))
+                     + "  " + row[-1])
+    for metric in ("decode", "prefill"):
+        factor = getattr(bench, f"{metric}_factor")
+        raw = getattr(bench, f"{metric}_raw_factor")
+        rows = getattr(bench, f"{metric}_rows")
+        if raw is None:
+            lines.append(f"{metric + ' factor':<15} x{factor:.2f} (no {metric} rows: unchanged)")
+        else:
+            clamped = (f", clamped from x{raw:.2f}" if getattr(bench, f"{metric}_clamped")
+                       else "")
+            lines.append(f"{metric + ' factor':<15} x{factor:.2f} (median of {rows} row(s)"
+                         f"{clamped})")
+    lines.append(f"{'link form':<15} bench={bench.to_query()}")
+    return "\n".join(lines)
 
 
 def _estimate_table(result: dict[str, Any]) -> str:
@@ -111,19 +176,25 @@ TABLE_ROWS: list[tuple[str, list[tuple[str, str, str]]]] = [
 
 
 def run(args: argparse.Namespace, cat: Catalog) -> int:
+    bench = bench_from_args(args, cat) if getattr(args, "bench", None) else None
     if args.requests:
-        return _run_requests(args.requests, cat)
-    result = _estimate_one(request_from_args(args), cat)
+        return _run_requests(args.requests, cat, bench)
+    data = request_from_args(args)
+    if bench is not None:
+        data.setdefault("gpu", bench.gpu)
+    result = _estimate_one(data, cat, bench)
     if args.format == "json":
         print(json.dumps(result, indent=2))
     elif args.format == "jsonl":
         print(json.dumps(result))
     else:
+        if bench is not None:
+            print(bench_table(bench) + "\n")
         print(_estimate_table(result))
     return 0
 
 
-def _run_requests(path: str, cat: Catalog) -> int:
+def _run_requests(path: str, cat: Catalog, bench: BenchCalibration | None = None) -> int:
     try:
         handle = open(path, encoding="utf-8")
     except OSError as exc:
@@ -136,7 +207,7 @@ def _run_requests(path: str, cat: Catalog) -> int:
                 data = json.loads(line)
                 if not isinstance(data, dict):
                     raise RequestError("each line must be a JSON object")
-                out = _estimate_one(data, cat)
+                out = _estimate_one(data, cat, bench)
             except json.JSONDecodeError as exc:
                 out = {"error": f"line {number}: not JSON ({exc.msg})"}
             except UserError as exc:
@@ -148,6 +219,9 @@ def _run_requests(path: str, cat: Catalog) -> int:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_scenario_flags(p)
     p.add_argument("--requests", help="JSONL file: one request object per line")
+    p.add_argument("--bench", metavar="FILE",
+                   help="your llama-bench output (markdown, -o json or -o jsonl) or "
+                        "'ollama run --verbose' timings: compare and rescale speeds with it")
     p.add_argument("--format", choices=("json", "table", "jsonl"), default="table")
 
 
