@@ -27,6 +27,7 @@ from typing import Literal, TypeVar
 from pydantic import ConfigDict, Field
 
 from catalog.errors import UserError
+from sizing.architecture import ModelInputError, arch_from_param_count
 from sizing.notices import Notice
 from sizing.results import Result
 
@@ -724,6 +725,9 @@ def scenario_for(row: BenchRow, catalog, *, gpu: str, gpu_count: int = 1,
         if row.source != "ollama" or row.model is not None or (model is None and params_b is None):
             return None, why
         model_id, size_b = model, params_b
+    layers = _layers(catalog, model_id, size_b)
+    if row.gpu_layers is not None and 0 <= row.gpu_layers < (layers or 0):
+        return None, f"only {row.gpu_layers} of {layers} layers on the GPU (-ngl)"
     wanted = quant_for_row(row, catalog, fallback=quant)
     if wanted is None:
         return None, f"quant of '{_clip(row.model or '', 40)}' is not in the catalog"
@@ -733,6 +737,16 @@ def scenario_for(row: BenchRow, catalog, *, gpu: str, gpu_count: int = 1,
             "new_tokens": row.new_tokens}
     data.update({"model": model_id} if model_id else {"params_b": size_b})
     return data, None
+
+
+def _layers(catalog, model_id: str | None, size_b: float | None) -> int | None:
+    """Repeating layers of the model a row maps to (llama-bench's -ngl counts these)."""
+    if model_id is not None:
+        return catalog.model(model_id).num_layers
+    try:
+        return arch_from_param_count(size_b * 1e9).num_layers if size_b else None
+    except ModelInputError:
+        return None
 
 
 # --------------------------------------------------------------------------- applying

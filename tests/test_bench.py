@@ -522,6 +522,14 @@ def test_a_calibration_for_another_gpu_is_not_applied():
     assert [n.code for n in result.warnings] == ["bench_other_gpu"]
 
 
+def test_partly_offloaded_rows_are_shown_but_not_used():
+    partial = PR_4766.replace("|  99 | tg 128     |     61.03", "|  20 | tg 128     |     61.03")
+    cal = calibrate(parse_bench(partial), CAT)
+    row = next(r for r in cal.rows if r.line == 8)
+    assert not row.used and row.note == "only 20 of 32 layers on the GPU (-ngl)"
+    assert cal.decode_rows == 1
+
+
 def test_a_paste_without_a_gpu_or_comparable_rows_is_refused():
     with pytest.raises(BenchError, match="does not name its GPU"):
         calibrate(parse_bench(PR_13096), CAT)
