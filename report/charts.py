@@ -98,16 +98,23 @@ def gpu_figure(chart: GpuChart) -> go.Figure:
 
 
 def power_limit_figure(points: list, *, sweet_spot_w: float | None, title: str,
-                       speed_label: str, power_label: str, cap_label: str) -> go.Figure:
+                       speed_label: str, power_label: str, cap_label: str,
+                       prefill_speed_label: str | None = None) -> go.Figure:
     """Decode speed (share of uncapped) and GPU draw against the power cap.
 
-    ``points`` have ``cap_w``, ``speed_frac`` and ``power_w`` (the engine's curve).
+    ``points`` have ``cap_w``, ``speed_frac`` and ``power_w`` (the engine's
+    curve); with ``prefill_speed_label`` their ``prefill_speed_frac`` is drawn too.
     """
     fig = go.Figure(layout={"template": TEMPLATE})
     caps = [p.cap_w for p in points]
     fig.add_trace(go.Scatter(x=caps, y=[100 * p.speed_frac for p in points], name=speed_label,
                              mode="lines", line={"color": CHOSEN_COLOUR, "width": 3},
                              hovertemplate="%{x:.0f} W: %{y:.0f} %<extra></extra>"))
+    if prefill_speed_label:
+        fig.add_trace(go.Scatter(x=caps, y=[100 * p.prefill_speed_frac for p in points],
+                                 name=prefill_speed_label, mode="lines",
+                                 line={"color": CHOSEN_COLOUR, "width": 2, "dash": "dash"},
+                                 hovertemplate="%{x:.0f} W: %{y:.0f} %<extra></extra>"))
     fig.add_trace(go.Scatter(x=caps, y=[p.power_w for p in points], name=power_label, yaxis="y2",
                              mode="lines", line={"color": USABLE_COLOUR, "dash": "dot"},
                              hovertemplate="%{x:.0f} W: %{y:.0f} W<extra></extra>"))

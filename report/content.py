@@ -479,6 +479,8 @@ def _power(result: Estimate, tr: Translator) -> Section:
     facts += [Fact(tr("power.gpu_power"), f"{number_text(p.gpu_power_w, 0)} W"),
               Fact(tr("power.gpu_power_prefill"), f"{number_text(p.gpu_power_prefill_w, 0)} W"),
               Fact(tr("power.system_power"), f"{number_text(p.system_power_w, 0)} W"),
+              Fact(tr("power.system_power_prefill"),
+                   f"{number_text(p.system_power_prefill_w, 0)} W"),
               Fact(tr("power.psu"), f"{number_text(p.psu_recommended_w, 0)} W"),
               Fact(tr("power.connectors"), tr("power.connectors_value",
                                               eight=p.pcie_8pin_count,
@@ -487,8 +489,16 @@ def _power(result: Estimate, tr: Translator) -> Section:
         facts.append(Fact(tr("power.energy"), f"{number_text(p.energy_wh_per_1k_tokens, 2)} Wh"))
     if p.cost_usd_per_1m_tokens is not None:
         facts.append(Fact(tr("power.cost"), f"${p.cost_usd_per_1m_tokens:,.2f}"))
+    if p.energy_wh_per_1k_prompt_tokens is not None:
+        facts.append(Fact(tr("power.energy_prompt"),
+                          f"{number_text(p.energy_wh_per_1k_prompt_tokens, 2)} Wh"))
+    if p.cost_usd_per_1m_prompt_tokens is not None:
+        facts.append(Fact(tr("power.cost_prompt"), f"${p.cost_usd_per_1m_prompt_tokens:,.2f}"))
     if p.power_limit_sweet_spot_w:
         facts.append(Fact(tr("power.sweet_spot"), f"{number_text(p.power_limit_sweet_spot_w, 0)} W"))
+    if p.power_limit_sweet_spot_prefill_w:
+        facts.append(Fact(tr("power.sweet_spot_prefill"),
+                          f"{number_text(p.power_limit_sweet_spot_prefill_w, 0)} W"))
     yes, no = tr("value.yes"), tr("value.no")
     facts.append(Fact(tr("power.circuit"), f"{yes if p.wall_circuit_120v_ok else no}, "
                                            f"{yes if p.wall_circuit_230v_ok else no}"))
