@@ -37,6 +37,8 @@ ESTIMATE_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("--batch", int, "concurrent sequences"),
     ("--kv-cache", str, "KV-cache element type (f16, q8_0, q4_0, fp8)"),
     ("--split", str, "multi-GPU split: layer or tensor"),
+    ("--flash-attn", str, "llama.cpp flash attention: on, off or auto (default auto, on where supported)"),
+    ("--ubatch-tokens", int, "llama.cpp prompt micro-batch, -ub (default 512)"),
     ("--ram", str, "system RAM for offload, e.g. ddr5-6000x2"),
     ("--interconnect", str, "GPU link: pcie4-x16, pcie4-x8, nvlink, ..."),
     ("--ambient-c", float, "inlet air temperature [C]"),
@@ -47,13 +49,16 @@ ESTIMATE_FLAGS: tuple[tuple[str, type, str], ...] = (
 )
 
 
+# Flags named as llama.cpp names them, with another request field behind them.
+REQUEST_FIELDS = {"--flash-attn": "flash_attention"}
+
+
 def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
     data = {}
     for flag, _type, _help in ESTIMATE_FLAGS:
-        key = flag[2:].replace("-", "_")
-        value = getattr(args, key, None)
+        value = getattr(args, flag[2:].replace("-", "_"), None)
         if value is not None:
-            data[key] = value
+            data[REQUEST_FIELDS.get(flag, flag[2:].replace("-", "_"))] = value
     return data
 
 

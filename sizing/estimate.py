@@ -21,7 +21,7 @@ from sizing.speed import (SpeedEstimate, SpeedUnknownError, estimate_speed, memo
                           ram_bandwidth_gb_per_s, resolve_constants, workload)
 
 DEFAULT_RAM = "ddr5-5600x2"  # a typical current desktop: dual-channel DDR5-5600
-FITTED_APIS = ("cuda", "metal")
+# Runtimes the calibration rows were measured with; others apply their prior on top.
 FITTED_RUNTIMES = ("llama.cpp", "llama.cpp-vulkan")
 
 
@@ -226,7 +226,8 @@ def speed_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
     api = (runtime_api(runtime, gpu) or runtime.apis[0]).value
     constants = resolve_constants(
         catalog.speed_calibration, api=api, kind=quant.kind, memory=memory_class(gpu),
-        api_prior=None if api in FITTED_APIS else catalog.api_prior(api),
+        generation=gpu.architecture, flash_attention=request.flash_attention != "off",
+        api_prior=None if api in fitted_apis(catalog) else catalog.api_prior(api),
         runtime_prior=None if runtime.id in FITTED_RUNTIMES else catalog.runtime_prior(runtime.id))
     w = workload(arch, quant, prompt_tokens=request.prompt_tokens,
                  new_tokens=max(request.new_tokens, 1),
@@ -250,7 +251,13 @@ def speed_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
         new_tokens=request.new_tokens, sequences=request.batch, gpu_count=request.gpu_count,
         split=default_split(request, catalog), hidden_size=arch.hidden_size,
         link_bandwidth_gb_per_s=link.bandwidth_gb_per_s, link_latency_s=link.latency_s,
-        offloaded_frac=offloaded_frac, ram_gb_per_s=ram)
+        offloaded_frac=offloaded_frac, ram_gb_per_s=ram, ubatch_tokens=request.ubatch_tokens)
+
+
+def fitted_apis(catalog: Catalog) -> set[str]:
+    """APIs with speed constants of their own (the rest borrow through a prior)."""
+    return {key.split("/")[0] for table in catalog.speed_calibration.decode.coefficients.values()
+            for key in table} - {"all"}
 
 
 def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | None = None,
