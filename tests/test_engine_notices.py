@@ -82,7 +82,7 @@ def estimate_scenarios(tmp_path: Path) -> list[Estimate]:
         run_estimate(model=None, params_b=14),
         run_estimate(model=None, hf_config=str(config)),
         run_estimate(context_tokens=200_000, prompt_tokens=512),
-        run_estimate(gpu="rx-7900-xtx"),
+        run_estimate(gpu="arc-b580"),  # SYCL: no rows of its own, a documented prior
         run_estimate(power_limit_w=150),
         run_estimate(gpu="a40"),
         run_estimate(gpu="rtx-5090", gpu_count=4, model="llama-3.1-70b"),

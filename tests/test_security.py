@@ -16,8 +16,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNTIME = [ROOT / "app.py", *sorted(p for folder in ("pages", "sizing", "catalog", "advisor", "report", "rigfit")
-                                    for p in (ROOT / folder).rglob("*.py"))]
+FOLDERS = ("pages", "sizing", "catalog", "advisor", "report", "rigfit")
+RUNTIME = [ROOT / "app.py", *sorted(p for folder in FOLDERS for p in (ROOT / folder).rglob("*.py"))]
 FRONT_END = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
 PAGES = ("pages/configurator.py", "pages/compare.py", "pages/builds.py", "pages/cloud.py",
          "pages/reports.py", "pages/method.py")
