@@ -18,6 +18,7 @@ from advisor.results import PlanResult
 from catalog.catalog import Catalog, load_catalog, load_catalog_from
 from catalog.errors import UserError
 from catalog.schema import Gpu, ModelArch
+from sizing.bench import BenchCalibration
 from sizing.estimate import Estimate, estimate
 from sizing.request import EstimateRequest, resolve_model
 
@@ -61,14 +62,16 @@ def _arch_from(arch_json: str | None) -> ModelArch | None:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _estimate_cached(request_json: str, arch_json: str | None) -> Estimate:
+def _estimate_cached(request_json: str, arch_json: str | None, bench: str) -> Estimate:
     request = EstimateRequest.model_validate_json(request_json)
-    return estimate(request, catalog(), arch=_arch_from(arch_json))
+    return estimate(request, catalog(), arch=_arch_from(arch_json),
+                    bench=BenchCalibration.from_query(bench) if bench else None)
 
 
-def run_estimate(request: EstimateRequest, arch: ModelArch | None) -> Estimate:
-    """The scenario's estimate; ``arch`` is an uploaded model (None: the request's)."""
-    return _estimate_cached(request.model_dump_json(), _arch_json(arch))
+def run_estimate(request: EstimateRequest, arch: ModelArch | None, bench: str = "") -> Estimate:
+    """The scenario's estimate; ``arch`` is an uploaded model (None: the request's);
+    ``bench`` the compact factors of the user's own benchmark ("" for none)."""
+    return _estimate_cached(request.model_dump_json(), _arch_json(arch), bench)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

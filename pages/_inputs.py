@@ -21,11 +21,15 @@ from pages._engine import catalog, currencies
 from pages._state import SOURCES, bind, state, store, widget_key
 from pages._text import labeller, plain, show_user_error, t
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS, ModelInputError, parse_hf_config_text
+from sizing.bench import MAX_BENCH_BYTES, BenchCalibration, parse_bench
+from sizing.bench_calibrate import calibrate
 from sizing.request import MAX_BATCH, MAX_GPUS, MAX_TOKENS, EstimateRequest, parse_request
 
 UPLOAD_KEY = "_rigfit_upload"
 SOURCE_BEFORE_UPLOAD_KEY = "_rigfit_source_before_upload"
 SMI_PASTE_KEY = "w_smi_paste"
+BENCH_PASTE_KEY = "w_bench_paste"
+BENCH_RESULT_KEY = "_bench_result"  # (BenchCalibration | None, error text | None)
 SMI_RESULT_KEY = "_smi_result"
 SMI_PLACEHOLDER = "name, memory.total [MiB]\nNVIDIA GeForce RTX 4090, 24564 MiB"
 SMI_MAX_CHARS = 4000
@@ -140,6 +144,54 @@ def _apply_pasted_smi() -> None:
         st.session_state[widget_key("gpu_count")] = state()["gpu_count"]
 
 
+def _apply_pasted_bench() -> None:
+    """Calibrate on the pasted benchmark for the chosen GPU; keep the factors in the link."""
+    text = st.session_state.get(BENCH_PASTE_KEY, "")
+    if not text.strip():
+        st.session_state[BENCH_RESULT_KEY] = None
+        return
+    try:
+        found = calibrate(parse_bench(text), catalog(), gpu=state()["gpu"])
+    except UserError as exc:  # the message names the line that could not be read
+        st.session_state[BENCH_RESULT_KEY] = (None, str(exc))
+        return
+    st.session_state[BENCH_RESULT_KEY] = (found, None)
+    state()["bench"] = found.to_query()
+
+
+def _clear_bench() -> None:
+    state()["bench"] = ""
+    st.session_state[BENCH_PASTE_KEY] = ""
+    st.session_state[BENCH_RESULT_KEY] = None
+
+
+def _bench_input() -> None:
+    """The benchmark paste: measured against predicted, and the factors in use."""
+    with st.sidebar.expander(t("inputs.paste_bench"), expanded=bool(state().get("bench"))):
+        st.text_area(t("inputs.paste_bench_label"), key=BENCH_PASTE_KEY, on_change=_apply_pasted_bench,
+                     max_chars=MAX_BENCH_BYTES)
+        found, error = st.session_state.get(BENCH_RESULT_KEY) or (None, None)
+        if error:
+            show_user_error(error)
+        if found is not None:
+            st.dataframe([{t("inputs.bench_col_test"): f"{r.test} · {r.benchmark_model or ''}",
+                           t("inputs.bench_col_measured"): round(r.measured_tokens_per_s, 1),
+                           t("inputs.bench_col_predicted"): (round(r.predicted_tokens_per_s, 1)
+                                                             if r.predicted_tokens_per_s else None),
+                           t("inputs.bench_col_used"): "✓" if r.used else (r.note or "")}
+                          for r in found.rows], hide_index=True)
+        current = state().get("bench")
+        if current:
+            factors = BenchCalibration.from_query(current)
+            values = {"decode": f"{factors.decode_factor:.2f}", "prefill": f"{factors.prefill_factor:.2f}"}
+            if found is not None and found.to_query() == current:
+                st.success(t("inputs.bench_applied", rows=found.decode_rows + found.prefill_rows,
+                             **values))
+            else:
+                st.success(t("inputs.bench_applied_link", **values))
+            st.button(t("inputs.bench_clear"), on_click=_clear_bench)
+
+
 def _gpu_inputs(cat: Catalog, data: dict[str, Any]) -> None:
     sb = st.sidebar
     sb.subheader(t("inputs.gpu_header"))
@@ -160,6 +212,7 @@ def _gpu_inputs(cat: Catalog, data: dict[str, Any]) -> None:
                                             key=bind("gpu"), format_func=_gpu_label(cat)))
     data["gpu_count"] = store("gpu_count", int(sb.number_input(
         t("inputs.gpu_count"), min_value=1, max_value=MAX_GPUS, step=1, key=bind("gpu_count"))))
+    _bench_input()
 
 
 def scenario_inputs() -> tuple[EstimateRequest | None, ModelArch | None]:

@@ -24,6 +24,7 @@ from pages._detect import detected_gpu_id
 from pages._engine import catalog
 from report.text import DEFAULT_LANGUAGE, LANGUAGES, language_from
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS
+from sizing.bench import BenchCalibration, BenchError
 from sizing.request import MAX_BATCH, MAX_GPUS, MAX_TOKENS
 
 STATE_KEY = "_rigfit_cfg"
@@ -41,7 +42,7 @@ _SAFE_VALUE = re.compile(r"^[A-Za-z0-9._\-,]{1,200}$")
 class Param:
     """One URL parameter: how to read it and its default."""
 
-    kind: str  # "choice", "int", "float", "list"
+    kind: str  # "choice", "int", "float", "list", "bench"
     low: float = 0
     high: float = 0
     choices: Callable[[Catalog], list[str]] | None = None
@@ -67,6 +68,7 @@ PARAMS: dict[str, Param] = {
     "users": Param("int", 1, MAX_USERS),
     "hours_per_day": Param("float", 0, MAX_HOURS_PER_DAY),
     "currency": Param("choice", choices=lambda c: [x.code for x in c.market.currencies]),
+    "bench": Param("bench"),  # the user's own benchmark factors, d1.12,p1.35,gpu-id
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -74,7 +76,7 @@ DEFAULTS: dict[str, Any] = {
     "runtime": "llama.cpp", "kv_cache": "f16", "prompt_tokens": 512, "new_tokens": 512,
     "context_tokens": 8192, "batch": 1, "gpu": FALLBACK_GPU, "gpu_count": 1,
     "budget_usd": 2000.0, "sort": "headroom", "compare": list(DEFAULT_COMPARE), "users": 5,
-    "hours_per_day": 8.0, "currency": "USD",
+    "hours_per_day": 8.0, "currency": "USD", "bench": "",
 }
 IGNORED_URL_KEYS = {"embed", "embed_options"}
 
@@ -91,6 +93,11 @@ def read_param(name: str, raw: str, cat: Catalog) -> tuple[Any, str | None]:
         return None, "notice.reason_chars"
     if spec.kind == "choice":
         return (raw, None) if raw in spec.choices(cat) else (None, "notice.reason_unknown")
+    if spec.kind == "bench":
+        try:
+            return BenchCalibration.from_query(raw).to_query(), None
+        except BenchError:
+            return None, "notice.reason_bench"
     if spec.kind == "list":
         items = [v for v in raw.split(",") if v]
         valid = set(spec.choices(cat))
@@ -162,6 +169,8 @@ def query_for(cfg: dict[str, Any]) -> dict[str, str]:
         if name not in cfg:
             continue
         value = cfg[name]
+        if value == "":  # an empty entry (no benchmark) stays out of the link
+            continue
         if isinstance(value, list):
             out[name] = ",".join(value)
         elif isinstance(value, float):

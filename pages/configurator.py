@@ -10,7 +10,7 @@ from pages._charts import memory_figure
 from pages._engine import catalog, price_usd, run_estimate, run_every_gpu
 from pages._frame import begin_page
 from pages._inputs import budget_input, scenario_inputs
-from pages._state import SORTS, bind, store
+from pages._state import SORTS, bind, state, store
 from pages._text import engine_text, group_of, labeller, plain, show_user_error, t
 from report.charts import power_limit_figure
 from report.formats import gib_text, pattern_text
@@ -128,7 +128,7 @@ budget = budget_input(st.sidebar)
 result = None
 if request is not None:
     try:
-        result = run_estimate(request, arch)
+        result = run_estimate(request, arch, state().get("bench", ""))
     except UserError as exc:
         show_user_error(exc)
 

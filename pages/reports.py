@@ -22,7 +22,7 @@ request, arch = scenario_inputs()
 result = None
 if request is not None:
     try:
-        result = run_estimate(request, arch)
+        result = run_estimate(request, arch, state().get("bench", ""))
     except UserError as exc:
         show_user_error(exc)
 

@@ -205,3 +205,52 @@ def test_speed_is_shown_when_the_engine_gives_it():
     assert shown["Generation"].endswith("tok/s")
     assert float(shown["Generation"].split()[0].replace(",", "")) > 10
     assert "Generation tok/s" in set(table(at).columns)
+
+
+# https://github.com/ggml-org/llama.cpp/pull/4766 (comment by ggerganov, 2024-01-10): llama-bench
+# on an RTX 4090 (the same paste tests/test_bench.py parses), shortened to two Q4_0 rows.
+BENCH_PASTE = """\
+  Device 0: NVIDIA GeForce RTX 4090, compute capability 8.9, VMM: yes
+| model                          |       size |     params | backend    | ngl | test       |              t/s |
+| ------------------------------ | ---------: | ---------: | ---------- | --: | ---------- | ---------------: |
+| llama 7B Q4_0                  |   3.56 GiB |     6.74 B | CUDA       |  99 | pp 512     | 7979.85 ± 114.18 |
+| llama 7B Q4_0                  |   3.56 GiB |     6.74 B | CUDA       |  99 | tg 128     |    155.13 ± 0.23 |
+"""
+
+
+def tokens_per_s(text: str) -> float:
+    return float(text.split(" ")[0].replace(",", ""))
+
+
+def test_a_pasted_benchmark_rescales_the_speeds_and_travels_in_the_link():
+    plain_run = open_app(gpu="rtx-4090", model="llama-2-7b", quant="q4_0")
+    before = tokens_per_s(metrics(plain_run)["Generation"])
+    at = open_app(gpu="rtx-4090", model="llama-2-7b", quant="q4_0")
+    next(a for a in at.text_area if a.key == "w_bench_paste").input(BENCH_PASTE).run()
+    bench = link(at)["bench"]
+    assert bench.endswith(",rtx-4090") and bench.startswith("d")
+    # the page's decode speed is scaled by the benchmark's decode factor: measured / predicted
+    # for its tg128 row (the 2024 build measured 155 tokens/s, below today's prediction)
+    decode_factor = float(bench.split(",")[0][1:])
+    assert 0.5 < decode_factor < 1.0
+    after = tokens_per_s(metrics(at)["Generation"])
+    assert after == pytest.approx(before * decode_factor, rel=0.01)
+    assert any("rescaled by your benchmark" in s.value for s in at.success)
+    # the factors alone reopen the same answer from a shared link
+    shared = open_app(gpu="rtx-4090", model="llama-2-7b", quant="q4_0", bench=bench)
+    assert tokens_per_s(metrics(shared)["Generation"]) == pytest.approx(after, rel=0.01)
+
+
+def test_a_bad_benchmark_paste_names_its_line_and_keeps_the_scenario():
+    at = open_app(gpu="rtx-4090", model="llama-2-7b")
+    next(a for a in at.text_area if a.key == "w_bench_paste").input(
+        "| model | size | params | backend | ngl | test | t/s |\n|---|---|---|---|---|---|---|\n"
+        "| llama 7B Q4_0 | 3.56 GiB | 6.74 B | CUDA | 99 | tg 128 | fast |\n").run()
+    assert any("line 3" in e.value for e in at.error)
+    assert "bench" not in link(at) and link(at)["model"] == "llama-2-7b"
+
+
+def test_a_malformed_bench_link_is_ignored_with_a_notice():
+    at = open_app(bench="d9,p1,rtx-4090")  # a factor beyond 3 is not physical
+    assert "bench" not in link(at)
+    assert any("bench" in w.value for w in at.warning)
