@@ -208,13 +208,14 @@ def test_speed_is_shown_when_the_engine_gives_it():
 
 
 # https://github.com/ggml-org/llama.cpp/pull/4766 (comment by ggerganov, 2024-01-10): llama-bench
-# on an RTX 4090 (the same paste tests/test_bench.py parses), shortened to two Q4_0 rows.
+# on an RTX 4090 (the same paste tests/test_bench.py parses), shortened to two Q4_0 rows and the
+# model column narrowed.
 BENCH_PASTE = """\
   Device 0: NVIDIA GeForce RTX 4090, compute capability 8.9, VMM: yes
-| model                          |       size |     params | backend    | ngl | test       |              t/s |
-| ------------------------------ | ---------: | ---------: | ---------- | --: | ---------- | ---------------: |
-| llama 7B Q4_0                  |   3.56 GiB |     6.74 B | CUDA       |  99 | pp 512     | 7979.85 ± 114.18 |
-| llama 7B Q4_0                  |   3.56 GiB |     6.74 B | CUDA       |  99 | tg 128     |    155.13 ± 0.23 |
+| model                 |       size |     params | backend    | ngl | test       |              t/s |
+| --------------------- | ---------: | ---------: | ---------- | --: | ---------- | ---------------: |
+| llama 7B Q4_0         |   3.56 GiB |     6.74 B | CUDA       |  99 | pp 512     | 7979.85 ± 114.18 |
+| llama 7B Q4_0         |   3.56 GiB |     6.74 B | CUDA       |  99 | tg 128     |    155.13 ± 0.23 |
 """
 
 
