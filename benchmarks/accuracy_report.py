@@ -28,6 +28,7 @@ from benchmarks.calibration_rows import (DATA_DIR, HOLDOUT_CSV, MODEL_LABELS,
 from catalog.catalog import load_catalog
 from sizing.estimate import estimate, memory_for, speed_for
 from sizing.memory import estimate_memory, weight_bytes
+from sizing.power import speed_frac_at_power_limit
 from sizing.request import parse_request
 from sizing.speed import SpeedUnknownError, compute_flops_per_s
 
@@ -458,6 +459,24 @@ PUBLISHED_TEMPS = (
     ("rtx-3060-ti", "dual-fan", 200, 69.0, "Legit Reviews, RTX 3060 Ti Founders Edition, open bench"),
     ("rtx-3090", "triple-fan", 350, 62.0, "TheFPSReview, Gigabyte RTX 3090 Gaming OC"),
 )
+# Published power-cap sweeps: (source, GPU, phase, uncapped draw W, [(cap W, share of uncapped
+# speed)]), as read from each source (club-3090 keeps each sweep's data in its plotting script).
+PUBLISHED_CAP_SWEEPS = (
+    ("https://github.com/noonghunna/club-3090/blob/master/docs/img/power-cap-3090-prefill.py",
+     "RTX 3090", "prefill", 381, ((330, 0.95), (290, 0.91), (250, 0.82), (220, 0.66), (190, 0.49))),
+    ("https://github.com/noonghunna/club-3090/blob/master/docs/img/power-cap-3090-a3b-prefill.py",
+     "RTX 3090", "prefill", 388, ((330, 0.96), (250, 0.85), (190, 0.53))),
+    ("https://github.com/noonghunna/club-3090/blob/master/docs/img/power-cap-5090-qwen36-prefill.py",
+     "RTX 5090", "prefill", 600, ((500, 0.95), (400, 0.84))),
+    ("https://llmgarage.ai/power-limit-tokens-per-second-benchmark", "6 x RTX 3090", "prefill", 350,
+     ((250, 0.85), (200, 0.60), (150, 0.26))),
+    ("https://github.com/noonghunna/club-3090/blob/master/docs/img/power-cap-3090-a3b-decode.py",
+     "RTX 3090", "decode", 386, ((330, 0.98), (250, 0.92), (210, 0.83), (190, 0.67))),
+    ("https://github.com/noonghunna/club-3090/blob/master/docs/img/power-cap-4090-qwen36.py",
+     "RTX 4090", "decode", 394, ((300, 0.97), (260, 0.93), (230, 0.80))),
+    ("https://inventivehq.com/blog/gpu-power-limit-tokens-per-watt", "RTX 5060 Ti", "decode", 173,
+     ((150, 0.99),)),
+)
 SEED_TEMPS = (("rtx-3060-12gb", 78), ("rtx-3080-10gb", 75), ("rtx-4070-ti", 69))
 
 
@@ -482,14 +501,32 @@ def thermal_section(cat) -> list[str]:
     lines += ["", "RigFit runs 2-7 K cooler than the seed's cards and within 4 K of the open-bench "
               "reviews its cooler constants were fitted to; the seed does not say its room "
               "temperature, case or fan curve.", "",
-              "### Decode power", ""]
+              "### Power while decoding and while processing the prompt", ""]
     r = estimate(parse_request({"model": "qwen3-4b", "quant": "q4_k_m", "gpu": "rtx-4090",
                                 "prompt_tokens": 0, "new_tokens": 512}), cat)
+    long_prompt = estimate(parse_request({"model": "qwen2.5-32b", "quant": "q4_k_m", "gpu": "rtx-3090",
+                                          "prompt_tokens": 2048, "new_tokens": 256}), cat)
     lines += [f"- RTX 4090 decoding a small model (Qwen3-4B): published about 246 W of 450 W "
               f"(club-3090 issue #697, vLLM); RigFit {r.power.gpu_power_w:.0f} W with llama.cpp.",
-              "- RTX 3090 power limit (club-3090 issue #58): capped at 330 W it lost about 5 % of "
-              "decode speed for 15 % less power, at 230 W 34 %; RigFit's cap model reproduces both "
-              "within 1 % (`tests/test_power.py`).", ""]
+              f"- RTX 3090, Qwen2.5-32B Q4_K_M with a 2,048-token prompt: RigFit "
+              f"{long_prompt.power.gpu_power_prefill_w:.0f} W while processing the prompt and "
+              f"{long_prompt.power.gpu_power_w:.0f} W while decoding; published prefill sweeps on "
+              "this card draw 327-381 W against 200-250 W decoding (sources below).", "",
+              "### Speed under a power cap", "",
+              "Share of uncapped speed at each cap, published against RigFit's cap law "
+              "(`sizing/power.py`) at the published uncapped draw. Prompt processing slows nearly in "
+              "proportion once the cap is below its draw; decode much less.", "",
+              "| source | GPU | phase | uncapped W | cap W | published | RigFit |",
+              "|---|---|---|---:|---:|---:|---:|"]
+    for url, gpu, phase, draw, points in PUBLISHED_CAP_SWEEPS:
+        for cap, published in points:
+            ours = speed_frac_at_power_limit(phase=phase, board_power_w=max(draw, cap),
+                                             power_limit_w=cap, uncapped_power_w=draw)
+            lines.append(f"| {url} | {gpu} | {phase} | {draw:.0f} | {cap:.0f} | {published:.0%} | "
+                         f"{ours:.0%} |")
+    lines += ["", "Qwen3.6 models with gated-delta layers decode compute-bound in llama.cpp, and "
+              "RigFit treats decode as memory-bound: for them it understates decode power and the "
+              "loss under a cap.", ""]
     return lines
 
 
