@@ -17,12 +17,13 @@ from catalog.catalog import Catalog
 from catalog.errors import UserError
 from catalog.schema import ModelArch
 from pages._detect import detected_gpus, matched_gpus
-from pages._engine import catalog, currencies
+from pages._engine import catalog, currencies, run_estimate
 from pages._state import SOURCES, bind, state, store, widget_key
 from pages._text import labeller, plain, show_user_error, t
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS, ModelInputError, parse_hf_config_text
 from sizing.bench import MAX_BENCH_BYTES, BenchCalibration, parse_bench
 from sizing.bench_calibrate import calibrate
+from sizing.estimate import Estimate
 from sizing.request import MAX_BATCH, MAX_GPUS, MAX_TOKENS, EstimateRequest, parse_request
 
 UPLOAD_KEY = "_rigfit_upload"
@@ -227,6 +228,19 @@ def scenario_inputs() -> tuple[EstimateRequest | None, ModelArch | None]:
     except UserError as exc:
         show_user_error(exc)
         return None, arch
+
+
+def scenario_estimate() -> tuple[EstimateRequest | None, ModelArch | None, Estimate | None]:
+    """The sidebar's scenario and its estimate (with the user's benchmark, if any);
+    a user error is shown as one line and leaves the estimate None."""
+    request, arch = scenario_inputs()
+    if request is None:
+        return None, arch, None
+    try:
+        return request, arch, run_estimate(request, arch, state().get("bench", ""))
+    except UserError as exc:
+        show_user_error(exc)
+        return request, arch, None
 
 
 def budget_input(container: Any) -> float:

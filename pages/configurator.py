@@ -5,13 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from catalog.errors import UserError
 from pages._charts import memory_figure
-from pages._engine import catalog, price_usd, run_estimate, run_every_gpu
+from pages._engine import catalog, price_usd, run_every_gpu
 from pages._frame import begin_page
-from pages._inputs import budget_input, scenario_inputs
-from pages._state import SORTS, bind, state, store
-from pages._text import engine_text, group_of, labeller, plain, show_user_error, t
+from pages._inputs import budget_input, scenario_estimate
+from pages._state import SORTS, bind, store
+from pages._text import engine_text, group_of, labeller, plain, t
 from report.charts import power_limit_figure
 from report.formats import gib_text, pattern_text
 from sizing.estimate import Estimate
@@ -122,15 +121,8 @@ def show_fit_table(everyone: list[Estimate], budget: float) -> None:
 begin_page("configurator")
 st.title(t("config.title"))
 st.caption(t("config.intro"))
-request, arch = scenario_inputs()
+request, arch, result = scenario_estimate()
 budget = budget_input(st.sidebar)
-
-result = None
-if request is not None:
-    try:
-        result = run_estimate(request, arch, state().get("bench", ""))
-    except UserError as exc:
-        show_user_error(exc)
 
 if result is not None:
     show_verdict(result)

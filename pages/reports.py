@@ -6,25 +6,17 @@ from functools import partial
 
 import streamlit as st
 
-from catalog.errors import UserError
-from pages._engine import run_estimate
 from pages._frame import begin_page
-from pages._inputs import scenario_inputs
+from pages._inputs import scenario_estimate
 from pages._state import lang, query_for, state
-from pages._text import plain, show_user_error, t
+from pages._text import plain, t
 from report.html import build_html
 from report.pdf import build_pdf
 
 begin_page("reports")
 st.title(t("report.title"))
 st.caption(t("report.intro"))
-request, arch = scenario_inputs()
-result = None
-if request is not None:
-    try:
-        result = run_estimate(request, arch, state().get("bench", ""))
-    except UserError as exc:
-        show_user_error(exc)
+request, arch, result = scenario_estimate()
 
 if result is not None:
     st.write(plain(t("report.scenario", model=result.model.name, gpu=result.gpu_name,
