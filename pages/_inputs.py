@@ -24,7 +24,8 @@ from sizing.architecture import MAX_PARAMS, MIN_PARAMS, ModelInputError, parse_h
 from sizing.bench import MAX_BENCH_BYTES, BenchCalibration, parse_bench
 from sizing.bench_calibrate import calibrate
 from sizing.estimate import Estimate
-from sizing.request import MAX_BATCH, MAX_GPUS, MAX_TOKENS, EstimateRequest, parse_request
+from sizing.request import (FLASH_ATTENTION, MAX_BATCH, MAX_GPUS, MAX_TOKENS, EstimateRequest,
+                            parse_request)
 
 UPLOAD_KEY = "_rigfit_upload"
 SOURCE_BEFORE_UPLOAD_KEY = "_rigfit_source_before_upload"
@@ -114,6 +115,9 @@ def _model_inputs(cat: Catalog, data: dict[str, Any]) -> ModelArch | None:
     data["kv_cache"] = store("kv_cache", sb.selectbox(
         t("inputs.kv_cache"), [k.id for k in cat.kv_cache_types], key=bind("kv_cache"),
         format_func=lambda kid: cat.kv_cache_type(kid).name))
+    data["flash_attention"] = store("flash_attention", sb.selectbox(
+        t("inputs.flash_attention"), list(FLASH_ATTENTION), key=bind("flash_attention"),
+        format_func=lambda v: t(f"inputs.flash_attention_{v}"), help=t("inputs.flash_attention_help")))
     return arch
 
 

@@ -25,7 +25,7 @@ from pages._engine import catalog
 from report.text import DEFAULT_LANGUAGE, LANGUAGES, language_from
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS
 from sizing.bench import BenchCalibration, BenchError
-from sizing.request import MAX_BATCH, MAX_GPUS, MAX_TOKENS
+from sizing.request import FLASH_ATTENTION, MAX_BATCH, MAX_GPUS, MAX_TOKENS
 
 STATE_KEY = "_rigfit_cfg"
 NOTICES_KEY = "_rigfit_notices"
@@ -56,6 +56,7 @@ PARAMS: dict[str, Param] = {
     "quant": Param("choice", choices=lambda c: [q.id for q in c.quants]),
     "runtime": Param("choice", choices=lambda c: [r.id for r in c.runtimes]),
     "kv_cache": Param("choice", choices=lambda c: [k.id for k in c.kv_cache_types]),
+    "flash_attention": Param("choice", choices=lambda c: list(FLASH_ATTENTION)),
     "prompt_tokens": Param("int", 0, MAX_TOKENS),
     "new_tokens": Param("int", 0, MAX_TOKENS),
     "context_tokens": Param("int", 1, MAX_TOKENS),
@@ -73,8 +74,8 @@ PARAMS: dict[str, Param] = {
 
 DEFAULTS: dict[str, Any] = {
     "source": "catalog", "model": "llama-3.1-8b", "params_b": 14.0, "quant": "q4_k_m",
-    "runtime": "llama.cpp", "kv_cache": "f16", "prompt_tokens": 512, "new_tokens": 512,
-    "context_tokens": 8192, "batch": 1, "gpu": FALLBACK_GPU, "gpu_count": 1,
+    "runtime": "llama.cpp", "kv_cache": "f16", "flash_attention": "auto", "prompt_tokens": 512,
+    "new_tokens": 512, "context_tokens": 8192, "batch": 1, "gpu": FALLBACK_GPU, "gpu_count": 1,
     "budget_usd": 2000.0, "sort": "headroom", "compare": list(DEFAULT_COMPARE), "users": 5,
     "hours_per_day": 8.0, "currency": "USD", "bench": "",
 }

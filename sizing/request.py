@@ -20,6 +20,7 @@ from sizing.notices import Notice
 MAX_TOKENS = 10_000_000
 MAX_BATCH = 4096
 MAX_GPUS = 16
+FLASH_ATTENTION = ("auto", "on", "off")  # llama.cpp's --flash-attn values
 MAX_UBATCH_TOKENS = 8192  # llama.cpp's -ub cannot exceed its -b (default 2048; 8192 in practice)
 
 

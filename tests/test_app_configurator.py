@@ -255,3 +255,14 @@ def test_a_malformed_bench_link_is_ignored_with_a_notice():
     at = open_app(bench="d9,p1,rtx-4090")  # a factor beyond 3 is not physical
     assert "bench" not in link(at)
     assert any("bench" in w.value for w in at.warning)
+
+
+def test_flash_attention_is_an_input_in_the_link_and_changes_long_prompts_only():
+    on = open_app(model="llama-3.1-8b", gpu="rtx-4090", prompt_tokens="16384", context_tokens="20000")
+    off = open_app(model="llama-3.1-8b", gpu="rtx-4090", prompt_tokens="16384", context_tokens="20000",
+                   flash_attention="off")
+    assert link(on)["flash_attention"] == "auto" and link(off)["flash_attention"] == "off"
+    prompt_on = tokens_per_s(metrics(on)["Prompt processing"])
+    prompt_off = tokens_per_s(metrics(off)["Prompt processing"])
+    assert prompt_on > 1.2 * prompt_off  # attention dominates a 16K prompt without flash attention
+    assert metrics(on)["Generation"] == metrics(off)["Generation"]
