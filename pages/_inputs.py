@@ -117,7 +117,7 @@ def _model_inputs(cat: Catalog, data: dict[str, Any]) -> ModelArch | None:
         format_func=lambda kid: cat.kv_cache_type(kid).name))
     data["flash_attention"] = store("flash_attention", sb.selectbox(
         t("inputs.flash_attention"), list(FLASH_ATTENTION), key=bind("flash_attention"),
-        format_func=lambda v: t(f"inputs.flash_attention_{v}"), help=t("inputs.flash_attention_help")))
+        format_func=labeller("inputs.flash_attention_"), help=t("inputs.flash_attention_help")))
     return arch
 
 
