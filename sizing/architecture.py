@@ -369,17 +369,24 @@ def arch_from_param_count(params: float) -> ModelArch:
     """A typical modern dense architecture with about ``params`` weights.
 
     Layers and width are interpolated (log-log) between real GQA models of
-    similar size; 8 KV heads of 128 dimensions and a 128k vocabulary; the
-    feed-forward width is then solved so the shapes add up to ``params``.
+    similar size, the width rounded to whole groups of query heads so that
+    attention is always grouped (8 KV heads of 128 dimensions, as Llama 3,
+    Qwen2.5 14B-72B and Mistral use; two query heads per KV head for the
+    smallest widths); a 128k vocabulary; the feed-forward width is then solved
+    so the shapes add up to ``params``.
     """
     if not math.isfinite(params) or params < MIN_PARAMS or params > MAX_PARAMS:
         raise ModelInputError(
             f"parameter count {params / 1e9:g}B is outside 0.01B-5000B"
         )
     layers = max(2, round(_interpolate(params, 1)))
-    hidden = max(256, int(round(_interpolate(params, 2) / 128.0)) * 128)
-    heads = max(1, hidden // _TYPICAL_HEAD_DIM)
-    kv_heads = _TYPICAL_KV_HEADS if heads % _TYPICAL_KV_HEADS == 0 else heads
+    # Widths in whole groups of KV heads, as real grouped-query models have them:
+    # 8 KV heads of 128 (1,024 wide) from about 1B up, pairs of query heads below.
+    width = _interpolate(params, 2)
+    group = _TYPICAL_HEAD_DIM * _TYPICAL_KV_HEADS if width >= 1536 else 2 * _TYPICAL_HEAD_DIM
+    hidden = max(group, int(round(width / group)) * group)
+    heads = hidden // _TYPICAL_HEAD_DIM
+    kv_heads = _TYPICAL_KV_HEADS if heads % _TYPICAL_KV_HEADS == 0 else heads // 2
     vocab = _TYPICAL_VOCAB
     tie = params < 4e9  # small models usually tie the head to the embedding
     embed = vocab * hidden * (1 if tie else 2)

@@ -149,3 +149,40 @@ def test_any_config_is_a_model_or_an_input_error(changes):
         assert str(exc)
     else:
         assert 1e7 <= arch.params_total <= 5e12
+
+
+def test_a_bare_size_always_gets_grouped_query_attention_and_memory_grows_with_it():
+    # Real models of every size group their query heads (Llama 3 8B/70B/405B, Qwen2.5
+    # 14B/32B/72B: 8 KV heads of 128). A bare size with plain multi-head attention made
+    # a "7B" need more memory than an "8B".
+    from catalog.catalog import load_catalog
+    from sizing.memory import estimate_memory
+
+    cat = load_catalog()
+    totals = []
+    for size_b in [0.1, 0.5, *range(1, 701)]:
+        arch = arch_from_param_count(size_b * 1e9)
+        assert arch.num_kv_heads <= arch.num_attention_heads // 2, size_b
+        assert arch.num_attention_heads % arch.num_kv_heads == 0, size_b
+        if size_b >= 1:
+            assert arch.num_kv_heads == 8 and arch.head_dim == 128, size_b
+        memory = estimate_memory(arch, cat.quant("q4_k_m"), cat.gpu("h200-sxm"),
+                                 cat.runtime("llama.cpp"), context_tokens=8192, prompt_tokens=512,
+                                 sequences=1, kv_bytes_per_element=2.0)
+        totals.append(memory.total_bytes)
+    assert all(b > a for a, b in zip(totals, totals[1:]))
+
+
+def test_a_bare_14b_fits_a_12_gb_card_as_real_14b_models_do():
+    from catalog.catalog import load_catalog
+    from sizing.memory import estimate_memory
+
+    cat = load_catalog()
+    memory = estimate_memory(arch_from_param_count(14e9), cat.quant("q4_k_m"), cat.gpu("rtx-3060-12gb"),
+                             cat.runtime("llama.cpp"), context_tokens=4096, prompt_tokens=512,
+                             sequences=1, kv_bytes_per_element=2.0)
+    real = estimate_memory(cat.model("qwen2.5-14b"), cat.quant("q4_k_m"), cat.gpu("rtx-3060-12gb"),
+                           cat.runtime("llama.cpp"), context_tokens=4096, prompt_tokens=512,
+                           sequences=1, kv_bytes_per_element=2.0)
+    assert memory.verdict == real.verdict == "fits"
+    assert memory.total_bytes == pytest.approx(real.total_bytes, rel=0.15)
