@@ -141,7 +141,9 @@ def _estimate_table(result: dict[str, Any]) -> str:
                            f"{bytes_to_gib(mem['usable_bytes']):.2f} GiB"),
         ("offloaded", f"{bytes_to_gib(mem['offloaded_bytes']):.2f} GiB"
                       + (f" ({mem['gpu_layers']} of {mem['num_layers']} layers on GPU)"
-                         if mem["offloaded_bytes"] else "")),
+                         if mem["offloaded_bytes"] else "")) if mem["offload_possible"] else
+        ("short", f"{bytes_to_gib(max(mem['offloaded_bytes'], 0.0)):.2f} GiB over usable memory; "
+                  "this runtime cannot offload to system RAM"),
     ]
     if mem.get("kv_capacity_tokens") is not None:
         rows.append(("KV pool", f"{mem['kv_capacity_tokens']:,} tokens = "

@@ -54,6 +54,7 @@ class MemorySection(Result):
     kv_capacity_tokens: int | None = None
     max_concurrent_sequences: int | None = None
     devices: int = 1
+    offload_possible: bool = True  # the runtime can keep layers in system RAM
 
     @classmethod
     def of(cls, m: MemoryEstimate) -> MemorySection:

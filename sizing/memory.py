@@ -223,6 +223,7 @@ class MemoryEstimate:
     kv_bytes_per_token: float
     kv_capacity_tokens: int | None  # preallocating runtimes: KV tokens the pool holds
     max_concurrent_sequences: int | None
+    offload_possible: bool = True  # the runtime can keep layers in system RAM
 
     @property
     def headroom_bytes(self) -> float:
@@ -232,7 +233,7 @@ class MemoryEstimate:
     def verdict(self) -> str:
         if self.fits:
             return "fits"
-        if self.offloaded_bytes > 0 and self.gpu_layers > 0:
+        if self.offload_possible and self.offloaded_bytes > 0 and self.gpu_layers > 0:
             return "fits-with-offload"
         return "does-not-fit"
 
@@ -304,4 +305,5 @@ def estimate_memory(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime, *
         kv_bytes_per_token=kv_token,
         kv_capacity_tokens=capacity,
         max_concurrent_sequences=concurrent,
+        offload_possible=runtime.supports_offload,
     )

@@ -289,3 +289,19 @@ def test_resident_weights_match_torchao_model_size():
             assert w.device_bytes == pytest.approx(float(row["measured_gb"]) * 1e9, rel=0.10)
             checked += 1
     assert checked == 5
+
+
+@pytest.mark.parametrize("runtime_id", [r.id for r in CAT.runtimes if not r.supports_offload])
+def test_a_runtime_that_cannot_offload_never_says_fits_with_offload(runtime_id):
+    # vLLM with Llama-3.1-70B AWQ on one RTX 4090 used to say "fits-with-offload, 43 of 80
+    # layers on GPU" and then "this runtime cannot offload".
+    runtime = CAT.runtime(runtime_id)
+    checked = 0
+    for quant in (q for q in CAT.quants if runtime_id in q.runtimes):
+        for gpu_id in ("rtx-3060-12gb", "rtx-4090", "apple-m4-max-40c"):
+            m = estimate_memory(CAT.model("llama-3.1-70b"), quant, CAT.gpu(gpu_id), runtime,
+                                context_tokens=8192, prompt_tokens=512)
+            assert m.verdict in ("fits", "does-not-fit")
+            assert not m.offload_possible
+            checked += not m.fits
+    assert checked > 0
