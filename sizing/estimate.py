@@ -6,7 +6,6 @@ Front ends build an :class:`~sizing.request.EstimateRequest`, call
 
 from __future__ import annotations
 
-import dataclasses
 
 from catalog.catalog import Catalog, runtime_api
 from catalog.schema import Gpu, ModelArch
@@ -58,7 +57,7 @@ class MemorySection(Result):
 
     @classmethod
     def of(cls, m: MemoryEstimate) -> MemorySection:
-        return cls(**dataclasses.asdict(m), headroom_bytes=m.headroom_bytes, verdict=m.verdict)
+        return cls(**vars(m), headroom_bytes=m.headroom_bytes, verdict=m.verdict)
 
 
 class SpeedSection(Result):
@@ -82,7 +81,7 @@ class SpeedSection(Result):
 
     @classmethod
     def of(cls, s: SpeedEstimate) -> SpeedSection:
-        return cls(**dataclasses.asdict(s))
+        return cls(**vars(s))
 
 
 class FitSection(Result):
@@ -336,7 +335,7 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
         speed=speed, speed_unknown_reason=reason,
         power=PowerSection(
             **{k: getattr(box, k) for k in PowerSection.model_fields if k != "power_limit_curve"},
-            power_limit_curve=[PowerLimitRow(**dataclasses.asdict(p))
+            power_limit_curve=[PowerLimitRow(**vars(p))
                                for p in box.power_limit_curve]),
         thermal=ThermalSection(ambient_c=request.ambient_c if request.ambient_c is not None
                                else DEFAULT_AMBIENT_C, cooler=cooler_id,
