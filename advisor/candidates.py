@@ -15,7 +15,7 @@ from advisor.errors import PlanError
 from catalog.catalog import Catalog, runtime_api
 from catalog.schema import Gpu, ModelArch
 from sizing.estimate import Estimate, estimate, memory_for
-from sizing.request import EstimateRequest
+from sizing.request import EstimateRequest, tensor_parallel_problem
 
 
 # Comfortable reading speed per user. Adults read English non-fiction silently
@@ -116,8 +116,10 @@ class CandidateSearch:
             rid = self._runtime_for(runtime_id, gpu)
             if rid is None or rid not in self.catalog.quant(quant_id).runtimes:
                 continue
-            split = "tensor" if (gpu_count > 1 and self.catalog.runtime(rid).supports_tensor_parallel) \
-                else "layer"
+            runtime = self.catalog.runtime(rid)
+            split = "tensor" if (gpu_count > 1 and runtime.supports_tensor_parallel) else "layer"
+            if tensor_parallel_problem(self.arch, runtime, gpu_count, split):
+                continue  # the runtime refuses to shard this model over that many GPUs
             request = self.base.model_copy(update={
                 "gpu": gpu_id, "gpu_count": gpu_count, "quant": quant_id, "runtime": rid,
                 "split": split})

@@ -251,6 +251,10 @@ def arch_from_hf_config(
     per_token = _first(config, ("num_experts_per_tok", "num_experts_per_token", "moe_top_k"))
     if experts and not per_token:
         raise ModelInputError("config.json has experts but no num_experts_per_tok")
+    if experts and per_token and _positive_int("num_experts_per_tok", per_token) > \
+            _positive_int("num_experts", experts):
+        raise ModelInputError(f"config.json: num_experts_per_tok ({per_token}) exceeds the number "
+                              f"of experts ({experts})")
     moe_layers = None
     if experts:
         moe_layers = layers - _count("first_k_dense_replace", config.get("first_k_dense_replace"))

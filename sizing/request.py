@@ -6,6 +6,7 @@ request line, a URL query and ``python -m sizing estimate`` share one schema.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -13,15 +14,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from catalog.catalog import Catalog, runtime_api
 from catalog.errors import UserError
-from catalog.schema import ModelArch
+from catalog.schema import Gpu, ModelArch, Runtime
 from sizing.architecture import ModelInputError, arch_from_param_count, parse_hf_config_text
 from sizing.notices import Notice
+from sizing.speed import ram_bandwidth_gb_per_s
 
 MAX_TOKENS = 10_000_000
 MAX_BATCH = 4096
 MAX_GPUS = 16
 FLASH_ATTENTION = ("auto", "on", "off")  # llama.cpp's --flash-attn values
 MAX_UBATCH_TOKENS = 8192  # llama.cpp's -ub cannot exceed its -b (default 2048; 8192 in practice)
+_PCIE_LINK = re.compile(r"^pcie(\d)-x\d+$")  # pcie4-x16: generation 4
 
 
 class RequestError(UserError):
@@ -70,6 +73,10 @@ class EstimateRequest(BaseModel):
         if self.context_tokens is not None and self.context_tokens < self.prompt_tokens + self.new_tokens:
             raise ValueError(
                 f"context_tokens ({self.context_tokens}) is smaller than prompt + new tokens "
+        if self.prompt_tokens + self.new_tokens > MAX_TOKENS:
+            raise ValueError(
+                f"prompt_tokens + new_tokens ({self.prompt_tokens + self.new_tokens:,}) exceeds the "
+                f"longest context RigFit sizes ({MAX_TOKENS:,} tokens)")
                 f"({self.prompt_tokens + self.new_tokens})")
         return self
 
@@ -156,3 +163,63 @@ def check_compatibility(request: EstimateRequest, catalog: Catalog) -> None:
         raise RequestError(
             f"runtime '{runtime.id}' splits layers across GPUs, not tensors; tensor parallel needs "
             f"{', '.join(tp)}")
+    _check_hardware(request, catalog, gpu)
+
+
+def _check_hardware(request: EstimateRequest, catalog: Catalog, gpu: Gpu) -> None:
+    """Refuse hardware that cannot exist: a count, link, power cap or RAM no machine has."""
+    if gpu.form_factor == "soc" and request.gpu_count > 1:
+        raise RequestError(
+            f"{gpu.name} is one machine with one built-in GPU: gpu_count must be 1 "
+            f"(got {request.gpu_count}); several machines joined over a network are not modelled")
+    if request.interconnect is not None:
+        link = catalog.interconnect(request.interconnect)
+        if link.id.startswith("nvlink") and not gpu.nvlink:
+            raise RequestError(f"{gpu.name} has no NVLink: interconnect '{link.id}' is not possible; "
+                               "use a PCIe link such as pcie4-x16")
+        pcie = _PCIE_LINK.match(link.id)
+        if pcie and gpu.pcie_gen is not None and int(pcie.group(1)) > gpu.pcie_gen:
+            raise RequestError(f"{gpu.name} is a PCIe {gpu.pcie_gen}.0 card: interconnect "
+                               f"'{link.id}' would run at PCIe {gpu.pcie_gen}.0")
+    if request.power_limit_w is not None and gpu.form_factor == "soc" \
+            and gpu.power_limit_max_w is None:
+        raise RequestError(f"{gpu.name} has no user-settable GPU power limit; leave power_limit_w "
+                           "unset")
+    if request.ram is not None:
+        try:
+            ram_bandwidth_gb_per_s(request.ram)
+        except ValueError as exc:
+            raise RequestError(str(exc)) from None
+
+
+def tensor_parallel_problem(arch: ModelArch, runtime: Runtime, gpu_count: int,
+                            split: str) -> str | None:
+    """Why a tensor-parallel runtime refuses this GPU count for this model, or None.
+
+    vLLM and SGLang shard attention by heads: the query heads must divide
+    evenly across the GPUs, and the KV heads must either divide evenly or be
+    replicated a whole number of times (vLLM's ``verify_with_parallel_config``
+    and ``QKVParallelLinear``:
+    https://github.com/vllm-project/vllm/blob/main/vllm/config/model.py,
+    https://github.com/vllm-project/vllm/blob/main/vllm/model_executor/layers/linear.py).
+    """
+    if split != "tensor" or gpu_count == 1 or not runtime.supports_tensor_parallel:
+        return None
+    heads, kv_heads = arch.num_attention_heads, arch.num_kv_heads
+    if heads % gpu_count:
+        return (f"{runtime.name} tensor parallel needs the {heads} attention heads of {arch.name} "
+                f"to divide evenly across the GPUs; {gpu_count} GPUs do not")
+    if kv_heads % gpu_count and gpu_count % kv_heads:
+        return (f"{runtime.name} tensor parallel needs the {kv_heads} KV heads of {arch.name} to "
+                f"divide evenly across the GPUs (or the GPUs across them); {gpu_count} GPUs do not")
+    return None
+
+
+def check_parallel(request: EstimateRequest, catalog: Catalog, arch: ModelArch, split: str) -> None:
+    """Refuse a GPU count the runtime's tensor parallelism cannot split this model over."""
+    problem = tensor_parallel_problem(arch, catalog.runtime(request.runtime), request.gpu_count,
+                                      split)
+    if problem:
+        counts = [n for n in range(1, MAX_GPUS + 1) if tensor_parallel_problem(
+            arch, catalog.runtime(request.runtime), n, split) is None]
+        raise RequestError(f"{problem}; GPU counts that work: {', '.join(map(str, counts))}")

@@ -46,6 +46,16 @@ CURRENT_ERA = "2025"
 # System RAM sustains 60-80 % of its DDR spec in practice (docs/model.md, Speed).
 RAM_EFFICIENCY_FRAC = 0.7
 _RAM = re.compile(r"^(ddr[45])-(\d{3,5})x(\d{1,2})$")
+# Speeds and channel counts a real system can have, per DDR generation:
+# (lowest MT/s, highest MT/s, most 64-bit channels). DDR4: JEDEC DDR4-1600 up to
+# the fastest retail kits (DDR4-5333; faster only under liquid nitrogen), and
+# 16 channels on a two-socket, eight-channel server. DDR5: JEDEC DDR5-3200 up
+# to the fastest retail CUDIMM kits (about DDR5-10000), and 24 channels on a
+# two-socket, twelve-channel server (AMD EPYC 9004/9005).
+# Sources: https://www.jedec.org/standards-documents/docs/jesd79-4a,
+# https://www.jedec.org/standards-documents/docs/jesd79-5c,
+# https://www.amd.com/en/products/processors/server/epyc/9005-series.html
+RAM_LIMITS = {"ddr4": (1600, 5333, 16), "ddr5": (3200, 10000, 24)}
 
 
 class SpeedUnknownError(ValueError):
@@ -63,9 +73,11 @@ def ram_bandwidth_gb_per_s(spec: str) -> float:
     match = _RAM.match(spec.strip().lower())
     if not match:
         raise ValueError(f"RAM spec '{spec}' must look like ddr5-6000x2 (type-MT/s x channels)")
-    mt_per_s, channels = int(match.group(2)), int(match.group(3))
-    if not 800 <= mt_per_s <= 12000 or not 1 <= channels <= 16:
-        raise ValueError(f"RAM spec '{spec}': MT/s must be 800-12000 and channels 1-16")
+    kind, mt_per_s, channels = match.group(1), int(match.group(2)), int(match.group(3))
+    low_mt, high_mt, most_channels = RAM_LIMITS[kind]
+    if not low_mt <= mt_per_s <= high_mt or not 1 <= channels <= most_channels:
+        raise ValueError(f"RAM spec '{spec}': {kind.upper()} runs at {low_mt}-{high_mt} MT/s "
+                         f"on 1-{most_channels} channels")
     return mt_per_s * 8 * channels / 1000.0
 
 
