@@ -19,14 +19,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from advisor.builds import BuildSettings, assemble
-from advisor.candidates import (READING_TOKENS_PER_S, CandidateSearch, quant_ladder,
-                                workload_request)
+from advisor.candidates import CandidateSearch, quant_ladder
 from advisor.cloud import cloud_options, comparison_of
 from advisor.errors import PlanError
 from advisor.parts import (GPU_COUNTS, GpuOption, biggest_machine_within, gpu_options,
                            machine_floor, platforms)
 from advisor.prices import electricity_usd_per_kwh as electricity_price, units_per_usd
 from advisor.results import Build, CloudComparison, CloudOption, PlanResult, TierBuild
+from advisor.workload import (DEFAULT_CIRCUIT_AMPS, DEFAULT_CIRCUIT_VOLTS, DEFAULT_HOURS_PER_DAY,
+                              DEFAULT_MIN_TOKENS_PER_S, DEFAULT_USERS, workload_request)
 from advisor.tiers import (build_label, build_params, consumer_vs_pro, gpu_values, pick_tiers,
                            speed_text, tier_build, within_best_reason)
 from catalog.catalog import Catalog
@@ -34,6 +35,7 @@ from catalog.schema import ModelArch
 from sizing.estimate import memory_for
 from sizing.notices import Notice
 from sizing.request import EstimateRequest, resolve_model
+from sizing.system import MAX_CIRCUIT_AMPS, MAX_CIRCUIT_VOLTS, MIN_CIRCUIT_AMPS, MIN_CIRCUIT_VOLTS
 from sizing.units import bytes_to_gib
 
 # Limits of a plan's inputs; the front ends take their widget bounds from here.
@@ -44,11 +46,12 @@ MAX_HOURS_PER_DAY = 24.0
 MAX_BUDGET_USD = 10_000_000.0
 
 def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None,
-         users: int = 1, hours_per_day: float = 8.0, currency: str = "USD",
-         quant: str | None = None, min_tokens_per_s: float = READING_TOKENS_PER_S,
+         users: int = DEFAULT_USERS, hours_per_day: float = DEFAULT_HOURS_PER_DAY,
+         currency: str = "USD", quant: str | None = None,
+         min_tokens_per_s: float = DEFAULT_MIN_TOKENS_PER_S,
          context_tokens: int | None = None, electricity_usd_per_kwh: float | None = None,
-         electricity_region: str | None = None, circuit_volts: float = 120.0,
-         circuit_amps: float = 15.0,
+         electricity_region: str | None = None, circuit_volts: float = DEFAULT_CIRCUIT_VOLTS,
+         circuit_amps: float = DEFAULT_CIRCUIT_AMPS,
          arch: ModelArch | None = None) -> PlanResult:
     """Budget, balanced and workstation builds for a workload, with cloud options.
 
@@ -56,7 +59,8 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
     ----------
     request : EstimateRequest
         The workload: model (or hf_config / params_b), quant, runtime, KV type,
-        prompt/new tokens. Its GPU fields are ignored.
+        prompt, new and context tokens per user (see :mod:`advisor.workload`).
+        Its GPU fields are ignored.
     budget_usd : float or None
         Most the build may cost. [USD] None: no limit.
     users : int
@@ -71,7 +75,8 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
     min_tokens_per_s : float
         Decode speed each user needs. [tokens/s] Default 10 (reading speed).
     context_tokens : int, optional
-        Context per user; prompt fills it up to the last ``new_tokens``. [tokens]
+        Context per user, instead of the request's; prompt and new tokens stay as
+        the request has them unless they would overflow it. [tokens]
     electricity_usd_per_kwh : float, optional
         Overrides region and request. [USD/kWh]
     circuit_volts, circuit_amps : float
@@ -88,6 +93,12 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
     if not 0 <= hours_per_day <= MAX_HOURS_PER_DAY:
         raise PlanError(f"hours per day must be between 0 and {MAX_HOURS_PER_DAY:g} "
                         f"(got {hours_per_day:g})")
+    if not MIN_CIRCUIT_VOLTS <= circuit_volts <= MAX_CIRCUIT_VOLTS:
+        raise PlanError(f"circuit voltage must be between {MIN_CIRCUIT_VOLTS:g} and "
+                        f"{MAX_CIRCUIT_VOLTS:g} V (got {circuit_volts:g} V)")
+    if not MIN_CIRCUIT_AMPS <= circuit_amps <= MAX_CIRCUIT_AMPS:
+        raise PlanError(f"circuit breaker must be between {MIN_CIRCUIT_AMPS:g} and "
+                        f"{MAX_CIRCUIT_AMPS:g} A (got {circuit_amps:g} A)")
     market = catalog.market
     units = units_per_usd(market, currency)
     usd_per_kwh = electricity_price(market, override=electricity_usd_per_kwh,
@@ -234,7 +245,8 @@ def unmeetable_reason(arch: ModelArch, base: EstimateRequest, catalog: Catalog, 
                 f"{users} user(s): the fastest, {where}, reaches {top:.1f}; it would need about "
                 f"{min_tps / max(top, 1e-9):.1f}x that speed; lower --min-tokens-per-s or --users")
     runtime_id, quant_id, _ = engine.ladder[-1]  # the smallest rung
-    probe = base.model_copy(update={"gpu": "rtx-3090", "gpu_count": 1, "quant": quant_id,
+    probe = base.model_copy(update={"gpu": "rtx-3090", "memory_gib": None, "gpu_count": 1,
+                                    "quant": quant_id,
                                     "runtime": runtime_id})
     mem = memory_for(probe, catalog, arch)
     need_gib = bytes_to_gib(mem.total_bytes - mem.overhead_bytes)
@@ -244,8 +256,8 @@ def unmeetable_reason(arch: ModelArch, base: EstimateRequest, catalog: Catalog, 
 
 
 def compare(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None = None,
-            users: int = 1, hours_per_day: float = 8.0, currency: str = "USD",
-            **options) -> CloudComparison:
+            users: int = DEFAULT_USERS, hours_per_day: float = DEFAULT_HOURS_PER_DAY,
+            currency: str = "USD", **options) -> CloudComparison:
     """Cloud instances for the request's workload, with break-even against the
     purchase tiers (see :func:`plan` for ``options``)."""
     result = plan(request, catalog, budget_usd=budget_usd, users=users,

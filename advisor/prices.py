@@ -14,6 +14,8 @@ from catalog.market import Market
 from sizing.units import HOURS_PER_MONTH, SECONDS_PER_HOUR
 
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24.0  # 30.42 days
+# The dearest electricity a plan takes, far above any residential tariff. [USD/kWh]
+MAX_ELECTRICITY_USD_PER_KWH = 5.0
 
 
 
@@ -102,8 +104,9 @@ def electricity_usd_per_kwh(market: Market, *, override: float | None, region: s
     """The electricity price to use: an explicit price, else a region's, else the
     request's, else the US average. [USD/kWh]"""
     if override is not None:
-        if not 0 <= override <= 5:
-            raise PlanError(f"electricity price must be between 0 and 5 USD/kWh (got {override})")
+        if not 0 <= override <= MAX_ELECTRICITY_USD_PER_KWH:
+            raise PlanError(f"electricity price must be between 0 and "
+                            f"{MAX_ELECTRICITY_USD_PER_KWH:g} USD/kWh (got {override:g})")
         return override
     if region is not None:
         for price in market.electricity:

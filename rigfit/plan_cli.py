@@ -6,53 +6,63 @@ import argparse
 import json
 from typing import Any
 
-from advisor.candidates import READING_TOKENS_PER_S
 from advisor.cloud import comparison_of
 from advisor.plan import plan
 from advisor.prices import units_per_usd
 from advisor.results import PlanResult
+from advisor.workload import (DEFAULT_CIRCUIT_AMPS, DEFAULT_CIRCUIT_VOLTS, DEFAULT_CONTEXT_TOKENS,
+                              DEFAULT_HOURS_PER_DAY, DEFAULT_MIN_TOKENS_PER_S, DEFAULT_NEW_TOKENS,
+                              DEFAULT_PROMPT_TOKENS, DEFAULT_USERS, SEARCH_QUANT)
 from catalog.catalog import Catalog
 from catalog.errors import UserError
 from report.formats import money_text
 from rigfit.terminal import format_table
 from sizing.request import parse_request
 
-DEFAULT_CONTEXT_TOKENS = 8192
-
 
 def _add_workload_flags(p: argparse.ArgumentParser, *, budget_required: bool) -> None:
     p.add_argument("--model", help="catalog model id")
     p.add_argument("--hf-config", help="path to a Hugging Face config.json")
     p.add_argument("--params-b", type=float, help="bare parameter count in billions")
-    p.add_argument("--quant", default="best",
-                   help="weight format id, or 'best': the most faithful that fits and meets the speed")
+    p.add_argument("--quant", default=SEARCH_QUANT,
+                   help=f"weight format id, or '{SEARCH_QUANT}' (default): search the runtimes and "
+                        "formats for the most faithful that fits and meets the speed")
     p.add_argument("--runtime", default="llama.cpp", help="runtime id (default llama.cpp)")
     p.add_argument("--kv-cache", help="KV-cache element type (f16, q8_0, q4_0, fp8)")
+    p.add_argument("--prompt-tokens", type=int, default=DEFAULT_PROMPT_TOKENS,
+                   help=f"prompt tokens per request (default {DEFAULT_PROMPT_TOKENS})")
+    p.add_argument("--new-tokens", type=int, default=DEFAULT_NEW_TOKENS,
+                   help=f"tokens generated per request (default {DEFAULT_NEW_TOKENS})")
     p.add_argument("--context-tokens", type=int, default=DEFAULT_CONTEXT_TOKENS,
-                   help=f"context per user, filled by the prompt (default {DEFAULT_CONTEXT_TOKENS})")
-    p.add_argument("--users", type=int, default=1, help="concurrent users (default 1)")
-    p.add_argument("--min-tokens-per-s", type=float, default=READING_TOKENS_PER_S,
-                   help=f"decode speed each user needs (default {READING_TOKENS_PER_S:g}, "
+                   help=f"context allocated per user (default {DEFAULT_CONTEXT_TOKENS})")
+    p.add_argument("--users", type=int, default=DEFAULT_USERS,
+                   help=f"concurrent users (default {DEFAULT_USERS})")
+    p.add_argument("--min-tokens-per-s", type=float, default=DEFAULT_MIN_TOKENS_PER_S,
+                   help=f"decode speed each user needs (default {DEFAULT_MIN_TOKENS_PER_S:g}, "
                         "comfortable reading)")
     budget = p.add_mutually_exclusive_group(required=budget_required)
     budget.add_argument("--budget-usd", type=float, help="most the build may cost [USD]")
     budget.add_argument("--budget", type=float, help="most the build may cost, in --currency")
-    p.add_argument("--hours-per-day", type=float, default=8.0,
-                   help="hours of use per day, for electricity and break-even (default 8)")
+    p.add_argument("--hours-per-day", type=float, default=DEFAULT_HOURS_PER_DAY,
+                   help="hours of use per day, for electricity and break-even "
+                        f"(default {DEFAULT_HOURS_PER_DAY:g})")
     p.add_argument("--currency", default="USD", help="currency code for prices (USD, EUR, CNY, ...)")
     p.add_argument("--electricity-usd-per-kwh", type=float, help="electricity price [USD/kWh]")
     p.add_argument("--electricity-region", help="electricity price region id (us-average, germany, ...)")
-    p.add_argument("--circuit-volts", type=float, default=120.0, help="wall circuit voltage [V]")
-    p.add_argument("--circuit-amps", type=float, default=15.0, help="wall circuit breaker [A]")
+    p.add_argument("--circuit-volts", type=float, default=DEFAULT_CIRCUIT_VOLTS,
+                   help=f"wall circuit voltage [V] (default {DEFAULT_CIRCUIT_VOLTS:g})")
+    p.add_argument("--circuit-amps", type=float, default=DEFAULT_CIRCUIT_AMPS,
+                   help=f"wall circuit breaker [A] (default {DEFAULT_CIRCUIT_AMPS:g})")
     p.add_argument("--format", choices=("json", "table"), default="table")
 
 
 def _run_plan(args: argparse.Namespace, cat: Catalog) -> PlanResult:
-    data: dict[str, Any] = {"runtime": args.runtime}
+    data: dict[str, Any] = {"runtime": args.runtime, "prompt_tokens": args.prompt_tokens,
+                            "new_tokens": args.new_tokens}
     for key in ("model", "hf_config", "params_b", "kv_cache"):
         if getattr(args, key) is not None:
             data[key] = getattr(args, key)
-    if args.quant != "best":
+    if args.quant != SEARCH_QUANT:
         data["quant"] = args.quant
     request = parse_request(data)
     budget_usd = args.budget_usd
@@ -108,7 +118,8 @@ def plan_table(result: PlanResult) -> str:
     lines = [_sentences(result.message), ""]
     budget = "no limit" if result.budget_usd is None else _money(result.budget_usd, result)
     lines.append(f"workload: {result.model_name}, quant {result.quant_mode}, "
-                 f"{result.context_tokens:,} tokens context, {result.users} user(s) at "
+                 f"{result.prompt_tokens:,} prompt + {result.new_tokens:,} new tokens within "
+                 f"{result.context_tokens:,} tokens of context, {result.users} user(s) at "
                  f">= {result.min_tokens_per_s:g} tokens/s each; budget {budget}")
     if result.lead_with_cloud:
         lines += ["", "CLOUD", _cloud_table(result, limit=8)]

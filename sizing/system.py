@@ -41,6 +41,10 @@ PSU_PEAK_FRAC_ATX3 = 2.0
 # (NFPA 70, NEC 210.19(A)(1) and 210.20(A): continuous load x 125 % <= rating).
 # 120 V x 15 A x 0.8 = 1,440 W. Applied to 230 V circuits too, as a prudent margin.
 CONTINUOUS_LOAD_FRAC = 0.8
+# Wall circuits a desktop plugs into: 100 V (Japan) to 250 V (230/240 V mains),
+# breakers from 5 A to 63 A (15 or 20 A US, 16 A EU, 10 A AU, 13 A UK plug).
+MIN_CIRCUIT_VOLTS, MAX_CIRCUIT_VOLTS = 100.0, 250.0
+MIN_CIRCUIT_AMPS, MAX_CIRCUIT_AMPS = 5.0, 63.0
 
 # Purchasable system RAM totals (desktop kits up to 256 GiB, then server). [GiB]
 PURCHASABLE_RAM_GIB = (16, 32, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048)
@@ -271,10 +275,12 @@ def wall_circuit_check(
     >>> c.continuous_limit_w, round(c.wall_w), c.ok
     (1440.0, 1389, True)
     """
-    if not 100 <= volts <= 250:
-        raise ValueError(f"volts must be between 100 and 250 V (got {volts})")
-    if not 5 <= amps <= 63:
-        raise ValueError(f"amps must be between 5 and 63 A (got {amps})")
+    if not MIN_CIRCUIT_VOLTS <= volts <= MAX_CIRCUIT_VOLTS:
+        raise ValueError(f"volts must be between {MIN_CIRCUIT_VOLTS:g} and {MAX_CIRCUIT_VOLTS:g} V "
+                         f"(got {volts})")
+    if not MIN_CIRCUIT_AMPS <= amps <= MAX_CIRCUIT_AMPS:
+        raise ValueError(f"amps must be between {MIN_CIRCUIT_AMPS:g} and {MAX_CIRCUIT_AMPS:g} A "
+                         f"(got {amps})")
     if not 0.5 <= continuous_frac <= 1.0:
         raise ValueError(f"continuous_frac must be between 0.5 and 1 (got {continuous_frac})")
     wall_w = wall_power_w(system_power_w=system_power_w, psu_efficiency_frac=psu_efficiency_frac)

@@ -89,7 +89,8 @@ def test_cloud_options_match_the_engine(plan_70b):
                                                            inst.usd_per_hour)
         req = EstimateRequest(model="llama-3.1-70b", gpu=c.gpu_id, gpu_count=c.gpu_count,
                               quant=c.quant, runtime=c.runtime, context_tokens=8192,
-                              prompt_tokens=8192 - 512, new_tokens=512)
+                              prompt_tokens=plan_70b.prompt_tokens,
+                              new_tokens=plan_70b.new_tokens)
         est = estimate(req, CATALOG)
         assert est.memory.fits
         assert c.decode_tokens_per_s == pytest.approx(est.speed.decode_tokens_per_s)
