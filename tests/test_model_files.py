@@ -9,6 +9,7 @@ hostile files must give one clear :class:`ModelInputError`, never a crash.
 
 from __future__ import annotations
 
+import json
 import os
 import struct
 from pathlib import Path
@@ -20,7 +21,7 @@ import yaml
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFWriter
 
 from catalog.catalog import load_catalog
-from sizing.architecture import ModelInputError
+from sizing.architecture import ModelInputError, arch_from_hf_config
 from sizing.gguf_file import (
     GgufHeaderIncomplete,
     parse_gguf_bytes,
@@ -28,6 +29,7 @@ from sizing.gguf_file import (
     read_mmproj,
 )
 from sizing.memory import model_kv_cache_bytes
+from sizing.safetensors_file import read_safetensors, read_safetensors_header
 
 ROOT = Path(__file__).resolve().parent.parent
 Q = GGMLQuantizationType
@@ -499,3 +501,281 @@ def test_gguf_header_from_leading_bytes(llama: _Gguf):
                              file_bytes=len(data))
     assert model.tensors_bytes == whole.tensors_bytes
     assert model.arch.num_kv_heads == KV_HEADS
+
+
+# --- Safetensors -------------------------------------------------------------------------
+
+ST_BITS = {"F32": 32, "F16": 16, "BF16": 16, "I32": 32, "U8": 8, "I8": 8, "F8_E4M3": 8}
+
+
+def write_safetensors(path: Path, tensors: dict[str, tuple[str, tuple[int, ...]]],
+                      metadata: dict[str, str] | None = None) -> int:
+    """A safetensors file of zeros, written from the format; returns its data bytes."""
+    header: dict[str, object] = {"__metadata__": metadata or {"format": "pt"}}
+    offset = 0
+    for name, (dtype, shape) in tensors.items():
+        size = int(np.prod(shape, dtype=np.int64)) * ST_BITS[dtype] // 8
+        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + size]}
+        offset += size
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as handle:
+        handle.write(struct.pack("<Q", len(text)) + text)
+        handle.truncate(8 + len(text) + offset)  # zeros, sparse on disk
+    return offset
+
+
+ST_CONFIG = {
+    "model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 512,
+    "intermediate_size": 1024, "num_hidden_layers": 2, "num_attention_heads": 8,
+    "num_key_value_heads": 2, "vocab_size": 8192, "max_position_embeddings": 4096,
+    "tie_word_embeddings": False,
+}
+
+
+def llama_tensors(dtype: str = "BF16", layers: int = 2) -> dict[str, tuple[str, tuple[int, ...]]]:
+    h, i, v, kv = 512, 1024, 8192, 128
+    out: dict[str, tuple[str, tuple[int, ...]]] = {"model.embed_tokens.weight": (dtype, (v, h))}
+    for n in range(layers):
+        p = f"model.layers.{n}."
+        out |= {p + "input_layernorm.weight": (dtype, (h,)),
+                p + "self_attn.q_proj.weight": (dtype, (h, h)),
+                p + "self_attn.k_proj.weight": (dtype, (kv, h)),
+                p + "self_attn.v_proj.weight": (dtype, (kv, h)),
+                p + "self_attn.o_proj.weight": (dtype, (h, h)),
+                p + "post_attention_layernorm.weight": (dtype, (h,)),
+                p + "mlp.gate_proj.weight": (dtype, (i, h)),
+                p + "mlp.up_proj.weight": (dtype, (i, h)),
+                p + "mlp.down_proj.weight": (dtype, (h, i))}
+    out |= {"model.norm.weight": (dtype, (h,)), "lm_head.weight": (dtype, (v, h))}
+    return out
+
+
+def _elements(tensors: dict[str, tuple[str, tuple[int, ...]]]) -> int:
+    return sum(int(np.prod(shape)) for _, shape in tensors.values())
+
+
+def test_safetensors_single_file(tmp_path: Path):
+    tensors = llama_tensors()
+    tensors["model.norm.weight"] = ("F32", (512,))
+    path = tmp_path / "model.safetensors"
+    data_bytes = write_safetensors(path, tensors)
+    model = read_safetensors(path)
+    assert model.params_total == _elements(tensors)
+    assert model.tensors_bytes == data_bytes
+    assert model.bytes_by_dtype == {"BF16": data_bytes - 2048, "F32": 2048}
+    assert model.params_by_dtype == {"BF16": _elements(tensors) - 512, "F32": 512}
+    assert model.file_bytes == os.path.getsize(path)
+    assert model.arch is None and model.quant_id == "bf16" and model.vision_bytes == 0
+    header = read_safetensors_header(path)
+    assert header.data_bytes == data_bytes and header.metadata == {"format": "pt"}
+
+
+def test_safetensors_folder_with_config_gives_an_exact_architecture(tmp_path: Path):
+    tensors = llama_tensors()
+    write_safetensors(tmp_path / "model.safetensors", tensors)
+    (tmp_path / "config.json").write_text(json.dumps(ST_CONFIG))
+    model = read_safetensors(tmp_path)
+    arch = model.arch
+    assert arch is not None
+    shapes = arch_from_hf_config(ST_CONFIG)
+    assert arch.params_total == model.params_total == _elements(tensors)
+    # Exact: the final norm, which a count from the config's shapes leaves out, is in.
+    assert arch.params_total - shapes.params_total == 512
+    assert (arch.num_layers, arch.num_kv_heads, arch.head_dim) == (2, 2, 64)
+    assert arch.source.startswith("https://huggingface.co/docs/safetensors")
+
+
+def test_safetensors_sharded_index(tmp_path: Path):
+    tensors = llama_tensors(layers=4)
+    names = list(tensors)
+    half = len(names) // 2
+    shards = {"model-00001-of-00002.safetensors": names[:half],
+              "model-00002-of-00002.safetensors": names[half:]}
+    data = 0
+    weight_map = {}
+    for shard, part in shards.items():
+        data += write_safetensors(tmp_path / shard, {n: tensors[n] for n in part})
+        weight_map |= {n: shard for n in part}
+    index = tmp_path / "model.safetensors.index.json"
+    index.write_text(json.dumps({"metadata": {"total_size": data}, "weight_map": weight_map}))
+    config = dict(ST_CONFIG, num_hidden_layers=4)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    # A consolidated copy beside the shards (as Mistral repositories have) is not counted.
+    write_safetensors(tmp_path / "consolidated.safetensors", tensors)
+    for target in (index, tmp_path):
+        model = read_safetensors(target)
+        assert model.tensors_bytes == data
+        assert model.params_total == _elements(tensors) == model.arch.params_total
+        assert model.files == tuple(shards)
+        assert model.file_bytes == sum(os.path.getsize(tmp_path / s) for s in shards)
+    with pytest.raises(ModelInputError, match="one shard of 2") as exc:
+        read_safetensors(tmp_path / "model-00001-of-00002.safetensors")
+    _one_line(exc, "model-00001-of-00002.safetensors")
+    weight_map["model.extra.weight"] = "model-00002-of-00002.safetensors"
+    index.write_text(json.dumps({"weight_map": weight_map}))
+    with pytest.raises(ModelInputError, match="lacks tensor 'model.extra.weight'"):
+        read_safetensors(index)
+    index.write_text(json.dumps({"weight_map": {"a": "../../etc/passwd.safetensors"}}))
+    with pytest.raises(ModelInputError, match="beside the index"):
+        read_safetensors(index)
+
+
+def test_safetensors_vision_tower_is_split_out(tmp_path: Path):
+    tensors = llama_tensors()
+    vision = {"visual.patch_embed.proj.weight": ("BF16", (32, 3, 2, 14, 14)),
+              "visual.blocks.0.attn.qkv.weight": ("BF16", (96, 32)),
+              "visual.merger.mlp.0.weight": ("F32", (64, 128)),
+              "model.visual.blocks.1.norm1.weight": ("BF16", (32,)),
+              "multi_modal_projector.linear_1.weight": ("BF16", (64, 32)),
+              "vision_tower.encoder.layers.0.mlp.fc1.weight": ("BF16", (64, 32))}
+    write_safetensors(tmp_path / "model.safetensors", tensors | vision)
+    config = {"model_type": "qwen2_5_vl", "vision_config": {"depth": 2},
+              "text_config": dict(ST_CONFIG, model_type="qwen2")}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    model = read_safetensors(tmp_path)
+    vision_bytes = sum(int(np.prod(s)) * ST_BITS[d] // 8 for d, s in vision.values())
+    assert model.vision_bytes == vision_bytes
+    assert model.vision_params == _elements(vision)
+    assert model.text_bytes == model.tensors_bytes - vision_bytes
+    assert model.arch.params_total == _elements(tensors) == model.text_params
+    assert model.config["vision_config"] == {"depth": 2}
+
+
+def test_safetensors_gptq_counts_packed_weights(tmp_path: Path):
+    """GPTQ: I32 qweight packs 8 four-bit weights; scales, zeros and g_idx are overhead."""
+    h, i = 512, 1024
+    tensors = {"model.embed_tokens.weight": ("F16", (8192, h)), "lm_head.weight": ("F16", (8192, h))}
+    for n in range(2):
+        for proj, (rows, cols) in {"self_attn.q_proj": (h, h), "self_attn.k_proj": (h, 128),
+                                   "self_attn.v_proj": (h, 128), "self_attn.o_proj": (h, h),
+                                   "mlp.gate_proj": (h, i), "mlp.up_proj": (h, i),
+                                   "mlp.down_proj": (i, h)}.items():
+            p = f"model.layers.{n}.{proj}."
+            tensors |= {p + "qweight": ("I32", (rows // 8, cols)),
+                        p + "qzeros": ("I32", (rows // 32, cols // 8)),
+                        p + "scales": ("F16", (rows // 32, cols)),
+                        p + "g_idx": ("I32", (rows,))}
+        tensors |= {f"model.layers.{n}.input_layernorm.weight": ("F16", (h,)),
+                    f"model.layers.{n}.post_attention_layernorm.weight": ("F16", (h,))}
+    tensors["model.norm.weight"] = ("F16", (h,))
+    data = write_safetensors(tmp_path / "model.safetensors", tensors)
+    config = dict(ST_CONFIG, quantization_config={"quant_method": "gptq", "bits": 4,
+                                                  "group_size": 32})
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    model = read_safetensors(tmp_path)
+    assert model.tensors_bytes == data
+    assert model.quantization == "gptq" and model.quant_bits == 4 and model.quant_id == "gptq-int4"
+    assert model.params_total == _elements(llama_tensors())  # as if unquantized
+    overhead = sum(int(np.prod(s)) * ST_BITS[d] // 8 for n, (d, s) in tensors.items()
+                   if n.endswith(("qzeros", "scales", "g_idx")))
+    assert model.overhead_bytes == overhead
+    assert model.params_by_dtype["int4 (gptq)"] == sum(
+        int(np.prod(s)) * 8 for n, (d, s) in tensors.items() if n.endswith("qweight"))
+    # Without its config the packing is assumed 4-bit, and said so.
+    (tmp_path / "config.json").unlink()
+    bare = read_safetensors(tmp_path / "model.safetensors")
+    assert bare.params_total == model.params_total and "4-bit packing assumed" in bare.notes[0]
+
+
+def test_safetensors_moe_active_parameters(tmp_path: Path):
+    config = dict(ST_CONFIG, model_type="qwen3_moe", num_experts=4, num_experts_per_tok=2,
+                  moe_intermediate_size=32, head_dim=64)
+    tensors = llama_tensors()
+    for n in range(2):
+        for name in ("mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"):
+            del tensors[f"model.layers.{n}.{name}.weight"]
+        tensors[f"model.layers.{n}.mlp.gate.weight"] = ("BF16", (4, 512))
+        for e in range(4):
+            p = f"model.layers.{n}.mlp.experts.{e}."
+            tensors |= {p + "gate_proj.weight": ("BF16", (32, 512)),
+                        p + "up_proj.weight": ("BF16", (32, 512)),
+                        p + "down_proj.weight": ("BF16", (512, 32))}
+    write_safetensors(tmp_path / "model.safetensors", tensors)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    arch = read_safetensors(tmp_path).arch
+    assert arch.params_total == _elements(tensors)
+    assert arch.params_total - arch.params_active == 2 * 2 * 3 * 512 * 32  # two idle experts a layer
+
+
+def _raw_safetensors(path: Path, header: bytes, data: bytes = b"", length: int | None = None) -> Path:
+    path.write_bytes(struct.pack("<Q", len(header) if length is None else length) + header + data)
+    return path
+
+
+@pytest.mark.parametrize("header, length, data, words", [
+    (b"{}", 2**60, b"", "header"),
+    (b"not json at all", None, b"", "not a safetensors file"),
+    (b"{\"a\": ", None, b"", "not valid JSON"),
+    (b"[1, 2]", None, b"", "not a safetensors file"),
+    (b"{" * 100_000, None, b"", "JSON"),
+    (json.dumps({"w": {"dtype": "F32", "shape": [2], "data_offsets": [-8, 0]}}).encode(), None,
+     bytes(8), "out of range"),
+    (json.dumps({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                 "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}).encode(), None,
+     bytes(12), "overlap"),
+    (json.dumps({"w": {"dtype": "F32", "shape": [10**30], "data_offsets": [0, 8]}}).encode(), None,
+     bytes(8), "out of range"),
+    (json.dumps({"w": {"dtype": "F32", "shape": [2**40, 2**40], "data_offsets": [0, 8]}}).encode(),
+     None, bytes(8), "no real tensor"),
+    (json.dumps({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 8]}}).encode(), None,
+     bytes(8), "do not hold"),
+    (json.dumps({"w": {"dtype": "Q9", "shape": [2], "data_offsets": [0, 8]}}).encode(), None,
+     bytes(8), "unknown dtype"),
+    (json.dumps({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}).encode(), None,
+     bytes(4), "truncated"),
+    (json.dumps({"w": {"dtype": "F32", "shape": [1.5], "data_offsets": [0, 8]}}).encode(), None,
+     bytes(8), "not a whole number"),
+    (b'{"w": {"dtype": "F32", "shape": [' + b"9" * 5000 + b'], "data_offsets": [0, 8]}}', None,
+     bytes(8), "JSON"),
+    (b"{}", 100, b"", "truncated"),
+    (b"{}", None, b"", "holds no tensors"),
+])
+def test_safetensors_hostile_headers_are_one_clear_line(tmp_path: Path, header, length, data, words):
+    path = _raw_safetensors(tmp_path / "hostile.safetensors", header, data, length)
+    with pytest.raises(ModelInputError, match=words) as exc:
+        read_safetensors(path)
+    _one_line(exc, "hostile.safetensors")
+
+
+@pytest.mark.parametrize("content, words", [(b"", "empty file"), (b"\x01\x02", "only 2 bytes")])
+def test_safetensors_empty_and_short_files(tmp_path: Path, content, words):
+    path = tmp_path / "short.safetensors"
+    path.write_bytes(content)
+    with pytest.raises(ModelInputError, match=words) as exc:
+        read_safetensors(path)
+    _one_line(exc, "short.safetensors")
+
+
+def test_safetensors_folder_without_weights_and_missing_paths(tmp_path: Path):
+    with pytest.raises(ModelInputError, match="no .safetensors files"):
+        read_safetensors(tmp_path)
+    with pytest.raises(ModelInputError, match="no such file"):
+        read_safetensors(tmp_path / "absent.safetensors")
+    if Path("/dev/zero").exists():
+        with pytest.raises(ModelInputError, match="not a regular file"):
+            read_safetensors("/dev/zero")
+
+
+def test_safetensors_reads_only_the_header(tmp_path: Path, monkeypatch):
+    """The reader asks for 8 bytes and then the header, never the data."""
+    path = tmp_path / "model.safetensors"
+    write_safetensors(path, llama_tensors())
+    header_length_bytes = struct.unpack("<Q", path.read_bytes()[:8])[0]
+    asked: list[int] = []
+    real_open = open
+
+    def spying_open(file, mode="r", *args, **kwargs):
+        handle = real_open(file, mode, *args, **kwargs)
+        if str(file) == str(path) and "b" in mode:
+            read = handle.read
+
+            def counted(size=-1):
+                asked.append(size)
+                return read(size)
+            handle.read = counted
+        return handle
+
+    monkeypatch.setattr("builtins.open", spying_open)
+    read_safetensors(path)
+    assert asked == [8, header_length_bytes]
