@@ -1,7 +1,17 @@
-"""Compare GPUs: memory, speed and value across a chosen set of cards."""
+"""Compare GPUs: memory, speed and value across a chosen set of cards.
+
+A table gives each GPU's numbers (verdict, headroom, layers on the GPU, decode
+and prefill with their bands, price, tokens/s per 1,000 USD); the charts draw
+the same numbers, with offloaded GPUs hatched and labelled, and memory on a
+log axis when the capacities span more than an order of magnitude.
+"""
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -16,68 +26,192 @@ from pages._text import group_of, plain, show_user_error, t
 from sizing.estimate import Estimate
 from sizing.units import bytes_to_gib
 
+OFFLOAD_PATTERN = "/"  # hatching on the bars of GPUs that keep layers in system RAM
+LOG_AXIS_SPREAD = 8.0  # largest / smallest value above which memory is drawn on a log axis
+PER_USD = 1000.0  # value is tokens/s per this many dollars
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "triangle-down", "cross", "x",
+           "star", "hexagon", "pentagon", "hourglass", "bowtie")  # MAX_COMPARE of them
+GIB_TICKS = tuple(2.0 ** k for k in range(-2, 15))  # 0.25 GiB .. 16 TiB on a log axis
 
-def bar(labels: list[str], values: list, colours: list[str], *, title: str, axis: str) -> go.Figure:
-    fig = go.Figure(go.Bar(x=labels, y=values, marker_color=colours))
-    fig.update_layout(title=title, yaxis_title=axis)
-    return style(fig)
+
+def gpu_label(result: Estimate) -> str:
+    """The GPU as the table and the charts name it (with the count when more than one)."""
+    return f"{result.gpu_count} × {result.gpu_name}" if result.gpu_count > 1 else result.gpu_name
+
+
+def offloaded(result: Estimate) -> bool:
+    return result.memory.verdict == "fits-with-offload"
+
+
+def total_price_usd(result: Estimate, gpu: Gpu) -> float | None:
+    """Price of every GPU of the scenario. [USD]"""
+    price = price_usd(gpu)
+    return price * result.gpu_count if price is not None else None
+
+
+def per_kilo_usd(tokens_per_s: float | None, price: float | None) -> float | None:
+    """Tokens/s per 1,000 USD spent on GPUs. [tokens/s per 1000 USD]"""
+    return tokens_per_s / price * PER_USD if tokens_per_s and price else None
+
+
+def band_text(low: float | None, high: float | None, digits: int) -> str | None:
+    if low is None or high is None:
+        return None
+    return f"{low:,.{digits}f}–{high:,.{digits}f}"
+
+
+def comparison_rows(results: list[Estimate], gpus: dict[str, Gpu]) -> list[dict[str, Any]]:
+    """One row of numbers per GPU, the column names in the page's language."""
+    rows = []
+    for r in results:
+        mem, s = r.memory, r.speed
+        price = total_price_usd(r, gpus[r.gpu_id])
+        decode = s.decode_tokens_per_s if s else None
+        prefill = s.prefill_tokens_per_s if s else None
+        layers = (f"{mem.gpu_layers} / {mem.num_layers}" if mem.verdict != "does-not-fit"
+                  else None)  # nothing runs: no layer split to show
+        rows.append({
+            t("compare.col_gpu"): gpu_label(r),
+            t("compare.col_verdict"): t(f"verdict.short_{mem.verdict}"),
+            t("compare.col_headroom"): round(bytes_to_gib(mem.headroom_bytes), 1),
+            t("compare.col_layers"): layers,
+            t("compare.col_decode"): round(decode, 1) if decode else None,
+            t("compare.col_decode_band"): band_text(s.decode_tokens_per_s_low,
+                                                    s.decode_tokens_per_s_high, 1) if s else None,
+            t("compare.col_prefill"): round(prefill) if prefill else None,
+            t("compare.col_prefill_band"): band_text(s.prefill_tokens_per_s_low,
+                                                     s.prefill_tokens_per_s_high, 0) if s else None,
+            t("compare.col_price"): price,
+            t("compare.col_per_kusd"): (round(per_kilo_usd(decode, price), 2)
+                                        if per_kilo_usd(decode, price) else None),
+        })
+    return rows
+
+
+def show_table(results: list[Estimate], gpus: dict[str, Gpu]) -> None:
+    frame = pd.DataFrame(comparison_rows(results, gpus))
+    st.dataframe(frame, hide_index=True, key="compare_table", column_config={
+        t("compare.col_headroom"): st.column_config.NumberColumn(format="%.1f GiB"),
+        t("compare.col_price"): st.column_config.NumberColumn(format="$%.0f"),
+    })
+    if any(offloaded(r) for r in results):
+        st.caption(t("compare.offload_note"))
+
+
+def on_top(fig: go.Figure, *, height: int = 380) -> go.Figure:
+    """The pages' style with the legend above the plot and room for long tick labels.
+
+    A legend below the plot lands on rotated GPU names; above it, next to the
+    title's line, it cannot.
+    """
+    style(fig, height=height)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 90, "b": 10},
+                      title={"y": 0.98, "yanchor": "top", "x": 0.0, "xanchor": "left"},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02,
+                              "xanchor": "right", "x": 1.0})
+    fig.update_xaxes(automargin=True, tickangle=-30)
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def speed_figure(results: list[Estimate], values: list[float | None], colours: list[str], *,
+                 title: str, axis: str, low: list | None = None,
+                 high: list | None = None) -> go.Figure:
+    """Bars per GPU; offloaded GPUs hatched, labelled and in a legend entry of their own."""
+    labels = [gpu_label(r) for r in results]
+    fig = go.Figure()
+    for moved in (False, True):
+        keep = [offloaded(r) == moved for r in results]
+        if not any(keep) or not any(v for v, k in zip(values, keep) if k):
+            continue
+        y = [v if k else None for v, k in zip(values, keep)]
+        bar: dict[str, Any] = {
+            "x": labels, "y": y, "name": t("compare.offloaded" if moved else "compare.on_gpu"),
+            "marker": {"color": colours, "pattern": {"shape": OFFLOAD_PATTERN if moved else "",
+                                                     "fgcolor": "#222222"}},
+        }
+        if moved:
+            bar["text"] = [t("compare.offload_label", gpu_layers=r.memory.gpu_layers,
+                             layers=r.memory.num_layers) if k and v else ""
+                           for r, v, k in zip(results, values, keep)]
+            bar["textposition"] = "outside"
+        if low is not None and high is not None:
+            bar["error_y"] = {"type": "data", "symmetric": False,
+                              "array": [max((h or 0) - v, 0) if v else 0 for v, h in zip(y, high)],
+                              "arrayminus": [max(v - (lo or v), 0) if v else 0
+                                             for v, lo in zip(y, low)]}
+        fig.add_bar(**bar)
+    fig.update_layout(barmode="overlay", title=title, yaxis_title=axis, showlegend=True)
+    return on_top(fig)
+
+
+def memory_chart(results: list[Estimate], colours: list[str]) -> go.Figure:
+    labels = [gpu_label(r) for r in results]
+    needed = [bytes_to_gib(r.memory.total_bytes) for r in results]
+    usable = [bytes_to_gib(r.memory.usable_bytes) for r in results]
+    memory = go.Figure()
+    memory.add_bar(x=labels, y=needed, name=t("chart.needed"), marker_color=NEEDED_COLOUR)
+    memory.add_bar(x=labels, y=usable, name=t("compare.capacity"), marker_color=colours)
+    positive = [v for v in needed + usable if v > 0]
+    log = bool(positive) and max(positive) / min(positive) > LOG_AXIS_SPREAD
+    memory.update_layout(barmode="group", title=t("compare.memory_title"),
+                         yaxis_title=t("chart.gib_axis_log" if log else "chart.gib_axis"))
+    if log:
+        ticks = [v for v in GIB_TICKS if min(positive) / 2 <= v <= max(positive) * 2]
+        memory.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{v:g}" for v in ticks],
+                            range=[math.log10(min(positive) / 2), math.log10(max(positive) * 1.3)])
+    return on_top(memory)
 
 
 def show_charts(results: list[Estimate], gpus: dict[str, Gpu]) -> None:
-    labels = [r.gpu_name for r in results]
+    labels = [gpu_label(r) for r in results]
     groups = [group_of(gpus[r.gpu_id]) for r in results]
     colours = {t(key): colour for key, colour in GROUP_COLOURS.items()}
-    bar_colours = [colours[g] for g in groups]
+    bar_colours = [colours.get(g, "#9D9D9D") for g in groups]
+    st.plotly_chart(memory_chart(results, bar_colours), key="compare_memory")
 
-    memory = go.Figure()
-    memory.add_bar(x=labels, y=[bytes_to_gib(r.memory.total_bytes) for r in results],
-                   name=t("chart.needed"), marker_color=NEEDED_COLOUR)
-    memory.add_bar(x=labels, y=[bytes_to_gib(r.memory.usable_bytes) for r in results],
-                   name=t("compare.capacity"), marker_color=bar_colours)
-    memory.update_layout(barmode="group", title=t("compare.memory_title"),
-                         yaxis_title=t("chart.gib_axis"))
-    st.plotly_chart(style(memory), key="compare_memory")
-
-    prices = [price_usd(gpus[r.gpu_id]) for r in results]
+    prices = [total_price_usd(r, gpus[r.gpu_id]) for r in results]
     if any(r.speed is not None for r in results):
         decode = [r.speed.decode_tokens_per_s if r.speed else None for r in results]
         low = [r.speed.decode_tokens_per_s_low if r.speed else None for r in results]
         high = [r.speed.decode_tokens_per_s_high if r.speed else None for r in results]
-        fig = go.Figure()
-        fig.add_bar(x=labels, y=decode, marker_color=bar_colours,
-                    error_y={"type": "data", "symmetric": False,
-                             "array": [(h or d or 0) - (d or 0) for d, h in zip(decode, high)],
-                             "arrayminus": [(d or 0) - (lo or d or 0) for d, lo in zip(decode, low)]})
-        fig.update_layout(title=t("compare.speed_title"), yaxis_title="tok/s")
-        st.plotly_chart(style(fig), key="compare_speed")
-
-        per_dollar = [d / (p * r.gpu_count) if d and p else None
-                      for d, p, r in zip(decode, prices, results)]
+        st.plotly_chart(speed_figure(results, decode, bar_colours, title=t("compare.speed_title"),
+                                     axis="tok/s", low=low, high=high), key="compare_speed")
+        per_dollar = [per_kilo_usd(d, p) for d, p in zip(decode, prices)]
         per_watt = [d / r.power.gpu_power_w if d and r.power.gpu_power_w else None
                     for d, r in zip(decode, results)]
         left, right = st.columns(2)
-        left.plotly_chart(bar(labels, per_dollar, bar_colours, title=t("compare.per_dollar_title"),
-                              axis=t("compare.per_dollar")), key="compare_per_dollar")
-        right.plotly_chart(bar(labels, per_watt, bar_colours, title=t("compare.per_watt_title"),
-                               axis=t("compare.per_watt")), key="compare_per_watt")
+        left.plotly_chart(speed_figure(results, per_dollar, bar_colours,
+                                       title=t("compare.per_dollar_title"),
+                                       axis=t("compare.per_dollar")), key="compare_per_dollar")
+        right.plotly_chart(speed_figure(results, per_watt, bar_colours,
+                                        title=t("compare.per_watt_title"),
+                                        axis=t("compare.per_watt")), key="compare_per_watt")
         y_values, y_title = decode, "tok/s"
     else:
         st.info(t("compare.no_speed"))
         y_values = [bytes_to_gib(r.memory.usable_bytes) for r in results]
         y_title = t("compare.capacity_axis")
 
+    # One trace per GPU, named in a legend grouped by market: labels next to the points
+    # collide when cards cost and run about the same; a legend cannot.
     scatter = go.Figure()
-    for group, colour in colours.items():
-        idx = [i for i, g in enumerate(groups) if g == group]
-        if not idx:
-            continue
-        scatter.add_scatter(x=[prices[i] for i in idx], y=[y_values[i] for i in idx],
-                            mode="markers+text", text=[labels[i] for i in idx],
-                            textposition="top center", name=group,
-                            marker={"size": 12, "color": colour})
+    for n, i in enumerate(sorted(range(len(results)), key=lambda i: list(colours).index(groups[i])
+                                 if groups[i] in colours else len(colours))):
+        scatter.add_scatter(x=[prices[i]], y=[y_values[i]], mode="markers", name=labels[i],
+                            legendgroup=groups[i], legendgrouptitle_text=groups[i],
+                            marker={"size": 12, "color": bar_colours[i],
+                                    "symbol": SYMBOLS[n % len(SYMBOLS)],
+                                    "line": {"width": 1, "color": "#222222"}},
+                            hovertemplate="%{x:$,.0f} · %{y:,.1f}<extra>%{fullData.name}</extra>")
     scatter.update_layout(title=t("compare.price_title"), xaxis_title=t("compare.price_axis"),
                           yaxis_title=y_title)
-    st.plotly_chart(style(scatter, height=420), key="compare_price")
+    style(scatter, height=440)
+    scatter.update_layout(legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1.0,
+                                  "yanchor": "top"})
+    scatter.update_xaxes(automargin=True)
+    scatter.update_yaxes(automargin=True)
+    st.plotly_chart(scatter, key="compare_price")
 
 
 begin_page("compare")
@@ -86,9 +220,11 @@ st.caption(t("compare.intro"))
 request, arch = scenario_inputs()
 cat = catalog()
 names = {g.id: g.name for g in cat.gpus}
+# select_all=False: with Streamlit's "Select N matches" entry, typing "4070 Ti" and
+# pressing Enter added every match (4070 Ti and 4070 Ti SUPER), not the one typed.
 chosen = store("compare", st.multiselect(
     t("compare.gpus"), [g.id for g in cat.gpus], key=bind("compare"),
-    format_func=lambda gid: names[gid], max_selections=MAX_COMPARE))
+    format_func=lambda gid: names[gid], max_selections=MAX_COMPARE, select_all=False))
 
 results: list[Estimate] = []
 if request is not None and chosen:
@@ -103,4 +239,6 @@ elif not chosen:
     st.info(t("compare.pick"))
 
 if results:
-    show_charts(results, {g.id: g for g in cat.gpus})
+    gpus_by_id = {g.id: g for g in cat.gpus}
+    show_table(results, gpus_by_id)
+    show_charts(results, gpus_by_id)

@@ -8,6 +8,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from advisor.plan import MAX_BUDGET_USD, MAX_HOURS_PER_DAY, MAX_USERS
+from advisor.workload import DEFAULT_USERS
 from catalog.catalog import load_catalog
 from pages._state import STATE_KEY, query_for
 from sizing.request import MAX_BATCH, MAX_GPUS, MAX_TOKENS
@@ -43,7 +44,7 @@ def test_compare_charts_memory_for_each_chosen_gpu():
     assert usable[0] < usable[1] < usable[2]
     titles = [f["layout"]["title"]["text"] for f in figures]
     assert titles == ["Memory needed vs capacity", "Generation speed (tokens/s)",
-                      "Tokens/s per dollar", "Tokens/s per watt", "Price vs performance"]
+                      "Tokens/s per $1,000", "Tokens/s per watt", "Price vs performance"]
     speed = figures[1]
     assert len(speed["data"][0]["y"]) == 3 and all(v > 0 for v in speed["data"][0]["y"])
     assert speed["data"][0]["y"][0] < speed["data"][0]["y"][2]  # an H100 outruns an RTX 3060
@@ -52,7 +53,8 @@ def test_compare_charts_memory_for_each_chosen_gpu():
 def test_compare_groups_consumer_and_professional_cards():
     at = open_page("pages/compare.py", compare="rtx-4090,l40s")
     scatter = charts(at)[-1]
-    assert {trace["name"] for trace in scatter["data"]} == {"Consumer", "Professional"}
+    assert {trace["legendgroup"] for trace in scatter["data"]} == {"Consumer", "Professional"}
+    assert [trace["name"] for trace in scatter["data"]] == ["NVIDIA GeForce RTX 4090", "NVIDIA L40S"]
 
 
 def test_compare_leaves_out_gpus_the_runtime_cannot_use():
@@ -90,7 +92,7 @@ def test_a_link_beyond_the_advisor_limits_is_ignored():
     at = open_page("pages/builds.py", users=str(MAX_USERS + 1), hours_per_day="25")
     notices = [w.value for w in at.warning if w.value.startswith("Ignored the link parameter")]
     assert len(notices) == 2 and all("out of the allowed range" in n for n in notices)
-    assert {n.label: n.value for n in at.number_input}["Users"] == 5
+    assert {n.label: n.value for n in at.number_input}["Users"] == DEFAULT_USERS
     at = open_page("pages/builds.py", users=str(MAX_USERS), budget_usd="9000")
     assert {n.label: n.value for n in at.number_input}["Users"] == MAX_USERS
     assert not at.exception and at.subheader
