@@ -207,7 +207,8 @@ class GgufModel:
 
     ``tensors_bytes`` is the sum of every tensor's data; ``host_bytes`` the part
     llama.cpp keeps in host memory by default (the token-embedding table: the
-    input layer is never offloaded). When the output head is tied to the
+    input layer is never offloaded; with the default memory map those pages are
+    the file's). When the output head is tied to the
     embedding (``output_tied``: no ``output.weight``), llama.cpp loads the
     embedding table a second time into the output layer's buffer when that
     layer is offloaded, so a fully offloaded tied model holds ``host_bytes``
@@ -226,7 +227,7 @@ class GgufModel:
     params_active: int  # per token: idle routed experts left out (MoE)
     host_bytes: int
     output_tied: bool
-    file_bytes: int  # size of the file(s) on disk
+    file_bytes: int  # size of the file(s) on disk (0 when parsed from bytes of unknown length)
     header_bytes: int  # where the tensor data starts
     dominant_type: str  # the ggml type holding the most bytes
     quant_id: str | None  # nearest catalog quant id (general.file_type, else the dominant type)
@@ -240,6 +241,15 @@ class GgufModel:
         """Weights on the device(s) when every layer is offloaded. [B]"""
         embedding = self.host_bytes
         return self.tensors_bytes - embedding + (embedding if self.output_tied else 0)
+
+    def block_bytes(self) -> dict[int, int]:
+        """Bytes of each repeating block ``blk.N.*`` (what offloading N layers moves). [B]"""
+        sizes: Counter[int] = Counter()
+        for tensor in self.tensors:
+            match = _BLOCK.match(tensor.name)
+            if match:
+                sizes[int(match[1])] += tensor.n_bytes
+        return dict(sorted(sizes.items()))
 
     def type_shares(self) -> list[tuple[str, int, float]]:
         """(type, bytes, share of all tensor bytes), largest first."""
@@ -690,8 +700,13 @@ def _file_type(metadata: Mapping[str, Any], dominant: str) -> tuple[str | None, 
 
 def _family(meta: _Meta, is_moe: bool) -> str:
     arch = meta.arch
-    if arch == "llama" and is_moe:
-        return "mixtral"
+    if arch == "llama":
+        label = " ".join(filter(None, (_text(meta.metadata, "general.basename"),
+                                       _text(meta.metadata, "general.name")))).lower()
+        if is_moe:
+            return "mixtral"
+        if "mistral" in label or "ministral" in label:
+            return "mistral"
     if arch == "deepseek2" and meta.raw("expert_gating_func") == 2:
         return "deepseek-v3"  # sigmoid routing: DeepSeek V3/R1 (V2 uses softmax)
     family = _FAMILIES.get(arch)

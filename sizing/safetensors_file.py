@@ -354,7 +354,8 @@ def read_safetensors(path: str | os.PathLike[str], *, model_id: str | None = Non
     file_bytes = sum(os.path.getsize(f) for f in files)
     source = path.name or str(path)
     return summarize(headers, config=config, quantize_config=quantize_config, source=source,
-                     file_bytes=file_bytes, model_id=model_id or _slug(folder.name or source))
+                     file_bytes=file_bytes, model_id=model_id or _slug(folder.name or source),
+                     name=folder.name or None)
 
 
 def _slug(name: str) -> str:
@@ -417,7 +418,8 @@ def _quant_id(method: str | None, bits: int | None, dominant: str) -> str | None
 
 def summarize(headers: Sequence[SafetensorsHeader], *, config: Mapping[str, Any] | None = None,
               quantize_config: Any = None, source: str = "model.safetensors",
-              file_bytes: int = 0, model_id: str = "safetensors-model") -> SafetensorsModel:
+              file_bytes: int = 0, model_id: str = "safetensors-model",
+              name: str | None = None) -> SafetensorsModel:
     """Combine parsed headers (one per shard) with an optional parsed config.json.
 
     The Hub reader can call this with headers fetched by ranged reads.
@@ -470,7 +472,7 @@ def summarize(headers: Sequence[SafetensorsHeader], *, config: Mapping[str, Any]
     dominant = max(text_bytes or bytes_by_dtype, key=lambda k: (text_bytes or bytes_by_dtype)[k])
     arch = None
     if config is not None:
-        shape_arch = arch_from_hf_config(config, model_id=model_id)
+        shape_arch = arch_from_hf_config(config, model_id=model_id, name=name)
         text_params = params_total - vision_params
         if hidden_packing:
             text_params = int(shape_arch.params_total)

@@ -137,6 +137,10 @@ def test_gguf_tensor_bytes_are_exact_and_typed(llama: _Gguf):
     assert not model.output_tied
     assert model.device_bytes == model.tensors_bytes - model.host_bytes
     assert sum(share for _, _, share in model.type_shares()) == pytest.approx(1.0)
+    blocks = model.block_bytes()
+    assert list(blocks) == list(range(LAYERS))
+    assert blocks[0] == sum(size for name, size in llama.tensor_bytes.items()
+                            if name.startswith("blk.0."))
     assert {t.name: t.n_bytes for t in model.tensors} == llama.tensor_bytes
 
 
@@ -250,7 +254,7 @@ def test_gguf_sliding_window_and_per_layer_kv_heads(tmp_path: Path):
     w.add_key_length(64)
     w.add_context_length(131072)
     w.add_sliding_window(1024)
-    g.tensor("token_embd.weight", (HIDDEN, VOCAB), Q.BF16 if False else Q.F16)
+    g.tensor("token_embd.weight", (HIDDEN, VOCAB), Q.F16)
     g.write()
     arch = read_gguf(g.path).arch
     assert arch.sliding_window_tokens == 1024
