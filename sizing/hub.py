@@ -1,0 +1,864 @@
+"""A model named by its Hugging Face id: config, file sizes and weight-file headers.
+
+:func:`fetch_hub_model` reads what sizing a model needs from a Hub repository
+without downloading its weights:
+
+- the file listing with sizes and the resolved commit, from the model-info
+  endpoint (``GET /api/models/{repo}/revision/{rev}?blobs=true``, what
+  ``HfApi.model_info(..., files_metadata=True)`` calls);
+- ``config.json`` (and ``preprocessor_config.json`` / ``processor_config.json``
+  when the repository has them) with ``hf_hub_download`` (``HEAD`` then ``GET``
+  on ``/{repo}/resolve/{commit}/{file}``, which needs the ``X-Repo-Commit`` and
+  ``ETag`` headers), kept in huggingface_hub's cache;
+- safetensors headers with HTTP range requests on the same ``resolve`` URL: the
+  first 100 kB, then the rest of the header if it is longer, as
+  ``HfApi.parse_safetensors_file_metadata`` does (format: an 8-byte
+  little-endian header length, then a JSON header of dtype, shape and data
+  offsets per tensor, https://huggingface.co/docs/safetensors/index#format);
+- GGUF headers with range requests too: 1 MiB first, growing until the header
+  parses (:mod:`sizing.gguf_header`, GGUF spec
+  https://github.com/ggml-org/ggml/blob/master/docs/gguf.md), at most
+  ``GGUF_MAX_HEADER_BYTES``; the same for the vision projector (``mmproj*.gguf``).
+
+All requests go through huggingface_hub (``get_session``, ``build_hf_headers``,
+``hf_raise_for_status``), so ``HF_TOKEN`` and ``HF_HUB_OFFLINE`` are honoured;
+``HF_ENDPOINT`` is read when called (huggingface_hub reads it once, at import)
+and passed on. Timeouts are short (``HF_HUB_ETAG_TIMEOUT``, else 10 s), and
+huggingface_hub's retries with back-off are not used, so an unreachable Hub is
+known within one timeout.
+
+Everything read is cached on disk: the config files in huggingface_hub's cache,
+the listing, the revision's commit and the header bytes in RigFit's cache. A
+commit's files never change, so a cached header is used even when online.
+Offline (``HF_HUB_OFFLINE=1``) or when the Hub cannot be reached, the cache
+answers; with no cache, :class:`HubUnreachableError` says so in one line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote
+
+from huggingface_hub import HfApi, get_token, hf_hub_download
+from huggingface_hub import constants as hf_constants
+from huggingface_hub import errors as hf_errors
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+from huggingface_hub.utils.tqdm import silent_tqdm
+
+from catalog.errors import UserError
+from catalog.schema import ModelArch
+from sizing.architecture import MAX_CONFIG_BYTES, ModelInputError, parse_hf_config_text
+from sizing.gguf_header import GGUFHeader, GGUFTruncatedError, parse_gguf_header
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+DEFAULT_TIMEOUT_S = 10.0  # huggingface_hub's own default for metadata calls
+GGUF_FIRST_READ_BYTES = 1024 * 1024
+GGUF_MAX_HEADER_BYTES = 64 * 1024 * 1024  # the largest tokenizers take ~10 MiB
+SAFETENSORS_FIRST_READ_BYTES = 100_000  # as HfApi.parse_safetensors_file_metadata
+SAFETENSORS_MAX_HEADER_BYTES = hf_constants.SAFETENSORS_MAX_HEADER_LENGTH
+MAX_NAME_CHARS = 96  # huggingface_hub's validate_repo_id: namespace and name, 96 each
+HEADER_READ_WORKERS = 8  # sharded checkpoints: headers read in parallel
+CONFIG_FILE = "config.json"
+PROCESSOR_FILES = ("preprocessor_config.json", "processor_config.json")
+SAFETENSORS_INDEX_FILE = "model.safetensors.index.json"
+SAFETENSORS_SINGLE_FILE = "model.safetensors"
+CACHE_FORMAT = 1  # bump when the on-disk record changes
+
+_NAME = re.compile(r"^\w(?:[\w.-]*\w)?$", re.ASCII)
+_REVISION = re.compile(r"^[\w][\w./+-]*$", re.ASCII)
+_QUANT_TAG = re.compile(r"^[\w.+-]{1,64}$", re.ASCII)
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_URL_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/", re.IGNORECASE)
+_SHARD = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$", re.IGNORECASE)
+# Tensor names under these module names belong to a vision encoder or its
+# projector (Qwen2-VL "visual", LLaVA/Gemma 3 "vision_tower" and
+# "multi_modal_projector", Llama 3.2 Vision "vision_model", MiniCPM-V "vpm"/"resampler").
+_VISION_PARTS = frozenset({"visual", "vision_tower", "vision_model", "vision_encoder", "vision",
+                           "multi_modal_projector", "mm_projector", "image_encoder", "vpm",
+                           "resampler", "vision_embed_tokens"})
+
+
+def _token(tag: str) -> re.Pattern[str]:
+    """A quant tag as a whole word of a file name (``UD-Q4_K_M`` has Q4_K_M, ``IQ4_K_M`` has not)."""
+    return re.compile(r"(?<![A-Za-z0-9])" + tag + r"(?![A-Za-z0-9])", re.IGNORECASE)
+
+
+# The default GGUF: a Q4_K_M file, else Q4_K_S, else the smallest 4-bit file
+# (Q4_0, Q4_1, Q4_K_XL, IQ4_XS, IQ4_NL, MXFP4), else the smallest file.
+_DEFAULT_QUANTS = (_token("Q4_K_M"), _token("Q4_K_S"))
+_FOUR_BIT = re.compile(r"(?<![A-Za-z0-9])(?:I?Q4|MXFP4)", re.IGNORECASE)
+
+
+class HubError(UserError):
+    """The Hub answered, but not with a model RigFit can read; the message says why."""
+
+
+class HubUnreachableError(HubError):
+    """The Hub cannot be reached and the model is not in the cache."""
+
+
+class HubAccessError(HubError):
+    """The repository is gated or private and needs a token (HF_TOKEN)."""
+
+
+class HubNotFoundError(HubError):
+    """No such repository, revision or file."""
+
+
+@dataclass(frozen=True)
+class SafetensorsInfo:
+    """What a safetensors checkpoint's headers say. Counts are elements; sizes bytes."""
+
+    files: tuple[str, ...]
+    params_by_dtype: dict[str, int]  # e.g. {"BF16": 8_030_261_248}
+    bytes_by_dtype: dict[str, int]  # tensor data bytes, from the data offsets
+    tensor_count: int
+    vision_params: int  # under a vision module name (encoder and projector)
+    vision_bytes: int
+    header_paths: tuple[str, ...]  # the header bytes kept in the cache, one per file
+
+    @property
+    def params_total(self) -> int:
+        return sum(self.params_by_dtype.values())
+
+    @property
+    def tensor_bytes(self) -> int:
+        return sum(self.bytes_by_dtype.values())
+
+
+@dataclass(frozen=True)
+class GgufInfo:
+    """One GGUF model file (or a split file's parts) and what its headers say."""
+
+    files: tuple[str, ...]  # one name, or the parts of a split file in order
+    file_bytes: int  # the files' sizes, summed
+    headers: tuple[GGUFHeader, ...]  # one per file
+    header_paths: tuple[str, ...]  # the header bytes kept in the cache (a truncated GGUF file)
+
+    @property
+    def name(self) -> str:
+        return self.files[0]
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The first file's metadata (split files keep the model's metadata in the first part)."""
+        return self.headers[0].metadata
+
+    @property
+    def architecture(self) -> str | None:
+        return self.headers[0].architecture
+
+    @property
+    def tensors(self) -> tuple:
+        return tuple(t for h in self.headers for t in h.tensors)
+
+    @property
+    def bytes_by_type(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for header in self.headers:
+            for kind, size in header.bytes_by_type.items():
+                total[kind] = total.get(kind, 0) + size
+        return total
+
+    @property
+    def tensor_bytes(self) -> int:
+        return sum(h.tensor_bytes for h in self.headers)
+
+
+@dataclass(frozen=True)
+class HubModel:
+    """A Hub model as read by :func:`fetch_hub_model`."""
+
+    repo_id: str
+    revision: str  # the resolved commit (40 hex digits)
+    requested_revision: str  # what was asked for: a branch, tag or commit
+    endpoint: str
+    config: dict[str, Any] | None  # config.json, None for a GGUF-only repository
+    preprocessor_config: dict[str, Any] | None
+    processor_config: dict[str, Any] | None
+    arch: ModelArch | None  # from config.json, when it has one that can be read
+    arch_error: str | None  # why config.json could not be read, for a GGUF repository
+    files: tuple[tuple[str, int], ...]  # every file in the repository: (name, size_bytes)
+    weight_format: Literal["safetensors", "gguf"] | None
+    gguf_choices: tuple[tuple[str, int], ...]  # GGUF model files: (first file, size_bytes)
+    gguf: GgufInfo | None  # the chosen GGUF file
+    mmproj: GgufInfo | None  # the vision projector GGUF, when the repository has one
+    safetensors: SafetensorsInfo | None
+    from_cache: bool  # True when the Hub was not reached and the cache answered
+    source: str = "hf-id"
+
+    @property
+    def url(self) -> str:
+        return f"{self.endpoint}/{self.repo_id}"
+
+    @property
+    def gguf_file(self) -> str | None:
+        return self.gguf.name if self.gguf else None
+
+    @property
+    def mmproj_file(self) -> str | None:
+        return self.mmproj.name if self.mmproj else None
+
+    @property
+    def mmproj_size_bytes(self) -> int | None:
+        return self.mmproj.file_bytes if self.mmproj else None
+
+    @property
+    def params_by_dtype(self) -> dict[str, int] | None:
+        return self.safetensors.params_by_dtype if self.safetensors else None
+
+    @property
+    def safetensors_bytes(self) -> int | None:
+        return self.safetensors.tensor_bytes if self.safetensors else None
+
+    @property
+    def file_bytes(self) -> int | None:
+        """Bytes of the weight files that would be downloaded (the vision projector apart)."""
+        if self.gguf is not None:
+            return self.gguf.file_bytes
+        if self.safetensors is not None:
+            sizes = dict(self.files)
+            return sum(sizes.get(name, 0) for name in self.safetensors.files)
+        return None
+
+
+# --- Names the user typed ------------------------------------------------------------
+
+
+def validate_repo_id(text: str) -> str:
+    """``ORG/NAME`` (or its huggingface.co URL) checked as huggingface_hub does, else a HubError.
+
+    >>> validate_repo_id("https://huggingface.co/Qwen/Qwen3-8B/tree/main")
+    'Qwen/Qwen3-8B'
+    """
+    raw = str(text).strip()
+    if _URL_PREFIX.match(raw):
+        raw = "/".join(_URL_PREFIX.sub("", raw).split("/")[:2])
+    parts = raw.split("/")
+    ok = (len(parts) == 2 and all(_NAME.match(p) and len(p) <= MAX_NAME_CHARS for p in parts)
+          and ".." not in raw and "--" not in raw)
+    if not ok:
+        raise HubError(
+            f"Hugging Face model id must be ORG/NAME (letters, digits, '-', '_', '.'; at most "
+            f"{MAX_NAME_CHARS} characters each), got {str(text)[:120]!r}")
+    return raw
+
+
+def _validate_revision(revision: str | None) -> str:
+    if revision is None:
+        return hf_constants.DEFAULT_REVISION
+    text = str(revision).strip()
+    if not (len(text) <= 200 and _REVISION.match(text) and ".." not in text):
+        raise HubError(f"revision must be a branch, tag or commit, got {str(revision)[:120]!r}")
+    return text
+
+
+def _validate_hf_file(hf_file: str | None) -> str | None:
+    if hf_file is None:
+        return None
+    text = str(hf_file).strip()
+    parts = text.split("/")
+    if text.lower().endswith(".gguf"):
+        ok = (len(text) <= 500 and "\\" not in text
+              and all(p and p not in (".", "..") for p in parts))
+    else:
+        ok = bool(_QUANT_TAG.match(text))
+    if not ok:
+        raise HubError(f"--hf-file must be a .gguf file of the repository or a quant such as "
+                       f"Q4_K_M, got {str(hf_file)[:120]!r}")
+    return text
+
+
+def hub_model_id(repo_id: str) -> str:
+    """A catalog-style id for a Hub model: lowercase, joined by '-'.
+
+    >>> hub_model_id("Qwen/Qwen2.5-7B-Instruct")
+    'qwen-qwen2.5-7b-instruct'
+    """
+    text = re.sub(r"[^a-z0-9._-]+", "-", repo_id.lower())
+    text = re.sub(r"[-._]*([-._])[-._]*", r"\1", text).strip("-._")
+    return text or "hf-model"
+
+
+def hub_endpoint() -> str:
+    """``HF_ENDPOINT`` as set now, else huggingface.co."""
+    return (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+
+
+def _offline() -> bool:
+    """``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) as set now, or as huggingface_hub read it."""
+    value = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE") or ""
+    return value.strip().upper() in {"1", "ON", "YES", "TRUE"} or hf_constants.HF_HUB_OFFLINE
+
+
+def _timeout_s(timeout_s: float | None) -> float:
+    if timeout_s is not None:
+        return float(timeout_s)
+    try:
+        return float(os.environ.get("HF_HUB_ETAG_TIMEOUT") or DEFAULT_TIMEOUT_S)
+    except ValueError:
+        return DEFAULT_TIMEOUT_S
+
+
+def default_cache_dir() -> Path:
+    """RigFit's Hub cache: ``RIGFIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/rigfit`` or ``~/.cache/rigfit``."""
+    explicit = os.environ.get("RIGFIT_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
+    return Path(base).expanduser() / "rigfit"
+
+
+# --- The disk cache ------------------------------------------------------------------
+
+
+class _Store:
+    """RigFit's cache for one repository: revision -> commit, commit -> listing, header bytes."""
+
+    def __init__(self, root: Path, repo_id: str) -> None:
+        self.dir = root / "hub" / ("models--" + repo_id.replace("/", "--"))
+
+    def _write(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _ref_path(self, revision: str) -> Path:
+        return self.dir / "refs" / quote(revision, safe="")
+
+    def commit_of(self, revision: str) -> str | None:
+        if _COMMIT.match(revision):
+            return revision
+        try:
+            commit = self._ref_path(revision).read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return commit if _COMMIT.match(commit) else None
+
+    def listing(self, commit: str) -> list[tuple[str, int]] | None:
+        try:
+            record = json.loads((self.dir / "commits" / f"{commit}.json").read_text(encoding="utf-8"))
+            if record.get("format") != CACHE_FORMAT:
+                return None
+            return [(str(name), int(size)) for name, size in record["files"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def save(self, revision: str, commit: str, files: list[tuple[str, int]]) -> None:
+        record = {"format": CACHE_FORMAT, "commit": commit, "files": files}
+        self._write(self.dir / "commits" / f"{commit}.json", json.dumps(record).encode())
+        self._write(self._ref_path(revision), commit.encode())
+
+    def head_path(self, commit: str, name: str) -> Path:
+        return self.dir / "heads" / commit / (quote(name, safe="") + ".head")
+
+    def read_head(self, commit: str, name: str) -> bytes | None:
+        try:
+            return self.head_path(commit, name).read_bytes()
+        except OSError:
+            return None
+
+    def write_head(self, commit: str, name: str, data: bytes) -> None:
+        self._write(self.head_path(commit, name), data)
+
+
+class _NotCached(Exception):
+    """Offline, and this piece is not in the cache."""
+
+
+class _More(Exception):
+    """A header reader needs at least ``needed_bytes`` of the file."""
+
+    def __init__(self, needed_bytes: int) -> None:
+        super().__init__(needed_bytes)
+        self.needed_bytes = needed_bytes
+
+
+class _Hub:
+    """Reads one repository, from the Hub (online) or from the cache alone (offline)."""
+
+    def __init__(self, repo_id: str, *, endpoint: str, timeout_s: float, cache_root: Path,
+                 hf_cache: str | None, online: bool) -> None:
+        self.repo_id = repo_id
+        self.endpoint = endpoint
+        self.timeout_s = timeout_s
+        self.store = _Store(cache_root, repo_id)
+        self.hf_cache = hf_cache
+        self.online = online
+
+    def resolve(self, revision: str) -> tuple[str, list[tuple[str, int]]]:
+        """The commit a revision names and its files with sizes."""
+        if self.online:
+            info = HfApi(endpoint=self.endpoint).model_info(
+                self.repo_id, revision=revision, files_metadata=True, timeout=self.timeout_s)
+            commit = str(info.sha or "")
+            if not _COMMIT.match(commit):
+                raise HubError(f"the Hub at {self.endpoint} gave no commit for {self.repo_id}")
+            files = []
+            for sibling in info.siblings or []:
+                size = sibling.lfs.size if sibling.lfs else sibling.size
+                files.append((sibling.rfilename, int(size or 0)))
+            return commit, files
+        commit = self.store.commit_of(revision)
+        files = self.store.listing(commit) if commit else None
+        if commit is None or files is None:
+            raise _NotCached(f"{self.repo_id}@{revision}")
+        return commit, files
+
+    def text(self, commit: str, name: str, size_bytes: int) -> bytes:
+        """A small file (a config) through huggingface_hub's cache."""
+        if size_bytes > MAX_CONFIG_BYTES:
+            raise HubError(f"{self.repo_id}: {name} is {size_bytes / 2**20:.1f} MiB; a real one is "
+                           "a few KiB")
+        try:
+            path = hf_hub_download(
+                self.repo_id, name, revision=commit, cache_dir=self.hf_cache, endpoint=self.endpoint,
+                etag_timeout=self.timeout_s, local_files_only=not self.online, tqdm_class=silent_tqdm)
+        except hf_errors.LocalEntryNotFoundError:
+            if self.online:
+                raise
+            raise _NotCached(name) from None
+        with open(path, "rb") as handle:
+            return handle.read(MAX_CONFIG_BYTES + 1)
+
+    def _range(self, commit: str, name: str, start: int, stop: int) -> bytes:
+        """Bytes ``start`` to ``stop - 1`` of a file, never reading more even if Range is ignored."""
+        # The URL hf_hub_url builds, from the endpoint given rather than the one read at import.
+        url = f"{self.endpoint}/{self.repo_id}/resolve/{quote(commit, safe='')}/{quote(name)}"
+        headers = build_hf_headers(headers={"Range": f"bytes={start}-{stop - 1}",
+                                            "Accept-Encoding": "identity"})
+        with get_session().stream("GET", url, headers=headers, timeout=self.timeout_s) as response:
+            if response.status_code >= 400:
+                response.read()
+                hf_raise_for_status(response)
+            if response.status_code == 206:
+                skip = 0
+                content_range = response.headers.get("Content-Range", "")
+                if not content_range.startswith(f"bytes {start}-"):
+                    raise HubError(f"{self.repo_id}: the Hub answered a range request for {name} "
+                                   f"with the wrong range ({content_range[:60]!r})")
+            else:
+                hf_raise_for_status(response)
+                skip = start  # Range ignored: the body starts at byte 0
+            chunks, have = [], 0
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                have += len(chunk)
+                if have >= skip + stop - start:
+                    break
+        data = b"".join(chunks)[skip:skip + stop - start]
+        if len(data) < stop - start:
+            raise HubError(f"{self.repo_id}: {name} ended after {start + len(data)} bytes while "
+                           f"reading its header")
+        return data
+
+    def prefix(self, commit: str, name: str, size_bytes: int,
+               probe: Callable[[bytes], tuple[Any, int]], *,
+               first_bytes: int, max_bytes: int) -> tuple[Any, str]:
+        """Read a file's start until ``probe`` parses it; returns the parse and the cached copy's path.
+
+        ``probe`` returns the parse and the bytes it used (the header), which
+        are what is cached, or raises :class:`_More` with the bytes it needs. A parse of the
+        cache is used first (a commit's files never change); online, the bytes
+        are read with range requests, growing at least twofold each time.
+        """
+        cached = self.store.read_head(commit, name)
+        if cached is not None:
+            try:
+                return probe(cached)[0], str(self.store.head_path(commit, name))
+            except _More:
+                pass
+        if not self.online:
+            raise _NotCached(name)
+        data = b""
+        want = min(first_bytes, size_bytes)
+        while True:
+            if want > len(data):
+                data += self._range(commit, name, len(data), want)
+            try:
+                parsed, used_bytes = probe(data)
+                break
+            except _More as more:
+                needed = more.needed_bytes
+            if needed > size_bytes:
+                raise HubError(f"{self.repo_id}: {name} ends inside its header ({size_bytes} bytes); "
+                               "the file is truncated") from None
+            if needed > max_bytes:
+                raise HubError(f"{self.repo_id}: the header of {name} is longer than "
+                               f"{max_bytes / 2**20:g} MiB; RigFit reads at most that") from None
+            want = min(size_bytes, max_bytes, max(needed, 2 * len(data)))
+        self.store.write_head(commit, name, data[:used_bytes])
+        return parsed, str(self.store.head_path(commit, name))
+
+
+# --- Safetensors ---------------------------------------------------------------------
+
+
+def _safetensors_probe(name: str, size_bytes: int) -> Callable[[bytes], tuple[dict[str, Any], int]]:
+    def probe(data: bytes) -> tuple[dict[str, Any], int]:
+        if len(data) < 8:
+            raise _More(8)
+        header_bytes = int.from_bytes(data[:8], "little")
+        if header_bytes > SAFETENSORS_MAX_HEADER_BYTES:
+            raise HubError(f"{name}: safetensors header of {header_bytes} bytes; at most "
+                           f"{SAFETENSORS_MAX_HEADER_BYTES} are read")
+        if len(data) < 8 + header_bytes:
+            raise _More(8 + header_bytes)
+        try:
+            header = json.loads(data[8:8 + header_bytes])
+        except (ValueError, RecursionError):
+            raise HubError(f"{name}: the safetensors header is not valid JSON") from None
+        if not isinstance(header, dict):
+            raise HubError(f"{name}: the safetensors header is not a JSON object")
+        data_bytes = size_bytes - 8 - header_bytes
+        for tensor, entry in header.items():
+            if tensor == "__metadata__":
+                continue
+            ok = isinstance(entry, dict) and isinstance(entry.get("dtype"), str)
+            shape, offsets = (entry.get("shape"), entry.get("data_offsets")) if ok else (None, None)
+            ok = ok and isinstance(shape, list) and all(isinstance(d, int) and d >= 0 for d in shape)
+            ok = ok and isinstance(offsets, list) and len(offsets) == 2 \
+                and all(isinstance(o, int) for o in offsets) and 0 <= offsets[0] <= offsets[1] <= data_bytes
+            if not ok:
+                raise HubError(f"{name}: safetensors tensor '{str(tensor)[:80]}' has no valid dtype, "
+                               "shape and data offsets inside the file")
+        return header, 8 + header_bytes
+    return probe
+
+
+def _safetensors_files(hub: _Hub, commit: str, sizes: dict[str, int]) -> list[str]:
+    """The checkpoint's files: the index's shards, else model.safetensors, else all at top level."""
+    if SAFETENSORS_INDEX_FILE in sizes:
+        raw = hub.text(commit, SAFETENSORS_INDEX_FILE, sizes[SAFETENSORS_INDEX_FILE])
+        try:
+            weight_map = json.loads(raw).get("weight_map")
+            shards = sorted({str(v) for v in weight_map.values()})
+        except (ValueError, AttributeError, TypeError):
+            raise HubError(f"{hub.repo_id}: {SAFETENSORS_INDEX_FILE} has no weight_map") from None
+        missing = [s for s in shards if s not in sizes]
+        if missing:
+            raise HubError(f"{hub.repo_id}: {SAFETENSORS_INDEX_FILE} names files the repository "
+                           f"does not have: {', '.join(missing[:3])}")
+        return shards
+    if SAFETENSORS_SINGLE_FILE in sizes:
+        return [SAFETENSORS_SINGLE_FILE]
+    return sorted(n for n in sizes if n.endswith(".safetensors") and "/" not in n)
+
+
+def _is_vision_tensor(name: str) -> bool:
+    return any(part in _VISION_PARTS for part in name.split("."))
+
+
+def _read_safetensors(hub: _Hub, commit: str, names: list[str], sizes: dict[str, int]) -> SafetensorsInfo:
+    def read(name: str) -> tuple[dict[str, Any], str]:
+        return hub.prefix(commit, name, sizes[name], _safetensors_probe(name, sizes[name]),
+                          first_bytes=SAFETENSORS_FIRST_READ_BYTES,
+                          max_bytes=8 + SAFETENSORS_MAX_HEADER_BYTES)
+
+    with ThreadPoolExecutor(max_workers=HEADER_READ_WORKERS) as pool:
+        results = list(pool.map(read, names))
+    params: dict[str, int] = {}
+    sizes_by_dtype: dict[str, int] = {}
+    count = vision_params = vision_bytes = 0
+    for header, _ in results:
+        for tensor, entry in header.items():
+            if tensor == "__metadata__":
+                continue
+            n = 1
+            for dim in entry["shape"]:
+                n *= dim
+            nbytes = entry["data_offsets"][1] - entry["data_offsets"][0]
+            dtype = entry["dtype"]
+            params[dtype] = params.get(dtype, 0) + n
+            sizes_by_dtype[dtype] = sizes_by_dtype.get(dtype, 0) + nbytes
+            count += 1
+            if _is_vision_tensor(tensor):
+                vision_params += n
+                vision_bytes += nbytes
+    return SafetensorsInfo(tuple(names), params, sizes_by_dtype, count, vision_params, vision_bytes,
+                           tuple(path for _, path in results))
+
+
+# --- GGUF ----------------------------------------------------------------------------
+
+
+def _gguf_probe(size_bytes: int) -> Callable[[bytes], tuple[GGUFHeader, int]]:
+    def probe(data: bytes) -> tuple[GGUFHeader, int]:
+        try:
+            header = parse_gguf_header(data, file_size_bytes=size_bytes)
+            return header, header.header_bytes
+        except GGUFTruncatedError as short:
+            raise _More(short.needed_bytes) from None
+    return probe
+
+
+def _is_mmproj(name: str) -> bool:
+    return "mmproj" in name.rsplit("/", 1)[-1].lower()
+
+
+def gguf_groups(files: list[tuple[str, int]]) -> list[tuple[tuple[str, ...], int]]:
+    """The GGUF model files of a listing, the parts of a split file together: (names, bytes).
+
+    >>> gguf_groups([("a-Q8_0.gguf", 8), ("q4/a-Q4_K_M-00002-of-00002.gguf", 2),
+    ...              ("q4/a-Q4_K_M-00001-of-00002.gguf", 3), ("mmproj-f16.gguf", 1)])
+    [(('a-Q8_0.gguf',), 8), (('q4/a-Q4_K_M-00001-of-00002.gguf', 'q4/a-Q4_K_M-00002-of-00002.gguf'), 5)]
+    """
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for name, size in files:
+        if not name.lower().endswith(".gguf") or _is_mmproj(name):
+            continue
+        shard = _SHARD.match(name)
+        key = shard.group("stem") if shard else name
+        groups.setdefault(key, []).append((name, size))
+    out = [(tuple(n for n, _ in sorted(parts)), sum(s for _, s in parts)) for parts in groups.values()]
+    return sorted(out)
+
+
+def _default_gguf(groups: list[tuple[tuple[str, ...], int]]) -> tuple[tuple[str, ...], int]:
+    """Q4_K_M, else Q4_K_S, else the smallest 4-bit file, else the smallest file (smallest first on ties)."""
+    by_size = sorted(groups, key=lambda g: (g[1], g[0]))
+    for pattern in _DEFAULT_QUANTS:
+        matches = [g for g in by_size if pattern.search(g[0][0])]
+        if matches:
+            return matches[0]
+    four_bit = [g for g in by_size if _FOUR_BIT.search(g[0][0])]
+    return (four_bit or by_size)[0]
+
+
+def _pick_gguf(repo_id: str, groups: list[tuple[tuple[str, ...], int]],
+               hf_file: str | None) -> tuple[tuple[str, ...], int]:
+    if hf_file is None:
+        return _default_gguf(groups)
+    for names in (lambda g: g[0], lambda g: [n.rsplit("/", 1)[-1] for n in g[0]]):
+        matches = [g for g in groups if hf_file in names(g)]
+        if len(matches) == 1:
+            return matches[0]
+    if not hf_file.lower().endswith(".gguf"):
+        tag = _token(re.escape(hf_file))
+        matches = [g for g in groups if tag.search(g[0][0])]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            shown = ", ".join(g[0][0] for g in matches[:4])
+            raise HubError(f"{repo_id}: '{hf_file}' matches several GGUF files ({shown}); "
+                           "pass the file name")
+    shown = ", ".join(g[0][0] for g in groups[:6]) + (f" and {len(groups) - 6} more"
+                                                      if len(groups) > 6 else "")
+    raise HubNotFoundError(f"{repo_id} has no GGUF file '{hf_file}'; it has: {shown}")
+
+
+def _pick_mmproj(files: list[tuple[str, int]]) -> tuple[str, int] | None:
+    """The vision projector: an F16 one if there is, else BF16, else the smallest."""
+    found = sorted(((n, s) for n, s in files if n.lower().endswith(".gguf") and _is_mmproj(n)),
+                   key=lambda f: (f[1], f[0]))
+    for tag in ("F16", "BF16"):
+        matches = [f for f in found if _token(tag).search(f[0])]
+        if matches:
+            return matches[0]
+    return found[0] if found else None
+
+
+def _read_gguf(hub: _Hub, commit: str, names: tuple[str, ...], sizes: dict[str, int],
+               max_header_bytes: int) -> GgufInfo:
+    headers, paths = [], []
+    for name in names:
+        header, path = hub.prefix(commit, name, sizes[name], _gguf_probe(sizes[name]),
+                                  first_bytes=GGUF_FIRST_READ_BYTES, max_bytes=max_header_bytes)
+        headers.append(header)
+        paths.append(path)
+    return GgufInfo(names, sum(sizes[n] for n in names), tuple(headers), tuple(paths))
+
+
+# --- Putting it together -------------------------------------------------------------
+
+
+def _json_file(hub: _Hub, commit: str, name: str, sizes: dict[str, int]) -> tuple[bytes, dict[str, Any]]:
+    raw = hub.text(commit, name, sizes[name])
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise HubError(f"{hub.repo_id}: {name} is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise HubError(f"{hub.repo_id}: {name} is not a JSON object")
+    return raw, value
+
+
+def _read_model(hub: _Hub, revision: str, hf_file: str | None, max_header_bytes: int) -> HubModel:
+    commit, files = hub.resolve(revision)
+    sizes = dict(files)
+    config = arch = arch_error = None
+    groups = gguf_groups(files)
+    if CONFIG_FILE in sizes:
+        raw, config = _json_file(hub, commit, CONFIG_FILE, sizes)
+        try:
+            arch = parse_hf_config_text(raw, model_id=hub_model_id(hub.repo_id), name=hub.repo_id)
+        except ModelInputError as exc:
+            if not groups:
+                raise ModelInputError(f"{hub.repo_id}: {exc}") from None
+            arch_error = str(exc)
+        if arch is not None:
+            arch = arch.model_copy(update={
+                "hf_repo": hub.repo_id,
+                "source": f"{hub.endpoint}/{hub.repo_id}/blob/{commit}/{CONFIG_FILE}",
+                "notes": f"Read from the Hugging Face Hub ({hub.repo_id} at commit {commit[:12]}); "
+                         "parameter counts computed from the config.json shapes.",
+            })
+    processors = {name: _json_file(hub, commit, name, sizes)[1] if name in sizes else None
+                  for name in PROCESSOR_FILES}
+    safetensors_names = _safetensors_files(hub, commit, sizes) if hf_file is None else []
+    weight_format: Literal["safetensors", "gguf"] | None = None
+    gguf = mmproj = safetensors = None
+    if hf_file is not None and not groups:
+        raise HubNotFoundError(f"{hub.repo_id} has no GGUF files; leave out the GGUF file choice")
+    if safetensors_names:
+        weight_format = "safetensors"
+        safetensors = _read_safetensors(hub, commit, safetensors_names, sizes)
+    elif groups:
+        weight_format = "gguf"
+        names, _ = _pick_gguf(hub.repo_id, groups, hf_file)
+        gguf = _read_gguf(hub, commit, names, sizes, max_header_bytes)
+        projector = _pick_mmproj(files)
+        if projector is not None:
+            mmproj = _read_gguf(hub, commit, (projector[0],), sizes, max_header_bytes)
+    elif config is None:
+        raise HubError(f"{hub.repo_id} has neither a config.json nor GGUF or safetensors files; "
+                       "RigFit cannot size it")
+    if hub.online:
+        hub.store.save(revision, commit, files)
+    return HubModel(
+        repo_id=hub.repo_id, revision=commit, requested_revision=revision, endpoint=hub.endpoint,
+        config=config, preprocessor_config=processors["preprocessor_config.json"],
+        processor_config=processors["processor_config.json"], arch=arch, arch_error=arch_error,
+        files=tuple(files), weight_format=weight_format,
+        gguf_choices=tuple((names[0], size) for names, size in groups),
+        gguf=gguf, mmproj=mmproj, safetensors=safetensors, from_cache=not hub.online,
+    )
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    """A connection, timeout or protocol failure of httpx (named, not imported: see the security tests)."""
+    return any(cls.__module__.split(".")[0] == "httpx" and cls.__name__ == "RequestError"
+               for cls in type(exc).__mro__)
+
+
+def _explain(exc: BaseException, repo_id: str, revision: str) -> HubError | None:
+    """The one-line error for a failure talking to the Hub; None when the Hub is unreachable."""
+    for cause in _causes(exc):
+        response = getattr(cause, "response", None)
+        status = getattr(response, "status_code", None)
+        if not isinstance(cause, hf_errors.HfHubHTTPError) or status is None:
+            continue
+        if isinstance(cause, hf_errors.GatedRepoError) or status in (401, 403):
+            gated = isinstance(cause, hf_errors.GatedRepoError)
+            what = "is gated" if gated else "is gated or private, or does not exist"
+            if get_token():
+                return HubAccessError(
+                    f"{repo_id} {what} (HTTP {status}) and HF_TOKEN does not grant access: accept "
+                    "the model's terms on its Hub page or set HF_TOKEN to a token that can read it")
+            return HubAccessError(f"{repo_id} {what} (HTTP {status}): set HF_TOKEN to a Hugging "
+                                  "Face access token that can read it")
+        if isinstance(cause, hf_errors.RevisionNotFoundError):
+            return HubNotFoundError(f"{repo_id} has no revision '{revision}' on the Hugging Face Hub")
+        if isinstance(cause, hf_errors.RemoteEntryNotFoundError):
+            return HubNotFoundError(f"{repo_id}: a file it lists is missing on the Hugging Face Hub "
+                                    f"(HTTP {status})")
+        if status == 404 or isinstance(cause, hf_errors.RepositoryNotFoundError):
+            return HubNotFoundError(f"{repo_id} was not found on the Hugging Face Hub (HTTP {status}); "
+                                    "check the model id")
+        if status in (408, 429) or status >= 500:
+            return None
+        return HubError(f"the Hugging Face Hub answered HTTP {status} for {repo_id}")
+    if any(isinstance(c, (hf_errors.OfflineModeIsEnabled, hf_errors.LocalEntryNotFoundError,
+                          hf_errors.FileMetadataError, ConnectionError, TimeoutError))
+           or _is_transport_error(c) for c in _causes(exc)):
+        return None
+    raise exc
+
+
+def fetch_hub_model(repo_id: str, *, revision: str | None = None, hf_file: str | None = None,
+                    cache_dir: str | os.PathLike[str] | None = None, timeout_s: float | None = None,
+                    gguf_max_header_bytes: int = GGUF_MAX_HEADER_BYTES) -> HubModel:
+    """Read a Hub model's config, file sizes and weight-file headers; see the module docstring.
+
+    ``revision``: a branch, tag or commit (default ``main``). ``hf_file``: for
+    a GGUF repository, the file (or a quant such as ``Q5_K_M``) to read; by
+    default a Q4_K_M file. ``cache_dir``: where to cache (huggingface_hub's
+    files under ``huggingface/``, RigFit's under ``hub/``); default
+    huggingface_hub's cache and :func:`default_cache_dir`. ``timeout_s``: per
+    request (default ``HF_HUB_ETAG_TIMEOUT`` or 10 s).
+
+    Every failure is a :class:`catalog.errors.UserError` of one line:
+    :class:`HubUnreachableError`, :class:`HubAccessError`,
+    :class:`HubNotFoundError`, :class:`HubError`, or a
+    :class:`sizing.architecture.ModelInputError` for an unusable config.json.
+    """
+    repo_id = validate_repo_id(repo_id)
+    revision = _validate_revision(revision)
+    hf_file = _validate_hf_file(hf_file)
+    if cache_dir is not None:
+        base = Path(cache_dir).expanduser()
+        cache_root, hf_cache = base, str(base / "huggingface")
+    else:
+        cache_root, hf_cache = default_cache_dir(), None
+    settings = dict(endpoint=hub_endpoint(), timeout_s=_timeout_s(timeout_s), cache_root=cache_root,
+                    hf_cache=hf_cache)
+    offline = _offline()
+    if not offline:
+        try:
+            return _read_model(_Hub(repo_id, online=True, **settings), revision, hf_file,
+                               gguf_max_header_bytes)
+        except UserError:
+            raise
+        except Exception as exc:  # sorted by _explain, which re-raises anything else
+            error = _explain(exc, repo_id, revision)
+            if error is not None:
+                raise error from None
+    try:
+        return _read_model(_Hub(repo_id, online=False, **settings), revision, hf_file,
+                           gguf_max_header_bytes)
+    except _NotCached:
+        why = "HF_HUB_OFFLINE is set and " if offline else ""
+        at = "" if revision == hf_constants.DEFAULT_REVISION else f" at {revision}"
+        what = f", {hf_file}" if hf_file else ""
+        raise HubUnreachableError(
+            "cannot reach the Hugging Face Hub; pass a config.json or a file "
+            f"({why}{repo_id}{at}{what} is not in the cache)") from None
+
+
+__all__ = [
+    "GgufInfo",
+    "HubAccessError",
+    "HubError",
+    "HubModel",
+    "HubNotFoundError",
+    "HubUnreachableError",
+    "SafetensorsInfo",
+    "fetch_hub_model",
+    "gguf_groups",
+    "hub_endpoint",
+    "hub_model_id",
+    "validate_repo_id",
+]
