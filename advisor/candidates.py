@@ -15,6 +15,7 @@ from advisor.errors import PlanError
 from catalog.catalog import Catalog, runtime_api
 from catalog.schema import Gpu, ModelArch
 from sizing.estimate import Estimate, estimate, memory_for
+from sizing.fit import published_in
 from sizing.request import EstimateRequest, tensor_parallel_problem
 
 
@@ -34,11 +35,13 @@ READING_TOKENS_PER_S = 10.0
 # steeply (Q3_K_M +0.24 ppl vs Q4_K_M +0.05 on Llama-3-8B,
 # https://github.com/ggml-org/llama.cpp/tree/master/tools/quantize), so a
 # build that needs Q3 or less is not recommended as meeting the workload.
+# MXFP4 is the precision gpt-oss was trained in, so it comes right after 16-bit;
+# rungs a model is not published in (sizing.fit.published_in) are skipped.
 QUANT_LADDERS: dict[str, tuple[str, ...]] = {
-    "llama.cpp": ("f16", "q8_0", "q6_k", "q5_k_m", "q4_k_m"),
-    "llama.cpp-vulkan": ("f16", "q8_0", "q6_k", "q5_k_m", "q4_k_m"),
-    "ollama": ("f16", "q8_0", "q6_k", "q5_k_m", "q4_k_m"),
-    "vllm": ("bf16", "fp8", "awq-int4"),
+    "llama.cpp": ("f16", "mxfp4", "q8_0", "q6_k", "q5_k_m", "q4_k_m"),
+    "llama.cpp-vulkan": ("f16", "mxfp4", "q8_0", "q6_k", "q5_k_m", "q4_k_m"),
+    "ollama": ("f16", "mxfp4", "q8_0", "q6_k", "q5_k_m", "q4_k_m"),
+    "vllm": ("bf16", "mxfp4", "fp8", "awq-int4"),
     "sglang": ("bf16", "fp8", "awq-int4"),
     "exllamav2": ("exl2-8", "exl2-6", "exl2-5", "exl2-4.65"),
     "mlx": ("bf16", "mlx-8bit", "mlx-4bit"),
@@ -114,8 +117,9 @@ class CandidateSearch:
         fitting: list[Candidate] = []
         for runtime_id, quant_id, rank in self.ladder:
             rid = self._runtime_for(runtime_id, gpu)
-            if rid is None or rid not in self.catalog.quant(quant_id).runtimes:
-                continue
+            quant = self.catalog.quant(quant_id)
+            if rid is None or rid not in quant.runtimes or not published_in(quant, self.arch):
+                continue  # the runtime cannot run it, or the model is not published in it
             runtime = self.catalog.runtime(rid)
             split = "tensor" if (gpu_count > 1 and runtime.supports_tensor_parallel) else "layer"
             if tensor_parallel_problem(self.arch, runtime, gpu_count, split):

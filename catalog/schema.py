@@ -173,6 +173,12 @@ class ModelArch(Record):
     # Hybrid/recurrent layers hold a fixed state per sequence.
     recurrent_layers: int = Field(default=0, ge=0)
     recurrent_state_bytes_per_layer: NonNegative = 0
+    # Weight formats the model's authors publish it in (its config.json's
+    # quantization_config), with where that is said. Formats that only exist as
+    # such a native checkpoint (Quant.native_only) are offered for this model
+    # only when listed here.
+    native_formats: tuple[QuantFormat, ...] = ()
+    native_formats_source: Url | None = None
     release_date: dt.date | None = None
     source: Url
     notes: str | None = None
@@ -191,6 +197,8 @@ class ModelArch(Record):
             raise ValueError("kv_lora_rank and qk_rope_head_dim go together")
         if (self.num_experts is None) != (self.num_experts_per_token is None):
             raise ValueError("num_experts and num_experts_per_token go together")
+        if self.native_formats and self.native_formats_source is None:
+            raise ValueError("native_formats needs native_formats_source (the model card)")
         return self
 
     @property
@@ -234,6 +242,10 @@ class Quant(Record):
     # False for formats another one beats at a similar size (legacy GGUF Q4_0/Q4_1/
     # Q5_0/Q5_1 against the K-quants): never proposed as "the best quant that fits".
     recommended: bool = True
+    # True for formats that exist only where a model's authors ship a checkpoint
+    # in them (MXFP4: gpt-oss), not made on load or published for practically
+    # every open model: offered only for models whose native_formats list it.
+    native_only: bool = False
     source: Url
     notes: str | None = None
 

@@ -36,6 +36,9 @@ def show_verdict(result: Estimate) -> None:
     cols[2].metric(t("config.max_context"), f"{result.fit.max_context_tokens:,}"
                    if result.fit.max_context_tokens else t("config.none"))
     cols[3].metric(t("config.best_quant"), result.fit.best_quant or t("config.none"))
+    format_name = labeller("quant_format.")
+    st.caption(t("config.formats_considered", runtime=result.runtime,
+                 formats=", ".join(format_name(f) for f in result.fit.formats_considered)))
     st.plotly_chart(memory_figure(result), key="memory_chart")
 
 

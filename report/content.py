@@ -349,7 +349,18 @@ def _memory(result: Estimate, tr: Translator) -> tuple[Section, MemoryChart]:
                         usable_label=tr("memory.usable_line", gib=number_text(usable)))
     table = Table(columns=(tr("memory.part"), tr("memory.gib"), tr("memory.share")),
                   rows=tuple(rows), numeric=(False, True, True), highlight=(len(rows) - 2,))
-    return Section("memory", tr("section.memory"), chart="memory", tables=(table,)), chart
+    return Section("memory", tr("section.memory"), facts=_fit_facts(result, tr), chart="memory",
+                   tables=(table,)), chart
+
+
+def _fit_facts(result: Estimate, tr: Translator) -> tuple[Fact, ...]:
+    """The best precision that fits, the formats it was chosen among, the longest context."""
+    fit = result.fit
+    return (Fact(tr("fit.best_quant"), fit.best_quant or tr("fit.none")),
+            Fact(tr("fit.formats"), ", ".join(tr(f"quant_format.{f}")
+                                              for f in fit.formats_considered) or tr("fit.none")),
+            Fact(tr("fit.max_context"), f"{fit.max_context_tokens:,}" if fit.max_context_tokens
+                 else tr("fit.none")))
 
 
 def _gpus(results: list[Estimate], tr: Translator, catalog: Catalog,

@@ -152,8 +152,12 @@ def _estimate_table(result: dict[str, Any]) -> str:
         if result.get(section):
             for key, label, fmt in keys:
                 value = result[section].get(key)
-                if value is not None:
+                if isinstance(value, list):
+                    rows.append((label, ", ".join(map(str, value)) or "none"))
+                elif value is not None:
                     rows.append((label, fmt.format(value)))
+                elif key == "best_quant":
+                    rows.append((label, "none"))
     width = max(len(r[0]) for r in rows)
     lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
     lines += [f"warning: {w['text']}" for w in result["warnings"]]
@@ -163,7 +167,8 @@ def _estimate_table(result: dict[str, Any]) -> str:
 # Rows of the table view after memory: (section, [(key, label, format)]).
 TABLE_ROWS: list[tuple[str, list[tuple[str, str, str]]]] = [
     ("fit", [("max_context_tokens", "max context that fits", "{:,} tokens"),
-             ("best_quant", "best quant that fits", "{}")]),
+             ("best_quant", "best quant that fits", "{}"),
+             ("formats_considered", "formats considered", "{}")]),
     ("speed", [("decode_tokens_per_s", "decode", "{:.1f} tokens/s"),
                ("decode_tokens_per_s_low", "decode low", "{:.1f} tokens/s"),
                ("decode_tokens_per_s_high", "decode high", "{:.1f} tokens/s"),

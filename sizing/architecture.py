@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from catalog.errors import UserError
-from catalog.schema import ModelArch
+from catalog.schema import ModelArch, QuantFormat
 
 MAX_PARAMS = 5e12  # larger than any published model; beyond this input is absurd
 MIN_PARAMS = 1e7
@@ -139,6 +139,22 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "intermediate_size": ("intermediate_size", "ffn_hidden_size", "n_inner", "ffn_dim"),
     "vocab_size": ("vocab_size", "padded_vocab_size", "n_vocab"),
 }
+# quantization_config.quant_method values (transformers' QuantizationMethod) of
+# checkpoints shipped in a weight format, and the format family they are.
+# https://huggingface.co/docs/transformers/main/en/main_classes/quantization
+_QUANT_METHODS = {"mxfp4": QuantFormat.MXFP4, "fp8": QuantFormat.FP8, "gptq": QuantFormat.GPTQ,
+                  "awq": QuantFormat.AWQ, "bitsandbytes": QuantFormat.BNB, "exl2": QuantFormat.EXL2}
+_QUANT_CONFIG_SOURCE = "https://huggingface.co/docs/transformers/main/en/main_classes/quantization"
+
+
+def _native_formats(config: Mapping[str, Any]) -> tuple[QuantFormat, ...]:
+    """The weight format a config.json's ``quantization_config`` says it ships in."""
+    quant = config.get("quantization_config")
+    method = quant.get("quant_method") if isinstance(quant, Mapping) else None
+    found = _QUANT_METHODS.get(str(method).lower()) if method is not None else None
+    return (found,) if found else ()
+
+
 _CONTEXT_KEYS = ("max_position_embeddings", "seq_length", "n_positions", "max_sequence_length",
                  "n_ctx", "model_max_length")
 
@@ -289,6 +305,8 @@ def arch_from_hf_config(
             if experts and config.get("moe_intermediate_size") else None
         ),
         moe_layers=moe_layers,
+        native_formats=_native_formats(config),
+        native_formats_source=_QUANT_CONFIG_SOURCE if _native_formats(config) else None,
         source="https://huggingface.co/docs/transformers/main/en/main_classes/configuration",
         notes="Parsed from an uploaded config.json; parameter counts computed from the shapes.",
     )

@@ -11,7 +11,7 @@ from catalog.catalog import Catalog, runtime_api
 from catalog.schema import Gpu, ModelArch
 from sizing.bench import BenchCalibration, rescale_speed
 from sizing.box import DEFAULT_AMBIENT_C, DEFAULT_USD_PER_KWH, BoxEstimate, box_for
-from sizing.fit import best_quant, max_context_tokens
+from sizing.fit import best_quant, considered_formats, max_context_tokens
 from sizing.memory import MemoryEstimate, estimate_memory
 from sizing.notices import Notice
 from sizing.results import Result
@@ -89,6 +89,9 @@ class FitSection(Result):
 
     max_context_tokens: int  # longest context per sequence that fits entirely on the GPU(s)
     best_quant: str | None  # highest-precision quant that fits at this context
+    # Format families best_quant chose among: those the runtime runs and the
+    # model is published in (sizing.fit.candidate_quants).
+    formats_considered: list[str] = []
 
 
 class PowerLimitRow(Result):
@@ -204,7 +207,8 @@ def fit_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch) -> FitS
                        prompt_tokens=request.prompt_tokens, sequences=request.batch,
                        kv_bytes_per_element=kv, gpu_count=request.gpu_count, split=split,
                        new_tokens=request.new_tokens)
-    return FitSection(max_context_tokens=context, best_quant=quant.id if quant else None)
+    return FitSection(max_context_tokens=context, best_quant=quant.id if quant else None,
+                      formats_considered=considered_formats(catalog, runtime, arch))
 
 
 def default_interconnect(gpu: Gpu) -> str:

@@ -42,23 +42,44 @@ def max_context_tokens(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime
     return low
 
 
-def candidate_quants(catalog: Catalog, runtime: Runtime) -> list[Quant]:
-    """Quants a runtime runs, largest (most faithful) first.
+def published_in(quant: Quant, arch: ModelArch) -> bool:
+    """Whether ``arch`` exists in ``quant``'s format.
+
+    Most formats are made on load (bf16, bitsandbytes, vLLM's dynamic FP8) or
+    published by the community for practically every open model (GGUF, GPTQ,
+    AWQ, EXL2, MLX); a ``native_only`` format (MXFP4) exists only where the
+    model's authors ship it, i.e. when the model lists it in ``native_formats``.
+    """
+    return not quant.native_only or quant.format in arch.native_formats
+
+
+def candidate_quants(catalog: Catalog, runtime: Runtime, arch: ModelArch) -> list[Quant]:
+    """Quants a runtime runs and the model is published in, largest (most faithful) first.
 
     f32 is left out (f16/bf16 are as faithful for inference), and so are
     formats another one of similar size beats (``recommended: false``).
     """
     options = [q for q in catalog.quants
-               if runtime.id in q.runtimes and q.id != "f32" and q.recommended]
+               if runtime.id in q.runtimes and q.id != "f32" and q.recommended
+               and published_in(q, arch)]
     return sorted(options, key=lambda q: q.body_bits_per_weight, reverse=True)
+
+
+def considered_formats(catalog: Catalog, runtime: Runtime, arch: ModelArch) -> list[str]:
+    """The format families :func:`best_quant` chooses among, most faithful first."""
+    return list(dict.fromkeys(q.format.value for q in candidate_quants(catalog, runtime, arch)))
 
 
 def best_quant(catalog: Catalog, arch: ModelArch, gpu: Gpu, runtime: Runtime, *,
                context_tokens: int, prompt_tokens: int, sequences: int = 1,
                kv_bytes_per_element: float = 2.0, gpu_count: int = 1,
                split: SplitMode = "layer", new_tokens: int = 1) -> Quant | None:
-    """The highest-precision quant that fits entirely on the GPU(s), or None."""
-    for quant in candidate_quants(catalog, runtime):
+    """The highest-precision quant that fits entirely on the GPU(s), or None.
+
+    Chosen among :func:`candidate_quants`: formats the runtime runs and the
+    model is published in.
+    """
+    for quant in candidate_quants(catalog, runtime, arch):
         if estimate_memory(arch, quant, gpu, runtime, context_tokens=context_tokens,
                            prompt_tokens=prompt_tokens, sequences=sequences,
                            kv_bytes_per_element=kv_bytes_per_element, gpu_count=gpu_count,
