@@ -16,9 +16,10 @@ without downloading its weights:
   little-endian header length, then a JSON header of dtype, shape and data
   offsets per tensor, https://huggingface.co/docs/safetensors/index#format);
 - GGUF headers with range requests too: 1 MiB first, growing until the header
-  parses (:mod:`sizing.gguf_header`, GGUF spec
-  https://github.com/ggml-org/ggml/blob/master/docs/gguf.md), at most
-  ``GGUF_MAX_HEADER_BYTES``; the same for the vision projector (``mmproj*.gguf``).
+  parses (:func:`sizing.gguf_file.parse_gguf_bytes` says how many bytes it
+  needs; GGUF spec https://github.com/ggml-org/ggml/blob/master/docs/gguf.md),
+  at most ``GGUF_MAX_HEADER_BYTES``; the same for every part of a split file
+  and for the vision projector (``mmproj*.gguf``).
 
 All requests go through huggingface_hub (``get_session``, ``build_hf_headers``,
 ``hf_raise_for_status``), so ``HF_TOKEN`` and ``HF_HUB_OFFLINE`` are honoured;
@@ -56,7 +57,8 @@ from huggingface_hub.utils.tqdm import silent_tqdm
 from catalog.errors import UserError
 from catalog.schema import ModelArch
 from sizing.architecture import MAX_CONFIG_BYTES, ModelInputError, parse_hf_config_text
-from sizing.gguf_header import GGUFHeader, GGUFTruncatedError, parse_gguf_header
+from sizing import gguf_file
+from sizing.gguf_file import GgufHeaderIncomplete, GgufModel, GgufTensor, parse_gguf_bytes
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 DEFAULT_TIMEOUT_S = 10.0  # huggingface_hub's own default for metadata calls
@@ -136,41 +138,37 @@ class SafetensorsInfo:
 
 @dataclass(frozen=True)
 class GgufInfo:
-    """One GGUF model file (or a split file's parts) and what its headers say."""
+    """One GGUF file of a repository (or a split file's parts) and what its headers say."""
 
     files: tuple[str, ...]  # one name, or the parts of a split file in order
     file_bytes: int  # the files' sizes, summed
-    headers: tuple[GGUFHeader, ...]  # one per file
-    header_paths: tuple[str, ...]  # the header bytes kept in the cache (a truncated GGUF file)
+    model: GgufModel  # sizing.gguf_file's reading of the header(s): arch, tensors, host bytes
+    header_paths: tuple[str, ...]  # each file's header bytes, kept in the cache
 
     @property
     def name(self) -> str:
         return self.files[0]
 
     @property
-    def metadata(self) -> dict[str, Any]:
-        """The first file's metadata (split files keep the model's metadata in the first part)."""
-        return self.headers[0].metadata
+    def metadata(self) -> Any:
+        """The model's metadata (a split file keeps it in its first part)."""
+        return self.model.metadata
 
     @property
-    def architecture(self) -> str | None:
-        return self.headers[0].architecture
+    def architecture(self) -> str:
+        return self.model.architecture
 
     @property
-    def tensors(self) -> tuple:
-        return tuple(t for h in self.headers for t in h.tensors)
+    def tensors(self) -> tuple[GgufTensor, ...]:
+        return self.model.tensors
 
     @property
     def bytes_by_type(self) -> dict[str, int]:
-        total: dict[str, int] = {}
-        for header in self.headers:
-            for kind, size in header.bytes_by_type.items():
-                total[kind] = total.get(kind, 0) + size
-        return total
+        return self.model.bytes_by_type
 
     @property
     def tensor_bytes(self) -> int:
-        return sum(h.tensor_bytes for h in self.headers)
+        return self.model.tensors_bytes
 
 
 @dataclass(frozen=True)
@@ -184,7 +182,7 @@ class HubModel:
     config: dict[str, Any] | None  # config.json, None for a GGUF-only repository
     preprocessor_config: dict[str, Any] | None
     processor_config: dict[str, Any] | None
-    arch: ModelArch | None  # from config.json, when it has one that can be read
+    arch: ModelArch | None  # from config.json, else from the GGUF header
     arch_error: str | None  # why config.json could not be read, for a GGUF repository
     files: tuple[tuple[str, int], ...]  # every file in the repository: (name, size_bytes)
     weight_format: Literal["safetensors", "gguf"] | None
@@ -596,12 +594,21 @@ def _read_safetensors(hub: _Hub, commit: str, names: list[str], sizes: dict[str,
 # --- GGUF ----------------------------------------------------------------------------
 
 
-def _gguf_probe(size_bytes: int) -> Callable[[bytes], tuple[GGUFHeader, int]]:
-    def probe(data: bytes) -> tuple[GGUFHeader, int]:
+def _gguf_probe(name: str, size_bytes: int, model_id: str, max_header_bytes: int, *,
+                summarize: bool) -> Callable[[bytes], tuple[Any, int]]:
+    """Parse with sizing.gguf_file: a whole model (``summarize``) or one part's raw header."""
+    def probe(data: bytes) -> tuple[Any, int]:
         try:
-            header = parse_gguf_header(data, file_size_bytes=size_bytes)
-            return header, header.header_bytes
-        except GGUFTruncatedError as short:
+            if summarize:
+                model = parse_gguf_bytes(data, source=name, file_bytes=size_bytes, model_id=model_id,
+                                         max_header_bytes=max_header_bytes)
+                return model, min(len(data), model.header_bytes)
+            # A later part of a split file has no architecture of its own: read its header
+            # alone, as gguf_file.read_gguf does for the parts of a local split file.
+            header = gguf_file._parse_header(data, source=name, available=len(data),
+                                             file_bytes=size_bytes, max_header_bytes=max_header_bytes)
+            return header, min(len(data), header.data_offset_bytes)
+        except GgufHeaderIncomplete as short:
             raise _More(short.needed_bytes) from None
     return probe
 
@@ -674,13 +681,37 @@ def _pick_mmproj(files: list[tuple[str, int]]) -> tuple[str, int] | None:
 
 def _read_gguf(hub: _Hub, commit: str, names: tuple[str, ...], sizes: dict[str, int],
                max_header_bytes: int) -> GgufInfo:
-    headers, paths = [], []
-    for name in names:
-        header, path = hub.prefix(commit, name, sizes[name], _gguf_probe(sizes[name]),
-                                  first_bytes=GGUF_FIRST_READ_BYTES, max_bytes=max_header_bytes)
-        headers.append(header)
-        paths.append(path)
-    return GgufInfo(names, sum(sizes[n] for n in names), tuple(headers), tuple(paths))
+    """Read one GGUF file's header, or every part of a split file and join them as read_gguf does."""
+    model_id = hub_model_id(hub.repo_id)
+
+    def read(name: str, summarize: bool) -> tuple[Any, str]:
+        return hub.prefix(commit, name, sizes[name],
+                          _gguf_probe(name, sizes[name], model_id, max_header_bytes,
+                                      summarize=summarize),
+                          first_bytes=GGUF_FIRST_READ_BYTES, max_bytes=max_header_bytes)
+
+    total_bytes = sum(sizes[n] for n in names)
+    if len(names) == 1:
+        model, path = read(names[0], True)
+        return GgufInfo(names, total_bytes, model, (path,))
+    parts = [read(name, False) for name in names]
+    headers = [header for header, _ in parts]
+    count = headers[0].metadata.get("split.count")
+    if count != len(names):
+        raise HubError(f"{hub.repo_id}: {names[0]} says it is split into {count!r} files; the "
+                       f"repository has {len(names)}")
+    for number, (name, header) in enumerate(zip(names, headers)):
+        if header.metadata.get("split.no", number) != number:
+            raise HubError(f"{hub.repo_id}: {name} says it is split part "
+                           f"{header.metadata.get('split.no')!r}, expected {number}")
+    tensors = tuple(t for h in headers for t in h.tensors)
+    if len({t.name for t in tensors}) != len(tensors):
+        raise HubError(f"{hub.repo_id}: the parts of {names[0]} repeat a tensor")
+    joined = gguf_file._Header(headers[0].metadata, tensors, headers[0].data_offset_bytes,
+                               headers[0].alignment_bytes)
+    model = gguf_file._summarize(joined, source=names[0], file_bytes=total_bytes, model_id=model_id,
+                                 split_count=len(names))
+    return GgufInfo(names, total_bytes, model, tuple(path for _, path in parts))
 
 
 # --- Putting it together -------------------------------------------------------------
@@ -734,6 +765,9 @@ def _read_model(hub: _Hub, revision: str, hf_file: str | None, max_header_bytes:
         projector = _pick_mmproj(files)
         if projector is not None:
             mmproj = _read_gguf(hub, commit, (projector[0],), sizes, max_header_bytes)
+        if arch is None and gguf.model.arch is not None:
+            arch = gguf.model.arch.model_copy(update={
+                "hf_repo": hub.repo_id, "source": f"{hub.endpoint}/{hub.repo_id}/blob/{commit}/{names[0]}"})
     elif config is None:
         raise HubError(f"{hub.repo_id} has neither a config.json nor GGUF or safetensors files; "
                        "RigFit cannot size it")

@@ -21,7 +21,7 @@ from huggingface_hub.utils import _http as hf_http
 from catalog.errors import UserError
 from sizing import hub as hub_module
 from sizing.architecture import parse_hf_config_text
-from sizing.gguf_header import GGUFHeaderError, GGUFTruncatedError, parse_gguf_header
+from sizing.gguf_file import parse_gguf_bytes, read_gguf
 from sizing.hub import (
     HubAccessError,
     HubError,
@@ -57,6 +57,7 @@ VL_REPO = "rigfit-test/tiny-vl"
 GGUF_REPO = "rigfit-test/tiny-llama-GGUF"
 PRIVATE_REPO = "rigfit-test/private-llama"
 GATED_REPO = "rigfit-test/gated-llama"
+SPLIT_REPO = "rigfit-test/split-llama-GGUF"
 TOKEN = "hf_rigfit_test_token"
 
 Q4_FILE = "tiny-llama-Q4_K_M.gguf"
@@ -104,10 +105,15 @@ VL_TENSORS = {
 
 
 def gguf_bytes(tmp_path, name: str, tensors: list[tuple[str, tuple[int, int], gguf.GGMLQuantizationType]],
-               *, arch: str = "llama", vocab: int = 0, extra: dict | None = None) -> bytes:
-    """A GGUF file written with gguf.GGUFWriter; tensor shapes are (rows, columns)."""
+               *, arch: str = "llama", vocab: int = 0, extra: dict | None = None,
+               split_max_tensors: int = 0) -> bytes:
+    """A GGUF file written with gguf.GGUFWriter; tensor shapes are (rows, columns).
+
+    With ``split_max_tensors`` the writer splits the file as llama.cpp's
+    gguf-split does (NAME-0000i-of-0000n.gguf); the parts stay in ``tmp_path``.
+    """
     path = tmp_path / name
-    writer = gguf.GGUFWriter(str(path), arch=arch)
+    writer = gguf.GGUFWriter(str(path), arch=arch, split_max_tensors=split_max_tensors)
     if arch == "llama":
         writer.add_block_count(4)
         writer.add_context_length(8192)
@@ -133,7 +139,7 @@ def gguf_bytes(tmp_path, name: str, tensors: list[tuple[str, tuple[int, int], gg
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
-    return path.read_bytes()
+    return b"" if split_max_tensors else path.read_bytes()
 
 
 Q = gguf.GGMLQuantizationType
@@ -156,10 +162,19 @@ def expected_bytes_by_type(tensors) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory) -> dict[str, bytes]:
+def split_dir(tmp_path_factory):
+    """A model split into three parts by gguf's writer, on disk (for sizing.gguf_file.read_gguf)."""
+    tmp = tmp_path_factory.mktemp("split")
+    gguf_bytes(tmp, "split-Q4_K_M.gguf", Q4_TENSORS, vocab=500, split_max_tensors=6)
+    return tmp
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, split_dir) -> dict[str, bytes]:
     """Every file the fake Hub serves, written once per module."""
     tmp = tmp_path_factory.mktemp("hub-files")
     out = {
+        **{f"Q4_K_M/{p.name}": p.read_bytes() for p in sorted(split_dir.glob("*.gguf"))},
         "config.json": CONFIG_TEXT,
         "shard-1": safetensors_bytes(SHARD_1),
         "shard-2": safetensors_bytes(SHARD_2),
@@ -185,6 +200,11 @@ def st_repo_files(files) -> dict[str, bytes]:
             "model.safetensors.index.json": json.dumps(index).encode(),
             # a second copy in another layout, as Mistral repositories have: not counted
             "consolidated.safetensors": files["shard-1"], **shards}
+
+
+def split_repo_files(files) -> dict[str, bytes]:
+    return {name: data for name, data in files.items() if name.startswith("Q4_K_M/")} | {
+        Q8_FILE: files[Q8_FILE]}
 
 
 def gguf_repo_files(files) -> dict[str, bytes]:
@@ -233,6 +253,7 @@ def server(files, monkeypatch):
                            "preprocessor_config.json": json.dumps(PREPROCESSOR).encode(),
                            "model.safetensors": files["vl"]})
     hub.add_repo(GGUF_REPO, gguf_repo_files(files))
+    hub.add_repo(SPLIT_REPO, split_repo_files(files))
     hub.add_repo(PRIVATE_REPO, {"config.json": CONFIG_TEXT, "model.safetensors": files["shard-1"]},
                  access="private", token=TOKEN)
     hub.add_repo(GATED_REPO, {"config.json": CONFIG_TEXT, "model.safetensors": files["shard-1"]},
@@ -326,7 +347,11 @@ def test_a_revision_is_resolved_to_its_commit(server, tmp_path):
 def test_gguf_default_is_q4_k_m_and_its_header_is_read_with_bounded_ranges(server, files, tmp_path):
     model = fetch(GGUF_REPO, tmp_path)
     assert model.weight_format == "gguf"
-    assert model.config is None and model.arch is None
+    assert model.config is None
+    # The architecture comes from the header, as sizing.gguf_file reads it.
+    assert model.arch is not None and model.arch.num_layers == 4 and model.arch.hf_repo == GGUF_REPO
+    assert model.arch == info_arch(files[Q4_FILE]).model_copy(
+        update={"hf_repo": GGUF_REPO, "source": model.arch.source})
     assert dict(model.gguf_choices) == {Q4_FILE: len(files[Q4_FILE]), Q8_FILE: len(files[Q8_FILE]),
                                         IQ4_FILE: len(files[IQ4_FILE])}
     assert model.gguf_file == Q4_FILE  # not the smaller IQ4_XS file
@@ -334,7 +359,6 @@ def test_gguf_default_is_q4_k_m_and_its_header_is_read_with_bounded_ranges(serve
     info = model.gguf
     assert info.architecture == "llama"
     assert info.metadata["llama.block_count"] == 4
-    assert info.headers[0].array_lengths["tokenizer.ggml.tokens"] == GGUF_VOCAB
     assert info.bytes_by_type == expected_bytes_by_type(Q4_TENSORS)
     assert [(t.name, t.type_name, t.n_bytes) for t in info.tensors] == [
         (name, kind.name, expected_bytes_by_type([(name, shape, kind)])[kind.name])
@@ -343,7 +367,7 @@ def test_gguf_default_is_q4_k_m_and_its_header_is_read_with_bounded_ranges(serve
     gets = [s for s in shard_requests(server, Q4_FILE) if s.status != 302]
     assert len(gets) >= 2 and all(s.range is not None and s.status == 206 for s in gets)
     served = server.served_bytes(Q4_FILE)
-    assert info.headers[0].header_bytes <= served <= 2 * MiB < len(files[Q4_FILE])
+    assert info.model.header_bytes - 32 <= served <= 2 * MiB < len(files[Q4_FILE])
     for name in (Q8_FILE, IQ4_FILE):
         assert server.served_bytes(name) == 0
     # The vision projector, and its header.
@@ -351,11 +375,17 @@ def test_gguf_default_is_q4_k_m_and_its_header_is_read_with_bounded_ranges(serve
     assert model.mmproj_size_bytes == len(files[MMPROJ_FILE])
     assert model.mmproj.architecture == "clip"
     assert model.mmproj.metadata["clip.vision.image_size"] == 448
+    assert model.mmproj.model.kind == "mmproj" and model.mmproj.model.vision.image_size == 448
     assert model.mmproj.bytes_by_type == {"F16": 2 * (64 * 588 + 256 * 64)}
     with open(info.header_paths[0], "rb") as handle:
         prefix = handle.read()
     assert prefix == files[Q4_FILE][:len(prefix)]
-    assert parse_gguf_header(prefix).tensors == parse_gguf_header(files[Q4_FILE]).tensors
+    assert parse_gguf_bytes(prefix).tensors == parse_gguf_bytes(files[Q4_FILE]).tensors
+
+
+def info_arch(data: bytes):
+    return parse_gguf_bytes(data, source=Q4_FILE, file_bytes=len(data),
+                            model_id=hub_model_id(GGUF_REPO)).arch
 
 
 def _write(tmp_path, data: bytes):
@@ -374,7 +404,7 @@ def test_hf_file_picks_another_quant(server, files, tmp_path, choice):
     assert [(t.name, t.tensor_type.name, int(t.n_bytes), [int(d) for d in t.shape])
             for t in reader.tensors] == \
         [(t.name, t.type_name, t.n_bytes, list(t.shape)) for t in model.gguf.tensors]
-    assert model.gguf.headers[0].data_offset_bytes == reader.data_offset
+    assert model.gguf.model.header_bytes == reader.data_offset
     assert server.served_bytes(Q4_FILE) == 0
 
 
@@ -387,7 +417,7 @@ def test_an_unknown_hf_file_names_the_files_there_are(server, tmp_path):
 
 
 def test_a_header_longer_than_the_bound_is_refused_after_reading_no_more(server, tmp_path):
-    with pytest.raises(HubError, match="longer than 1 MiB"):
+    with pytest.raises(UserError, match="larger than 1 MiB"):
         fetch(GGUF_REPO, tmp_path, gguf_max_header_bytes=1 * MiB)
     assert server.served_bytes(Q4_FILE) <= 1 * MiB
 
@@ -524,26 +554,29 @@ def test_bad_revisions_and_files_are_refused_before_any_request(kwargs, match, t
         fetch(ST_REPO, tmp_path, **kwargs)
 
 
-# --- The GGUF header reader on its own ----------------------------------------------
+# --- A GGUF model split into parts ---------------------------------------------------
 
 
-def test_the_header_reader_says_how_much_more_it_needs(files):
-    data = files[Q4_FILE]
-    whole = parse_gguf_header(data, file_size_bytes=len(data))
-    with pytest.raises(GGUFTruncatedError) as caught:
-        parse_gguf_header(data[:whole.header_bytes - 1])
-    assert caught.value.needed_bytes <= whole.header_bytes
-    assert parse_gguf_header(data[:whole.header_bytes]).tensors == whole.tensors
-    assert whole.data_offset_bytes % 32 == 0
-    assert whole.tensor_bytes == sum(expected_bytes_by_type(Q4_TENSORS).values())
-
-
-def test_the_header_reader_refuses_what_is_not_gguf(files):
-    with pytest.raises(GGUFHeaderError, match="not a GGUF file"):
-        parse_gguf_header(b"PK\x03\x04" + bytes(60))
-    broken = bytearray(files[Q8_FILE])
-    broken[4:8] = (1).to_bytes(4, "little")
-    with pytest.raises(GGUFHeaderError, match="version 1 is not supported"):
-        parse_gguf_header(bytes(broken))
-    with pytest.raises(GGUFHeaderError, match="past the end of the file"):
-        parse_gguf_header(files[Q8_FILE], file_size_bytes=len(files[Q8_FILE]) - 100)
+def test_a_split_gguf_is_read_part_by_part_and_joined(server, files, split_dir, tmp_path,
+                                                      monkeypatch):
+    monkeypatch.setattr(hub_module, "GGUF_FIRST_READ_BYTES", 64 * 1024)  # the parts are small
+    model = fetch(SPLIT_REPO, tmp_path)
+    parts = tuple(sorted(n for n in files if n.startswith("Q4_K_M/")))
+    assert len(parts) == 3
+    assert dict(model.gguf_choices) == {parts[0]: sum(len(files[p]) for p in parts),
+                                        Q8_FILE: len(files[Q8_FILE])}
+    assert model.gguf.files == parts
+    assert model.file_bytes == sum(len(files[p]) for p in parts)
+    local = read_gguf(sorted(split_dir.glob("*.gguf"))[0], model_id=hub_model_id(SPLIT_REPO))
+    assert model.gguf.model.split_count == 3
+    assert model.gguf.tensors == local.tensors
+    assert model.gguf.bytes_by_type == local.bytes_by_type == expected_bytes_by_type(Q4_TENSORS)
+    assert model.arch == local.arch.model_copy(update={"hf_repo": SPLIT_REPO,
+                                                       "source": model.arch.source})
+    for part in parts:
+        gets = [s for s in shard_requests(server, part) if s.status != 302]
+        assert gets and all(s.status == 206 for s in gets)
+        assert server.served_bytes(part) <= 64 * 1024 < len(files[part])
+    server.stop()
+    again = fetch(SPLIT_REPO, tmp_path)
+    assert again.from_cache and again.gguf.tensors == model.gguf.tensors
