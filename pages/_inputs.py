@@ -43,12 +43,8 @@ def read_config_upload(data: bytes, *, file_name: str = "config.json") -> tuple[
     Pure (no Streamlit): the sidebar calls it with the uploaded bytes. The
     message is the engine's one line (English) on failure, empty on success.
     """
-    stem = str(file_name).rsplit("/", 1)[-1].removesuffix(".json")
-    name = " ".join(stem.split())[:60]
-    if len(name) < 2 or name.lower() == "config":
-        name = ""  # the config's own _name_or_path says more than "config"
-    try:
-        return parse_hf_config_text(bytes(data), name=name or None), ""
+    try:  # named by its _name_or_path, else by the file (sizing.architecture.config_model_name)
+        return parse_hf_config_text(bytes(data), file_name=file_name), ""
     except ModelInputError as exc:
         return None, str(exc)
 
@@ -78,6 +74,7 @@ def _upload_input(cat: Catalog, data: dict[str, Any]) -> ModelArch | None:
     sb.caption(t("inputs.upload_not_in_link"))
     if arch is not None:
         data["hf_config"] = "config.json"
+        show_read_config(arch, sb)
         return arch
     if st.session_state.get(SOURCE_BEFORE_UPLOAD_KEY, "catalog") == "size":
         data["params_b"] = state()["params_b"]
@@ -87,6 +84,30 @@ def _upload_input(cat: Catalog, data: dict[str, Any]) -> ModelArch | None:
         shown = _model_label(cat)(state()["model"])
     st.info(plain(t("inputs.upload_first", model=shown)), icon=":material/upload_file:")
     return None
+
+
+def read_config_rows(arch: ModelArch) -> list[dict[str, str]]:
+    """What was read from an uploaded config.json, one labelled row per figure."""
+    experts = (t("inputs.read_experts_value", experts=arch.num_experts,
+                 per_token=arch.num_experts_per_token) if arch.num_experts
+               else t("inputs.read_dense"))
+    shown = [("inputs.read_name", arch.name),
+             ("inputs.read_params", f"{arch.params_total / 1e9:,.2f} B"
+              + (f" ({arch.params_active / 1e9:,.2f} B {t('inputs.read_active')})"
+                 if arch.params_active < arch.params_total else "")),
+             ("inputs.read_layers", f"{arch.num_layers:,}"),
+             ("inputs.read_heads", f"{arch.num_attention_heads:,}"),
+             ("inputs.read_kv_heads", f"{arch.num_kv_heads:,}"),
+             ("inputs.read_head_dim", f"{arch.head_dim:,}"),
+             ("inputs.read_context", f"{arch.max_context_tokens:,}"),
+             ("inputs.read_experts", experts)]
+    return [{t("inputs.read_what"): t(key), t("inputs.read_value"): value} for key, value in shown]
+
+
+def show_read_config(arch: ModelArch, container: Any) -> None:
+    """The figures read from the upload, under the uploader, for the user to check."""
+    container.caption(t("inputs.read_header"))
+    container.dataframe(read_config_rows(arch), hide_index=True, key="upload_read")
 
 
 def _model_inputs(cat: Catalog, data: dict[str, Any]) -> ModelArch | None:

@@ -34,7 +34,8 @@ def show_verdict(result: Estimate) -> None:
     cols[0].metric(t("config.needed"), gib_text(mem.total_bytes))
     cols[1].metric(t("config.usable"), gib_text(mem.usable_bytes))
     cols[2].metric(t("config.max_context"), f"{result.fit.max_context_tokens:,}"
-                   if result.fit.max_context_tokens else t("config.none"))
+                   if result.fit.max_context_tokens else t("config.max_context_none_offload")
+                   if mem.verdict == "fits-with-offload" else t("config.none"))
     cols[3].metric(t("config.best_quant"), result.fit.best_quant or t("config.none"))
     format_name = labeller("quant_format.")
     st.caption(t("config.formats_considered", runtime=result.runtime,

@@ -129,6 +129,7 @@ def _estimate_table(result: dict[str, Any]) -> str:
     mem = result["memory"]
     rows = [
         ("model", f"{result['model']['name']} ({result['model']['params_total'] / 1e9:.2f}B)"),
+        ("model shape", model_shape_text(result["model"])),
         ("gpu", f"{result['gpu_count']} x {result['gpu_name']}"),
         ("quant / runtime", f"{result['quant']} / {result['runtime']} ({result['api']})"),
         ("context", f"{result['context_tokens']:,} tokens x {result['batch']} sequence(s)"),
@@ -158,10 +159,33 @@ def _estimate_table(result: dict[str, Any]) -> str:
                     rows.append((label, fmt.format(value)))
                 elif key == "best_quant":
                     rows.append((label, "none"))
+    rows = [(k, max_context_text(result) if k == "max context that fits" else v) for k, v in rows]
     width = max(len(r[0]) for r in rows)
     lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
     lines += [f"warning: {w['text']}" for w in result["warnings"]]
     return "\n".join(lines)
+
+
+def model_shape_text(model: dict[str, Any]) -> str:
+    """What was read of the model: layers, heads, KV heads, head size, context, experts."""
+    if model.get("num_layers") is None:
+        return "-"
+    text = (f"{model['num_layers']} layers, {model['num_attention_heads']} heads, "
+            f"{model['num_kv_heads']} KV heads of {model['head_dim']}, "
+            f"max context {model['max_context_tokens']:,}")
+    if model.get("num_experts"):
+        text += f", {model['num_experts']} experts ({model['num_experts_per_token']} per token)"
+    return text
+
+
+def max_context_text(result: dict[str, Any]) -> str:
+    """The longest context entirely on the GPU(s); when none but offload runs, say so."""
+    tokens = result["fit"]["max_context_tokens"]
+    if tokens:
+        return f"{tokens:,} tokens"
+    if result["memory"]["verdict"] == "fits-with-offload":
+        return "none entirely on the GPU; runs with offload"
+    return "none"
 
 
 # Rows of the table view after memory: (section, [(key, label, format)]).

@@ -209,9 +209,13 @@ def _sliding_layers(config: Mapping[str, Any], num_layers: int) -> tuple[int | N
 
 
 def arch_from_hf_config(
-    config: Mapping[str, Any], *, model_id: str = "custom", name: str | None = None
+    config: Mapping[str, Any], *, model_id: str = "custom", name: str | None = None,
+    file_name: str | None = None,
 ) -> ModelArch:
     """Build a :class:`ModelArch` from a parsed config.json mapping.
+
+    The model is named ``name`` when given, else by :func:`config_model_name`
+    (the config's ``_name_or_path``, else ``file_name``'s stem).
 
     Nested ``text_config`` (multimodal checkpoints) is used when present.
     Parameter counts are computed from the shapes. Raises
@@ -280,7 +284,7 @@ def arch_from_hf_config(
     tie = bool(config.get("tie_word_embeddings", False))
     fields: dict[str, Any] = dict(
         id=model_id,
-        name=_display_name(config, name),
+        name=_display_name(name or config_model_name(config, file_name)),
         family=_family(config),
         params_total=1.0,
         params_active=1.0,
@@ -323,9 +327,32 @@ def arch_from_hf_config(
     return draft.model_copy(update={"params_total": total, "params_active": min(active, total)})
 
 
-def _display_name(config: Mapping[str, Any], name: str | None) -> str:
-    """The name to show: ``name``, else the config's own, at most 100 characters."""
-    raw = name or config.get("_name_or_path") or config.get("model_type")
+def config_model_name(config: Mapping[str, Any], file_name: str | None = None) -> str | None:
+    """The model a config.json names, or None.
+
+    ``_name_or_path`` first: a hub id (``org/name``) as it is, a local path by
+    its last component; else the file's stem (``Llama.json`` is "Llama"),
+    unless the file is just ``config.json``. Never the folder the file is in:
+    ``path/to/x/config.json`` says nothing about the model.
+    """
+    raw = config.get("_name_or_path")
+    if isinstance(raw, str) and raw.strip().strip("/\\"):
+        value = raw.strip().rstrip("/\\")
+        local = (value.startswith(("/", ".", "~")) or "\\" in value or value.count("/") > 1
+                 or (len(value) > 1 and value[1] == ":"))
+        named = value.replace("\\", "/").rsplit("/", 1)[-1] if local else value
+        if named.strip(".~ "):  # "." or "~" name no model
+            return named
+    if file_name:
+        stem = str(file_name).replace("\\", "/").rsplit("/", 1)[-1]
+        stem = stem[:-5] if stem.lower().endswith(".json") else stem
+        if stem.strip() and stem.strip().lower() != "config":
+            return stem
+    return None
+
+
+def _display_name(raw: str | None) -> str:
+    """The name to show, whitespace folded, at most 100 characters."""
     text = " ".join(str(raw).split())[:100] if raw else ""
     return text if len(text) >= 2 else "Custom model"
 
@@ -338,8 +365,12 @@ def _family(config: Mapping[str, Any]) -> str:
 
 
 def parse_hf_config_text(text: str | bytes, *, model_id: str = "custom",
-                         name: str | None = None) -> ModelArch:
-    """Parse config.json text; every problem is a :class:`ModelInputError`."""
+                         name: str | None = None, file_name: str | None = None) -> ModelArch:
+    """Parse config.json text; every problem is a :class:`ModelInputError`.
+
+    ``file_name`` (the file as the user named it) names the model when the
+    config has no ``_name_or_path``; ``name`` overrides both.
+    """
     if len(text) > MAX_CONFIG_BYTES:
         raise ModelInputError(
             f"config.json is {len(text) / 2**20:.1f} MiB; a real one is a few KiB "
@@ -351,7 +382,7 @@ def parse_hf_config_text(text: str | bytes, *, model_id: str = "custom",
         raise ModelInputError(f"config.json is not valid JSON ({str(exc)[:120]})") from None
     except RecursionError:
         raise ModelInputError("config.json is nested too deeply to be a model config") from None
-    return arch_from_hf_config(config, model_id=model_id, name=name)
+    return arch_from_hf_config(config, model_id=model_id, name=name, file_name=file_name)
 
 
 # --- A bare parameter count ---------------------------------------------------------

@@ -30,6 +30,13 @@ class ModelSummary(Result):
     params_total: float
     params_active: float
     max_context_tokens: int
+    # The shapes the estimate used, shown back so a user can check an uploaded config.json.
+    num_layers: int | None = None
+    num_attention_heads: int | None = None
+    num_kv_heads: int | None = None
+    head_dim: int | None = None
+    num_experts: int | None = None  # None: dense
+    num_experts_per_token: int | None = None
 
 
 class MemorySection(Result):
@@ -328,7 +335,11 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
     return Estimate(
         model=ModelSummary(id=arch.id, name=arch.name, params_total=arch.params_total,
                            params_active=arch.params_active,
-                           max_context_tokens=arch.max_context_tokens),
+                           max_context_tokens=arch.max_context_tokens,
+                           num_layers=arch.num_layers, num_attention_heads=arch.num_attention_heads,
+                           num_kv_heads=arch.num_kv_heads, head_dim=arch.head_dim,
+                           num_experts=arch.num_experts,
+                           num_experts_per_token=arch.num_experts_per_token),
         gpu_id=gpu.id, gpu_name=gpu.name, gpu_count=request.gpu_count,
         quant=request.quant, runtime=runtime.id,
         api=(runtime_api(runtime, gpu) or runtime.apis[0]).value,

@@ -117,7 +117,7 @@ def resolve_model(request: EstimateRequest, catalog: Catalog) -> tuple[ModelArch
         except OSError as exc:
             raise RequestError(f"cannot read config.json at '{path}': {exc.strerror}") from None
         try:
-            arch = parse_hf_config_text(text, model_id="custom", name=path.parent.name or None)
+            arch = parse_hf_config_text(text, model_id="custom", file_name=path.name)
         except ModelInputError as exc:
             raise RequestError(str(exc)) from None
         warnings.append(Notice("config_params_computed",
