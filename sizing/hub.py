@@ -14,12 +14,17 @@ without downloading its weights:
   first 100 kB, then the rest of the header if it is longer, as
   ``HfApi.parse_safetensors_file_metadata`` does (format: an 8-byte
   little-endian header length, then a JSON header of dtype, shape and data
-  offsets per tensor, https://huggingface.co/docs/safetensors/index#format);
+  offsets per tensor, https://huggingface.co/docs/safetensors/index#format),
+  parsed and summed by :mod:`sizing.safetensors_file` (exact counts and bytes
+  per dtype, the vision tower apart, packed quantized weights unpacked);
 - GGUF headers with range requests too: 1 MiB first, growing until the header
   parses (:func:`sizing.gguf_file.parse_gguf_bytes` says how many bytes it
   needs; GGUF spec https://github.com/ggml-org/ggml/blob/master/docs/gguf.md),
   at most ``GGUF_MAX_HEADER_BYTES``; the same for every part of a split file
   and for the vision projector (``mmproj*.gguf``).
+
+This module fetches bytes; :mod:`sizing.gguf_file` and
+:mod:`sizing.safetensors_file` parse them, as they parse local files.
 
 All requests go through huggingface_hub (``get_session``, ``build_hf_headers``,
 ``hf_raise_for_status``), so ``HF_TOKEN`` and ``HF_HUB_OFFLINE`` are honoured;
@@ -57,21 +62,22 @@ from huggingface_hub.utils.tqdm import silent_tqdm
 from catalog.errors import UserError
 from catalog.schema import ModelArch
 from sizing.architecture import MAX_CONFIG_BYTES, ModelInputError, parse_hf_config_text
-from sizing import gguf_file
+from sizing import gguf_file, safetensors_file
 from sizing.gguf_file import GgufHeaderIncomplete, GgufModel, GgufTensor, parse_gguf_bytes
+from sizing.safetensors_file import SafetensorsHeader, SafetensorsModel
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 DEFAULT_TIMEOUT_S = 10.0  # huggingface_hub's own default for metadata calls
 GGUF_FIRST_READ_BYTES = 1024 * 1024
 GGUF_MAX_HEADER_BYTES = 64 * 1024 * 1024  # the largest tokenizers take ~10 MiB
 SAFETENSORS_FIRST_READ_BYTES = 100_000  # as HfApi.parse_safetensors_file_metadata
-SAFETENSORS_MAX_HEADER_BYTES = hf_constants.SAFETENSORS_MAX_HEADER_LENGTH
+SAFETENSORS_MAX_HEADER_BYTES = safetensors_file.DEFAULT_MAX_HEADER_BYTES
 MAX_NAME_CHARS = 96  # huggingface_hub's validate_repo_id: namespace and name, 96 each
 HEADER_READ_WORKERS = 8  # sharded checkpoints: headers read in parallel
 CONFIG_FILE = "config.json"
 PROCESSOR_FILES = ("preprocessor_config.json", "processor_config.json")
 SAFETENSORS_INDEX_FILE = "model.safetensors.index.json"
-SAFETENSORS_SINGLE_FILE = "model.safetensors"
+QUANTIZE_CONFIG_FILE = "quantize_config.json"  # older GPTQ checkpoints
 CACHE_FORMAT = 1  # bump when the on-disk record changes
 
 _NAME = re.compile(r"^\w(?:[\w.-]*\w)?$", re.ASCII)
@@ -80,12 +86,7 @@ _QUANT_TAG = re.compile(r"^[\w.+-]{1,64}$", re.ASCII)
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _URL_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/", re.IGNORECASE)
 _SHARD = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$", re.IGNORECASE)
-# Tensor names under these module names belong to a vision encoder or its
-# projector (Qwen2-VL "visual", LLaVA/Gemma 3 "vision_tower" and
-# "multi_modal_projector", Llama 3.2 Vision "vision_model", MiniCPM-V "vpm"/"resampler").
-_VISION_PARTS = frozenset({"visual", "vision_tower", "vision_model", "vision_encoder", "vision",
-                           "multi_modal_projector", "mm_projector", "image_encoder", "vpm",
-                           "resampler", "vision_embed_tokens"})
+
 
 
 def _token(tag: str) -> re.Pattern[str]:
@@ -117,23 +118,40 @@ class HubNotFoundError(HubError):
 
 @dataclass(frozen=True)
 class SafetensorsInfo:
-    """What a safetensors checkpoint's headers say. Counts are elements; sizes bytes."""
+    """A safetensors checkpoint of a repository and what its headers say."""
 
-    files: tuple[str, ...]
-    params_by_dtype: dict[str, int]  # e.g. {"BF16": 8_030_261_248}
-    bytes_by_dtype: dict[str, int]  # tensor data bytes, from the data offsets
-    tensor_count: int
-    vision_params: int  # under a vision module name (encoder and projector)
-    vision_bytes: int
-    header_paths: tuple[str, ...]  # the header bytes kept in the cache, one per file
+    files: tuple[str, ...]  # the shards, in order
+    file_bytes: int  # the files' sizes, summed
+    model: SafetensorsModel  # sizing.safetensors_file's reading of the headers (exact counts)
+    header_paths: tuple[str, ...]  # each file's header bytes (8 + N), kept in the cache
+
+    @property
+    def params_by_dtype(self) -> dict[str, int]:
+        return self.model.params_by_dtype
+
+    @property
+    def bytes_by_dtype(self) -> dict[str, int]:
+        return self.model.bytes_by_dtype
 
     @property
     def params_total(self) -> int:
-        return sum(self.params_by_dtype.values())
+        return self.model.params_total
 
     @property
     def tensor_bytes(self) -> int:
-        return sum(self.bytes_by_dtype.values())
+        return self.model.tensors_bytes
+
+    @property
+    def tensor_count(self) -> int:
+        return len(self.model.tensors)
+
+    @property
+    def vision_params(self) -> int:
+        return self.model.vision_params
+
+    @property
+    def vision_bytes(self) -> int:
+        return self.model.vision_bytes
 
 
 @dataclass(frozen=True)
@@ -223,8 +241,7 @@ class HubModel:
         if self.gguf is not None:
             return self.gguf.file_bytes
         if self.safetensors is not None:
-            sizes = dict(self.files)
-            return sum(sizes.get(name, 0) for name in self.safetensors.files)
+            return self.safetensors.file_bytes
         return None
 
 
@@ -417,11 +434,11 @@ class _Hub:
             raise _NotCached(f"{self.repo_id}@{revision}")
         return commit, files
 
-    def text(self, commit: str, name: str, size_bytes: int) -> bytes:
-        """A small file (a config) through huggingface_hub's cache."""
-        if size_bytes > MAX_CONFIG_BYTES:
-            raise HubError(f"{self.repo_id}: {name} is {size_bytes / 2**20:.1f} MiB; a real one is "
-                           "a few KiB")
+    def text(self, commit: str, name: str, size_bytes: int, limit_bytes: int) -> bytes:
+        """A small file (a config, an index) through huggingface_hub's cache."""
+        if size_bytes > limit_bytes:
+            raise HubError(f"{self.repo_id}: {name} is {size_bytes / 2**20:.1f} MiB; more than the "
+                           f"{limit_bytes / 2**20:g} MiB such a file can take")
         try:
             path = hf_hub_download(
                 self.repo_id, name, revision=commit, cache_dir=self.hf_cache, endpoint=self.endpoint,
@@ -431,7 +448,7 @@ class _Hub:
                 raise
             raise _NotCached(name) from None
         with open(path, "rb") as handle:
-            return handle.read(MAX_CONFIG_BYTES + 1)
+            return handle.read(limit_bytes + 1)
 
     def _range(self, commit: str, name: str, start: int, stop: int) -> bytes:
         """Bytes ``start`` to ``stop - 1`` of a file, never reading more even if Range is ignored."""
@@ -506,89 +523,70 @@ class _Hub:
 # --- Safetensors ---------------------------------------------------------------------
 
 
-def _safetensors_probe(name: str, size_bytes: int) -> Callable[[bytes], tuple[dict[str, Any], int]]:
-    def probe(data: bytes) -> tuple[dict[str, Any], int]:
+def _safetensors_probe(name: str, size_bytes: int) -> Callable[[bytes], tuple[SafetensorsHeader, int]]:
+    """Parse with sizing.safetensors_file: the 8-byte length first, then the N header bytes."""
+    def probe(data: bytes) -> tuple[SafetensorsHeader, int]:
         if len(data) < 8:
             raise _More(8)
-        header_bytes = int.from_bytes(data[:8], "little")
-        if header_bytes > SAFETENSORS_MAX_HEADER_BYTES:
-            raise HubError(f"{name}: safetensors header of {header_bytes} bytes; at most "
-                           f"{SAFETENSORS_MAX_HEADER_BYTES} are read")
-        if len(data) < 8 + header_bytes:
-            raise _More(8 + header_bytes)
-        try:
-            header = json.loads(data[8:8 + header_bytes])
-        except (ValueError, RecursionError):
-            raise HubError(f"{name}: the safetensors header is not valid JSON") from None
-        if not isinstance(header, dict):
-            raise HubError(f"{name}: the safetensors header is not a JSON object")
-        data_bytes = size_bytes - 8 - header_bytes
-        for tensor, entry in header.items():
-            if tensor == "__metadata__":
-                continue
-            ok = isinstance(entry, dict) and isinstance(entry.get("dtype"), str)
-            shape, offsets = (entry.get("shape"), entry.get("data_offsets")) if ok else (None, None)
-            ok = ok and isinstance(shape, list) and all(isinstance(d, int) and d >= 0 for d in shape)
-            ok = ok and isinstance(offsets, list) and len(offsets) == 2 \
-                and all(isinstance(o, int) for o in offsets) and 0 <= offsets[0] <= offsets[1] <= data_bytes
-            if not ok:
-                raise HubError(f"{name}: safetensors tensor '{str(tensor)[:80]}' has no valid dtype, "
-                               "shape and data offsets inside the file")
-        return header, 8 + header_bytes
+        length = safetensors_file.header_length(data[:8], source=name, file_bytes=size_bytes,
+                                                max_header_bytes=SAFETENSORS_MAX_HEADER_BYTES)
+        if len(data) < 8 + length:
+            raise _More(8 + length)
+        header = safetensors_file.parse_header(bytes(data[8:8 + length]), source=name,
+                                               data_bytes=size_bytes - 8 - length)
+        return header, 8 + length
     return probe
 
 
-def _safetensors_files(hub: _Hub, commit: str, sizes: dict[str, int]) -> list[str]:
-    """The checkpoint's files: the index's shards, else model.safetensors, else all at top level."""
-    if SAFETENSORS_INDEX_FILE in sizes:
-        raw = hub.text(commit, SAFETENSORS_INDEX_FILE, sizes[SAFETENSORS_INDEX_FILE])
-        try:
-            weight_map = json.loads(raw).get("weight_map")
-            shards = sorted({str(v) for v in weight_map.values()})
-        except (ValueError, AttributeError, TypeError):
-            raise HubError(f"{hub.repo_id}: {SAFETENSORS_INDEX_FILE} has no weight_map") from None
+def _safetensors_files(hub: _Hub, commit: str, sizes: dict[str, int]) -> tuple[list[str], dict | None]:
+    """The checkpoint's files and weight map, chosen as sizing.safetensors_file does in a folder.
+
+    A top-level ``*.safetensors.index.json`` (``model.safetensors.index.json``
+    first) names the shards; else the top-level ``model*.safetensors`` files,
+    else every top-level ``.safetensors`` file.
+    """
+    top = sorted(n for n in sizes if "/" not in n)
+    indexes = [n for n in top if n.endswith(".safetensors.index.json")]
+    if indexes:
+        index_name = SAFETENSORS_INDEX_FILE if SAFETENSORS_INDEX_FILE in indexes else indexes[0]
+        _, index = _json_file(hub, commit, index_name, sizes,
+                              limit_bytes=safetensors_file.MAX_INDEX_BYTES)
+        weight_map = index.get("weight_map")
+        if not isinstance(weight_map, dict) or not weight_map:
+            raise HubError(f"{hub.repo_id}: {index_name} has no weight_map")
+        shards = sorted({str(v) for v in weight_map.values()})
         missing = [s for s in shards if s not in sizes]
         if missing:
-            raise HubError(f"{hub.repo_id}: {SAFETENSORS_INDEX_FILE} names files the repository "
-                           f"does not have: {', '.join(missing[:3])}")
-        return shards
-    if SAFETENSORS_SINGLE_FILE in sizes:
-        return [SAFETENSORS_SINGLE_FILE]
-    return sorted(n for n in sizes if n.endswith(".safetensors") and "/" not in n)
+            raise HubError(f"{hub.repo_id}: {index_name} names files the repository does not "
+                           f"have: {', '.join(missing[:3])}")
+        return shards, weight_map
+    files = [n for n in top if n.endswith(".safetensors")]
+    return [n for n in files if n.startswith("model")] or files, None
 
 
-def _is_vision_tensor(name: str) -> bool:
-    return any(part in _VISION_PARTS for part in name.split("."))
-
-
-def _read_safetensors(hub: _Hub, commit: str, names: list[str], sizes: dict[str, int]) -> SafetensorsInfo:
-    def read(name: str) -> tuple[dict[str, Any], str]:
+def _read_safetensors(hub: _Hub, commit: str, names: list[str], weight_map: dict | None,
+                      sizes: dict[str, int], config: dict[str, Any] | None) -> SafetensorsInfo:
+    def read(name: str) -> tuple[SafetensorsHeader, str]:
         return hub.prefix(commit, name, sizes[name], _safetensors_probe(name, sizes[name]),
                           first_bytes=SAFETENSORS_FIRST_READ_BYTES,
                           max_bytes=8 + SAFETENSORS_MAX_HEADER_BYTES)
 
     with ThreadPoolExecutor(max_workers=HEADER_READ_WORKERS) as pool:
         results = list(pool.map(read, names))
-    params: dict[str, int] = {}
-    sizes_by_dtype: dict[str, int] = {}
-    count = vision_params = vision_bytes = 0
-    for header, _ in results:
-        for tensor, entry in header.items():
-            if tensor == "__metadata__":
-                continue
-            n = 1
-            for dim in entry["shape"]:
-                n *= dim
-            nbytes = entry["data_offsets"][1] - entry["data_offsets"][0]
-            dtype = entry["dtype"]
-            params[dtype] = params.get(dtype, 0) + n
-            sizes_by_dtype[dtype] = sizes_by_dtype.get(dtype, 0) + nbytes
-            count += 1
-            if _is_vision_tensor(tensor):
-                vision_params += n
-                vision_bytes += nbytes
-    return SafetensorsInfo(tuple(names), params, sizes_by_dtype, count, vision_params, vision_bytes,
-                           tuple(path for _, path in results))
+    headers = [header for header, _ in results]
+    if weight_map is not None:
+        present = {(t.file, t.name) for h in headers for t in h.tensors}
+        for tensor, shard in weight_map.items():
+            if (shard, tensor) not in present:
+                raise HubError(f"{hub.repo_id}: {shard} lacks tensor {str(tensor)[:80]!r} that the "
+                               "index puts there")
+    quantize_config = (_json_file(hub, commit, QUANTIZE_CONFIG_FILE, sizes)[1]
+                       if QUANTIZE_CONFIG_FILE in sizes else None)
+    file_bytes = sum(sizes[n] for n in names)
+    model = safetensors_file.summarize(
+        headers, config=config, quantize_config=quantize_config, source=hub.repo_id,
+        file_bytes=file_bytes, model_id=hub_model_id(hub.repo_id), name=hub.repo_id)
+    return SafetensorsInfo(tuple(names), file_bytes, model, tuple(path for _, path in results))
 
 
 # --- GGUF ----------------------------------------------------------------------------
@@ -717,8 +715,9 @@ def _read_gguf(hub: _Hub, commit: str, names: tuple[str, ...], sizes: dict[str, 
 # --- Putting it together -------------------------------------------------------------
 
 
-def _json_file(hub: _Hub, commit: str, name: str, sizes: dict[str, int]) -> tuple[bytes, dict[str, Any]]:
-    raw = hub.text(commit, name, sizes[name])
+def _json_file(hub: _Hub, commit: str, name: str, sizes: dict[str, int], *,
+               limit_bytes: int = MAX_CONFIG_BYTES) -> tuple[bytes, dict[str, Any]]:
+    raw = hub.text(commit, name, sizes[name], limit_bytes)
     try:
         value = json.loads(raw)
     except (ValueError, RecursionError):
@@ -750,14 +749,15 @@ def _read_model(hub: _Hub, revision: str, hf_file: str | None, max_header_bytes:
             })
     processors = {name: _json_file(hub, commit, name, sizes)[1] if name in sizes else None
                   for name in PROCESSOR_FILES}
-    safetensors_names = _safetensors_files(hub, commit, sizes) if hf_file is None else []
+    safetensors_names, weight_map = (_safetensors_files(hub, commit, sizes) if hf_file is None
+                                     else ([], None))
     weight_format: Literal["safetensors", "gguf"] | None = None
     gguf = mmproj = safetensors = None
     if hf_file is not None and not groups:
         raise HubNotFoundError(f"{hub.repo_id} has no GGUF files; leave out the GGUF file choice")
     if safetensors_names:
         weight_format = "safetensors"
-        safetensors = _read_safetensors(hub, commit, safetensors_names, sizes)
+        safetensors = _read_safetensors(hub, commit, safetensors_names, weight_map, sizes, config)
     elif groups:
         weight_format = "gguf"
         names, _ = _pick_gguf(hub.repo_id, groups, hf_file)

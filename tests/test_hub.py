@@ -297,11 +297,12 @@ def test_safetensors_headers_give_exact_counts_per_dtype_from_range_reads(server
     assert model.weight_format == "safetensors"
     info = model.safetensors
     assert info.files == ("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")
-    assert info.params_by_dtype == {
+    assert info.params_by_dtype == {  # the FP8 weight's scale is overhead, not parameters
         "BF16": 1000 * 256 + 256 * 256 + 1000 * 256,
-        "F32": 256 + 512 + 256,
+        "F32": 256 + 256,
         "F8_E4M3": 512 * 256,
     }
+    assert info.model.overhead_bytes == 4 * 512
     assert info.bytes_by_dtype == {
         "BF16": 2 * (1000 * 256 + 256 * 256 + 1000 * 256),
         "F32": 4 * (256 + 512 + 256),
