@@ -88,7 +88,6 @@ _URL_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/"
 _SHARD = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$", re.IGNORECASE)
 
 
-
 def _token(tag: str) -> re.Pattern[str]:
     """A quant tag as a whole word of a file name (``UD-Q4_K_M`` has Q4_K_M, ``IQ4_K_M`` has not)."""
     return re.compile(r"(?<![A-Za-z0-9])" + tag + r"(?![A-Za-z0-9])", re.IGNORECASE)
@@ -96,7 +95,7 @@ def _token(tag: str) -> re.Pattern[str]:
 
 # The default GGUF: a Q4_K_M file, else Q4_K_S, else the smallest 4-bit file
 # (Q4_0, Q4_1, Q4_K_XL, IQ4_XS, IQ4_NL, MXFP4), else the smallest file.
-_DEFAULT_QUANTS = (_token("Q4_K_M"), _token("Q4_K_S"))
+_DEFAULT_QUANTS = tuple((tag, _token(tag)) for tag in ("Q4_K_M", "Q4_K_S"))
 _FOUR_BIT = re.compile(r"(?<![A-Za-z0-9])(?:I?Q4|MXFP4)", re.IGNORECASE)
 
 
@@ -633,34 +632,45 @@ def gguf_groups(files: list[tuple[str, int]]) -> list[tuple[tuple[str, ...], int
     return sorted(out)
 
 
+def _plain_first(matches: list[tuple[tuple[str, ...], int]],
+                 tag: str) -> list[tuple[tuple[str, ...], int]]:
+    """The plain quant before Unsloth's dynamic variant of it (``Q4_K_M`` before ``UD-Q4_K_M``)."""
+    dynamic = re.compile(r"UD-" + tag, re.IGNORECASE)
+    plain = [g for g in matches if not dynamic.search(g[0][0])]
+    return plain or matches
+
+
 def _default_gguf(groups: list[tuple[tuple[str, ...], int]]) -> tuple[tuple[str, ...], int]:
-    """Q4_K_M, else Q4_K_S, else the smallest 4-bit file, else the smallest file (smallest first on ties)."""
+    """Q4_K_M, else Q4_K_S, else the smallest 4-bit file, else the smallest file.
+
+    Among several files of the quant, the plain one before a ``UD-`` variant, then the smallest.
+    """
     by_size = sorted(groups, key=lambda g: (g[1], g[0]))
-    for pattern in _DEFAULT_QUANTS:
+    for tag, pattern in _DEFAULT_QUANTS:
         matches = [g for g in by_size if pattern.search(g[0][0])]
         if matches:
-            return matches[0]
+            return _plain_first(matches, tag)[0]
     four_bit = [g for g in by_size if _FOUR_BIT.search(g[0][0])]
     return (four_bit or by_size)[0]
 
 
 def _pick_gguf(repo_id: str, groups: list[tuple[tuple[str, ...], int]],
                hf_file: str | None) -> tuple[tuple[str, ...], int]:
+    """The group ``hf_file`` names: a file's path, its base name, or a quant tag such as Q5_K_M."""
     if hf_file is None:
         return _default_gguf(groups)
-    for names in (lambda g: g[0], lambda g: [n.rsplit("/", 1)[-1] for n in g[0]]):
-        matches = [g for g in groups if hf_file in names(g)]
-        if len(matches) == 1:
-            return matches[0]
-    if not hf_file.lower().endswith(".gguf"):
-        tag = _token(re.escape(hf_file))
-        matches = [g for g in groups if tag.search(g[0][0])]
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            shown = ", ".join(g[0][0] for g in matches[:4])
-            raise HubError(f"{repo_id}: '{hf_file}' matches several GGUF files ({shown}); "
-                           "pass the file name")
+    matches = [g for g in groups if hf_file in g[0]]
+    if not matches:
+        matches = [g for g in groups if hf_file in [n.rsplit("/", 1)[-1] for n in g[0]]]
+    if not matches and not hf_file.lower().endswith(".gguf"):
+        tag = re.escape(hf_file)
+        matches = _plain_first([g for g in groups if _token(tag).search(g[0][0])], tag)
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        shown = ", ".join(g[0][0] for g in matches[:4])
+        raise HubError(f"{repo_id}: '{hf_file}' matches several GGUF files ({shown}); "
+                       "pass the file's path in the repository")
     shown = ", ".join(g[0][0] for g in groups[:6]) + (f" and {len(groups) - 6} more"
                                                       if len(groups) > 6 else "")
     raise HubNotFoundError(f"{repo_id} has no GGUF file '{hf_file}'; it has: {shown}")

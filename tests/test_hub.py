@@ -429,6 +429,7 @@ def test_a_header_longer_than_the_bound_is_refused_after_reading_no_more(server,
     (["m-Q8_0.gguf", "m-Q4_0.gguf", "m-UD-Q4_K_XL.gguf", "m-Q2_K.gguf"], "m-UD-Q4_K_XL.gguf"),
     (["m-Q8_0.gguf", "m-Q6_K.gguf", "m-F16.gguf"], "m-Q6_K.gguf"),
     (["m-UD-Q4_K_M.gguf", "m-Q4_K_M.gguf"], "m-Q4_K_M.gguf"),
+    (["m-UD-Q4_K_M.gguf", "m-Q8_0.gguf"], "m-UD-Q4_K_M.gguf"),
     (["Q4_K_M/m-Q4_K_M-00001-of-00002.gguf", "Q4_K_M/m-Q4_K_M-00002-of-00002.gguf",
       "m-Q3_K_M.gguf"], "Q4_K_M/m-Q4_K_M-00001-of-00002.gguf"),
 ])
@@ -440,6 +441,26 @@ def test_the_default_gguf_rule(names, chosen):
     groups = gguf_groups(listing)
     assert hub_module._default_gguf(groups)[0][0] == chosen
     assert all("mmproj" not in g[0][0] for g in groups)
+
+
+@pytest.mark.parametrize(("choice", "chosen"), [
+    ("Q4_K_M", "m-Q4_K_M.gguf"), ("ud-q4_k_m", "m-UD-Q4_K_M.gguf"), ("IQ4_XS", "m-IQ4_XS.gguf"),
+    ("m-Q8_0.gguf", "m-Q8_0.gguf"), ("sub/m-Q8_0.gguf", "sub/m-Q8_0.gguf"),
+    ("Q2_K", "m-Q2_K-00001-of-00002.gguf"), ("m-Q2_K-00002-of-00002.gguf", "m-Q2_K-00001-of-00002.gguf"),
+])
+def test_hf_file_names_a_file_a_part_or_a_quant(choice, chosen):
+    names = ["m-Q4_K_M.gguf", "m-UD-Q4_K_M.gguf", "m-IQ4_XS.gguf", "m-Q8_0.gguf", "sub/m-Q8_0.gguf",
+             "m-Q2_K-00001-of-00002.gguf", "m-Q2_K-00002-of-00002.gguf"]
+    groups = gguf_groups([(n, 10) for n in names])
+    assert hub_module._pick_gguf("o/m", groups, choice)[0][0] == chosen
+
+
+def test_an_ambiguous_hf_file_asks_for_the_file_name():
+    groups = gguf_groups([("a/m-Q8_0.gguf", 1), ("b/m-Q8_0.gguf", 2)])
+    with pytest.raises(HubError, match="'Q8_0' matches several GGUF files"):
+        hub_module._pick_gguf("o/m", groups, "Q8_0")
+    with pytest.raises(HubError, match="matches several"):
+        hub_module._pick_gguf("o/m", groups, "m-Q8_0.gguf")
 
 
 # --- The cache, offline and unreachable ---------------------------------------------
