@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
@@ -61,6 +62,7 @@ class _State:
     blobs: dict[str, tuple[str, str]] = field(default_factory=dict)  # sha256 -> (repo, path)
     seen: list[Seen] = field(default_factory=list)
     fail_status: int | None = None  # answer every request with this status (a Hub outage)
+    stall_s: float = 0.0  # wait this long before answering (a Hub that does not answer)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -107,6 +109,8 @@ class _Handler(BaseHTTPRequestHandler):
     # -- routing
 
     def _answer(self, *, head: bool) -> None:
+        if self.state.stall_s:
+            time.sleep(self.state.stall_s)
         if self.state.fail_status is not None:
             self._error(self.state.fail_status, None, head=head)
             return
@@ -231,6 +235,10 @@ class HubServer:
         repo = FakeRepo(dict(files), sha, revisions, access, token)
         self.state.repos[repo_id] = repo
         return repo
+
+    def set_stall(self, seconds: float) -> None:
+        """Wait ``seconds`` before each answer (0: answer at once)."""
+        self.state.stall_s = seconds
 
     def set_failure(self, status: int | None) -> None:
         """Answer everything with ``status`` (e.g. 503), or serve normally again (None)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 import gguf
 import httpx
@@ -517,6 +518,18 @@ def test_a_hub_outage_falls_back_to_the_cache(server, tmp_path):
     assert again.from_cache and again.safetensors == first.safetensors
     with pytest.raises(HubUnreachableError, match="^" + UNREACHABLE):
         fetch(VL_REPO, tmp_path)
+
+
+def test_a_hub_that_does_not_answer_is_given_up_after_the_timeout(server, tmp_path):
+    fetch(ST_REPO, tmp_path)
+    server.set_stall(3.0)
+    started = time.monotonic()
+    again = fetch_hub_model(ST_REPO, cache_dir=tmp_path / "cache", timeout_s=0.3)
+    assert again.from_cache
+    with pytest.raises(HubUnreachableError, match="^" + UNREACHABLE):
+        fetch_hub_model(VL_REPO, cache_dir=tmp_path / "cache", timeout_s=0.3)
+    assert time.monotonic() - started < 2.5
+    server.set_stall(0)
 
 
 # --- Access, missing repositories, bad ids ------------------------------------------
