@@ -125,8 +125,8 @@ class CandidateSearch:
             if tensor_parallel_problem(self.arch, runtime, gpu_count, split):
                 continue  # the runtime refuses to shard this model over that many GPUs
             request = self.base.model_copy(update={
-                "gpu": gpu_id, "gpu_count": gpu_count, "quant": quant_id, "runtime": rid,
-                "split": split})
+                "gpu": gpu_id, "memory_gib": None, "gpu_count": gpu_count, "quant": quant_id,
+                "runtime": rid, "split": split})
             if not memory_for(request, self.catalog, self.arch).fits:
                 continue
             self.runs += 1

@@ -89,8 +89,25 @@ class Price(Record):
     source: Url
 
 
+class MemoryPrice(Record):
+    """The price of a unified-memory machine in one memory size. [GiB, USD]"""
+
+    memory_gib: Positive
+    usd: Positive
+    as_of: dt.date
+    source: Url
+
+
 class Gpu(Record):
-    """One GPU model (or one Apple SoC GPU-core variant)."""
+    """One GPU model (or one Apple SoC GPU-core variant).
+
+    Unified-memory machines are sold in several memory sizes
+    (``memory_options_gib``); ``memory_gib`` is the size modelled by default
+    and ``memory_prices`` the price of each size with a published price. For
+    such a machine ``street_price`` is the price of the default size, filled
+    in from ``memory_prices``; :meth:`with_memory` gives the record of
+    another size.
+    """
 
     id: Id
     name: str = Field(min_length=3)
@@ -98,7 +115,8 @@ class Gpu(Record):
     architecture: Id  # e.g. ampere, ada-lovelace, blackwell, hopper, rdna3, apple-m2
     segment: Segment
     memory_gib: Positive
-    memory_options_gib: tuple[Positive, ...] = ()  # Apple: purchasable capacities
+    memory_options_gib: tuple[Positive, ...] = ()  # unified memory: purchasable capacities
+    memory_prices: tuple[MemoryPrice, ...] = ()  # unified memory: price per capacity
     memory_type: str
     memory_bus_bits: int | None = Field(default=None, gt=0)
     memory_bandwidth_gb_per_s: Positive | None  # None: not published
@@ -127,6 +145,80 @@ class Gpu(Record):
     gpu_cores: int | None = Field(default=None, gt=0)  # Apple GPU cores, for variants
     source: Url
     notes: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _price_of_default_size(cls, data: object) -> object:
+        """A machine priced per memory size costs the price of its default size."""
+        if isinstance(data, dict) and data.get("memory_prices") and "street_price" not in data:
+            for entry in data["memory_prices"]:
+                if isinstance(entry, dict) and entry.get("memory_gib") == data.get("memory_gib"):
+                    data = {**data, "street_price": {k: entry.get(k)
+                                                      for k in ("usd", "as_of", "source")}}
+        return data
+
+    @model_validator(mode="after")
+    def _memory_sizes(self) -> Gpu:
+        options = self.memory_options_gib
+        if options:
+            if list(options) != sorted(set(options)):
+                raise ValueError("memory_options_gib must be in increasing order, each once")
+            if self.memory_gib not in options:
+                raise ValueError(f"memory_gib {self.memory_gib:g} is not among memory_options_gib "
+                                 f"{', '.join(f'{m:g}' for m in options)}")
+        sizes = [p.memory_gib for p in self.memory_prices]
+        if len(sizes) != len(set(sizes)):
+            raise ValueError("memory_prices lists a memory size twice")
+        for size in sizes:
+            if size not in (options or (self.memory_gib,)):
+                raise ValueError(f"memory_prices has {size:g} GiB, not a size this machine is "
+                                 "sold in (memory_options_gib)")
+        if len(options) > 1 and self.street_price is not None and not self.memory_prices:
+            raise ValueError("a machine sold in several memory sizes is priced per size: give "
+                             "memory_prices instead of street_price")
+        default = self.memory_price(self.memory_gib)
+        if default is not None and self.street_price is not None \
+                and self.street_price.usd != default.usd:
+            raise ValueError(f"street_price {self.street_price.usd:g} differs from the "
+                             f"memory_prices entry for {self.memory_gib:g} GiB")
+        return self
+
+    def memory_price(self, memory_gib: float) -> Price | None:
+        """The published price of this machine with ``memory_gib`` of memory, if any."""
+        for p in self.memory_prices:
+            if p.memory_gib == memory_gib:
+                return Price(usd=p.usd, as_of=p.as_of, source=p.source)
+        return None
+
+    @property
+    def price_usd(self) -> float | None:
+        """The street price, else the launch price; for a machine priced per memory size,
+        only the price of this size (None when not published). [USD]"""
+        if self.street_price is not None:
+            return self.street_price.usd
+        return None if self.memory_prices else self.launch_price_usd
+
+    @property
+    def memory_sizes_gib(self) -> tuple[float, ...]:
+        """The memory sizes this GPU can be had in (one for a discrete card). [GiB]"""
+        return self.memory_options_gib or (self.memory_gib,)
+
+    def with_memory(self, memory_gib: float) -> Gpu:
+        """This machine configured with ``memory_gib`` of memory, priced as sold that way.
+
+        A size without a published price has no price (not the price of
+        another size); ``memory_gib`` must be one of :attr:`memory_sizes_gib`.
+        """
+        if memory_gib not in self.memory_sizes_gib:
+            raise ValueError(f"{self.name} comes with "
+                             f"{', '.join(f'{m:g}' for m in self.memory_sizes_gib)} GiB, "
+                             f"not {memory_gib:g}")
+        if memory_gib == self.memory_gib:
+            return self
+        update: dict[str, object] = {"memory_gib": memory_gib}
+        if self.memory_prices:
+            update |= {"street_price": self.memory_price(memory_gib), "used_price": None}
+        return self.model_copy(update=update)
 
     @model_validator(mode="after")
     def _apple_is_unified(self) -> Gpu:

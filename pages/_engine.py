@@ -47,10 +47,9 @@ def currencies() -> list[str]:
 
 
 def price_usd(gpu: Gpu) -> float | None:
-    """The street price if known, else the launch price. [USD]"""
-    if gpu.street_price is not None:
-        return gpu.street_price.usd
-    return gpu.launch_price_usd
+    """The street price if known, else the launch price; for a machine priced per
+    memory size, the price of the size it has. [USD]"""
+    return gpu.price_usd
 
 
 def _arch_json(arch: ModelArch | None) -> str | None:
@@ -82,7 +81,9 @@ def _every_gpu_cached(request_json: str, arch_json: str | None) -> list[Estimate
     results = []
     for gpu in cat.gpus:
         try:
-            results.append(estimate(request.model_copy(update={"gpu": gpu.id}), cat, arch=arch))
+            memory = request.memory_gib if gpu.id == request.gpu else None  # the chosen size
+            results.append(estimate(request.model_copy(update={"gpu": gpu.id, "memory_gib": memory}),
+                                    cat, arch=arch))
         except UserError:
             continue  # this runtime cannot run on that vendor: not a candidate
     return results

@@ -18,8 +18,9 @@ from catalog.errors import UserError
 from catalog.schema import ModelArch
 from pages._detect import detected_gpus, matched_gpus
 from pages._engine import catalog, currencies, run_estimate
-from pages._state import SOURCES, bind, state, store, widget_key
+from pages._state import SOURCES, bind, lang, state, store, widget_key
 from pages._text import labeller, plain, show_user_error, t
+from report.text import translate
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS, ModelInputError, parse_hf_config_text
 from sizing.bench import MAX_BENCH_BYTES, BenchCalibration, parse_bench
 from sizing.bench_calibrate import calibrate
@@ -236,9 +237,37 @@ def _gpu_inputs(cat: Catalog, data: dict[str, Any]) -> None:
                 st.warning(t("inputs.paste_unmatched", rows=rows))
     data["gpu"] = store("gpu", sb.selectbox(t("inputs.gpu"), [g.id for g in cat.gpus],
                                             key=bind("gpu"), format_func=_gpu_label(cat)))
+    _memory_input(cat, data)
     data["gpu_count"] = store("gpu_count", int(sb.number_input(
         t("inputs.gpu_count"), min_value=1, max_value=MAX_GPUS, step=1, key=bind("gpu_count"))))
     _bench_input()
+
+
+def _memory_input(cat: Catalog, data: dict[str, Any]) -> None:
+    """The memory size, for a machine sold in several (a Mac, a Ryzen AI Max box).
+
+    Shown only for such machines; its widget is per machine, so switching GPUs
+    starts from the new machine's size (or the linked one, when it has it).
+    """
+    gpu = cat.gpu(data["gpu"])
+    sizes = list(gpu.memory_sizes_gib)
+    if len(sizes) < 2:
+        store("memory_gib", "")
+        return
+    key = widget_key(f"memory_gib_{gpu.id}")
+    if key not in st.session_state:
+        linked = state().get("memory_gib")
+        st.session_state[key] = linked if linked in sizes else gpu.memory_gib
+    chosen = st.sidebar.selectbox(t("inputs.memory_gib"), sizes, key=key,
+                                  help=t("inputs.memory_gib_help"),
+                                  format_func=_memory_label())
+    data["memory_gib"] = store("memory_gib", float(chosen))
+
+
+def _memory_label() -> Callable[[float], str]:
+    """A format_func for memory sizes, in the language of this run."""
+    language = lang()
+    return lambda gib: translate("inputs.memory_gib_option", language, gib=f"{gib:g}")
 
 
 def scenario_inputs() -> tuple[EstimateRequest | None, ModelArch | None]:

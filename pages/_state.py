@@ -31,6 +31,7 @@ STATE_KEY = "_rigfit_cfg"
 NOTICES_KEY = "_rigfit_notices"
 PAGE_KEY = "_rigfit_page"
 FALLBACK_GPU = "rtx-4090"
+MAX_MEMORY_GIB = 4096.0  # above any machine's memory; the GPU's own sizes are checked later
 MAX_COMPARE = 12
 SOURCES = ("catalog", "size", "upload")
 SORTS = ("headroom", "price", "memory")
@@ -63,6 +64,8 @@ PARAMS: dict[str, Param] = {
     "batch": Param("int", 1, MAX_BATCH),
     "gpu": Param("choice", choices=lambda c: [g.id for g in c.gpus]),
     "gpu_count": Param("int", 1, MAX_GPUS),
+    # One of the sizes the chosen machine is sold in (checked where the GPU is known).
+    "memory_gib": Param("float", 1, MAX_MEMORY_GIB),
     "budget_usd": Param("float", 0, MAX_BUDGET_USD),
     "sort": Param("choice", choices=lambda c: list(SORTS)),
     "compare": Param("list", choices=lambda c: [g.id for g in c.gpus]),
@@ -76,6 +79,7 @@ DEFAULTS: dict[str, Any] = {
     "source": "catalog", "model": "llama-3.1-8b", "params_b": 14.0, "quant": "q4_k_m",
     "runtime": "llama.cpp", "kv_cache": "f16", "flash_attention": "auto", "prompt_tokens": 512,
     "new_tokens": 512, "context_tokens": 8192, "batch": 1, "gpu": FALLBACK_GPU, "gpu_count": 1,
+    "memory_gib": "",  # "": the machine's catalog size (and out of the link)
     "budget_usd": 2000.0, "sort": "headroom", "compare": list(DEFAULT_COMPARE), "users": 5,
     "hours_per_day": 8.0, "currency": "USD", "bench": "",
 }

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._charts import memory_figure
-from pages._engine import catalog, price_usd, run_every_gpu
+from pages._engine import catalog, run_every_gpu
 from pages._frame import begin_page
 from pages._inputs import budget_input, scenario_estimate
 from pages._state import SORTS, bind, store
@@ -93,11 +93,11 @@ def show_fit_table(everyone: list[Estimate], budget: float) -> None:
         if other.memory.verdict != "fits":
             continue
         gpu = gpus[other.gpu_id]
-        price = price_usd(gpu)
+        price = other.gpu_price_usd  # as configured (a Mac's memory size)
         row = {
             t("table.gpu"): gpu.name,
             t("table.group"): group_of(gpu),
-            t("table.memory"): round(gpu.memory_gib * other.gpu_count, 1),
+            t("table.memory"): round(other.gpu_memory_gib * other.gpu_count, 1),
             t("table.headroom"): round(bytes_to_gib(other.memory.headroom_bytes), 1),
             t("table.price"): price,
             t("table.in_budget"): price is not None and price * other.gpu_count <= budget,

@@ -23,7 +23,7 @@ from advisor.plan import plan as make_plan
 from advisor.results import PlanResult
 from catalog.catalog import Catalog, UnknownIdError, load_catalog
 from catalog.errors import UserError
-from catalog.schema import ModelArch
+from catalog.schema import Gpu, ModelArch
 from report.formats import gib_text, number_text, usd_text, usd_with_currency_text
 from report.text import Translator, group_strings, translate_notice
 from sizing.architecture import arch_from_param_count
@@ -201,6 +201,7 @@ def scenario_request(result: Estimate, request: EstimateRequest | None) -> Estim
         return request
     data: dict[str, Any] = dict(
         params_b=result.model.params_total / 1e9, quant=result.quant, gpu=result.gpu_id,
+        memory_gib=result.gpu_memory_gib or None,
         gpu_count=result.gpu_count, runtime=result.runtime, prompt_tokens=result.prompt_tokens,
         new_tokens=result.new_tokens, context_tokens=result.context_tokens, batch=result.batch,
         kv_cache=result.kv_cache, split=result.split)
@@ -211,11 +212,9 @@ def scenario_request(result: Estimate, request: EstimateRequest | None) -> Estim
     return EstimateRequest.model_validate(data)
 
 
-def _price_usd(catalog: Catalog, gpu_id: str) -> float | None:
-    gpu = catalog.gpu(gpu_id)
-    if gpu.street_price is not None:
-        return gpu.street_price.usd
-    return gpu.launch_price_usd
+def _price_usd(result: Estimate) -> float | None:
+    """One GPU's price as configured (a Mac's memory size). [USD]"""
+    return result.gpu_price_usd
 
 
 def comparison_results(result: Estimate, request: EstimateRequest, catalog: Catalog,
@@ -229,18 +228,19 @@ def comparison_results(result: Estimate, request: EstimateRequest, catalog: Cata
     others: list[Estimate] = []
     for gpu_id in ids:
         try:
-            others.append(estimate(request.model_copy(update={"gpu": gpu_id}), catalog, arch=arch))
+            others.append(estimate(request.model_copy(update={"gpu": gpu_id, "memory_gib": None}),
+                                   catalog, arch=arch))
         except UserError:
             continue  # the runtime does not run on that vendor: not a candidate
     if compare:
         return [result, *others[:MAX_ALTERNATIVES + 1]]
 
     def value(r: Estimate) -> float:
-        price = _price_usd(catalog, r.gpu_id)
+        price = _price_usd(r)
         speed = r.speed.decode_tokens_per_s if r.speed else None
         return (speed or 0.0) / price if price else 0.0
 
-    fitting = [r for r in others if r.memory.fits and _price_usd(catalog, r.gpu_id)]
+    fitting = [r for r in others if r.memory.fits and _price_usd(r)]
     return [result, *sorted(fitting, key=value, reverse=True)[:MAX_ALTERNATIVES]]
 
 
@@ -300,6 +300,28 @@ def _key_figures(result: Estimate, tr: Translator) -> tuple[Fact, ...]:
     return tuple(facts)
 
 
+def configured_gpu(result: Estimate, catalog: Catalog) -> Gpu:
+    """The GPU of ``result`` with the memory size it was estimated with (a Mac's choice)."""
+    gpu = catalog.gpu(result.gpu_id)
+    if result.gpu_memory_gib and result.gpu_memory_gib in gpu.memory_sizes_gib:
+        return gpu.with_memory(result.gpu_memory_gib)
+    return gpu
+
+
+def _gpu_configuration(result: Estimate, tr: Translator, catalog: Catalog) -> list[Fact]:
+    """The memory of each GPU and the price of one as configured, with its date."""
+    gpu = configured_gpu(result, catalog)
+    price = gpu.street_price
+    if price is not None:
+        price_text = tr("value.price_as_of", usd=usd_text(price.usd), date=price.as_of.isoformat())
+    elif gpu.price_usd is not None:
+        price_text = usd_text(gpu.price_usd)
+    else:
+        price_text = tr("value.price_unknown")
+    return [Fact(tr("input.memory"), tr("value.memory_gib", gib=number_text(gpu.memory_gib, 0))),
+            Fact(tr("input.price"), price_text)]
+
+
 def _inputs(result: Estimate, tr: Translator, catalog: Catalog, inputs: PlanInputs,
             has_plan: bool) -> Section:
     m = result.model
@@ -321,6 +343,7 @@ def _inputs(result: Estimate, tr: Translator, catalog: Catalog, inputs: PlanInpu
              Fact(tr("input.context"), f"{result.context_tokens:,}"),
              Fact(tr("input.tokens"), f"{result.prompt_tokens:,} / {result.new_tokens:,}"),
              Fact(tr("input.batch"), str(result.batch))]
+    facts[3:3] = _gpu_configuration(result, tr, catalog)
     if result.gpu_count > 1:
         facts.append(Fact(tr("input.split"), result.split))
     facts.append(Fact(tr("input.ambient"), f"{number_text(result.thermal.ambient_c, 0)} °C"))
@@ -381,7 +404,7 @@ def _gpus(results: list[Estimate], tr: Translator, catalog: Catalog,
                 tr("gpus.offload") if r.memory.verdict == "fits-with-offload" else tr("value.no"))
         speed = (f"{number_text(s.decode_tokens_per_s)} ({number_text(s.decode_tokens_per_s_low)}–"
                  f"{number_text(s.decode_tokens_per_s_high)})" if s and s.decode_tokens_per_s else "—")
-        price = _price_usd(catalog, r.gpu_id)
+        price = _price_usd(r)
         rows.append((label, f"{number_text(bytes_to_gib(r.memory.total_bytes))} / "
                             f"{number_text(bytes_to_gib(r.memory.usable_bytes))}", fits, speed,
                      usd_text(price * r.gpu_count if price else None)))
@@ -560,7 +583,7 @@ def _assumptions(result: Estimate, tr: Translator, catalog: Catalog,
 def _sources(result: Estimate, tr: Translator, catalog: Catalog, arch: ModelArch,
              extra: list[Source]) -> Section:
     found: list[Source] = [Source(tr("sources.model", name=arch.name), str(arch.source))]
-    gpu = catalog.gpu(result.gpu_id)
+    gpu = configured_gpu(result, catalog)
     found.append(Source(tr("sources.gpu", name=gpu.name), str(gpu.source)))
     for price in (gpu.street_price, gpu.used_price):
         if price is not None:

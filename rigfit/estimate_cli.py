@@ -30,6 +30,8 @@ ESTIMATE_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("--quant", str, "weight format id (e.g. q4_k_m, f16, awq-int4, exl2-4.65)"),
     ("--gpu", str, "GPU id"),
     ("--gpu-count", int, "number of identical GPUs"),
+    ("--memory-gib", float, "memory size of a machine sold in several (Apple, DGX Spark, Ryzen AI "
+                             "Max), e.g. 8 for an 8 GB M1 [GiB]"),
     ("--runtime", str, "runtime id (llama.cpp, ollama, vllm, ...)"),
     ("--prompt-tokens", int, "prompt length"),
     ("--new-tokens", int, "tokens to generate"),
@@ -130,7 +132,8 @@ def _estimate_table(result: dict[str, Any]) -> str:
     rows = [
         ("model", f"{result['model']['name']} ({result['model']['params_total'] / 1e9:.2f}B)"),
         ("model shape", model_shape_text(result["model"])),
-        ("gpu", f"{result['gpu_count']} x {result['gpu_name']}"),
+        ("gpu", f"{result['gpu_count']} x {result['gpu_name']}, {result['gpu_memory_gib']:g} GiB"
+                + (f", {result['gpu_price_usd']:,.0f} USD" if result.get("gpu_price_usd") else "")),
         ("quant / runtime", f"{result['quant']} / {result['runtime']} ({result['api']})"),
         ("context", f"{result['context_tokens']:,} tokens x {result['batch']} sequence(s)"),
         ("verdict", mem["verdict"]),

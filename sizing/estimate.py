@@ -14,6 +14,7 @@ from sizing.box import DEFAULT_AMBIENT_C, DEFAULT_USD_PER_KWH, BoxEstimate, box_
 from sizing.fit import best_quant, considered_formats, max_context_tokens
 from sizing.memory import MemoryEstimate, estimate_memory
 from sizing.notices import Notice
+from sizing.request import resolve_gpu
 from sizing.results import Result
 from sizing.request import EstimateRequest, RequestError, check_compatibility, resolve_model
 from sizing.speed import (SpeedEstimate, SpeedUnknownError, estimate_speed, memory_class,
@@ -161,6 +162,8 @@ class Estimate(Result):
     model: ModelSummary
     gpu_id: str
     gpu_name: str
+    gpu_memory_gib: float = 0.0  # memory of each GPU as configured [GiB]
+    gpu_price_usd: float | None = None  # price of one GPU (or machine) as configured [USD]
     gpu_count: int
     quant: str
     runtime: str
@@ -192,7 +195,7 @@ def default_split(request: EstimateRequest, catalog: Catalog) -> str:
 def memory_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch) -> MemoryEstimate:
     """The memory answer alone (used by sweeps that need nothing else)."""
     return estimate_memory(
-        arch, catalog.quant(request.quant), catalog.gpu(request.gpu),
+        arch, catalog.quant(request.quant), resolve_gpu(request, catalog),
         catalog.runtime(request.runtime),
         context_tokens=request.allocated_context_tokens, prompt_tokens=request.prompt_tokens,
         sequences=request.batch,
@@ -203,7 +206,7 @@ def memory_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch) -> M
 
 def fit_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch) -> FitSection:
     """Longest context and best quant on this hardware and runtime."""
-    gpu, runtime = catalog.gpu(request.gpu), catalog.runtime(request.runtime)
+    gpu, runtime = resolve_gpu(request, catalog), catalog.runtime(request.runtime)
     kv = catalog.kv_cache_type(request.kv_cache).bytes_per_element
     split = default_split(request, catalog)
     context = max_context_tokens(arch, catalog.quant(request.quant), gpu, runtime,
@@ -231,7 +234,7 @@ def default_interconnect(gpu: Gpu) -> str:
 def speed_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
               memory: MemoryEstimate) -> SpeedEstimate:
     """Speed of one scenario; raises SpeedUnknownError with a reason."""
-    gpu = catalog.gpu(request.gpu)
+    gpu = resolve_gpu(request, catalog)
     quant = catalog.quant(request.quant)
     runtime = catalog.runtime(request.runtime)
     api = (runtime_api(runtime, gpu) or runtime.apis[0]).value
@@ -279,7 +282,7 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
     if arch is None:
         arch, warnings = resolve_model(request, catalog)
     check_compatibility(request, catalog)
-    gpu = catalog.gpu(request.gpu)
+    gpu = resolve_gpu(request, catalog)
     runtime = catalog.runtime(request.runtime)
     context = request.allocated_context_tokens
     if context > arch.max_context_tokens:
@@ -341,6 +344,8 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
                            num_experts=arch.num_experts,
                            num_experts_per_token=arch.num_experts_per_token),
         gpu_id=gpu.id, gpu_name=gpu.name, gpu_count=request.gpu_count,
+        gpu_memory_gib=gpu.memory_gib,
+        gpu_price_usd=gpu.price_usd,
         quant=request.quant, runtime=runtime.id,
         api=(runtime_api(runtime, gpu) or runtime.apis[0]).value,
         split=default_split(request, catalog),

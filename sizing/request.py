@@ -44,6 +44,9 @@ class EstimateRequest(BaseModel):
     quant: str = "q4_k_m"
     gpu: str = "rtx-4090"
     gpu_count: int = Field(default=1, ge=1, le=MAX_GPUS)
+    # Memory of each GPU: one of the sizes a unified-memory machine is sold in
+    # (default: the catalog's size); a discrete card has only its own. [GiB]
+    memory_gib: float | None = Field(default=None, gt=0)
     runtime: str = "llama.cpp"
     prompt_tokens: int = Field(default=512, ge=0, le=MAX_TOKENS)
     new_tokens: int = Field(default=512, ge=0, le=MAX_TOKENS)
@@ -70,13 +73,13 @@ class EstimateRequest(BaseModel):
                              + (f" (got {', '.join(given)})" if given else ""))
         if self.prompt_tokens == 0 and self.new_tokens == 0:
             raise ValueError("prompt_tokens and new_tokens are both 0: there is nothing to run")
-        if self.context_tokens is not None and self.context_tokens < self.prompt_tokens + self.new_tokens:
-            raise ValueError(
-                f"context_tokens ({self.context_tokens}) is smaller than prompt + new tokens "
         if self.prompt_tokens + self.new_tokens > MAX_TOKENS:
             raise ValueError(
                 f"prompt_tokens + new_tokens ({self.prompt_tokens + self.new_tokens:,}) exceeds the "
                 f"longest context RigFit sizes ({MAX_TOKENS:,} tokens)")
+        if self.context_tokens is not None and self.context_tokens < self.prompt_tokens + self.new_tokens:
+            raise ValueError(
+                f"context_tokens ({self.context_tokens}) is smaller than prompt + new tokens "
                 f"({self.prompt_tokens + self.new_tokens})")
         return self
 
@@ -135,6 +138,21 @@ def resolve_model(request: EstimateRequest, catalog: Catalog) -> tuple[ModelArch
         size_b=f"{request.params_b:g}", layers=arch.num_layers, hidden=arch.hidden_size,
         kv_heads=arch.num_kv_heads, head_dim=arch.head_dim))
     return arch, warnings
+
+
+def resolve_gpu(request: EstimateRequest, catalog: Catalog) -> Gpu:
+    """The GPU a request names, with the memory size it asks for and that size's price."""
+    gpu = catalog.gpu(request.gpu)
+    if request.memory_gib is None or request.memory_gib == gpu.memory_gib:
+        return gpu
+    sizes = ", ".join(f"{m:g}" for m in gpu.memory_sizes_gib)
+    if request.memory_gib not in gpu.memory_sizes_gib:
+        if len(gpu.memory_sizes_gib) == 1:
+            raise RequestError(f"memory_gib {request.memory_gib:g}: {gpu.name} has {sizes} GiB "
+                               "of memory; leave memory_gib out or give that size")
+        raise RequestError(f"memory_gib {request.memory_gib:g}: {gpu.name} is sold with "
+                           f"{sizes} GiB; choose one of those sizes")
+    return gpu.with_memory(request.memory_gib)
 
 
 def check_compatibility(request: EstimateRequest, catalog: Catalog) -> None:

@@ -53,7 +53,10 @@ def test_gpu_row(gpu):
         # GeForce: FP32 accumulate runs at half the FP16-accumulate rate.
         assert gpu.dense_fp16_fp32acc_tflops == pytest.approx(gpu.dense_fp16_tflops / 2, rel=0.02)
     assert 10 <= gpu.board_power_w <= 1500
-    assert gpu.street_price is not None and gpu.street_price.as_of <= TODAY
+    # A machine sold in several memory sizes is priced per size (memory_prices); its
+    # default size may have no published price, but some size has one.
+    prices = [gpu.street_price] if gpu.street_price else list(gpu.memory_prices)
+    assert prices and all(p.as_of <= TODAY for p in [*prices, *gpu.memory_prices])
     if gpu.used_price is not None:
         assert gpu.used_price.as_of <= TODAY
     for connector in gpu.power_connectors:
