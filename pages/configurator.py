@@ -65,7 +65,9 @@ def show_power(result: Estimate) -> None:
     c = st.columns(4)
     c[0].metric(t("power.gpu"), pattern_text(power.gpu_power_w, "{:,.0f} W"))
     c[1].metric(t("power.system"), pattern_text(power.system_power_w, "{:,.0f} W"))
-    c[2].metric(t("power.psu"), pattern_text(power.psu_recommended_w, "{:,.0f} W"))
+    c[2].metric(t("power.psu"), t("power.psu_built_in") if power.psu_recommended_w is None
+                and any(w.code == "psu_built_in" for w in result.warnings)
+                else pattern_text(power.psu_recommended_w, "{:,.0f} W"))
     c[3].metric(t("power.energy"), pattern_text(power.energy_wh_per_1k_tokens, "{:,.2f} Wh"))
     c = st.columns(4)
     c[0].metric(t("power.cost"), pattern_text(power.cost_usd_per_1m_tokens, "${:,.2f}"))

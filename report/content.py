@@ -515,7 +515,8 @@ def _power(result: Estimate, tr: Translator) -> Section:
               Fact(tr("power.system_power"), f"{number_text(p.system_power_w, 0)} W"),
               Fact(tr("power.system_power_prefill"),
                    f"{number_text(p.system_power_prefill_w, 0)} W"),
-              Fact(tr("power.psu"), f"{number_text(p.psu_recommended_w, 0)} W"),
+              Fact(tr("power.psu"), f"{number_text(p.psu_recommended_w, 0)} W"
+                   if p.psu_recommended_w is not None else tr("power.psu_built_in")),
               Fact(tr("power.connectors"), tr("power.connectors_value",
                                               eight=p.pcie_8pin_count,
                                               twelve=p.connector_12v_2x6_count))]

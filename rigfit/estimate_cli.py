@@ -162,6 +162,9 @@ def _estimate_table(result: dict[str, Any]) -> str:
                     rows.append((label, fmt.format(value)))
                 elif key == "best_quant":
                     rows.append((label, "none"))
+                elif key == "psu_recommended_w" and any(
+                        w.get("code") == "psu_built_in" for w in result["warnings"]):
+                    rows.append((label, "built into the machine"))
     rows = [(k, max_context_text(result) if k == "max context that fits" else v) for k, v in rows]
     width = max(len(r[0]) for r in rows)
     lines = [f"{k.ljust(width)}  {v}" for k, v in rows]

@@ -25,7 +25,7 @@ class BoxEstimate:
     gpu_power_prefill_w: float  # per GPU while processing the prompt
     system_power_w: float  # whole system while decoding, DC side
     system_power_prefill_w: float  # whole system while processing the prompt, DC side
-    psu_recommended_w: float | None
+    psu_recommended_w: float | None  # None: the machine has its power supply built in
     psu_needed_w: float
     energy_wh_per_1k_tokens: float | None  # generated tokens
     cost_usd_per_1m_tokens: float | None
@@ -69,6 +69,12 @@ def check_power_limit(gpu: Gpu, power_limit_w: float | None) -> None:
     if not low <= power_limit_w <= high:
         raise ValueError(f"power limit {power_limit_w:g} W is outside what the {gpu.name} allows "
                          f"({low:.0f}-{high:.0f} W)")
+
+
+def psu_built_in(gpu: Gpu) -> bool:
+    """Whether the GPU is part of a complete machine with its own power supply (a SoC
+    such as a Mac, DGX Spark or Ryzen AI Max box), not an add-in card that needs one."""
+    return gpu.form_factor == "soc"
 
 
 def box_for(*, gpu: Gpu, gpu_count: int, tensor_parallel: bool, cooler: Cooler,
@@ -166,7 +172,8 @@ def box_for(*, gpu: Gpu, gpu_count: int, tensor_parallel: bool, cooler: Cooler,
     return BoxEstimate(
         gpu_power_w=decode_w, gpu_power_prefill_w=prefill_w, system_power_w=system_w,
         system_power_prefill_w=system_prefill_w,
-        psu_recommended_w=psu.recommended_w, psu_needed_w=psu.needed_w,
+        psu_recommended_w=None if psu_built_in(gpu) else psu.recommended_w,
+        psu_needed_w=psu.needed_w,
         energy_wh_per_1k_tokens=energy, cost_usd_per_1m_tokens=cost,
         energy_wh_per_1k_prompt_tokens=energy_prompt, cost_usd_per_1m_prompt_tokens=cost_prompt,
         power_limit_w=cap, decode_speed_frac_at_limit=speed_frac,

@@ -14,6 +14,7 @@ from sizing.box import DEFAULT_AMBIENT_C, DEFAULT_USD_PER_KWH, BoxEstimate, box_
 from sizing.fit import best_quant, considered_formats, max_context_tokens
 from sizing.memory import MemoryEstimate, estimate_memory
 from sizing.notices import Notice
+from sizing.box import psu_built_in
 from sizing.request import resolve_gpu
 from sizing.results import Result
 from sizing.request import EstimateRequest, RequestError, check_compatibility, resolve_model
@@ -321,6 +322,11 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
             "passive_cooler",
             f"{gpu.name} has a passive cooler: it needs a server chassis's forced airflow and "
             "will overheat in a desktop case.", gpu=gpu.name))
+    if psu_built_in(gpu):
+        warnings.append(Notice(
+            "psu_built_in",
+            f"{gpu.name} is a complete machine with its power supply built in: there is no "
+            "PSU to choose.", gpu=gpu.name))
     if not box.wall_circuit_120v_ok:
         warnings.append(Notice(
             "wall_circuit_120v",
