@@ -11,7 +11,8 @@ from sizing.units import bytes_to_gib
 # Chinese glyphs need a CJK font in charts; browsers fall through the list.
 CHART_FONT = "Source Sans Pro, Noto Sans CJK SC, Noto Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
 GROUP_COLOURS = {"group.consumer": "#4C78A8", "group.professional": "#F58518",
-                 "group.apple": "#54A24B"}
+                 "group.apple": "#54A24B", "group.nvidia_unified": "#72B7B2",
+                 "group.amd_unified": "#B279A2", "group.intel_unified": "#9D755D"}
 NEEDED_COLOUR = "#E45756"
 
 

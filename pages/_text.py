@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 import streamlit as st
 
-from catalog.schema import Gpu, Segment
+from catalog.schema import Gpu, Segment, Vendor
 from pages._state import ignored_params, lang
 from report.text import join_notices, translate, translate_notice
 from sizing.notices import Notice
@@ -51,13 +51,18 @@ def plain(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
+def group_key(gpu: Gpu) -> str:
+    """The key of the GPU's market group: unified-memory machines by vendor."""
+    if gpu.segment is Segment.CONSUMER:
+        return "group.consumer"
+    if gpu.segment is Segment.UNIFIED:
+        return "group.apple" if gpu.vendor is Vendor.APPLE else f"group.{gpu.vendor.value}_unified"
+    return "group.professional"
+
+
 def group_of(gpu: Gpu) -> str:
     """The GPU's market group, as the charts and tables name it."""
-    if gpu.segment is Segment.CONSUMER:
-        return t("group.consumer")
-    if gpu.segment is Segment.UNIFIED:
-        return t("group.apple")
-    return t("group.professional")
+    return t(group_key(gpu))
 
 
 def show_notices() -> None:
