@@ -18,7 +18,7 @@ import streamlit as st
 from catalog.errors import UserError
 from catalog.schema import Gpu
 from pages._charts import GROUP_COLOURS, NEEDED_COLOUR, style
-from pages._engine import catalog, price_usd, run_every_gpu
+from pages._engine import catalog, run_every_gpu
 from pages._frame import begin_page
 from pages._inputs import scenario_inputs
 from pages._state import MAX_COMPARE, bind, store
@@ -45,7 +45,7 @@ def offloaded(result: Estimate) -> bool:
 
 def total_price_usd(result: Estimate, gpu: Gpu) -> float | None:
     """Price of every GPU of the scenario. [USD]"""
-    price = price_usd(gpu)
+    price = result.gpu_price_usd  # as configured: a Mac's price is its memory size's
     return price * result.gpu_count if price is not None else None
 
 

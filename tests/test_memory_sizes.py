@@ -249,3 +249,23 @@ def test_app_shows_no_memory_control_for_a_card():
     at = open_app(gpu="rtx-4090", memory_gib="8")
     assert not at.exception and memory_select(at) is None
     assert "memory_gib" not in query_for(at.session_state[STATE_KEY])
+
+
+def compare_prices(memory_gib: str) -> dict[str, float]:
+    """The Compare page's price column for the M1 scenario at ``memory_gib``."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in {**{k: str(v) for k, v in M1_SCENARIO.items()}, "memory_gib": memory_gib,
+                       "compare": "apple-m1-8c,rtx-4090"}.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/compare.py")
+    at.run()
+    assert not at.exception
+    frame = at.dataframe[0].value
+    return dict(zip(frame["GPU"], frame["Price (USD)"]))
+
+
+def test_compare_page_prices_the_mac_as_configured():
+    m1 = CAT.gpu("apple-m1-8c").name
+    assert compare_prices("8")[m1] == 699  # the 8 GB configuration's price
+    assert compare_prices("16")[m1] != 699  # 16 GB has no published price: not the 8 GB one
