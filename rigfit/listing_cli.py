@@ -21,6 +21,9 @@ def _gpu_rows(cat: Catalog) -> list[dict[str, Any]]:
         "dense_fp16_tflops": g.dense_fp16_tflops,
         "board_power_w": g.board_power_w,
         "street_price_usd": g.street_price.usd if g.street_price else None,
+        # The memory sizes it is sold in (several for Macs and other unified-memory
+        # machines: --memory-gib); street_price_usd is the price of the default size.
+        "memory_options_gib": [int(m) if m == int(m) else m for m in g.memory_sizes_gib],
     } for g in cat.gpus]
 
 

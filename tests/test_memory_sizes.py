@@ -269,3 +269,12 @@ def test_compare_page_prices_the_mac_as_configured():
     m1 = CAT.gpu("apple-m1-8c").name
     assert compare_prices("8")[m1] == 699  # the 8 GB configuration's price
     assert compare_prices("16")[m1] != 699  # 16 GB has no published price: not the 8 GB one
+
+
+def test_gpu_listing_names_the_sizes_on_offer(capsys):
+    code, out, _ = run_cli(capsys, "gpus", "--format", "json")
+    rows = {r["id"]: r for r in json.loads(out)}
+    assert code == 0
+    assert rows["apple-m1-8c"]["memory_options_gib"] == [8, 16]
+    assert rows["rtx-4090"]["memory_options_gib"] == [24]
+    assert rows["apple-m3-ultra-80c"]["street_price_usd"] != 5499  # not the 96 GB price at 512 GB
