@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import functools
 import re
@@ -67,6 +68,7 @@ class Catalog:
     coolers: tuple[Cooler, ...]
     storage_classes: tuple[StorageClass, ...]
     market: Market  # what can be bought or rented: cloud instances, PC parts, currencies
+    reviewed_on: dt.date | None = None  # catalog.yaml: when the data was last reviewed
     _index: dict = field(default_factory=dict, repr=False, compare=False)
 
     def _by_id(self, kind: str, records: Sequence[T], wanted: str) -> T:
@@ -179,9 +181,25 @@ def load_catalog_from(directory: Path) -> Catalog:
         coolers=load_records(directory / "coolers.yaml", "coolers", Cooler),
         storage_classes=load_records(directory / "storage.yaml", "storage_classes", StorageClass),
         market=load_market(directory, gpu_ids={g.id for g in gpus}),
+        reviewed_on=_load_reviewed_on(directory / "catalog.yaml"),
     )
     _check(cat)
     return cat
+
+
+def _load_reviewed_on(path: Path) -> dt.date | None:
+    """The date the catalog was last reviewed (``catalog.reviewed_on``); None without the file."""
+    if not path.exists():
+        return None
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogError(f"{path.name}: cannot read ({exc})") from None
+    section = data.get("catalog") if isinstance(data, dict) else None
+    value = section.get("reviewed_on") if isinstance(section, dict) else None
+    if not isinstance(value, dt.date):
+        raise CatalogError(f"{path.name}: expected a date (YYYY-MM-DD) under catalog.reviewed_on")
+    return value
 
 
 def _load_priors(path: Path, section: str) -> tuple[SpeedPrior, ...]:

@@ -30,7 +30,15 @@ REQUIRED_IDS = {
 FAMILIES = {
     "llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3-moe", "qwen3-next", "gemma2", "gemma3",
     "phi3", "deepseek-v2", "deepseek-v3", "glm4", "gpt-oss",
+    # Added in the late-2026 review.
+    "glm4v", "glm4v-moe", "glm4-moe", "qwen2.5-vl", "qwen3-vl", "qwen3-vl-moe", "llama4", "mistral3",
+    "deepseek-v3.2", "minimax-m2", "smollm3", "internvl",
 }
+
+# Attention wider than 2x hidden_size, as their config.json has it: 96 query heads of 128 on a
+# 5120-wide (GLM-4.5/4.6) or 4096-wide (GLM-4.5-Air, GLM-4.5V) model. Checked exactly instead.
+WIDE_ATTENTION = {"glm-4.5": 96 * 128, "glm-4.6": 96 * 128, "glm-4.5-air": 96 * 128,
+                  "glm-4.5v": 96 * 128}
 
 # Checkpoints whose params_total includes a vision tower; their fields describe the text model.
 MULTIMODAL_IDS = {"gemma-3-4b", "gemma-3-12b", "gemma-3-27b"}
@@ -120,7 +128,10 @@ def test_head_layout_is_consistent(m: ModelArch) -> None:
     assert m.head_dim in {64, 96, 128, 256}
     # Explicit head_dim may differ from hidden_size / heads (Qwen3, Gemma, gpt-oss), within 2x.
     width = m.num_attention_heads * m.head_dim
-    assert 0.5 * m.hidden_size <= width <= 2 * m.hidden_size
+    if m.id in WIDE_ATTENTION:
+        assert width == WIDE_ATTENTION[m.id] and width <= 3 * m.hidden_size
+    else:
+        assert 0.5 * m.hidden_size <= width <= 2 * m.hidden_size
     assert m.num_kv_heads * m.head_dim <= m.hidden_size
 
 
@@ -296,3 +307,178 @@ def test_qwen3_next_recurrent_state_from_config() -> None:
     assert (m.num_experts, m.num_experts_per_token, m.num_shared_experts) == (512, 10, 1)
     # Only the 12 full-attention layers cache K/V: 12 x 2 x 2 x 256 x 2 bytes per token.
     assert kv_bytes_per_token(m, bytes_per_element=2.0) == 12 * 2 * 2 * 256 * 2
+
+
+# ---------------------------------------------------------------- late-2026 review
+
+# Models added in the late-2026 review (each looked up in its config.json; see the entries' notes).
+REVIEW_2026_IDS = {
+    "autoglm-phone-9b", "glm-4.1v-9b-thinking", "glm-4.5v", "glm-4.5", "glm-4.5-air", "glm-4.6",
+    "qwen3-4b-instruct-2507", "qwen3-30b-a3b-instruct-2507", "qwen3-235b-a22b-instruct-2507",
+    "qwen3-30b-a3b-thinking-2507", "qwen3-vl-8b", "qwen3-vl-30b-a3b", "qwen2.5-vl-3b",
+    "qwen2.5-vl-7b", "qwen2.5-vl-72b", "qwen3-embedding-0.6b", "qwen3-embedding-4b",
+    "qwen3-embedding-8b", "qwen3-reranker-8b", "llama-4-scout", "llama-4-maverick",
+    "mistral-small-3.1-24b", "mistral-small-3.2-24b", "deepseek-v3.1", "deepseek-v3.2",
+    "deepseek-r1-0528", "kimi-k2-instruct", "minimax-m2", "phi-4-mini", "smollm3-3b",
+    "internvl3.5-8b", "gemma-3-270m", "e5-mistral-7b",
+}
+MODELS_BEFORE_REVIEW = 57
+ENCODING_IDS = {"qwen3-embedding-0.6b": "embed", "qwen3-embedding-4b": "embed",
+                "qwen3-embedding-8b": "embed", "e5-mistral-7b": "embed",
+                "qwen3-reranker-8b": "rerank"}
+VISION_IDS = {"autoglm-phone-9b", "glm-4.1v-9b-thinking", "glm-4.5v", "qwen3-vl-8b",
+              "qwen3-vl-30b-a3b", "qwen2.5-vl-3b", "qwen2.5-vl-7b", "qwen2.5-vl-72b",
+              "internvl3.5-8b"}
+
+
+def test_review_added_at_least_thirty_models() -> None:
+    assert REVIEW_2026_IDS <= set(BY_ID), sorted(REVIEW_2026_IDS - set(BY_ID))
+    assert len(REVIEW_2026_IDS) >= 30
+    assert len(MODELS) >= MODELS_BEFORE_REVIEW + 30
+    assert len({m.id for m in MODELS}) == len(MODELS)
+
+
+def test_catalog_records_when_it_was_reviewed() -> None:
+    from catalog.catalog import load_catalog_from
+
+    reviewed = load_catalog_from(CATALOG_DIR).reviewed_on
+    assert reviewed is not None
+    newest = max(m.release_date for m in MODELS if m.release_date is not None)
+    assert newest <= reviewed
+
+
+@pytest.mark.parametrize("m", MODELS, ids=ids(MODELS))
+def test_source_is_the_config_or_the_model_card(m: ModelArch) -> None:
+    card = f"https://huggingface.co/{m.hf_repo}"
+    assert m.source == card or (m.source.startswith(card + "/blob/")
+                                and m.source.endswith("/config.json")), m.source
+    if m.native_formats:
+        assert m.native_formats_source is not None
+        assert m.native_formats_source.startswith("https://")
+    if m.vision is not None:
+        assert m.vision.source.startswith(card + "/blob/")
+
+
+@pytest.mark.parametrize("mid", ["autoglm-phone-9b", "glm-4.1v-9b-thinking"])
+def test_glm4v_encoder_merges_patches_two_by_two(mid: str) -> None:
+    # https://huggingface.co/zai-org/AutoGLM-Phone-9B/blob/main/preprocessor_config.json
+    v = BY_ID[mid].vision
+    assert v is not None
+    assert (v.image_tokens, v.merge_size, v.patch_size) == ("patches", 2, 14)
+    assert (v.min_pixels, v.max_pixels) == (12544, 9633792)
+    assert (v.layers, v.hidden_size) == (24, 1536)
+    # Encoder + projector of about 0.89B on a 9.4B text model: about 10.3B in the checkpoint.
+    assert v.params == pytest.approx(0.89e9, rel=0.02)
+    assert BY_ID[mid].params_total + v.params == pytest.approx(10.29e9, rel=0.01)
+
+
+def test_autoglm_phone_has_the_glm_4_1v_architecture() -> None:
+    # Open-AutoGLM's README: same architecture as GLM-4.1V-9B-Thinking.
+    phone, base = BY_ID["autoglm-phone-9b"], BY_ID["glm-4.1v-9b-thinking"]
+    fields = ("family", "params_total", "num_layers", "hidden_size", "num_attention_heads",
+              "num_kv_heads", "head_dim", "intermediate_size", "vocab_size", "vision")
+    vision_rule = ("params", "layers", "hidden_size", "patch_size", "image_tokens", "merge_size",
+                   "min_pixels", "max_pixels")
+    for name in fields[:-1]:
+        assert getattr(phone, name) == getattr(base, name), name
+    assert phone.vision is not None and base.vision is not None
+    for name in vision_rule:
+        assert getattr(phone.vision, name) == getattr(base.vision, name), name
+
+
+@pytest.mark.parametrize("mid", sorted(VISION_IDS))
+def test_vision_language_entries_carry_their_encoder(mid: str) -> None:
+    m = BY_ID[mid]
+    v = m.vision
+    assert v is not None
+    # Encoder + projector: a 0.3-1B ViT, counted apart from the text model's params_total.
+    assert 0.3e9 <= v.params <= 1.0e9
+    assert v.params < 0.25 * m.params_total
+    if v.image_tokens == "patches":
+        assert v.merge_size == 2 and v.patch_size in {14, 16}
+        assert v.min_pixels is not None and v.max_pixels is not None
+        # The smallest allowed image is at least one merged token.
+        assert v.min_pixels >= (v.patch_size * v.merge_size) ** 2
+    else:
+        assert v.image_tokens == "tiles" and v.tile_size is not None
+        assert v.tokens_per_image == (v.tile_size // v.patch_size) ** 2 // 4  # pixel shuffle 0.5
+
+
+def test_qwen3_vl_checkpoint_totals_split_into_text_and_vision() -> None:
+    # Safetensors totals of the checkpoints: 8767123696 and 31070754032 parameters.
+    assert BY_ID["qwen3-vl-8b"].params_total == BY_ID["qwen3-8b"].params_total
+    v8 = BY_ID["qwen3-vl-8b"].vision
+    v30 = BY_ID["qwen3-vl-30b-a3b"].vision
+    assert v8 is not None and v30 is not None
+    assert BY_ID["qwen3-vl-8b"].params_total + v8.params == 8767123696
+    assert BY_ID["qwen3-vl-30b-a3b"].params_total + v30.params == 31070754032
+
+
+def test_glm_4_5v_total_splits_into_air_text_model_and_vision() -> None:
+    # Safetensors total of zai-org/GLM-4.5V: 107710933120.
+    m, air = BY_ID["glm-4.5v"], BY_ID["glm-4.5-air"]
+    assert m.vision is not None
+    assert m.params_total + m.vision.params == 107710933120
+    assert m.params_total == pytest.approx(air.params_total, rel=1e-6)
+    for name in ("num_layers", "hidden_size", "num_attention_heads", "num_kv_heads", "num_experts",
+                 "num_experts_per_token", "num_shared_experts", "moe_intermediate_size", "moe_layers"):
+        assert getattr(m, name) == getattr(air, name), name
+
+
+@pytest.mark.parametrize("m", MODELS, ids=ids(MODELS))
+def test_encoding_models_say_so(m: ModelArch) -> None:
+    if m.id in ENCODING_IDS:
+        assert m.task == ENCODING_IDS[m.id]
+    else:
+        assert m.task == "generate"
+        assert "embedding" not in m.id and "reranker" not in m.id
+
+
+def test_embedding_checkpoints_without_lm_head_count_one_vocab_matrix() -> None:
+    # Qwen3-Embedding-8B: 7.57B on the Hub, the Qwen3-8B shapes less the 151665 x 4096 head.
+    emb, rerank = BY_ID["qwen3-embedding-8b"], BY_ID["qwen3-reranker-8b"]
+    assert emb.tie_word_embeddings and not rerank.tie_word_embeddings
+    assert emb.params_total == 8188515328 - 151665 * 4096
+    assert rough_params(emb) == pytest.approx(emb.params_total, rel=1e-3)
+    # The reranker keeps its LM head: it scores from the "yes" / "no" logits.
+    assert rough_params(rerank) == pytest.approx(rerank.params_total, rel=1e-3)
+
+
+def test_kimi_k2_anchor() -> None:
+    # https://huggingface.co/moonshotai/Kimi-K2-Instruct/blob/main/config.json
+    m = BY_ID["kimi-k2-instruct"]
+    assert (m.num_layers, m.num_attention_heads, m.vocab_size) == (61, 64, 163840)
+    assert (m.num_experts, m.num_experts_per_token, m.num_shared_experts) == (384, 8, 1)
+    assert m.moe_layers == 60  # first_k_dense_replace 1
+    assert kv_bytes_per_token(m, bytes_per_element=2.0) == 61 * 576 * 2
+    assert m.params_total == pytest.approx(1.03e12, rel=0.01)
+
+
+def test_llama_4_layers_and_experts() -> None:
+    scout, maverick = BY_ID["llama-4-scout"], BY_ID["llama-4-maverick"]
+    assert (scout.num_experts, scout.moe_layers) == (16, 48)  # every layer MoE
+    assert (maverick.num_experts, maverick.moe_layers) == (128, 24)  # every other layer
+    for m in (scout, maverick):
+        assert (m.num_experts_per_token, m.num_shared_experts) == (1, 1)
+        # Chunked attention (8192) in 3 of every 4 layers; every 4th layer is global.
+        assert (m.sliding_window_tokens, m.sliding_window_layers) == (8192, 36)
+        assert m.params_active == pytest.approx(17e9, rel=0.01)
+
+
+def test_glm_4_5_family_layout() -> None:
+    big, air = BY_ID["glm-4.5"], BY_ID["glm-4.5-air"]
+    assert (big.num_layers, big.moe_layers, big.num_experts) == (92, 89, 160)  # 3 dense layers
+    assert (air.num_layers, air.moe_layers, air.num_experts) == (46, 45, 128)  # 1 dense layer
+    assert BY_ID["glm-4.6"].max_context_tokens == 202752
+    for m in (big, air, BY_ID["glm-4.6"]):
+        assert (m.num_kv_heads, m.head_dim, m.num_shared_experts) == (8, 128, 1)
+        assert m.native_formats  # zai-org publishes FP8 checkpoints
+
+
+def test_deepseek_v3_2_keeps_the_v3_shapes() -> None:
+    v3, v32 = BY_ID["deepseek-v3"], BY_ID["deepseek-v3.2"]
+    for name in ("num_layers", "hidden_size", "num_attention_heads", "kv_lora_rank",
+                 "qk_rope_head_dim", "num_experts", "moe_layers", "vocab_size"):
+        assert getattr(v3, name) == getattr(v32, name), name
+    # Plus a lightning indexer per layer: 64 x 7168 + 128 x 7168 + 8192 x 1536 weights, 256 norm.
+    assert v32.params_total - v3.params_total == 61 * 13959424
