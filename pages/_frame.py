@@ -19,6 +19,9 @@ import streamlit as st
 from pages._state import PAGE_KEY
 
 APP_PATH = Path(__file__).resolve().parents[1] / "app.py"
+# The last page with a question of its own; a report made next answers it first.
+ORIGIN_KEY = "_rigfit_origin"
+REPORT_LEADS = ("configurator", "builds", "compare", "cloud")
 _FRAME = threading.local()
 
 
@@ -45,3 +48,5 @@ def begin_page(name: str) -> None:
         runpy.run_path(str(APP_PATH), run_name="__main__")
         st.stop()
     st.session_state[PAGE_KEY] = name
+    if name in REPORT_LEADS:
+        st.session_state[ORIGIN_KEY] = name

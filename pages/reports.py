@@ -1,4 +1,9 @@
-"""Report: the current scenario as a file to keep or send."""
+"""Report: the current scenario as a file to keep or send.
+
+The report answers first the question of the page the user came from (the
+Builds page's tiers, the Compare page's comparison, the Cloud page's offers,
+the Configurator's verdict); the user can pick another.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,10 @@ from functools import partial
 
 import streamlit as st
 
-from pages._frame import begin_page
+from pages._frame import ORIGIN_KEY, REPORT_LEADS, begin_page
 from pages._inputs import scenario_estimate
 from pages._state import lang, query_for, state
-from pages._text import plain, t
+from pages._text import labeller, plain, t
 from report.html import build_html
 from report.pdf import build_pdf
 
@@ -21,8 +26,13 @@ request, arch, result = scenario_estimate()
 if result is not None:
     st.write(plain(t("report.scenario", model=result.model.name, gpu=result.gpu_name,
                      verdict=t(f"verdict.short_{result.memory.verdict}"))))
+    origin = st.session_state.get(ORIGIN_KEY, "configurator")
+    # Keyed by the page the user came from, so coming from another page picks its question again.
+    lead = st.radio(t("report.lead"), REPORT_LEADS, index=REPORT_LEADS.index(origin),
+                    format_func=labeller("report.lead_"), horizontal=True,
+                    key=f"w_report_lead_{origin}", help=t("report.lead_help"))
     # The builders run on click, without a script context: everything they need is bound now.
-    options = {"lang": lang(), "query": query_for(state()), "arch": arch}
+    options = {"lang": lang(), "query": query_for(state()), "arch": arch, "lead": lead}
     cols = st.columns(3)
     cols[0].download_button(t("report.json"), data=result.model_dump_json(indent=2),
                             file_name="rigfit-estimate.json", mime="application/json",

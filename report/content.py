@@ -35,6 +35,9 @@ from sizing.units import bytes_to_gib
 MAX_ALTERNATIVES = 5  # GPUs shown next to the chosen one
 MAX_CLOUD_ROWS = 8
 MAX_SOURCES = 14
+# The page a report is made from, and the section that answers its question first;
+# "configurator" leads with the verdict for the chosen GPU.
+LEADS = {"configurator": "verdict", "builds": "tiers", "compare": "gpus", "cloud": "cloud"}
 COLOURS = {"weights": "#4C78A8", "kv_cache": "#F58518", "activations": "#54A24B",
            "overhead": "#B279A2"}
 
@@ -145,6 +148,12 @@ class ReportContent:
     # report.plan_charts, and their translated labels; None without a plan.
     plan: PlanResult | None = None
     plan_chart_labels: dict[str, str] = field(default_factory=dict)
+    lead: str = "configurator"  # one of LEADS: the question the report answers first
+
+    @property
+    def verdict_first(self) -> bool:
+        """The verdict box and key figures open the report (a Configurator report)."""
+        return self.lead == "configurator"
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
@@ -383,7 +392,8 @@ def _fit_facts(result: Estimate, tr: Translator) -> tuple[Fact, ...]:
             Fact(tr("fit.formats"), ", ".join(tr(f"quant_format.{f}")
                                               for f in fit.formats_considered) or tr("fit.none")),
             Fact(tr("fit.max_context"), f"{fit.max_context_tokens:,}" if fit.max_context_tokens
-                 else tr("fit.none")))
+                 else tr("fit.max_context_none_offload")
+                 if result.memory.verdict == "fits-with-offload" else tr("fit.none")))
 
 
 def _gpus(results: list[Estimate], tr: Translator, catalog: Catalog,
@@ -620,13 +630,32 @@ def _as_of(catalog: Catalog, plan: PlanResult | None, tr: Translator) -> tuple[F
     return tuple(facts)
 
 
+def _lead_with(lead: str, sections: list[Section], verdict: Verdict,
+               key_figures: tuple[Fact, ...], gpu_label: str, tr: Translator) -> list[Section]:
+    """The sections in the order that answers ``lead``'s question first.
+
+    A Configurator report keeps its order (the verdict box comes before the
+    sections). Otherwise the page's own section opens the report and the
+    chosen GPU's verdict becomes a section after the inputs, under a heading
+    that names that GPU as the sidebar's, not as the answer.
+    """
+    if lead == "configurator":
+        return sections
+    first = [s for s in sections if s.key == LEADS[lead]]
+    rest = [s for s in sections if s.key != LEADS[lead]]
+    fit = Section("fit", tr("section.fit", gpu=gpu_label), intro=f"{verdict.word}: {verdict.headline}",
+                  facts=key_figures, notes=(verdict.speed,))
+    after = next((i + 1 for i, s in enumerate(rest) if s.key == "inputs"), 0)
+    return [*first, *rest[:after], fit, *rest[after:]]
+
+
 # --- the entry point -----------------------------------------------------------------------
 
 
 def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, Any] | None = None,
                    arch: ModelArch | None = None, request: EstimateRequest | None = None,
                    inputs: PlanInputs | None = None, catalog: Catalog | None = None,
-                   today: dt.date | None = None) -> ReportContent:
+                   today: dt.date | None = None, lead: str = "configurator") -> ReportContent:
     """Everything a report shows about ``result``, translated into ``lang``.
 
     Parameters
@@ -642,6 +671,11 @@ def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, An
         The model when it is not in the catalog (an uploaded config.json).
     request : EstimateRequest, optional
         The request behind ``result``; rebuilt from ``result`` when absent.
+    lead : str
+        The page the report is made from (a key of ``LEADS``): its question
+        comes first. "builds" leads with the tiers, "compare" with the GPU
+        comparison, "cloud" with the cloud offers, "configurator" with the
+        verdict for the chosen GPU.
     """
     tr = Translator(lang, prefix="doc.")
     catalog = catalog or load_catalog()
@@ -663,20 +697,27 @@ def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, An
     if engine_notes:
         sections.append(Section("warnings", tr("section.warnings"), notes=tuple(engine_notes)))
     sections.append(_sources(result, tr, catalog, model_arch, cloud_sources))
+    if lead not in LEADS:
+        raise ValueError(f"unknown report lead '{lead}'; one of {', '.join(LEADS)}")
+    verdict = _verdict(result, tr)
+    key_figures = _key_figures(result, tr)
+    sections = _lead_with(lead, sections, verdict, key_figures,
+                          tr("value.gpu", count=result.gpu_count, name=result.gpu_name), tr)
     gpu_label = tr("value.gpu", count=result.gpu_count, name=result.gpu_name)
     return ReportContent(
-        lang=lang, title=tr("title", model=result.model.name, gpu=gpu_label),
+        lang=lang, title=(tr("title", model=result.model.name, gpu=gpu_label)
+                          if lead == "configurator" else tr(f"title_{lead}", model=result.model.name)),
         subtitle=tr("subtitle"), generated=tr("generated",
                                               date=(today or dt.date.today()).isoformat()),
         as_of=_as_of(catalog, plan, tr), as_of_note=tr("as_of.catalog_note"),
-        verdict=_verdict(result, tr), key_figures=_key_figures(result, tr),
+        verdict=verdict, key_figures=key_figures,
         sections=tuple(sections), memory_chart=memory_chart, gpu_chart=gpu_chart,
         labels={"as_of": tr("as_of.heading"), "verdict": tr("section.verdict"),
                 "charts_unavailable": tr("charts.unavailable", reason="{reason}"),
                 "no_browser": tr("charts.no_browser", path="{path}"),
                 "export_failed": tr("charts.export_failed", error="{error}"),
                 "tagline": tr("tagline"), "footer": tr("footer", page="{page}")},
-        plan=plan, plan_chart_labels=_plan_chart_labels(tr))
+        plan=plan, plan_chart_labels=_plan_chart_labels(tr), lead=lead)
 
 
 def _plan_chart_labels(tr: Translator) -> dict[str, str]:

@@ -120,6 +120,11 @@ def render_html(content: ReportContent, *, cdn: bool = False) -> bytes:
     v = content.verdict
     as_of = "".join(f"<li>{_e(f.label)}: {_e(f.value)}</li>" for f in content.as_of)
     body = "".join(_section(s, charts) for s in content.sections)
+    # A Configurator report opens with the verdict; others carry it as a section of their own.
+    verdict = (f'<section id="verdict" class="verdict {_e(v.level)}">'
+               f'<h2>{_e(content.labels["verdict"])}: <span class="word">{_e(v.word)}</span></h2>'
+               f"<p>{_e(v.headline)}</p><p>{_e(v.speed)}</p></section>"
+               f"{_facts(content.key_figures)}") if content.verdict_first else ""
     page = f"""<!DOCTYPE html>
 <html lang="{'zh-CN' if content.lang == 'zh' else 'en'}">
 <head>
@@ -137,12 +142,7 @@ def render_html(content: ReportContent, *, cdn: bool = False) -> bytes:
 <ul class="muted">{as_of}</ul>
 <p class="muted">{_e(content.as_of_note)}</p>
 </header>
-<section id="verdict" class="verdict {_e(v.level)}">
-<h2>{_e(content.labels["verdict"])}: <span class="word">{_e(v.word)}</span></h2>
-<p>{_e(v.headline)}</p>
-<p>{_e(v.speed)}</p>
-</section>
-{_facts(content.key_figures)}
+{verdict}
 {body}
 <footer>{_e(content.labels["tagline"])}</footer>
 </main></body>

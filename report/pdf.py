@@ -245,7 +245,8 @@ class _Writer:
 
     def render(self) -> bytes:
         self.header()
-        self.verdict()
+        if self.c.verdict_first:  # other reports carry the verdict as a section
+            self.verdict()
         for s in self.c.sections:
             self.section(s)
         return bytes(self.pdf.output())

@@ -1,7 +1,8 @@
 """``rigfit report``: the scenario as a PDF or HTML file to forward.
 
 Takes the estimate's flags plus the plan's (budget, users, hours, currency)
-and writes one file; the report builders live in :mod:`report`.
+and writes one file; the report builders live in :mod:`report`. ``--lead``
+picks the question it answers first, as the app's page it would be made from.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from advisor.plan import MAX_HOURS_PER_DAY, MAX_USERS
 from catalog.catalog import Catalog
 from catalog.errors import UserError
-from report.content import PlanInputs, report_content
+from report.content import LEADS, PlanInputs, report_content
 from report.html import render_html
 from report.pdf import render_pdf
 from rigfit.estimate_cli import add_scenario_flags, request_from_args
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
                         hours_per_day=args.hours_per_day, currency=args.currency,
                         compare=tuple(g for g in (args.compare or "").split(",") if g))
     content = report_content(result, lang=args.lang, arch=arch, request=request, inputs=inputs,
-                             catalog=cat)
+                             catalog=cat, lead=args.lead)
     if args.format == "pdf":
         data = render_pdf(content)
     else:
@@ -57,6 +58,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="hours of use per day, for electricity and break-even (default 8)")
     p.add_argument("--currency", default="USD", help="currency code for build prices (USD, EUR, CNY, ...)")
     p.add_argument("--compare", help="comma-separated GPU ids to compare (default: best value)")
+    p.add_argument("--lead", choices=tuple(LEADS), default="configurator",
+                   help="the question the report answers first, as the app's page of that name: "
+                        "configurator (the verdict for --gpu), builds (the three builds), compare "
+                        "(the GPU comparison) or cloud (the cloud offers); default configurator")
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="report language")
     p.add_argument("--format", choices=("pdf", "html"), required=True)
     p.add_argument("--cdn", action="store_true",
