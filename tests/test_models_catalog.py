@@ -320,7 +320,7 @@ REVIEW_2026_IDS = {
     "qwen3-embedding-8b", "qwen3-reranker-8b", "llama-4-scout", "llama-4-maverick",
     "mistral-small-3.1-24b", "mistral-small-3.2-24b", "deepseek-v3.1", "deepseek-v3.2",
     "deepseek-r1-0528", "kimi-k2-instruct", "minimax-m2", "phi-4-mini", "smollm3-3b",
-    "internvl3.5-8b", "gemma-3-270m", "e5-mistral-7b",
+    "internvl3.5-8b", "gemma-3-270m", "e5-mistral-7b", "qwen3-coder-480b-a35b",
 }
 MODELS_BEFORE_REVIEW = 57
 ENCODING_IDS = {"qwen3-embedding-0.6b": "embed", "qwen3-embedding-4b": "embed",
