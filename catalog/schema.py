@@ -217,7 +217,9 @@ class Gpu(Record):
             return self
         update: dict[str, object] = {"memory_gib": memory_gib}
         if self.memory_prices:
-            update |= {"street_price": self.memory_price(memory_gib), "used_price": None}
+            # The launch price is the base size's: no stand-in for another size's price.
+            update |= {"street_price": self.memory_price(memory_gib), "used_price": None,
+                       "launch_price_usd": None}
         return self.model_copy(update=update)
 
     @model_validator(mode="after")

@@ -86,6 +86,9 @@ def test_each_size_costs_its_own_price_and_an_unpriced_size_has_none():
     only_small = Gpu.model_validate(_spec(memory_prices=[{"memory_gib": 8, "usd": 699, **PRICE}]))
     assert only_small.price_usd is None  # 16 GB unpriced: not the 8 GB price, not the launch price
     assert only_small.with_memory(8).price_usd == 699
+    # Nothing falls back to the base size's launch price for a size without a price.
+    assert only_small.with_memory(8).launch_price_usd is None
+    assert CAT.gpu("apple-m3-ultra-80c").with_memory(256).launch_price_usd is None
 
 
 # --- the old behaviour: the largest memory at the base price --------------------------
