@@ -232,6 +232,45 @@ class Gpu(Record):
         return self
 
 
+class VisionEncoder(Record):
+    """A vision-language model's image encoder and projector, and its image-token rule.
+
+    ``image_tokens`` says how an image becomes tokens in the language model's
+    context: ``fixed`` (every image gives ``tokens_per_image``, Gemma 3: 256),
+    ``patches`` (dynamic resolution: the image is resized to a multiple of
+    ``patch_size * merge_size`` within ``min_pixels``..``max_pixels`` and each
+    ``merge_size`` x ``merge_size`` block of patches is one token: Qwen2-VL,
+    Qwen2.5-VL, GLM-4.1V) or ``tiles`` (the image is cut into at most
+    ``max_tiles`` tiles of ``tile_size`` pixels, plus a thumbnail when there is
+    more than one, each giving ``tokens_per_image`` tokens: InternVL).
+    """
+
+    params: Positive  # encoder + projector parameters
+    layers: int = Field(gt=0)
+    hidden_size: int = Field(gt=0)
+    patch_size: int = Field(gt=0)  # pixels per patch side
+    image_tokens: Literal["fixed", "patches", "tiles"]
+    tokens_per_image: int | None = Field(default=None, gt=0)  # fixed; tiles: per tile
+    merge_size: int = Field(default=1, gt=0)  # patches merged n x n into one token
+    min_pixels: int | None = Field(default=None, gt=0)
+    max_pixels: int | None = Field(default=None, gt=0)
+    image_size: int | None = Field(default=None, gt=0)  # fixed: the encoder's input side
+    tile_size: int | None = Field(default=None, gt=0)
+    max_tiles: int | None = Field(default=None, gt=0)
+    source: Url
+
+    @model_validator(mode="after")
+    def _rule_complete(self) -> VisionEncoder:
+        needs = {"fixed": ("tokens_per_image",), "patches": ("min_pixels", "max_pixels"),
+                 "tiles": ("tokens_per_image", "tile_size", "max_tiles")}[self.image_tokens]
+        missing = [n for n in needs if getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"image_tokens '{self.image_tokens}' needs {', '.join(missing)}")
+        if self.min_pixels and self.max_pixels and self.min_pixels > self.max_pixels:
+            raise ValueError("min_pixels exceeds max_pixels")
+        return self
+
+
 class ModelArch(Record):
     """A language model's architecture, as in its Hugging Face config.json."""
 
@@ -273,6 +312,11 @@ class ModelArch(Record):
     # only when listed here.
     native_formats: tuple[QuantFormat, ...] = ()
     native_formats_source: Url | None = None
+    # Vision-language models: the image encoder (None: text only).
+    vision: VisionEncoder | None = None
+    # What the model is run for: text generation, or encoding only (embedding
+    # and reranker models: a forward pass over batched inputs, no decode).
+    task: Literal["generate", "embed", "rerank"] = "generate"
     release_date: dt.date | None = None
     source: Url
     notes: str | None = None
@@ -293,6 +337,9 @@ class ModelArch(Record):
             raise ValueError("num_experts and num_experts_per_token go together")
         if self.native_formats and self.native_formats_source is None:
             raise ValueError("native_formats needs native_formats_source (the model card)")
+        if self.num_experts is not None and self.num_experts_per_token > self.num_experts:
+            raise ValueError(f"num_experts_per_token ({self.num_experts_per_token}) exceeds "
+                             f"num_experts ({self.num_experts})")
         return self
 
     @property
