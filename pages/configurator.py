@@ -12,8 +12,12 @@ from pages._inputs import budget_input, scenario_estimate
 from pages._state import SORTS, bind, store
 from pages._text import engine_text, group_of, labeller, plain, t
 from report.charts import power_limit_figure
-from report.formats import gib_text, pattern_text
+from catalog.errors import UserError
+from catalog.schema import ModelArch
+from report.formats import gib_text, money_text, pattern_text
 from sizing.estimate import Estimate
+from sizing.remedies import Remedy, remedies_for
+from sizing.request import EstimateRequest, resolve_model
 from sizing.units import bytes_to_gib
 
 
@@ -41,6 +45,40 @@ def show_verdict(result: Estimate) -> None:
     st.caption(t("config.formats_considered", runtime=result.runtime,
                  formats=", ".join(format_name(f) for f in result.fit.formats_considered)))
     st.plotly_chart(memory_figure(result), key="memory_chart")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _remedies_cached(request_json: str, arch_json: str | None) -> list[Remedy]:
+    request = EstimateRequest.model_validate_json(request_json)
+    arch = (ModelArch.model_validate_json(arch_json) if arch_json
+            else resolve_model(request, catalog())[0])
+    return remedies_for(request, catalog(), arch)
+
+
+def show_remedies(request: EstimateRequest, arch: ModelArch | None, result: Estimate) -> None:
+    """What would make a scenario that does not fit entirely on the GPU fit, ranked."""
+    if result.memory.fits:
+        return
+    try:
+        remedies = _remedies_cached(request.model_dump_json(),
+                                    arch.model_dump_json() if arch is not None else None)
+    except UserError:
+        return
+    if not remedies:
+        return
+    st.markdown(f"**{t('config.remedies')}**")
+    st.caption(t("config.remedies_intro"))
+    lines = []
+    for number, remedy in enumerate(remedies, start=1):
+        extra = []
+        if remedy.decode_tokens_per_s:
+            extra.append(t("config.remedy_decode",
+                           decode=pattern_text(remedy.decode_tokens_per_s, "{:,.1f}")))
+        if remedy.price_usd and remedy.code == "remedy_more_gpus":
+            extra.append(t("config.remedy_price", price=money_text(remedy.price_usd, "USD")))
+        tail = f" ({'; '.join(extra)})" if extra else ""
+        lines.append(f"{number}. {plain(engine_text(remedy))}{plain(tail)}")
+    st.markdown("\n".join(lines))
 
 
 def show_speed(result: Estimate) -> None:
@@ -132,6 +170,7 @@ budget = budget_input(st.sidebar)
 
 if result is not None:
     show_verdict(result)
+    show_remedies(request, arch, result)
     show_speed(result)
     show_power(result)
     for warning in result.warnings:

@@ -29,6 +29,7 @@ from report.text import Translator, group_strings, translate_notice
 from sizing.architecture import arch_from_param_count
 from sizing.box import DEFAULT_USD_PER_KWH
 from sizing.estimate import Estimate, estimate
+from sizing.remedies import remedies_for
 from sizing.request import EstimateRequest
 from sizing.units import bytes_to_gib
 
@@ -396,6 +397,27 @@ def _fit_facts(result: Estimate, tr: Translator) -> tuple[Fact, ...]:
                  if result.memory.verdict == "fits-with-offload" else tr("fit.none")))
 
 
+def _remedies(result: Estimate, request: EstimateRequest, catalog: Catalog, arch: ModelArch,
+              tr: Translator) -> Section | None:
+    """What would make a scenario that does not fit entirely on the GPU(s) fit, ranked."""
+    if result.memory.fits:
+        return None
+    try:
+        remedies = remedies_for(request, catalog, arch)
+    except UserError:
+        return None
+    if not remedies:
+        return None
+    rows = tuple((translate_notice(r, tr.lang),
+                  f"{number_text(bytes_to_gib(r.total_bytes))} / "
+                  f"{number_text(bytes_to_gib(r.usable_bytes))}",
+                  number_text(r.decode_tokens_per_s) if r.decode_tokens_per_s else "—",
+                  usd_text(r.price_usd) if r.price_usd else "—") for r in remedies)
+    table = Table(columns=(tr("remedies.change"), tr("remedies.needed"), tr("remedies.decode"),
+                           tr("remedies.price")), rows=rows, numeric=(False, True, True, True))
+    return Section("remedies", tr("section.remedies"), intro=tr("remedies.intro"), tables=(table,))
+
+
 def _gpus(results: list[Estimate], tr: Translator, catalog: Catalog,
           picked: bool) -> tuple[Section, GpuChart]:
     bars, rows = [], []
@@ -692,6 +714,9 @@ def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, An
     sections = [_inputs(result, tr, catalog, inputs, plan is not None), memory_section,
                 gpu_section, _tiers(plan, plan_reason, tr, inputs), cloud_section,
                 _power(result, tr), _assumptions(result, tr, catalog, electricity)]
+    remedy_section = _remedies(result, req, catalog, model_arch, tr)
+    if remedy_section is not None:
+        sections.insert(sections.index(memory_section) + 1, remedy_section)
     notices = [*result.warnings, *(plan.warnings if plan else [])]
     engine_notes = list(dict.fromkeys(translate_notice(n, lang) for n in notices))
     if engine_notes:

@@ -20,7 +20,8 @@ from catalog.errors import UserError
 from sizing.bench import MAX_BENCH_BYTES, BenchCalibration, BenchError, decode_bench_bytes, parse_bench
 from sizing.bench_calibrate import calibrate
 from sizing.estimate import estimate
-from sizing.request import RequestError, parse_request
+from sizing.remedies import remedies_for
+from sizing.request import RequestError, parse_request, resolve_model
 from sizing.units import bytes_to_gib
 
 ESTIMATE_FLAGS: tuple[tuple[str, type, str], ...] = (
@@ -67,7 +68,11 @@ def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
 def _estimate_one(data: dict[str, Any], cat: Catalog,
                   bench: BenchCalibration | None = None) -> dict[str, Any]:
     request = parse_request(data)
-    result = estimate(request, cat, bench=bench).model_dump(mode="json")
+    answer = estimate(request, cat, bench=bench)
+    result = answer.model_dump(mode="json")
+    remedies = [] if answer.memory.fits else remedies_for(request, cat,
+                                                          resolve_model(request, cat)[0])
+    result["remedies"] = [r.model_dump(mode="json") for r in remedies]
     if bench is not None:
         result["bench"] = bench_section(bench)
     return result
@@ -169,7 +174,20 @@ def _estimate_table(result: dict[str, Any]) -> str:
     width = max(len(r[0]) for r in rows)
     lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
     lines += [f"warning: {w['text']}" for w in result["warnings"]]
+    lines += remedy_lines(result.get("remedies") or [])
     return "\n".join(lines)
+
+
+def remedy_lines(remedies: list[dict[str, Any]]) -> list[str]:
+    """What would make it fit, one numbered line each, with the decode speed after it."""
+    if not remedies:
+        return []
+    lines = ["what would make it fit (least given up first):"]
+    for number, r in enumerate(remedies, start=1):
+        decode = r.get("decode_tokens_per_s")
+        lines.append(f"  {number}. {r['text']}"
+                     + (f" Decode about {decode:,.1f} tokens/s." if decode else ""))
+    return lines
 
 
 def model_shape_text(model: dict[str, Any]) -> str:
