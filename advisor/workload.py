@@ -48,3 +48,23 @@ def workload_request(request: EstimateRequest, users: int, context_tokens: int |
     return request.model_copy(update={"batch": users, "context_tokens": context,
                                       "prompt_tokens": prompt, "new_tokens": new,
                                       "gpu_count": 1, "split": None})
+
+
+# Where the search starts: llama.cpp's ladder, with vLLM's added for several users
+# (advisor.candidates.quant_ladder), on the KV cache every runtime has.
+SEARCH_RUNTIME = "llama.cpp"
+SEARCH_KV_CACHE = "f16"
+
+
+def plan_request(request: EstimateRequest, *, search: bool) -> tuple[EstimateRequest, str | None]:
+    """The request and the ``quant`` a plan runs with.
+
+    ``search``: the runtimes and weight formats are searched (``quant`` "best",
+    starting from :data:`SEARCH_RUNTIME` with :data:`SEARCH_KV_CACHE`), as
+    ``rigfit plan`` does by default; otherwise the request's own runtime, weight
+    format and KV cache are used (``quant`` None).
+    """
+    if not search:
+        return request, None
+    return request.model_copy(update={"runtime": SEARCH_RUNTIME,
+                                      "kv_cache": SEARCH_KV_CACHE}), SEARCH_QUANT

@@ -8,12 +8,15 @@ lookup. Errors a user can fix arrive as :class:`catalog.errors.UserError`.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import streamlit as st
 
 from advisor.plan import plan
+from advisor.workload import (DEFAULT_CIRCUIT_AMPS, DEFAULT_CIRCUIT_VOLTS, DEFAULT_MIN_TOKENS_PER_S,
+                              plan_request)
 from advisor.results import PlanResult
 from catalog.catalog import Catalog, load_catalog, load_catalog_from
 from catalog.errors import UserError
@@ -100,18 +103,28 @@ def run_every_gpu(request: EstimateRequest, arch: ModelArch | None,
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _plan_cached(request_json: str, arch_json: str | None, budget_usd: float, users: int,
-                 hours_per_day: float, currency: str) -> PlanResult:
+def _plan_cached(request_json: str, arch_json: str | None, options_json: str) -> PlanResult:
     request = EstimateRequest.model_validate_json(request_json)
-    return plan(request, catalog(), budget_usd=budget_usd, users=users,
-                hours_per_day=hours_per_day, currency=currency, arch=_arch_from(arch_json))
+    return plan(request, catalog(), arch=_arch_from(arch_json), **json.loads(options_json))
 
 
 def run_plan(request: EstimateRequest, arch: ModelArch | None, *, budget_usd: float, users: int,
-             hours_per_day: float, currency: str) -> PlanResult:
+             hours_per_day: float, currency: str, search: str = "all",
+             min_tokens_per_s: float = DEFAULT_MIN_TOKENS_PER_S,
+             electricity_usd_per_kwh: float | None = None,
+             circuit_volts: float = DEFAULT_CIRCUIT_VOLTS,
+             circuit_amps: float = DEFAULT_CIRCUIT_AMPS) -> PlanResult:
     """The purchase advisor's plan, shared by Builds and Cloud.
 
-    Raises :class:`advisor.errors.PlanError` (a UserError) when no plan can be made.
+    ``search`` "all" searches the runtimes and weight formats as ``rigfit plan``
+    does by default (:func:`advisor.workload.plan_request`); "sidebar" uses the
+    request's runtime, weight format and KV cache. Raises
+    :class:`advisor.errors.PlanError` (a UserError) when no plan can be made.
     """
-    return _plan_cached(request.model_dump_json(), _arch_json(arch), float(budget_usd), int(users),
-                        float(hours_per_day), currency)
+    request, quant = plan_request(request, search=search == "all")
+    options = {"budget_usd": float(budget_usd), "users": int(users),
+               "hours_per_day": float(hours_per_day), "currency": currency, "quant": quant,
+               "min_tokens_per_s": float(min_tokens_per_s),
+               "electricity_usd_per_kwh": electricity_usd_per_kwh,
+               "circuit_volts": float(circuit_volts), "circuit_amps": float(circuit_amps)}
+    return _plan_cached(request.model_dump_json(), _arch_json(arch), json.dumps(options))

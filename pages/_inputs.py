@@ -12,19 +12,21 @@ from typing import Any
 
 import streamlit as st
 
-from advisor.plan import MAX_BUDGET_USD, MAX_HOURS_PER_DAY, MAX_USERS
+from advisor.plan import MAX_BUDGET_USD, MAX_HOURS_PER_DAY, MAX_MIN_TOKENS_PER_S, MAX_USERS
+from advisor.prices import MAX_ELECTRICITY_USD_PER_KWH, electricity_usd_per_kwh
 from catalog.catalog import Catalog
 from catalog.errors import UserError
 from catalog.schema import ModelArch
 from pages._detect import detected_gpus, matched_gpus
 from pages._engine import catalog, currencies, run_estimate
-from pages._state import SOURCES, bind, lang, state, store, widget_key
+from pages._state import PLAN_SEARCH, SOURCES, bind, lang, state, store, widget_key
 from pages._text import labeller, plain, show_user_error, t
 from report.text import translate
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS, ModelInputError, parse_hf_config_text
 from sizing.bench import MAX_BENCH_BYTES, BenchCalibration, parse_bench
 from sizing.bench_calibrate import calibrate
 from sizing.estimate import Estimate
+from sizing.system import MAX_CIRCUIT_AMPS, MAX_CIRCUIT_VOLTS, MIN_CIRCUIT_AMPS, MIN_CIRCUIT_VOLTS
 from sizing.request import (FLASH_ATTENTION, MAX_BATCH, MAX_GPUS, MAX_TOKENS, EstimateRequest,
                             parse_request)
 
@@ -304,15 +306,49 @@ def budget_input(container: Any) -> float:
         key=bind("budget_usd"))))
 
 
+def _electricity_input(container: Any) -> float | None:
+    """The electricity price; empty (None) is the catalog's average. [USD/kWh]"""
+    key = widget_key("electricity_usd_per_kwh")
+    if key not in st.session_state:
+        linked = state()["electricity_usd_per_kwh"]
+        st.session_state[key] = None if linked == "" else linked
+    average = electricity_usd_per_kwh(catalog().market, override=None, region=None, requested=None)
+    value = container.number_input(
+        t("inputs.electricity_usd_per_kwh"), min_value=0.0, max_value=MAX_ELECTRICITY_USD_PER_KWH,
+        step=0.01, format="%.3f", key=key, placeholder=t("inputs.electricity_average",
+                                                         price=f"{average:.3f}"),
+        help=t("inputs.electricity_help", price=f"{average:.3f}"))
+    store("electricity_usd_per_kwh", "" if value is None else float(value))
+    return None if value is None else float(value)
+
+
 def plan_inputs() -> dict[str, Any]:
-    """Budget, users, hours per day and currency widgets, as ``run_plan`` keywords."""
+    """The plan's inputs (budget, users, speed per user, currency, hours of use,
+    electricity, wall circuit, and whether to search runtimes and weight formats),
+    as ``run_plan`` keywords."""
     cols = st.columns(4)
     budget = budget_input(cols[0])
     users = store("users", int(cols[1].number_input(
         t("inputs.users"), min_value=1, max_value=MAX_USERS, step=1, key=bind("users"))))
-    hours = store("hours_per_day", float(cols[2].number_input(
-        t("inputs.hours_per_day"), min_value=0.0, max_value=MAX_HOURS_PER_DAY, step=1.0,
-        key=bind("hours_per_day"))))
+    speed = store("min_tokens_per_s", float(cols[2].number_input(
+        t("inputs.min_tokens_per_s"), min_value=0.0, max_value=MAX_MIN_TOKENS_PER_S, step=1.0,
+        format="%g", key=bind("min_tokens_per_s"), help=t("inputs.min_tokens_per_s_help"))))
     currency = store("currency", cols[3].selectbox(t("inputs.currency"), currencies(),
                                                    key=bind("currency")))
-    return {"budget_usd": budget, "users": users, "hours_per_day": hours, "currency": currency}
+    cols = st.columns(4)
+    hours = store("hours_per_day", float(cols[0].number_input(
+        t("inputs.hours_per_day"), min_value=0.0, max_value=MAX_HOURS_PER_DAY, step=1.0,
+        key=bind("hours_per_day"))))
+    electricity = _electricity_input(cols[1])
+    volts = store("circuit_volts", float(cols[2].number_input(
+        t("inputs.circuit_volts"), min_value=MIN_CIRCUIT_VOLTS, max_value=MAX_CIRCUIT_VOLTS,
+        step=10.0, format="%g", key=bind("circuit_volts"), help=t("inputs.circuit_help"))))
+    amps = store("circuit_amps", float(cols[3].number_input(
+        t("inputs.circuit_amps"), min_value=MIN_CIRCUIT_AMPS, max_value=MAX_CIRCUIT_AMPS,
+        step=1.0, format="%g", key=bind("circuit_amps"), help=t("inputs.circuit_help"))))
+    search = store("search", st.radio(t("inputs.search"), PLAN_SEARCH, key=bind("search"),
+                                      format_func=labeller("inputs.search_"), horizontal=True,
+                                      help=t("inputs.search_help")))
+    return {"budget_usd": budget, "users": users, "hours_per_day": hours, "currency": currency,
+            "search": search, "min_tokens_per_s": speed, "electricity_usd_per_kwh": electricity,
+            "circuit_volts": volts, "circuit_amps": amps}

@@ -18,7 +18,9 @@ from typing import Any
 
 import streamlit as st
 
-from advisor.plan import MAX_BUDGET_USD, MAX_HOURS_PER_DAY, MAX_USERS
+from advisor import workload
+from advisor.plan import MAX_BUDGET_USD, MAX_HOURS_PER_DAY, MAX_MIN_TOKENS_PER_S, MAX_USERS
+from advisor.prices import MAX_ELECTRICITY_USD_PER_KWH
 from catalog.catalog import Catalog
 from pages._detect import detected_gpu_id
 from pages._engine import catalog
@@ -26,6 +28,7 @@ from report.text import DEFAULT_LANGUAGE, LANGUAGES, language_from
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS
 from sizing.bench import BenchCalibration, BenchError
 from sizing.request import FLASH_ATTENTION, MAX_BATCH, MAX_GPUS, MAX_TOKENS
+from sizing.system import MAX_CIRCUIT_AMPS, MAX_CIRCUIT_VOLTS, MIN_CIRCUIT_AMPS, MIN_CIRCUIT_VOLTS
 
 STATE_KEY = "_rigfit_cfg"
 NOTICES_KEY = "_rigfit_notices"
@@ -35,6 +38,8 @@ MAX_MEMORY_GIB = 4096.0  # above any machine's memory; the GPU's own sizes are c
 MAX_COMPARE = 12
 SOURCES = ("catalog", "size", "upload")
 SORTS = ("headroom", "price", "memory")
+# Builds and Cloud: search the runtimes and weight formats, or use the sidebar's.
+PLAN_SEARCH = ("all", "sidebar")
 DEFAULT_COMPARE = ("rtx-3090", "rtx-4090", "rtx-5090", "rtx-a6000", "l40s", "apple-m4-max-40c")
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9._\-,]{1,200}$")
 
@@ -71,17 +76,28 @@ PARAMS: dict[str, Param] = {
     "compare": Param("list", choices=lambda c: [g.id for g in c.gpus]),
     "users": Param("int", 1, MAX_USERS),
     "hours_per_day": Param("float", 0, MAX_HOURS_PER_DAY),
+    "search": Param("choice", choices=lambda c: list(PLAN_SEARCH)),
+    "min_tokens_per_s": Param("float", 0, MAX_MIN_TOKENS_PER_S),
+    "electricity_usd_per_kwh": Param("float", 0, MAX_ELECTRICITY_USD_PER_KWH),
+    "circuit_volts": Param("float", MIN_CIRCUIT_VOLTS, MAX_CIRCUIT_VOLTS),
+    "circuit_amps": Param("float", MIN_CIRCUIT_AMPS, MAX_CIRCUIT_AMPS),
     "currency": Param("choice", choices=lambda c: [x.code for x in c.market.currencies]),
     "bench": Param("bench"),  # the user's own benchmark factors, d1.12,p1.35,gpu-id
 }
 
 DEFAULTS: dict[str, Any] = {
     "source": "catalog", "model": "llama-3.1-8b", "params_b": 14.0, "quant": "q4_k_m",
-    "runtime": "llama.cpp", "kv_cache": "f16", "flash_attention": "auto", "prompt_tokens": 512,
-    "new_tokens": 512, "context_tokens": 8192, "batch": 1, "gpu": FALLBACK_GPU, "gpu_count": 1,
+    "runtime": "llama.cpp", "kv_cache": "f16", "flash_attention": "auto",
+    "prompt_tokens": workload.DEFAULT_PROMPT_TOKENS,
+    "new_tokens": workload.DEFAULT_NEW_TOKENS, "context_tokens": workload.DEFAULT_CONTEXT_TOKENS,
+    "batch": 1, "gpu": FALLBACK_GPU, "gpu_count": 1,
     "memory_gib": "",  # "": the machine's catalog size (and out of the link)
-    "budget_usd": 2000.0, "sort": "headroom", "compare": list(DEFAULT_COMPARE), "users": 5,
-    "hours_per_day": 8.0, "currency": "USD", "bench": "",
+    "budget_usd": 2000.0, "sort": "headroom", "compare": list(DEFAULT_COMPARE),
+    "users": workload.DEFAULT_USERS,
+    "hours_per_day": workload.DEFAULT_HOURS_PER_DAY, "currency": "USD", "bench": "",
+    "search": "all", "min_tokens_per_s": workload.DEFAULT_MIN_TOKENS_PER_S,
+    "electricity_usd_per_kwh": "",  # "": the catalog's average price (and out of the link)
+    "circuit_volts": workload.DEFAULT_CIRCUIT_VOLTS, "circuit_amps": workload.DEFAULT_CIRCUIT_AMPS,
 }
 IGNORED_URL_KEYS = {"embed", "embed_options"}
 

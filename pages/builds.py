@@ -10,6 +10,7 @@ from catalog.errors import UserError
 from pages._engine import run_plan
 from pages._frame import begin_page
 from pages._inputs import plan_inputs, scenario_inputs
+from pages._plan import show_workload
 from pages._state import lang
 from pages._text import engine_paragraph, engine_text, plain, show_user_error, t
 from report.formats import gib_text, money_text
@@ -219,6 +220,7 @@ if request is not None:
         show_user_error(exc)
     else:
         show_headline(answer)
+        show_workload(answer, plan_args)
         show_tiers(answer)
         show_consumer_vs_pro(answer)
         show_value_chart(answer)

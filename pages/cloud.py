@@ -11,6 +11,7 @@ from catalog.errors import UserError
 from pages._engine import run_plan
 from pages._frame import begin_page
 from pages._inputs import plan_inputs, scenario_inputs
+from pages._plan import show_workload
 from pages._state import lang
 from pages._text import engine_paragraph, labeller, plain, show_user_error, t
 from report.formats import money_text
@@ -121,10 +122,12 @@ def show_chart(comparison: CloudComparison) -> None:
 if request is not None:
     try:
         with st.spinner(t("cloud.working")):
-            answer = comparison_of(run_plan(request, arch, **plan_args))
+            planned = run_plan(request, arch, **plan_args)
     except UserError as exc:
         show_user_error(exc)
     else:
+        answer = comparison_of(planned)
         show_headline(answer)
+        show_workload(planned, plan_args)
         show_table(answer)
         show_chart(answer)

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from advisor import workload
 from advisor.plan import plan as make_plan
 from advisor.results import PlanResult
 from catalog.catalog import Catalog, UnknownIdError, load_catalog
@@ -165,10 +166,17 @@ class PlanInputs:
     """The purchase/cloud half of a scenario (the app's sidebar, the CLI's flags)."""
 
     budget_usd: float | None = None
-    users: int = 1
-    hours_per_day: float = 8.0
+    users: int = workload.DEFAULT_USERS
+    hours_per_day: float = workload.DEFAULT_HOURS_PER_DAY
     currency: str = "USD"
     compare: tuple[str, ...] = ()  # GPU ids picked for comparison; empty: choose
+    # Search runtimes and weight formats (the app's default, rigfit plan's --quant best),
+    # or use the scenario's runtime, weight format and KV cache.
+    search: bool = True
+    min_tokens_per_s: float = workload.DEFAULT_MIN_TOKENS_PER_S
+    electricity_usd_per_kwh: float | None = None  # None: the catalog's average
+    circuit_volts: float = workload.DEFAULT_CIRCUIT_VOLTS
+    circuit_amps: float = workload.DEFAULT_CIRCUIT_AMPS
 
     @classmethod
     def from_query(cls, query: Mapping[str, Any] | None) -> PlanInputs:
@@ -187,9 +195,16 @@ class PlanInputs:
             compare = tuple(v for v in compare.split(",") if v)
         budget = number("budget_usd", None)
         return cls(budget_usd=budget if budget and budget > 0 else None,
-                   users=max(1, int(number("users", 1) or 1)),
-                   hours_per_day=min(24.0, max(0.0, number("hours_per_day", 8.0) or 0.0)),
-                   currency=str(query.get("currency") or "USD"), compare=tuple(compare))
+                   users=max(1, int(number("users", workload.DEFAULT_USERS) or 1)),
+                   hours_per_day=min(24.0, max(0.0, number(
+                       "hours_per_day", workload.DEFAULT_HOURS_PER_DAY) or 0.0)),
+                   currency=str(query.get("currency") or "USD"), compare=tuple(compare),
+                   search=query.get("search") != "sidebar",
+                   min_tokens_per_s=number("min_tokens_per_s", None)
+                   or workload.DEFAULT_MIN_TOKENS_PER_S,
+                   electricity_usd_per_kwh=number("electricity_usd_per_kwh", None),
+                   circuit_volts=number("circuit_volts", None) or workload.DEFAULT_CIRCUIT_VOLTS,
+                   circuit_amps=number("circuit_amps", None) or workload.DEFAULT_CIRCUIT_AMPS)
 
 
 # --- the scenario, rebuilt ---------------------------------------------------------------
@@ -257,10 +272,14 @@ def comparison_results(result: Estimate, request: EstimateRequest, catalog: Cata
 def run_plan(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
              inputs: PlanInputs) -> tuple[PlanResult | None, str | None]:
     """(PlanResult, None), or (None, why not) when the advisor cannot make a plan."""
+    request, quant = workload.plan_request(request, search=inputs.search)
     try:
         return make_plan(request, catalog, budget_usd=inputs.budget_usd, users=inputs.users,
-                             hours_per_day=inputs.hours_per_day, currency=inputs.currency,
-                             arch=arch), None
+                         hours_per_day=inputs.hours_per_day, currency=inputs.currency,
+                         quant=quant, min_tokens_per_s=inputs.min_tokens_per_s,
+                         electricity_usd_per_kwh=inputs.electricity_usd_per_kwh,
+                         circuit_volts=inputs.circuit_volts, circuit_amps=inputs.circuit_amps,
+                         arch=arch), None
     except UserError as exc:
         return None, str(exc)
 
@@ -459,7 +478,8 @@ def _tiers(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
     budget = (usd_with_currency_text(plan.budget_usd, plan.budget_in_currency, plan.currency)
               if plan.budget_usd else tr("input.no_budget"))
     intro = tr("tiers.intro", users=plan.users, min_tps=number_text(plan.min_tokens_per_s, 0),
-               budget=budget)
+               budget=budget, prompt=f"{plan.prompt_tokens:,}", new=f"{plan.new_tokens:,}",
+               context=f"{plan.context_tokens:,}")
     notes = [tr("tiers.met" if plan.meets_workload_within_budget else "tiers.not_met")]
     notes += [f"{tr(f'tiers.name_{b.tier}')}: {translate_notice(b.reason, tr.lang)}"
               for b in plan.tiers]

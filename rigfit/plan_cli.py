@@ -12,7 +12,8 @@ from advisor.prices import units_per_usd
 from advisor.results import PlanResult
 from advisor.workload import (DEFAULT_CIRCUIT_AMPS, DEFAULT_CIRCUIT_VOLTS, DEFAULT_CONTEXT_TOKENS,
                               DEFAULT_HOURS_PER_DAY, DEFAULT_MIN_TOKENS_PER_S, DEFAULT_NEW_TOKENS,
-                              DEFAULT_PROMPT_TOKENS, DEFAULT_USERS, SEARCH_QUANT)
+                              DEFAULT_PROMPT_TOKENS, DEFAULT_USERS, SEARCH_QUANT,
+                              SEARCH_RUNTIME)
 from catalog.catalog import Catalog
 from catalog.errors import UserError
 from report.formats import money_text
@@ -27,7 +28,9 @@ def _add_workload_flags(p: argparse.ArgumentParser, *, budget_required: bool) ->
     p.add_argument("--quant", default=SEARCH_QUANT,
                    help=f"weight format id, or '{SEARCH_QUANT}' (default): search the runtimes and "
                         "formats for the most faithful that fits and meets the speed")
-    p.add_argument("--runtime", default="llama.cpp", help="runtime id (default llama.cpp)")
+    p.add_argument("--runtime", default=SEARCH_RUNTIME,
+                   help=f"runtime id (default {SEARCH_RUNTIME}; with --quant {SEARCH_QUANT} and "
+                        "several users vLLM is searched too)")
     p.add_argument("--kv-cache", help="KV-cache element type (f16, q8_0, q4_0, fp8)")
     p.add_argument("--prompt-tokens", type=int, default=DEFAULT_PROMPT_TOKENS,
                    help=f"prompt tokens per request (default {DEFAULT_PROMPT_TOKENS})")

@@ -32,11 +32,12 @@ def open_page(page: str, **query: str) -> AppTest:
 
 
 def engine_plan(*, model: str, budget_usd: float, users: int = 1, currency: str = "USD"):
-    """The plan the pages ask for: the sidebar defaults with these inputs."""
+    """The plan the pages ask for: the sidebar defaults with these inputs, runtimes and
+    precisions searched (the pages' default)."""
     data = {key: DEFAULTS[key] for key in REQUEST_KEYS}
     data["model"] = model
     return plan(parse_request(data), load_catalog(), budget_usd=budget_usd, users=users,
-                hours_per_day=DEFAULTS["hours_per_day"], currency=currency)
+                hours_per_day=DEFAULTS["hours_per_day"], currency=currency, quant="best")
 
 
 def unescape(text: str) -> str:

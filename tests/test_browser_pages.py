@@ -56,7 +56,8 @@ def expected():
     catalog = load_catalog()
     request = parse_request(SCENARIO)
     return {"plan": plan(request, catalog, budget_usd=PLAN["budget_usd"], users=PLAN["users"],
-                         hours_per_day=PLAN["hours_per_day"], currency=PLAN["currency"]),
+                         hours_per_day=PLAN["hours_per_day"], currency=PLAN["currency"],
+                         quant="best"),  # the pages search runtimes and precisions
             "estimate": estimate(request, catalog)}
 
 
