@@ -120,6 +120,8 @@ class CandidateSearch:
             quant = self.catalog.quant(quant_id)
             if rid is None or rid not in quant.runtimes or not published_in(quant, self.arch):
                 continue  # the runtime cannot run it, or the model is not published in it
+            if rid not in self.catalog.kv_cache_type(self.base.kv_cache).runtimes:
+                continue  # the runtime has no such KV cache (vLLM and a q8_0 cache)
             runtime = self.catalog.runtime(rid)
             split = "tensor" if (gpu_count > 1 and runtime.supports_tensor_parallel) else "layer"
             if tensor_parallel_problem(self.arch, runtime, gpu_count, split):

@@ -88,3 +88,12 @@ def test_out_of_range_plan_inputs_are_one_line(capsys, flag, value, words):
     code, out, err = run(capsys, "plan", "--model", MODEL, "--budget-usd", "2500", flag, value)
     assert code != 0 and not out
     assert words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_kv_cache_only_some_searched_runtimes_have_leaves_the_others_out():
+    """llama.cpp's q8_0 cache with several users: vLLM (searched for them) has no such
+    cache; the plan keeps to llama.cpp instead of failing on vLLM."""
+    result = plan(EstimateRequest(model=MODEL, kv_cache="q8_0", context_tokens=8192), CATALOG,
+                  budget_usd=2500, users=3, quant="best")
+    assert result.tiers and {t.runtime for t in result.tiers} <= {"llama.cpp", "llama.cpp-vulkan"}
+    assert {c.runtime for c in result.cloud} <= {"llama.cpp", "llama.cpp-vulkan"}
