@@ -26,6 +26,7 @@ from sizing.architecture import MAX_PARAMS, MIN_PARAMS, ModelInputError, parse_h
 from sizing.bench import MAX_BENCH_BYTES, BenchCalibration, parse_bench
 from sizing.bench_calibrate import calibrate
 from sizing.estimate import Estimate
+from sizing.pairs import Change, Pair, kv_cache_types_for, quants_for, runtimes_for, valid_pair
 from sizing.system import MAX_CIRCUIT_AMPS, MAX_CIRCUIT_VOLTS, MIN_CIRCUIT_AMPS, MIN_CIRCUIT_VOLTS
 from sizing.request import (FLASH_ATTENTION, MAX_BATCH, MAX_GPUS, MAX_TOKENS, EstimateRequest,
                             parse_request)
@@ -36,6 +37,7 @@ SMI_PASTE_KEY = "w_smi_paste"
 BENCH_PASTE_KEY = "w_bench_paste"
 BENCH_RESULT_KEY = "_bench_result"  # (BenchCalibration | None, error text | None)
 SMI_RESULT_KEY = "_smi_result"
+PAIR_NOTE_KEY = "_rigfit_pair_note"  # ((gpu, runtime, quant, kv_cache), [(text key, names)])
 SMI_PLACEHOLDER = "name, memory.total [MiB]\nNVIDIA GeForce RTX 4090, 24564 MiB"
 SMI_MAX_CHARS = 4000
 
@@ -131,18 +133,75 @@ def _model_inputs(cat: Catalog, data: dict[str, Any]) -> ModelArch | None:
         arch = _upload_input(cat, data)
     if source != "upload":
         st.session_state[SOURCE_BEFORE_UPLOAD_KEY] = source
-    data["quant"] = store("quant", sb.selectbox(t("inputs.quant"), [q.id for q in cat.quants],
-                                                key=bind("quant"), help=t("inputs.quant_help")))
-    data["runtime"] = store("runtime", sb.selectbox(
-        t("inputs.runtime"), [r.id for r in cat.runtimes], key=bind("runtime"),
-        format_func=lambda rid: cat.runtime(rid).name))
-    data["kv_cache"] = store("kv_cache", sb.selectbox(
-        t("inputs.kv_cache"), [k.id for k in cat.kv_cache_types], key=bind("kv_cache"),
-        format_func=lambda kid: cat.kv_cache_type(kid).name))
+    _runtime_inputs(cat, data)
     data["flash_attention"] = store("flash_attention", sb.selectbox(
         t("inputs.flash_attention"), list(FLASH_ATTENTION), key=bind("flash_attention"),
         format_func=labeller("inputs.flash_attention_"), help=t("inputs.flash_attention_help")))
     return arch
+
+
+def _valid_pair(cat: Catalog) -> None:
+    """Move the runtime, precision and KV cache to ones that run together on the GPU.
+
+    Runs before the widgets are drawn, on the values they hold (or the link's):
+    a choice that stays valid is kept, another moves to the closest valid one
+    (sizing.pairs), and one line says what moved for as long as it stands.
+    """
+    cfg = state()
+    now = {name: st.session_state.get(widget_key(name), cfg[name])
+           for name in ("gpu", "runtime", "quant", "kv_cache")}
+    pair = valid_pair(cat, **now)
+    # The widgets' values (the GPU's is drawn further down), so the note below compares alike.
+    cfg.update(gpu=now["gpu"], runtime=pair.runtime, quant=pair.quant, kv_cache=pair.kv_cache)
+    if pair.changes:
+        for change in pair.changes:
+            st.session_state[widget_key(change.field)] = change.new
+        st.session_state[PAIR_NOTE_KEY] = (
+            (now["gpu"], pair.runtime, pair.quant, pair.kv_cache),
+            [(f"inputs.pair_{c.field}", _change_names(cat, now["gpu"], pair, c))
+             for c in pair.changes])
+
+
+def _change_names(cat: Catalog, gpu: str, pair: Pair, change: Change) -> dict[str, str]:
+    """The names a pair-change sentence quotes."""
+    if change.field == "runtime":
+        return {"old": cat.runtime(change.old).name, "new": cat.runtime(change.new).name,
+                "gpu": cat.gpu(gpu).name}
+    runtime = cat.runtime(pair.runtime).name
+    if change.field == "quant":
+        return {"old": cat.quant(change.old).name, "new": cat.quant(change.new).name,
+                "runtime": runtime}
+    return {"old": cat.kv_cache_type(change.old).name, "new": cat.kv_cache_type(change.new).name,
+            "runtime": runtime}
+
+
+def _show_pair_note() -> None:
+    """The line that says which choice moved, while the corrected choices stand."""
+    note = st.session_state.get(PAIR_NOTE_KEY)
+    if note is None:
+        return
+    fixed, sentences = note
+    cfg = state()
+    if (cfg["gpu"], cfg["runtime"], cfg["quant"], cfg["kv_cache"]) != fixed:
+        st.session_state.pop(PAIR_NOTE_KEY, None)
+        return
+    st.info(plain(" ".join(t(key, **names) for key, names in sentences)),
+            icon=":material/swap_horiz:")
+
+
+def _runtime_inputs(cat: Catalog, data: dict[str, Any]) -> None:
+    """Runtime, precision and KV cache: only what runs on the GPU, and with the runtime."""
+    sb = st.sidebar
+    gpu = cat.gpu(state()["gpu"])
+    data["runtime"] = store("runtime", sb.selectbox(
+        t("inputs.runtime"), [r.id for r in runtimes_for(cat, gpu)], key=bind("runtime"),
+        format_func=lambda rid: cat.runtime(rid).name, help=t("inputs.runtime_help")))
+    data["quant"] = store("quant", sb.selectbox(
+        t("inputs.quant"), [q.id for q in quants_for(cat, data["runtime"])], key=bind("quant"),
+        help=t("inputs.quant_help")))
+    data["kv_cache"] = store("kv_cache", sb.selectbox(
+        t("inputs.kv_cache"), [k.id for k in kv_cache_types_for(cat, data["runtime"])],
+        key=bind("kv_cache"), format_func=lambda kid: cat.kv_cache_type(kid).name))
 
 
 def _token_inputs(data: dict[str, Any]) -> None:
@@ -276,6 +335,8 @@ def scenario_inputs() -> tuple[EstimateRequest | None, ModelArch | None]:
     """Sidebar widgets for one scenario; the request (None on error) and an uploaded arch."""
     cat = catalog()
     data: dict[str, Any] = {}
+    _valid_pair(cat)
+    _show_pair_note()
     arch = _model_inputs(cat, data)
     _token_inputs(data)
     _gpu_inputs(cat, data)
