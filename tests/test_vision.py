@@ -1,0 +1,104 @@
+"""Image tokens and encoder cost of vision-language models, against the models' own rules."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from catalog.catalog import load_catalog
+from catalog.schema import VisionEncoder
+from sizing.vision import (MAX_IMAGE_SIDE_PX, VisionInputError, encoder_weight_bytes, image_cost,
+                           smart_resize, tile_grid)
+from sizing.workloads import PRESETS, agent_steps
+
+CAT = load_catalog()
+URL = "https://huggingface.co/docs/transformers/model_doc/qwen2_vl"
+
+
+def patches_rule(**kw) -> VisionEncoder:
+    base = dict(params=6.7e8, layers=32, hidden_size=1280, patch_size=14, image_tokens="patches",
+                merge_size=2, min_pixels=3136, max_pixels=12845056, source=URL)
+    return VisionEncoder(**(base | kw))
+
+
+def test_a_phone_screenshot_on_glm_4_1v_is_a_few_thousand_tokens():
+    vision = CAT.model("autoglm-phone-9b").vision
+    cost = image_cost(vision, 1080, 2400)
+    # 1080 x 2400 -> 1092 x 2408 (multiples of 28): 78 x 172 patches, merged 2 x 2.
+    assert (cost.resized_width_px, cost.resized_height_px) == (1092, 2408)
+    assert cost.encoder_patches == 78 * 172
+    assert cost.tokens == 78 * 172 // 4 == 3354
+
+
+def test_max_pixels_bounds_a_large_image():
+    vision = patches_rule(max_pixels=1003520)  # 1280 * 28 * 28
+    cost = image_cost(vision, 4000, 3000)
+    assert cost.resized_width_px * cost.resized_height_px <= 1003520
+    assert cost.tokens <= 1280
+    assert cost.resized_width_px % 28 == cost.resized_height_px % 28 == 0
+
+
+def test_min_pixels_lifts_a_tiny_image():
+    cost = image_cost(patches_rule(min_pixels=200_704), 32, 32)
+    assert cost.resized_width_px * cost.resized_height_px >= 200_704
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 8000), st.integers(1, 8000))
+def test_smart_resize_keeps_sides_multiples_and_the_area_bounded(w, h):
+    rw, rh = smart_resize(w, h, factor=28, min_pixels=3136, max_pixels=12845056)
+    assert rw % 28 == 0 and rh % 28 == 0 and rw >= 28 and rh >= 28
+    if 0.05 < w / h < 20:  # the processor refuses more extreme aspect ratios
+        assert rw * rh <= 12845056
+
+
+def test_fixed_rule_gives_the_same_tokens_whatever_the_size():
+    gemma = VisionEncoder(params=4.2e8, layers=27, hidden_size=1152, patch_size=14,
+                          image_tokens="fixed", tokens_per_image=256, image_size=896, source=URL)
+    assert {image_cost(gemma, w, h).tokens for w, h in ((64, 64), (1080, 2400), (4000, 3000))} == {256}
+    assert image_cost(gemma, 10, 10).encoder_patches == 64 * 64
+
+
+def test_tiles_follow_internvl_grid_with_a_thumbnail():
+    vision = CAT.model("internvl3.5-8b").vision
+    assert tile_grid(448, 448, max_tiles=12) == (1, 1)
+    assert image_cost(vision, 448, 448).tokens == 256  # one tile, no thumbnail
+    cost = image_cost(vision, 1080, 2400)
+    cols, rows = tile_grid(1080, 2400, max_tiles=12)
+    assert cols * rows <= 12 and rows > cols
+    assert cost.tokens == (cols * rows + 1) * 256
+
+
+def test_encoder_cost_grows_with_the_image_and_weights_are_16_bit():
+    vision = CAT.model("qwen2.5-vl-7b").vision
+    small, large = image_cost(vision, 640, 480), image_cost(vision, 1920, 1080)
+    assert large.tokens > small.tokens and large.encoder_flops > small.encoder_flops
+    # At least 2 FLOPs per parameter per patch.
+    assert large.encoder_flops >= 2 * vision.params * large.encoder_patches
+    assert encoder_weight_bytes(vision) == 2 * vision.params
+
+
+@pytest.mark.parametrize("w,h", [(0, 100), (100, 0), (MAX_IMAGE_SIDE_PX + 1, 100)])
+def test_impossible_image_sizes_are_refused(w, h):
+    with pytest.raises(VisionInputError, match="must be 1-"):
+        image_cost(CAT.model("qwen2.5-vl-7b").vision, w, h)
+
+
+def test_every_catalog_vision_model_turns_a_screenshot_into_tokens():
+    for model in CAT.models:
+        if model.vision:
+            cost = image_cost(model.vision, 1080, 2400)
+            assert 64 <= cost.tokens <= 20_000, model.id
+            assert math.isfinite(cost.encoder_flops)
+
+
+def test_agent_context_grows_by_the_text_of_each_step_with_one_image():
+    steps = agent_steps(steps=20, image_tokens=3354)
+    growth = {b.context_tokens - a.context_tokens for a, b in zip(steps, steps[1:])}
+    assert len(growth) == 1 and growth.pop() == steps[1].new_prompt_tokens
+    assert steps[0].new_prompt_tokens > steps[1].new_prompt_tokens
+    assert PRESETS["agent"].prompt_tokens + 3354 == steps[-1].context_tokens
+    assert PRESETS["agent"].images == 1
