@@ -11,7 +11,7 @@ from catalog.catalog import Catalog, runtime_api
 from catalog.schema import Gpu, ModelArch
 from sizing.bench import BenchCalibration, rescale_speed
 from sizing.box import DEFAULT_AMBIENT_C, DEFAULT_USD_PER_KWH, BoxEstimate, box_for
-from sizing.fit import best_quant, considered_formats, max_context_tokens
+from sizing.fit import best_quant, considered_formats, max_context_tokens, published_in
 from sizing.memory import MemoryEstimate, estimate_memory
 from sizing.notices import Notice
 from sizing.box import psu_built_in
@@ -283,6 +283,13 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
     if arch is None:
         arch, warnings = resolve_model(request, catalog)
     check_compatibility(request, catalog)
+    quant = catalog.quant(request.quant)
+    if not published_in(quant, arch):
+        fmt = quant.format.value.upper()
+        warnings.append(Notice(
+            "format_not_published",
+            f"{arch.name} is not published in {fmt}: only models whose authors ship a {fmt} "
+            "checkpoint come in it; estimated anyway.", model=arch.name, format=fmt))
     gpu = resolve_gpu(request, catalog)
     runtime = catalog.runtime(request.runtime)
     context = request.allocated_context_tokens

@@ -89,3 +89,13 @@ def test_a_config_json_declares_its_native_format():
     assert not published_in(mxfp4, plain)
     assert published_in(mxfp4, declared)
     assert not published_in(mxfp4, arch_from_param_count(20e9))
+
+
+def test_an_explicit_format_the_model_is_not_published_in_is_flagged():
+    llama = estimate(parse_request({"model": "llama-3.1-8b", "runtime": "vllm", "quant": "mxfp4",
+                                    "gpu": "rtx-4090"}), CAT)
+    assert [n.params for n in llama.warnings if n.code == "format_not_published"] == [
+        {"model": "Llama 3.1 8B", "format": "MXFP4"}]
+    gpt_oss = estimate(parse_request({"model": "gpt-oss-20b", "runtime": "vllm",
+                                      "quant": "mxfp4", "gpu": "rtx-4090"}), CAT)
+    assert "format_not_published" not in {n.code for n in gpt_oss.warnings}
