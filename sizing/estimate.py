@@ -6,6 +6,7 @@ Front ends build an :class:`~sizing.request.EstimateRequest`, call
 
 from __future__ import annotations
 
+from typing import Literal
 
 from catalog.catalog import Catalog, runtime_api
 from catalog.schema import Gpu, ModelArch
@@ -17,7 +18,8 @@ from sizing.notices import Notice
 from sizing.box import psu_built_in
 from sizing.request import resolve_gpu
 from sizing.results import Result
-from sizing.request import EstimateRequest, RequestError, check_compatibility, resolve_model
+from sizing.request import (EstimateRequest, RequestError, check_compatibility, check_parallel,
+                            resolve_model)
 from sizing.speed import (SpeedEstimate, SpeedUnknownError, estimate_speed, memory_class,
                           ram_bandwidth_gb_per_s, resolve_constants, workload)
 
@@ -98,6 +100,9 @@ class FitSection(Result):
 
     max_context_tokens: int  # longest context per sequence that fits entirely on the GPU(s)
     best_quant: str | None  # highest-precision quant that fits at this context
+    # What stops the context growing: "model" (its own maximum; memory would
+    # hold more) or "memory" (the GPU(s) are full).
+    max_context_limited_by: Literal["model", "memory"] = "memory"
     # Format families best_quant chose among: those the runtime runs and the
     # model is published in (sizing.fit.candidate_quants).
     formats_considered: list[str] = []
@@ -219,6 +224,8 @@ def fit_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch) -> FitS
                        kv_bytes_per_element=kv, gpu_count=request.gpu_count, split=split,
                        new_tokens=request.new_tokens)
     return FitSection(max_context_tokens=context, best_quant=quant.id if quant else None,
+                      max_context_limited_by="model" if context >= arch.max_context_tokens
+                      else "memory",
                       formats_considered=considered_formats(catalog, runtime, arch))
 
 
@@ -290,6 +297,7 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
             "format_not_published",
             f"{arch.name} is not published in {fmt}: only models whose authors ship a {fmt} "
             "checkpoint come in it; estimated anyway.", model=arch.name, format=fmt))
+    check_parallel(request, catalog, arch, default_split(request, catalog))
     gpu = resolve_gpu(request, catalog)
     runtime = catalog.runtime(request.runtime)
     context = request.allocated_context_tokens
@@ -347,6 +355,13 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
             f"Power limit {request.power_limit_w:g} W: decode at {f:.0%} and prompt processing "
             f"at {fp:.0%} of uncapped speed.",
             limit_w=f"{request.power_limit_w:g}", speed_pct=f"{f:.0%}", prefill_pct=f"{fp:.0%}"))
+    fit = fit_for(request, catalog, arch)
+    if fit.max_context_limited_by == "model":
+        warnings.append(Notice(
+            "context_model_limit",
+            f"The longest context, {fit.max_context_tokens:,} tokens, is the model's own maximum: "
+            "memory would hold more, the model was not trained for it.",
+            max_context=f"{fit.max_context_tokens:,}"))
     cooler_id = request.cooler or gpu.cooler.value
     return Estimate(
         model=ModelSummary(id=arch.id, name=arch.name, params_total=arch.params_total,
@@ -364,7 +379,7 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
         split=default_split(request, catalog),
         prompt_tokens=request.prompt_tokens, new_tokens=request.new_tokens,
         context_tokens=context, batch=request.batch, kv_cache=request.kv_cache,
-        memory=MemorySection.of(memory), fit=fit_for(request, catalog, arch),
+        memory=MemorySection.of(memory), fit=fit,
         speed=speed, speed_unknown_reason=reason,
         power=PowerSection(
             **{k: getattr(box, k) for k in PowerSection.model_fields if k != "power_limit_curve"},

@@ -176,12 +176,12 @@ def check_compatibility(request: EstimateRequest, catalog: Catalog) -> None:
         kinds = [k.id for k in catalog.kv_cache_types if runtime.id in k.runtimes]
         raise RequestError(
             f"runtime '{runtime.id}' has no '{kv.id}' KV cache; choose one of: {', '.join(kinds)}")
+    _check_hardware(request, catalog, gpu)
     if request.split == "tensor" and request.gpu_count > 1 and not runtime.supports_tensor_parallel:
         tp = [r.id for r in catalog.runtimes if r.supports_tensor_parallel]
         raise RequestError(
             f"runtime '{runtime.id}' splits layers across GPUs, not tensors; tensor parallel needs "
             f"{', '.join(tp)}")
-    _check_hardware(request, catalog, gpu)
 
 
 def _check_hardware(request: EstimateRequest, catalog: Catalog, gpu: Gpu) -> None:
