@@ -271,6 +271,24 @@ class VisionEncoder(Record):
         return self
 
 
+class FileWeights(Record):
+    """Exact weight bytes read from a model file's tensor headers (GGUF or safetensors). [B]
+
+    They replace the bits-per-weight estimate when the scenario runs the file's
+    own format (``quant``); another format means another file, estimated as usual.
+    """
+
+    quant: Id  # the catalog quant the file's tensors mostly are (e.g. q4_k_m)
+    format: Literal["gguf", "safetensors"]
+    embedding_bytes: NonNegative  # token-embedding table
+    output_bytes: NonNegative  # output head; 0 when tied to the embedding table
+    body_bytes: NonNegative  # every other language-model tensor but the routed experts
+    expert_bytes: NonNegative = 0.0  # routed experts (MoE)
+    projector_bytes: NonNegative | None = None  # vision encoder and projector, when read
+    file_bytes: NonNegative  # the weight files on disk
+    files: tuple[str, ...] = ()  # file names, for display
+
+
 class ModelArch(Record):
     """A language model's architecture, as in its Hugging Face config.json."""
 
@@ -317,6 +335,8 @@ class ModelArch(Record):
     # What the model is run for: text generation, or encoding only (embedding
     # and reranker models: a forward pass over batched inputs, no decode).
     task: Literal["generate", "embed", "rerank"] = "generate"
+    # Exact tensor bytes, for a model read from its files (None: from the shapes).
+    file_weights: FileWeights | None = None
     release_date: dt.date | None = None
     source: Url
     notes: str | None = None

@@ -15,6 +15,7 @@ from typing import Literal
 from catalog.schema import Gpu, ModelArch, Quant, Runtime, Vendor
 from sizing.architecture import param_breakdown
 from sizing.units import gib_to_bytes, mib_to_bytes
+from sizing.vision import encoder_weight_bytes
 
 SplitMode = Literal["layer", "tensor"]
 
@@ -59,21 +60,35 @@ class WeightBytes:
 
 
 def weight_bytes(arch: ModelArch, quant: Quant, *, embeddings_on_host: bool = False) -> WeightBytes:
-    """Weights at a quant's effective bits, embedding and head at their own types. [B]"""
+    """Weights at a quant's effective bits, embedding and head at their own types. [B]
+
+    A model read from its files (``arch.file_weights``) in its own format has
+    its exact tensor bytes instead. A vision-language model's encoder and
+    projector sit on the device too, at 16 bits unless read from the file; they
+    are not read per generated token.
+    """
     parts = param_breakdown(arch)
-    expert_bits = quant.expert_bits_per_weight or quant.body_bits_per_weight
-    body = parts.body * quant.body_bits_per_weight / 8.0
-    experts = parts.routed_experts * expert_bits / 8.0
-    experts_active = parts.routed_experts_active * expert_bits / 8.0
-    if arch.tie_word_embeddings:
-        # One shared table, stored at the head's type (llama.cpp quantizes a
-        # tied embedding as the output tensor).
-        embedding = parts.embedding * quant.output_bits_per_weight / 8.0
-        output = 0.0
+    exact = arch.file_weights if arch.file_weights and arch.file_weights.quant == quant.id else None
+    if exact is not None:
+        body, experts = exact.body_bytes, exact.expert_bytes
+        experts_active = (experts * parts.routed_experts_active / parts.routed_experts
+                          if parts.routed_experts else 0.0)
+        embedding, output = exact.embedding_bytes, exact.output_bytes
     else:
-        embedding = parts.embedding * quant.embedding_bits_per_weight / 8.0
-        output = parts.output * quant.output_bits_per_weight / 8.0
-    file_bytes = body + experts + embedding + output
+        expert_bits = quant.expert_bits_per_weight or quant.body_bits_per_weight
+        body = parts.body * quant.body_bits_per_weight / 8.0
+        experts = parts.routed_experts * expert_bits / 8.0
+        experts_active = parts.routed_experts_active * expert_bits / 8.0
+        if arch.tie_word_embeddings:
+            # One shared table, stored at the head's type (llama.cpp quantizes a
+            # tied embedding as the output tensor).
+            embedding = parts.embedding * quant.output_bits_per_weight / 8.0
+            output = 0.0
+        else:
+            embedding = parts.embedding * quant.embedding_bits_per_weight / 8.0
+            output = parts.output * quant.output_bits_per_weight / 8.0
+    vision = vision_weight_bytes(arch)
+    file_bytes = body + experts + embedding + output + vision
     if embeddings_on_host:
         host = embedding
         # A tied table is also needed on the device as the output head.
@@ -85,6 +100,13 @@ def weight_bytes(arch: ModelArch, quant: Quant, *, embeddings_on_host: bool = Fa
     active = body + experts_active + head
     active_max = body + experts + head
     return WeightBytes(device, host, file_bytes, active, active_max)
+
+
+def vision_weight_bytes(arch: ModelArch) -> float:
+    """Bytes of a vision-language model's encoder and projector (0 for text only). [B]"""
+    if arch.file_weights is not None and arch.file_weights.projector_bytes is not None:
+        return arch.file_weights.projector_bytes
+    return encoder_weight_bytes(arch.vision) if arch.vision is not None else 0.0
 
 
 def kv_cache_bytes(*, num_layers: int, num_kv_heads: int, head_dim: int,

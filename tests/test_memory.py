@@ -131,8 +131,9 @@ def test_kv_cache_bytes_rejects_nonsense():
 def test_every_model_sizes_sensibly(arch):
     f16 = weight_bytes(arch, CAT.quant("f16"))
     q4 = weight_bytes(arch, CAT.quant("q4_k_m"))
-    assert f16.file_bytes == pytest.approx(2 * arch.params_total, rel=0.02)
-    assert q4.file_bytes < f16.file_bytes / 2.5
+    vision_params = arch.vision.params if arch.vision else 0.0  # the encoder stays 16-bit
+    assert f16.file_bytes == pytest.approx(2 * (arch.params_total + vision_params), rel=0.02)
+    assert q4.file_bytes - 2 * vision_params < (f16.file_bytes - 2 * vision_params) / 2.5
     assert 0 < q4.active_bytes <= q4.active_bytes_max <= q4.file_bytes * 1.0001
     assert model_kv_cache_bytes(arch, context_tokens=4096) > 0
 
@@ -305,3 +306,25 @@ def test_a_runtime_that_cannot_offload_never_says_fits_with_offload(runtime_id):
             assert not m.offload_possible
             checked += not m.fits
     assert checked > 0
+
+
+def test_a_vision_model_carries_its_encoder_on_the_device_but_does_not_read_it_per_token():
+    vlm = CAT.model("autoglm-phone-9b")
+    text_only = vlm.model_copy(update={"vision": None})
+    q4 = CAT.quant("q4_k_m")
+    with_encoder, without = weight_bytes(vlm, q4), weight_bytes(text_only, q4)
+    assert with_encoder.device_bytes - without.device_bytes == pytest.approx(2 * vlm.vision.params)
+    assert with_encoder.active_bytes == without.active_bytes
+
+
+def test_exact_file_weights_replace_the_estimate_only_in_the_files_own_format():
+    from catalog.schema import FileWeights
+    arch = CAT.model("llama-3.1-8b")
+    exact = FileWeights(quant="q4_k_m", format="gguf", embedding_bytes=300e6, output_bytes=400e6,
+                        body_bytes=4.0e9, file_bytes=4.71e9)
+    read = arch.model_copy(update={"file_weights": exact})
+    mine = weight_bytes(read, CAT.quant("q4_k_m"))
+    assert mine.file_bytes == pytest.approx(4.7e9)
+    assert weight_bytes(read, CAT.quant("q4_k_m"), embeddings_on_host=True).host_bytes == 300e6
+    # Another format is another file: estimated from the shapes as before.
+    assert weight_bytes(read, CAT.quant("q8_0")) == weight_bytes(arch, CAT.quant("q8_0"))
