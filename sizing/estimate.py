@@ -11,15 +11,14 @@ from typing import Literal
 from catalog.catalog import Catalog, runtime_api
 from catalog.schema import Gpu, ModelArch
 from sizing.bench import BenchCalibration, rescale_speed
-from sizing.box import DEFAULT_AMBIENT_C, DEFAULT_USD_PER_KWH, BoxEstimate, box_for
+from sizing.box import DEFAULT_AMBIENT_C, DEFAULT_USD_PER_KWH, BoxEstimate, box_for, psu_built_in
 from sizing.fit import best_quant, considered_formats, max_context_tokens, published_in
-from sizing.memory import MemoryEstimate, estimate_memory
+from sizing.memory import MemoryEstimate, estimate_memory, vision_weight_bytes
 from sizing.notices import Notice
-from sizing.box import psu_built_in
-from sizing.request import resolve_gpu
+from sizing.request import (MAX_TOKENS, EstimateRequest, RequestError, check_compatibility,
+                            check_parallel, file_quant, model_source, resolve_gpu, resolve_model)
 from sizing.results import Result
-from sizing.request import (EstimateRequest, RequestError, check_compatibility, check_parallel,
-                            resolve_model)
+from sizing.vision import ImageCost, VisionInputError, image_cost
 from sizing.speed import (SpeedEstimate, SpeedUnknownError, estimate_speed, memory_class,
                           ram_bandwidth_gb_per_s, resolve_constants, workload)
 
@@ -41,6 +40,23 @@ class ModelSummary(Result):
     head_dim: int | None = None
     num_experts: int | None = None  # None: dense
     num_experts_per_token: int | None = None
+    # catalog | hf-config | hf-id | gguf | safetensors | params-b
+    source: str = "catalog"
+
+
+class VisionSection(Result):
+    """Images in each request of a vision-language model. [px, tokens, B, s]"""
+
+    images: int
+    image_width_px: int
+    image_height_px: int
+    resized_width_px: int  # as the model's processor resizes it
+    resized_height_px: int
+    image_tokens_per_image: int
+    image_tokens: int  # every image of one request
+    text_prompt_tokens: int  # the prompt without its images
+    encoder_bytes: float  # encoder and projector weights on the device
+    encoder_s_per_image: float | None  # encoding one image, in the time to first token
 
 
 class MemorySection(Result):
@@ -189,6 +205,7 @@ class Estimate(Result):
     load: LoadSection
     system: SystemSection
     warnings: list[Notice]
+    vision: VisionSection | None = None  # vision-language models sent images
 
 
 def default_split(request: EstimateRequest, catalog: Catalog) -> str:
@@ -289,6 +306,9 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
     warnings: list[Notice] = []
     if arch is None:
         arch, warnings = resolve_model(request, catalog)
+    request, said = file_quant(request, arch)
+    warnings += said
+    request, cost = with_images(request, arch)
     check_compatibility(request, catalog)
     quant = catalog.quant(request.quant)
     if not published_in(quant, arch):
@@ -355,6 +375,20 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
             f"Power limit {request.power_limit_w:g} W: decode at {f:.0%} and prompt processing "
             f"at {fp:.0%} of uncapped speed.",
             limit_w=f"{request.power_limit_w:g}", speed_pct=f"{f:.0%}", prefill_pct=f"{fp:.0%}"))
+    vision = None
+    if cost is not None:
+        encoder_s = _encoder_s_per_image(cost, arch, speed)
+        if speed is not None and encoder_s is not None:
+            added = encoder_s * request.images * request.batch
+            speed = speed.model_copy(update={"ttft_s": speed.ttft_s + added,
+                                             "total_time_s": speed.total_time_s + added})
+        vision = VisionSection(
+            images=request.images, image_width_px=request.image_width,
+            image_height_px=request.image_height, resized_width_px=cost.resized_width_px,
+            resized_height_px=cost.resized_height_px, image_tokens_per_image=cost.tokens,
+            image_tokens=cost.tokens * request.images,
+            text_prompt_tokens=request.prompt_tokens - cost.tokens * request.images,
+            encoder_bytes=vision_weight_bytes(arch), encoder_s_per_image=encoder_s)
     fit = fit_for(request, catalog, arch)
     if fit.max_context_limited_by == "model":
         warnings.append(Notice(
@@ -370,7 +404,8 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
                            num_layers=arch.num_layers, num_attention_heads=arch.num_attention_heads,
                            num_kv_heads=arch.num_kv_heads, head_dim=arch.head_dim,
                            num_experts=arch.num_experts,
-                           num_experts_per_token=arch.num_experts_per_token),
+                           num_experts_per_token=arch.num_experts_per_token,
+                           source=model_source(request)),
         gpu_id=gpu.id, gpu_name=gpu.name, gpu_count=request.gpu_count,
         gpu_memory_gib=gpu.memory_gib,
         gpu_price_usd=gpu.price_usd,
@@ -391,7 +426,7 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
                                   if k not in ("ambient_c", "cooler")}),
         load=LoadSection(load_time_s=box.load_time_s, storage=request.storage or "nvme-gen4"),
         system=SystemSection(**{k: getattr(box, k) for k in SystemSection.model_fields}),
-        warnings=warnings)
+        vision=vision, warnings=warnings)
 
 
 def _box(request: EstimateRequest, catalog: Catalog, gpu: Gpu, memory: MemoryEstimate,
@@ -454,3 +489,44 @@ def capped_speed(speed: SpeedSection, *, decode_frac: float, prefill_frac: float
         update[key] = (prefill_s / prefill_frac
                        + max(0.0, getattr(speed, key) - prefill_s) / decode_frac)
     return speed.model_copy(update=update)
+
+
+def with_images(request: EstimateRequest, arch: ModelArch) -> tuple[EstimateRequest, ImageCost | None]:
+    """The request with its images' tokens in the prompt (and the context), and their cost.
+
+    ``prompt_tokens`` counts text; each image adds the tokens the model's own
+    rule gives it (:mod:`sizing.vision`), to the prompt and to an explicit context.
+    """
+    images, width, height = request.images_for(arch)
+    if images != request.images or (width, height) != (request.image_width, request.image_height):
+        request = request.model_copy(update={"images": images, "image_width": width,
+                                             "image_height": height})
+    if request.images == 0:
+        return request, None
+    if arch.vision is None:
+        raise RequestError(f"{arch.name} reads no images: set images to 0 or choose a "
+                           "vision-language model")
+    try:
+        cost = image_cost(arch.vision, request.image_width, request.image_height)
+    except VisionInputError as exc:
+        raise RequestError(str(exc)) from None
+    added = cost.tokens * request.images
+    context = request.context_tokens + added if request.context_tokens else None
+    if request.prompt_tokens + added + request.new_tokens > MAX_TOKENS:
+        raise RequestError(f"{request.images} image(s) of {cost.tokens:,} tokens each take the "
+                           f"prompt past the longest context RigFit sizes ({MAX_TOKENS:,} tokens)")
+    return request.model_copy(update={"prompt_tokens": request.prompt_tokens + added,
+                                      "context_tokens": context}), cost
+
+
+def _encoder_s_per_image(cost: ImageCost, arch: ModelArch, speed: SpeedSection | None) -> float | None:
+    """Time to encode one image, at the FLOP rate the model's own prompt processing reaches. [s]
+
+    The encoder is a transformer like the language model, run over the image's
+    patches: its FLOPs over the achieved prompt FLOP rate (2 x active
+    parameters x prefill tokens/s) carries the prefill calibration over.
+    """
+    if speed is None or not speed.prefill_tokens_per_s:
+        return None
+    achieved_flops_per_s = 2.0 * arch.params_active * speed.prefill_tokens_per_s
+    return cost.encoder_flops / achieved_flops_per_s

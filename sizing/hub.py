@@ -53,18 +53,23 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
-from huggingface_hub import HfApi, get_token, hf_hub_download
-from huggingface_hub import constants as hf_constants
-from huggingface_hub import errors as hf_errors
-from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
-from huggingface_hub.utils.tqdm import silent_tqdm
+# huggingface_hub's user agent otherwise asks the Hub for a list of AI agents on the
+# first request (a call that costs a timeout when the Hub is unreachable); sizing a
+# model sends nothing about its user.
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-from catalog.errors import UserError
-from catalog.schema import ModelArch
-from sizing.architecture import MAX_CONFIG_BYTES, ModelInputError, parse_hf_config_text
-from sizing import gguf_file, safetensors_file
-from sizing.gguf_file import GgufHeaderIncomplete, GgufModel, GgufTensor, parse_gguf_bytes
-from sizing.safetensors_file import SafetensorsHeader, SafetensorsModel
+from huggingface_hub import HfApi, get_token, hf_hub_download  # noqa: E402
+from huggingface_hub import constants as hf_constants  # noqa: E402
+from huggingface_hub import errors as hf_errors  # noqa: E402
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status  # noqa: E402
+from huggingface_hub.utils.tqdm import silent_tqdm  # noqa: E402
+
+from catalog.errors import UserError  # noqa: E402
+from catalog.schema import ModelArch  # noqa: E402
+from sizing.architecture import MAX_CONFIG_BYTES, ModelInputError, parse_hf_config_text  # noqa: E402
+from sizing import gguf_file, safetensors_file  # noqa: E402
+from sizing.gguf_file import GgufHeaderIncomplete, GgufModel, GgufTensor, parse_gguf_bytes  # noqa: E402
+from sizing.safetensors_file import SafetensorsHeader, SafetensorsModel  # noqa: E402
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 DEFAULT_TIMEOUT_S = 10.0  # huggingface_hub's own default for metadata calls

@@ -18,6 +18,8 @@ from catalog.schema import Gpu, ModelArch, Runtime
 from sizing.architecture import ModelInputError, arch_from_param_count, parse_hf_config_text
 from sizing.notices import Notice
 from sizing.speed import ram_bandwidth_gb_per_s
+from sizing.vision import MAX_IMAGE_SIDE_PX, MAX_IMAGES
+from sizing.workloads import PRESETS
 
 MAX_TOKENS = 10_000_000
 MAX_BATCH = 4096
@@ -25,6 +27,13 @@ MAX_GPUS = 16
 FLASH_ATTENTION = ("auto", "on", "off")  # llama.cpp's --flash-attn values
 MAX_UBATCH_TOKENS = 8192  # llama.cpp's -ub cannot exceed its -b (default 2048; 8192 in practice)
 _PCIE_LINK = re.compile(r"^pcie(\d)-x\d+$")  # pcie4-x16: generation 4
+
+
+# Where a model can come from, in the order the command line lists them.
+MODEL_SOURCES = ("model", "hf_config", "params_b", "hf_id", "gguf", "safetensors")
+# A request's images default to a common photo/screen size.
+DEFAULT_IMAGE_WIDTH_PX = 1024
+DEFAULT_IMAGE_HEIGHT_PX = 1024
 
 
 class RequestError(UserError):
@@ -41,6 +50,18 @@ class EstimateRequest(BaseModel):
     model: str | None = None
     hf_config: str | None = None  # path to a config.json
     params_b: float | None = Field(default=None, gt=0)
+    hf_id: str | None = Field(default=None, max_length=200)  # a Hugging Face repository, ORG/NAME
+    revision: str | None = Field(default=None, max_length=200)  # with hf_id: branch, tag or commit
+    hf_file: str | None = Field(default=None, max_length=500)  # with hf_id: the GGUF file or quant
+    gguf: str | None = None  # path to a GGUF file
+    mmproj: str | None = None  # with gguf: path to its vision projector GGUF
+    safetensors: str | None = None  # path to a safetensors file, index or model folder
+    # A use whose prompt, reply and context lengths (and images, for a
+    # vision-language model) fill whatever the request leaves out (sizing.workloads).
+    workload: Literal["chat", "code", "rag", "agent"] | None = None
+    images: int = Field(default=0, ge=0, le=MAX_IMAGES)  # images in each request
+    image_width: int = Field(default=DEFAULT_IMAGE_WIDTH_PX, ge=1, le=MAX_IMAGE_SIDE_PX)  # [px]
+    image_height: int = Field(default=DEFAULT_IMAGE_HEIGHT_PX, ge=1, le=MAX_IMAGE_SIDE_PX)  # [px]
     quant: str = "q4_k_m"
     gpu: str = "rtx-4090"
     gpu_count: int = Field(default=1, ge=1, le=MAX_GPUS)
@@ -65,12 +86,25 @@ class EstimateRequest(BaseModel):
     power_limit_w: float | None = Field(default=None, gt=0)
     electricity_usd_per_kwh: float | None = Field(default=None, ge=0, le=5)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _workload_fills_the_rest(cls, data: object) -> object:
+        preset = PRESETS.get(data.get("workload")) if isinstance(data, dict) else None
+        if preset is None:
+            return data
+        filled = {"prompt_tokens": preset.prompt_tokens, "new_tokens": preset.new_tokens,
+                  "context_tokens": preset.context_tokens}
+        return filled | {k: v for k, v in data.items() if v is not None or k not in filled}
+
     @model_validator(mode="after")
     def _one_model_and_some_tokens(self) -> EstimateRequest:
-        given = [n for n in ("model", "hf_config", "params_b") if getattr(self, n) is not None]
+        given = [n for n in MODEL_SOURCES if getattr(self, n) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of model, hf_config or params_b"
+            raise ValueError(f"give exactly one of {', '.join(MODEL_SOURCES)}"
                              + (f" (got {', '.join(given)})" if given else ""))
+        for name, needs in (("revision", "hf_id"), ("hf_file", "hf_id"), ("mmproj", "gguf")):
+            if getattr(self, name) is not None and getattr(self, needs) is None:
+                raise ValueError(f"{name} goes with {needs}")
         if self.prompt_tokens == 0 and self.new_tokens == 0:
             raise ValueError("prompt_tokens and new_tokens are both 0: there is nothing to run")
         if self.prompt_tokens + self.new_tokens > MAX_TOKENS:
@@ -82,6 +116,21 @@ class EstimateRequest(BaseModel):
                 f"context_tokens ({self.context_tokens}) is smaller than prompt + new tokens "
                 f"({self.prompt_tokens + self.new_tokens})")
         return self
+
+    def images_for(self, arch: ModelArch) -> tuple[int, int, int]:
+        """Images per request and their size: as given, else the workload's for a vision model."""
+        preset = PRESETS.get(self.workload) if self.workload else None
+        given = "images" in self.model_fields_set
+        if preset is None or given or arch.vision is None:
+            count = self.images
+        else:
+            count = preset.images
+        width, height = self.image_width, self.image_height
+        if preset is not None and preset.images and "image_width" not in self.model_fields_set:
+            width = preset.image_width_px
+        if preset is not None and preset.images and "image_height" not in self.model_fields_set:
+            height = preset.image_height_px
+        return count, width, height
 
     @property
     def allocated_context_tokens(self) -> int:
@@ -108,11 +157,57 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def model_source(request: EstimateRequest) -> str:
+    """Where the request's model comes from: catalog, hf-config, params-b, hf-id, gguf, safetensors."""
+    name = next(n for n in MODEL_SOURCES if getattr(request, n) is not None)
+    return {"model": "catalog"}.get(name, name.replace("_", "-"))
+
+
+def read_model_files(request: EstimateRequest, catalog: Catalog):
+    """The model of a request that names files or a Hub repository (sizing.sources.ReadModel)."""
+    from sizing import sources  # reads headers; only requests naming files need it
+    what = request.gguf or request.safetensors
+    try:
+        if request.hf_id is not None:
+            return sources.read_hub_source(request.hf_id, catalog, revision=request.revision,
+                                           hf_file=request.hf_file)
+        if request.gguf is not None:
+            return sources.read_gguf_source(request.gguf, catalog, mmproj=request.mmproj)
+        return sources.read_safetensors_source(request.safetensors, catalog)
+    except UserError:
+        raise
+    except OSError as exc:
+        where = exc.filename or what
+        raise RequestError(f"cannot read '{where}': {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise RequestError(str(exc)) from None
+
+
+def file_quant(request: EstimateRequest, arch: ModelArch) -> tuple[EstimateRequest, list[Notice]]:
+    """The request in the weight format of the model's own file, when it was read from one.
+
+    A GGUF or safetensors file is one format; its exact tensor sizes are used,
+    and a different ``quant`` the user named is replaced, saying so.
+    """
+    exact = arch.file_weights
+    if exact is None or request.quant == exact.quant:
+        return request, []
+    said = []
+    if "quant" in request.model_fields_set:
+        said.append(Notice("file_quant_used",
+                           f"The file is {exact.quant}: its own tensors are sized, not {request.quant}.",
+                           file_quant=exact.quant, asked=request.quant))
+    return request.model_copy(update={"quant": exact.quant}), said
+
+
 def resolve_model(request: EstimateRequest, catalog: Catalog) -> tuple[ModelArch, list[Notice]]:
     """The model a request names, with warnings about how it was obtained."""
     warnings: list[Notice] = []
     if request.model is not None:
         return catalog.model(request.model), warnings
+    if request.hf_id is not None or request.gguf is not None or request.safetensors is not None:
+        read = read_model_files(request, catalog)
+        return read.arch, list(read.notices)
     if request.hf_config is not None:
         path = Path(request.hf_config)
         try:
