@@ -21,13 +21,26 @@ from sizing.bench import MAX_BENCH_BYTES, BenchCalibration, BenchError, decode_b
 from sizing.bench_calibrate import calibrate
 from sizing.estimate import estimate
 from sizing.remedies import remedies_for
-from sizing.request import RequestError, parse_request, resolve_model
+from sizing.agent import agent_task
+from sizing.request import RequestError, file_quant, parse_request, resolve_model
 from sizing.units import bytes_to_gib
 
 ESTIMATE_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("--model", str, "catalog model id"),
     ("--hf-config", str, "path to a Hugging Face config.json"),
     ("--params-b", float, "bare parameter count in billions (assumes a typical architecture)"),
+    ("--hf-id", str, "Hugging Face repository ORG/NAME: reads its config.json or GGUF header "
+                     "(honours HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE; cached)"),
+    ("--revision", str, "with --hf-id: branch, tag or commit (default main)"),
+    ("--hf-file", str, "with --hf-id: the GGUF file or quant to read (default a Q4_K_M file)"),
+    ("--gguf", str, "path to a GGUF file: exact tensor sizes from its header"),
+    ("--mmproj", str, "with --gguf: path to its vision projector GGUF"),
+    ("--safetensors", str, "path to a .safetensors file, its index.json or a model folder"),
+    ("--workload", str, "preset filling prompt, new and context tokens (and images for a "
+                        "vision model): chat, code, rag or agent"),
+    ("--images", int, "images in each request (vision-language models)"),
+    ("--image-width", int, "image width [px] (default 1024)"),
+    ("--image-height", int, "image height [px] (default 1024)"),
     ("--quant", str, "weight format id (e.g. q4_k_m, f16, awq-int4, exl2-4.65)"),
     ("--gpu", str, "GPU id"),
     ("--gpu-count", int, "number of identical GPUs"),
@@ -70,9 +83,14 @@ def _estimate_one(data: dict[str, Any], cat: Catalog,
     request = parse_request(data)
     answer = estimate(request, cat, bench=bench)
     result = answer.model_dump(mode="json")
-    remedies = [] if answer.memory.fits else remedies_for(request, cat,
-                                                          resolve_model(request, cat)[0])
+    arch = resolve_model(request, cat)[0] if not answer.memory.fits or request.workload == "agent" \
+        else None
+    remedies = [] if answer.memory.fits else remedies_for(request, cat, arch)
     result["remedies"] = [r.model_dump(mode="json") for r in remedies]
+    if request.workload == "agent":
+        request, _ = file_quant(request, arch)
+        result["agent"] = agent_task(request, cat, arch, max_context_tokens=answer.fit.max_context_tokens
+                                     ).model_dump(mode="json")
     if bench is not None:
         result["bench"] = bench_section(bench)
     return result
@@ -171,6 +189,8 @@ def _estimate_table(result: dict[str, Any]) -> str:
                         w.get("code") == "psu_built_in" for w in result["warnings"]):
                     rows.append((label, "built into the machine"))
     rows = [(k, max_context_text(result) if k == "max context that fits" else v) for k, v in rows]
+    rows[1:1] = source_rows(result)
+    rows += vision_rows(result) + agent_rows(result)
     width = max(len(r[0]) for r in rows)
     lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
     lines += [f"warning: {w['text']}" for w in result["warnings"]]
@@ -188,6 +208,43 @@ def remedy_lines(remedies: list[dict[str, Any]]) -> list[str]:
         lines.append(f"  {number}. {r['text']}"
                      + (f" Decode about {decode:,.1f} tokens/s." if decode else ""))
     return lines
+
+
+def source_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """Where the model came from, unless the catalog."""
+    source = result["model"].get("source", "catalog")
+    return [] if source == "catalog" else [("model source", source)]
+
+
+def vision_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """Images in each request: their tokens and the encoder's cost."""
+    v = result.get("vision")
+    if not v:
+        return []
+    encode = v.get("encoder_s_per_image")
+    return [("images", f"{v['images']} x {v['image_width_px']}x{v['image_height_px']} px "
+                       f"(resized {v['resized_width_px']}x{v['resized_height_px']}) = "
+                       f"{v['image_tokens_per_image']:,} tokens each"),
+            ("vision encoder", f"{bytes_to_gib(v['encoder_bytes']):.2f} GiB"
+                               + (f", {encode:.2f} s per image" if encode else ""))]
+
+
+def agent_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """The phone-agent task: seconds per step, and the context at a few steps."""
+    a = result.get("agent")
+    if not a:
+        return []
+    rows = [("agent step", f"{a['seconds_per_step']:.1f} s per step, "
+                           f"{a['steps_per_minute']:.1f} steps per minute, "
+                           f"{len(a['steps'])}-step task {a['task_seconds']:.0f} s"
+             if a["seconds_per_step"] else "speed unknown"),
+            ("agent context", ", ".join(f"step {s['step']}: {s['context_tokens']:,}"
+                                        for s in a["steps"] if s["step"] in (1, 5, 10, 15, 20)
+                                        or s["step"] == len(a["steps"]))
+             + f" tokens ({a['image_tokens_per_step']:,} of them the screenshot)"),
+            ("screenshots that fit", f"{a['screenshots_that_fit']} in the longest context that "
+                                     "fits, beside the text history")]
+    return rows
 
 
 def model_shape_text(model: dict[str, Any]) -> str:
