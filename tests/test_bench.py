@@ -519,7 +519,7 @@ def test_a_calibration_for_another_gpu_is_not_applied():
     other = request(model="qwen2.5-7b", gpu="rtx-3090")
     result = estimate(other, CAT, bench=cal)
     assert result.speed == estimate(other, CAT).speed
-    assert [n.code for n in result.warnings] == ["bench_other_gpu"]
+    assert [n.code for n in result.warnings if n.code.startswith("bench")] == ["bench_other_gpu"]
 
 
 def test_partly_offloaded_rows_are_shown_but_not_used():
