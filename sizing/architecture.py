@@ -17,6 +17,7 @@ from typing import Any
 
 from catalog.errors import UserError
 from catalog.schema import ModelArch, QuantFormat
+from sizing.vision import vision_from_hf_config
 
 MAX_PARAMS = 5e12  # larger than any published model; beyond this input is absurd
 MIN_PARAMS = 1e7
@@ -315,7 +316,7 @@ def arch_from_hf_config(
         notes="Parsed from an uploaded config.json; parameter counts computed from the shapes.",
     )
     try:
-        draft = ModelArch(**fields)
+        draft = ModelArch(**fields, vision=vision_from_hf_config(dict(config)))
         total = param_count_from_shapes(draft)
         active = active_param_count_from_shapes(draft)
     except ValueError as exc:

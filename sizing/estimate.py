@@ -25,6 +25,7 @@ from sizing.speed import (SpeedEstimate, SpeedUnknownError, estimate_speed, memo
 DEFAULT_RAM = "ddr5-5600x2"  # a typical current desktop: dual-channel DDR5-5600
 # Runtimes the calibration rows were measured with; others apply their prior on top.
 FITTED_RUNTIMES = ("llama.cpp", "llama.cpp-vulkan")
+TASK_WORDS = {"embed": "embedding", "rerank": "reranking"}
 
 
 class ModelSummary(Result):
@@ -309,6 +310,15 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
     request, said = file_quant(request, arch)
     warnings += said
     request, cost = with_images(request, arch)
+    if arch.task != "generate" and request.new_tokens:
+        if request.prompt_tokens == 0:
+            raise RequestError(f"{arch.name} is a {TASK_WORDS[arch.task]} model: it encodes a "
+                               "prompt and generates nothing; give prompt_tokens")
+        warnings.append(Notice(
+            "encoder_only",
+            f"{arch.name} only encodes its input ({arch.task}): sized for the prompts of the batch, "
+            "with nothing generated.", model=arch.name, task=arch.task))
+        request = request.model_copy(update={"new_tokens": 0})
     check_compatibility(request, catalog)
     quant = catalog.quant(request.quant)
     if not published_in(quant, arch):

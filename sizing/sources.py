@@ -25,6 +25,7 @@ from catalog.schema import FileWeights, ModelArch, Quant, QuantFormat, VisionEnc
 from sizing.gguf_file import GgufModel, GgufVision, read_gguf, read_mmproj
 from sizing.notices import Notice
 from sizing.safetensors_file import SafetensorsModel, read_safetensors
+from sizing.vision import vision_from_hf_config
 
 SourceKind = str  # catalog | hf-config | hf-id | gguf | safetensors | params-b
 _EXPERTS_GGUF = re.compile(r"_exps\b|_exps\.")
@@ -206,6 +207,11 @@ def read_hub_source(repo_id: str, catalog: Catalog, *, revision: str | None = No
     if hub.arch is None:
         raise ValueError(hub.arch_error or f"{hub.repo_id} has neither a config.json nor a GGUF file")
     facts: dict[str, object] = {"revision": hub.revision, "from_cache": hub.from_cache}
+    arch = hub.arch
+    if hub.config is not None and arch.vision is not None:
+        # The repository's processor config sets the image budget config.json leaves out.
+        processor = hub.preprocessor_config or hub.processor_config
+        arch = arch.model_copy(update={"vision": vision_from_hf_config(hub.config, processor)})
     notices = []
     if hub.safetensors is not None:
         st = hub.safetensors.model
@@ -217,5 +223,5 @@ def read_hub_source(repo_id: str, catalog: Catalog, *, revision: str | None = No
             f"({', '.join(f'{k} {v / 1e9:,.2f}B' for k, v in st.params_by_dtype.items())}).",
             repo=hub.repo_id, params_b=f"{st.params_total / 1e9:,.2f}",
             dtypes=", ".join(f"{k} {v / 1e9:,.2f}B" for k, v in st.params_by_dtype.items())))
-    return ReadModel(arch=hub.arch, source="hf-id", label=label, quant=None, facts=facts,
+    return ReadModel(arch=arch, source="hf-id", label=label, quant=None, facts=facts,
                      notices=tuple(notices))

@@ -148,3 +148,71 @@ def encoder_activation_bytes(vision: VisionEncoder, cost: ImageCost) -> float:
 def check_images(images: int) -> None:
     if not 0 <= images <= MAX_IMAGES:
         raise VisionInputError(f"images must be 0-{MAX_IMAGES} per request (got {images})")
+
+
+def _int(mapping: object, *keys: str) -> int | None:
+    if not isinstance(mapping, dict):
+        return None
+    for key in keys:
+        value = mapping.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
+def vision_from_hf_config(config: dict, processor: dict | None = None) -> VisionEncoder | None:
+    """The image encoder a multimodal config.json describes (None: text only or unknown).
+
+    The rule follows the config's kind: a ``spatial_merge_size`` (Qwen2-VL,
+    Qwen2.5-VL, Qwen3-VL, GLM-4.1V) means patches within a pixel budget, taken
+    from ``preprocessor_config.json`` when given (``min_pixels``/``max_pixels``
+    or ``size.shortest_edge``/``longest_edge``), else Qwen2-VL's defaults;
+    ``mm_tokens_per_image`` (Gemma 3) a fixed count; ``max_dynamic_patch``
+    (InternVL) tiles; any other vision tower one fixed square image of
+    ``(image_size / patch_size)^2`` tokens (LLaVA). Parameters are counted from
+    the tower's shapes: attention (4 h^2) and MLP (2 h i, 3 h i when gated) per
+    layer, plus the projector into the language model.
+    """
+    vision = config.get("vision_config")
+    if not isinstance(vision, dict):
+        return None
+    layers = _int(vision, "depth", "num_hidden_layers", "num_layers")
+    hidden = _int(vision, "hidden_size", "embed_dim", "width")
+    patch = _int(vision, "patch_size")
+    if not (layers and hidden and patch):
+        return None
+    inner = _int(vision, "intermediate_size") or 4 * hidden
+    gated = str(vision.get("hidden_act", "")).lower() in ("silu", "swiglu")
+    text = config.get("text_config") if isinstance(config.get("text_config"), dict) else config
+    text_hidden = _int(text, "hidden_size") or hidden
+    merge = _int(vision, "spatial_merge_size") or 1
+    per_layer = 4 * hidden * hidden + (3 if gated else 2) * hidden * inner
+    projector = (hidden * merge * merge) ** 2 + hidden * merge * merge * text_hidden
+    out = _int(vision, "out_hidden_size")
+    if str(config.get("model_type", "")).startswith("glm4v") and out:
+        # GLM-4.1V: the ViT's MLP is out_hidden_size wide; a 2 x 2 downsample into
+        # out_hidden_size feeds a gated merger of intermediate_size (transformers' Glm4v).
+        per_layer = 4 * hidden * hidden + 3 * hidden * out
+        projector = hidden * merge * merge * out + 3 * out * inner
+    params = float(layers * per_layer + projector + 3 * patch * patch * hidden)
+    source = "https://huggingface.co/docs/transformers/main/en/main_classes/configuration"
+    common = dict(params=params, layers=layers, hidden_size=hidden, patch_size=patch, source=source)
+    if merge > 1:
+        size = processor.get("size") if isinstance(processor, dict) else None
+        low = _int(processor, "min_pixels") or _int(size, "shortest_edge") or 3136
+        high = _int(processor, "max_pixels") or _int(size, "longest_edge") or 12845056
+        return VisionEncoder(**common, image_tokens="patches", merge_size=merge,
+                             min_pixels=min(low, high), max_pixels=high)
+    image_size = _int(vision, "image_size") or 336
+    if _int(config, "mm_tokens_per_image"):
+        return VisionEncoder(**common, image_tokens="fixed", image_size=image_size,
+                             tokens_per_image=_int(config, "mm_tokens_per_image"))
+    tiles = _int(config, "max_dynamic_patch")
+    if tiles:
+        ratio = config.get("downsample_ratio", 0.5)
+        ratio = ratio if isinstance(ratio, (int, float)) and 0 < ratio <= 1 else 0.5
+        per_tile = max(1, int((image_size // patch) ** 2 * ratio * ratio))
+        return VisionEncoder(**common, image_tokens="tiles", tokens_per_image=per_tile,
+                             tile_size=image_size, max_tiles=tiles, image_size=image_size)
+    return VisionEncoder(**common, image_tokens="fixed", image_size=image_size,
+                         tokens_per_image=(image_size // patch) ** 2)

@@ -102,3 +102,54 @@ def test_agent_context_grows_by_the_text_of_each_step_with_one_image():
     assert steps[0].new_prompt_tokens > steps[1].new_prompt_tokens
     assert PRESETS["agent"].prompt_tokens + 3354 == steps[-1].context_tokens
     assert PRESETS["agent"].images == 1
+
+
+def test_a_multimodal_config_json_gives_the_encoder_and_its_rule():
+    import json
+
+    from sizing.architecture import parse_hf_config_text
+    from sizing.vision import vision_from_hf_config
+    qwen_vl = {"architectures": ["Qwen2_5_VLForConditionalGeneration"], "model_type": "qwen2_5_vl",
+               "hidden_size": 3584, "intermediate_size": 18944, "num_hidden_layers": 28,
+               "num_attention_heads": 28, "num_key_value_heads": 4, "vocab_size": 152064,
+               "max_position_embeddings": 128000,
+               "vision_config": {"depth": 32, "hidden_size": 1280, "intermediate_size": 3420,
+                                 "patch_size": 14, "spatial_merge_size": 2, "hidden_act": "silu"}}
+    arch = parse_hf_config_text(json.dumps(qwen_vl))
+    # The catalog's Qwen2.5-VL-7B encoder, counted from the checkpoint: within 1 %.
+    assert arch.vision.params == pytest.approx(CAT.model("qwen2.5-vl-7b").vision.params, rel=0.01)
+    assert arch.vision.image_tokens == "patches" and arch.vision.merge_size == 2
+    # GLM-4.1V's own layout, with the processor's pixel budget.
+    glm = {"model_type": "glm4v", "hidden_size": 4096,
+           "vision_config": {"depth": 24, "hidden_size": 1536, "intermediate_size": 13696,
+                             "patch_size": 14, "spatial_merge_size": 2, "out_hidden_size": 4096}}
+    v = vision_from_hf_config(glm, {"size": {"shortest_edge": 12544, "longest_edge": 9633792}})
+    ref = CAT.model("autoglm-phone-9b").vision
+    assert v.params == pytest.approx(ref.params, rel=0.03)
+    assert (v.min_pixels, v.max_pixels) == (ref.min_pixels, ref.max_pixels)
+    # Gemma 3: a fixed count; InternVL: tiles; a plain tower: one square image.
+    gemma = {"mm_tokens_per_image": 256, "vision_config": {"num_hidden_layers": 27, "hidden_size": 1152,
+                                                            "patch_size": 14, "image_size": 896}}
+    assert vision_from_hf_config(gemma).tokens_per_image == 256
+    internvl = {"max_dynamic_patch": 12, "downsample_ratio": 0.5,
+                "vision_config": {"num_hidden_layers": 24, "hidden_size": 1024, "patch_size": 14,
+                                  "image_size": 448}}
+    tiles = vision_from_hf_config(internvl)
+    assert (tiles.image_tokens, tiles.tokens_per_image, tiles.max_tiles) == ("tiles", 256, 12)
+    llava = {"vision_config": {"num_hidden_layers": 24, "hidden_size": 1024, "patch_size": 14,
+                               "image_size": 336}}
+    assert vision_from_hf_config(llava).tokens_per_image == 576
+    assert vision_from_hf_config({"hidden_size": 4096}) is None
+
+
+def test_an_embedding_model_generates_nothing():
+    from sizing.estimate import estimate
+    from sizing.request import RequestError, parse_request
+    result = estimate(parse_request({"model": "qwen3-embedding-8b", "gpu": "rtx-4090", "batch": 32,
+                                     "prompt_tokens": 512}), CAT)
+    assert result.new_tokens == 0 and result.speed.decode_tokens_per_s is None
+    assert result.speed.prefill_tokens_per_s > 0
+    assert "encoder_only" in {n.code for n in result.warnings}
+    with pytest.raises(RequestError, match="embedding model"):
+        estimate(parse_request({"model": "qwen3-embedding-8b", "prompt_tokens": 0,
+                                "new_tokens": 10}), CAT)
