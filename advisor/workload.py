@@ -45,9 +45,10 @@ def workload_request(request: EstimateRequest, users: int, context_tokens: int |
     if prompt + new > context:
         new = min(new, context // 2) or 1
         prompt = min(prompt, context - new)
+    # The GPU fields belong to the sidebar's machine, not to the builds searched.
     return request.model_copy(update={"batch": users, "context_tokens": context,
                                       "prompt_tokens": prompt, "new_tokens": new,
-                                      "gpu_count": 1, "split": None})
+                                      "gpu_count": 1, "split": None, "memory_gib": None})
 
 
 # Where the search starts: llama.cpp's ladder, with vLLM's added for several users
