@@ -540,25 +540,49 @@ def read_gguf(path: str | os.PathLike[str], *, max_header_bytes: int = DEFAULT_M
     first = Path(path)
     header, size = _read_header_file(first, max_header_bytes)
     parts = _split_paths(first, header.metadata)
-    if len(parts) > 1:
-        headers = []
-        size = 0
-        for number, part in enumerate(parts):
-            part_header, part_size = (header, os.stat(first).st_size) if part == first else \
-                _read_header_file(part, max_header_bytes)
-            if part_header.metadata.get("split.no", number) != number:
-                raise ModelInputError(f"{_display(part)}: says it is split part "
-                                      f"{part_header.metadata.get('split.no')!r}, expected {number}")
-            headers.append(part_header)
-            size += part_size
-        tensors = tuple(t for h in headers for t in h.tensors)
-        if len({t.name for t in tensors}) != len(tensors):
-            raise ModelInputError(f"{_display(first)}: the split parts repeat a tensor")
-        # The first part carries the model's metadata.
-        header = _Header(headers[0].metadata, tensors, headers[0].data_offset_bytes,
-                         headers[0].alignment_bytes)
-    return _summarize(header, source=_display(parts[0]), file_bytes=size,
-                      model_id=model_id or _slug(parts[0].name), split_count=len(parts))
+    if len(parts) == 1:
+        return _summarize(header, source=_display(first), file_bytes=size,
+                          model_id=model_id or _slug(first.name), split_count=1)
+    headers, size = [], 0
+    for part in parts:
+        part_header, part_size = (header, os.stat(first).st_size) if part == first else \
+            _read_header_file(part, max_header_bytes)
+        headers.append(part_header)
+        size += part_size
+    return join_split_parts(headers, [_display(p) for p in parts], file_bytes=size,
+                            model_id=model_id or _slug(parts[0].name))
+
+
+def read_part_header(data: bytes | bytearray | memoryview, *, source: str, file_bytes: int | None,
+                     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES) -> _Header:
+    """One part of a split model from its leading bytes (a later part has no architecture of
+    its own); raises :class:`GgufHeaderIncomplete` while the bytes end inside the header."""
+    return _parse_header(data, source=source, available=len(data), file_bytes=file_bytes,
+                         max_header_bytes=max_header_bytes)
+
+
+def join_split_parts(headers: list[_Header], names: list[str], *, file_bytes: int,
+                     model_id: str) -> GgufModel:
+    """A split model (llama.cpp's NAME-0000i-of-0000n.gguf) from its parts' headers, in order.
+
+    The first part carries the model's metadata; each part must say its own
+    number, and no tensor may appear twice.
+    """
+    count = headers[0].metadata.get("split.count", len(headers))
+    if count != len(headers):
+        raise ModelInputError(f"{names[0]}: says it is split into {count!r} files; "
+                              f"{len(headers)} were given")
+    for number, (name, header) in enumerate(zip(names, headers, strict=True)):
+        if header.metadata.get("split.no", number) != number:
+            raise ModelInputError(f"{name}: says it is split part "
+                                  f"{header.metadata.get('split.no')!r}, expected {number}")
+    tensors = tuple(t for h in headers for t in h.tensors)
+    if len({t.name for t in tensors}) != len(tensors):
+        raise ModelInputError(f"{names[0]}: the split parts repeat a tensor")
+    joined = _Header(headers[0].metadata, tensors, headers[0].data_offset_bytes,
+                     headers[0].alignment_bytes)
+    return _summarize(joined, source=names[0], file_bytes=file_bytes, model_id=model_id,
+                      split_count=len(headers))
 
 
 def parse_gguf_bytes(data: bytes | bytearray | memoryview, *, source: str = "model.gguf",

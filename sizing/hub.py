@@ -607,8 +607,8 @@ def _gguf_probe(name: str, size_bytes: int, model_id: str, max_header_bytes: int
                 return model, min(len(data), model.header_bytes)
             # A later part of a split file has no architecture of its own: read its header
             # alone, as gguf_file.read_gguf does for the parts of a local split file.
-            header = gguf_file._parse_header(data, source=name, available=len(data),
-                                             file_bytes=size_bytes, max_header_bytes=max_header_bytes)
+            header = gguf_file.read_part_header(data, source=name, file_bytes=size_bytes,
+                                                max_header_bytes=max_header_bytes)
             return header, min(len(data), header.data_offset_bytes)
         except GgufHeaderIncomplete as short:
             raise _More(short.needed_bytes) from None
@@ -709,21 +709,11 @@ def _read_gguf(hub: _Hub, commit: str, names: tuple[str, ...], sizes: dict[str, 
         return GgufInfo(names, total_bytes, model, (path,))
     parts = [read(name, False) for name in names]
     headers = [header for header, _ in parts]
-    count = headers[0].metadata.get("split.count")
-    if count != len(names):
-        raise HubError(f"{hub.repo_id}: {names[0]} says it is split into {count!r} files; the "
-                       f"repository has {len(names)}")
-    for number, (name, header) in enumerate(zip(names, headers)):
-        if header.metadata.get("split.no", number) != number:
-            raise HubError(f"{hub.repo_id}: {name} says it is split part "
-                           f"{header.metadata.get('split.no')!r}, expected {number}")
-    tensors = tuple(t for h in headers for t in h.tensors)
-    if len({t.name for t in tensors}) != len(tensors):
-        raise HubError(f"{hub.repo_id}: the parts of {names[0]} repeat a tensor")
-    joined = gguf_file._Header(headers[0].metadata, tensors, headers[0].data_offset_bytes,
-                               headers[0].alignment_bytes)
-    model = gguf_file._summarize(joined, source=names[0], file_bytes=total_bytes, model_id=model_id,
-                                 split_count=len(names))
+    try:
+        model = gguf_file.join_split_parts(headers, list(names), file_bytes=total_bytes,
+                                           model_id=model_id)
+    except ModelInputError as exc:
+        raise HubError(f"{hub.repo_id}: {exc}") from None
     return GgufInfo(names, total_bytes, model, tuple(path for _, path in parts))
 
 
