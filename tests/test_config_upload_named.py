@@ -46,7 +46,7 @@ def write(path: Path, config: dict) -> Path:
     ("cfg/Llama.json", SHAPES, "Llama"),  # the file, not the folder "cfg"
     ("cfg/config.json", {**SHAPES, "_name_or_path": "meta-llama/Meta-Llama-3-8B"},
      "meta-llama/Meta-Llama-3-8B"),
-    ("cfg/Other.json", {**SHAPES, "_name_or_path": "/home/me/models/llama-3-8b-instruct/"},
+    ("cfg/Other.json", {**SHAPES, "_name_or_path": "/srv/models/llama-3-8b-instruct/"},
      "llama-3-8b-instruct"),  # a local path: its last part
     ("cfg/Other.json", {**SHAPES, "_name_or_path": "C:\\models\\Llama-3-8B"}, "Llama-3-8B"),
     ("cfg/Other.json", {**SHAPES, "_name_or_path": ""}, "Other"),
