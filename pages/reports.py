@@ -32,7 +32,8 @@ if result is not None:
                     format_func=labeller("report.lead_"), horizontal=True,
                     key=f"w_report_lead_{origin}", help=t("report.lead_help"))
     # The builders run on click, without a script context: everything they need is bound now.
-    options = {"lang": lang(), "query": query_for(state()), "arch": arch, "lead": lead}
+    options = {"lang": lang(), "query": query_for(state()), "arch": arch, "request": request,
+               "lead": lead}
     cols = st.columns(3)
     cols[0].download_button(t("report.json"), data=result.model_dump_json(indent=2),
                             file_name="rigfit-estimate.json", mime="application/json",

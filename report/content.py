@@ -30,13 +30,16 @@ from report.text import Translator, group_strings, translate_notice
 from sizing.architecture import arch_from_param_count
 from sizing.box import DEFAULT_USD_PER_KWH
 from sizing.estimate import Estimate, estimate
+from sizing.agent import AgentSection, agent_task
 from sizing.remedies import remedies_for
-from sizing.request import EstimateRequest
+from sizing.request import EstimateRequest, file_quant, read_model_files, resolve_model
+from sizing.sources import ReadModel
 from sizing.units import bytes_to_gib
 
 MAX_ALTERNATIVES = 5  # GPUs shown next to the chosen one
 MAX_CLOUD_ROWS = 8
 MAX_SOURCES = 14
+AGENT_STEPS_SHOWN = (1, 5, 10, 15, 20)  # rows of the agent's context-growth table (and the last)
 # The page a report is made from, and the section that answers its question first;
 # "configurator" leads with the verdict for the chosen GPU.
 LEADS = {"configurator": "verdict", "builds": "tiers", "compare": "gpus", "cloud": "cloud"}
@@ -210,10 +213,17 @@ class PlanInputs:
 # --- the scenario, rebuilt ---------------------------------------------------------------
 
 
-def scenario_arch(result: Estimate, catalog: Catalog, arch: ModelArch | None) -> ModelArch:
-    """The architecture behind ``result``: an upload, a catalog model or a bare size."""
+def scenario_arch(result: Estimate, catalog: Catalog, arch: ModelArch | None,
+                  request: EstimateRequest | None = None) -> ModelArch:
+    """The architecture behind ``result``: an upload, the request's model (a file or
+    Hub repository read again from its cache), a catalog model or a bare size."""
     if arch is not None:
         return arch
+    if request is not None:
+        try:
+            return resolve_model(request, catalog)[0]
+        except UserError:
+            pass
     try:
         return catalog.model(result.model.id)
     except UnknownIdError:
@@ -373,6 +383,7 @@ def _inputs(result: Estimate, tr: Translator, catalog: Catalog, inputs: PlanInpu
              Fact(tr("input.tokens"), f"{result.prompt_tokens:,} / {result.new_tokens:,}"),
              Fact(tr("input.batch"), str(result.batch))]
     facts[3:3] = _gpu_configuration(result, tr, catalog)
+    facts.insert(1, Fact(tr("input.source"), tr(f"source.{m.source}")))
     if result.gpu_count > 1:
         facts.append(Fact(tr("input.split"), result.split))
     facts.append(Fact(tr("input.ambient"), f"{number_text(result.thermal.ambient_c, 0)} °C"))
@@ -414,6 +425,111 @@ def _fit_facts(result: Estimate, tr: Translator) -> tuple[Fact, ...]:
             Fact(tr("fit.max_context"), f"{fit.max_context_tokens:,}" if fit.max_context_tokens
                  else tr("fit.max_context_none_offload")
                  if result.memory.verdict == "fits-with-offload" else tr("fit.none")))
+
+
+def read_files(request: EstimateRequest, catalog: Catalog) -> ReadModel | None:
+    """What was read of a model named by files or a Hub id (from the process's cache), else None."""
+    if request.hf_id is None and request.gguf is None and request.safetensors is None:
+        return None
+    try:
+        return read_model_files(request, catalog)
+    except UserError:
+        return None
+
+
+def _model_read(result: Estimate, arch: ModelArch, read: ReadModel | None,
+                tr: Translator) -> Section | None:
+    """Where the model came from and what was read of it, for a model not from the catalog."""
+    m = result.model
+    if m.source == "catalog":
+        return None
+    facts = [Fact(tr("input.source"), tr(f"source.{m.source}"))]
+    if read is not None:
+        facts.append(Fact(tr("model.read_from"), read.label))
+        if read.facts.get("architecture"):
+            facts.append(Fact(tr("model.architecture"), str(read.facts["architecture"])))
+    facts.append(Fact(tr("model.shape"), tr(
+        "model.shape_value", layers=arch.num_layers, heads=arch.num_attention_heads,
+        kv_heads=arch.num_kv_heads, head_dim=arch.head_dim, context=f"{arch.max_context_tokens:,}")))
+    if arch.file_weights is not None:
+        facts.append(Fact(tr("model.weight_format"), arch.file_weights.quant))
+        facts.append(Fact(tr("model.file_bytes"), gib_text(arch.file_weights.file_bytes, 2)))
+    tables: tuple[Table, ...] = ()
+    types: dict[str, float] = dict((read.facts.get("types") or {}) if read else {})
+    if types:
+        total = float(sum(types.values())) or 1.0
+        tables = (Table(columns=(tr("model.type"), tr("model.bytes"), tr("model.share")),
+                        rows=tuple((name, number_text(bytes_to_gib(size), 2), f"{size / total:.0%}")
+                                   for name, size in types.items()),
+                        numeric=(False, True, True)),)
+    projector = (read.facts.get("projector_bytes") or read.facts.get("vision_bytes")) if read else None
+    if projector:
+        kind = read.facts.get("projector_type") if read else None
+        facts.append(Fact(tr("model.projector"), gib_text(float(projector), 2)
+                          + (f" ({kind})" if kind else "")))
+    return Section("model", tr("section.model"), facts=tuple(facts), tables=tables)
+
+
+def _vision(result: Estimate, tr: Translator) -> Section | None:
+    """Images in each request: their size, tokens, and the encoder's memory and time."""
+    v = result.vision
+    if v is None:
+        return None
+    facts = (Fact(tr("vision.images"), tr("vision.images_value", images=v.images,
+                                          width=v.image_width_px, height=v.image_height_px,
+                                          resized_width=v.resized_width_px,
+                                          resized_height=v.resized_height_px)),
+             Fact(tr("vision.tokens_per_image"), f"{v.image_tokens_per_image:,}"),
+             Fact(tr("vision.image_tokens"), f"{v.image_tokens:,}"),
+             Fact(tr("vision.text_tokens"), f"{v.text_prompt_tokens:,}"),
+             Fact(tr("vision.encoder_memory"), gib_text(v.encoder_bytes, 2)),
+             Fact(tr("vision.encoder_time"), f"{number_text(v.encoder_s_per_image, 2)} s"
+                  if v.encoder_s_per_image is not None else "—"))
+    return Section("vision", tr("section.vision"), facts=facts)
+
+
+def agent_section(result: Estimate, request: EstimateRequest, catalog: Catalog,
+                  arch: ModelArch) -> AgentSection | None:
+    """The phone-agent task of an agent scenario (sizing.agent), else None."""
+    if request.workload != "agent":
+        return None
+    try:
+        request, _ = file_quant(request, arch)
+        return agent_task(request, catalog, arch, max_context_tokens=result.fit.max_context_tokens)
+    except UserError:
+        return None
+
+
+def _seconds(value: float | None, digits: int = 1) -> str:
+    return f"{number_text(value, digits)} s" if value is not None else "—"
+
+
+def _agent(result: Estimate, agent: AgentSection | None, tr: Translator) -> Section | None:
+    """Seconds per step, steps per minute, screenshots that fit, and the context as it grows."""
+    if agent is None:
+        return None
+    intro = tr("agent.intro", model=result.model.name,
+               gpu=tr("value.gpu", count=result.gpu_count, name=result.gpu_name),
+               verdict=tr(f"agent.verdict_{result.memory.verdict}"), quant=result.quant,
+               best=result.fit.best_quant or tr("fit.none"),
+               screenshots=agent.screenshots_that_fit,
+               seconds=number_text(agent.seconds_per_step) if agent.seconds_per_step else "—")
+    facts = (Fact(tr("agent.seconds_per_step"), _seconds(agent.seconds_per_step)),
+             Fact(tr("agent.steps_per_minute"), number_text(agent.steps_per_minute)
+                  if agent.steps_per_minute else "—"),
+             Fact(tr("agent.task_time", steps=len(agent.steps)), _seconds(agent.task_seconds, 0)),
+             Fact(tr("agent.screenshots"), str(agent.screenshots_that_fit)),
+             Fact(tr("agent.image_tokens"), f"{agent.image_tokens_per_step:,}"),
+             Fact(tr("agent.fits_every_step"),
+                  tr("value.yes") if agent.fits_every_step else tr("value.no")))
+    last = len(agent.steps)
+    rows = tuple((str(s.step), f"{s.context_tokens:,}", f"{s.processed_tokens:,}",
+                  _seconds(s.seconds)) for s in agent.steps
+                 if s.step in AGENT_STEPS_SHOWN or s.step == last)
+    table = Table(columns=(tr("agent.step"), tr("agent.context"), tr("agent.processed"),
+                           tr("agent.seconds")), rows=rows, numeric=(True, True, True, True))
+    return Section("agent", tr("section.agent"), intro=intro, facts=facts, tables=(table,),
+                   notes=(tr("agent.note", answer=agent.answer_tokens),))
 
 
 def _remedies(result: Estimate, request: EstimateRequest, catalog: Catalog, arch: ModelArch,
@@ -722,7 +838,7 @@ def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, An
     tr = Translator(lang, prefix="doc.")
     catalog = catalog or load_catalog()
     inputs = inputs or PlanInputs.from_query(query)
-    model_arch = scenario_arch(result, catalog, arch)
+    model_arch = scenario_arch(result, catalog, arch, request)
     req = scenario_request(result, request)
     compared = comparison_results(result, req, catalog, model_arch, inputs.compare)
     plan, plan_reason = run_plan(req, catalog, model_arch, inputs)
@@ -737,6 +853,14 @@ def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, An
     remedy_section = _remedies(result, req, catalog, model_arch, tr)
     if remedy_section is not None:
         sections.insert(sections.index(memory_section) + 1, remedy_section)
+    agent = agent_section(result, req, catalog, model_arch)
+    # The model read from files after the inputs; its images and the agent task after what fits.
+    model_section = _model_read(result, model_arch, read_files(req, catalog), tr)
+    after_fit = sections.index(remedy_section or memory_section) + 1
+    sections[after_fit:after_fit] = [s for s in (_vision(result, tr), _agent(result, agent, tr))
+                                     if s is not None]
+    if model_section is not None:
+        sections.insert(1, model_section)
     notices = [*result.warnings, *(plan.warnings if plan else [])]
     engine_notes = list(dict.fromkeys(translate_notice(n, lang) for n in notices))
     if engine_notes:
@@ -746,6 +870,9 @@ def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, An
         raise ValueError(f"unknown report lead '{lead}'; one of {', '.join(LEADS)}")
     verdict = _verdict(result, tr)
     key_figures = _key_figures(result, tr)
+    if agent is not None:
+        key_figures += (Fact(tr("agent.seconds_per_step"), _seconds(agent.seconds_per_step)),
+                        Fact(tr("agent.screenshots"), str(agent.screenshots_that_fit)))
     sections = _lead_with(lead, sections, verdict, key_figures,
                           tr("value.gpu", count=result.gpu_count, name=result.gpu_name), tr)
     gpu_label = tr("value.gpu", count=result.gpu_count, name=result.gpu_name)
