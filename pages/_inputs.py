@@ -19,7 +19,8 @@ from catalog.errors import UserError
 from catalog.schema import ModelArch
 from pages._detect import detected_gpus, matched_gpus
 from pages._engine import catalog, currencies, run_estimate
-from pages._state import PLAN_SEARCH, SOURCES, bind, lang, state, store, widget_key
+from pages._model_files import file_input, hub_input, read_config_rows
+from pages._state import PLAN_SEARCH, SOURCES, WORKLOADS, bind, lang, state, store, widget_key
 from pages._text import labeller, plain, show_user_error, t
 from report.text import translate
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS, ModelInputError, parse_hf_config_text
@@ -30,6 +31,8 @@ from sizing.pairs import Change, Pair, kv_cache_types_for, quants_for, runtimes_
 from sizing.system import MAX_CIRCUIT_AMPS, MAX_CIRCUIT_VOLTS, MIN_CIRCUIT_AMPS, MIN_CIRCUIT_VOLTS
 from sizing.request import (FLASH_ATTENTION, MAX_BATCH, MAX_GPUS, MAX_TOKENS, EstimateRequest,
                             parse_request)
+from sizing.vision import MAX_IMAGE_SIDE_PX, MAX_IMAGES
+from sizing.workloads import PRESETS
 
 UPLOAD_KEY = "_rigfit_upload"
 SOURCE_BEFORE_UPLOAD_KEY = "_rigfit_source_before_upload"
@@ -81,32 +84,19 @@ def _upload_input(cat: Catalog, data: dict[str, Any]) -> ModelArch | None:
         data["hf_config"] = "config.json"
         show_read_config(arch, sb)
         return arch
+    _previous_model(cat, data, "inputs.upload_first", ":material/upload_file:")
+    return None
+
+
+def _previous_model(cat: Catalog, data: dict[str, Any], key: str, icon: str) -> None:
+    """Until a model is uploaded or read, the catalog model or size chosen before, saying so."""
     if st.session_state.get(SOURCE_BEFORE_UPLOAD_KEY, "catalog") == "size":
         data["params_b"] = state()["params_b"]
         shown = f"{state()['params_b']:g}B"
     else:
         data["model"] = state()["model"]
         shown = _model_label(cat)(state()["model"])
-    st.info(plain(t("inputs.upload_first", model=shown)), icon=":material/upload_file:")
-    return None
-
-
-def read_config_rows(arch: ModelArch) -> list[dict[str, str]]:
-    """What was read from an uploaded config.json, one labelled row per figure."""
-    experts = (t("inputs.read_experts_value", experts=arch.num_experts,
-                 per_token=arch.num_experts_per_token) if arch.num_experts
-               else t("inputs.read_dense"))
-    shown = [("inputs.read_name", arch.name),
-             ("inputs.read_params", f"{arch.params_total / 1e9:,.2f} B"
-              + (f" ({arch.params_active / 1e9:,.2f} B {t('inputs.read_active')})"
-                 if arch.params_active < arch.params_total else "")),
-             ("inputs.read_layers", f"{arch.num_layers:,}"),
-             ("inputs.read_heads", f"{arch.num_attention_heads:,}"),
-             ("inputs.read_kv_heads", f"{arch.num_kv_heads:,}"),
-             ("inputs.read_head_dim", f"{arch.head_dim:,}"),
-             ("inputs.read_context", f"{arch.max_context_tokens:,}"),
-             ("inputs.read_experts", experts)]
-    return [{t("inputs.read_what"): t(key), t("inputs.read_value"): value} for key, value in shown]
+    st.info(plain(t(key, model=shown)), icon=icon)
 
 
 def show_read_config(arch: ModelArch, container: Any) -> None:
@@ -115,12 +105,13 @@ def show_read_config(arch: ModelArch, container: Any) -> None:
     container.dataframe(read_config_rows(arch), hide_index=True, key="upload_read")
 
 
-def _model_inputs(cat: Catalog, data: dict[str, Any]) -> ModelArch | None:
+def _model_inputs(cat: Catalog, data: dict[str, Any]) -> tuple[ModelArch | None, ModelArch | None]:
+    """The model widgets; an uploaded architecture (else None), and the model sized (None: a size)."""
     sb = st.sidebar
     sb.subheader(t("inputs.model_header"))
     source = store("source", sb.radio(t("inputs.source"), SOURCES, key=bind("source"),
                                       format_func=labeller("inputs.source_"), horizontal=True))
-    arch = None
+    arch = sized = None
     if source == "catalog":
         data["model"] = store("model", sb.selectbox(
             t("inputs.model"), [m.id for m in cat.models], key=bind("model"),
@@ -129,15 +120,24 @@ def _model_inputs(cat: Catalog, data: dict[str, Any]) -> ModelArch | None:
         data["params_b"] = store("params_b", float(sb.number_input(
             t("inputs.params_b"), min_value=MIN_PARAMS / 1e9, max_value=MAX_PARAMS / 1e9,
             step=1.0, format="%g", key=bind("params_b"), help=t("inputs.params_b_help"))))
-    else:
+    elif source == "upload":
         arch = _upload_input(cat, data)
-    if source != "upload":
+    else:  # a Hugging Face id or a local file, read when the user asks
+        read = (hub_input if source == "hf" else file_input)(cat, data)
+        sized = read.arch if read is not None else None
+        if read is None:
+            _previous_model(cat, data, "inputs.read_first", ":material/cloud_download:")
+    if source in ("catalog", "size"):
         st.session_state[SOURCE_BEFORE_UPLOAD_KEY] = source
     _runtime_inputs(cat, data)
     data["flash_attention"] = store("flash_attention", sb.selectbox(
         t("inputs.flash_attention"), list(FLASH_ATTENTION), key=bind("flash_attention"),
         format_func=labeller("inputs.flash_attention_"), help=t("inputs.flash_attention_help")))
-    return arch
+    if sized is None and arch is not None:
+        sized = arch
+    elif sized is None and "model" in data:
+        sized = cat.model(data["model"])
+    return arch, sized
 
 
 def _valid_pair(cat: Catalog) -> None:
@@ -204,8 +204,28 @@ def _runtime_inputs(cat: Catalog, data: dict[str, Any]) -> None:
         key=bind("kv_cache"), format_func=lambda kid: cat.kv_cache_type(kid).name))
 
 
-def _token_inputs(data: dict[str, Any]) -> None:
+def _apply_workload() -> None:
+    """Fill the token fields (and a vision model's images) with the chosen use's."""
+    preset = PRESETS.get(st.session_state.get(widget_key("workload")))
+    if preset is None:
+        return
+    values = {"prompt_tokens": preset.prompt_tokens, "new_tokens": preset.new_tokens,
+              "context_tokens": preset.context_tokens, "images": preset.images}
+    if preset.images:
+        values |= {"image_width": preset.image_width_px, "image_height": preset.image_height_px}
+    for name, value in values.items():
+        state()[name] = value
+        st.session_state[widget_key(name)] = value
+
+
+def _token_inputs(data: dict[str, Any], vision: bool = False) -> None:
+    """The use, the token lengths and, for a vision-language model, the images per request."""
     st.sidebar.subheader(t("inputs.tokens_header"))
+    use = store("workload", st.sidebar.selectbox(
+        t("inputs.workload"), WORKLOADS, key=bind("workload"), on_change=_apply_workload,
+        format_func=labeller("inputs.workload_"), help=t("inputs.workload_help")))
+    if use in PRESETS:
+        data["workload"] = use
     left, right = st.sidebar.columns(2)
     data["prompt_tokens"] = store("prompt_tokens", int(left.number_input(
         t("inputs.prompt_tokens"), min_value=0, max_value=MAX_TOKENS, step=256,
@@ -219,6 +239,22 @@ def _token_inputs(data: dict[str, Any]) -> None:
     data["batch"] = store("batch", int(right.number_input(
         t("inputs.batch"), min_value=1, max_value=MAX_BATCH, step=1, key=bind("batch"),
         help=t("inputs.batch_help"))))
+    if vision:
+        _image_inputs(data)
+
+
+def _image_inputs(data: dict[str, Any]) -> None:
+    """Images in each request and their size, for a vision-language model."""
+    data["images"] = store("images", int(st.sidebar.number_input(
+        t("inputs.images"), min_value=0, max_value=MAX_IMAGES, step=1, key=bind("images"),
+        help=t("inputs.images_help"))))
+    left, right = st.sidebar.columns(2)
+    data["image_width"] = store("image_width", int(left.number_input(
+        t("inputs.image_width"), min_value=1, max_value=MAX_IMAGE_SIDE_PX, step=64,
+        key=bind("image_width"))))
+    data["image_height"] = store("image_height", int(right.number_input(
+        t("inputs.image_height"), min_value=1, max_value=MAX_IMAGE_SIDE_PX, step=64,
+        key=bind("image_height"))))
 
 
 def _apply_pasted_smi() -> None:
@@ -337,8 +373,8 @@ def scenario_inputs() -> tuple[EstimateRequest | None, ModelArch | None]:
     data: dict[str, Any] = {}
     _valid_pair(cat)
     _show_pair_note()
-    arch = _model_inputs(cat, data)
-    _token_inputs(data)
+    arch, sized = _model_inputs(cat, data)
+    _token_inputs(data, vision=sized is not None and sized.vision is not None)
     _gpu_inputs(cat, data)
     try:
         return parse_request(data), arch

@@ -27,7 +27,10 @@ from pages._engine import catalog
 from report.text import DEFAULT_LANGUAGE, LANGUAGES, language_from
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS
 from sizing.bench import BenchCalibration, BenchError
-from sizing.request import FLASH_ATTENTION, MAX_BATCH, MAX_GPUS, MAX_TOKENS
+from sizing.request import (DEFAULT_IMAGE_HEIGHT_PX, DEFAULT_IMAGE_WIDTH_PX, FLASH_ATTENTION,
+                            MAX_BATCH, MAX_GPUS, MAX_TOKENS)
+from sizing.vision import MAX_IMAGE_SIDE_PX, MAX_IMAGES
+from sizing.workloads import PRESETS
 from sizing.system import MAX_CIRCUIT_AMPS, MAX_CIRCUIT_VOLTS, MIN_CIRCUIT_AMPS, MIN_CIRCUIT_VOLTS
 
 STATE_KEY = "_rigfit_cfg"
@@ -36,19 +39,24 @@ PAGE_KEY = "_rigfit_page"
 FALLBACK_GPU = "rtx-4090"
 MAX_MEMORY_GIB = 4096.0  # above any machine's memory; the GPU's own sizes are checked later
 MAX_COMPARE = 12
-SOURCES = ("catalog", "size", "upload")
+# "hf": a Hugging Face id; "file": a GGUF or safetensors file on the machine the app runs on.
+SOURCES = ("catalog", "size", "upload", "hf", "file")
+# "custom": the token fields as the user sets them; the others fill them (sizing.workloads).
+WORKLOADS = ("custom", *PRESETS)
 SORTS = ("headroom", "price", "memory")
 # Builds and Cloud: search the runtimes and weight formats, or use the sidebar's.
 PLAN_SEARCH = ("all", "sidebar")
 DEFAULT_COMPARE = ("rtx-3090", "rtx-4090", "rtx-5090", "rtx-a6000", "l40s", "apple-m4-max-40c")
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9._\-,]{1,200}$")
+# A Hub repository (ORG/NAME), revision (refs/pr/1) or file in a folder: slashes too.
+_REPO_VALUE = re.compile(r"^[A-Za-z0-9._\-/+]{1,200}$")
 
 
 @dataclass(frozen=True)
 class Param:
     """One URL parameter: how to read it and its default."""
 
-    kind: str  # "choice", "int", "float", "list", "bench"
+    kind: str  # "choice", "int", "float", "list", "bench", "repo"
     low: float = 0
     high: float = 0
     choices: Callable[[Catalog], list[str]] | None = None
@@ -59,6 +67,13 @@ PARAMS: dict[str, Param] = {
     "source": Param("choice", choices=lambda c: list(SOURCES)),
     "model": Param("choice", choices=lambda c: [m.id for m in c.models]),
     "params_b": Param("float", MIN_PARAMS / 1e9, MAX_PARAMS / 1e9),
+    "hf_id": Param("repo"),  # ORG/NAME on the Hugging Face Hub
+    "revision": Param("repo"),
+    "hf_file": Param("repo"),
+    "workload": Param("choice", choices=lambda c: list(WORKLOADS)),
+    "images": Param("int", 0, MAX_IMAGES),
+    "image_width": Param("int", 1, MAX_IMAGE_SIDE_PX),
+    "image_height": Param("int", 1, MAX_IMAGE_SIDE_PX),
     "quant": Param("choice", choices=lambda c: [q.id for q in c.quants]),
     "runtime": Param("choice", choices=lambda c: [r.id for r in c.runtimes]),
     "kv_cache": Param("choice", choices=lambda c: [k.id for k in c.kv_cache_types]),
@@ -87,6 +102,10 @@ PARAMS: dict[str, Param] = {
 
 DEFAULTS: dict[str, Any] = {
     "source": "catalog", "model": "llama-3.1-8b", "params_b": 14.0, "quant": "q4_k_m",
+    "hf_id": "", "revision": "", "hf_file": "",  # "": none (and out of the link)
+    # Images apply to a vision-language model only; the phone-agent preset sends one.
+    "workload": "custom", "images": 0, "image_width": DEFAULT_IMAGE_WIDTH_PX,
+    "image_height": DEFAULT_IMAGE_HEIGHT_PX,
     "runtime": "llama.cpp", "kv_cache": "f16", "flash_attention": "auto",
     "prompt_tokens": workload.DEFAULT_PROMPT_TOKENS,
     "new_tokens": workload.DEFAULT_NEW_TOKENS, "context_tokens": workload.DEFAULT_CONTEXT_TOKENS,
@@ -110,8 +129,10 @@ def safe_echo(value: str) -> str:
 def read_param(name: str, raw: str, cat: Catalog) -> tuple[Any, str | None]:
     """Parse one URL value: (value, None) or (None, reason key)."""
     spec = PARAMS[name]
-    if not _SAFE_VALUE.match(raw):
+    if not (_REPO_VALUE if spec.kind == "repo" else _SAFE_VALUE).match(raw):
         return None, "notice.reason_chars"
+    if spec.kind == "repo":
+        return raw, None
     if spec.kind == "choice":
         return (raw, None) if raw in spec.choices(cat) else (None, "notice.reason_unknown")
     if spec.kind == "bench":
@@ -157,6 +178,15 @@ def config_from_query(query: dict[str, str], cat: Catalog, *, locale: str | None
             cfg[name] = value
     if "params_b" in query and "model" not in query and "source" not in query and "params_b" in cfg:
         cfg["source"] = "size"
+    if cfg["hf_id"] and "source" not in query:
+        cfg["source"] = "hf"
+    preset = PRESETS.get(cfg["workload"])
+    if preset is not None:  # a link naming a use: its lengths, unless the link gives them
+        filled = {"prompt_tokens": preset.prompt_tokens, "new_tokens": preset.new_tokens,
+                  "context_tokens": preset.context_tokens, "images": preset.images}
+        if preset.images:
+            filled |= {"image_width": preset.image_width_px, "image_height": preset.image_height_px}
+        cfg.update({name: value for name, value in filled.items() if name not in query})
     cfg["lang"] = language_from(cfg.get("lang"), locale)
     return cfg, notices
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from pages._agent import show_agent, show_vision
 from pages._charts import memory_figure
 from pages._engine import catalog, run_every_gpu
 from pages._frame import begin_page
@@ -172,6 +173,8 @@ if result is not None:
     show_verdict(result)
     show_remedies(request, arch, result)
     show_speed(result)
+    show_vision(result)
+    show_agent(request, arch, result)
     show_power(result)
     for warning in result.warnings:
         st.info(plain(engine_text(warning)))
