@@ -22,6 +22,8 @@ st.markdown(t("method.speed"))
 
 st.subheader(t("method.sources_header"))
 cat = catalog()
+if cat.reviewed_on is not None:
+    st.caption(t("method.reviewed_on", date=cat.reviewed_on.isoformat()))
 gpu_rows = [{t("method.col_id"): g.id, t("method.col_name"): g.name,
              t("method.col_price_as_of"): g.street_price.as_of.isoformat() if g.street_price else "—",
              t("method.col_source"): g.source} for g in cat.gpus]
