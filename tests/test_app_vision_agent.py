@@ -304,3 +304,14 @@ def test_a_report_of_a_gguf_file_says_where_the_model_came_from_and_what_was_rea
     types = [row[0] for row in content.section("model").tables[0].rows]
     assert types == ["Q4_K", "Q6_K", "Q8_0", "F32"]  # largest first, as read
     assert {f.label: f.value for f in content.section("inputs").facts}["Model from"] == "GGUF file"
+
+
+@pytest.mark.parametrize(("lang", "words"), [("en", "last reviewed on"), ("zh", "最近一次审核于")])
+def test_the_method_page_says_when_the_catalog_was_reviewed(lang, words):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    at.switch_page("pages/method.py")
+    at.run()
+    assert not at.exception
+    assert any(words in c.value and CAT.reviewed_on.isoformat() in c.value for c in at.caption)
