@@ -155,28 +155,48 @@ def check_verdict(at: AppTest, lang: str) -> tuple[str, float, float] | None:
 
 
 def change_widgets(at: AppTest, data: st.DataObject) -> None:
-    """One random change to a widget, within what the browser would send."""
-    widgets = [w for w in (*at.number_input, *at.selectbox, *at.radio, *at.multiselect)
-               if w.key and not w.disabled]
+    """One random change to a widget, within what the browser would send.
+
+    Every call draws the same primitives (a widget, a position, a fraction, a
+    few option indices) whatever the page shows, then maps them onto the
+    widgets there: the widgets on a page depend on earlier choices (a runtime
+    offers only its own precisions), and Hypothesis needs the same draws to
+    replay an example.
+    """
+    pick = data.draw(st.integers(0, 10**6), label="widget")
+    edge = data.draw(st.integers(0, 2), label="edge")
+    fraction = data.draw(st.floats(0, 1), label="fraction")
+    indices = data.draw(st.lists(st.integers(0, 10**6), min_size=MAX_COMPARE + 1,
+                                 max_size=MAX_COMPARE + 1), label="options")
+    widgets = sorted((w for w in (*at.number_input, *at.selectbox, *at.radio, *at.multiselect)
+                      if w.key and not w.disabled), key=lambda w: w.key)
     if not widgets:
         return
-    widget = data.draw(st.sampled_from(widgets), label="widget")
+    widget = widgets[pick % len(widgets)]
     if widget.type == "number_input":
         low = widget.min if widget.min is not None else -1e6
         high = widget.max if widget.max is not None else 1e6
-        value = data.draw(st.one_of(st.sampled_from([low, high]),
-                                    st.floats(low, high, allow_nan=False)), label=widget.key)
-        is_int = isinstance(widget.value, int)
-        widget.set_value(int(value) if is_int else value)
+        value = (low, high, low + fraction * (high - low))[edge]
+        widget.set_value(int(value) if isinstance(widget.value, int) else value)
     elif widget.type == "multiselect":
-        widget.set_value(data.draw(st.lists(st.sampled_from(OPTIONS["_gpu"]), unique=True,
-                                            max_size=MAX_COMPARE), label=widget.key))
+        options = OPTIONS["_gpu"]
+        count = indices[0] % (MAX_COMPARE + 1)
+        widget.set_value(list(dict.fromkeys(options[i % len(options)] for i in indices[1:count + 1])))
     else:
         suffix = next((s for s in OPTIONS if widget.key.endswith(s)), None)
-        if suffix is None:
+        offered = [v for v in OPTIONS.get(suffix, []) if shown_as_option(widget, v)]
+        if not offered:
             return
-        widget.set_value(data.draw(st.sampled_from(OPTIONS[suffix]), label=widget.key))
+        widget.set_value(offered[indices[0] % len(offered)])
     at.run()
+
+
+def shown_as_option(widget, value) -> bool:
+    """Whether the page offers ``value`` in this select or radio (as a browser could pick)."""
+    try:
+        return str(widget.format_func(value)) in widget.options
+    except Exception:  # a label that needs the page's own context: offer every value
+        return True
 
 
 # CI runs a fixed, derandomized sample; FUZZ_N=200 FUZZ_SEED=7 explores further by hand.
