@@ -18,7 +18,7 @@ from sizing.notices import Notice
 from sizing.request import (MAX_TOKENS, EstimateRequest, RequestError, check_compatibility,
                             check_parallel, file_quant, model_source, resolve_gpu, resolve_model)
 from sizing.results import Result
-from sizing.vision import ImageCost, VisionInputError, image_cost
+from sizing.vision import ImageCost, VisionInputError, encoder_activation_bytes, image_cost
 from sizing.speed import (SpeedEstimate, SpeedUnknownError, estimate_speed, memory_class,
                           ram_bandwidth_gb_per_s, resolve_constants, workload)
 
@@ -225,7 +225,18 @@ def memory_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch) -> M
         sequences=request.batch,
         kv_bytes_per_element=catalog.kv_cache_type(request.kv_cache).bytes_per_element,
         gpu_count=request.gpu_count, split=default_split(request, catalog),
-        new_tokens=request.new_tokens)
+        new_tokens=request.new_tokens, encoder_activation_bytes=_encoder_activation(request, arch))
+
+
+def _encoder_activation(request: EstimateRequest, arch: ModelArch) -> float:
+    """The vision encoder's buffer for one of the request's images (0 without images). [B]"""
+    if not request.images or arch.vision is None:
+        return 0.0
+    try:
+        cost = image_cost(arch.vision, request.image_width, request.image_height)
+    except VisionInputError as exc:
+        raise RequestError(str(exc)) from None
+    return encoder_activation_bytes(arch.vision, cost)
 
 
 def fit_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch) -> FitSection:

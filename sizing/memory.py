@@ -263,11 +263,14 @@ class MemoryEstimate:
 def estimate_memory(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime, *,
                     context_tokens: int, prompt_tokens: int, sequences: int = 1,
                     kv_bytes_per_element: float = 2.0, gpu_count: int = 1,
-                    split: SplitMode = "layer", new_tokens: int = 1) -> MemoryEstimate:
+                    split: SplitMode = "layer", new_tokens: int = 1,
+                    encoder_activation_bytes: float = 0.0) -> MemoryEstimate:
     """Memory for one scenario on ``gpu_count`` identical devices.
 
     Activations include the transient extra cache copies of runtimes that
-    reallocate a growing cache while decoding (``decode_kv_copies``).
+    reallocate a growing cache while decoding (``decode_kv_copies``), and a
+    vision encoder's buffer for one image (``encoder_activation_bytes``; the
+    encoder keeps its own compute buffer beside the language model's).
     """
     if gpu_count < 1:
         raise ValueError(f"gpu_count must be at least 1, got {gpu_count}")
@@ -283,6 +286,7 @@ def estimate_memory(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime, *
         per_device_act /= gpu_count ** 0.5  # activations shard partly across ranks
     if new_tokens > 1 and runtime.decode_kv_copies > 1:
         per_device_act += kv * (runtime.decode_kv_copies - 1) / gpu_count
+    per_device_act += encoder_activation_bytes
     per_device_overhead = gib_to_bytes(runtime.fixed_overhead_gib + runtime.safety_margin_gib)
     per_device_usable = usable_bytes_per_device(gpu, runtime)
     per_device_total = (weights.device_bytes + kv) / gpu_count + per_device_act + per_device_overhead

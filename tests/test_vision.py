@@ -153,3 +153,17 @@ def test_an_embedding_model_generates_nothing():
     with pytest.raises(RequestError, match="embedding model"):
         estimate(parse_request({"model": "qwen3-embedding-8b", "prompt_tokens": 0,
                                 "new_tokens": 10}), CAT)
+
+
+def test_an_image_adds_the_encoders_buffer_to_the_memory():
+    from sizing.estimate import estimate
+    from sizing.request import parse_request
+    from sizing.vision import encoder_activation_bytes
+    base = {"model": "autoglm-phone-9b", "gpu": "rtx-3060-12gb", "quant": "q4_k_m",
+            "prompt_tokens": 5000, "new_tokens": 150, "context_tokens": 12000}
+    text = estimate(parse_request({**base, "images": 0}), CAT)
+    image = estimate(parse_request({**base, "images": 1, "image_width": 1080,
+                                    "image_height": 2400}), CAT)
+    buffer = encoder_activation_bytes(CAT.model("autoglm-phone-9b").vision,
+                                      image_cost(CAT.model("autoglm-phone-9b").vision, 1080, 2400))
+    assert image.memory.activations_bytes >= text.memory.activations_bytes + buffer
