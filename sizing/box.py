@@ -133,6 +133,9 @@ def box_for(*, gpu: Gpu, gpu_count: int, tensor_parallel: bool, cooler: Cooler,
     prefill_t, decode_t = prefill_s / prefill_frac, decode_s / speed_frac
     if prefill_t + decode_t > 0:
         average_w = (prefill_w * prefill_t + decode_w * decode_t) / (prefill_t + decode_t)
+        # A weighted mean lies between its terms; keep it there when tiny (subnormal)
+        # times lose precision.
+        average_w = min(max(average_w, min(prefill_w, decode_w)), max(prefill_w, decode_w))
     else:  # no timing (speed unknown): the larger draw
         average_w = max(decode_w, prefill_w)
     system_average_w = power.system_power_w(gpu_power_w_each=average_w, gpu_count=gpu_count,

@@ -404,3 +404,17 @@ def test_bad_input_names_the_allowed_range() -> None:
         wall_power_w(system_power_w=500, psu_efficiency_frac=1.2)
     with pytest.raises(ValueError, match="tokens_per_s must be a finite number above 0"):
         energy_wh_per_1k_tokens(system_power_w=300, tokens_per_s=0)
+
+
+def test_a_subnormal_prompt_time_keeps_the_average_draw_under_the_cap():
+    """A weighted mean of two draws stays between them even for times near zero."""
+    gpu = CAT.gpu("rtx-2060-12gb")
+    low, high = power_limit_range_w(gpu)
+    cap = (low + high) / 2
+    box = box_for(gpu=gpu, gpu_count=1, tensor_parallel=False, cooler=CAT.cooler(gpu.cooler.value),
+                  storage=CAT.storage_class("nvme-gen4"), decode_memory_util_frac=0.0,
+                  decode_compute_util_frac=0.0, prefill_compute_time_frac=0.0,
+                  prefill_memory_time_frac=1.0, decode_tokens_per_s=40.0,
+                  prefill_tokens_per_s=900.0, file_bytes=1e10, offloaded_bytes=0.0,
+                  power_limit_w=cap, prefill_s=5e-324, decode_s=0.0)
+    assert box.gpu_power_average_w <= cap
