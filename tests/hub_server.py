@@ -83,6 +83,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None, *,
               head: bool = False, file: str | None = None) -> None:
+        # Recorded before answering: a client may finish (and a test look) before this
+        # handler thread returns.
+        with self.state.lock:
+            self.state.seen.append(Seen(self.command, self.path, self.headers.get("Range"),
+                                        self.headers.get("Authorization"), status,
+                                        0 if head else len(body), file))
         self.send_response(status)
         for key, value in (headers or {}).items():
             self.send_header(key, value)
@@ -91,10 +97,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if not head:
             self.wfile.write(body)
-        with self.state.lock:
-            self.state.seen.append(Seen(self.command, self.path, self.headers.get("Range"),
-                                        self.headers.get("Authorization"), status,
-                                        0 if head else len(body), file))
 
     def _error(self, status: int, code: str | None, *, head: bool, extra: dict | None = None) -> None:
         headers = {"Content-Type": "application/json", **(extra or {})}
