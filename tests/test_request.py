@@ -23,7 +23,8 @@ def test_non_finite_numbers_are_refused_naming_the_field(field, value):
     ({"model": "llama-3.1-8b", "gpu_count": 0}, "gpu_count: Input should be greater than"),
     ({"model": "llama-3.1-8b", "prompt_tokens": -5}, "prompt_tokens: Input should be greater"),
     ({"model": "llama-3.1-8b", "colour": "red"}, "colour: unknown field"),
-    ({"model": "llama-3.1-8b", "params_b": 7}, "exactly one of model, hf_config, params_b, hf_id, gguf, safetensors"),
+    ({"model": "llama-3.1-8b", "params_b": 7},
+     "exactly one of model, hf_config, params_b, hf_id, gguf, safetensors"),
 ])
 def test_out_of_range_requests_say_what_to_change(data, match):
     with pytest.raises(RequestError, match=match):
