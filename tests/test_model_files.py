@@ -173,21 +173,28 @@ def test_gguf_tied_embedding_is_loaded_again_for_the_output(tmp_path: Path):
     assert model.device_bytes == model.tensors_bytes
 
 
+def catalog_shaped(path: Path, ref, file_type: gguf.LlamaFileType) -> _Gguf:
+    """A llama GGUF being written with a catalog model's metadata (tensors still to add)."""
+    g = _Gguf(path, "llama")
+    w = g.writer
+    w.add_name(ref.name)
+    w.add_block_count(ref.num_layers)
+    w.add_embedding_length(ref.hidden_size)
+    w.add_feed_forward_length(ref.intermediate_size)
+    w.add_head_count(ref.num_attention_heads)
+    w.add_head_count_kv(ref.num_kv_heads)
+    w.add_context_length(ref.max_context_tokens)
+    w.add_vocab_size(ref.vocab_size)
+    w.add_rope_dimension_count(ref.head_dim)
+    w.add_file_type(file_type)
+    return g
+
+
 def test_gguf_kv_cache_fields_match_the_catalog_model(tmp_path: Path):
     """A GGUF with Llama 3.2 1B's metadata (and tiny tensors) sizes the same KV cache."""
     catalog_arch = load_catalog().model("llama-3.2-1b")
-    g = _Gguf(tmp_path / "Llama-3.2-1B-Q4_0.gguf", "llama")
-    w = g.writer
-    w.add_name("Llama 3.2 1B")
-    w.add_block_count(catalog_arch.num_layers)
-    w.add_embedding_length(catalog_arch.hidden_size)
-    w.add_feed_forward_length(catalog_arch.intermediate_size)
-    w.add_head_count(catalog_arch.num_attention_heads)
-    w.add_head_count_kv(catalog_arch.num_kv_heads)
-    w.add_context_length(catalog_arch.max_context_tokens)
-    w.add_vocab_size(catalog_arch.vocab_size)
-    w.add_rope_dimension_count(catalog_arch.head_dim)
-    w.add_file_type(gguf.LlamaFileType.MOSTLY_Q4_0)
+    g = catalog_shaped(tmp_path / "Llama-3.2-1B-Q4_0.gguf", catalog_arch,
+                       gguf.LlamaFileType.MOSTLY_Q4_0)
     g.tensor("blk.0.attn_norm.weight", (catalog_arch.hidden_size,), Q.F32)
     g.tensor("blk.0.attn_k.weight", (catalog_arch.hidden_size, 256), Q.Q4_0)
     g.tensor("rope_freqs.weight", (32,), Q.F32)

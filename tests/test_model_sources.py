@@ -22,7 +22,7 @@ from sizing.estimate import estimate
 from sizing.gguf_file import read_gguf
 from sizing.request import RequestError, parse_request, resolve_model
 from tests.hub_server import HubServer
-from tests.test_model_files import Q, _Gguf, write_llama
+from tests.test_model_files import Q, catalog_shaped, write_llama
 
 CAT = load_catalog()
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,18 +38,7 @@ def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 def write_llama_1b(path: Path) -> Path:
     """A GGUF with Llama 3.2 1B's metadata and a few small tensors of several types."""
     ref = CAT.model("llama-3.2-1b")
-    g = _Gguf(path, "llama")
-    w = g.writer
-    w.add_name("Llama 3.2 1B")
-    w.add_block_count(ref.num_layers)
-    w.add_embedding_length(ref.hidden_size)
-    w.add_feed_forward_length(ref.intermediate_size)
-    w.add_head_count(ref.num_attention_heads)
-    w.add_head_count_kv(ref.num_kv_heads)
-    w.add_context_length(ref.max_context_tokens)
-    w.add_vocab_size(ref.vocab_size)
-    w.add_rope_dimension_count(ref.head_dim)
-    w.add_file_type(gguf.LlamaFileType.MOSTLY_Q4_K_M)
+    g = catalog_shaped(path, ref, gguf.LlamaFileType.MOSTLY_Q4_K_M)
     g.tensor("token_embd.weight", (ref.hidden_size, 256), Q.Q6_K)
     g.tensor("blk.0.attn_norm.weight", (ref.hidden_size,), Q.F32)
     g.tensor("blk.0.attn_q.weight", (ref.hidden_size, 512), Q.Q4_K)
