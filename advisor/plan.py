@@ -35,7 +35,7 @@ from catalog.schema import ModelArch
 from sizing.estimate import memory_for
 from sizing.notices import Notice
 from sizing.request import EstimateRequest, resolve_model
-from sizing.system import MAX_CIRCUIT_AMPS, MAX_CIRCUIT_VOLTS, MIN_CIRCUIT_AMPS, MIN_CIRCUIT_VOLTS
+from sizing.system import check_circuit
 from sizing.units import bytes_to_gib
 
 # Limits of a plan's inputs; the front ends take their widget bounds from here.
@@ -93,12 +93,10 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
     if not 0 <= hours_per_day <= MAX_HOURS_PER_DAY:
         raise PlanError(f"hours per day must be between 0 and {MAX_HOURS_PER_DAY:g} "
                         f"(got {hours_per_day:g})")
-    if not MIN_CIRCUIT_VOLTS <= circuit_volts <= MAX_CIRCUIT_VOLTS:
-        raise PlanError(f"circuit voltage must be between {MIN_CIRCUIT_VOLTS:g} and "
-                        f"{MAX_CIRCUIT_VOLTS:g} V (got {circuit_volts:g} V)")
-    if not MIN_CIRCUIT_AMPS <= circuit_amps <= MAX_CIRCUIT_AMPS:
-        raise PlanError(f"circuit breaker must be between {MIN_CIRCUIT_AMPS:g} and "
-                        f"{MAX_CIRCUIT_AMPS:g} A (got {circuit_amps:g} A)")
+    try:
+        check_circuit(circuit_volts, circuit_amps)
+    except ValueError as exc:
+        raise PlanError(str(exc)) from None
     market = catalog.market
     units = units_per_usd(market, currency)
     usd_per_kwh = electricity_price(market, override=electricity_usd_per_kwh,

@@ -248,6 +248,16 @@ def required_power_connectors(*, gpu_connectors: Sequence[Sequence[str]]) -> Pow
     )
 
 
+def check_circuit(volts: float, amps: float) -> None:
+    """Refuse a wall circuit no building has, naming the range. [V, A]"""
+    if not MIN_CIRCUIT_VOLTS <= volts <= MAX_CIRCUIT_VOLTS:
+        raise ValueError(f"circuit voltage must be between {MIN_CIRCUIT_VOLTS:g} and "
+                         f"{MAX_CIRCUIT_VOLTS:g} V (got {volts:g} V)")
+    if not MIN_CIRCUIT_AMPS <= amps <= MAX_CIRCUIT_AMPS:
+        raise ValueError(f"circuit breaker must be between {MIN_CIRCUIT_AMPS:g} and "
+                         f"{MAX_CIRCUIT_AMPS:g} A (got {amps:g} A)")
+
+
 def wall_circuit_check(
     *,
     system_power_w: float,
@@ -275,12 +285,7 @@ def wall_circuit_check(
     >>> c.continuous_limit_w, round(c.wall_w), c.ok
     (1440.0, 1389, True)
     """
-    if not MIN_CIRCUIT_VOLTS <= volts <= MAX_CIRCUIT_VOLTS:
-        raise ValueError(f"volts must be between {MIN_CIRCUIT_VOLTS:g} and {MAX_CIRCUIT_VOLTS:g} V "
-                         f"(got {volts})")
-    if not MIN_CIRCUIT_AMPS <= amps <= MAX_CIRCUIT_AMPS:
-        raise ValueError(f"amps must be between {MIN_CIRCUIT_AMPS:g} and {MAX_CIRCUIT_AMPS:g} A "
-                         f"(got {amps})")
+    check_circuit(volts, amps)
     if not 0.5 <= continuous_frac <= 1.0:
         raise ValueError(f"continuous_frac must be between 0.5 and 1 (got {continuous_frac})")
     wall_w = wall_power_w(system_power_w=system_power_w, psu_efficiency_frac=psu_efficiency_frac)

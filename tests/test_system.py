@@ -173,9 +173,9 @@ def test_two_high_end_gpus_meet_the_us_circuit_limit() -> None:
 
 
 def test_bad_circuit_input_names_the_range() -> None:
-    with pytest.raises(ValueError, match="volts must be between 100 and 250 V"):
+    with pytest.raises(ValueError, match="circuit voltage must be between 100 and 250 V"):
         wall_circuit_check(system_power_w=500, volts=400)
-    with pytest.raises(ValueError, match="amps must be between 5 and 63 A"):
+    with pytest.raises(ValueError, match="circuit breaker must be between 5 and 63 A"):
         wall_circuit_check(system_power_w=500, amps=2)
 
 
