@@ -21,7 +21,7 @@ REQUEST_KEYS = ("quant", "runtime", "kv_cache", "prompt_tokens", "new_tokens", "
 
 
 def open_page(page: str, **query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
+    at = AppTest.from_file(APP, default_timeout=60)  # a plan searches every GPU
     for key, value in query.items():
         at.query_params[key] = value
     at.run()

@@ -4,7 +4,6 @@ inputs from the page and the link, say what was sized, and give the command line
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -17,22 +16,11 @@ from pages._state import STATE_KEY, query_for
 from report.formats import money_text
 from rigfit.cli import main
 from sizing.request import EstimateRequest
+from tests.test_app_builds_cloud import open_page
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 CATALOG = load_catalog()
 # The team lead's question: a 70B model for five people on 6,000 USD.
 TEAM = {"model": "llama-3.1-70b", "users": "5", "budget_usd": "6000"}
-
-
-def open_page(page: str, **query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception
-    return at
 
 
 def unescape(text: str) -> str:
