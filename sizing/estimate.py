@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from catalog.catalog import Catalog, runtime_api
-from catalog.schema import Gpu, ModelArch
+from catalog.schema import Gpu, ModelArch, Runtime
 from sizing.bench import BenchCalibration, rescale_speed
 from sizing.box import DEFAULT_AMBIENT_C, DEFAULT_USD_PER_KWH, BoxEstimate, box_for, psu_built_in
 from sizing.fit import best_quant, considered_formats, max_context_tokens, published_in
@@ -19,8 +19,8 @@ from sizing.request import (MAX_TOKENS, EstimateRequest, RequestError, check_com
                             check_parallel, file_quant, model_source, resolve_gpu, resolve_model)
 from sizing.results import Result
 from sizing.vision import ImageCost, VisionInputError, encoder_activation_bytes, image_cost
-from sizing.speed import (SpeedEstimate, SpeedUnknownError, estimate_speed, memory_class,
-                          ram_bandwidth_gb_per_s, resolve_constants, workload)
+from sizing.speed import (SpeedConstants, SpeedEstimate, SpeedUnknownError, estimate_speed,
+                          memory_class, ram_bandwidth_gb_per_s, resolve_constants, workload)
 
 DEFAULT_RAM = "ddr5-5600x2"  # a typical current desktop: dual-channel DDR5-5600
 # Runtimes the calibration rows were measured with; others apply their prior on top.
@@ -274,12 +274,8 @@ def speed_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
     gpu = resolve_gpu(request, catalog)
     quant = catalog.quant(request.quant)
     runtime = catalog.runtime(request.runtime)
-    api = (runtime_api(runtime, gpu) or runtime.apis[0]).value
-    constants = resolve_constants(
-        catalog.speed_calibration, api=api, kind=quant.kind, memory=memory_class(gpu),
-        generation=gpu.architecture, flash_attention=request.flash_attention != "off",
-        api_prior=None if api in fitted_apis(catalog) else catalog.api_prior(api),
-        runtime_prior=None if runtime.id in FITTED_RUNTIMES else catalog.runtime_prior(runtime.id))
+    constants = speed_constants(catalog, gpu, runtime, quant.kind,
+                                flash_attention=request.flash_attention != "off")
     w = workload(arch, quant, prompt_tokens=request.prompt_tokens,
                  new_tokens=max(request.new_tokens, 1),
                  kv_bytes_per_element=catalog.kv_cache_type(request.kv_cache).bytes_per_element,
@@ -303,6 +299,17 @@ def speed_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
         split=default_split(request, catalog), hidden_size=arch.hidden_size,
         link_bandwidth_gb_per_s=link.bandwidth_gb_per_s, link_latency_s=link.latency_s,
         offloaded_frac=offloaded_frac, ram_gb_per_s=ram, ubatch_tokens=request.ubatch_tokens)
+
+
+def speed_constants(catalog: Catalog, gpu: Gpu, runtime: Runtime, kind: str, *,
+                    flash_attention: bool = True) -> SpeedConstants:
+    """The speed constants of a runtime on a GPU for one quant kind (fitted, else priors)."""
+    api = (runtime_api(runtime, gpu) or runtime.apis[0]).value
+    return resolve_constants(
+        catalog.speed_calibration, api=api, kind=kind, memory=memory_class(gpu),
+        generation=gpu.architecture, flash_attention=flash_attention,
+        api_prior=None if api in fitted_apis(catalog) else catalog.api_prior(api),
+        runtime_prior=None if runtime.id in FITTED_RUNTIMES else catalog.runtime_prior(runtime.id))
 
 
 def fitted_apis(catalog: Catalog) -> set[str]:
