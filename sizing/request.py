@@ -271,7 +271,7 @@ def check_compatibility(request: EstimateRequest, catalog: Catalog) -> None:
         kinds = [k.id for k in catalog.kv_cache_types if runtime.id in k.runtimes]
         raise RequestError(
             f"runtime '{runtime.id}' has no '{kv.id}' KV cache; choose one of: {', '.join(kinds)}")
-    _check_hardware(request, catalog, gpu)
+    check_hardware(request, catalog, gpu)
     if request.split == "tensor" and request.gpu_count > 1 and not runtime.supports_tensor_parallel:
         tp = [r.id for r in catalog.runtimes if r.supports_tensor_parallel]
         raise RequestError(
@@ -279,7 +279,7 @@ def check_compatibility(request: EstimateRequest, catalog: Catalog) -> None:
             f"{', '.join(tp)}")
 
 
-def _check_hardware(request: EstimateRequest, catalog: Catalog, gpu: Gpu) -> None:
+def check_hardware(request: EstimateRequest, catalog: Catalog, gpu: Gpu) -> None:
     """Refuse hardware that cannot exist: a count, link, power cap or RAM no machine has."""
     if gpu.form_factor == "soc" and request.gpu_count > 1:
         raise RequestError(
