@@ -16,12 +16,13 @@ computed once per plan; a whole-catalog plan takes well under a second.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from advisor.builds import BuildSettings, assemble
 from advisor.candidates import CandidateSearch, quant_ladder
 from advisor.cloud import cloud_options, comparison_of
 from advisor.errors import PlanError
+from advisor.own_prices import with_own_prices
 from advisor.parts import (GPU_COUNTS, GpuOption, biggest_machine_within, gpu_options,
                            machine_floor, platforms)
 from advisor.prices import electricity_usd_per_kwh as electricity_price, units_per_usd
@@ -52,7 +53,8 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
          context_tokens: int | None = None, electricity_usd_per_kwh: float | None = None,
          electricity_region: str | None = None, circuit_volts: float = DEFAULT_CIRCUIT_VOLTS,
          circuit_amps: float = DEFAULT_CIRCUIT_AMPS,
-         arch: ModelArch | None = None) -> PlanResult:
+         arch: ModelArch | None = None,
+         own_prices_usd: Mapping[str, float] | None = None) -> PlanResult:
     """Budget, balanced and workstation builds for a workload, with cloud options.
 
     Parameters
@@ -81,6 +83,9 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
         Overrides region and request. [USD/kWh]
     circuit_volts, circuit_amps : float
         Wall circuit the machine runs on. [V], [A]
+    own_prices_usd : mapping, optional
+        The user's own price of catalog GPUs and parts, by id
+        (:mod:`advisor.own_prices`); they replace the listed prices. [USD]
     """
     if budget_usd is not None and not 0 < budget_usd <= MAX_BUDGET_USD:
         raise PlanError(f"budget must be above 0 and at most {MAX_BUDGET_USD:,.0f} USD "
@@ -97,6 +102,7 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
         check_circuit(circuit_volts, circuit_amps)
     except ValueError as exc:
         raise PlanError(str(exc)) from None
+    catalog = with_own_prices(catalog, own_prices_usd or {})
     market = catalog.market
     units = units_per_usd(market, currency)
     usd_per_kwh = electricity_price(market, override=electricity_usd_per_kwh,

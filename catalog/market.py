@@ -9,6 +9,8 @@ Files (all under ``catalog/``):
 - ``currencies.yaml``, two keys: ``currencies`` (units per US dollar) and
   ``electricity`` (residential prices per kWh by region). Electricity sits in
   the same file because each price names the currency it was published in.
+- ``regions.yaml``, key ``regions``: a region's currency, electricity price
+  (an ``electricity`` entry) and household wall circuit.
 
 ``as_of`` is the date a figure was observed on its ``source`` page. Where a
 provider's page carries no date of its own, ``as_of`` is the date the page
@@ -31,7 +33,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from catalog.loader import check_references, load_records
+from catalog.loader import CatalogError, check_references, load_records
 from catalog.schema import Id, Positive, Price, Record, Url
 
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
@@ -272,6 +274,20 @@ class ElectricityPrice(Record):
     notes: str | None = None
 
 
+class Region(Record):
+    """Where the user is: the presets a plan starts from there."""
+
+    id: Id
+    name: str = Field(min_length=2)
+    languages: tuple[str, ...] = ()  # app languages that pick this region by default
+    currency: CurrencyCode
+    electricity: Id  # an ElectricityPrice id
+    circuit_volts: Positive  # nominal mains voltage [V]
+    circuit_amps: Positive  # rating of the household socket (UK: the plug's fuse) [A]
+    circuit_source: Url
+    circuit_notes: str | None = None
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -287,6 +303,7 @@ class Market:
     cpu_coolers: tuple[CpuCooler, ...]
     currencies: tuple[Currency, ...]
     electricity: tuple[ElectricityPrice, ...]
+    regions: tuple[Region, ...] = ()
 
     def currency(self, code: str) -> Currency:
         for currency in self.currencies:
@@ -294,9 +311,15 @@ class Market:
                 return currency
         raise KeyError(code)
 
+    def electricity_price(self, price_id: str) -> ElectricityPrice:
+        for price in self.electricity:
+            if price.id == price_id:
+                return price
+        raise KeyError(price_id)
+
 
 def load_market(catalog_dir: Path, *, gpu_ids: Collection[str]) -> Market:
-    """Load and cross-check cloud.yaml, parts.yaml and currencies.yaml.
+    """Load and cross-check cloud.yaml, parts.yaml, currencies.yaml and regions.yaml.
 
     ``gpu_ids`` are the ids of the GPU catalog, which every cloud instance's
     ``gpu_id`` must name; :func:`catalog.catalog.load_catalog_from` passes them.
@@ -315,6 +338,7 @@ def load_market(catalog_dir: Path, *, gpu_ids: Collection[str]) -> Market:
         cpu_coolers=load_records(parts, "cpu_coolers", CpuCooler),
         currencies=load_records(money, "currencies", Currency, id_field="code"),
         electricity=load_records(money, "electricity", ElectricityPrice),
+        regions=load_records(catalog_dir / "regions.yaml", "regions", Region),
     )
     _check_market(market, set(gpu_ids))
     return market
@@ -345,3 +369,13 @@ def _check_market(market: Market, gpu_ids: set[str]) -> None:
     codes = {currency.code for currency in market.currencies}
     for price in market.electricity:
         check_references("currencies.yaml", price.id, "currency", [price.currency], codes)
+    prices = {price.id for price in market.electricity}
+    languages: set[str] = set()
+    for region in market.regions:
+        check_references("regions.yaml", region.id, "currency", [region.currency], codes)
+        check_references("regions.yaml", region.id, "electricity", [region.electricity], prices)
+        for language in region.languages:
+            if language in languages:
+                raise CatalogError(f"regions.yaml: entry '{region.id}': field 'languages': "
+                                   f"'{language}' already picks another region")
+            languages.add(language)
