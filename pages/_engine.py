@@ -113,7 +113,8 @@ def run_plan(request: EstimateRequest, arch: ModelArch | None, *, budget_usd: fl
              min_tokens_per_s: float = DEFAULT_MIN_TOKENS_PER_S,
              electricity_usd_per_kwh: float | None = None,
              circuit_volts: float = DEFAULT_CIRCUIT_VOLTS,
-             circuit_amps: float = DEFAULT_CIRCUIT_AMPS) -> PlanResult:
+             circuit_amps: float = DEFAULT_CIRCUIT_AMPS,
+             own_prices_usd: dict[str, float] | None = None) -> PlanResult:
     """The purchase advisor's plan, shared by Builds and Cloud.
 
     ``search`` "all" searches the runtimes and weight formats as ``rigfit plan``
@@ -126,5 +127,6 @@ def run_plan(request: EstimateRequest, arch: ModelArch | None, *, budget_usd: fl
                "hours_per_day": float(hours_per_day), "currency": currency, "quant": quant,
                "min_tokens_per_s": float(min_tokens_per_s),
                "electricity_usd_per_kwh": electricity_usd_per_kwh,
-               "circuit_volts": float(circuit_volts), "circuit_amps": float(circuit_amps)}
+               "circuit_volts": float(circuit_volts), "circuit_amps": float(circuit_amps),
+               "own_prices_usd": dict(sorted((own_prices_usd or {}).items()))}
     return _plan_cached(request.model_dump_json(), _arch_json(arch), json.dumps(options))

@@ -13,15 +13,19 @@ from typing import Any
 import streamlit as st
 
 from advisor.plan import MAX_BUDGET_USD, MAX_HOURS_PER_DAY, MAX_MIN_TOKENS_PER_S, MAX_USERS
-from advisor.prices import MAX_ELECTRICITY_USD_PER_KWH, electricity_usd_per_kwh
+from advisor.own_prices import parse_own_prices
+from advisor.prices import MAX_ELECTRICITY_USD_PER_KWH
+from advisor.region import RegionTerms, prices_in_usd, region_for, region_terms
 from catalog.catalog import Catalog
 from catalog.errors import UserError
 from catalog.schema import ModelArch
 from pages._detect import detected_gpus, matched_gpus
 from pages._engine import catalog, currencies, run_estimate
 from pages._model_files import file_input, hub_input, read_config_rows
-from pages._state import PLAN_SEARCH, SOURCES, WORKLOADS, bind, lang, state, store, widget_key
+from pages._state import (PLAN_SEARCH, SOURCES, WORKLOADS, bind, lang, state, store, terms_of,
+                          widget_key)
 from pages._text import labeller, plain, show_user_error, t
+from report.formats import money_text
 from report.text import translate
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS, ModelInputError, parse_hf_config_text
 from sizing.bench import MAX_BENCH_BYTES, BenchCalibration, parse_bench
@@ -396,56 +400,148 @@ def scenario_estimate() -> tuple[EstimateRequest | None, ModelArch | None, Estim
         return request, arch, None
 
 
+def money_terms() -> RegionTerms:
+    """The session's region, currency, electricity price and circuit, presets and overrides."""
+    return terms_of(state(), catalog())
+
+
 def budget_input(container: Any) -> float:
-    """The budget widget in ``container`` (the sidebar or a column). [USD]"""
-    return store("budget_usd", float(container.number_input(
-        t("inputs.budget_usd"), min_value=0.0, max_value=MAX_BUDGET_USD, step=100.0,
-        key=bind("budget_usd"))))
+    """The budget widget in ``container`` (the sidebar or a column), typed in the chosen
+    currency; returned in US dollars at the catalog's rate. [USD]"""
+    terms = money_terms()
+    budget = store("budget", float(container.number_input(
+        t("inputs.budget_in", currency=terms.currency), min_value=0.0,
+        max_value=MAX_BUDGET_USD * terms.units_per_usd, step=100.0, key=bind("budget"))))
+    return terms.to_usd(budget)
 
 
-def _electricity_input(container: Any) -> float | None:
-    """The electricity price; empty (None) is the catalog's average. [USD/kWh]"""
-    key = widget_key("electricity_usd_per_kwh")
+def _rescale_money(old_units: float, new_units: float) -> None:
+    """Keep the budget, electricity price and own prices worth the same in a new currency."""
+    cfg = state()
+    factor = new_units / old_units
+    if isinstance(cfg["budget"], float | int):
+        cfg["budget"] = round(cfg["budget"] * factor, 2)
+    if cfg["kwh_price"] != "":
+        cfg["kwh_price"] = round(cfg["kwh_price"] * factor, 4)
+    if cfg["price"]:
+        own = parse_own_prices(cfg["price"], catalog())
+        cfg["price"] = ",".join(f"{k}:{v * factor:.2f}" for k, v in own.items())
+    for name in ("budget", "kwh_price", "price"):
+        st.session_state[widget_key(name)] = None if cfg[name] == "" else cfg[name]
+
+
+def _on_money_change(name: str) -> None:
+    """A new region or currency: store it and convert the amounts typed so far."""
+    cfg = state()
+    old = money_terms()
+    cfg[name] = st.session_state[widget_key(name)]
+    new = money_terms()
+    if new.units_per_usd != old.units_per_usd:
+        _rescale_money(old.units_per_usd, new.units_per_usd)
+    st.session_state[widget_key("currency")] = new.currency
+    st.session_state[widget_key("region")] = new.region_id
+
+
+def _choice_input(container: Any, name: str, options: list[str], current: str,
+                  **kwargs: Any) -> None:
+    """A region or currency selectbox that starts from the effective choice."""
+    key = widget_key(name)
     if key not in st.session_state:
-        linked = state()["electricity_usd_per_kwh"]
+        st.session_state[key] = current
+    container.selectbox(t(f"inputs.{name}"), options, key=key,
+                        on_change=_on_money_change, args=(name,), **kwargs)
+
+
+def _preset_number(container: Any, name: str, label: str, preset: float, **kwargs: Any
+                   ) -> float | None:
+    """A number left empty for the region's preset (shown as the placeholder)."""
+    key = widget_key(name)
+    if key not in st.session_state:
+        linked = state()[name]
         st.session_state[key] = None if linked == "" else linked
-    average = electricity_usd_per_kwh(catalog().market, override=None, region=None, requested=None)
-    value = container.number_input(
-        t("inputs.electricity_usd_per_kwh"), min_value=0.0, max_value=MAX_ELECTRICITY_USD_PER_KWH,
-        step=0.01, format="%.3f", key=key, placeholder=t("inputs.electricity_average",
-                                                         price=f"{average:.3f}"),
-        help=t("inputs.electricity_help", price=f"{average:.3f}"))
-    store("electricity_usd_per_kwh", "" if value is None else float(value))
+    value = container.number_input(label, key=key, placeholder=t(
+        "inputs.preset_placeholder", value=f"{preset:g}"), **kwargs)
+    store(name, "" if value is None else float(value))
     return None if value is None else float(value)
 
 
+def _own_prices_input(terms: RegionTerms) -> dict[str, float]:
+    """The user's own prices, typed as ID:AMOUNT in the chosen currency; in US dollars. [USD]"""
+    key = bind("price")
+    text = st.text_input(t("inputs.own_prices", currency=terms.currency), key=key,
+                         placeholder="rtx-3090:700, ryzen-7-7700:250",
+                         help=t("inputs.own_prices_help", currency=terms.currency))
+    try:
+        own = parse_own_prices(text.replace(" ", ""), catalog())
+    except UserError as exc:
+        show_user_error(exc)
+        return {}
+    store("price", ",".join(f"{k}:{v:g}" for k, v in own.items()))
+    return prices_in_usd(own, terms)
+
+
+def show_region_terms(terms: RegionTerms) -> None:
+    """The presets in use and where they come from, and the exchange rate with its date."""
+    cat = catalog()
+    published = cat.market.electricity_price(region_for(cat.market,
+                                                        region_id=terms.region_id).electricity)
+    kwh = money_text(terms.electricity_in_currency_per_kwh, terms.currency, digits=3)
+    link = t("inputs.source_link")
+    parts = [plain(t("inputs.region_kwh", region=t(f"inputs.region_{terms.region_id}"),
+                     kwh=kwh if terms.electricity_preset else t("inputs.own_value", value=kwh),
+                     published=f"{published.local_price_per_kwh:g} {published.currency}",
+                     date=published.as_of.isoformat())), f"[{link}]({terms.electricity_source});",
+             plain(t("inputs.region_circuit", volts=f"{terms.circuit_volts:g}",
+                     amps=f"{terms.circuit_amps:g}")),
+             f"[{link}]({terms.circuit_source})."]
+    if terms.currency != "USD":
+        parts += [plain(t("inputs.rate", currency=terms.currency,
+                          rate=f"{terms.units_per_usd:,.4g}", date=terms.rate_as_of)),
+                  f"[{link}]({terms.rate_source})."]
+    parts.append(plain(t("inputs.hardware_prices", currency=terms.currency)))
+    st.caption(" ".join(parts))
+
+
 def plan_inputs() -> dict[str, Any]:
-    """The plan's inputs (budget, users, speed per user, currency, hours of use,
-    electricity, wall circuit, and whether to search runtimes and weight formats),
-    as ``run_plan`` keywords."""
-    cols = st.columns(4)
-    budget = budget_input(cols[0])
-    users = store("users", int(cols[1].number_input(
+    """The plan's inputs (region, currency, budget, users, speed per user, hours of use,
+    electricity, wall circuit, own prices, and whether to search runtimes and weight
+    formats), as ``run_plan`` keywords; money in US dollars."""
+    cat = catalog()
+    terms = money_terms()
+    cols = st.columns(5)
+    _choice_input(cols[0], "region", [r.id for r in cat.market.regions], terms.region_id,
+                  format_func=labeller("inputs.region_"))
+    _choice_input(cols[1], "currency", currencies(), terms.currency)
+    terms = money_terms()
+    budget = budget_input(cols[2])
+    users = store("users", int(cols[3].number_input(
         t("inputs.users"), min_value=1, max_value=MAX_USERS, step=1, key=bind("users"))))
-    speed = store("min_tokens_per_s", float(cols[2].number_input(
+    speed = store("min_tokens_per_s", float(cols[4].number_input(
         t("inputs.min_tokens_per_s"), min_value=0.0, max_value=MAX_MIN_TOKENS_PER_S, step=1.0,
         format="%g", key=bind("min_tokens_per_s"), help=t("inputs.min_tokens_per_s_help"))))
-    currency = store("currency", cols[3].selectbox(t("inputs.currency"), currencies(),
-                                                   key=bind("currency")))
     cols = st.columns(4)
     hours = store("hours_per_day", float(cols[0].number_input(
         t("inputs.hours_per_day"), min_value=0.0, max_value=MAX_HOURS_PER_DAY, step=1.0,
         key=bind("hours_per_day"))))
-    electricity = _electricity_input(cols[1])
-    volts = store("circuit_volts", float(cols[2].number_input(
-        t("inputs.circuit_volts"), min_value=MIN_CIRCUIT_VOLTS, max_value=MAX_CIRCUIT_VOLTS,
-        step=10.0, format="%g", key=bind("circuit_volts"), help=t("inputs.circuit_help"))))
-    amps = store("circuit_amps", float(cols[3].number_input(
-        t("inputs.circuit_amps"), min_value=MIN_CIRCUIT_AMPS, max_value=MAX_CIRCUIT_AMPS,
-        step=1.0, format="%g", key=bind("circuit_amps"), help=t("inputs.circuit_help"))))
+    region = region_terms(cat.market, region_id=terms.region_id, currency=terms.currency)
+    _preset_number(cols[1], "kwh_price", t("inputs.kwh_price", currency=terms.currency),
+                   round(region.electricity_in_currency_per_kwh, 4), min_value=0.0,
+                   max_value=MAX_ELECTRICITY_USD_PER_KWH * terms.units_per_usd, step=0.01,
+                   format="%.4g", help=t("inputs.kwh_price_help"))
+    _preset_number(cols[2], "circuit_volts", t("inputs.circuit_volts"), region.circuit_volts,
+                   min_value=MIN_CIRCUIT_VOLTS, max_value=MAX_CIRCUIT_VOLTS, step=10.0,
+                   format="%g", help=t("inputs.circuit_help"))
+    _preset_number(cols[3], "circuit_amps", t("inputs.circuit_amps"), region.circuit_amps,
+                   min_value=MIN_CIRCUIT_AMPS, max_value=MAX_CIRCUIT_AMPS, step=1.0,
+                   format="%g", help=t("inputs.circuit_help"))
+    terms = money_terms()
+    own = _own_prices_input(terms)
+    show_region_terms(terms)
     search = store("search", st.radio(t("inputs.search"), PLAN_SEARCH, key=bind("search"),
                                       format_func=labeller("inputs.search_"), horizontal=True,
                                       help=t("inputs.search_help")))
-    return {"budget_usd": budget, "users": users, "hours_per_day": hours, "currency": currency,
-            "search": search, "min_tokens_per_s": speed, "electricity_usd_per_kwh": electricity,
-            "circuit_volts": volts, "circuit_amps": amps}
+    return {"budget_usd": budget, "users": users, "hours_per_day": hours,
+            "currency": terms.currency, "search": search, "min_tokens_per_s": speed,
+            "electricity_usd_per_kwh": terms.electricity_usd_per_kwh,
+            "circuit_volts": terms.circuit_volts, "circuit_amps": terms.circuit_amps,
+            "own_prices_usd": own}

@@ -10,6 +10,7 @@ from advisor.results import PlanResult
 from pages._engine import catalog
 from pages._state import state
 from pages._text import plain, t
+from report.formats import money_text
 
 
 def show_workload(result: PlanResult, plan_args: dict[str, Any]) -> None:
@@ -26,5 +27,6 @@ def show_workload(result: PlanResult, plan_args: dict[str, Any]) -> None:
         "builds.workload", model=result.model_name, users=result.users,
         prompt=f"{result.prompt_tokens:,}", new=f"{result.new_tokens:,}",
         context=f"{result.context_tokens:,}", tps=f"{result.min_tokens_per_s:g}", how=how,
-        kwh=f"{result.electricity_usd_per_kwh:.3f}", hours=f"{result.hours_per_day:g}",
+        kwh=money_text(result.electricity_usd_per_kwh * result.units_per_usd, result.currency,
+                       digits=3), hours=f"{result.hours_per_day:g}",
         volts=f"{plan_args['circuit_volts']:g}", amps=f"{plan_args['circuit_amps']:g}")))

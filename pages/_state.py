@@ -20,8 +20,11 @@ import streamlit as st
 
 from advisor import workload
 from advisor.plan import MAX_BUDGET_USD, MAX_HOURS_PER_DAY, MAX_MIN_TOKENS_PER_S, MAX_USERS
+from advisor.own_prices import parse_own_prices
 from advisor.prices import MAX_ELECTRICITY_USD_PER_KWH
+from advisor.region import RegionTerms, parse_circuit, region_terms
 from catalog.catalog import Catalog
+from catalog.errors import UserError
 from pages._detect import detected_gpu_id
 from pages._engine import catalog
 from report.text import DEFAULT_LANGUAGE, LANGUAGES, language_from
@@ -56,7 +59,7 @@ _REPO_VALUE = re.compile(r"^[A-Za-z0-9._\-/+]{1,200}$")
 class Param:
     """One URL parameter: how to read it and its default."""
 
-    kind: str  # "choice", "int", "float", "list", "bench", "repo"
+    kind: str  # "choice", "int", "float", "list", "bench", "repo", "circuit", "prices"
     low: float = 0
     high: float = 0
     choices: Callable[[Catalog], list[str]] | None = None
@@ -86,6 +89,9 @@ PARAMS: dict[str, Param] = {
     "gpu_count": Param("int", 1, MAX_GPUS),
     # One of the sizes the chosen machine is sold in (checked where the GPU is known).
     "memory_gib": Param("float", 1, MAX_MEMORY_GIB),
+    # Money in the chosen currency; budget_usd and electricity_usd_per_kwh (dollars) are
+    # read from older links and turned into budget and kwh_price (advisor.region).
+    "budget": Param("float", 0, math.inf),
     "budget_usd": Param("float", 0, MAX_BUDGET_USD),
     "sort": Param("choice", choices=lambda c: list(SORTS)),
     "compare": Param("list", choices=lambda c: [g.id for g in c.gpus]),
@@ -93,10 +99,14 @@ PARAMS: dict[str, Param] = {
     "hours_per_day": Param("float", 0, MAX_HOURS_PER_DAY),
     "search": Param("choice", choices=lambda c: list(PLAN_SEARCH)),
     "min_tokens_per_s": Param("float", 0, MAX_MIN_TOKENS_PER_S),
+    "kwh_price": Param("float", 0, math.inf),
     "electricity_usd_per_kwh": Param("float", 0, MAX_ELECTRICITY_USD_PER_KWH),
+    "circuit": Param("circuit"),  # VOLTSxAMPS, e.g. 230x16: both circuit fields at once
     "circuit_volts": Param("float", MIN_CIRCUIT_VOLTS, MAX_CIRCUIT_VOLTS),
     "circuit_amps": Param("float", MIN_CIRCUIT_AMPS, MAX_CIRCUIT_AMPS),
+    "region": Param("choice", choices=lambda c: [r.id for r in c.market.regions]),
     "currency": Param("choice", choices=lambda c: [x.code for x in c.market.currencies]),
+    "price": Param("prices"),  # own prices in the chosen currency: rtx-3090:700,ryzen-...:150
     "bench": Param("bench"),  # the user's own benchmark factors, d1.12,p1.35,gpu-id
 }
 
@@ -111,13 +121,17 @@ DEFAULTS: dict[str, Any] = {
     "new_tokens": workload.DEFAULT_NEW_TOKENS, "context_tokens": workload.DEFAULT_CONTEXT_TOKENS,
     "batch": 1, "gpu": FALLBACK_GPU, "gpu_count": 1,
     "memory_gib": "",  # "": the machine's catalog size (and out of the link)
-    "budget_usd": 2000.0, "sort": "headroom", "compare": list(DEFAULT_COMPARE),
+    "budget": "", "sort": "headroom", "compare": list(DEFAULT_COMPARE),
     "users": workload.DEFAULT_USERS,
-    "hours_per_day": workload.DEFAULT_HOURS_PER_DAY, "currency": "USD", "bench": "",
+    # "": the region's currency; the region follows the language unless chosen.
+    "hours_per_day": workload.DEFAULT_HOURS_PER_DAY, "currency": "", "region": "", "bench": "",
     "search": "all", "min_tokens_per_s": workload.DEFAULT_MIN_TOKENS_PER_S,
-    "electricity_usd_per_kwh": "",  # "": the catalog's average price (and out of the link)
-    "circuit_volts": workload.DEFAULT_CIRCUIT_VOLTS, "circuit_amps": workload.DEFAULT_CIRCUIT_AMPS,
+    # "": the region's preset (and out of the link).
+    "kwh_price": "", "circuit_volts": "", "circuit_amps": "", "price": "",
 }
+# The budget a first visit starts from, in the chosen currency at the catalog's rate. [USD]
+DEFAULT_BUDGET_USD = 2000.0
+_PRICES_VALUE = re.compile(r"^[a-z0-9._\-]+:[0-9.]+(,[a-z0-9._\-]+:[0-9.]+)*$")
 IGNORED_URL_KEYS = {"embed", "embed_options"}
 
 
@@ -129,9 +143,17 @@ def safe_echo(value: str) -> str:
 def read_param(name: str, raw: str, cat: Catalog) -> tuple[Any, str | None]:
     """Parse one URL value: (value, None) or (None, reason key)."""
     spec = PARAMS[name]
-    if not (_REPO_VALUE if spec.kind == "repo" else _SAFE_VALUE).match(raw):
+    pattern = {"repo": _REPO_VALUE, "prices": _PRICES_VALUE}.get(spec.kind, _SAFE_VALUE)
+    if not pattern.match(raw):
         return None, "notice.reason_chars"
     if spec.kind == "repo":
+        return raw, None
+    if spec.kind in ("circuit", "prices"):
+        try:
+            (parse_circuit if spec.kind == "circuit" else
+             lambda text: parse_own_prices(text, cat))(raw)
+        except UserError:
+            return None, "notice.reason_range" if spec.kind == "circuit" else "notice.reason_unknown"
         return raw, None
     if spec.kind == "choice":
         return (raw, None) if raw in spec.choices(cat) else (None, "notice.reason_unknown")
@@ -188,7 +210,40 @@ def config_from_query(query: dict[str, str], cat: Catalog, *, locale: str | None
             filled |= {"image_width": preset.image_width_px, "image_height": preset.image_height_px}
         cfg.update({name: value for name, value in filled.items() if name not in query})
     cfg["lang"] = language_from(cfg.get("lang"), locale)
+    _money_from_query(cfg, cat, notices)
     return cfg, notices
+
+
+def terms_of(cfg: dict[str, Any], cat: Catalog) -> RegionTerms:
+    """The region, currency, electricity and circuit a configuration stands for."""
+    return region_terms(cat.market, region_id=cfg.get("region") or None, lang=cfg.get("lang"),
+                        currency=cfg.get("currency") or None,
+                        kwh_price=None if cfg.get("kwh_price") in ("", None) else cfg["kwh_price"],
+                        circuit_volts=cfg.get("circuit_volts") or None,
+                        circuit_amps=cfg.get("circuit_amps") or None)
+
+
+def _money_from_query(cfg: dict[str, Any], cat: Catalog,
+                      notices: list[tuple[str, str, str]]) -> None:
+    """Split ``circuit=VxA``, turn dollar amounts of older links into the chosen currency,
+    and start the budget from the default where the link has none."""
+    circuit = cfg.pop("circuit", "")
+    if circuit:
+        cfg["circuit_volts"], cfg["circuit_amps"] = parse_circuit(circuit)
+    units = terms_of({**cfg, "kwh_price": ""}, cat).units_per_usd
+    budget_usd = cfg.pop("budget_usd", None)
+    if cfg["budget"] == "":
+        cfg["budget"] = round(DEFAULT_BUDGET_USD * units) if budget_usd is None \
+            else round(budget_usd * units, 2)
+    elif not cfg["budget"] <= MAX_BUDGET_USD * units:
+        notices.append(("budget", safe_echo(f"{cfg['budget']:g}"), "notice.reason_range"))
+        cfg["budget"] = round(DEFAULT_BUDGET_USD * units)
+    usd_per_kwh = cfg.pop("electricity_usd_per_kwh", None)
+    if cfg["kwh_price"] == "" and usd_per_kwh is not None:
+        cfg["kwh_price"] = round(usd_per_kwh * units, 4)
+    elif cfg["kwh_price"] != "" and not cfg["kwh_price"] <= MAX_ELECTRICITY_USD_PER_KWH * units:
+        notices.append(("kwh_price", safe_echo(f"{cfg['kwh_price']:g}"), "notice.reason_range"))
+        cfg["kwh_price"] = ""
 
 
 def state() -> dict[str, Any]:
