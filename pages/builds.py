@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from advisor.own_prices import OWN_PRICE_SOURCE
 from advisor.results import PlanResult, TierBuild
 from catalog.errors import UserError
 from pages._engine import run_plan
@@ -47,7 +48,8 @@ def reason(b: TierBuild, result: PlanResult, *, role: str) -> str:
     if role == "budget":
         return t("builds.reason_budget_over", over=over) if b.stretch else t("builds.reason_budget")
     if role == "balanced":
-        return t("builds.reason_balanced", value=f"{b.tokens_per_s_per_kusd or 0:.1f}")
+        return t("builds.reason_balanced", currency=result.currency,
+                 value=f"{(b.tokens_per_s_per_kusd or 0) / result.units_per_usd:.1f}")
     if b.stretch:
         inside = [x.decode_tokens_per_s or 0.0 for x in result.tiers if x.within_budget]
         gain = (b.decode_tokens_per_s or 0.0) / max(inside, default=0.0) - 1 if inside else 0.0
@@ -89,7 +91,9 @@ def show_checks(b: TierBuild, result: PlanResult) -> None:
 
 
 def show_parts(b: TierBuild, result: PlanResult, *, role: str) -> None:
-    rows = [{t("builds.col_kind"): t(f"builds.kind_{p.kind}"), t("builds.col_name"): p.name,
+    own = f" ({t('builds.own_price')})"
+    rows = [{t("builds.col_kind"): t(f"builds.kind_{p.kind}"),
+             t("builds.col_name"): p.name + (own if p.source == OWN_PRICE_SOURCE else ""),
              t("builds.col_qty"): p.quantity, t("builds.col_price"): money(p.total_usd, result),
              t("builds.col_used"): p.used} for p in b.parts]
     st.markdown(f"**{t('builds.parts')}**")
