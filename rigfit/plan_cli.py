@@ -8,7 +8,9 @@ from typing import Any
 
 from advisor.cloud import comparison_of
 from advisor.plan import plan
-from advisor.prices import units_per_usd
+from advisor.own_prices import OWN_PRICE_SOURCE, parse_own_prices
+from advisor.region import (DEFAULT_REGION, RegionTerms, budget_usd_from, parse_circuit,
+                            prices_in_usd, region_terms)
 from advisor.results import PlanResult
 from advisor.workload import (DEFAULT_CIRCUIT_AMPS, DEFAULT_CIRCUIT_VOLTS, DEFAULT_CONTEXT_TOKENS,
                               DEFAULT_HOURS_PER_DAY, DEFAULT_MIN_TOKENS_PER_S, DEFAULT_NEW_TOKENS,
@@ -49,17 +51,46 @@ def _add_workload_flags(p: argparse.ArgumentParser, *, budget_required: bool) ->
     p.add_argument("--hours-per-day", type=float, default=DEFAULT_HOURS_PER_DAY,
                    help="hours of use per day, for electricity and break-even "
                         f"(default {DEFAULT_HOURS_PER_DAY:g})")
-    p.add_argument("--currency", default="USD", help="currency code for prices (USD, EUR, CNY, ...)")
-    p.add_argument("--electricity-usd-per-kwh", type=float, help="electricity price [USD/kWh]")
+    add_region_flags(p)
     p.add_argument("--electricity-region", help="electricity price region id (us-average, germany, ...)")
-    p.add_argument("--circuit-volts", type=float, default=DEFAULT_CIRCUIT_VOLTS,
-                   help=f"wall circuit voltage [V] (default {DEFAULT_CIRCUIT_VOLTS:g})")
-    p.add_argument("--circuit-amps", type=float, default=DEFAULT_CIRCUIT_AMPS,
-                   help=f"wall circuit breaker [A] (default {DEFAULT_CIRCUIT_AMPS:g})")
     p.add_argument("--format", choices=("json", "table"), default="table")
 
 
-def _run_plan(args: argparse.Namespace, cat: Catalog) -> PlanResult:
+def add_region_flags(p: argparse.ArgumentParser) -> None:
+    """Region, currency, electricity, wall circuit and own prices (plan, cloud, report)."""
+    p.add_argument("--region", help=f"region id for the presets below (us, china, germany, uk, "
+                                    f"japan; default {DEFAULT_REGION}): catalog/regions.yaml")
+    p.add_argument("--currency", help="currency code for every amount, typed and shown (USD, EUR, "
+                                      "CNY, ...; default the region's)")
+    p.add_argument("--electricity-price", type=float,
+                   help="electricity price in --currency per kWh (default the region's)")
+    p.add_argument("--electricity-usd-per-kwh", type=float, help="electricity price [USD/kWh]")
+    p.add_argument("--circuit", help="wall circuit as VOLTSxAMPS, e.g. 230x16 (default the region's)")
+    p.add_argument("--circuit-volts", type=float,
+                   help=f"wall circuit voltage [V] (default the region's; {DEFAULT_CIRCUIT_VOLTS:g} "
+                        "in the US)")
+    p.add_argument("--circuit-amps", type=float,
+                   help=f"wall circuit breaker [A] (default the region's; {DEFAULT_CIRCUIT_AMPS:g} "
+                        "in the US)")
+    p.add_argument("--price", action="append", metavar="ID=AMOUNT",
+                   help="your own price for a catalog GPU or part, in --currency (repeatable), "
+                        "e.g. --price rtx-3090=700")
+
+
+def region_from_args(args: argparse.Namespace, cat: Catalog, *, lang: str | None = None
+                     ) -> tuple[RegionTerms, dict[str, float]]:
+    """The region terms the flags ask for, and the own prices in US dollars. [USD]"""
+    volts, amps = args.circuit_volts, args.circuit_amps
+    if args.circuit:
+        volts, amps = parse_circuit(args.circuit)
+    terms = region_terms(cat.market, region_id=args.region, lang=lang, currency=args.currency,
+                         kwh_price=args.electricity_price,
+                         electricity_usd_per_kwh=args.electricity_usd_per_kwh,
+                         circuit_volts=volts, circuit_amps=amps)
+    return terms, prices_in_usd(parse_own_prices(args.price or [], cat), terms)
+
+
+def _run_plan(args: argparse.Namespace, cat: Catalog) -> tuple[PlanResult, RegionTerms]:
     data: dict[str, Any] = {"runtime": args.runtime, "prompt_tokens": args.prompt_tokens,
                             "new_tokens": args.new_tokens}
     for key in ("model", "hf_config", "params_b", "kv_cache"):
@@ -68,24 +99,47 @@ def _run_plan(args: argparse.Namespace, cat: Catalog) -> PlanResult:
     if args.quant != SEARCH_QUANT:
         data["quant"] = args.quant
     request = parse_request(data)
+    terms, own = region_from_args(args, cat)
     budget_usd = args.budget_usd
     if args.budget is not None:
-        budget_usd = args.budget / units_per_usd(cat.market, args.currency)
+        budget_usd = budget_usd_from(args.budget, terms)
+    # --electricity-region names an electricity entry; it stands unless a price is given.
+    usd_per_kwh = None if terms.electricity_preset and args.electricity_region \
+        else terms.electricity_usd_per_kwh
     if args.context_tokens is not None and args.context_tokens < 2:
         raise UserError(f"--context-tokens must be at least 2 (got {args.context_tokens})")
     return plan(request, cat, budget_usd=budget_usd, users=args.users,
-                hours_per_day=args.hours_per_day, currency=args.currency, quant=args.quant,
+                hours_per_day=args.hours_per_day, currency=terms.currency, quant=args.quant,
                 min_tokens_per_s=args.min_tokens_per_s, context_tokens=args.context_tokens,
-                electricity_usd_per_kwh=args.electricity_usd_per_kwh,
-                electricity_region=args.electricity_region, circuit_volts=args.circuit_volts,
-                circuit_amps=args.circuit_amps)
+                electricity_usd_per_kwh=usd_per_kwh,
+                electricity_region=args.electricity_region, circuit_volts=terms.circuit_volts,
+                circuit_amps=terms.circuit_amps, own_prices_usd=own), terms
 
 
 def _money(usd: float, result: PlanResult) -> str:
-    text = money_text(usd, "USD")
+    """The chosen currency, then dollars: "¥6,000 ($845)"."""
+    text = money_text(usd * result.units_per_usd, result.currency)
     if result.currency == "USD":
         return text
-    return f"{text} ({money_text(usd * result.units_per_usd, result.currency)})"
+    return f"{text} ({money_text(usd, 'USD')})"
+
+
+def terms_line(terms: RegionTerms, result: PlanResult) -> str:
+    """The region's presets, the user's overrides and the exchange rate, said once."""
+    kwh = money_text(terms.electricity_in_currency_per_kwh, terms.currency, digits=3)
+    if result.electricity_usd_per_kwh != terms.electricity_usd_per_kwh:  # --electricity-region
+        kwh = money_text(result.electricity_usd_per_kwh * terms.units_per_usd, terms.currency,
+                         digits=3)
+    own = "" if terms.electricity_preset else " (yours)"
+    circuit = "" if terms.circuit_preset else " (yours)"
+    line = (f"region {terms.region_id}: electricity {kwh}/kWh{own} "
+            f"[{terms.electricity_source}]; wall circuit {terms.circuit_volts:g} V / "
+            f"{terms.circuit_amps:g} A{circuit} [{terms.circuit_source}]")
+    if terms.currency != "USD":
+        line += (f"\nmoney in {terms.currency} at 1 USD = {terms.units_per_usd:,.4g} "
+                 f"{terms.currency} (rate of {terms.rate_as_of}, {terms.rate_source}); hardware "
+                 "prices are the catalog's US street prices converted at this rate")
+    return line
 
 
 def _rate(usd: float, result: PlanResult, digits: int = 2) -> str:
@@ -116,9 +170,11 @@ def _sentences(notices) -> str:
     return " ".join(str(n) for n in notices)
 
 
-def plan_table(result: PlanResult) -> str:
+def plan_table(result: PlanResult, terms: RegionTerms | None = None) -> str:
     """Terminal view of a plan: message, tiers with parts and checks, cloud."""
     lines = [_sentences(result.message), ""]
+    if terms is not None:
+        lines += [terms_line(terms, result), ""]
     budget = "no limit" if result.budget_usd is None else _money(result.budget_usd, result)
     lines.append(f"workload: {result.model_name}, quant {result.quant_mode}, "
                  f"{result.prompt_tokens:,} prompt + {result.new_tokens:,} new tokens within "
@@ -138,7 +194,8 @@ def plan_table(result: PlanResult) -> str:
             continue
         for p in t.parts:
             qty = f"{p.quantity} x " if p.quantity > 1 else ""
-            lines.append(f"  {p.kind:<11} {qty + p.name:<62} {_money(p.total_usd, result)}")
+            name = qty + p.name + (" (your price)" if p.source == OWN_PRICE_SOURCE else "")
+            lines.append(f"  {p.kind:<11} {name:<62} {_money(p.total_usd, result)}")
         speed = (f"decode {t.decode_tokens_per_s_per_user:.1f} tokens/s per user"
                  if t.decode_tokens_per_s_per_user else "decode unknown")
         if t.decode_tokens_per_s_low and t.decode_tokens_per_s_high and result.users == 1:
@@ -170,18 +227,19 @@ def plan_table(result: PlanResult) -> str:
 
 
 def run_plan(args: argparse.Namespace, cat: Catalog) -> int:
-    result = _run_plan(args, cat)
+    result, terms = _run_plan(args, cat)
     print(json.dumps(result.model_dump(mode="json"), indent=2) if args.format == "json"
-          else plan_table(result))
+          else plan_table(result, terms))
     return 0
 
 
 def run_cloud(args: argparse.Namespace, cat: Catalog) -> int:
-    result = _run_plan(args, cat)
+    result, terms = _run_plan(args, cat)
     if args.format == "json":
         print(json.dumps(comparison_of(result).model_dump(mode="json"), indent=2))
     else:
-        print("\n".join([_sentences(result.message), "", _cloud_table(result, limit=40)]))
+        print("\n".join([_sentences(result.message), "", terms_line(terms, result), "",
+                         _cloud_table(result, limit=40)]))
     return 0
 
 
