@@ -19,8 +19,9 @@ from sizing.request import (MAX_TOKENS, EstimateRequest, RequestError, check_com
                             check_parallel, file_quant, model_source, resolve_gpu, resolve_model)
 from sizing.results import Result
 from sizing.vision import ImageCost, VisionInputError, encoder_activation_bytes, image_cost
-from sizing.speed import (SpeedConstants, SpeedEstimate, SpeedUnknownError, estimate_speed,
-                          memory_class, ram_bandwidth_gb_per_s, resolve_constants, workload)
+from sizing.speed import (SpeedConstants, SpeedEstimate, SpeedUnknownError, Workload,
+                          estimate_speed, memory_class, ram_bandwidth_gb_per_s, resolve_constants,
+                          workload)
 
 DEFAULT_RAM = "ddr5-5600x2"  # a typical current desktop: dual-channel DDR5-5600
 # Runtimes the calibration rows were measured with; others apply their prior on top.
@@ -271,6 +272,14 @@ def default_interconnect(gpu: Gpu) -> str:
 def speed_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
               memory: MemoryEstimate) -> SpeedEstimate:
     """Speed of one scenario; raises SpeedUnknownError with a reason."""
+    w, options = speed_inputs(request, catalog, arch, memory)
+    return estimate_speed(w, **options)
+
+
+def speed_inputs(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
+                 memory: MemoryEstimate) -> tuple[Workload, dict]:
+    """The workload and the keyword arguments :func:`estimate_speed` answers the
+    scenario with; a serving simulation reruns it at other batch sizes."""
     gpu = resolve_gpu(request, catalog)
     quant = catalog.quant(request.quant)
     runtime = catalog.runtime(request.runtime)
@@ -293,8 +302,8 @@ def speed_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
                                 "shorten the context or choose a smaller quant")
     elif not memory.fits:
         raise SpeedUnknownError("the model does not fit and this runtime cannot offload to RAM")
-    return estimate_speed(
-        w, gpu=gpu, quant=quant, constants=constants, prompt_tokens=request.prompt_tokens,
+    return w, dict(
+        gpu=gpu, quant=quant, constants=constants, prompt_tokens=request.prompt_tokens,
         new_tokens=request.new_tokens, sequences=request.batch, gpu_count=request.gpu_count,
         split=default_split(request, catalog), hidden_size=arch.hidden_size,
         link_bandwidth_gb_per_s=link.bandwidth_gb_per_s, link_latency_s=link.latency_s,

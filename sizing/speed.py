@@ -370,12 +370,16 @@ def estimate_speed(w: Workload, *, gpu: Gpu, quant: Quant, constants: SpeedConst
                    link_bandwidth_gb_per_s: float | None = None, link_latency_s: float = 1e-5,
                    offloaded_frac: float = 0.0, ram_gb_per_s: float = 89.6,
                    host_link_gb_per_s: float = 25.6,
-                   ubatch_tokens: int = UBATCH_TOKENS) -> SpeedEstimate:
+                   ubatch_tokens: int = UBATCH_TOKENS,
+                   tokens_per_sequence: int = 1) -> SpeedEstimate:
     """Decode and prefill speed for one scenario. [tokens/s, s]
 
     ``offloaded_frac`` is the share of weights and cache held in system RAM
     (partial offload); that share is read at ``ram_gb_per_s`` x 0.7 while
     decoding and streamed over the host link for each prompt micro-batch.
+    ``tokens_per_sequence`` tokens of each sequence go through one decode step
+    (a speculative verification step checks the draft's tokens at once): the
+    weights and cache are read once, the matmul FLOPs scale with it.
     """
     bw = bandwidth_bytes_per_s(gpu)
     flops = compute_flops_per_s(gpu, quant)
@@ -403,7 +407,7 @@ def estimate_speed(w: Workload, *, gpu: Gpu, quant: Quant, constants: SpeedConst
         memory_s *= 1.0 - offloaded_frac
         ram_s = offloaded_frac * bytes_per_step / (gb_per_s_to_bytes_per_s(ram_gb_per_s)
                                                    * RAM_EFFICIENCY_FRAC)
-    compute_s = c.prefill["compute"] * 2.0 * w.active_params * sequences / flops
+    compute_s = c.prefill["compute"] * 2.0 * w.active_params * sequences * tokens_per_sequence / flops
     if tensor:
         compute_s /= gpu_count
     step_s = (max(memory_s, compute_s) + ram_s + c.decode["layers"] * feats["layers"]
