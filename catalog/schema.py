@@ -324,6 +324,10 @@ class ModelArch(Record):
     # Hybrid/recurrent layers hold a fixed state per sequence.
     recurrent_layers: int = Field(default=0, ge=0)
     recurrent_state_bytes_per_layer: NonNegative = 0
+    # Multi-token-prediction modules shipped beside the model (config.json
+    # num_nextn_predict_layers; MiniMax-M2's num_mtp_modules): a built-in draft
+    # for speculative decoding, not counted in params_total.
+    mtp_layers: int = Field(default=0, ge=0)
     # Weight formats the model's authors publish it in (its config.json's
     # quantization_config), with where that is said. Formats that only exist as
     # such a native checkpoint (Quant.native_only) are offered for this model
