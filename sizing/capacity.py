@@ -1,0 +1,230 @@
+"""Capacity at a service level: how many users one machine serves within latency targets.
+
+:func:`serve` answers a team lead's question for one model on one machine
+and runtime: the users it holds while the 95th-percentile time to first
+token and inter-token latency stay within the targets, the throughput
+against concurrency with its knee, p50/p95 latencies at the chosen load,
+what limits first and the cost per million generated tokens there. The
+mechanics (iteration times, admission, the simulation) are in
+:mod:`sizing.serving`; speculative decoding in :mod:`sizing.speculative`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from catalog.catalog import Catalog
+from catalog.errors import UserError
+from sizing.box import DEFAULT_USD_PER_KWH
+from sizing.estimate import estimate, memory_for, speed_inputs
+from sizing.request import (EstimateRequest, check_compatibility, check_parallel, file_quant,
+                            resolve_gpu, resolve_model)
+from sizing.results import Result
+from sizing.serving import (MAX_SERVE_USERS, Scheduler, SimResult, StepModel, curve_concurrencies,
+                            knee_concurrency, limiter_of, max_users_at_target, scheduler_for,
+                            simulate)
+from sizing.speculative import SpeculativeSection, SpeculativeSettings, speculative_decode
+from sizing.speed import SpeedUnknownError
+from sizing.units import SECONDS_PER_HOUR, wh_to_kwh
+
+# Default service level: the first token within 2 s (a reply that starts
+# "at once" in a chat window) and 100 ms between tokens, i.e. 10 tokens/s:
+# the reading speed the build advisor sizes for (advisor.candidates).
+DEFAULT_TTFT_P95_S = 2.0
+DEFAULT_ITL_P95_MS = 100.0
+# A person reads a reply and types the next message between requests; 30 s
+# is the mean of the exponential think time unless the user gives one.
+DEFAULT_THINK_TIME_S = 30.0
+MAX_THINK_TIME_S = 3600.0
+MAX_PARALLEL_SLOTS = 256
+MAX_PREFIX_HIT_FRAC = 0.99
+TOKENS_PER_MILLION = 1_000_000
+
+
+class ServeError(UserError):
+    """A serving question that cannot be answered; the message says what to change."""
+
+
+class ServeSettings(BaseModel):
+    """The service level and the traffic a team sends. [users, s, ms, fraction]"""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    users: int = Field(default=1, ge=1, le=MAX_SERVE_USERS)
+    think_time_s: float = Field(default=DEFAULT_THINK_TIME_S, ge=0, le=MAX_THINK_TIME_S)
+    ttft_p95_s: float = Field(default=DEFAULT_TTFT_P95_S, gt=0, le=3600)
+    itl_p95_ms: float = Field(default=DEFAULT_ITL_P95_MS, gt=0, le=60_000)
+    # Share of each prompt found in the prefix cache (a shared system prompt, a
+    # conversation's history): only the rest is processed.
+    prefix_hit_frac: float = Field(default=0.0, ge=0, le=MAX_PREFIX_HIT_FRAC)
+    parallel: int | None = Field(default=None, ge=1, le=MAX_PARALLEL_SLOTS)  # llama.cpp/Ollama slots
+    usd_per_hour: float | None = Field(default=None, ge=0)  # rental price of the machine, if rented
+    speculative: SpeculativeSettings | None = None
+
+
+class CurvePoint(Result):
+    """Throughput and p95 latencies with ``concurrency`` requests always in flight."""
+
+    concurrency: int
+    throughput_tokens_per_s: float  # generated tokens, all requests
+    ttft_p95_s: float
+    itl_p95_ms: float
+
+
+class ServeResult(Result):
+    """A machine serving a team: capacity at the targets, the curve, the load. [units in names]"""
+
+    model_id: str
+    model_name: str
+    gpu_id: str
+    gpu_name: str
+    gpu_count: int
+    runtime: str
+    quant: str
+    prompt_tokens: int
+    new_tokens: int
+    prefill_tokens: int  # prompt tokens processed per request after prefix-cache hits
+    users: int
+    think_time_s: float
+    target_ttft_p95_s: float
+    target_itl_p95_ms: float
+    max_users_at_target: int
+    meets_target: bool  # the chosen number of users is within the targets
+    throughput_tokens_per_s: float  # generated tokens at the chosen load
+    total_tokens_per_s: float  # prompt and generated tokens at the chosen load
+    ttft_p50_s: float
+    ttft_p95_s: float
+    itl_p50_ms: float
+    itl_p95_ms: float
+    mean_running_requests: float
+    limiter: str  # kv_pool | slots | compute | bandwidth
+    scheduler: str  # continuous | slots
+    max_running_requests: int  # max_num_seqs or the slots
+    kv_pool_tokens: int | None  # continuous batching: tokens the KV pool holds
+    kv_pool_requests: int | None  # requests of prompt + reply the pool holds at once
+    knee_concurrency: int
+    curve: list[CurvePoint]
+    system_power_w: float
+    usd_per_kwh: float
+    usd_per_hour: float | None
+    cost_usd_per_1m_tokens: float | None  # generated tokens, power (and rent when given)
+    scheduler_source: str
+    speculative: SpeculativeSection | None = None
+
+
+def _resolved(request: EstimateRequest, catalog: Catalog):
+    arch, _ = resolve_model(request, catalog)
+    request, _ = file_quant(request, arch)
+    check_compatibility(request, catalog)
+    return request, arch
+
+
+def serve(request: EstimateRequest, settings: ServeSettings, catalog: Catalog) -> ServeResult:
+    """Capacity of the request's machine and runtime for ``settings.users`` users.
+
+    The request gives the model, GPU(s), runtime, weight format, KV cache and
+    each request's prompt and reply lengths; its batch is ignored.
+    """
+    request, arch = _resolved(request, catalog)
+    gpu = resolve_gpu(request, catalog)
+    runtime = catalog.runtime(request.runtime)
+    try:
+        scheduler = scheduler_for(runtime.id, gpu, slots=settings.parallel)
+    except ValueError as exc:
+        raise ServeError(str(exc)) from None
+    prompt, new = request.prompt_tokens, max(request.new_tokens, 1)
+    per_request = prompt + new
+    base = request.model_copy(update={"batch": 1, "new_tokens": new,
+                                      "context_tokens": max(request.allocated_context_tokens,
+                                                            per_request)})
+    check_parallel(base, catalog, arch, base.split or "layer")
+    kv_pool = pool_requests = None
+    if scheduler.kind == "slots":
+        sized = base.model_copy(update={"batch": scheduler.max_running})
+        memory = memory_for(sized, catalog, arch)
+        if not memory.fits:
+            raise ServeError(
+                f"{scheduler.max_running} slot(s) of {base.allocated_context_tokens:,} tokens of "
+                f"{arch.name} do not fit on {request.gpu_count} x {gpu.name} with {runtime.id}: "
+                "lower the parallel slots, the context or the quant")
+    else:
+        memory = memory_for(base, catalog, arch)
+        if not memory.fits or not memory.kv_capacity_tokens:
+            raise ServeError(f"{arch.name} at {request.quant} leaves no KV pool on "
+                             f"{request.gpu_count} x {gpu.name} with {runtime.id}: use more GPUs "
+                             "or a smaller quant")
+        kv_pool = memory.kv_capacity_tokens
+        pool_requests = kv_pool // (math.ceil(per_request / 16) * 16)
+        if pool_requests < 1:
+            raise ServeError(f"the KV pool ({kv_pool:,} tokens) holds no request of "
+                             f"{per_request:,} tokens: shorten the prompt or reply, or add memory")
+    try:
+        w, options = speed_inputs(sized if scheduler.kind == "slots" else base, catalog, arch, memory)
+    except SpeedUnknownError as exc:
+        raise ServeError(f"speed unknown: {exc}") from None
+    if scheduler.kind == "continuous":
+        # A batching server runs each prompt chunk as one pass: the weights are read once per chunk.
+        options = options | {"ubatch_tokens": scheduler.chunk_tokens}
+    prefill_tokens = max(1, math.ceil(prompt * (1.0 - settings.prefix_hit_frac)))
+    step = StepModel(w=w, arch=arch, speed_options=options, prefill_tokens=prefill_tokens)
+    spec = None
+    if settings.speculative is not None:
+        spec, step.decode_override = speculative_decode(
+            settings.speculative, step=step, arch=arch, request=base, catalog=catalog, memory=memory,
+            kv_pool_tokens=kv_pool)
+        if spec.draft_kv_pool_tokens is not None and kv_pool is not None:
+            kv_pool = spec.draft_kv_pool_tokens
+            pool_requests = kv_pool // (math.ceil(per_request / 16) * 16)
+    runs: dict[tuple[int, float], SimResult] = {}
+
+    def run(users: int, think_s: float) -> SimResult:
+        if (users, think_s) not in runs:
+            runs[users, think_s] = simulate(step, scheduler, users=users, prompt_tokens=prompt,
+                                            new_tokens=new, think_time_s=think_s,
+                                            kv_pool_tokens=kv_pool)
+        return runs[users, think_s]
+
+    limit = min(scheduler.max_running, pool_requests or scheduler.max_running)
+    curve = [run(c, 0.0) for c in curve_concurrencies(limit, settings.users)]
+    load = run(settings.users, settings.think_time_s)
+    itl_target_s = settings.itl_p95_ms / 1000.0
+    most = max_users_at_target(lambda n: run(n, settings.think_time_s),
+                               ttft_p95_s=settings.ttft_p95_s, itl_p95_s=itl_target_s)
+    power_w, usd_per_kwh = _power(base, catalog, arch, load)
+    cost = None
+    if load.output_tokens_per_s > 0:
+        usd_per_s = (wh_to_kwh(power_w) * usd_per_kwh + (settings.usd_per_hour or 0.0)) / SECONDS_PER_HOUR
+        cost = usd_per_s / load.output_tokens_per_s * TOKENS_PER_MILLION
+    return ServeResult(
+        model_id=arch.id, model_name=arch.name, gpu_id=gpu.id, gpu_name=gpu.name,
+        gpu_count=request.gpu_count, runtime=runtime.id, quant=request.quant,
+        prompt_tokens=prompt, new_tokens=new, prefill_tokens=prefill_tokens,
+        users=settings.users, think_time_s=settings.think_time_s,
+        target_ttft_p95_s=settings.ttft_p95_s, target_itl_p95_ms=settings.itl_p95_ms,
+        max_users_at_target=most,
+        meets_target=load.ttft_p95_s <= settings.ttft_p95_s and load.itl_p95_s <= itl_target_s,
+        throughput_tokens_per_s=load.output_tokens_per_s, total_tokens_per_s=load.total_tokens_per_s,
+        ttft_p50_s=load.ttft_p50_s, ttft_p95_s=load.ttft_p95_s,
+        itl_p50_ms=load.itl_p50_s * 1000.0, itl_p95_ms=load.itl_p95_s * 1000.0,
+        mean_running_requests=load.mean_running, limiter=limiter_of(load),
+        scheduler=scheduler.kind, max_running_requests=scheduler.max_running,
+        kv_pool_tokens=kv_pool, kv_pool_requests=pool_requests,
+        knee_concurrency=knee_concurrency([(r.users, r.output_tokens_per_s) for r in curve]),
+        curve=[CurvePoint(concurrency=r.users, throughput_tokens_per_s=r.output_tokens_per_s,
+                          ttft_p95_s=r.ttft_p95_s, itl_p95_ms=r.itl_p95_s * 1000.0) for r in curve],
+        system_power_w=power_w, usd_per_kwh=usd_per_kwh, usd_per_hour=settings.usd_per_hour,
+        cost_usd_per_1m_tokens=cost, scheduler_source=scheduler.source, speculative=spec)
+
+
+def _power(base: EstimateRequest, catalog: Catalog, arch, load: SimResult) -> tuple[float, float]:
+    """The machine's draw at the load's mean batch, and the electricity price. [W, USD/kWh]"""
+    batch = max(1, min(round(load.mean_running), MAX_SERVE_USERS))
+    answer = estimate(base.model_copy(update={"batch": batch}), catalog, arch=arch)
+    price = (base.electricity_usd_per_kwh if base.electricity_usd_per_kwh is not None
+             else DEFAULT_USD_PER_KWH)
+    return answer.power.system_power_w, price
+
+
+__all__ = ["ServeError", "ServeResult", "ServeSettings", "CurvePoint", "serve", "Scheduler"]
