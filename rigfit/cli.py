@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from catalog.catalog import Catalog, load_catalog
 from catalog.errors import UserError
 from catalog.loader import CatalogError
-from rigfit import estimate_cli, listing_cli, plan_cli, report_cli
+from rigfit import estimate_cli, finetune_cli, listing_cli, plan_cli, report_cli, serve_cli
 
 EXIT_USAGE = 2
 PROG = "rigfit"
@@ -41,6 +41,10 @@ COMMANDS: dict[str, Command] = {
                      plan_cli.add_cloud_arguments, plan_cli.run_cloud),
     "report": Command("write the scenario as a PDF or HTML report",
                       report_cli.add_arguments, report_cli.run),
+    "finetune": Command("fine-tuning: memory per GPU, what fits, time, and local vs cloud cost",
+                        finetune_cli.add_arguments, finetune_cli.run),
+    "serve": Command("users one machine serves within latency targets, and the throughput curve",
+                     serve_cli.add_arguments, serve_cli.run),
 }
 
 
