@@ -15,18 +15,21 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from advisor import workload
+from advisor.own_prices import parse_own_prices
 from advisor.plan import plan as make_plan
+from advisor.region import RegionTerms, parse_circuit, prices_in_usd, region_for, region_terms
 from advisor.results import PlanResult
 from catalog.catalog import Catalog, UnknownIdError, load_catalog
 from catalog.errors import UserError
 from catalog.schema import Gpu, ModelArch
-from report.formats import gib_text, number_text, usd_text, usd_with_currency_text
-from report.text import Translator, group_strings, translate_notice
+from report.formats import gib_text, money_text, number_text, usd_text
+from report.text import Translator, group_strings, translate, translate_notice
 from sizing.architecture import arch_from_param_count
 from sizing.box import DEFAULT_USD_PER_KWH
 from sizing.estimate import Estimate, estimate
@@ -180,18 +183,23 @@ class PlanInputs:
     electricity_usd_per_kwh: float | None = None  # None: the catalog's average
     circuit_volts: float = workload.DEFAULT_CIRCUIT_VOLTS
     circuit_amps: float = workload.DEFAULT_CIRCUIT_AMPS
+    own_prices_usd: tuple[tuple[str, float], ...] = ()  # (id, USD): the user's own prices
+    terms: RegionTerms | None = None  # region, rate and presets, said once in the report
 
     @classmethod
-    def from_query(cls, query: Mapping[str, Any] | None) -> PlanInputs:
-        """Read the app's URL parameters (strings) leniently; bad values use defaults."""
+    def from_query(cls, query: Mapping[str, Any] | None, *, catalog: Catalog | None = None,
+                   lang: str | None = None) -> PlanInputs:
+        """Read the app's URL parameters (strings) leniently; bad values use defaults.
+
+        With ``catalog``, money is read as the app keeps it: ``budget``, ``kwh_price``
+        and ``price`` in the chosen currency, the region from ``region`` or ``lang``.
+        """
         query = query or {}
+        if catalog is not None and query:
+            return cls._from_app_query(query, catalog, lang)
 
         def number(name: str, default: float | None) -> float | None:
-            try:
-                value = float(query[name])
-            except (KeyError, TypeError, ValueError):
-                return default
-            return value if math.isfinite(value) else default
+            return _query_number(query, name, default)
 
         compare = query.get("compare") or ()
         if isinstance(compare, str):
@@ -208,6 +216,50 @@ class PlanInputs:
                    electricity_usd_per_kwh=number("electricity_usd_per_kwh", None),
                    circuit_volts=number("circuit_volts", None) or workload.DEFAULT_CIRCUIT_VOLTS,
                    circuit_amps=number("circuit_amps", None) or workload.DEFAULT_CIRCUIT_AMPS)
+
+
+    @classmethod
+    def _from_app_query(cls, query: Mapping[str, Any], catalog: Catalog,
+                        lang: str | None) -> PlanInputs:
+        base = cls.from_query(query)
+
+        def number(name: str) -> float | None:
+            return _query_number(query, name, None)
+
+        def terms(**overrides: Any) -> RegionTerms:
+            return region_terms(catalog.market, region_id=query.get("region") or None,
+                                lang=lang, currency=query.get("currency") or None, **overrides)
+
+        try:
+            circuit = parse_circuit(query["circuit"]) if query.get("circuit") else (None, None)
+            found = terms(kwh_price=number("kwh_price"),
+                          electricity_usd_per_kwh=base.electricity_usd_per_kwh,
+                          circuit_volts=circuit[0] or number("circuit_volts"),
+                          circuit_amps=circuit[1] or number("circuit_amps"))
+        except UserError:  # a bad override: the region's presets
+            try:
+                found = terms()
+            except UserError:  # an unknown region or currency: the language's
+                found = region_terms(catalog.market, lang=lang)
+        budget = number("budget")
+        try:
+            own = parse_own_prices(str(query.get("price") or ""), catalog)
+        except UserError:
+            own = {}
+        return dataclasses.replace(
+            base, budget_usd=found.to_usd(budget) if budget and budget > 0 else base.budget_usd,
+            currency=found.currency, electricity_usd_per_kwh=found.electricity_usd_per_kwh,
+            circuit_volts=found.circuit_volts, circuit_amps=found.circuit_amps,
+            own_prices_usd=tuple(sorted(prices_in_usd(own, found).items())), terms=found)
+
+
+def _query_number(query: Mapping[str, Any], name: str, default: float | None) -> float | None:
+    """A finite number from a URL parameter, else ``default``."""
+    try:
+        value = float(query[name])
+    except (KeyError, TypeError, ValueError):
+        return default
+    return value if math.isfinite(value) else default
 
 
 # --- the scenario, rebuilt ---------------------------------------------------------------
@@ -289,7 +341,7 @@ def run_plan(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
                          quant=quant, min_tokens_per_s=inputs.min_tokens_per_s,
                          electricity_usd_per_kwh=inputs.electricity_usd_per_kwh,
                          circuit_volts=inputs.circuit_volts, circuit_amps=inputs.circuit_amps,
-                         arch=arch), None
+                         arch=arch, own_prices_usd=dict(inputs.own_prices_usd)), None
     except UserError as exc:
         return None, str(exc)
 
@@ -388,7 +440,8 @@ def _inputs(result: Estimate, tr: Translator, catalog: Catalog, inputs: PlanInpu
         facts.append(Fact(tr("input.split"), result.split))
     facts.append(Fact(tr("input.ambient"), f"{number_text(result.thermal.ambient_c, 0)} °C"))
     if has_plan:
-        facts += [Fact(tr("input.budget"), usd_text(inputs.budget_usd) if inputs.budget_usd
+        facts += [Fact(tr("input.budget"), _money(inputs.budget_usd, inputs.terms)
+                       if inputs.budget_usd
                        else tr("input.no_budget")),
                   Fact(tr("input.users"), str(inputs.users)),
                   Fact(tr("input.hours"), number_text(inputs.hours_per_day, 1))]
@@ -591,7 +644,7 @@ def _tiers(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
     if plan is None:
         why = reason
         return Section("tiers", heading, notes=(tr("tiers.unavailable", reason=why),))
-    budget = (usd_with_currency_text(plan.budget_usd, plan.budget_in_currency, plan.currency)
+    budget = (money_text(plan.budget_in_currency, plan.currency)
               if plan.budget_usd else tr("input.no_budget"))
     intro = tr("tiers.intro", users=plan.users, min_tps=number_text(plan.min_tokens_per_s, 0),
                budget=budget, prompt=f"{plan.prompt_tokens:,}", new=f"{plan.new_tokens:,}",
@@ -610,7 +663,7 @@ def _tiers(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
         status = (tr("tiers.stretch") if b.stretch else
                   tr("tiers.within") if b.within_budget else tr("tiers.over"))
         rows.append((name, f"{gpus} · {b.quant}",
-                     usd_with_currency_text(b.total_usd, b.total_in_currency, plan.currency),
+                     money_text(b.total_in_currency, plan.currency),
                      f"{number_text(b.decode_tokens_per_s_per_user)} "
                      f"({number_text(b.decode_tokens_per_s, 0)})",
                      number_text(b.wall_power_w, 0), status))
@@ -618,7 +671,8 @@ def _tiers(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
             heading=tr("tiers.parts_heading", tier=name),
             columns=(tr("tiers.kind"), tr("tiers.name"), tr("tiers.quantity"), tr("tiers.price")),
             rows=tuple((tr(f"part.{p.kind}"), _part_name(p.name, p.used, tr),
-                        str(p.quantity), usd_text(p.total_usd)) for p in b.parts),
+                        str(p.quantity), money_text(p.total_usd * plan.units_per_usd,
+                                                    plan.currency)) for p in b.parts),
             numeric=(False, False, True, True)))
     summary = Table(columns=(tr("tiers.tier"), tr("tiers.build"), tr("tiers.total"),
                              tr("tiers.decode"), tr("tiers.wall"), tr("tiers.status")),
@@ -647,6 +701,8 @@ def _cloud(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
         return Section("cloud", heading, intro=intro, notes=(tr("cloud.none"),)), []
     tiers = ("budget", "balanced", "workstation")
 
+    units = plan.units_per_usd
+
     def months(value: float | None) -> str:
         return tr("value.never") if value is None else number_text(value, 1)
 
@@ -658,13 +714,17 @@ def _cloud(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
 
     rows = tuple((f"{o.provider} {o.instance_type}",
                   tr("value.gpu", count=o.gpu_count, name=gpu_name(o.gpu_id)),
-                  f"{o.usd_per_hour:,.2f}", number_text(o.decode_tokens_per_s, 0),
-                  number_text(o.cloud_usd_per_month, 0), f"{o.usd_per_1m_tokens:,.2f}",
+                  f"{o.usd_per_hour * units:,.2f}", number_text(o.decode_tokens_per_s, 0),
+                  number_text(o.cloud_usd_per_month * units, 0),
+                  f"{o.usd_per_1m_tokens * units:,.2f}",
                   " / ".join(months(o.break_even_months.get(t)) if t in o.break_even_months
                              else "—" for t in tiers))
                  for o in options)
-    table = Table(columns=(tr("cloud.instance"), tr("cloud.gpus"), tr("cloud.usd_per_hour"),
-                           tr("cloud.decode"), tr("cloud.per_month"), tr("cloud.usd_per_1m"),
+    code = plan.currency
+    table = Table(columns=(tr("cloud.instance"), tr("cloud.gpus"),
+                           tr("cloud.usd_per_hour", currency=code), tr("cloud.decode"),
+                           tr("cloud.per_month", currency=code),
+                           tr("cloud.usd_per_1m", currency=code),
                            tr("cloud.break_even")),
                   rows=rows, numeric=(False, False, True, True, True, True, True))
     notes = (tr("cloud.lead"),) if plan.lead_with_cloud else ()
@@ -725,7 +785,7 @@ def _risk(risk: str, tr: Translator) -> str:
 
 
 def _assumptions(result: Estimate, tr: Translator, catalog: Catalog,
-                 electricity_usd_per_kwh: float) -> Section:
+                 electricity_usd_per_kwh: float, terms: RegionTerms | None) -> Section:
     notes = [tr("assume.estimate")]
     s = result.speed
     if s is not None and s.decode_tokens_per_s is not None:
@@ -744,9 +804,46 @@ def _assumptions(result: Estimate, tr: Translator, catalog: Catalog,
     except UnknownIdError:
         cooler = result.thermal.cooler
     notes.append(tr("assume.power", ambient=number_text(result.thermal.ambient_c, 0), cooler=cooler))
-    notes.append(tr("assume.electricity", price=f"{electricity_usd_per_kwh:.3f}"))
+    notes.append(tr("assume.electricity", price=_money(electricity_usd_per_kwh, terms, digits=3)))
+    if terms is not None:
+        notes.append(_region_note(terms, tr, catalog))
     notes.append(tr("assume.prices"))
+    if terms is not None and terms.currency != "USD":
+        notes.append(tr("assume.rate", currency=terms.currency, date=terms.rate_as_of,
+                        rate=f"{terms.units_per_usd:,.4g}"))
     return Section("assumptions", tr("section.assumptions"), notes=tuple(notes))
+
+
+def _money(usd: float | None, terms: RegionTerms | None, *, digits: int = 0) -> str:
+    """Dollars in the chosen currency (dollars when none was chosen)."""
+    if terms is None or usd is None:
+        return money_text(usd, "USD", digits=digits)
+    return money_text(usd * terms.units_per_usd, terms.currency, digits=digits)
+
+
+def _region_note(terms: RegionTerms, tr: Translator, catalog: Catalog) -> str:
+    """The region's presets as published, and whether the user replaced them."""
+    published = catalog.market.electricity_price(
+        region_for(catalog.market, region_id=terms.region_id).electricity)
+    own = f" ({tr('assume.own_value')})"
+    return tr("assume.region", region=translate(f"inputs.region_{terms.region_id}", tr.lang),
+              published=f"{published.local_price_per_kwh:g} {published.currency}/kWh",
+              date=published.as_of.isoformat(),
+              volts=f"{terms.circuit_volts:g}", amps=f"{terms.circuit_amps:g}",
+              electricity_own="" if terms.electricity_preset else own,
+              circuit_own="" if terms.circuit_preset else own)
+
+
+def _region_sources(terms: RegionTerms | None, tr: Translator) -> list[Source]:
+    """Where the electricity price, the wall circuit and the exchange rate come from."""
+    if terms is None:
+        return []
+    region = translate(f"inputs.region_{terms.region_id}", tr.lang)
+    found = [Source(tr("sources.electricity", region=region), terms.electricity_source),
+             Source(tr("sources.circuit", region=region), terms.circuit_source)]
+    if terms.currency != "USD":
+        found.append(Source(tr("sources.rate", currency=terms.currency), terms.rate_source))
+    return found
 
 
 def _sources(result: Estimate, tr: Translator, catalog: Catalog, arch: ModelArch,
@@ -837,7 +934,7 @@ def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, An
     """
     tr = Translator(lang, prefix="doc.")
     catalog = catalog or load_catalog()
-    inputs = inputs or PlanInputs.from_query(query)
+    inputs = inputs or PlanInputs.from_query(query, catalog=catalog, lang=lang)
     model_arch = scenario_arch(result, catalog, arch, request)
     req = scenario_request(result, request)
     compared = comparison_results(result, req, catalog, model_arch, inputs.compare)
@@ -849,7 +946,7 @@ def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, An
                    else req.electricity_usd_per_kwh or DEFAULT_USD_PER_KWH)
     sections = [_inputs(result, tr, catalog, inputs, plan is not None), memory_section,
                 gpu_section, _tiers(plan, plan_reason, tr, inputs), cloud_section,
-                _power(result, tr), _assumptions(result, tr, catalog, electricity)]
+                _power(result, tr), _assumptions(result, tr, catalog, electricity, inputs.terms)]
     remedy_section = _remedies(result, req, catalog, model_arch, tr)
     if remedy_section is not None:
         sections.insert(sections.index(memory_section) + 1, remedy_section)
@@ -865,7 +962,8 @@ def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, An
     engine_notes = list(dict.fromkeys(translate_notice(n, lang) for n in notices))
     if engine_notes:
         sections.append(Section("warnings", tr("section.warnings"), notes=tuple(engine_notes)))
-    sections.append(_sources(result, tr, catalog, model_arch, cloud_sources))
+    sections.append(_sources(result, tr, catalog, model_arch,
+                             [*_region_sources(inputs.terms, tr), *cloud_sources]))
     if lead not in LEADS:
         raise ValueError(f"unknown report lead '{lead}'; one of {', '.join(LEADS)}")
     verdict = _verdict(result, tr)

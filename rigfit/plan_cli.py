@@ -56,15 +56,18 @@ def _add_workload_flags(p: argparse.ArgumentParser, *, budget_required: bool) ->
     p.add_argument("--format", choices=("json", "table"), default="table")
 
 
-def add_region_flags(p: argparse.ArgumentParser) -> None:
-    """Region, currency, electricity, wall circuit and own prices (plan, cloud, report)."""
+def add_region_flags(p: argparse.ArgumentParser, *, usd_per_kwh_flag: bool = True) -> None:
+    """Region, currency, electricity, wall circuit and own prices (plan, cloud, report);
+    ``usd_per_kwh_flag`` False where the scenario's flags already hold
+    ``--electricity-usd-per-kwh``."""
     p.add_argument("--region", help=f"region id for the presets below (us, china, germany, uk, "
                                     f"japan; default {DEFAULT_REGION}): catalog/regions.yaml")
     p.add_argument("--currency", help="currency code for every amount, typed and shown (USD, EUR, "
                                       "CNY, ...; default the region's)")
     p.add_argument("--electricity-price", type=float,
                    help="electricity price in --currency per kWh (default the region's)")
-    p.add_argument("--electricity-usd-per-kwh", type=float, help="electricity price [USD/kWh]")
+    if usd_per_kwh_flag:
+        p.add_argument("--electricity-usd-per-kwh", type=float, help="electricity price [USD/kWh]")
     p.add_argument("--circuit", help="wall circuit as VOLTSxAMPS, e.g. 230x16 (default the region's)")
     p.add_argument("--circuit-volts", type=float,
                    help=f"wall circuit voltage [V] (default the region's; {DEFAULT_CIRCUIT_VOLTS:g} "

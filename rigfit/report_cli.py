@@ -11,11 +11,13 @@ import argparse
 from pathlib import Path
 
 from advisor.plan import MAX_HOURS_PER_DAY, MAX_USERS
+from advisor.region import budget_usd_from
 from catalog.catalog import Catalog
 from catalog.errors import UserError
 from report.content import LEADS, PlanInputs, report_content
 from report.html import render_html
 from report.pdf import render_pdf
+from rigfit.plan_cli import add_region_flags, region_from_args
 from rigfit.estimate_cli import add_scenario_flags, request_from_args
 from sizing.estimate import estimate
 from sizing.request import parse_request, resolve_model
@@ -32,9 +34,14 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
     if not 0 <= args.hours_per_day <= MAX_HOURS_PER_DAY:
         raise UserError(f"--hours-per-day must be between 0 and {MAX_HOURS_PER_DAY:g} "
                         f"(got {args.hours_per_day:g})")
-    inputs = PlanInputs(budget_usd=args.budget_usd, users=args.users,
-                        hours_per_day=args.hours_per_day, currency=args.currency,
-                        compare=tuple(g for g in (args.compare or "").split(",") if g))
+    terms, own = region_from_args(args, cat, lang=args.lang)
+    budget_usd = args.budget_usd if args.budget is None else budget_usd_from(args.budget, terms)
+    inputs = PlanInputs(budget_usd=budget_usd, users=args.users,
+                        hours_per_day=args.hours_per_day, currency=terms.currency,
+                        compare=tuple(g for g in (args.compare or "").split(",") if g),
+                        electricity_usd_per_kwh=terms.electricity_usd_per_kwh,
+                        circuit_volts=terms.circuit_volts, circuit_amps=terms.circuit_amps,
+                        own_prices_usd=tuple(sorted(own.items())), terms=terms)
     content = report_content(result, lang=args.lang, arch=arch, request=request, inputs=inputs,
                              catalog=cat, lead=args.lead)
     if args.format == "pdf":
@@ -53,10 +60,12 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_scenario_flags(p)
     p.add_argument("--budget-usd", type=float, help="most a build may cost, for the three builds [USD]")
+    p.add_argument("--budget", type=float, help="most a build may cost, in --currency")
     p.add_argument("--users", type=int, default=1, help="concurrent users for the builds (default 1)")
     p.add_argument("--hours-per-day", type=float, default=8.0,
                    help="hours of use per day, for electricity and break-even (default 8)")
-    p.add_argument("--currency", default="USD", help="currency code for build prices (USD, EUR, CNY, ...)")
+    # --region (default: the --lang's), --currency, electricity, circuit, --price
+    add_region_flags(p, usd_per_kwh_flag=False)
     p.add_argument("--compare", help="comma-separated GPU ids to compare (default: best value)")
     p.add_argument("--lead", choices=tuple(LEADS), default="configurator",
                    help="the question the report answers first, as the app's page of that name: "
