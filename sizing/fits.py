@@ -1,0 +1,432 @@
+"""What runs on one machine: every model x weight format x runtime at once (numpy).
+
+The reverse of :func:`sizing.estimate.estimate`: given the GPUs, their count
+and the system RAM, size every catalog model in every weight format each
+runtime runs, choose per model and runtime the format to show, and rank.
+
+Every quantity is the scalar engine's, evaluated over arrays of rows instead
+of one scenario at a time (:mod:`sizing.vector` holds the array forms of
+:mod:`sizing.memory` and :mod:`sizing.speed`); ``tests/test_fits.py``
+samples rows and checks them against the scalar engine.
+
+Rules, as the page and ``docs/model.md`` state them:
+
+* A row *runs* when it fits entirely on the GPU(s), or, on a runtime that
+  offloads layers to system RAM, when at least one layer fits on the GPU and
+  the offloaded layers fit in the RAM left after the operating system
+  (:data:`sizing.system.OS_RESERVE_GIB`).
+* Per model and runtime the format shown is, among those that run: one that
+  meets the floors (decode speed, context) first; then one of at least
+  :data:`MIN_FAITHFUL_BITS_PER_WEIGHT`; then one that fits on the GPU(s)
+  without offload, the most faithful of those (most bits per weight); with
+  offload, the smallest faithful one (least in RAM, fastest).
+* The ranking: rows meeting the floors first; then rows in a faithful
+  format (a published score is the full model's); then known quality before
+  unknown, higher quality first; then faster decode.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from catalog.catalog import Catalog, runtime_api
+from catalog.quality import RANKING_LEADERBOARD, QualityTable
+from catalog.schema import Gpu, ModelArch, Quant, Runtime
+from sizing.estimate import DEFAULT_RAM, default_interconnect, speed_constants
+from sizing.fit import candidate_quants
+from sizing.request import (MAX_GPUS, MAX_TOKENS, EstimateRequest, RequestError, check_hardware,
+                            describe_validation_error, resolve_gpu, tensor_parallel_problem)
+from sizing.results import Result
+from sizing.speed import SpeedUnknownError, bandwidth_bytes_per_s, compute_flops_per_s, ram_bandwidth_gb_per_s
+from sizing.system import OS_RESERVE_GIB, PURCHASABLE_RAM_GIB
+from sizing.units import gib_to_bytes
+from sizing.vector import ModelArrays, QuantArrays, RowMemory, Rows, row_memory, row_speed
+from sizing.workloads import PRESETS
+
+USES = ("chat", "code", "reasoning", "vision", "agent", "embed")
+Use = Literal["chat", "code", "reasoning", "vision", "agent", "embed"]
+MAX_RAM_GIB = float(PURCHASABLE_RAM_GIB[-1])
+KV_BYTES_PER_ELEMENT = 2.0  # f16 cache, every runtime's default
+EMBED_PROMPT_TOKENS = 512  # one passage per request: a typical retrieval chunk
+# Below about 4 bits per weight quality falls off: llama.cpp's own table puts
+# Q4_K_M at +0.18 perplexity on Llama-3-8B and Q2_K at +3.52
+# (QUANT_OPTIONS in https://github.com/ggml-org/llama.cpp/blob/master/tools/quantize/quantize.cpp).
+# Formats under this are chosen only when no faithful one runs.
+MIN_FAITHFUL_BITS_PER_WEIGHT = 4.0
+SPEED_KEYS = ("decode", "decode_low", "decode_high", "prefill", "prefill_low", "prefill_high")
+
+
+@dataclass(frozen=True)
+class UseShape:
+    """The request one use sizes, and the models it lists. [tokens]"""
+
+    prompt_tokens: int
+    new_tokens: int
+    context_tokens: int
+    tasks: tuple[str, ...]  # ModelArch.task values listed
+    vision_only: bool = False
+
+
+def _preset(use: str, tasks: tuple[str, ...] = ("generate",), *, vision_only: bool = False) -> UseShape:
+    p = PRESETS[use]
+    return UseShape(p.prompt_tokens, p.new_tokens, p.context_tokens, tasks, vision_only)
+
+
+# Text tokens of each use (sizing.workloads). Reasoning and vision are sized as
+# a chat: a vision model's images are not counted here (the Configurator sizes
+# them); a reasoning model's longer replies fit the chat context.
+USE_SHAPES: dict[str, UseShape] = {
+    "chat": _preset("chat"),
+    "code": _preset("code"),
+    "reasoning": _preset("chat"),
+    "vision": _preset("chat", vision_only=True),
+    "agent": _preset("agent"),
+    "embed": UseShape(EMBED_PROMPT_TOKENS, 0, EMBED_PROMPT_TOKENS, ("embed", "rerank")),
+}
+
+
+class FitsRequest(BaseModel):
+    """The user's machine and what they accept."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    gpu: str
+    gpu_count: int = Field(default=1, ge=1, le=MAX_GPUS)
+    memory_gib: float | None = Field(default=None, gt=0)  # a machine sold in several sizes
+    ram_gib: float = Field(default=32.0, ge=0, le=MAX_RAM_GIB)  # system RAM [GiB]
+    ram: str | None = None  # RAM type for offload speed, e.g. ddr5-6000x2
+    runtimes: tuple[str, ...] = ()  # none: every runtime that runs on the GPU
+    use: Use = "chat"
+    min_decode_tokens_per_s: float = Field(default=0.0, ge=0, le=1e6)
+    min_context_tokens: int = Field(default=0, ge=0, le=MAX_TOKENS)
+    all_quants: bool = False  # every format that runs, not only the one chosen per model
+
+
+def parse_fits_request(data: dict) -> FitsRequest:
+    """Validate a mapping into a request; errors become one readable line."""
+    try:
+        return FitsRequest.model_validate(data)
+    except ValidationError as exc:
+        raise RequestError(describe_validation_error(exc)) from None
+
+
+@dataclass(frozen=True)
+class Quality:
+    """A model's published leaderboard score. [score on the leaderboard's scale]"""
+
+    score: float
+    source: str  # leaderboard, date and address, in one line
+
+
+def ranking_quality(table: QualityTable) -> dict[str, Quality]:
+    """Scores of the ranking leaderboard by model id, each with its source line."""
+    board = table.leaderboard(RANKING_LEADERBOARD)
+    return {model: Quality(score=s.score, source=f"{board.name}, {board.as_of.isoformat()}: {s.source}")
+            for model, s in table.for_leaderboard(RANKING_LEADERBOARD).items()}
+
+
+class FitRow(Result):
+    """One model in one weight format on one runtime, on the user's machine."""
+
+    model: str  # model id
+    model_name: str
+    params_b: float  # total parameters [billions]
+    quant: str
+    bits_per_weight: float  # of the transformer blocks
+    runtime: str
+    decode_tokens_per_s: float | None  # None: an encoder, or the speed is unknown
+    decode_tokens_per_s_low: float | None
+    decode_tokens_per_s_high: float | None
+    prefill_tokens_per_s: float | None
+    prefill_tokens_per_s_low: float | None
+    prefill_tokens_per_s_high: float | None
+    max_context_tokens: int  # longest context that fits (with offload: that runs)
+    model_max_context_tokens: int
+    offload: bool  # some layers live in system RAM
+    gpu_layers: int
+    num_layers: int
+    offloaded_bytes: float
+    per_device_total_bytes: float  # at the use's context
+    quality: float | None
+    quality_source: str | None
+    meets_floors: bool
+
+
+class FitTable(Result):
+    """The ranked answer for one machine."""
+
+    gpu: str
+    gpu_name: str
+    gpu_count: int
+    gpu_memory_gib: float
+    ram_gib: float
+    use: str
+    prompt_tokens: int
+    new_tokens: int
+    context_tokens: int
+    runtimes: list[str]
+    rows: list[FitRow]  # ranked
+    not_running: list[str]  # model ids that run on none of the runtimes
+    speed_unknown_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Machine:
+    """The resolved hardware of a request."""
+
+    gpu: Gpu
+    gpu_count: int
+    ram_budget_bytes: float  # RAM the offloaded layers may use
+    ram_gb_per_s: float
+    runtimes: tuple[Runtime, ...]
+
+
+def resolve_machine(request: FitsRequest, catalog: Catalog) -> Machine:
+    """GPU, runtimes and RAM of a request, checked as the estimate checks them."""
+    probe = EstimateRequest(model="machine", gpu=request.gpu, gpu_count=request.gpu_count,
+                            memory_gib=request.memory_gib, ram=request.ram)
+    gpu = resolve_gpu(probe, catalog)
+    check_hardware(probe, catalog, gpu)
+    if request.runtimes:
+        runtimes = tuple(catalog.runtime(r) for r in dict.fromkeys(request.runtimes))
+        for runtime in runtimes:
+            if runtime_api(runtime, gpu) is None:
+                able = [r.id for r in catalog.runtimes if runtime_api(r, gpu) is not None]
+                raise RequestError(f"runtime '{runtime.id}' does not run on {gpu.name}; "
+                                   f"runtimes that do: {', '.join(able)}")
+    else:
+        runtimes = tuple(r for r in catalog.runtimes if runtime_api(r, gpu) is not None)
+    budget = max(0.0, gib_to_bytes(request.ram_gib - OS_RESERVE_GIB))
+    return Machine(gpu=gpu, gpu_count=request.gpu_count, ram_budget_bytes=budget,
+                   ram_gb_per_s=ram_bandwidth_gb_per_s(request.ram or DEFAULT_RAM),
+                   runtimes=runtimes)
+
+
+def listed_models(models: Sequence[ModelArch], use: str) -> list[ModelArch]:
+    """The models a use lists: by task, and only vision-language models for vision."""
+    shape = USE_SHAPES[use]
+    return [m for m in models if m.task in shape.tasks and (m.vision is not None
+                                                            or not shape.vision_only)]
+
+
+@dataclass(frozen=True)
+class RuntimeRows:
+    """Every (model, format) row of one runtime, evaluated. [arrays over rows]"""
+
+    runtime: Runtime
+    rows: Rows
+    rank_in_model: np.ndarray  # 0: the model's most faithful format
+    memory: RowMemory  # at the use's context
+    runs: np.ndarray
+    on_gpu: np.ndarray
+    max_context_tokens: np.ndarray
+    decode: np.ndarray  # tokens/s, NaN: none
+    decode_low: np.ndarray
+    decode_high: np.ndarray
+    prefill: np.ndarray
+    prefill_low: np.ndarray
+    prefill_high: np.ndarray
+
+
+def split_of(runtime: Runtime, gpu_count: int) -> str:
+    """How a runtime splits a model over several GPUs (as the estimate's default)."""
+    return "tensor" if runtime.supports_tensor_parallel and gpu_count > 1 else "layer"
+
+
+def evaluate_runtime(catalog: Catalog, machine: Machine, runtime: Runtime,
+                     models: Sequence[ModelArch], shape: UseShape) -> RuntimeRows | None:
+    """Memory, fit, longest context and speed of every candidate row of one runtime."""
+    split = split_of(runtime, machine.gpu_count)
+    usable = [m for m in models if tensor_parallel_problem(m, runtime, machine.gpu_count,
+                                                           split) is None]
+    quants: list[Quant] = []
+    model_index: list[int] = []
+    quant_index: list[int] = []
+    rank: list[int] = []
+    position: dict[str, int] = {}
+    for i, arch in enumerate(usable):
+        for k, quant in enumerate(candidate_quants(catalog, runtime, arch)):
+            if quant.id not in position:
+                position[quant.id] = len(quants)
+                quants.append(quant)
+            model_index.append(i)
+            quant_index.append(position[quant.id])
+            rank.append(k)
+    if not model_index:
+        return None
+    rows = Rows.of(ModelArrays.of(usable), QuantArrays.of(quants), np.array(model_index),
+                   np.array(quant_index), embeddings_on_host=runtime.embeddings_on_host)
+    common = dict(runtime=runtime, gpu=machine.gpu, gpu_count=machine.gpu_count,
+                  tensor=split == "tensor", new_tokens=shape.new_tokens,
+                  kv_bytes_per_element=KV_BYTES_PER_ELEMENT)
+    max_ctx = rows.models.max_context_tokens[rows.model_index]
+    context = np.maximum(np.minimum(shape.context_tokens, max_ctx),
+                         shape.prompt_tokens + shape.new_tokens)
+    memory = row_memory(rows, **common, context_tokens=context,
+                        prompt_tokens=np.full(len(max_ctx), shape.prompt_tokens))
+    on_gpu = memory.fits
+    runs = on_gpu | _offload_runs(memory, runtime, machine)
+
+    def fits_at(ctx: np.ndarray) -> np.ndarray:
+        m = row_memory(rows, **common, context_tokens=ctx,
+                       prompt_tokens=np.minimum(ctx, shape.prompt_tokens))
+        return np.where(on_gpu, m.fits, m.fits | _offload_runs(m, runtime, machine))
+
+    longest = longest_true(fits_at, max_ctx)
+    speed = _speeds(catalog, machine, rows, memory, common, shape)
+    return RuntimeRows(runtime=runtime, rows=rows, rank_in_model=np.array(rank), memory=memory,
+                       runs=runs, on_gpu=on_gpu, max_context_tokens=longest, **speed)
+
+
+def _offload_runs(memory: RowMemory, runtime: Runtime, machine: Machine) -> np.ndarray:
+    """Rows that run with some layers in system RAM, within the RAM left after the OS."""
+    if not runtime.supports_offload:
+        return np.zeros_like(memory.fits)
+    return (~memory.fits & (memory.gpu_layers > 0)
+            & (memory.offloaded_bytes + memory.host_weights_bytes <= machine.ram_budget_bytes))
+
+
+def longest_true(predicate, high: np.ndarray) -> np.ndarray:
+    """Per row, the largest n in [1, high] with predicate true (0: none). [tokens]
+
+    The same binary search as :func:`sizing.fit.max_context_tokens`, every row
+    at once: the predicate must be monotonic (true up to a point, then false).
+    """
+    high = high.astype(np.int64).copy()
+    ok_one = predicate(np.ones_like(high))
+    ok_high = predicate(high)
+    low = np.ones_like(high)
+    searching = ok_one & ~ok_high
+    while True:
+        open_ = searching & (high - low > 1)
+        if not open_.any():
+            break
+        mid = (low + high) // 2
+        ok = predicate(np.where(open_, mid, low))
+        low = np.where(open_ & ok, mid, low)
+        high = np.where(open_ & ~ok, mid, high)
+    return np.where(~ok_one, 0, np.where(ok_high, high, low))
+
+
+def _speeds(catalog: Catalog, machine: Machine, rows: Rows, memory: RowMemory, common: dict,
+            shape: UseShape) -> dict[str, np.ndarray]:
+    """Speeds of every row at the use's prompt and reply (NaN: unknown or none). [tokens/s]"""
+    try:
+        bandwidth_bytes_per_s(machine.gpu)
+        compute_flops_per_s(machine.gpu, rows.quants.quants[0])
+    except SpeedUnknownError:
+        nan = np.full(memory.fits.shape, np.nan)
+        return dict.fromkeys(SPEED_KEYS, nan)
+    constants = {kind: speed_constants(catalog, machine.gpu, common["runtime"], kind)
+                 for kind in ("float", "int-quant")}
+    link = catalog.interconnect(default_interconnect(machine.gpu))
+    offloaded_frac = np.where(memory.fits, 0.0, 1.0 - memory.gpu_layers / memory.num_layers)
+    return row_speed(rows, **common, constants=constants, prompt_tokens=shape.prompt_tokens,
+                     offloaded_frac=offloaded_frac, ram_gb_per_s=machine.ram_gb_per_s,
+                     link_bandwidth_gb_per_s=link.bandwidth_gb_per_s,
+                     link_latency_s=link.latency_s)
+
+
+def _chosen(ev: RuntimeRows, meets: np.ndarray, all_quants: bool) -> np.ndarray:
+    """Indices of the rows to show: per model the format the rules choose (or every one)."""
+    candidates = np.flatnonzero(ev.runs)
+    if all_quants:
+        return candidates
+    faithful = _faithful(ev)[candidates]
+    on_gpu, rank = ev.on_gpu[candidates], ev.rank_in_model[candidates]
+    # The most faithful format, except with offload among faithful ones: the
+    # smallest (the least in RAM, the fastest).
+    order_in_group = np.where(on_gpu | ~faithful, rank, -rank)
+    # lexsort: the last key is the primary one.
+    order = np.lexsort((order_in_group, ~on_gpu, ~faithful, ~meets[candidates],
+                        ev.rows.model_index[candidates]))
+    picked = candidates[order]
+    first = np.ones(len(picked), dtype=bool)
+    first[1:] = ev.rows.model_index[picked][1:] != ev.rows.model_index[picked][:-1]
+    return picked[first]
+
+
+def _faithful(ev: RuntimeRows) -> np.ndarray:
+    """Rows in a format of at least :data:`MIN_FAITHFUL_BITS_PER_WEIGHT`."""
+    return ev.rows.quants.body_bits[ev.rows.quant_index] >= MIN_FAITHFUL_BITS_PER_WEIGHT
+
+
+def _floors(ev: RuntimeRows, request: FitsRequest) -> np.ndarray:
+    encoder = np.array([m.task != "generate" for m in ev.rows.models.archs])[ev.rows.model_index]
+    speed_ok = encoder | (np.nan_to_num(ev.decode, nan=-1.0) >= request.min_decode_tokens_per_s)
+    return speed_ok & (ev.max_context_tokens >= request.min_context_tokens)
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def fit_rows(ev: RuntimeRows, request: FitsRequest,
+             quality: Mapping[str, Quality]) -> list[FitRow]:
+    """The rows to show for one runtime, unranked."""
+    meets = _floors(ev, request)
+    out = []
+    for i in _chosen(ev, meets, request.all_quants):
+        arch = ev.rows.models.archs[ev.rows.model_index[i]]
+        quant = ev.rows.quants.quants[ev.rows.quant_index[i]]
+        score = quality.get(arch.id)
+        out.append(FitRow(
+            model=arch.id, model_name=arch.name, params_b=arch.params_total / 1e9,
+            quant=quant.id, bits_per_weight=quant.body_bits_per_weight, runtime=ev.runtime.id,
+            decode_tokens_per_s=_number(ev.decode[i]),
+            decode_tokens_per_s_low=_number(ev.decode_low[i]),
+            decode_tokens_per_s_high=_number(ev.decode_high[i]),
+            prefill_tokens_per_s=_number(ev.prefill[i]),
+            prefill_tokens_per_s_low=_number(ev.prefill_low[i]),
+            prefill_tokens_per_s_high=_number(ev.prefill_high[i]),
+            max_context_tokens=int(ev.max_context_tokens[i]),
+            model_max_context_tokens=arch.max_context_tokens,
+            offload=not bool(ev.on_gpu[i]), gpu_layers=int(ev.memory.gpu_layers[i]),
+            num_layers=arch.num_layers, offloaded_bytes=float(ev.memory.offloaded_bytes[i]),
+            per_device_total_bytes=float(ev.memory.per_device_total_bytes[i]),
+            quality=score.score if score else None, quality_source=score.source if score else None,
+            meets_floors=bool(meets[i])))
+    return out
+
+
+def rank_key(row: FitRow) -> tuple:
+    """Sort key of the ranking: floors met, a faithful format, quality known, quality,
+    decode speed, then id (a published score is the full model's, so a format under
+    :data:`MIN_FAITHFUL_BITS_PER_WEIGHT` ranks after the faithful ones)."""
+    return (not row.meets_floors, row.bits_per_weight < MIN_FAITHFUL_BITS_PER_WEIGHT,
+            row.quality is None, -(row.quality or 0.0), -(row.decode_tokens_per_s or 0.0),
+            row.model, row.runtime, -row.bits_per_weight)
+
+
+def fits(request: FitsRequest, catalog: Catalog, *, quality: Mapping[str, Quality] | None = None,
+         extra_models: Sequence[ModelArch] = ()) -> FitTable:
+    """Every model that runs on the machine, ranked (see the module's rules)."""
+    machine = resolve_machine(request, catalog)
+    shape = USE_SHAPES[request.use]
+    models = listed_models([*catalog.models, *extra_models], request.use)
+    quality = quality or {}
+    rows: list[FitRow] = []
+    for runtime in machine.runtimes:
+        evaluated = evaluate_runtime(catalog, machine, runtime, models, shape)
+        if evaluated is not None:
+            rows += fit_rows(evaluated, request, quality)
+    rows.sort(key=rank_key)
+    running = {r.model for r in rows}
+    reason = None
+    try:
+        bandwidth_bytes_per_s(machine.gpu)
+    except SpeedUnknownError as exc:
+        reason = str(exc)
+    return FitTable(
+        gpu=machine.gpu.id, gpu_name=machine.gpu.name, gpu_count=machine.gpu_count,
+        gpu_memory_gib=machine.gpu.memory_gib, ram_gib=request.ram_gib, use=request.use,
+        prompt_tokens=shape.prompt_tokens, new_tokens=shape.new_tokens,
+        context_tokens=max(shape.context_tokens, shape.prompt_tokens + shape.new_tokens),
+        runtimes=[r.id for r in machine.runtimes], rows=rows,
+        not_running=[m.id for m in models if m.id not in running], speed_unknown_reason=reason)
