@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from catalog.catalog import Catalog, load_catalog
 from catalog.errors import UserError
 from catalog.loader import CatalogError
-from rigfit import estimate_cli, finetune_cli, listing_cli, plan_cli, report_cli, serve_cli
+from rigfit import (estimate_cli, finetune_cli, fits_cli, listing_cli, plan_cli, report_cli,
+                    serve_cli)
 
 EXIT_USAGE = 2
 PROG = "rigfit"
@@ -35,6 +36,8 @@ COMMANDS: dict[str, Command] = {
        for name, (text, _rows) in listing_cli.LISTINGS.items()},
     "estimate": Command("memory, fit, speed, power, heat and load for one scenario",
                         estimate_cli.add_arguments, estimate_cli.run),
+    "fits": Command("every model that runs on one machine, ranked by quality and speed",
+                    fits_cli.add_arguments, fits_cli.run),
     "plan": Command("three complete builds for a workload and a budget, vs cloud",
                     plan_cli.add_plan_arguments, plan_cli.run_plan),
     "cloud": Command("cloud instances for a workload, with break-even vs buying",

@@ -1,0 +1,91 @@
+"""``rigfit fits``: every model that runs on one machine, ranked.
+
+The reverse of ``estimate``: give the GPU (count, memory size), the system
+RAM and the runtimes; every catalog model (and any added by ``--hf-id`` or
+``--gguf``) comes back with the format chosen for it, its speeds, the
+longest context that fits, whether it needs offload and its published
+quality score (:mod:`sizing.fits` states the rules).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from catalog.catalog import Catalog
+from catalog.quality import load_quality
+from rigfit.terminal import format_table
+from sizing.fits import USES, FitTable, fits, parse_fits_request, ranking_quality
+from sizing.request import parse_request, resolve_model
+
+# The JSON contract: one object per row, these keys in this order.
+JSON_KEYS = ("model", "quant", "runtime", "decode_tokens_per_s", "prefill_tokens_per_s",
+             "max_context_tokens", "offload", "quality", "quality_source")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--gpu", required=True, help="GPU id (rigfit gpus)")
+    p.add_argument("--gpu-count", type=int, help="number of identical GPUs")
+    p.add_argument("--memory-gib", type=float, help="memory size of a machine sold in several [GiB]")
+    p.add_argument("--ram-gib", type=float, help="system RAM for offload [GiB] (default 32)")
+    p.add_argument("--ram", help="RAM type for offload speed, e.g. ddr5-6000x2")
+    p.add_argument("--runtime", action="append", dest="runtimes",
+                   help="runtime id; repeat for several (default: every runtime the GPU runs)")
+    p.add_argument("--use", choices=USES, help="what the model is for (default chat)")
+    p.add_argument("--min-decode-tokens-per-s", type=float, help="slowest decode accepted [tokens/s]")
+    p.add_argument("--min-context-tokens", type=int, help="shortest context accepted [tokens]")
+    p.add_argument("--all-quants", action="store_true",
+                   help="every weight format that runs, not only the one chosen per model")
+    p.add_argument("--hf-id", action="append", default=[],
+                   help="also rank this Hugging Face model (ORG/NAME); repeat for several")
+    p.add_argument("--gguf", action="append", default=[],
+                   help="also rank the model in this GGUF file; repeat for several")
+    p.add_argument("--format", choices=("json", "table"), default="table")
+
+
+def _request_data(args: argparse.Namespace) -> dict[str, Any]:
+    data = {name: getattr(args, name) for name in (
+        "gpu", "gpu_count", "memory_gib", "ram_gib", "ram", "use", "min_decode_tokens_per_s",
+        "min_context_tokens") if getattr(args, name) is not None}
+    if args.runtimes:
+        data["runtimes"] = tuple(args.runtimes)
+    if args.all_quants:
+        data["all_quants"] = True
+    return data
+
+
+def added_models(args: argparse.Namespace, cat: Catalog) -> list:
+    """Models named by ``--hf-id`` and ``--gguf``, read as ``estimate`` reads them."""
+    sources = [{"hf_id": h} for h in args.hf_id] + [{"gguf": g} for g in args.gguf]
+    return [resolve_model(parse_request(s), cat)[0] for s in sources]
+
+
+def json_rows(table: FitTable) -> list[dict[str, Any]]:
+    return [{k: getattr(row, k) for k in JSON_KEYS} for row in table.rows]
+
+
+def _rounded(value: float | None) -> float | int | None:
+    return None if value is None else (round(value, 1) if value < 100 else round(value))
+
+
+def table_text(table: FitTable) -> str:
+    head = (f"{table.gpu_count} x {table.gpu_name}, {table.gpu_memory_gib:g} GiB; "
+            f"{table.ram_gib:g} GiB RAM; use {table.use} ({table.prompt_tokens:,} prompt + "
+            f"{table.new_tokens:,} new tokens)")
+    rows = [{"model": r.model, "quant": r.quant, "runtime": r.runtime,
+             "decode tok/s": _rounded(r.decode_tokens_per_s),
+             "prefill tok/s": _rounded(r.prefill_tokens_per_s),
+             "max context": r.max_context_tokens, "offload": "yes" if r.offload else "no",
+             "quality": r.quality if r.quality is not None else "unknown",
+             "meets floors": "yes" if r.meets_floors else "no"} for r in table.rows]
+    tail = f"runs on none of the runtimes: {', '.join(table.not_running) or 'none'}"
+    return "\n".join([head, format_table(rows), tail])
+
+
+def run(args: argparse.Namespace, cat: Catalog) -> int:
+    request = parse_fits_request(_request_data(args))
+    table = fits(request, cat, quality=ranking_quality(load_quality()),
+                 extra_models=added_models(args, cat))
+    print(json.dumps(json_rows(table), indent=2) if args.format == "json" else table_text(table))
+    return 0
