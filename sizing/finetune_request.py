@@ -1,0 +1,112 @@
+"""The typed fine-tuning question: a model, a GPU and a training setup, validated.
+
+Field names are the ``rigfit finetune`` flags with underscores. The model is
+named exactly as for ``estimate`` (catalog id, config.json, Hub id or a bare
+size) and resolved by :func:`sizing.request.resolve_model`.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from catalog.catalog import Catalog
+from catalog.schema import Gpu, ModelArch
+from sizing.finetune import (CHECKPOINTING, LORA_TARGETS, LOSSES, MAX_GPUS, MAX_GRAD_ACCUM,
+                             MAX_LORA_RANK, MAX_MICRO_BATCH, MAX_SEQ_LEN, METHODS, OFFLOADS,
+                             OPTIMIZERS, PRECISIONS, SHARDINGS, Checkpointing, FinetuneSetup, Loss,
+                             LoraTargets, Method, Offload, Optimizer, Precision, Sharding)
+from sizing.notices import Notice
+from sizing.request import RequestError, describe_validation_error, parse_request, resolve_model
+
+# The model sources a fine-tuning request takes, as for ``estimate``.
+FINETUNE_MODEL_SOURCES = ("model", "hf_config", "hf_id", "params_b")
+MAX_DATASET_TOKENS = 1e13  # far beyond any fine-tuning set (Llama 3 pre-trained on 15T)
+MAX_EPOCHS = 1000.0
+MAX_SYSTEM_RAM_GIB = 65536.0
+
+__all__ = ["FinetuneRequest", "parse_finetune_request", "resolve_finetune", "FINETUNE_MODEL_SOURCES",
+           "CHOICES"]
+
+# The allowed values of each choice field, for the command line and the page.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "method": METHODS, "sharding": SHARDINGS, "optimizer": OPTIMIZERS,
+    "lora_targets": LORA_TARGETS, "gradient_checkpointing": CHECKPOINTING,
+    "offload": OFFLOADS, "precision": PRECISIONS, "loss": LOSSES}
+
+
+class FinetuneRequest(BaseModel):
+    """One fine-tuning scenario, as ids and numbers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    model: str | None = None
+    hf_config: str | None = None
+    hf_id: str | None = Field(default=None, max_length=200)
+    revision: str | None = Field(default=None, max_length=200)
+    params_b: float | None = Field(default=None, gt=0)
+    method: Method = "lora"
+    gpu: str = "rtx-4090"
+    gpu_count: int = Field(default=1, ge=1, le=MAX_GPUS)
+    sharding: Sharding = "ddp"
+    optimizer: Optimizer = "adamw"
+    lora_rank: int = Field(default=16, ge=1, le=MAX_LORA_RANK)
+    lora_targets: LoraTargets = "all-linear"
+    dora: bool = False
+    seq_len: int = Field(default=2048, ge=1, le=MAX_SEQ_LEN)
+    micro_batch: int = Field(default=1, ge=1, le=MAX_MICRO_BATCH)
+    grad_accum: int = Field(default=1, ge=1, le=MAX_GRAD_ACCUM)
+    gradient_checkpointing: Checkpointing = "on"
+    offload: Offload = "none"
+    precision: Precision = "mixed"
+    loss: Loss = "standard"
+    optimizer_in_backward: bool = False
+    dataset_tokens: float | None = Field(default=None, gt=0, le=MAX_DATASET_TOKENS)
+    epochs: float = Field(default=1.0, gt=0, le=MAX_EPOCHS)
+    system_ram_gib: float | None = Field(default=None, gt=0, le=MAX_SYSTEM_RAM_GIB)
+    electricity_usd_per_kwh: float | None = Field(default=None, ge=0, le=5)
+
+    @model_validator(mode="after")
+    def _one_model(self) -> FinetuneRequest:
+        given = [n for n in FINETUNE_MODEL_SOURCES if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(FINETUNE_MODEL_SOURCES)}"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        if self.revision is not None and self.hf_id is None:
+            raise ValueError("revision goes with hf_id")
+        if self.offload == "parameters" and self.sharding not in ("fsdp", "zero3"):
+            raise ValueError("offload parameters needs sharding fsdp or zero3")
+        if self.optimizer_in_backward and self.grad_accum > 1:
+            raise ValueError("optimizer_in_backward steps during backward: it needs grad_accum 1")
+        return self
+
+    def setup(self) -> FinetuneSetup:
+        """The engine's training setup of this request."""
+        return FinetuneSetup(
+            method=self.method, optimizer=self.optimizer, lora_rank=self.lora_rank,
+            lora_targets=self.lora_targets, dora=self.dora, seq_len=self.seq_len,
+            micro_batch=self.micro_batch, grad_accum=self.grad_accum,
+            gradient_checkpointing=self.gradient_checkpointing, gpu_count=self.gpu_count,
+            sharding=self.sharding, offload=self.offload, precision=self.precision,
+            loss=self.loss, optimizer_in_backward=self.optimizer_in_backward)
+
+
+def parse_finetune_request(data: dict) -> FinetuneRequest:
+    """Validate a mapping into a request; errors become one readable line."""
+    try:
+        return FinetuneRequest.model_validate(data)
+    except ValidationError as exc:
+        raise RequestError(describe_validation_error(exc)) from None
+
+
+def resolve_finetune(request: FinetuneRequest, catalog: Catalog) -> tuple[ModelArch, Gpu, list[Notice]]:
+    """The model and GPU records a request names, with notes on how the model was read."""
+    source = {n: getattr(request, n) for n in (*FINETUNE_MODEL_SOURCES, "revision")
+              if getattr(request, n) is not None}
+    arch, notices = resolve_model(parse_request(source), catalog)
+    gpu = catalog.gpu(request.gpu)
+    if request.seq_len > arch.max_context_tokens:
+        notices.append(Notice("ft_seq_over_context",
+                              f"seq_len {request.seq_len:,} is longer than the model's context "
+                              f"({arch.max_context_tokens:,} tokens).",
+                              seq_len=request.seq_len, context=arch.max_context_tokens))
+    return arch, gpu, notices
