@@ -71,8 +71,29 @@ def gib_text(n_bytes: float | None, digits: int = 1) -> str:
     return MISSING if _missing(n_bytes) else f"{bytes_to_gib(n_bytes):,.{digits}f} GiB"
 
 
+def duration_text(seconds: float | None) -> str:
+    """A duration in the two largest units: "45 s", "12 min 5 s", "3 h 20 min", "2 d 4 h".
+
+    >>> duration_text(45.2), duration_text(725), duration_text(12_000), duration_text(187_200)
+    ('45 s', '12 min 5 s', '3 h 20 min', '2 d 4 h')
+    """
+    if _missing(seconds):
+        return MISSING
+    total = round(seconds)
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
+
+
 __all__ = ["MISSING", "CURRENCY_SYMBOLS", "number_text", "money_text", "usd_text", "pattern_text",
-           "usd_with_currency_text", "gib_text"]
+           "usd_with_currency_text", "gib_text", "duration_text"]
 
 
 def pattern_text(value: object, pattern: str = "{:,.1f}") -> str:
