@@ -56,6 +56,9 @@ _RAM = re.compile(r"^(ddr[45])-(\d{3,5})x(\d{1,2})$")
 # https://www.jedec.org/standards-documents/docs/jesd79-5c,
 # https://www.amd.com/en/products/processors/server/epyc/9005-series.html
 RAM_LIMITS = {"ddr4": (1600, 5333, 16), "ddr5": (3200, 10000, 24)}
+# A PCIe 4.0 x16 link as achieved: the host link of offloaded layers, and the GPU
+# link when none is given.
+HOST_LINK_GB_PER_S = 25.6
 
 
 class SpeedUnknownError(ValueError):
@@ -369,7 +372,7 @@ def estimate_speed(w: Workload, *, gpu: Gpu, quant: Quant, constants: SpeedConst
                    split: str = "layer", hidden_size: int = 4096,
                    link_bandwidth_gb_per_s: float | None = None, link_latency_s: float = 1e-5,
                    offloaded_frac: float = 0.0, ram_gb_per_s: float = 89.6,
-                   host_link_gb_per_s: float = 25.6,
+                   host_link_gb_per_s: float = HOST_LINK_GB_PER_S,
                    ubatch_tokens: int = UBATCH_TOKENS,
                    tokens_per_sequence: int = 1) -> SpeedEstimate:
     """Decode and prefill speed for one scenario. [tokens/s, s]
@@ -391,7 +394,7 @@ def estimate_speed(w: Workload, *, gpu: Gpu, quant: Quant, constants: SpeedConst
                             sequences=sequences)
     memory_s = c.decode["weights"] * feats["weights"] + c.decode["kv"] * feats["kv"]
     bytes_per_step = w.weight_bytes + 0.5 * (w.kv_bytes_at[0] + w.kv_bytes_at[1]) * sequences
-    link = gb_per_s_to_bytes_per_s(link_bandwidth_gb_per_s or 25.6)
+    link = gb_per_s_to_bytes_per_s(link_bandwidth_gb_per_s or HOST_LINK_GB_PER_S)
 
     def allreduce_s(tokens: int) -> float:
         """Two ring all-reduces per layer of ``tokens`` fp16 activation rows. [s]"""

@@ -22,11 +22,10 @@ from sizing.memory import (ACTIVATION_BYTES_PER_ELEMENT, ACTIVATION_HIDDEN_MULTI
                            ACTIVATION_INTERMEDIATE_MULTIPLE, LLAMA_CPP_BUFFER_MIB_PER_HEAD,
                            LLAMA_CPP_BUFFER_MIB_PER_HEAD_PER_1K_CONTEXT, kv_elements_per_token_per_layer,
                            usable_bytes_per_device, vision_weight_bytes, weight_bytes)
-from sizing.speed import (RAM_EFFICIENCY_FRAC, UBATCH_TOKENS, SpeedConstants, bandwidth_bytes_per_s,
-                          compute_flops_per_s, pipeline_factor)
+from sizing.speed import (HOST_LINK_GB_PER_S, RAM_EFFICIENCY_FRAC, UBATCH_TOKENS, SpeedConstants,
+                          bandwidth_bytes_per_s, compute_flops_per_s, pipeline_factor)
 from sizing.units import gb_per_s_to_bytes_per_s, gib_to_bytes, mib_to_bytes
 
-HOST_LINK_GB_PER_S = 25.6  # estimate_speed's default host link: PCIe 4.0 x16, achieved
 
 
 def _col(values) -> np.ndarray:
