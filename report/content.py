@@ -29,7 +29,7 @@ from catalog.catalog import Catalog, UnknownIdError, load_catalog
 from catalog.errors import UserError
 from catalog.schema import Gpu, ModelArch
 from report.formats import gib_text, money_text, number_text, usd_text
-from report.text import Translator, group_strings, translate, translate_notice
+from report.text import Translator, catalog_name, group_strings, translate, translate_notice
 from sizing.architecture import arch_from_param_count
 from sizing.box import DEFAULT_USD_PER_KWH
 from sizing.estimate import Estimate, estimate
@@ -421,7 +421,7 @@ def _inputs(result: Estimate, tr: Translator, catalog: Catalog, inputs: PlanInpu
               else tr("value.params", total=number_text(m.params_total / 1e9, 2),
                       active=number_text(m.params_active / 1e9, 2)))
     try:
-        quant_name = catalog.quant(result.quant).name
+        quant_name = catalog_name("quant", result.quant, catalog.quant(result.quant).name, tr.lang)
         kv_name = catalog.kv_cache_type(result.kv_cache).name
         runtime_name = catalog.runtime(result.runtime).name
     except UnknownIdError:
@@ -790,17 +790,18 @@ def _assumptions(result: Estimate, tr: Translator, catalog: Catalog,
     s = result.speed
     if s is not None and s.decode_tokens_per_s is not None:
         res = catalog.speed_calibration.decode.residuals
-        notes.append(tr("assume.calibrated", basis=s.basis, median=number_text(res.median_abs_pct, 0),
+        notes.append(tr("assume.calibrated", median=number_text(res.median_abs_pct, 0),
                         p90=number_text(res.p90_abs_pct, 0),
                         within=number_text(res.within_band_frac * 100, 0))
-                     if s.calibrated else tr("assume.priors", basis=s.basis))
+                     if s.calibrated else tr("assume.priors"))
         notes.append(tr("assume.band", low=number_text(s.decode_tokens_per_s_low),
                         high=number_text(s.decode_tokens_per_s_high), mid=number_text(s.decode_tokens_per_s),
                         plow=number_text(s.prefill_tokens_per_s_low, 0),
                         phigh=number_text(s.prefill_tokens_per_s_high, 0)))
     notes.append(tr("assume.memory", context=f"{result.context_tokens:,}", batch=result.batch))
     try:
-        cooler = catalog.cooler(result.thermal.cooler).name
+        cooler = catalog_name("cooler", result.thermal.cooler,
+                              catalog.cooler(result.thermal.cooler).name, tr.lang)
     except UnknownIdError:
         cooler = result.thermal.cooler
     notes.append(tr("assume.power", ambient=number_text(result.thermal.ambient_c, 0), cooler=cooler))

@@ -64,6 +64,21 @@ def translate(key: str, lang: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+NAME_PREFIX = "names."
+
+
+def catalog_name(kind: str, record_id: str, name: str, lang: str) -> str:
+    """A catalog record's name in ``lang``.
+
+    The catalog's own ``name`` is English; a name that holds words rather than
+    only a product or format name has a translation under ``names.<kind>.<id>``
+    (``kind``: quant, cooler, storage, interconnect) in the other languages.
+    """
+    if lang == DEFAULT_LANGUAGE:
+        return name
+    return strings(lang).get(f"{NAME_PREFIX}{kind}.{record_id}", name)
+
+
 ENGINE_PREFIX = "engine."
 TERM_PREFIX = "engine.term."
 TERM_SUFFIX = "_term"
@@ -145,4 +160,4 @@ def language_from(query_value: str | None, locale: str | None) -> str:
 
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "strings", "translate", "language_from", "placeholders",
-           "translate_notice", "join_notices", "Translator", "group_strings"]
+           "translate_notice", "join_notices", "Translator", "group_strings", "catalog_name"]
