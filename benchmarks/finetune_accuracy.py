@@ -1,0 +1,98 @@
+"""Fine-tuning peak memory: RigFit against published measurements.
+
+Reads benchmarks/data/finetune_memory.csv (one published run per row, with its
+source URL and what its number measures) and prints, per row, the predicted
+peak per GPU, the published figure and the error, then the median absolute
+error per memory definition and over all rows. The table in docs/accuracy.md
+(Fine-tuning memory) is this output.
+
+Memory definitions:
+ - ``allocator-reserved``: PyTorch's peak reserved memory (the caching
+   allocator), which leaves out the CUDA context; compared with the
+   prediction less :data:`sizing.finetune.CUDA_CONTEXT_GIB`.
+ - ``capacity-at-longest-sequence``: the card's memory at the longest
+   sequence a library reports fitting; the true peak is at most this, so
+   the prediction (everything, CUDA context included) is compared with it.
+
+    .venv/bin/python -m benchmarks.finetune_accuracy
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from catalog.catalog import load_catalog
+from sizing.finetune import FinetuneSetup, finetune_memory
+from sizing.units import bytes_to_gib
+
+CSV_PATH = Path(__file__).resolve().parent / "data" / "finetune_memory.csv"
+
+
+@dataclass(frozen=True)
+class Scored:
+    id: str
+    definition: str
+    setup_text: str
+    predicted_gib: float
+    measured_gib: float
+    source_url: str
+
+    @property
+    def error_frac(self) -> float:
+        return self.predicted_gib / self.measured_gib - 1.0
+
+
+def setup_of(row: dict[str, str]) -> FinetuneSetup:
+    """The engine setup a CSV row describes."""
+    return FinetuneSetup(
+        method=row["method"], optimizer=row["optimizer"],  # type: ignore[arg-type]
+        lora_rank=max(int(row["lora_rank"]), 1), lora_targets=row["lora_targets"],  # type: ignore[arg-type]
+        seq_len=int(row["seq_len"]), micro_batch=int(row["micro_batch"]),
+        gradient_checkpointing=row["gradient_checkpointing"],  # type: ignore[arg-type]
+        gpu_count=int(row["gpu_count"]), sharding=row["sharding"],  # type: ignore[arg-type]
+        offload=row["offload"], precision=row["precision"],  # type: ignore[arg-type]
+        loss=row["loss"], optimizer_in_backward=row["optimizer_in_backward"] == "true")  # type: ignore[arg-type]
+
+
+def score_rows(path: Path = CSV_PATH) -> list[Scored]:
+    cat = load_catalog()
+    out = []
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            setup = setup_of(row)
+            memory = finetune_memory(cat.model(row["model"]), cat.gpu(row["gpu"]), setup)
+            predicted = memory.total_bytes
+            if row["memory_definition"] == "allocator-reserved":
+                predicted -= memory.overhead_bytes
+            text = (f"{row['model']} {setup.method} on {setup.gpu_count}x {row['gpu']}, "
+                    f"{setup.micro_batch}x{setup.seq_len:,}, ckpt {setup.gradient_checkpointing}")
+            out.append(Scored(row["id"], row["memory_definition"], text, bytes_to_gib(predicted),
+                              float(row["measured_gib"]), row["source_url"]))
+    return out
+
+
+def median_abs_error_frac(rows: list[Scored]) -> float:
+    return statistics.median(abs(r.error_frac) for r in rows)
+
+
+def report(rows: list[Scored]) -> str:
+    lines = ["| Row | Setup | Memory definition | Predicted GiB | Published GiB | Error |",
+             "|---|---|---|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| [{r.id}]({r.source_url}) | {r.setup_text} | {r.definition} | "
+                     f"{r.predicted_gib:.1f} | {r.measured_gib:.1f} | {r.error_frac:+.0%} |")
+    lines.append("")
+    for definition in sorted({r.definition for r in rows}):
+        subset = [r for r in rows if r.definition == definition]
+        lines.append(f"- {definition}: median absolute error "
+                     f"{median_abs_error_frac(subset):.0%} over {len(subset)} rows")
+    lines.append(f"- all rows: median absolute error {median_abs_error_frac(rows):.0%} "
+                 f"over {len(rows)} rows")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(report(score_rows()))
