@@ -1,0 +1,75 @@
+"""``rigfit fits``: the JSON contract, the table and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from catalog.catalog import load_catalog
+from rigfit.cli import main
+from rigfit.fits_cli import JSON_KEYS
+from sizing.fits import MIN_FAITHFUL_BITS_PER_WEIGHT
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_rows_carry_exactly_the_contract_keys(capsys):
+    code, out, _ = run(capsys, "fits", "--gpu", "rtx-3060-12gb", "--ram-gib", "32",
+                       "--runtime", "llama.cpp", "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and len(rows) > 40
+    assert all(tuple(r) == JSON_KEYS for r in rows)
+    assert JSON_KEYS == ("model", "quant", "runtime", "decode_tokens_per_s",
+                         "prefill_tokens_per_s", "max_context_tokens", "offload", "quality",
+                         "quality_source")
+    by_model = {r["model"]: r for r in rows}
+    assert by_model["qwen2.5-14b"]["quant"] == "q4_k_m" and by_model["qwen2.5-14b"]["offload"] is False
+    assert by_model["qwen2.5-32b"]["offload"] is True
+    assert by_model["glm-4-9b"]["quality"] is None and by_model["glm-4-9b"]["quality_source"] is None
+    scored = by_model["gpt-oss-20b"]
+    assert scored["quality"] == pytest.approx(14.9)
+    assert "Intelligence Index" in scored["quality_source"]
+    assert "artificialanalysis.ai/models/gpt-oss-20b" in scored["quality_source"]
+    # Known quality ranks first among faithful formats; a sub-4-bit one ranks after them.
+    cat = load_catalog()
+    faithful = [r for r in rows
+                if cat.quant(r["quant"]).body_bits_per_weight >= MIN_FAITHFUL_BITS_PER_WEIGHT]
+    assert rows[:len(faithful)] == faithful
+    first_unknown = next(i for i, r in enumerate(faithful) if r["quality"] is None)
+    assert first_unknown >= 5 and all(r["quality"] is None for r in faithful[first_unknown:])
+
+
+def test_several_runtimes_and_floors(capsys):
+    code, out, _ = run(capsys, "fits", "--gpu", "rtx-4090", "--runtime", "llama.cpp",
+                       "--runtime", "vllm", "--min-decode-tokens-per-s", "50",
+                       "--use", "code", "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and {r["runtime"] for r in rows} == {"llama.cpp", "vllm"}
+    fast = [r for r in rows if r["decode_tokens_per_s"] and r["decode_tokens_per_s"] >= 50]
+    assert rows[:len(fast)] == fast  # rows meeting the floor come first
+
+
+def test_table_says_the_machine_and_what_does_not_run(capsys):
+    code, out, _ = run(capsys, "fits", "--gpu", "rtx-3060-12gb", "--runtime", "llama.cpp")
+    assert code == 0
+    assert out.splitlines()[0].startswith("1 x NVIDIA GeForce RTX 3060 12GB, 12 GiB; 32 GiB RAM")
+    assert "glm-4-9b" in out and "unknown" in out
+    assert "runs on none of the runtimes:" in out and "deepseek-v3" in out.splitlines()[-1]
+
+
+@pytest.mark.parametrize("argv, words", [
+    (("--gpu", "rtx-3060-12gbx"), "unknown GPU"),
+    (("--gpu", "rtx-3060-12gb", "--ram-gib", "-1"), "ram_gib"),
+    (("--gpu", "rtx-3060-12gb", "--runtime", "mlx"), "does not run on"),
+    (("--gpu", "rtx-3060-12gb", "--use", "poetry"), "invalid choice"),
+    (("--gpu", "apple-m4-max-40c", "--gpu-count", "2"), "gpu_count must be 1"),
+])
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, words):
+    code, out, err = run(capsys, "fits", *argv)
+    assert code == 2 and out == ""
+    assert words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
