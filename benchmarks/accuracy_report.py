@@ -22,6 +22,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from benchmarks.finetune_accuracy import section_lines as finetune_section_lines
 from benchmarks.calibrate import METRICS, CrossValidation, errors_pct, nested_coverage
 from benchmarks.calibration_rows import (DATA_DIR, HOLDOUT_CSV, MODEL_LABELS,
                                          ROOT, Row, run_settings)
@@ -439,6 +440,7 @@ def main() -> int:
     lines += ["![Predicted against measured tokens/s](img/accuracy_speed.png)", ""]
     lines += seed_section(cat)
     lines += thermal_section(cat)
+    lines += finetune_section_lines()
     (DOCS / "accuracy.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     d, p = _metrics([s for s in calibration if s.row.metric == "decode"]), _metrics(
         [s for s in calibration if s.row.metric == "prefill"])
