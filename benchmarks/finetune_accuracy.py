@@ -107,13 +107,13 @@ def section_lines() -> list[str]:
             "that fit from above, so a prediction a little under it is expected). Target: median "
             f"within 15 %. Median absolute error {median_abs_error_frac(rows):.0%} over {len(rows)} "
             "rows.", "", report(rows), "",
-            "What the rows show: the single-GPU torchtune rows were run with torch.compile, "
-            "which fuses the loss and some activations away, and come out 14-27 % over their "
+            "What the rows show: the single-GPU torchtune rows were run with torch.compile, which"
+            " fuses the loss and some activations away, and come out 14-27 % over their "
             "measurements; the 8-GPU rows are within 19 %. The two A6000 rows are taken as run "
             "without activation checkpointing from their tokens/s, which the README does not "
-            "state. Hugging Face and Unsloth runs at their longest sequence sit 6-27 % under the card's size: part "
-            "is the headroom a search for the longest sequence leaves, part is memory this "
-            "model does not count (allocator fragmentation, the fp32 copies "
+            "state. Hugging Face and Unsloth runs at their longest sequence sit 6-27 % under the "
+            "card's size: part is the headroom a search for the longest sequence leaves, part is "
+            "memory this model does not count (allocator fragmentation, the fp32 copies "
             "`prepare_model_for_kbit_training` makes of the embedding and head).", ""]
 
 
