@@ -14,7 +14,7 @@ from typing import TypeVar
 import yaml
 from pydantic import ValidationError
 
-from catalog.errors import UserError
+from catalog.errors import ECHO_MAX_CHARS, UserError, echo
 from catalog.loader import CATALOG_DIR, CatalogError, check_references, load_records
 from catalog.market import Market, load_market
 
@@ -49,9 +49,10 @@ def closest_ids(wanted: str, valid: Sequence[str], n: int = 3) -> list[str]:
 
 
 def unknown(kind: str, wanted: str, valid: Sequence[str]) -> UnknownIdError:
-    near = closest_ids(wanted, valid)
+    # An id is short: matching a pasted megabyte against every id would take seconds.
+    near = closest_ids(str(wanted)[:ECHO_MAX_CHARS], valid)
     hint = f"; closest: {', '.join(near)}" if near else f"; valid ids include {', '.join(sorted(valid)[:5])}"
-    return UnknownIdError(f"unknown {kind} '{wanted}'{hint}")
+    return UnknownIdError(f"unknown {kind} '{echo(wanted)}'{hint}")
 
 
 @dataclass(frozen=True)

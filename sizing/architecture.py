@@ -9,26 +9,24 @@ interpolated from real models of similar size. See docs/model.md, Memory
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from catalog.errors import UserError
+from pydantic import ValidationError
+
+from catalog.errors import validation_error_text
 from catalog.schema import ModelArch, QuantFormat
+from sizing.guards import (MAX_CONFIG_BYTES, ModelInputError, json_value_text, load_json,
+                           mib_text, strict_flag, whole_number)
 from sizing.vision import vision_from_hf_config
 
 MAX_PARAMS = 5e12  # larger than any published model; beyond this input is absurd
 MIN_PARAMS = 1e7
-MAX_CONFIG_BYTES = 5 * 1024 * 1024  # a config.json is a few KiB
 # Any one width, count or length in a config.json beyond this is absurd: the
 # widest published vocabulary is ~262k, the longest context 10M tokens.
 MAX_SHAPE = 100_000_000
-
-
-class ModelInputError(UserError):
-    """A model description that cannot be used, with the reason."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +150,7 @@ def _native_formats(config: Mapping[str, Any]) -> tuple[QuantFormat, ...]:
     """The weight format a config.json's ``quantization_config`` says it ships in."""
     quant = config.get("quantization_config")
     method = quant.get("quant_method") if isinstance(quant, Mapping) else None
-    found = _QUANT_METHODS.get(str(method).lower()) if method is not None else None
+    found = _QUANT_METHODS.get(method.lower()) if isinstance(method, str) else None
     return (found,) if found else ()
 
 
@@ -160,53 +158,109 @@ _CONTEXT_KEYS = ("max_position_embeddings", "seq_length", "n_positions", "max_se
                  "n_ctx", "model_max_length")
 
 
-def _first(config: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+# The physical range of each whole-number field of a config.json, [low, high].
+# The largest published models sit far inside these (Llama 3.1 405B, the widest
+# anchor below: 126 layers, hidden size 16,384), so a value outside is a typo, a
+# unit mistake or not a model; zero is meaningless wherever low is 1.
+CONFIG_RANGES: dict[str, tuple[int, int]] = {
+    "num_layers": (1, 1_000),
+    "hidden_size": (1, 200_000),
+    "num_attention_heads": (1, 10_000),
+    "num_key_value_heads": (1, 10_000),
+    "head_dim": (1, 100_000),
+    "intermediate_size": (1, 10_000_000),
+    "moe_intermediate_size": (1, 10_000_000),
+    "vocab_size": (1, 10_000_000),
+    "max_position_embeddings": (1, MAX_SHAPE),
+    "sliding_window": (0, MAX_SHAPE),  # 0: no window, as null
+    "sliding_window_pattern": (1, 1_000),
+    "max_window_layers": (0, 1_000),
+    "num_experts": (0, 100_000),  # 0: a dense model, as null
+    "num_experts_per_tok": (1, 100_000),
+    "n_shared_experts": (0, 100_000),
+    "first_k_dense_replace": (0, 1_000),
+    "kv_lora_rank": (1, 100_000),
+    "qk_rope_head_dim": (1, 100_000),
+    "qk_nope_head_dim": (1, 100_000),
+}
+# Latent attention's head parts when a config leaves them out (DeepSeek-V2's values).
+_DEFAULT_NOPE_HEAD_DIM, _DEFAULT_ROPE_HEAD_DIM = 128, 64
+# Context assumed when a config names none of _CONTEXT_KEYS.
+DEFAULT_CONTEXT_TOKENS = 4096
+
+
+def _first(config: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[str, Any]:
+    """(the first of ``keys`` the config sets to a non-null value, its value); else (keys[0], None)."""
     for key in keys:
         if config.get(key) is not None:
-            return config[key]
-    return None
+            return key, config[key]
+    return keys[0], None
 
 
-def _positive_int(name: str, value: Any, *, high: float = MAX_SHAPE) -> int:
-    """``value`` as a whole number in 1..``high``, else a :class:`ModelInputError`."""
-    if (isinstance(value, bool) or not isinstance(value, (int, float))
-            or not math.isfinite(value) or value != int(value)):
-        raise ModelInputError(f"config.json: '{name}' must be a whole number, got {value!r:.40}")
-    if value <= 0:
-        raise ModelInputError(f"config.json: '{name}' must be positive, got {value!r}")
-    if value > high:
-        raise ModelInputError(f"config.json: implausible '{name}' {value:g}; at most {high:g} "
-                              f"makes sense")
-    return int(value)
+def _field(field: str, value: Any, key: str | None = None, *, high: int | None = None) -> int:
+    """A whole number in the field's range of :data:`CONFIG_RANGES`, named as the config names it."""
+    low, top = CONFIG_RANGES[field]
+    return whole_number(key or field, value, low=low, high=top if high is None else min(high, top))
 
 
-def _count(name: str, value: Any) -> int:
-    """An optional count that may be 0 (absent or null reads as 0)."""
-    return 0 if not value else _positive_int(name, value)
+def _optional(config: Mapping[str, Any], field: str, default: int | None = None, *,
+              keys: tuple[str, ...] | None = None) -> int | None:
+    """An optional whole-number field: ``default`` when absent or null, else checked."""
+    key, value = _first(config, keys or (field,))
+    return default if value is None else _field(field, value, key)
 
 
 def _sliding_layers(config: Mapping[str, Any], num_layers: int) -> tuple[int | None, int]:
     """(window tokens, count of windowed layers) from the config's conventions."""
-    window = config.get("sliding_window")
-    if not window or config.get("use_sliding_window") is False:
-        return None, 0
-    window = _positive_int("sliding_window", window)
+    window = _optional(config, "sliding_window", 0)
+    use = strict_flag("use_sliding_window", config.get("use_sliding_window"), default=True)
     layer_types = config.get("layer_types")
-    if isinstance(layer_types, list) and layer_types:
-        count = sum(1 for t in layer_types if "sliding" in str(t))
+    if layer_types is not None and not isinstance(layer_types, list):
+        raise ModelInputError(f"config.json: 'layer_types' must be a list of layer kinds, got "
+                              f"{json_value_text(layer_types)}")
+    if isinstance(layer_types, list) and len(layer_types) > num_layers:
+        raise ModelInputError(
+            f"config.json: 'layer_types' lists {len(layer_types):,} layers but the model has "
+            f"{num_layers:,} (num_hidden_layers)", code="config_layer_types_count",
+            params={"listed": f"{len(layer_types):,}", "layers": f"{num_layers:,}"})
+    if not window or not use:
+        return None, 0
+    if layer_types:
+        count = sum(1 for t in layer_types if isinstance(t, str) and "sliding" in t)
         return (window, count) if count else (None, 0)
-    pattern = config.get("sliding_window_pattern")
-    if isinstance(pattern, int) and pattern > 1:
+    pattern = _optional(config, "sliding_window_pattern")
+    if pattern is not None and pattern > 1:
         # Gemma 3: every pattern-th layer is global.
         return window, num_layers - num_layers // pattern
-    model_type = str(config.get("model_type", ""))
+    model_type = _model_type(config)
     if model_type.startswith("gemma2") or model_type.startswith("gpt_oss"):
         return window, num_layers // 2
     if model_type.startswith("qwen"):
-        max_window_layers = config.get("max_window_layers")
-        if isinstance(max_window_layers, int):
+        max_window_layers = _optional(config, "max_window_layers")
+        if max_window_layers is not None:
             return window, max(0, num_layers - max_window_layers)
     return window, num_layers
+
+
+def _experts(config: Mapping[str, Any], layers: int) -> dict[str, Any]:
+    """The MoE fields of a config (all None/0 for a dense model)."""
+    experts = _optional(config, "num_experts", 0,
+                        keys=("num_local_experts", "n_routed_experts", "num_experts")) or 0
+    if not experts:
+        return dict(num_experts=None, num_experts_per_token=None, moe_intermediate_size=None,
+                    moe_layers=None,
+                    num_shared_experts=_optional(config, "n_shared_experts", 0) or 0)
+    key, per_token = _first(config, ("num_experts_per_tok", "num_experts_per_token", "moe_top_k"))
+    if per_token is None:
+        raise ModelInputError("config.json has experts but no num_experts_per_tok")
+    return dict(
+        num_experts=experts,
+        num_experts_per_token=_field("num_experts_per_tok", per_token, key, high=experts),
+        num_shared_experts=_optional(config, "n_shared_experts", 0) or 0,
+        moe_intermediate_size=_optional(config, "moe_intermediate_size"),
+        moe_layers=layers - _field("first_k_dense_replace",
+                                   config.get("first_k_dense_replace", 0), high=layers),
+    )
 
 
 def arch_from_hf_config(
@@ -220,7 +274,9 @@ def arch_from_hf_config(
 
     Nested ``text_config`` (multimodal checkpoints) is used when present.
     Parameter counts are computed from the shapes. Raises
-    :class:`ModelInputError` naming every missing field.
+    :class:`ModelInputError` naming every missing field, and naming the field
+    and its range (:data:`CONFIG_RANGES`) for a number outside it, a flag that
+    is not ``true``/``false`` or a count given as ``true``.
     """
     if not isinstance(config, Mapping):
         raise ModelInputError("config.json must be a JSON object")
@@ -232,57 +288,34 @@ def arch_from_hf_config(
     values: dict[str, Any] = {}
     missing = []
     for field, keys in _KEYS.items():
-        value = _first(config, keys)
+        key, value = _first(config, keys)
         if value is None:
             missing.append(f"{field} ({' or '.join(keys[:2])})")
         else:
-            values[field] = value
+            values[field] = _field(field, value, key)
     if missing:
         raise ModelInputError("config.json is missing " + ", ".join(missing))
-    for field in list(values):
-        values[field] = _positive_int(field, values[field])
     layers, hidden, heads = values["num_layers"], values["hidden_size"], values["num_attention_heads"]
-    if layers > 1000 or hidden > 200_000 or heads > 10_000:
-        raise ModelInputError(
-            f"config.json: implausible shape ({layers} layers, hidden size {hidden}, {heads} heads)"
-        )
-    kv_heads = config.get("num_key_value_heads")
-    if kv_heads is None:
-        kv_heads = 1 if config.get("multi_query") else heads
-    kv_heads = _positive_int("num_key_value_heads", kv_heads)
+    multi_query = strict_flag("multi_query", config.get("multi_query"), default=False)
+    kv_heads = _optional(config, "num_key_value_heads", 1 if multi_query else heads)
+    kv_lora_rank = _optional(config, "kv_lora_rank")
+    rope_dim = None
+    if kv_lora_rank is not None:
+        rope_dim = _optional(config, "qk_rope_head_dim", _DEFAULT_ROPE_HEAD_DIM)
+        head_dim = _optional(config, "qk_nope_head_dim", _DEFAULT_NOPE_HEAD_DIM) + rope_dim
+        kv_heads = heads
+    else:
+        head_dim = _optional(config, "head_dim", hidden // heads)
     if heads % kv_heads:
         raise ModelInputError(
             f"config.json: num_attention_heads ({heads}) is not a multiple of "
-            f"num_key_value_heads ({kv_heads})"
-        )
-    head_dim = config.get("head_dim")
-    kv_lora_rank = config.get("kv_lora_rank")
-    rope_dim = config.get("qk_rope_head_dim")
-    if kv_lora_rank:
-        nope = _positive_int("qk_nope_head_dim", config.get("qk_nope_head_dim") or 128)
-        head_dim = nope + _positive_int("qk_rope_head_dim", rope_dim or 64)
-        kv_heads = heads
-    head_dim = _positive_int("head_dim", head_dim) if head_dim else hidden // heads
+            f"num_key_value_heads ({kv_heads})")
     if head_dim <= 0:
         raise ModelInputError("config.json: head_dim works out to 0; check hidden_size and heads")
-    context = _first(config, _CONTEXT_KEYS)
-    context = _positive_int("max_position_embeddings", context) if context else 4096
+    context = _optional(config, "max_position_embeddings", DEFAULT_CONTEXT_TOKENS,
+                        keys=_CONTEXT_KEYS)
     window, windowed_layers = _sliding_layers(config, layers)
-    experts = _first(config, ("num_local_experts", "n_routed_experts", "num_experts"))
-    per_token = _first(config, ("num_experts_per_tok", "num_experts_per_token", "moe_top_k"))
-    if experts and not per_token:
-        raise ModelInputError("config.json has experts but no num_experts_per_tok")
-    if experts and per_token and _positive_int("num_experts_per_tok", per_token) > \
-            _positive_int("num_experts", experts):
-        raise ModelInputError(f"config.json: num_experts_per_tok ({per_token}) exceeds the number "
-                              f"of experts ({experts})")
-    moe_layers = None
-    if experts:
-        moe_layers = layers - _count("first_k_dense_replace", config.get("first_k_dense_replace"))
-        if moe_layers < 0:
-            raise ModelInputError(
-                f"config.json: first_k_dense_replace exceeds num_hidden_layers ({layers})")
-    tie = bool(config.get("tie_word_embeddings", False))
+    tie = strict_flag("tie_word_embeddings", config.get("tie_word_embeddings"), default=False)
     fields: dict[str, Any] = dict(
         id=model_id,
         name=_display_name(name or config_model_name(config, file_name)),
@@ -300,16 +333,9 @@ def arch_from_hf_config(
         tie_word_embeddings=tie,
         sliding_window_tokens=window,
         sliding_window_layers=windowed_layers,
-        kv_lora_rank=_positive_int("kv_lora_rank", kv_lora_rank) if kv_lora_rank else None,
-        qk_rope_head_dim=_positive_int("qk_rope_head_dim", rope_dim) if kv_lora_rank else None,
-        num_experts=_positive_int("num_experts", experts) if experts else None,
-        num_experts_per_token=_positive_int("num_experts_per_tok", per_token) if experts else None,
-        num_shared_experts=_count("n_shared_experts", config.get("n_shared_experts")),
-        moe_intermediate_size=(
-            _positive_int("moe_intermediate_size", config["moe_intermediate_size"])
-            if experts and config.get("moe_intermediate_size") else None
-        ),
-        moe_layers=moe_layers,
+        kv_lora_rank=kv_lora_rank,
+        qk_rope_head_dim=rope_dim,
+        **_experts(config, layers),
         native_formats=_native_formats(config),
         native_formats_source=_QUANT_CONFIG_SOURCE if _native_formats(config) else None,
         source="https://huggingface.co/docs/transformers/main/en/main_classes/configuration",
@@ -319,8 +345,8 @@ def arch_from_hf_config(
         draft = ModelArch(**fields, vision=vision_from_hf_config(dict(config)))
         total = param_count_from_shapes(draft)
         active = active_param_count_from_shapes(draft)
-    except ValueError as exc:
-        raise ModelInputError(f"config.json: {exc}") from None
+    except ValidationError as exc:
+        raise ModelInputError(f"config.json: {validation_error_text(exc)}") from None
     if not MIN_PARAMS <= total <= MAX_PARAMS:
         raise ModelInputError(
             f"config.json: the shapes add up to {total / 1e9:,.4g}B parameters; a usable model "
@@ -358,8 +384,14 @@ def _display_name(raw: str | None) -> str:
     return text if len(text) >= 2 else "Custom model"
 
 
+def _model_type(config: Mapping[str, Any]) -> str:
+    """The config's ``model_type`` (empty unless a string)."""
+    value = config.get("model_type")
+    return value if isinstance(value, str) else ""
+
+
 def _family(config: Mapping[str, Any]) -> str:
-    raw = str(config.get("model_type") or "custom").lower().replace("_", "-")
+    raw = (_model_type(config) or "custom").lower().replace("_", "-")
     kept = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in raw)
     cleaned = "-".join(part for part in kept.split("-") if part)[:60]
     return cleaned or "custom"
@@ -374,15 +406,9 @@ def parse_hf_config_text(text: str | bytes, *, model_id: str = "custom",
     """
     if len(text) > MAX_CONFIG_BYTES:
         raise ModelInputError(
-            f"config.json is {len(text) / 2**20:.1f} MiB; a real one is a few KiB "
-            f"(limit {MAX_CONFIG_BYTES / 2**20:g} MiB)"
-        )
-    try:
-        config = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelInputError(f"config.json is not valid JSON ({str(exc)[:120]})") from None
-    except RecursionError:
-        raise ModelInputError("config.json is nested too deeply to be a model config") from None
+            f"config.json is {mib_text(len(text))}; a real one is a few KiB "
+            f"(limit {mib_text(MAX_CONFIG_BYTES)})")
+    config = load_json(text, what="config.json")
     return arch_from_hf_config(config, model_id=model_id, name=name, file_name=file_name)
 
 

@@ -28,10 +28,10 @@ from pydantic import ConfigDict, Field
 
 from catalog.errors import UserError
 from sizing.architecture import ModelInputError, arch_from_param_count
+from sizing.guards import MAX_BENCH_BYTES
 from sizing.notices import Notice
 from sizing.results import Result
 
-MAX_BENCH_BYTES = 1 << 20  # 1 MiB: far more than any benchmark output, far less than memory
 FACTOR_MIN = 0.2  # the range of factors RigFit trusts: outside it the benchmark
 FACTOR_MAX = 3.0  # more likely ran something else than what the scenario says
 MIN_PREFILL_TOKENS = 64  # shorter prompts time launch overheads, not prompt processing

@@ -13,9 +13,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from catalog.catalog import Catalog, runtime_api
-from catalog.errors import UserError
+from catalog.errors import UserError, echo, validation_error_text
 from catalog.schema import Gpu, ModelArch, Runtime
 from sizing.architecture import ModelInputError, arch_from_param_count, parse_hf_config_text
+from sizing.guards import MAX_CONFIG_BYTES, read_bounded_bytes
 from sizing.notices import Notice
 from sizing.speed import ram_bandwidth_gb_per_s
 from sizing.vision import MAX_IMAGE_SIDE_PX, MAX_IMAGES
@@ -89,6 +90,7 @@ class EstimateRequest(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _workload_fills_the_rest(cls, data: object) -> object:
+        _refuse_flags_as_numbers(data)
         preset = PRESETS.get(data.get("workload")) if isinstance(data, dict) else None
         if preset is None:
             return data
@@ -143,18 +145,24 @@ def parse_request(data: dict) -> EstimateRequest:
     try:
         return EstimateRequest.model_validate(data)
     except ValidationError as exc:
-        raise RequestError(describe_validation_error(exc)) from None
+        raise RequestError(validation_error_text(exc)) from None
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        parts.append(f"{loc}: {msg}" if loc else msg)
-    return "; ".join(parts)
+describe_validation_error = validation_error_text
+
+
+def _refuse_flags_as_numbers(data: object) -> None:
+    """A JSON ``true``/``false`` given for a count or an amount is a mistake, not 1 or 0."""
+    if not isinstance(data, dict):
+        return
+    for name, value in data.items():
+        field = EstimateRequest.model_fields.get(name) if isinstance(name, str) else None
+        if isinstance(value, bool) and field is not None and _is_number(field.annotation):
+            raise ValueError(f"{name} must be a number, not {'true' if value else 'false'}")
+
+
+def _is_number(annotation: object) -> bool:
+    return annotation in (int, float, int | None, float | None)
 
 
 def model_source(request: EstimateRequest) -> str:
@@ -179,8 +187,10 @@ def read_model_files(request: EstimateRequest, catalog: Catalog):
     except OSError as exc:
         where = exc.filename or what
         raise RequestError(f"cannot read '{where}': {exc.strerror or exc}") from None
+    except ValidationError as exc:
+        raise RequestError(validation_error_text(exc)) from None
     except ValueError as exc:
-        raise RequestError(str(exc)) from None
+        raise RequestError(echo(str(exc), max_chars=400)) from None
 
 
 def file_quant(request: EstimateRequest, arch: ModelArch) -> tuple[EstimateRequest, list[Notice]]:
@@ -210,14 +220,11 @@ def resolve_model(request: EstimateRequest, catalog: Catalog) -> tuple[ModelArch
         return read.arch, list(read.notices)
     if request.hf_config is not None:
         path = Path(request.hf_config)
-        try:
-            text = path.read_bytes()
-        except OSError as exc:
-            raise RequestError(f"cannot read config.json at '{path}': {exc.strerror}") from None
+        text = read_bounded_bytes(path, limit_bytes=MAX_CONFIG_BYTES, what="config.json")
         try:
             arch = parse_hf_config_text(text, model_id="custom", file_name=path.name)
         except ModelInputError as exc:
-            raise RequestError(str(exc)) from None
+            raise RequestError(str(exc), code=exc.code, params=exc.params) from None
         warnings.append(Notice("config_params_computed",
                                "Parameter counts were computed from the config.json shapes."))
         return arch, warnings
@@ -261,22 +268,30 @@ def check_compatibility(request: EstimateRequest, catalog: Catalog) -> None:
         raise RequestError(
             f"runtime '{runtime.id}' does not run on {gpu.vendor.value.upper()} GPUs "
             f"(it needs {', '.join(a.value for a in runtime.apis)}); for {gpu.name} use: "
-            f"{', '.join(able)}")
+            f"{', '.join(able)}", code="runtime_not_on_vendor",
+            params={"runtime": runtime.id, "vendor": gpu.vendor.value.upper(), "gpu": gpu.name,
+                    "apis": ", ".join(a.value for a in runtime.apis), "able": ", ".join(able)})
     if runtime.id not in quant.runtimes:
         runnable = [q.id for q in catalog.quants if runtime.id in q.runtimes][:8]
         raise RequestError(
             f"runtime '{runtime.id}' cannot run quant '{quant.id}'; runtimes that can: "
-            f"{', '.join(quant.runtimes)}; quants '{runtime.id}' runs: {', '.join(runnable)}")
+            f"{', '.join(quant.runtimes)}; quants '{runtime.id}' runs: {', '.join(runnable)}",
+            code="runtime_not_quant",
+            params={"runtime": runtime.id, "quant": quant.id, "able": ", ".join(quant.runtimes),
+                    "quants": ", ".join(runnable)})
     if runtime.id not in kv.runtimes:
         kinds = [k.id for k in catalog.kv_cache_types if runtime.id in k.runtimes]
         raise RequestError(
-            f"runtime '{runtime.id}' has no '{kv.id}' KV cache; choose one of: {', '.join(kinds)}")
+            f"runtime '{runtime.id}' has no '{kv.id}' KV cache; choose one of: {', '.join(kinds)}",
+            code="runtime_not_kv", params={"runtime": runtime.id, "kv": kv.id,
+                                           "kinds": ", ".join(kinds)})
     check_hardware(request, catalog, gpu)
     if request.split == "tensor" and request.gpu_count > 1 and not runtime.supports_tensor_parallel:
         tp = [r.id for r in catalog.runtimes if r.supports_tensor_parallel]
         raise RequestError(
             f"runtime '{runtime.id}' splits layers across GPUs, not tensors; tensor parallel needs "
-            f"{', '.join(tp)}")
+            f"{', '.join(tp)}", code="runtime_not_tensor",
+            params={"runtime": runtime.id, "able": ", ".join(tp)})
 
 
 def check_hardware(request: EstimateRequest, catalog: Catalog, gpu: Gpu) -> None:

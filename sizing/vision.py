@@ -30,9 +30,13 @@ import math
 from dataclasses import dataclass
 
 from catalog.schema import VisionEncoder
+from sizing.guards import whole_number
 
 MAX_IMAGE_SIDE_PX = 16_384  # larger than any camera or screen image a model is given
 MAX_IMAGES = 256  # images in one request
+# Any width, depth, patch or pixel count of a vision tower beyond this is not a model
+# (Qwen2-VL's pixel budget, the largest of these numbers, is 12,845,056).
+MAX_VISION_NUMBER = 100_000_000
 # llama.cpp keeps the projector (mmproj) at F16 by default; transformers and
 # vLLM run the encoder at the model's 16-bit precision.
 ENCODER_BYTES_PER_PARAM = 2.0
@@ -156,7 +160,7 @@ def _int(mapping: object, *keys: str) -> int | None:
     for key in keys:
         value = mapping.get(key)
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value
+            return whole_number(key, value, low=1, high=MAX_VISION_NUMBER)
     return None
 
 
@@ -182,14 +186,16 @@ def vision_from_hf_config(config: dict, processor: dict | None = None) -> Vision
     if not (layers and hidden and patch):
         return None
     inner = _int(vision, "intermediate_size") or 4 * hidden
-    gated = str(vision.get("hidden_act", "")).lower() in ("silu", "swiglu")
+    act = vision.get("hidden_act")
+    gated = isinstance(act, str) and act.lower() in ("silu", "swiglu")
     text = config.get("text_config") if isinstance(config.get("text_config"), dict) else config
     text_hidden = _int(text, "hidden_size") or hidden
     merge = _int(vision, "spatial_merge_size") or 1
     per_layer = 4 * hidden * hidden + (3 if gated else 2) * hidden * inner
     projector = (hidden * merge * merge) ** 2 + hidden * merge * merge * text_hidden
     out = _int(vision, "out_hidden_size")
-    if str(config.get("model_type", "")).startswith("glm4v") and out:
+    model_type = config.get("model_type")
+    if isinstance(model_type, str) and model_type.startswith("glm4v") and out:
         # GLM-4.1V: the ViT's MLP is out_hidden_size wide; a 2 x 2 downsample into
         # out_hidden_size feeds a gated merger of intermediate_size (transformers' Glm4v).
         per_layer = 4 * hidden * hidden + 3 * hidden * out

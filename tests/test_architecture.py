@@ -64,9 +64,11 @@ def test_missing_fields_are_named():
 @pytest.mark.parametrize("text,match", [
     ("not json", "not valid JSON"),
     ("[1, 2]", "JSON object"),
-    (json.dumps({**LLAMA3_8B, "num_hidden_layers": 0}), "must be positive"),
+    (json.dumps({**LLAMA3_8B, "num_hidden_layers": 0}), "'num_hidden_layers' must be a whole "
+                                                             "number from 1 to 1,000, got 0"),
     (json.dumps({**LLAMA3_8B, "num_key_value_heads": 5}), "multiple"),
-    (json.dumps({**LLAMA3_8B, "hidden_size": 1e15}), "implausible"),
+    (json.dumps({**LLAMA3_8B, "hidden_size": 1e15}), "'hidden_size' must be a whole number "
+                                                       "from 1 to 200,000, got 1000000000000000"),
     ("{" + " " * (6 * 1024 * 1024) + "}", "limit 5 MiB"),
 ])
 def test_bad_config_files(text, match):
@@ -93,14 +95,15 @@ def test_absurd_sizes(params):
 
 
 @pytest.mark.parametrize("change,match", [
-    ({"intermediate_size": 1e15}, "implausible 'intermediate_size'"),
-    ({"vocab_size": 10**12}, "implausible 'vocab_size'"),
+    ({"intermediate_size": 1e15}, "'intermediate_size' must be a whole number from 1 to 10,000,000"),
+    ({"vocab_size": 10**12}, "'vocab_size' must be a whole number from 1 to 10,000,000"),
     ({"num_hidden_layers": 1000, "hidden_size": 200_000, "intermediate_size": 1_000_000},
      "parameters"),  # every shape allowed on its own, 1e15 weights together
-    ({"num_hidden_layers": 0}, "must be positive"),
+    ({"num_hidden_layers": 0}, "'num_hidden_layers' must be a whole number from 1 to 1,000, got 0"),
     ({"hidden_size": float("nan")}, "whole number"),
     ({"hidden_size": float("inf")}, "whole number"),
-    ({"max_position_embeddings": 10**20}, "implausible 'max_position_embeddings'"),
+    ({"max_position_embeddings": 10**20}, "'max_position_embeddings' must be a whole number from 1 "
+                                          "to 100,000,000, got 100000000000000000000"),
     ({"hidden_size": "4096"}, "whole number"),
     ({"hidden_size": True}, "whole number"),
 ])
