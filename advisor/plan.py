@@ -34,17 +34,22 @@ from advisor.tiers import (build_label, build_params, consumer_vs_pro, gpu_value
 from catalog.catalog import Catalog
 from catalog.schema import ModelArch
 from sizing.estimate import memory_for
+from sizing.limits import Limit
 from sizing.notices import Notice
 from sizing.request import EstimateRequest, resolve_model
 from sizing.system import check_circuit
 from sizing.units import bytes_to_gib
 
-# Limits of a plan's inputs; the front ends take their widget bounds from here.
+# Limits of a plan's inputs; the front ends take their widget and link bounds from here.
 MAX_USERS = 256
 MAX_MIN_TOKENS_PER_S = 10_000.0
 MAX_HOURS_PER_DAY = 24.0
 # The largest budget a plan takes, far above any desktop build in the catalog. [USD]
 MAX_BUDGET_USD = 10_000_000.0
+BUDGET_USD = Limit(0.0, MAX_BUDGET_USD, low_open=True)  # [USD]
+USERS = Limit(1, MAX_USERS, whole=True)
+MIN_TOKENS_PER_S = Limit(0.0, MAX_MIN_TOKENS_PER_S, low_open=True)  # [tokens/s]
+HOURS_PER_DAY = Limit(0.0, MAX_HOURS_PER_DAY)  # [h]
 
 def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None,
          users: int = DEFAULT_USERS, hours_per_day: float = DEFAULT_HOURS_PER_DAY,
@@ -87,15 +92,15 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
         The user's own price of catalog GPUs and parts, by id
         (:mod:`advisor.own_prices`); they replace the listed prices. [USD]
     """
-    if budget_usd is not None and not 0 < budget_usd <= MAX_BUDGET_USD:
+    if budget_usd is not None and not BUDGET_USD.contains(budget_usd):
         raise PlanError(f"budget must be above 0 and at most {MAX_BUDGET_USD:,.0f} USD "
                         f"(got {budget_usd:g} USD)")
-    if not 1 <= users <= MAX_USERS:
+    if not USERS.contains(users):
         raise PlanError(f"users must be between 1 and {MAX_USERS} (got {users})")
-    if not 0 < min_tokens_per_s <= MAX_MIN_TOKENS_PER_S:
+    if not MIN_TOKENS_PER_S.contains(min_tokens_per_s):
         raise PlanError(f"min tokens/s must be above 0 and at most {MAX_MIN_TOKENS_PER_S:,.0f} "
                         f"(got {min_tokens_per_s:g})")
-    if not 0 <= hours_per_day <= MAX_HOURS_PER_DAY:
+    if not HOURS_PER_DAY.contains(hours_per_day):
         raise PlanError(f"hours per day must be between 0 and {MAX_HOURS_PER_DAY:g} "
                         f"(got {hours_per_day:g})")
     try:
@@ -148,14 +153,14 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
     tier_costs = [(t.tier, t.total_usd, t.wall_power_w) for t in tiers]
     cloud_list = cloud_options(
         market.instances, engine.best, tiers=tier_costs, hours_per_day=hours_per_day,
-        usd_per_kwh=usd_per_kwh, units_per_usd=units)
+        usd_per_kwh=usd_per_kwh, units_per_usd=units, gpu_names={g.id: g.name for g in catalog.gpus})
 
     floor = machine_floor(options, plats, market, volts=circuit_volts)
     if budget_usd is not None and floor is not None and budget_usd < floor[0]:
         raise PlanError(
             f"a budget of {budget_usd:,.0f} USD is below the cheapest complete machine in the "
             f"catalog ({floor[0]:,.0f} USD with a {floor[1].gpu.name}); raise the budget or rent "
-            + (f"({cloud_list[0].provider} {cloud_list[0].instance_type} at "
+            + (f"({cloud_list[0].name} at "
                f"{cloud_list[0].usd_per_hour:.2f} USD/h)" if cloud_list else "in the cloud"))
     if not meeting and not any(c.meets_workload for c in cloud_list):
         raise PlanError(unmeetable_reason(arch, base, catalog, engine, builds, min_tokens_per_s,
@@ -192,10 +197,10 @@ def headline(arch: ModelArch, tiers: Sequence[TierBuild], meeting: Sequence[Buil
     if best_cloud:
         cloud = Notice(
             "plan_cloud_first",
-            f"Cloud first: rent {best_cloud.provider} {best_cloud.instance_type} at "
+            f"Cloud first: rent {best_cloud.name} at "
             f"{best_cloud.usd_per_hour:.2f} USD/h ({best_cloud.usd_per_1m_tokens:.2f} USD per "
             "million tokens).", provider=best_cloud.provider,
-            instance=best_cloud.instance_type, usd_per_hour=f"{best_cloud.usd_per_hour:.2f}",
+            instance=best_cloud.name, usd_per_hour=f"{best_cloud.usd_per_hour:.2f}",
             usd_per_1m=f"{best_cloud.usd_per_1m_tokens:.2f}")
     else:
         cloud = Notice("plan_cloud_first_none",

@@ -1,0 +1,76 @@
+"""The range an input may take, defined once and read by the engine and every front end.
+
+A :class:`Limit` is the engine's own bound on one input (a count of users, a
+budget, a number of tokens). The engine refuses a value outside it; the app's
+link parser and widgets read the same object, so a link can never carry a value
+the engine would refuse, and the message names which end was crossed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from annotated_types import Ge, Gt, Le, Lt
+from pydantic import BaseModel
+
+Problem = Literal["number", "whole", "low", "high"]
+
+
+@dataclass(frozen=True)
+class Limit:
+    """Values from ``low`` to ``high``; ``low`` itself is refused when ``low_open``."""
+
+    low: float
+    high: float
+    low_open: bool = False  # "above 0": a budget or a speed of 0 means nothing
+    whole: bool = False  # a count: whole numbers only
+
+    def problem(self, value: float) -> Problem | None:
+        """Why ``value`` is refused, or None: "number" (not finite), "whole", "low" or "high".
+
+        >>> Limit(0, 10, low_open=True).problem(0)
+        'low'
+        >>> Limit(1, 256, whole=True).problem(2.5)
+        'whole'
+        """
+        if not math.isfinite(value):
+            return "number"
+        if self.whole and value != int(value):
+            return "whole"
+        if value < self.low or (self.low_open and value == self.low):
+            return "low"
+        if value > self.high:
+            return "high"
+        return None
+
+    def contains(self, value: float) -> bool:
+        """Whether the engine takes ``value``."""
+        return self.problem(value) is None
+
+
+def field_limit(model: type[BaseModel], name: str, *, high: float | None = None) -> Limit:
+    """The bounds pydantic checks on ``model``'s field ``name`` (its ge/gt and le/lt).
+
+    ``high`` stands in for a field with no upper bound of its own. Integer
+    fields give whole-number limits.
+    """
+    field = model.model_fields[name]
+    low, low_open, top = -math.inf, False, math.inf
+    for bound in field.metadata:
+        if isinstance(bound, Ge):
+            low = float(bound.ge)
+        elif isinstance(bound, Gt):
+            low, low_open = float(bound.gt), True
+        elif isinstance(bound, Le):
+            top = float(bound.le)
+        elif isinstance(bound, Lt):
+            top = math.nextafter(float(bound.lt), -math.inf)
+    if high is not None and not math.isfinite(top):
+        top = high
+    whole = field.annotation is int or field.annotation == (int | None)
+    return Limit(low, top, low_open=low_open, whole=whole)
+
+
+__all__ = ["Limit", "Problem", "field_limit"]
