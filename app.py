@@ -16,7 +16,7 @@ from pages._state import state, store, sync_url
 from pages._text import plain, show_notices, t
 from report.text import LANGUAGES, language_from, translate
 
-st.set_page_config(page_title="RigFit", page_icon="🧮", layout="wide")
+st.set_page_config(page_title="RigFit", page_icon=":material/calculate:", layout="wide")
 try:
     catalog()
 except CatalogError as exc:
@@ -33,8 +33,10 @@ store("lang", st.sidebar.radio(
 pages = [
     st.Page("pages/configurator.py", title=t("nav.configurator"), icon=":material/calculate:", default=True),
     st.Page("pages/compare.py", title=t("nav.compare"), icon=":material/bar_chart:", url_path="compare"),
+    st.Page("pages/fits.py", title=t("nav.fits"), icon=":material/checklist:", url_path="fits"),
     st.Page("pages/builds.py", title=t("nav.builds"), icon=":material/shopping_cart:", url_path="builds"),
     st.Page("pages/cloud.py", title=t("nav.cloud"), icon=":material/cloud:", url_path="cloud"),
+    st.Page("pages/serve.py", title=t("nav.serve"), icon=":material/groups:", url_path="serve"),
     st.Page("pages/reports.py", title=t("nav.report"), icon=":material/description:", url_path="reports"),
     st.Page("pages/method.py", title=t("nav.method"), icon=":material/functions:", url_path="method"),
 ]

@@ -20,9 +20,12 @@ from advisor.workload import (DEFAULT_CIRCUIT_AMPS, DEFAULT_CIRCUIT_VOLTS, DEFAU
 from advisor.results import PlanResult
 from catalog.catalog import Catalog, load_catalog, load_catalog_from
 from catalog.errors import UserError
+from catalog.quality import load_quality
 from catalog.schema import Gpu, ModelArch
 from sizing.bench import BenchCalibration
+from sizing.capacity import ServeResult, ServeSettings, serve
 from sizing.estimate import Estimate, estimate
+from sizing.fits import FitsRequest, FitTable, fits, ranking_quality
 from sizing.request import EstimateRequest, resolve_model
 
 # A catalog directory to serve instead of the packaged one (tests, staging).
@@ -92,6 +95,19 @@ def _every_gpu_cached(request_json: str, arch_json: str | None) -> list[Estimate
     return results
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _fits_cached(request_json: str, arch_json: str | None) -> FitTable:
+    extra = [_arch_from(arch_json)] if arch_json else []
+    return fits(FitsRequest.model_validate_json(request_json), catalog(),
+                quality=ranking_quality(load_quality()), extra_models=extra)
+
+
+def run_fits(request: FitsRequest, arch: ModelArch | None = None) -> FitTable:
+    """Every model that runs on the request's machine, ranked (:mod:`sizing.fits`);
+    ``arch`` is a model the user added (an upload, a Hub id or a file), ranked with them."""
+    return _fits_cached(request.model_dump_json(), _arch_json(arch))
+
+
 def run_every_gpu(request: EstimateRequest, arch: ModelArch | None,
                   gpu_ids: list[str] | None = None) -> list[Estimate]:
     """The scenario on every catalog GPU the runtime supports (or on ``gpu_ids``, in that order)."""
@@ -130,3 +146,17 @@ def run_plan(request: EstimateRequest, arch: ModelArch | None, *, budget_usd: fl
                "circuit_volts": float(circuit_volts), "circuit_amps": float(circuit_amps),
                "own_prices_usd": dict(sorted((own_prices_usd or {}).items()))}
     return _plan_cached(request.model_dump_json(), _arch_json(arch), json.dumps(options))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _serve_cached(request_json: str, arch_json: str | None, settings_json: str) -> ServeResult:
+    return serve(EstimateRequest.model_validate_json(request_json),
+                 ServeSettings.model_validate_json(settings_json), catalog(), arch=_arch_from(arch_json))
+
+
+def run_serve(request: EstimateRequest, arch: ModelArch | None, settings: ServeSettings) -> ServeResult:
+    """Users at a service level and the throughput curve (:func:`sizing.capacity.serve`).
+
+    Raises a UserError (``ServeError``) when the machine cannot serve the model.
+    """
+    return _serve_cached(request.model_dump_json(), _arch_json(arch), settings.model_dump_json())

@@ -19,20 +19,23 @@ from typing import Any
 import streamlit as st
 
 from advisor import workload
-from advisor.plan import MAX_BUDGET_USD, MAX_HOURS_PER_DAY, MAX_MIN_TOKENS_PER_S, MAX_USERS
+from advisor.plan import BUDGET_USD, HOURS_PER_DAY, MAX_BUDGET_USD, MIN_TOKENS_PER_S, USERS
 from advisor.own_prices import parse_own_prices
 from advisor.prices import MAX_ELECTRICITY_USD_PER_KWH
 from advisor.region import RegionTerms, parse_circuit, region_terms
 from catalog.catalog import Catalog
-from catalog.errors import UserError
-from pages._detect import detected_gpu_id
+from catalog.errors import UserError, echo
+from pages._detect import MAX_MEMORY_GIB, detected_gpu_id
 from pages._engine import catalog
 from report.text import DEFAULT_LANGUAGE, LANGUAGES, language_from
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS
 from sizing.bench import BenchCalibration, BenchError
+from sizing.capacity import (DEFAULT_ITL_P95_MS, DEFAULT_THINK_TIME_S, DEFAULT_TTFT_P95_S,
+                             ServeSettings)
+from sizing.fits import USES, FitsRequest
+from sizing.limits import Limit, field_limit
 from sizing.request import (DEFAULT_IMAGE_HEIGHT_PX, DEFAULT_IMAGE_WIDTH_PX, FLASH_ATTENTION,
-                            MAX_BATCH, MAX_GPUS, MAX_TOKENS)
-from sizing.vision import MAX_IMAGE_SIDE_PX, MAX_IMAGES
+                            EstimateRequest)
 from sizing.workloads import PRESETS
 from sizing.system import MAX_CIRCUIT_AMPS, MAX_CIRCUIT_VOLTS, MIN_CIRCUIT_AMPS, MIN_CIRCUIT_VOLTS
 
@@ -40,19 +43,22 @@ STATE_KEY = "_rigfit_cfg"
 NOTICES_KEY = "_rigfit_notices"
 PAGE_KEY = "_rigfit_page"
 FALLBACK_GPU = "rtx-4090"
-MAX_MEMORY_GIB = 4096.0  # above any machine's memory; the GPU's own sizes are checked later
 MAX_COMPARE = 12
 # "hf": a Hugging Face id; "file": a GGUF or safetensors file on the machine the app runs on.
 SOURCES = ("catalog", "size", "upload", "hf", "file")
 # "custom": the token fields as the user sets them; the others fill them (sizing.workloads).
 WORKLOADS = ("custom", *PRESETS)
+SWITCH = ("off", "on")  # a yes/no filter in the link
 SORTS = ("headroom", "price", "memory")
 # Builds and Cloud: search the runtimes and weight formats, or use the sidebar's.
 PLAN_SEARCH = ("all", "sidebar")
 DEFAULT_COMPARE = ("rtx-3090", "rtx-4090", "rtx-5090", "rtx-a6000", "l40s", "apple-m4-max-40c")
-_SAFE_VALUE = re.compile(r"^[A-Za-z0-9._\-,]{1,200}$")
+# The longest value a link parameter carries (a list of GPUs, a Hub id, own prices).
+MAX_URL_VALUE_CHARS = 200
+ECHO_URL_CHARS = 40  # what a notice repeats of a refused value
+_SAFE_VALUE = re.compile(r"^[A-Za-z0-9._\-,]+$")
 # A Hub repository (ORG/NAME), revision (refs/pr/1) or file in a folder: slashes too.
-_REPO_VALUE = re.compile(r"^[A-Za-z0-9._\-/+]{1,200}$")
+_REPO_VALUE = re.compile(r"^[A-Za-z0-9._\-/+]+$")
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,22 @@ class Param:
     low: float = 0
     high: float = 0
     choices: Callable[[Catalog], list[str]] | None = None
+    low_open: bool = False  # ``low`` itself refused (a budget must be above 0)
+
+    @property
+    def limit(self) -> Limit:
+        """The range a number parameter takes."""
+        return Limit(self.low, self.high, low_open=self.low_open, whole=self.kind == "int")
+
+
+def _within(limit: Limit) -> Param:
+    """A number parameter the engine bounds by ``limit`` (its one definition)."""
+    return Param("int" if limit.whole else "float", limit.low, limit.high, low_open=limit.low_open)
+
+
+def _field(name: str, *, high: float | None = None) -> Param:
+    """A number parameter bounded as the request's own field ``name`` is."""
+    return _within(field_limit(EstimateRequest, name, high=high))
 
 
 PARAMS: dict[str, Param] = {
@@ -74,31 +96,31 @@ PARAMS: dict[str, Param] = {
     "revision": Param("repo"),
     "hf_file": Param("repo"),
     "workload": Param("choice", choices=lambda c: list(WORKLOADS)),
-    "images": Param("int", 0, MAX_IMAGES),
-    "image_width": Param("int", 1, MAX_IMAGE_SIDE_PX),
-    "image_height": Param("int", 1, MAX_IMAGE_SIDE_PX),
+    "images": _field("images"),
+    "image_width": _field("image_width"),
+    "image_height": _field("image_height"),
     "quant": Param("choice", choices=lambda c: [q.id for q in c.quants]),
     "runtime": Param("choice", choices=lambda c: [r.id for r in c.runtimes]),
     "kv_cache": Param("choice", choices=lambda c: [k.id for k in c.kv_cache_types]),
     "flash_attention": Param("choice", choices=lambda c: list(FLASH_ATTENTION)),
-    "prompt_tokens": Param("int", 0, MAX_TOKENS),
-    "new_tokens": Param("int", 0, MAX_TOKENS),
-    "context_tokens": Param("int", 1, MAX_TOKENS),
-    "batch": Param("int", 1, MAX_BATCH),
+    "prompt_tokens": _field("prompt_tokens"),
+    "new_tokens": _field("new_tokens"),
+    "context_tokens": _field("context_tokens"),
+    "batch": _field("batch"),
     "gpu": Param("choice", choices=lambda c: [g.id for g in c.gpus]),
-    "gpu_count": Param("int", 1, MAX_GPUS),
+    "gpu_count": _field("gpu_count"),
     # One of the sizes the chosen machine is sold in (checked where the GPU is known).
-    "memory_gib": Param("float", 1, MAX_MEMORY_GIB),
+    "memory_gib": _field("memory_gib", high=MAX_MEMORY_GIB),
     # Money in the chosen currency; budget_usd and electricity_usd_per_kwh (dollars) are
     # read from older links and turned into budget and kwh_price (advisor.region).
     "budget": Param("float", 0, math.inf),
-    "budget_usd": Param("float", 0, MAX_BUDGET_USD),
+    "budget_usd": _within(BUDGET_USD),
     "sort": Param("choice", choices=lambda c: list(SORTS)),
     "compare": Param("list", choices=lambda c: [g.id for g in c.gpus]),
-    "users": Param("int", 1, MAX_USERS),
-    "hours_per_day": Param("float", 0, MAX_HOURS_PER_DAY),
+    "users": _within(USERS),
+    "hours_per_day": _within(HOURS_PER_DAY),
     "search": Param("choice", choices=lambda c: list(PLAN_SEARCH)),
-    "min_tokens_per_s": Param("float", 0, MAX_MIN_TOKENS_PER_S),
+    "min_tokens_per_s": _within(MIN_TOKENS_PER_S),
     "kwh_price": Param("float", 0, math.inf),
     "electricity_usd_per_kwh": Param("float", 0, MAX_ELECTRICITY_USD_PER_KWH),
     "circuit": Param("circuit"),  # VOLTSxAMPS, e.g. 230x16: both circuit fields at once
@@ -108,6 +130,16 @@ PARAMS: dict[str, Param] = {
     "currency": Param("choice", choices=lambda c: [x.code for x in c.market.currencies]),
     "price": Param("prices"),  # own prices in the chosen currency: rtx-3090:700,ryzen-...:150
     "bench": Param("bench"),  # the user's own benchmark factors, d1.12,p1.35,gpu-id
+    # What can I run: the machine's RAM, the use and the floors (sizing.fits).
+    "ram_gib": _within(field_limit(FitsRequest, "ram_gib")),
+    "use": Param("choice", choices=lambda c: list(USES)),
+    "min_decode": _within(field_limit(FitsRequest, "min_decode_tokens_per_s")),
+    "min_context": _within(field_limit(FitsRequest, "min_context_tokens")),
+    "floors_only": Param("choice", choices=lambda c: list(SWITCH)),
+    "all_quants": Param("choice", choices=lambda c: list(SWITCH)),
+    # Serve: a team's traffic and service level (sizing.capacity.ServeSettings).
+    **{name: _within(field_limit(ServeSettings, name))
+       for name in ("think_time_s", "ttft_p95_s", "itl_p95_ms", "prefix_hit_frac")},
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -128,6 +160,10 @@ DEFAULTS: dict[str, Any] = {
     "search": "all", "min_tokens_per_s": workload.DEFAULT_MIN_TOKENS_PER_S,
     # "": the region's preset (and out of the link).
     "kwh_price": "", "circuit_volts": "", "circuit_amps": "", "price": "",
+    "ram_gib": FitsRequest.model_fields["ram_gib"].default, "use": "chat", "min_decode": 0.0,
+    "min_context": 0, "floors_only": "off", "all_quants": "off",
+    "think_time_s": DEFAULT_THINK_TIME_S, "ttft_p95_s": DEFAULT_TTFT_P95_S,
+    "itl_p95_ms": DEFAULT_ITL_P95_MS, "prefix_hit_frac": 0.0,
 }
 # The budget a first visit starts from, in the chosen currency at the catalog's rate. [USD]
 DEFAULT_BUDGET_USD = 2000.0
@@ -136,13 +172,39 @@ IGNORED_URL_KEYS = {"embed", "embed_options"}
 
 
 def safe_echo(value: str) -> str:
-    """A URL value shortened and stripped to harmless characters for a notice."""
-    return re.sub(r"[^A-Za-z0-9._\-]", "?", value)[:40]
+    """A URL value as a notice repeats it: cut, with invisible characters shown escaped.
+
+    The page still shows it through ``pages._text.plain``, so it renders as text.
+    """
+    return echo(value, ECHO_URL_CHARS)
+
+
+# Why a number is refused (sizing.limits.Limit.problem), as a notice's reason key.
+_NUMBER_REASONS = {"number": "notice.reason_number", "whole": "notice.reason_whole",
+                   "low": "notice.reason_low", "high": "notice.reason_high"}
+
+
+def reason_values(name: str) -> dict[str, str]:
+    """What a notice's reason names about parameter ``name``: its bounds and the longest value."""
+    values = {"max": f"{MAX_URL_VALUE_CHARS}"}
+    spec = PARAMS.get(name)
+    if spec is not None and spec.kind in ("int", "float"):
+        values |= {"low": f"{spec.low:,.10g}", "high": f"{spec.high:,.10g}"}
+    return values
 
 
 def read_param(name: str, raw: str, cat: Catalog) -> tuple[Any, str | None]:
-    """Parse one URL value: (value, None) or (None, reason key)."""
+    """Parse one URL value: (value, None) or (None, reason key).
+
+    The reason names the real problem: empty, too long, characters no value
+    has, not a known id, not a number, not a whole number, below or above the
+    engine's own bound (:func:`reason_values` gives the figures it quotes).
+    """
     spec = PARAMS[name]
+    if not raw:
+        return None, "notice.reason_empty"
+    if len(raw) > MAX_URL_VALUE_CHARS:
+        return None, "notice.reason_long"
     pattern = {"repo": _REPO_VALUE, "prices": _PRICES_VALUE}.get(spec.kind, _SAFE_VALUE)
     if not pattern.match(raw):
         return None, "notice.reason_chars"
@@ -172,13 +234,11 @@ def read_param(name: str, raw: str, cat: Catalog) -> tuple[Any, str | None]:
         number = float(raw)
     except ValueError:
         return None, "notice.reason_number"
-    if not math.isfinite(number) or not spec.low <= number <= spec.high:
-        return None, "notice.reason_range"
-    if spec.kind == "int":
-        if number != int(number):
-            return None, "notice.reason_number"
-        return int(number), None
-    return number, None
+    problem = spec.limit.problem(number)
+    if problem is not None:
+        return None, ("notice.reason_above" if problem == "low" and spec.low_open
+                      else _NUMBER_REASONS[problem])
+    return (int(number) if spec.kind == "int" else number), None
 
 
 def config_from_query(query: dict[str, str], cat: Catalog, *, locale: str | None,

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from catalog.catalog import Catalog
 from catalog.errors import UserError
+from catalog.schema import ModelArch
 from sizing.box import DEFAULT_USD_PER_KWH
 from sizing.estimate import estimate, memory_for, speed_inputs
 from sizing.request import (EstimateRequest, check_compatibility, check_parallel, file_quant,
@@ -114,26 +115,29 @@ class ServeResult(Result):
     speculative: SpeculativeSection | None = None
 
 
-def _resolved(request: EstimateRequest, catalog: Catalog):
-    arch, _ = resolve_model(request, catalog)
+def _resolved(request: EstimateRequest, catalog: Catalog, arch: ModelArch | None = None):
+    if arch is None:
+        arch, _ = resolve_model(request, catalog)
     request, _ = file_quant(request, arch)
     check_compatibility(request, catalog)
     return request, arch
 
 
-def serve(request: EstimateRequest, settings: ServeSettings, catalog: Catalog) -> ServeResult:
+def serve(request: EstimateRequest, settings: ServeSettings, catalog: Catalog, *,
+          arch: ModelArch | None = None) -> ServeResult:
     """Capacity of the request's machine and runtime for ``settings.users`` users.
 
     The request gives the model, GPU(s), runtime, weight format, KV cache and
-    each request's prompt and reply lengths; its batch is ignored.
+    each request's prompt and reply lengths; its batch is ignored. ``arch``
+    overrides the request's model (an uploaded config).
     """
-    request, arch = _resolved(request, catalog)
+    request, arch = _resolved(request, catalog, arch)
     gpu = resolve_gpu(request, catalog)
     runtime = catalog.runtime(request.runtime)
     try:
         scheduler = scheduler_for(runtime.id, gpu, slots=settings.parallel)
     except ValueError as exc:
-        raise ServeError(str(exc)) from None
+        raise ServeError(str(exc), code="serve_runtime", params={"runtime": runtime.id}) from None
     prompt, new = request.prompt_tokens, max(request.new_tokens, 1)
     per_request = prompt + new
     base = request.model_copy(update={"batch": 1, "new_tokens": new,
@@ -148,22 +152,31 @@ def serve(request: EstimateRequest, settings: ServeSettings, catalog: Catalog) -
             raise ServeError(
                 f"{scheduler.max_running} slot(s) of {base.allocated_context_tokens:,} tokens of "
                 f"{arch.name} do not fit on {request.gpu_count} x {gpu.name} with {runtime.id}: "
-                "lower the parallel slots, the context or the quant")
+                "lower the parallel slots, the context or the quant", code="serve_slots_do_not_fit",
+                params={"slots": scheduler.max_running, "context": f"{base.allocated_context_tokens:,}",
+                        "model": arch.name, "count": request.gpu_count, "gpu": gpu.name,
+                        "runtime": runtime.id})
     else:
         memory = memory_for(base, catalog, arch)
         if not memory.fits or not memory.kv_capacity_tokens:
             raise ServeError(f"{arch.name} at {request.quant} leaves no KV pool on "
                              f"{request.gpu_count} x {gpu.name} with {runtime.id}: use more GPUs "
-                             "or a smaller quant")
+                             "or a smaller quant", code="serve_no_kv_pool",
+                             params={"model": arch.name, "quant": request.quant,
+                                     "count": request.gpu_count, "gpu": gpu.name,
+                                     "runtime": runtime.id})
         kv_pool = memory.kv_capacity_tokens
         pool_requests = kv_pool // (math.ceil(per_request / 16) * 16)
         if pool_requests < 1:
             raise ServeError(f"the KV pool ({kv_pool:,} tokens) holds no request of "
-                             f"{per_request:,} tokens: shorten the prompt or reply, or add memory")
+                             f"{per_request:,} tokens: shorten the prompt or reply, or add memory",
+                             code="serve_pool_too_small",
+                             params={"pool": f"{kv_pool:,}", "tokens": f"{per_request:,}"})
     try:
         w, options = speed_inputs(sized if scheduler.kind == "slots" else base, catalog, arch, memory)
     except SpeedUnknownError as exc:
-        raise ServeError(f"speed unknown: {exc}") from None
+        raise ServeError(f"speed unknown: {exc}", code="serve_speed_unknown",
+                         params={"reason": str(exc)}) from None
     if scheduler.kind == "continuous":
         # A batching server runs each prompt chunk as one pass: the weights are read once per chunk.
         options = options | {"ubatch_tokens": scheduler.chunk_tokens}
@@ -172,7 +185,8 @@ def serve(request: EstimateRequest, settings: ServeSettings, catalog: Catalog) -
     spec = None
     if settings.speculative is not None:
         spec, step.decode_override = speculative_decode(
-            settings.speculative, step=step, arch=arch, request=base, catalog=catalog, memory=memory,
+            settings.speculative, step=step, arch=arch,
+            request=sized if scheduler.kind == "slots" else base, catalog=catalog, memory=memory,
             kv_pool_tokens=kv_pool)
         if spec.draft_kv_pool_tokens is not None and kv_pool is not None:
             kv_pool = spec.draft_kv_pool_tokens
@@ -218,7 +232,7 @@ def serve(request: EstimateRequest, settings: ServeSettings, catalog: Catalog) -
         cost_usd_per_1m_tokens=cost, scheduler_source=scheduler.source, speculative=spec)
 
 
-def _power(base: EstimateRequest, catalog: Catalog, arch, load: SimResult) -> tuple[float, float]:
+def _power(base: EstimateRequest, catalog: Catalog, arch: ModelArch, load: SimResult) -> tuple[float, float]:
     """The machine's draw at the load's mean batch, and the electricity price. [W, USD/kWh]"""
     batch = max(1, min(round(load.mean_running), MAX_SERVE_USERS))
     answer = estimate(base.model_copy(update={"batch": batch}), catalog, arch=arch)

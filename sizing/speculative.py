@@ -136,7 +136,7 @@ def speculative_decode(settings: SpeculativeSettings, *, step, arch: ModelArch,
     if settings.method == "mtp":
         if not arch.mtp_layers:
             raise SpeculativeError(f"{arch.name} ships no multi-token-prediction modules: "
-                                   "use a draft model")
+                                   "use a draft model", code="spec_no_mtp", params={"model": arch.name})
         draft_w = _mtp_workload(step.w, arch, quant)
         draft_bytes = draft_w.weight_bytes * arch.mtp_layers
         draft_kv_token = kv_bytes_per_token(arch, bytes_per_element=kv_element) / arch.num_layers
@@ -144,14 +144,17 @@ def speculative_decode(settings: SpeculativeSettings, *, step, arch: ModelArch,
         acceptance = settings.acceptance_frac or MTP_ACCEPTANCE_FRAC
     else:
         if settings.draft_model is None:
-            raise SpeculativeError("a draft model is needed: give its catalog id")
+            raise SpeculativeError("a draft model is needed: give its catalog id", code="spec_no_draft")
         draft = catalog.model(settings.draft_model)
         if draft.vocab_size != arch.vocab_size:
             raise SpeculativeError(f"{draft.name} has a vocabulary of {draft.vocab_size:,} tokens, "
                                    f"{arch.name} one of {arch.vocab_size:,}: a draft must share "
-                                   "the target's tokenizer")
+                                   "the target's tokenizer", code="spec_vocab",
+                                   params={"draft": draft.name, "draft_vocab": f"{draft.vocab_size:,}",
+                                           "model": arch.name, "vocab": f"{arch.vocab_size:,}"})
         if draft.params_total >= arch.params_total:
-            raise SpeculativeError(f"the draft {draft.name} is not smaller than {arch.name}")
+            raise SpeculativeError(f"the draft {draft.name} is not smaller than {arch.name}",
+                                   code="spec_not_smaller", params={"draft": draft.name, "model": arch.name})
         draft_w = workload(draft, quant, prompt_tokens=request.prompt_tokens,
                            new_tokens=max(request.new_tokens, 1), kv_bytes_per_element=kv_element,
                            embeddings_on_host=runtime.embeddings_on_host)
@@ -168,11 +171,13 @@ def speculative_decode(settings: SpeculativeSettings, *, step, arch: ModelArch,
         pool_bytes = kv_pool_tokens * target_kv_token - draft_bytes
         pool = int(pool_bytes // (target_kv_token + draft_kv_token)) if pool_bytes > 0 else 0
         if pool < request.prompt_tokens + request.new_tokens:
-            raise SpeculativeError("the draft's weights leave no room in the KV pool for one request")
+            raise SpeculativeError("the draft's weights leave no room in the KV pool for one request",
+                                   code="spec_no_pool")
     elif memory.per_device_total_bytes + (draft_bytes + draft_kv_token * request.batch
                                           * request.allocated_context_tokens) / request.gpu_count \
             > memory.per_device_usable_bytes:
-        raise SpeculativeError("the draft does not fit next to the model: free memory or drop it")
+        raise SpeculativeError("the draft does not fit next to the model: free memory or drop it",
+                               code="spec_no_room")
 
     draft_cache: dict[int, float] = {}
 

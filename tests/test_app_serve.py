@@ -1,0 +1,70 @@
+"""AppTest of the Serve page: the figures shown are the engine's, in both languages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from catalog.catalog import load_catalog
+from pages._state import STATE_KEY, query_for
+from sizing.capacity import ServeSettings, serve
+from sizing.request import parse_request
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TEAM = {"model": "llama-3.1-8b", "gpu": "rtx-4090", "runtime": "vllm", "quant": "bf16",
+        "workload": "chat", "users": "20", "ttft_p95_s": "2", "itl_p95_ms": "100"}
+
+
+def open_serve(**query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/serve.py")
+    at.run()
+    assert not at.exception
+    return at
+
+
+@pytest.fixture(scope="module")
+def team():
+    return open_serve(**TEAM)
+
+
+def test_serve_shows_the_engine_users_at_target(team):
+    expected = serve(parse_request({"model": "llama-3.1-8b", "gpu": "rtx-4090", "runtime": "vllm",
+                                    "quant": "bf16", "workload": "chat", "context_tokens": 8192}),
+                     ServeSettings(users=20, ttft_p95_s=2, itl_p95_ms=100), load_catalog())
+    metrics = {m.label: m.value for m in team.metric}
+    assert metrics["Users at the target"] == f"{expected.max_users_at_target:,}"
+    assert metrics["What limits first"] == {"kv_pool": "KV-cache pool", "slots": "Parallel slots",
+                                            "compute": "Compute",
+                                            "bandwidth": "Memory bandwidth"}[expected.limiter]
+    assert metrics["Tokens/s generated at 20 users"] == f"{expected.throughput_tokens_per_s:,.0f}"
+
+
+def test_serve_plots_the_curve_with_its_knee(team):
+    figures = [json.loads(e.proto.spec) for e in team.get("plotly_chart")]
+    throughput, latency = figures
+    xs = throughput["data"][0]["x"]
+    assert xs[:4] == [1, 2, 4, 8]
+    knee = throughput["data"][1]["x"][0]
+    assert knee in xs
+    assert latency["data"][0]["x"] == xs
+
+
+def test_serve_keeps_its_inputs_in_the_link(team):
+    query = query_for(team.session_state[STATE_KEY])
+    assert (query["users"], query["ttft_p95_s"], query["itl_p95_ms"]) == ("20", "2", "100")
+
+
+def test_serve_in_chinese_and_a_runtime_it_does_not_model():
+    at = open_serve(**TEAM, lang="zh")
+    assert at.title[0].value == "团队服务"
+    assert "达标用户数" in [m.label for m in at.metric]
+    refused = open_serve(model="llama-3.1-8b", gpu="rtx-4090", runtime="transformers", quant="f16",
+                         lang="zh")
+    assert "服务模拟支持" in refused.error[0].value
