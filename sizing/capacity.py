@@ -12,6 +12,7 @@ mechanics (iteration times, admission, the simulation) are in
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -123,14 +124,33 @@ def _resolved(request: EstimateRequest, catalog: Catalog, arch: ModelArch | None
     return request, arch
 
 
-def serve(request: EstimateRequest, settings: ServeSettings, catalog: Catalog, *,
-          arch: ModelArch | None = None) -> ServeResult:
-    """Capacity of the request's machine and runtime for ``settings.users`` users.
+@dataclass(frozen=True)
+class _Serving:
+    """A model, machine and runtime ready to simulate. [tokens]"""
 
-    The request gives the model, GPU(s), runtime, weight format, KV cache and
-    each request's prompt and reply lengths; its batch is ignored. ``arch``
-    overrides the request's model (an uploaded config).
-    """
+    request: EstimateRequest  # batch 1, context at least prompt + reply
+    arch: ModelArch
+    gpu_id: str
+    gpu_name: str
+    runtime_id: str
+    scheduler: Scheduler
+    step: StepModel
+    prompt: int
+    new: int
+    prefill_tokens: int
+    kv_pool: int | None
+    pool_requests: int | None
+    spec: SpeculativeSection | None
+
+    def simulate(self, users: int, think_time_s: float) -> SimResult:
+        return simulate(self.step, self.scheduler, users=users, prompt_tokens=self.prompt,
+                        new_tokens=self.new, think_time_s=think_time_s,
+                        kv_pool_tokens=self.kv_pool)
+
+
+def _serving(request: EstimateRequest, settings: ServeSettings, catalog: Catalog,
+             arch: ModelArch | None) -> _Serving:
+    """Resolve the scenario, check the memory and build the iteration model; raises ServeError."""
     request, arch = _resolved(request, catalog, arch)
     gpu = resolve_gpu(request, catalog)
     runtime = catalog.runtime(request.runtime)
@@ -191,13 +211,41 @@ def serve(request: EstimateRequest, settings: ServeSettings, catalog: Catalog, *
         if spec.draft_kv_pool_tokens is not None and kv_pool is not None:
             kv_pool = spec.draft_kv_pool_tokens
             pool_requests = kv_pool // (math.ceil(per_request / 16) * 16)
+    return _Serving(request=base, arch=arch, gpu_id=gpu.id, gpu_name=gpu.name, runtime_id=runtime.id,
+                    scheduler=scheduler, step=step, prompt=prompt, new=new,
+                    prefill_tokens=prefill_tokens, kv_pool=kv_pool, pool_requests=pool_requests,
+                    spec=spec)
+
+
+def within_targets(result: SimResult, settings: ServeSettings) -> bool:
+    """Whether a load's p95 time to first token and inter-token latency meet the targets."""
+    return (result.ttft_p95_s <= settings.ttft_p95_s
+            and result.itl_p95_s * 1000.0 <= settings.itl_p95_ms)
+
+
+def load_at(request: EstimateRequest, settings: ServeSettings, catalog: Catalog, *,
+            arch: ModelArch | None = None) -> SimResult:
+    """One simulation at ``settings.users`` users (what the build advisor checks a build with)."""
+    return _serving(request, settings, catalog, arch).simulate(settings.users, settings.think_time_s)
+
+
+def serve(request: EstimateRequest, settings: ServeSettings, catalog: Catalog, *,
+          arch: ModelArch | None = None) -> ServeResult:
+    """Capacity of the request's machine and runtime for ``settings.users`` users.
+
+    The request gives the model, GPU(s), runtime, weight format, KV cache and
+    each request's prompt and reply lengths; its batch is ignored. ``arch``
+    overrides the request's model (an uploaded config).
+    """
+    setup = _serving(request, settings, catalog, arch)
+    arch, base, scheduler = setup.arch, setup.request, setup.scheduler
+    kv_pool, pool_requests, spec = setup.kv_pool, setup.pool_requests, setup.spec
+    prompt, new, prefill_tokens = setup.prompt, setup.new, setup.prefill_tokens
     runs: dict[tuple[int, float], SimResult] = {}
 
     def run(users: int, think_s: float) -> SimResult:
         if (users, think_s) not in runs:
-            runs[users, think_s] = simulate(step, scheduler, users=users, prompt_tokens=prompt,
-                                            new_tokens=new, think_time_s=think_s,
-                                            kv_pool_tokens=kv_pool)
+            runs[users, think_s] = setup.simulate(users, think_s)
         return runs[users, think_s]
 
     limit = min(scheduler.max_running, pool_requests or scheduler.max_running)
@@ -212,13 +260,13 @@ def serve(request: EstimateRequest, settings: ServeSettings, catalog: Catalog, *
         usd_per_s = (wh_to_kwh(power_w) * usd_per_kwh + (settings.usd_per_hour or 0.0)) / SECONDS_PER_HOUR
         cost = usd_per_s / load.output_tokens_per_s * TOKENS_PER_MILLION
     return ServeResult(
-        model_id=arch.id, model_name=arch.name, gpu_id=gpu.id, gpu_name=gpu.name,
-        gpu_count=request.gpu_count, runtime=runtime.id, quant=request.quant,
+        model_id=arch.id, model_name=arch.name, gpu_id=setup.gpu_id, gpu_name=setup.gpu_name,
+        gpu_count=base.gpu_count, runtime=setup.runtime_id, quant=base.quant,
         prompt_tokens=prompt, new_tokens=new, prefill_tokens=prefill_tokens,
         users=settings.users, think_time_s=settings.think_time_s,
         target_ttft_p95_s=settings.ttft_p95_s, target_itl_p95_ms=settings.itl_p95_ms,
         max_users_at_target=most,
-        meets_target=load.ttft_p95_s <= settings.ttft_p95_s and load.itl_p95_s <= itl_target_s,
+        meets_target=within_targets(load, settings),
         throughput_tokens_per_s=load.output_tokens_per_s, total_tokens_per_s=load.total_tokens_per_s,
         ttft_p50_s=load.ttft_p50_s, ttft_p95_s=load.ttft_p95_s,
         itl_p50_ms=load.itl_p50_s * 1000.0, itl_p95_ms=load.itl_p95_s * 1000.0,
