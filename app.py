@@ -37,6 +37,8 @@ pages = [
     st.Page("pages/builds.py", title=t("nav.builds"), icon=":material/shopping_cart:", url_path="builds"),
     st.Page("pages/cloud.py", title=t("nav.cloud"), icon=":material/cloud:", url_path="cloud"),
     st.Page("pages/serve.py", title=t("nav.serve"), icon=":material/groups:", url_path="serve"),
+    st.Page("pages/finetune.py", title=t("nav.finetune"), icon=":material/model_training:",
+            url_path="finetune"),
     st.Page("pages/reports.py", title=t("nav.report"), icon=":material/description:", url_path="reports"),
     st.Page("pages/method.py", title=t("nav.method"), icon=":material/functions:", url_path="method"),
 ]

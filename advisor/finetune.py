@@ -146,9 +146,17 @@ def _verdict(local_usd: float | None, cloud_usd: float | None) -> Verdict:
     return "local" if local_usd <= cloud_usd else "cloud"
 
 
-def finetune_plan(request: FinetuneRequest, catalog: Catalog) -> FinetuneResult:
-    """Memory, time, fit, remedies and cost for one fine-tuning request."""
-    arch, gpu, warnings = resolve_finetune(request, catalog)
+def finetune_plan(request: FinetuneRequest, catalog: Catalog, *,
+                  arch: ModelArch | None = None) -> FinetuneResult:
+    """Memory, time, fit, remedies and cost for one fine-tuning request.
+
+    ``arch``: the model already read (the app's sidebar resolves it once);
+    the request's model fields then only name its source.
+    """
+    if arch is None:
+        arch, gpu, warnings = resolve_finetune(request, catalog)
+    else:
+        gpu, warnings = catalog.gpu(request.gpu), []
     setup = request.setup()
     memory = finetune_memory(arch, gpu, setup)
     try:

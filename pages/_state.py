@@ -34,11 +34,16 @@ from sizing.capacity import (DEFAULT_ITL_P95_MS, DEFAULT_THINK_TIME_S, DEFAULT_T
                              ServeSettings)
 from sizing.fits import USES, FitsRequest
 from sizing.limits import Limit, field_limit
+from sizing.finetune_request import CHOICES as FINETUNE_CHOICES
+from sizing.finetune_request import MAX_DATASET_TOKENS, FinetuneRequest
 from sizing.request import (DEFAULT_IMAGE_HEIGHT_PX, DEFAULT_IMAGE_WIDTH_PX, FLASH_ATTENTION,
                             EstimateRequest)
 from sizing.workloads import PRESETS
 from sizing.system import MAX_CIRCUIT_AMPS, MAX_CIRCUIT_VOLTS, MIN_CIRCUIT_AMPS, MIN_CIRCUIT_VOLTS
 
+# The Fine-tune page's link parameters: the request's own field names.
+FINETUNE_CHOICE_FIELDS = ("method", "optimizer", "lora_targets", "gradient_checkpointing", "sharding")
+FINETUNE_NUMBER_FIELDS = ("lora_rank", "seq_len", "micro_batch", "grad_accum", "epochs")
 STATE_KEY = "_rigfit_cfg"
 NOTICES_KEY = "_rigfit_notices"
 PAGE_KEY = "_rigfit_page"
@@ -140,6 +145,11 @@ PARAMS: dict[str, Param] = {
     # Serve: a team's traffic and service level (sizing.capacity.ServeSettings).
     **{name: _within(field_limit(ServeSettings, name))
        for name in ("think_time_s", "ttft_p95_s", "itl_p95_ms", "prefix_hit_frac")},
+    # Fine-tune: the training setup (sizing.finetune_request.FinetuneRequest).
+    **{name: Param("choice", choices=lambda c, n=name: list(FINETUNE_CHOICES[n]))
+       for name in FINETUNE_CHOICE_FIELDS},
+    **{name: _within(field_limit(FinetuneRequest, name)) for name in FINETUNE_NUMBER_FIELDS},
+    "dataset_mtokens": _within(Limit(0, MAX_DATASET_TOKENS / 1e6, low_open=True)),
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -164,6 +174,9 @@ DEFAULTS: dict[str, Any] = {
     "min_context": 0, "floors_only": "off", "all_quants": "off",
     "think_time_s": DEFAULT_THINK_TIME_S, "ttft_p95_s": DEFAULT_TTFT_P95_S,
     "itl_p95_ms": DEFAULT_ITL_P95_MS, "prefix_hit_frac": 0.0,
+    **{name: FinetuneRequest.model_fields[name].default
+       for name in (*FINETUNE_CHOICE_FIELDS, *FINETUNE_NUMBER_FIELDS)},
+    "dataset_mtokens": 10.0,  # a few thousand instruction examples
 }
 # The budget a first visit starts from, in the chosen currency at the catalog's rate. [USD]
 DEFAULT_BUDGET_USD = 2000.0

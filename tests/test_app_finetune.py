@@ -1,0 +1,63 @@
+"""AppTest of the Fine-tune page in both languages, and its inputs in the link."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from pages._state import STATE_KEY, query_for
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE = "pages/finetune.py"
+
+
+def open_finetune(**query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def chart_traces(at: AppTest) -> dict[str, float]:
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return {trace["name"]: trace["x"][0] for trace in spec["data"]}
+
+
+def test_qlora_on_a_4090_fits_and_charts_each_part_in_english():
+    at = open_finetune(model="llama-3.1-8b", gpu="rtx-4090", method="qlora", seq_len="2048")
+    assert at.title[0].value == "Fine-tune"
+    assert [s.value for s in at.success][0].startswith("Fits")
+    parts = chart_traces(at)
+    assert set(parts) == {"Weights", "Gradients", "Master weights (fp32)", "Optimizer states",
+                          "Activations and loss", "CUDA context"}
+    # NF4 with double quantization: about 5.5 GiB for the 8B base, bf16 tables included.
+    assert 5.0 < parts["Weights"] < 6.0
+    labels = [m.label for m in at.metric]
+    assert "Largest micro-batch at 2,048 tokens" in labels
+    assert "Cheapest method that fits" in labels
+
+
+def test_full_fine_tuning_does_not_fit_and_names_remedies_in_chinese():
+    at = open_finetune(model="llama-3.1-8b", gpu="rtx-4090", method="full", lang="zh")
+    assert at.title[0].value == "微调"
+    assert [e.value for e in at.error][0].startswith("放不下")
+    text = " ".join(m.value for m in at.markdown)
+    assert "QLoRA" in text and "LoRA 适配器" in text
+    assert not any("Train LoRA" in m.value for m in at.markdown)
+
+
+def test_the_setup_is_kept_in_the_link():
+    at = open_finetune(model="llama-3.1-8b", gpu="rtx-4090", method="lora", lora_rank="64",
+                       optimizer="adamw-8bit", micro_batch="2")
+    query = query_for(at.session_state[STATE_KEY])
+    assert query["method"] == "lora" and query["lora_rank"] == "64"
+    assert query["optimizer"] == "adamw-8bit" and query["micro_batch"] == "2"
+    bad = open_finetune(method="prefix", lora_rank="0")
+    assert bad.session_state[STATE_KEY]["method"] == "lora"
+    assert bad.session_state[STATE_KEY]["lora_rank"] == 16
