@@ -17,16 +17,16 @@ from advisor.own_prices import parse_own_prices
 from advisor.prices import MAX_ELECTRICITY_USD_PER_KWH
 from advisor.region import RegionTerms, prices_in_usd, region_for, region_terms
 from catalog.catalog import Catalog
-from catalog.errors import UserError
+from catalog.errors import UserError, echo
 from catalog.schema import ModelArch
-from pages._detect import detected_gpus, matched_gpus
+from pages._detect import detected_gpus, match_all, read_nvidia_smi_csv
 from pages._engine import catalog, currencies, run_estimate
 from pages._model_files import file_input, hub_input, read_config_rows
 from pages._state import (PLAN_SEARCH, SOURCES, WORKLOADS, bind, lang, state, store, terms_of,
                           widget_key)
 from pages._text import labeller, plain, show_user_error, t
 from report.formats import money_text
-from report.text import translate
+from report.text import catalog_name, translate
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS, ModelInputError, parse_hf_config_text
 from sizing.bench import MAX_BENCH_BYTES, BenchCalibration, parse_bench
 from sizing.bench_calibrate import calibrate
@@ -47,6 +47,8 @@ SMI_RESULT_KEY = "_smi_result"
 PAIR_NOTE_KEY = "_rigfit_pair_note"  # ((gpu, runtime, quant, kv_cache), [(text key, names)])
 SMI_PLACEHOLDER = "name, memory.total [MiB]\nNVIDIA GeForce RTX 4090, 24564 MiB"
 SMI_MAX_CHARS = 4000
+SMI_SHOWN_BAD_LINES = 5  # unreadable pasted lines named one by one; the rest are counted
+SMI_ECHO_CHARS = 60  # what a message repeats of an unreadable line
 
 
 def read_config_upload(data: bytes, *, file_name: str = "config.json") -> tuple[ModelArch | None, str]:
@@ -173,7 +175,8 @@ def _change_names(cat: Catalog, gpu: str, pair: Pair, change: Change) -> dict[st
                 "gpu": cat.gpu(gpu).name}
     runtime = cat.runtime(pair.runtime).name
     if change.field == "quant":
-        return {"old": cat.quant(change.old).name, "new": cat.quant(change.new).name,
+        return {"old": catalog_name("quant", change.old, cat.quant(change.old).name, lang()),
+                "new": catalog_name("quant", change.new, cat.quant(change.new).name, lang()),
                 "runtime": runtime}
     return {"old": cat.kv_cache_type(change.old).name, "new": cat.kv_cache_type(change.new).name,
             "runtime": runtime}
@@ -262,9 +265,11 @@ def _image_inputs(data: dict[str, Any]) -> None:
 
 
 def _apply_pasted_smi() -> None:
-    rows = matched_gpus(st.session_state.get(SMI_PASTE_KEY, ""))
+    """Select the pasted output's GPU; keep the lines that could not be read to name them."""
+    paste = read_nvidia_smi_csv(st.session_state.get(SMI_PASTE_KEY, ""))
+    rows = match_all(paste)
     found = [gid for _, _, gid in rows if gid]
-    st.session_state[SMI_RESULT_KEY] = (len(rows), found[0] if found else None)
+    st.session_state[SMI_RESULT_KEY] = (len(rows), found[0] if found else None, paste.bad_lines)
     if found:
         state()["gpu"] = found[0]
         state()["gpu_count"] = max(1, found.count(found[0]))
@@ -306,7 +311,8 @@ def _bench_input() -> None:
                            t("inputs.bench_col_measured"): round(r.measured_tokens_per_s, 1),
                            t("inputs.bench_col_predicted"): (round(r.predicted_tokens_per_s, 1)
                                                              if r.predicted_tokens_per_s else None),
-                           t("inputs.bench_col_used"): "✓" if r.used else (r.note or "")}
+                           t("inputs.bench_col_used"): t("inputs.bench_used_yes") if r.used
+                           else (r.note or "")}
                           for r in found.rows], hide_index=True)
         current = state().get("bench")
         if current:
@@ -331,10 +337,11 @@ def _gpu_inputs(cat: Catalog, data: dict[str, Any]) -> None:
                      placeholder=SMI_PLACEHOLDER, max_chars=SMI_MAX_CHARS)
         pasted = st.session_state.get(SMI_RESULT_KEY)
         if pasted is not None:
-            rows, gid = pasted
+            rows, gid, bad_lines = pasted
+            _show_bad_lines(bad_lines)
             if gid:
                 st.success(plain(t("inputs.paste_matched", id=gid)))
-            else:
+            elif rows or not bad_lines:
                 st.warning(t("inputs.paste_unmatched", rows=rows))
     data["gpu"] = store("gpu", sb.selectbox(t("inputs.gpu"), [g.id for g in cat.gpus],
                                             key=bind("gpu"), format_func=_gpu_label(cat)))
@@ -342,6 +349,15 @@ def _gpu_inputs(cat: Catalog, data: dict[str, Any]) -> None:
     data["gpu_count"] = store("gpu_count", int(sb.number_input(
         t("inputs.gpu_count"), min_value=1, max_value=MAX_GPUS, step=1, key=bind("gpu_count"))))
     _bench_input()
+
+
+def _show_bad_lines(bad_lines: tuple[tuple[int, str], ...]) -> None:
+    """One line per pasted line that could not be read (the first few), then how many more."""
+    for number, text in bad_lines[:SMI_SHOWN_BAD_LINES]:
+        st.warning(plain(t("inputs.paste_bad_line", line=number, text=echo(text, SMI_ECHO_CHARS))),
+                   icon=":material/warning:")
+    if len(bad_lines) > SMI_SHOWN_BAD_LINES:
+        st.warning(t("inputs.paste_bad_more", count=len(bad_lines) - SMI_SHOWN_BAD_LINES))
 
 
 def _memory_input(cat: Catalog, data: dict[str, Any]) -> None:
@@ -369,6 +385,14 @@ def _memory_label() -> Callable[[float], str]:
     """A format_func for memory sizes, in the language of this run."""
     language = lang()
     return lambda gib: translate("inputs.memory_gib_option", language, gib=f"{gib:g}")
+
+
+def machine_inputs() -> dict[str, Any]:
+    """Sidebar widgets for the machine alone: the GPU (detected or pasted), its memory
+    size and count; returns gpu, memory_gib and gpu_count."""
+    data: dict[str, Any] = {}
+    _gpu_inputs(catalog(), data)
+    return data
 
 
 def scenario_inputs() -> tuple[EstimateRequest | None, ModelArch | None]:

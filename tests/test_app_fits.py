@@ -1,0 +1,80 @@
+"""AppTest of the What can I run page: state from the link, the answer, filters, both languages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from pages._state import STATE_KEY, query_for
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+LINK = {"gpu": "rtx-3060-12gb", "ram_gib": "32", "runtime": "llama.cpp", "model": "glm-4-9b"}
+
+
+def open_fits(**query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/fits.py")
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _shown(at: AppTest) -> str:
+    """The page's Markdown as it reads (escapes removed)."""
+    return "\n".join(m.value for m in at.markdown).replace("\\", "")
+
+
+def _table(at: AppTest):
+    return at.dataframe[0].value
+
+
+def test_the_link_answers_the_3060_question():
+    at = open_fits(**LINK)
+    assert at.title[0].value == "What can I run?"
+    text = _shown(at)
+    assert "12-16B: runs on the GPU." in text
+    assert "20-35B: only with offload to system RAM." in text
+    answer = at.info[0].value.replace("\\", "")
+    assert answer.startswith("GLM-4 9B Chat: Q8_0 on llama.cpp, 30.0 tokens/s decode")
+    assert "tokens/s decode" in answer and "on the GPU" in answer and "quality unknown" in answer
+    frame = _table(at)
+    qwen14 = frame[frame["model"] == "Qwen2.5 14B Instruct"].iloc[0]
+    assert qwen14["quant"] == "Q4_K_M" and qwen14["offload"] == "no" and qwen14["decode"] > 20
+    assert frame[frame["model"].str.contains("32B")]["offload"].str.startswith("yes").all()
+    assert (frame["source"] == "unknown").any()
+    cfg = at.session_state[STATE_KEY]
+    assert query_for(cfg)["ram_gib"] == "32" and cfg["runtime"] == "llama.cpp"
+
+
+def test_floors_and_filters_come_from_the_link_and_filter_the_table():
+    at = open_fits(**LINK, min_decode="40", floors_only="on")
+    frame = _table(at)
+    assert len(frame) > 5 and (frame["decode"] >= 40).all() and frame["floors"].all()
+    at = open_fits(**LINK, all_quants="on")
+    every = _table(at)
+    assert (every["model"] == "Qwen2.5 7B Instruct").sum() > 5
+
+
+def test_embeddings_list_only_encoders():
+    at = open_fits(**LINK, use="embed")
+    frame = _table(at)
+    assert len(frame) >= 3 and frame["decode"].isna().all()
+    assert frame["model"].str.contains("Embedding|Reranker|E5", regex=True).all()
+
+
+def test_chinese_page():
+    at = open_fits(**LINK, lang="zh")
+    assert at.title[0].value == "我能跑什么？"
+    text = _shown(at)
+    assert "20-35B：只能卸载到系统内存运行。" in text
+    assert "质量未知" in at.info[0].value
+
+
+def test_a_bad_ram_value_in_the_link_is_ignored_with_a_notice():
+    at = open_fits(**LINK | {"ram_gib": "-4"})
+    assert query_for(at.session_state[STATE_KEY])["ram_gib"] == "32"
+    assert any("ram_gib=-4" in w.value.replace("\\", "") for w in at.warning)
