@@ -11,12 +11,14 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from catalog.catalog import Catalog, load_catalog
-from catalog.errors import UserError
+from catalog.errors import UserError, echo
 from catalog.loader import CatalogError
 from rigfit import (estimate_cli, finetune_cli, fits_cli, listing_cli, plan_cli, report_cli,
                     serve_cli)
+from rigfit.terminal import finite_float, whole_int
 
 EXIT_USAGE = 2
 PROG = "rigfit"
@@ -52,8 +54,15 @@ COMMANDS: dict[str, Command] = {
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Every number flag of every command, however it was declared: finite numbers
+        # only (never inf or nan), whole numbers of a sane length.
+        self.register("type", float, finite_float)
+        self.register("type", int, whole_int)
+
     def error(self, message: str) -> None:  # one line, exit 2, like other user errors
-        raise UserError(f"{self.prog}: {message}")
+        raise UserError(f"{self.prog}: {echo(message, max_chars=300)}")
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:

@@ -10,12 +10,12 @@ usable_bytes, fits, ...}, ``time`` {step_s, tokens_per_s, total_s, ...},
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from advisor.finetune import FinetuneResult, finetune_plan
 from catalog.catalog import Catalog
 from report.formats import duration_text, gib_text, money_text, number_text, usd_text
+from rigfit.terminal import json_text
 from sizing.finetune_request import CHOICES, parse_finetune_request
 
 
@@ -130,7 +130,7 @@ def finetune_table(result: FinetuneResult) -> str:
 def run(args: argparse.Namespace, cat: Catalog) -> int:
     result = finetune_plan(parse_finetune_request(request_from_args(args)), cat)
     if args.format == "json":
-        print(json.dumps(result.model_dump(mode="json"), indent=2))
+        print(json_text(result.model_dump(mode="json")))
     else:
         print(finetune_table(result))
     return 0

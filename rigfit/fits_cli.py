@@ -10,12 +10,11 @@ quality score (:mod:`sizing.fits` states the rules).
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from catalog.catalog import Catalog
 from catalog.quality import load_quality
-from rigfit.terminal import format_table
+from rigfit.terminal import format_table, json_text
 from sizing.fits import USES, FitTable, fits, parse_fits_request, ranking_quality
 from sizing.request import parse_request, resolve_model
 
@@ -87,5 +86,5 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
     request = parse_fits_request(_request_data(args))
     table = fits(request, cat, quality=ranking_quality(load_quality()),
                  extra_models=added_models(args, cat))
-    print(json.dumps(json_rows(table), indent=2) if args.format == "json" else table_text(table))
+    print(json_text(json_rows(table)) if args.format == "json" else table_text(table))
     return 0

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 from typing import Any
 
 from catalog.catalog import Catalog
-from rigfit.terminal import format_table
+from rigfit.terminal import format_table, json_text
 from sizing.units import gib_to_bytes
 
 
@@ -61,5 +60,5 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, cat: Catalog) -> int:
     data = LISTINGS[args.command][1](cat)
-    print(json.dumps(data, indent=2) if args.format == "json" else format_table(data))
+    print(json_text(data) if args.format == "json" else format_table(data))
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from advisor.cloud import comparison_of
@@ -19,7 +18,7 @@ from advisor.workload import (DEFAULT_CIRCUIT_AMPS, DEFAULT_CIRCUIT_VOLTS, DEFAU
 from catalog.catalog import Catalog
 from catalog.errors import UserError
 from report.formats import money_text
-from rigfit.terminal import format_table
+from rigfit.terminal import format_table, json_text
 from sizing.request import parse_request
 
 
@@ -231,7 +230,7 @@ def plan_table(result: PlanResult, terms: RegionTerms | None = None) -> str:
 
 def run_plan(args: argparse.Namespace, cat: Catalog) -> int:
     result, terms = _run_plan(args, cat)
-    print(json.dumps(result.model_dump(mode="json"), indent=2) if args.format == "json"
+    print(json_text(result.model_dump(mode="json")) if args.format == "json"
           else plan_table(result, terms))
     return 0
 
@@ -239,7 +238,7 @@ def run_plan(args: argparse.Namespace, cat: Catalog) -> int:
 def run_cloud(args: argparse.Namespace, cat: Catalog) -> int:
     result, terms = _run_plan(args, cat)
     if args.format == "json":
-        print(json.dumps(comparison_of(result).model_dump(mode="json"), indent=2))
+        print(json_text(comparison_of(result).model_dump(mode="json")))
     else:
         print("\n".join([_sentences(result.message), "", terms_line(terms, result), "",
                          _cloud_table(result, limit=40)]))

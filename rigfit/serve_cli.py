@@ -9,7 +9,6 @@ and the latencies at the chosen load (:func:`sizing.capacity.serve`).
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,7 +17,7 @@ from catalog.catalog import Catalog
 from catalog.errors import UserError
 from report.formats import money_text
 from rigfit.estimate_cli import add_scenario_flags, request_from_args
-from rigfit.terminal import format_table
+from rigfit.terminal import format_table, json_text
 from sizing.capacity import (DEFAULT_ITL_P95_MS, DEFAULT_THINK_TIME_S, DEFAULT_TTFT_P95_S,
                              ServeResult, ServeSettings, serve)
 from sizing.request import describe_validation_error, parse_request
@@ -84,7 +83,7 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
     if data["runtime"] in BATCHING_RUNTIMES:
         data.setdefault("quant", BATCHING_QUANT)
     result = serve(parse_request(data), settings_from_args(args), cat)
-    print(json.dumps(result.model_dump(mode="json"), indent=2) if args.format == "json"
+    print(json_text(result.model_dump(mode="json")) if args.format == "json"
           else serve_table(result))
     return 0
 

@@ -1,9 +1,38 @@
-"""Plain text for a terminal: aligned columns."""
+"""Plain text for a terminal: aligned columns, standard JSON, and the numbers flags take."""
 
 from __future__ import annotations
 
+import argparse
+import json
+import math
 from collections.abc import Sequence
 from typing import Any
+
+from catalog.errors import echo
+
+
+def json_text(data: Any, *, indent: int | None = 2) -> str:
+    """``data`` as standard JSON: a NaN or infinity is a bug here, never ``NaN`` in the output."""
+    return json.dumps(data, indent=indent, allow_nan=False)
+
+
+def finite_float(text: str) -> float:
+    """A flag's number: finite, so ``inf`` or ``nan`` never reaches the engine."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{echo(text)}' is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"'{echo(text)}' is not a finite number")
+    return value
+
+
+def whole_int(text: str) -> int:
+    """A flag's whole number (a count or a length)."""
+    try:
+        return int(text)
+    except ValueError:  # not a whole number, or past Python's 4,300 digits
+        raise argparse.ArgumentTypeError(f"'{echo(text)}' is not a whole number") from None
 
 
 def format_table(rows: Sequence[dict[str, Any]]) -> str:
