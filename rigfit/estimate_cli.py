@@ -1,7 +1,9 @@
 """``rigfit estimate``: memory, fit, speed, power, heat and load for one scenario.
 
-``--requests FILE.jsonl`` answers one request per line; a bad line gets
-``{"error": "line N: ..."}`` and the others are still answered.
+``--requests FILE.jsonl`` answers one request per line; a bad line (not
+UTF-8, not JSON, nested too deeply, not a valid request) gets
+``{"error": "line N: ..."}`` and every other line is still answered. The file
+is read with a bound (:data:`sizing.guards.MAX_REQUESTS_BYTES`).
 
 ``--bench FILE`` reads the user's own llama-bench (markdown, ``-o json`` or
 ``-o jsonl``) or ``ollama run --verbose`` output, shows measured against
@@ -12,16 +14,18 @@ section).
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from catalog.catalog import Catalog
-from catalog.errors import UserError
-from sizing.bench import MAX_BENCH_BYTES, BenchCalibration, BenchError, decode_bench_bytes, parse_bench
+from catalog.errors import UserError, echo
+from rigfit.terminal import json_text
+from sizing.bench import BenchCalibration, decode_bench_bytes, parse_bench
 from sizing.bench_calibrate import calibrate
 from sizing.estimate import estimate
 from sizing.remedies import remedies_for
 from sizing.agent import agent_task
+from sizing.guards import (MAX_BENCH_BYTES, MAX_REQUESTS_BYTES, load_json,
+                           read_bounded_bytes)
 from sizing.request import RequestError, file_quant, parse_request, resolve_model
 from sizing.units import bytes_to_gib
 
@@ -97,13 +101,9 @@ def _estimate_one(data: dict[str, Any], cat: Catalog,
 
 
 def read_bench_file(path: str) -> str:
-    """The benchmark file's text, reading at most 1 MiB of it."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_BENCH_BYTES + 1)
-    except OSError as exc:
-        raise BenchError(f"cannot read benchmark file '{path}': {exc.strerror}") from None
-    return decode_bench_bytes(data, name=f"benchmark file '{path}'")
+    """The benchmark file's text, reading at most :data:`MAX_BENCH_BYTES` of it."""
+    data = read_bounded_bytes(path, limit_bytes=MAX_BENCH_BYTES, what="benchmark file")
+    return decode_bench_bytes(data, name=f"benchmark file '{echo(path)}'")
 
 
 def bench_from_args(args: argparse.Namespace, cat: Catalog) -> BenchCalibration:
@@ -307,9 +307,9 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
         data.setdefault("gpu", bench.gpu)
     result = _estimate_one(data, cat, bench)
     if args.format == "json":
-        print(json.dumps(result, indent=2))
+        print(json_text(result))
     elif args.format == "jsonl":
-        print(json.dumps(result))
+        print(json_text(result, indent=None))
     else:
         if bench is not None:
             print(bench_table(bench) + "\n")
@@ -318,25 +318,29 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
 
 
 def _run_requests(path: str, cat: Catalog, bench: BenchCalibration | None = None) -> int:
-    try:
-        handle = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot read requests file '{path}': {exc.strerror}") from None
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-                if not isinstance(data, dict):
-                    raise RequestError("each line must be a JSON object")
-                out = _estimate_one(data, cat, bench)
-            except json.JSONDecodeError as exc:
-                out = {"error": f"line {number}: not JSON ({exc.msg})"}
-            except UserError as exc:
-                out = {"error": f"line {number}: {exc}"}
-            print(json.dumps(out), flush=False)
+    """One JSON line out for each non-blank line in, in order."""
+    data = read_bounded_bytes(path, limit_bytes=MAX_REQUESTS_BYTES, what="requests file")
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.strip(b" \t\r"):
+            print(json_text(request_line_answer(line, number, cat, bench), indent=None),
+                  flush=False)
     return 0
+
+
+def request_line_answer(line: bytes, number: int, cat: Catalog,
+                        bench: BenchCalibration | None = None) -> dict[str, Any]:
+    """The answer to one JSONL line (line ``number``), or ``{"error": "line N: ..."}``."""
+    try:
+        try:
+            text = line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise RequestError(f"not UTF-8 text (byte {exc.start + 1})") from None
+        data = load_json(text, what="request", error=RequestError)
+        if not isinstance(data, dict):
+            raise RequestError("each line must be a JSON object")
+        return _estimate_one(data, cat, bench)
+    except UserError as exc:
+        return {"error": f"line {number}: {exc}"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

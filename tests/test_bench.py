@@ -622,7 +622,7 @@ def test_cli_bench_applies_to_each_jsonl_request(tmp_path, capsys):
 
 @pytest.mark.parametrize("content,needle", [
     (None, "cannot read benchmark file"),
-    (b"x" * (3 * MAX_BENCH_BYTES), "larger than 1 MiB"),
+    (b"x" * (3 * MAX_BENCH_BYTES), "is 3 MiB; the limit is 1 MiB"),
     (b"| model | test | t/s |\n|---|---|---|\n| llama 7B Q4_0 | tg 128 | ??? |\n",
      "line 3: cannot read t/s"),
     (b"\xff\xfe", "line 1: benchmark file"),
