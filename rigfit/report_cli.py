@@ -14,13 +14,18 @@ from advisor.plan import MAX_HOURS_PER_DAY, MAX_USERS
 from advisor.region import budget_usd_from
 from catalog.catalog import Catalog
 from catalog.errors import UserError
-from report.content import LEADS, PlanInputs, report_content
+from advisor.finetune import finetune_plan
+from catalog.schema import ModelArch
+from report.content import LEADS, PlanInputs, Section, report_content
+from report.finetune_section import finetune_section
+from report.text import Translator
 from report.html import render_html
 from report.pdf import render_pdf
 from rigfit.plan_cli import add_region_flags, region_from_args
 from rigfit.estimate_cli import add_scenario_flags, request_from_args
 from sizing.estimate import estimate
-from sizing.request import parse_request, resolve_model
+from sizing.finetune_request import CHOICES, model_fields_of, parse_finetune_request
+from sizing.request import EstimateRequest, parse_request, resolve_model
 
 
 def run(args: argparse.Namespace, cat: Catalog) -> int:
@@ -38,12 +43,14 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
     budget_usd = args.budget_usd if args.budget is None else budget_usd_from(args.budget, terms)
     inputs = PlanInputs(budget_usd=budget_usd, users=args.users,
                         hours_per_day=args.hours_per_day, currency=terms.currency,
-                        compare=tuple(g for g in (args.compare or "").split(",") if g),
+                        compare=tuple(cat.gpu(g.strip()).id  # an unknown id is an error
+                                      for g in (args.compare or "").split(",") if g.strip()),
                         electricity_usd_per_kwh=terms.electricity_usd_per_kwh,
                         circuit_volts=terms.circuit_volts, circuit_amps=terms.circuit_amps,
                         own_prices_usd=tuple(sorted(own.items())), terms=terms)
+    extra = (finetune_section_for(args, request, arch, cat),) if args.finetune else ()
     content = report_content(result, lang=args.lang, arch=arch, request=request, inputs=inputs,
-                             catalog=cat, lead=args.lead)
+                             catalog=cat, lead=args.lead, extra=extra)
     if args.format == "pdf":
         data = render_pdf(content)
     else:
@@ -57,8 +64,23 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
     return 0
 
 
+def finetune_section_for(args: argparse.Namespace, request: EstimateRequest, arch: ModelArch,
+                         cat: Catalog) -> Section:
+    """The fine-tuning section for the report's model on its GPUs (``--finetune METHOD``)."""
+    data = {**model_fields_of(request, arch), "method": args.finetune, "gpu": request.gpu,
+            "gpu_count": request.gpu_count}
+    if args.finetune_dataset_tokens is not None:
+        data["dataset_tokens"] = args.finetune_dataset_tokens
+    result = finetune_plan(parse_finetune_request(data), cat, arch=arch)
+    return finetune_section(result, Translator(args.lang, prefix="doc."))
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_scenario_flags(p)
+    p.add_argument("--finetune", choices=CHOICES["method"],
+                   help="add a fine-tuning section for this method on the scenario's GPUs")
+    p.add_argument("--finetune-dataset-tokens", type=float,
+                   help="with --finetune: tokens in the training set, to time and price one run")
     p.add_argument("--budget-usd", type=float, help="most a build may cost, for the three builds [USD]")
     p.add_argument("--budget", type=float, help="most a build may cost, in --currency")
     p.add_argument("--users", type=int, default=1, help="concurrent users for the builds (default 1)")
