@@ -1,7 +1,9 @@
 """The local GPUs: read from nvidia-smi on the server, or from its pasted output.
 
 The parsing and matching are pure; only :func:`detected_gpus` runs the
-command, at most once every ten minutes per server process.
+command, at most once every ten minutes per server process. A pasted line that
+is not ``name, memory MiB`` is kept with its number for the page to name, and
+the lines that can be read are still used.
 """
 
 from __future__ import annotations
@@ -9,14 +11,22 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 
 import streamlit as st
 
 from catalog.schema import Gpu
 from pages._engine import catalog
 from sizing.request import MAX_GPUS
+from sizing.units import bytes_to_mib, gib_to_bytes
 
 SMI_COMMAND = ("nvidia-smi", "--query-gpu=name,memory.total", "--format=csv")
+MAX_MEMORY_GIB = 4096.0  # above any machine's memory; the GPU's own sizes are checked later
+MAX_NAME_CHARS = 100
+# nvidia-smi's memory.total column: "24564 MiB", or "[N/A]" where it does not know it
+# (https://docs.nvidia.com/deploy/nvidia-smi/index.html).
+_MEMORY = re.compile(r"^(\d{1,9}(?:\.\d{1,6})?)\s*(?:mib)?$", re.IGNORECASE)
+_UNKNOWN_MEMORY = ("[n/a]", "n/a", "[not supported]")
 # Words that say nothing about which card it is.
 _DROP_TOKENS = {"nvidia", "geforce", "graphics", "amd", "gpu", "gb", "generation"}
 
@@ -26,19 +36,57 @@ def _tokens(name: str) -> tuple[str, ...]:
     return tuple(w for w in words if w not in _DROP_TOKENS and not re.fullmatch(r"\d+gb", w))
 
 
-def parse_nvidia_smi_csv(text: str) -> list[tuple[str, float]]:
-    """(name, memory MiB) per GPU from ``nvidia-smi --query-gpu=name,memory.total --format=csv``."""
-    gpus = []
-    for line in text.splitlines():
-        line = line.strip()
+@dataclass(frozen=True)
+class SmiPaste:
+    """What nvidia-smi CSV output holds: the GPUs read, and the lines that could not be."""
+
+    gpus: tuple[tuple[str, float], ...]  # (name, memory [MiB]; 0: not given), at most MAX_GPUS
+    bad_lines: tuple[tuple[int, str], ...]  # (line number from 1, the line as written)
+
+
+def _smi_line(line: str) -> tuple[str, float] | None:
+    """(name, MiB) of one line, or None when it is not ``name[, memory[ MiB]]``."""
+    name, comma, memory = line.rpartition(",")
+    if not comma:  # a name alone (memory not asked for)
+        return line[:MAX_NAME_CHARS], 0.0
+    name, memory = name.strip(), memory.strip()
+    if not name:
+        return None
+    if memory.lower() in _UNKNOWN_MEMORY:
+        return name[:MAX_NAME_CHARS], 0.0
+    match = _MEMORY.match(memory)
+    if match is None:
+        return None
+    mib = float(match.group(1))
+    if mib > bytes_to_mib(gib_to_bytes(MAX_MEMORY_GIB)):
+        return None
+    return name[:MAX_NAME_CHARS], mib
+
+
+def read_nvidia_smi_csv(text: str) -> SmiPaste:
+    """The GPUs in ``nvidia-smi --query-gpu=name,memory.total --format=csv`` output.
+
+    Never raises: a line that is not ``name, memory MiB`` (a memory such as
+    "1.2.3 MiB", a line with no name) is returned in ``bad_lines``; the header
+    and blank lines are skipped.
+    """
+    gpus: list[tuple[str, float]] = []
+    bad: list[tuple[int, str]] = []
+    for number, raw in enumerate(str(text).splitlines(), start=1):
+        line = raw.strip()
         if not line or line.lower().startswith("name"):
             continue
-        name, _, memory = line.rpartition(",")
-        if not name:
-            name, memory = line, ""
-        match = re.search(r"([\d.]+)", memory)
-        gpus.append((name.strip()[:100], float(match.group(1)) if match else 0.0))
-    return gpus[:MAX_GPUS]
+        read = _smi_line(line)
+        if read is None:
+            bad.append((number, line))
+        else:
+            gpus.append(read)
+    return SmiPaste(gpus=tuple(gpus[:MAX_GPUS]), bad_lines=tuple(bad))
+
+
+def parse_nvidia_smi_csv(text: str) -> list[tuple[str, float]]:
+    """(name, memory MiB) per GPU read from nvidia-smi CSV output (lines it cannot read left out)."""
+    return list(read_nvidia_smi_csv(text).gpus)
 
 
 def match_gpu_id(name: str, memory_mib: float, gpus: tuple[Gpu, ...]) -> str | None:
@@ -61,8 +109,13 @@ def match_gpu_id(name: str, memory_mib: float, gpus: tuple[Gpu, ...]) -> str | N
 
 def matched_gpus(text: str) -> list[tuple[str, float, str | None]]:
     """(name, MiB, catalog id or None) per GPU listed in nvidia-smi CSV output."""
+    return match_all(read_nvidia_smi_csv(text))
+
+
+def match_all(paste: SmiPaste) -> list[tuple[str, float, str | None]]:
+    """(name, MiB, catalog id or None) per GPU read."""
     gpus = catalog().gpus
-    return [(n, m, match_gpu_id(n, m, gpus)) for n, m in parse_nvidia_smi_csv(text)]
+    return [(n, m, match_gpu_id(n, m, gpus)) for n, m in paste.gpus]
 
 
 @st.cache_resource(ttl=600)
