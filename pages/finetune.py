@@ -14,7 +14,7 @@ from pages._text import plain, show_user_error, t
 from report.finetune_charts import memory_breakdown_figure
 from report.formats import duration_text, gib_text, money_text, number_text
 from report.text import group_strings, translate_notice
-from sizing.finetune_request import CHOICES, FINETUNE_MODEL_SOURCES, parse_finetune_request
+from sizing.finetune_request import CHOICES, model_fields_of, parse_finetune_request
 from sizing.request import resolve_model
 
 # Choices whose options are shown translated (the others are library names).
@@ -60,8 +60,7 @@ if request is None:
 def run() -> FinetuneResult:
     cat = catalog()
     arch = sidebar_arch or resolve_model(request, cat)[0]
-    source = {n: getattr(request, n) for n in FINETUNE_MODEL_SOURCES if getattr(request, n) is not None}
-    data = {**(source or {"params_b": arch.params_total / 1e9}), **setup,
+    data = {**model_fields_of(request, arch), **setup,
             "gpu": request.gpu, "gpu_count": request.gpu_count,
             "dataset_tokens": dataset_mtokens * 1e6,
             "electricity_usd_per_kwh": money_terms().electricity_usd_per_kwh}

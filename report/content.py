@@ -712,7 +712,7 @@ def _cloud(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
         except UnknownIdError:
             return gpu_id
 
-    rows = tuple((f"{o.provider} {o.instance_type}",
+    rows = tuple((o.name,
                   tr("value.gpu", count=o.gpu_count, name=gpu_name(o.gpu_id)),
                   f"{o.usd_per_hour * units:,.2f}", number_text(o.decode_tokens_per_s, 0),
                   number_text(o.cloud_usd_per_month * units, 0),
@@ -911,7 +911,8 @@ def _lead_with(lead: str, sections: list[Section], verdict: Verdict,
 def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, Any] | None = None,
                    arch: ModelArch | None = None, request: EstimateRequest | None = None,
                    inputs: PlanInputs | None = None, catalog: Catalog | None = None,
-                   today: dt.date | None = None, lead: str = "configurator") -> ReportContent:
+                   today: dt.date | None = None, lead: str = "configurator",
+                   extra: tuple[Section, ...] = ()) -> ReportContent:
     """Everything a report shows about ``result``, translated into ``lang``.
 
     Parameters
@@ -932,6 +933,9 @@ def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, An
         comes first. "builds" leads with the tiers, "compare" with the GPU
         comparison, "cloud" with the cloud offers, "configurator" with the
         verdict for the chosen GPU.
+    extra : tuple of Section
+        Sections built elsewhere in ``lang`` (the fine-tuning section), placed
+        after what fits.
     """
     tr = Translator(lang, prefix="doc.")
     catalog = catalog or load_catalog()
@@ -956,7 +960,7 @@ def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, An
     model_section = _model_read(result, model_arch, read_files(req, catalog), tr)
     after_fit = sections.index(remedy_section or memory_section) + 1
     sections[after_fit:after_fit] = [s for s in (_vision(result, tr), _agent(result, agent, tr))
-                                     if s is not None]
+                                     if s is not None] + list(extra)
     if model_section is not None:
         sections.insert(1, model_section)
     notices = [*result.warnings, *(plan.warnings if plan else [])]

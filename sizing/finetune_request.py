@@ -16,7 +16,8 @@ from sizing.finetune import (CHECKPOINTING, LORA_TARGETS, LOSSES, MAX_GPUS, MAX_
                              OPTIMIZERS, PRECISIONS, SHARDINGS, Checkpointing, FinetuneSetup, Loss,
                              LoraTargets, Method, Offload, Optimizer, Precision, Sharding)
 from sizing.notices import Notice
-from sizing.request import RequestError, describe_validation_error, parse_request, resolve_model
+from sizing.request import (EstimateRequest, RequestError, describe_validation_error, parse_request,
+                            resolve_model)
 
 # The model sources a fine-tuning request takes, as for ``estimate``.
 FINETUNE_MODEL_SOURCES = ("model", "hf_config", "hf_id", "params_b")
@@ -25,7 +26,7 @@ MAX_EPOCHS = 1000.0
 MAX_SYSTEM_RAM_GIB = 65536.0
 
 __all__ = ["FinetuneRequest", "parse_finetune_request", "resolve_finetune", "FINETUNE_MODEL_SOURCES",
-           "CHOICES"]
+           "CHOICES", "model_fields_of"]
 
 # The allowed values of each choice field, for the command line and the page.
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -110,3 +111,12 @@ def resolve_finetune(request: FinetuneRequest, catalog: Catalog) -> tuple[ModelA
                               f"({arch.max_context_tokens:,} tokens).",
                               seq_len=request.seq_len, context=arch.max_context_tokens))
     return arch, gpu, notices
+
+
+def model_fields_of(request: EstimateRequest, arch: ModelArch) -> dict[str, str | float]:
+    """The model fields of a fine-tuning request for the model an inference
+    request names: its own source, or its size when it came from a file (the
+    read ``arch`` is then passed to the engine as it is)."""
+    fields = {n: getattr(request, n) for n in (*FINETUNE_MODEL_SOURCES, "revision")
+              if getattr(request, n) is not None}
+    return fields if set(fields) & set(FINETUNE_MODEL_SOURCES) else {"params_b": arch.params_total / 1e9}
