@@ -3,7 +3,8 @@
 Strings come from the one catalog in ``report/locales/`` through
 :mod:`report.text`; engine sentences are :class:`sizing.notices.Notice`.
 Anything that came from a user, a link or the engine goes through
-:func:`plain` before Markdown sees it.
+:func:`plain` before Markdown sees it: it renders as the same characters, never
+as formatting, a link or an invisible control character.
 """
 
 from __future__ import annotations
@@ -13,12 +14,21 @@ from collections.abc import Callable, Iterable
 
 import streamlit as st
 
+from catalog.printable import printable
 from catalog.schema import Gpu, Segment, Vendor
-from pages._state import ignored_params, lang
+from pages._state import ignored_params, lang, reason_values
 from report.text import join_notices, translate, translate_notice
 from sizing.notices import Notice
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~<>$])")
+# What GitHub-flavoured Markdown links with no link syntax at all, its "autolink
+# literals" (https://github.github.com/gfm/#autolinks-extension-): an address
+# starting www. or http(s)://, and an e-mail address. Streamlit's renderer finds
+# them in the text after backslash escapes are resolved, so escaping does not
+# stop them; a code span does. The address part is ASCII, so Chinese text after
+# it stays outside the span.
+_AUTOLINK = re.compile(r"(?:https?://|www\.)[-A-Za-z0-9._~/?#%&=+:@!$*,;]*"
+                       r"|[-.A-Za-z0-9_+]+@[-A-Za-z0-9_]+(?:\.[-A-Za-z0-9_]+)+", re.IGNORECASE)
 
 
 def t(key: str, **values: object) -> str:
@@ -47,8 +57,19 @@ def labeller(prefix: str) -> Callable[[str], str]:
 
 
 def plain(text: str) -> str:
-    """Escape Markdown so engine messages and URL values render as text."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    """``text`` as Markdown that renders as exactly its characters.
+
+    Markdown's special characters are escaped, an address Markdown would turn
+    into a link is put in a code span, and invisible control characters are
+    shown escaped (:func:`catalog.printable.printable`).
+    """
+    shown = printable(str(text))
+    parts, start = [], 0
+    for found in _AUTOLINK.finditer(shown):
+        parts += [_MARKDOWN_SPECIAL.sub(r"\\\1", shown[start:found.start()]), f"`{found.group()}`"]
+        start = found.end()
+    parts.append(_MARKDOWN_SPECIAL.sub(r"\\\1", shown[start:]))
+    return "".join(parts)
 
 
 def group_key(gpu: Gpu) -> str:
@@ -68,10 +89,12 @@ def group_of(gpu: Gpu) -> str:
 def show_notices() -> None:
     """One warning per link parameter the first run ignored."""
     for name, value, reason in ignored_params():
-        st.warning(plain(t("notice.ignored", name=name, value=value, reason=t(reason))),
+        st.warning(plain(t("notice.ignored", name=name, value=value,
+                           reason=t(reason, **reason_values(name)))),
                    icon=":material/warning:")
 
 
 def show_user_error(exc: Exception) -> None:
     """An error the user can fix (a UserError), as one line."""
-    st.error(plain(t("error.engine", message=str(exc))), icon=":material/error:")
+    st.error(plain(t("error.engine", message=translate_notice(exc, lang()))),
+             icon=":material/error:")
