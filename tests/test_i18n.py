@@ -3,19 +3,71 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
-from report.text import LANGUAGES, language_from, placeholders, strings, translate
+from catalog.catalog import load_catalog
+from catalog.errors import UserError
+from report.text import (LANGUAGES, NAME_PREFIX, catalog_name, language_from, placeholders,
+                         strings, translate, translate_notice)
+from sizing.request import check_compatibility, parse_request
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_both_locales_have_the_same_keys():
+    """Every English string has a Chinese twin; Chinese alone adds catalog names (names.*)."""
     english, chinese = strings("en"), strings("zh")
-    assert set(english) == set(chinese)
+    assert set(english) - set(chinese) == set()
+    assert {key for key in set(chinese) - set(english) if not key.startswith(NAME_PREFIX)} == set()
     assert len(english) > 100
+
+
+def _kinds(cat):
+    return {"quant": cat.quants, "cooler": cat.coolers, "storage": cat.storage_classes,
+            "interconnect": cat.interconnects}
+
+
+def test_every_catalog_name_with_words_has_a_chinese_name():
+    """A name with an English word in it (not only a product or format name) is translated."""
+    cat = load_catalog()
+    chinese = strings("zh")
+    missing = [f"{kind}.{record.id}" for kind, records in _kinds(cat).items() for record in records
+               if re.search(r"\b[a-z]{3,}\b", record.name.replace("bitsandbytes", ""))
+               and f"{NAME_PREFIX}{kind}.{record.id}" not in chinese]
+    assert missing == []
+    known = {f"{NAME_PREFIX}{kind}.{r.id}" for kind, records in _kinds(cat).items() for r in records}
+    assert {key for key in chinese if key.startswith(NAME_PREFIX)} - known == set()
+    assert catalog_name("cooler", "dual-fan", "Dual-fan open-air cooler", "zh") == "双风扇开放式散热器"
+    assert catalog_name("cooler", "dual-fan", "Dual-fan open-air cooler", "en") == (
+        "Dual-fan open-air cooler")
+
+
+def test_an_engine_error_is_shown_in_chinese_from_its_code():
+    cat = load_catalog()
+    with pytest.raises(UserError) as info:
+        check_compatibility(parse_request({"model": "llama-3.1-8b", "gpu": "rtx-4090",
+                                           "runtime": "transformers", "quant": "q4_k_m"}), cat)
+    assert info.value.code == "runtime_not_quant"
+    assert translate_notice(info.value, "en") == str(info.value)
+    chinese = translate_notice(info.value, "zh")
+    assert chinese.startswith("推理框架 transformers 不能运行量化格式 q4_k_m；")
+    assert "cannot" not in chinese
+
+
+def test_every_error_code_the_engine_raises_has_a_sentence():
+    """``code="..."`` in a raise names an ``engine.<code>`` string with the same fields."""
+    codes = set()
+    for path in sorted(ROOT.glob("[sacr]*/*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                for kw in node.exc.keywords:
+                    if kw.arg == "code" and isinstance(kw.value, ast.Constant):
+                        codes.add(kw.value.value)
+    assert "runtime_not_quant" in codes
+    assert {code for code in codes if f"engine.{code}" not in strings("zh")} == set()
 
 
 @pytest.mark.parametrize("key", sorted(strings("en")))
