@@ -60,6 +60,13 @@ class InstanceLink(StrEnum):
     INFINITY_FABRIC = "infinity-fabric"  # AMD OAM boards (MI300X)
 
 
+PROVIDER_NAMES = {Provider.AWS: "AWS", Provider.GCP: "Google Cloud", Provider.AZURE: "Azure",
+                  Provider.LAMBDA: "Lambda", Provider.RUNPOD: "RunPod"}
+# Providers whose instance type is an API key (gpu_1x_a10, 1x_A40_SECURE) rather
+# than a name their own pages show: their instances are named by their GPUs.
+PROVIDERS_NAMED_BY_GPUS = frozenset({Provider.LAMBDA, Provider.RUNPOD})
+
+
 class CloudInstance(Record):
     """One on-demand cloud instance type in one region, priced whole."""
 
@@ -85,6 +92,14 @@ class CloudInstance(Record):
     @property
     def usd_per_gpu_hour(self) -> float:
         return self.usd_per_hour / self.gpu_count
+
+    def display_name(self, gpu_name: str) -> str:
+        """The instance as pages name it: "AWS g5.xlarge (1 × NVIDIA A10G)", "RunPod 1 × NVIDIA A40"."""
+        gpus = f"{self.gpu_count} × {gpu_name}"
+        provider = PROVIDER_NAMES[self.provider]
+        if self.provider in PROVIDERS_NAMED_BY_GPUS:
+            return f"{provider} {gpus}"
+        return f"{provider} {self.instance_type} ({gpus})"
 
 
 # --------------------------------------------------------------------------- parts
