@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from pages._state import STATE_KEY, query_for
+from tests.test_app_builds_cloud import open_page
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "pages/finetune.py"
 
 
 def open_finetune(**query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception
-    return at
+    return open_page(PAGE, **query)
 
 
 def chart_traces(at: AppTest) -> dict[str, float]:

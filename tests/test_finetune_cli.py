@@ -6,16 +6,10 @@ import json
 
 import pytest
 
-from rigfit.cli import main
+from tests.test_cli import run
 
 MEMORY_KEYS = {"weights_bytes", "trainable_params", "gradients_bytes", "optimizer_bytes",
                "activations_bytes", "overhead_bytes", "total_bytes", "usable_bytes", "fits"}
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_json_has_the_contract_keys_and_adds_up(capsys):
