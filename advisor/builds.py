@@ -163,5 +163,5 @@ def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
             wall_power_w=wall_power_w(system_power_w=system_w, psu_efficiency_frac=efficiency),
             psu_w=psu_rating_w(psu, volts=s.volts), gpu_temp_c=decode_t.temp_c,
             gpu_temp_full_load_c=full_t.temp_c, throttle_risk=decode_t.throttle_risk,
-            checks=checks, warnings=list(est.warnings)))
+            checks=checks, warnings=list(est.warnings), speculative=cand.speculative))
     return None if best is None else best[1]

@@ -9,14 +9,17 @@ estimate only where the model fits, remembering every answer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from advisor.errors import PlanError
 from catalog.catalog import Catalog, runtime_api
+from catalog.errors import UserError
 from catalog.schema import Gpu, ModelArch
+from sizing.capacity import ServeSettings, load_at, within_targets
 from sizing.estimate import Estimate, estimate, memory_for
 from sizing.fit import published_in
 from sizing.request import EstimateRequest, tensor_parallel_problem
+from sizing.speculative import default_speculation
 
 
 # Comfortable reading speed per user. Adults read English non-fiction silently
@@ -64,6 +67,7 @@ class Candidate:
     quant_rank: int  # 0 = most faithful rung of its ladder
     estimate: Estimate
     meets_workload: bool
+    speculative: str | None = None  # "draft" or "mtp" when the build meets the target with it
 
     @property
     def decode_tokens_per_s(self) -> float | None:
@@ -89,12 +93,17 @@ class CandidateSearch:
     """Runs the engine once per configuration, remembering answers."""
 
     def __init__(self, catalog: Catalog, arch: ModelArch, base: EstimateRequest, *,
-                 ladder: Sequence[tuple[str, str, int]], min_tokens_per_s: float) -> None:
+                 ladder: Sequence[tuple[str, str, int]], min_tokens_per_s: float,
+                 service: ServeSettings | None = None, speculative: bool = False) -> None:
         self.catalog = catalog
         self.arch = arch
         self.base = base
         self.ladder = ladder  # (runtime, quant, rank)
         self.min_tokens_per_s = min_tokens_per_s
+        # A service level: a build meets the workload when its users' p95 latencies
+        # stay within the targets (sizing.capacity), not by the per-user speed.
+        self.service = service
+        self.speculative = speculative  # speculative decoding may help a build meet it
         self._best: dict[tuple[str, int], Candidate | None] = {}
         self.runs = 0
 
@@ -142,10 +151,44 @@ class CandidateSearch:
                                      meets_workload=meets))
         if not fitting:
             return None
+        if self.service is not None:
+            fitting = self._served(fitting)
         meeting = [c for c in fitting if c.meets_workload]
         if meeting:
             return min(meeting, key=lambda c: (c.quant_rank, -(c.decode_tokens_per_s or 0)))
         return max(fitting, key=lambda c: (c.decode_tokens_per_s or 0, -c.quant_rank))
+
+    def _served(self, fitting: list[Candidate]) -> list[Candidate]:
+        """The candidates judged by the service level instead of the per-user speed.
+
+        In the order the search prefers them, each is simulated at the plan's
+        users until one meets the targets (with speculative decoding where it
+        is allowed and plain decoding falls short); that one meets the workload,
+        the others do not. A runtime the serving model does not cover never meets it.
+        """
+        found: Candidate | None = None
+        speculation = (default_speculation(self.arch, self.catalog) if self.speculative
+                       else None)
+        for cand in sorted(fitting, key=lambda c: (c.quant_rank, -(c.decode_tokens_per_s or 0))):
+            request = self.base.model_copy(update={
+                "gpu": cand.gpu_id, "memory_gib": None, "gpu_count": cand.gpu_count,
+                "quant": cand.quant, "runtime": cand.runtime, "split": cand.split})
+            for spec in (None, speculation) if speculation else (None,):
+                settings = self.service.model_copy(update={"speculative": spec})
+                try:
+                    ok = within_targets(load_at(request, settings, self.catalog, arch=self.arch),
+                                        settings)
+                except UserError:
+                    ok = False
+                if ok:
+                    found = replace(cand, meets_workload=True,
+                                    speculative=spec.method if spec else None)
+                    break
+            if found is not None:
+                break
+        key = None if found is None else (found.runtime, found.quant)
+        return [found if (c.runtime, c.quant) == key else replace(c, meets_workload=False)
+                for c in fitting]
 
 
 def quant_ladder(quant: str, runtime: str, users: int, catalog: Catalog) -> list[tuple[str, str, int]]:

@@ -33,6 +33,7 @@ from advisor.tiers import (build_label, build_params, consumer_vs_pro, gpu_value
                            speed_text, tier_build, within_best_reason)
 from catalog.catalog import Catalog
 from catalog.schema import ModelArch
+from sizing.capacity import ServeSettings
 from sizing.estimate import memory_for
 from sizing.limits import Limit
 from sizing.notices import Notice
@@ -59,7 +60,8 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
          electricity_region: str | None = None, circuit_volts: float = DEFAULT_CIRCUIT_VOLTS,
          circuit_amps: float = DEFAULT_CIRCUIT_AMPS,
          arch: ModelArch | None = None,
-         own_prices_usd: Mapping[str, float] | None = None) -> PlanResult:
+         own_prices_usd: Mapping[str, float] | None = None,
+         service: ServeSettings | None = None, speculative: bool = False) -> PlanResult:
     """Budget, balanced and workstation builds for a workload, with cloud options.
 
     Parameters
@@ -91,6 +93,14 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
     own_prices_usd : mapping, optional
         The user's own price of catalog GPUs and parts, by id
         (:mod:`advisor.own_prices`); they replace the listed prices. [USD]
+    service : ServeSettings, optional
+        A service level (p95 time to first token and inter-token latency, think
+        time): a build meets the workload when the plan's users, served by its
+        runtime, stay within it (:mod:`sizing.capacity`); the per-user speed is
+        then not the test.
+    speculative : bool
+        With a service level: a build may meet it with speculative decoding (the
+        model's MTP modules, else a small draft of its family).
     """
     if budget_usd is not None and not BUDGET_USD.contains(budget_usd):
         raise PlanError(f"budget must be above 0 and at most {MAX_BUDGET_USD:,.0f} USD "
@@ -120,7 +130,10 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
     quant_mode = quant or base.quant
     engine = CandidateSearch(catalog, arch, base,
                              ladder=quant_ladder(quant_mode, base.runtime, users, catalog),
-                             min_tokens_per_s=min_tokens_per_s)
+                             min_tokens_per_s=min_tokens_per_s,
+                             service=None if service is None
+                             else service.model_copy(update={"users": users}),
+                             speculative=speculative)
     settings = BuildSettings(users=users, min_tokens_per_s=min_tokens_per_s, volts=circuit_volts,
                              amps=circuit_amps, units_per_usd=units,
                              ambient_c=base.ambient_c if base.ambient_c is not None else 25.0)
@@ -182,7 +195,8 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
         within_budget_best=within_best,
         cloud=cloud_list, consumer_vs_pro=consumer_vs_pro(meeting, options, budget_usd),
         gpu_values=gpu_values(options, min_count), builds_evaluated=engine.runs,
-        skipped=skipped, warnings=warnings)
+        skipped=skipped, warnings=warnings, service=engine.service,
+        speculative_allowed=speculative)
 
 
 def headline(arch: ModelArch, tiers: Sequence[TierBuild], meeting: Sequence[Build],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from sizing.capacity import ServeSettings
 from sizing.notices import Notice
 from sizing.results import Result
 
@@ -28,6 +29,7 @@ class CloudOption(Result):
     """One cloud instance running the workload."""
 
     instance_id: str
+    name: str  # what pages show (CloudInstance.display_name)
     provider: str
     instance_type: str
     region: str
@@ -146,6 +148,7 @@ class Build(Result):
     throttle_risk: str
     checks: BuildChecks
     warnings: list[Notice]  # the engine's estimate warnings
+    speculative: str | None = None  # "draft" or "mtp": it meets the service level with it
 
 
 class TierBuild(Build):
@@ -209,3 +212,7 @@ class PlanResult(Result):
     builds_evaluated: int
     skipped: list[str]
     warnings: list[Notice]  # about how the model was obtained
+    # The service level builds were sized by (None: the per-user speed), and whether
+    # speculative decoding was allowed to meet it.
+    service: ServeSettings | None = None
+    speculative_allowed: bool = False

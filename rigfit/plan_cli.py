@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from pydantic import ValidationError
+
 from advisor.cloud import comparison_of
 from advisor.plan import plan
 from advisor.own_prices import OWN_PRICE_SOURCE, parse_own_prices
@@ -19,7 +21,9 @@ from catalog.catalog import Catalog
 from catalog.errors import UserError
 from report.formats import money_text
 from rigfit.terminal import format_table, json_text
-from sizing.request import parse_request
+from sizing.capacity import (DEFAULT_ITL_P95_MS, DEFAULT_THINK_TIME_S, DEFAULT_TTFT_P95_S,
+                             ServeSettings)
+from sizing.request import describe_validation_error, parse_request
 
 
 def _add_workload_flags(p: argparse.ArgumentParser, *, budget_required: bool) -> None:
@@ -44,6 +48,18 @@ def _add_workload_flags(p: argparse.ArgumentParser, *, budget_required: bool) ->
     p.add_argument("--min-tokens-per-s", type=float, default=DEFAULT_MIN_TOKENS_PER_S,
                    help=f"decode speed each user needs (default {DEFAULT_MIN_TOKENS_PER_S:g}, "
                         "comfortable reading)")
+    p.add_argument("--ttft-p95-s", type=float,
+                   help="size by a service level: 95th-percentile time to first token [s] "
+                        f"(default {DEFAULT_TTFT_P95_S:g} when --itl-p95-ms is given)")
+    p.add_argument("--itl-p95-ms", type=float,
+                   help="size by a service level: 95th-percentile inter-token latency [ms] "
+                        f"(default {DEFAULT_ITL_P95_MS:g} when --ttft-p95-s is given)")
+    p.add_argument("--think-time-s", type=float, default=DEFAULT_THINK_TIME_S,
+                   help="with a service level: mean pause between a reply and a user's next "
+                        f"request [s] (default {DEFAULT_THINK_TIME_S:g})")
+    p.add_argument("--speculative", choices=("allow", "no"), default="no",
+                   help="with a service level: builds may meet it with speculative decoding "
+                        "(the model's MTP modules or a small draft of its family)")
     budget = p.add_mutually_exclusive_group(required=budget_required)
     budget.add_argument("--budget-usd", type=float, help="most the build may cost [USD]")
     budget.add_argument("--budget", type=float, help="most the build may cost, in --currency")
@@ -115,7 +131,20 @@ def _run_plan(args: argparse.Namespace, cat: Catalog) -> tuple[PlanResult, Regio
                 min_tokens_per_s=args.min_tokens_per_s, context_tokens=args.context_tokens,
                 electricity_usd_per_kwh=usd_per_kwh,
                 electricity_region=args.electricity_region, circuit_volts=terms.circuit_volts,
-                circuit_amps=terms.circuit_amps, own_prices_usd=own), terms
+                circuit_amps=terms.circuit_amps, own_prices_usd=own,
+                service=service_from_args(args), speculative=args.speculative == "allow"), terms
+
+
+def service_from_args(args: argparse.Namespace) -> ServeSettings | None:
+    """The service level a plan sizes by, when a latency target is given."""
+    if args.ttft_p95_s is None and args.itl_p95_ms is None:
+        return None
+    given = {"ttft_p95_s": args.ttft_p95_s, "itl_p95_ms": args.itl_p95_ms,
+             "think_time_s": args.think_time_s}
+    try:
+        return ServeSettings(**{k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:
+        raise UserError(describe_validation_error(exc)) from None
 
 
 def _money(usd: float, result: PlanResult) -> str:
@@ -182,6 +211,12 @@ def plan_table(result: PlanResult, terms: RegionTerms | None = None) -> str:
                  f"{result.prompt_tokens:,} prompt + {result.new_tokens:,} new tokens within "
                  f"{result.context_tokens:,} tokens of context, {result.users} user(s) at "
                  f">= {result.min_tokens_per_s:g} tokens/s each; budget {budget}")
+    if result.service is not None:
+        s = result.service
+        lines.append(f"service level: p95 time to first token <= {s.ttft_p95_s:g} s, p95 "
+                     f"inter-token latency <= {s.itl_p95_ms:g} ms with {s.think_time_s:g} s of "
+                     "think time, for every build"
+                     + ("; speculative decoding allowed" if result.speculative_allowed else ""))
     if result.lead_with_cloud:
         lines += ["", "CLOUD", _cloud_table(result, limit=8)]
     previous = None
@@ -204,6 +239,8 @@ def plan_table(result: PlanResult, terms: RegionTerms | None = None) -> str:
             speed += f" ({t.decode_tokens_per_s_low:.1f}-{t.decode_tokens_per_s_high:.1f})"
         prefill = f", prefill {t.prefill_tokens_per_s:,.0f} tokens/s" if t.prefill_tokens_per_s else ""
         lines.append(f"  {speed}{prefill}; {t.quant} on {t.runtime} ({t.split} split)")
+        if t.speculative:
+            lines.append(f"  meets the service level with speculative decoding ({t.speculative})")
         lines.append(f"  memory headroom {t.memory_headroom_bytes / 2**30:.1f} GiB "
                      f"({t.memory_headroom_frac:.0%}); GPU {t.gpu_power_w:.0f} W each, system "
                      f"{t.system_power_w:.0f} W, PSU {t.psu_w:.0f} W; GPU {t.gpu_temp_c:.0f} C "

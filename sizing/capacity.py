@@ -166,14 +166,19 @@ def _serving(request: EstimateRequest, settings: ServeSettings, catalog: Catalog
     check_parallel(base, catalog, arch, base.split or "layer")
     kv_pool = pool_requests = None
     if scheduler.kind == "slots":
-        sized = base.model_copy(update={"batch": scheduler.max_running})
+        # llama.cpp's server splits its context (-c) among the slots; Ollama gives each
+        # slot the whole num_ctx (OLLAMA_NUM_PARALLEL x OLLAMA_CONTEXT_LENGTH, docs/faq.mdx).
+        slots = scheduler.max_running
+        total = (slots * base.allocated_context_tokens if runtime.id == "ollama"
+                 else max(base.allocated_context_tokens, slots * per_request))
+        sized = base.model_copy(update={"context_tokens": total})
         memory = memory_for(sized, catalog, arch)
         if not memory.fits:
             raise ServeError(
-                f"{scheduler.max_running} slot(s) of {base.allocated_context_tokens:,} tokens of "
+                f"{slots} slot(s) sharing {total:,} tokens of context of "
                 f"{arch.name} do not fit on {request.gpu_count} x {gpu.name} with {runtime.id}: "
                 "lower the parallel slots, the context or the quant", code="serve_slots_do_not_fit",
-                params={"slots": scheduler.max_running, "context": f"{base.allocated_context_tokens:,}",
+                params={"slots": slots, "context": f"{total:,}",
                         "model": arch.name, "count": request.gpu_count, "gpu": gpu.name,
                         "runtime": runtime.id})
     else:

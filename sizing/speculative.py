@@ -109,6 +109,30 @@ def expected_tokens_per_step(*, acceptance_frac: float, draft_tokens: int) -> fl
     return (1.0 - a ** (draft_tokens + 1)) / (1.0 - a)
 
 
+# A draft the build advisor picks is at most a fifth of the target's size: smaller
+# drafts cost less per step (Leviathan et al. 2023 paired targets with drafts under a
+# tenth of their size).
+MAX_DRAFT_SIZE_FRAC = 0.2
+
+
+def default_speculation(arch: ModelArch, catalog: Catalog, *, task: str = "chat"
+                        ) -> SpeculativeSettings | None:
+    """The speculation a build may use: the model's own MTP modules (one draft token
+    per module), else the smallest catalog model of its family with its tokenizer
+    (the same vocabulary) and at most a fifth of its size; None when there is none."""
+    if arch.mtp_layers:
+        return SpeculativeSettings(method="mtp", draft_tokens=arch.mtp_layers, task=task)
+    family = arch.family.split("-")[0]
+    drafts = [m for m in catalog.models
+              if m.vocab_size == arch.vocab_size and m.family.split("-")[0] == family
+              and m.task == "generate" and m.vision is None
+              and m.params_total <= MAX_DRAFT_SIZE_FRAC * arch.params_total]
+    if not drafts:
+        return None
+    draft = min(drafts, key=lambda m: m.params_total)
+    return SpeculativeSettings(method="draft", draft_model=draft.id, task=task)
+
+
 def _mtp_workload(w, arch: ModelArch, quant):
     """One MTP module costs one of the target's layers plus its output head."""
     parts = param_breakdown(arch)
