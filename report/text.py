@@ -64,6 +64,16 @@ def translate(key: str, lang: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+GLOSSARY = LOCALES_DIR / "glossary.yaml"
+
+
+@functools.cache
+def glossary() -> dict[str, dict[str, Any]]:
+    """The chosen Chinese word for each English term, and the variants to avoid."""
+    with GLOSSARY.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["terms"]
+
+
 NAME_PREFIX = "names."
 
 
@@ -160,4 +170,5 @@ def language_from(query_value: str | None, locale: str | None) -> str:
 
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "strings", "translate", "language_from", "placeholders",
-           "translate_notice", "join_notices", "Translator", "group_strings", "catalog_name"]
+           "translate_notice", "join_notices", "Translator", "group_strings", "catalog_name",
+           "glossary"]

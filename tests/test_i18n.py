@@ -10,8 +10,8 @@ import pytest
 
 from catalog.catalog import load_catalog
 from catalog.errors import UserError
-from report.text import (LANGUAGES, NAME_PREFIX, catalog_name, language_from, placeholders,
-                         strings, translate, translate_notice)
+from report.text import (LANGUAGES, NAME_PREFIX, catalog_name, glossary, language_from,
+                         placeholders, strings, translate, translate_notice)
 from sizing.request import check_compatibility, parse_request
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,3 +111,14 @@ def test_language_from(query, locale, expected):
 def test_unknown_language_is_an_error():
     with pytest.raises(ValueError, match="en, zh"):
         strings("fr")
+
+
+def test_chinese_uses_one_word_per_glossary_term():
+    """App, report and command line share the locale files: no avoided variant appears in them."""
+    terms = glossary()
+    assert terms["token"]["zh"] == "token" and "词元" in terms["token"]["avoid"]
+    found = sorted((term, variant, key) for key, text in strings("zh").items()
+                   for term, entry in terms.items() for variant in entry["avoid"] if variant in text)
+    assert found == []
+    used = " ".join(strings("zh").values())
+    assert [term for term, entry in terms.items() if entry["zh"] not in used] == []
