@@ -7,7 +7,7 @@ against each purchase tier; :func:`comparison_of` is the cloud half of a plan.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from advisor.candidates import Candidate
 from advisor.prices import (break_even_months, check_hours, cloud_usd_per_month,
@@ -21,14 +21,16 @@ Evaluate = Callable[[str, int], Candidate | None]
 
 def cloud_options(instances: Sequence[CloudInstance], evaluate: Evaluate, *,
                   tiers: Sequence[tuple[str, float, float]], hours_per_day: float,
-                  usd_per_kwh: float, units_per_usd: float) -> list[CloudOption]:
+                  usd_per_kwh: float, units_per_usd: float,
+                  gpu_names: Mapping[str, str]) -> list[CloudOption]:
     """Instances whose GPUs hold the workload, cheapest per token first.
 
     ``evaluate(gpu_id, gpu_count)`` returns the engine's best configuration
     (quant, runtime, speed) on that hardware, or None when nothing fits.
     ``tiers`` holds (tier name, build cost [USD], wall power while generating
-    [W]) for the break-even columns. Instances that fit but miss the speed
-    target are kept, marked ``meets_workload=False``, after those that meet it.
+    [W]) for the break-even columns; ``gpu_names`` maps GPU ids to names. Instances
+    that fit but miss the speed target are kept, marked ``meets_workload=False``,
+    after those that meet it.
     """
     check_hours(hours_per_day)
     options: list[CloudOption] = []
@@ -49,7 +51,8 @@ def cloud_options(instances: Sequence[CloudInstance], evaluate: Evaluate, *,
         per_1m = usd_per_1m_tokens(usd_per_hour=inst.usd_per_hour,
                                    tokens_per_s=found.decode_tokens_per_s)
         options.append(CloudOption(
-            instance_id=inst.id, provider=inst.provider.value, instance_type=inst.instance_type,
+            instance_id=inst.id, name=inst.display_name(gpu_names[inst.gpu_id]),
+            provider=inst.provider.value, instance_type=inst.instance_type,
             region=inst.region, gpu_id=inst.gpu_id, gpu_count=inst.gpu_count,
             quant=found.quant, runtime=found.runtime, usd_per_hour=inst.usd_per_hour,
             usd_per_hour_in_currency=inst.usd_per_hour * units_per_usd,
