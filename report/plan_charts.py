@@ -218,7 +218,12 @@ def horizon_months(points: Sequence[Crossing]) -> int:
 
 
 def cloud_name(option: CloudOption) -> str:
-    return f"{option.provider} {option.instance_type}"
+    """The instance as a reader sees it: "RunPod 2 × NVIDIA RTX 6000 Ada", "AWS g5.xlarge (...)".
+
+    Built once by the catalog (:meth:`catalog.market.CloudInstance.display_name`):
+    providers whose instance type is an API key are named by their GPUs.
+    """
+    return option.name
 
 
 def break_even_figure(options: Sequence[CloudOption], *, currency: str, units_per_usd: float,

@@ -82,7 +82,8 @@ def test_the_page_states_the_workload_it_sized(team_builds, team_plan):
             f"{team_plan.context_tokens:,} tokens of context, at 10 tokens/s or more") in captions
     assert "Runtimes and precisions were searched" in captions
     average = electricity_usd_per_kwh(CATALOG.market, override=None, region=None, requested=None)
-    assert f"{average:.3f} USD/kWh, 8 h a day; wall circuit 120 V, 15 A" in captions
+    assert f"{money_text(average, 'USD', digits=3)}/kWh, 8 h a day; wall circuit 120 V, 15 A" \
+        in captions
 
 
 def test_pinning_the_sidebars_runtime_and_precision(team_plan):
@@ -118,8 +119,11 @@ def test_plan_inputs_come_from_the_link_and_reach_the_plan():
     checks = unescape(" ".join(m.value for m in at.markdown))
     assert f"{230 * 16 * 0.8:,.0f} W" in checks  # the 80 % limit of a 230 V 16 A circuit
     link = query_for(at.session_state[STATE_KEY])
-    assert {k: link[k] for k in PLAN_LINK if k != "model"} == {
-        k: v for k, v in PLAN_LINK.items() if k != "model"}
+    # Dollar amounts of an older link come back in the chosen currency's keys.
+    renamed = {"budget_usd": "budget", "electricity_usd_per_kwh": "kwh_price"}
+    assert {renamed.get(k, k): link[renamed.get(k, k)] for k in PLAN_LINK if k != "model"} == {
+        renamed.get(k, k): v for k, v in PLAN_LINK.items() if k != "model"}
+    assert "budget_usd" not in link and "electricity_usd_per_kwh" not in link
 
 
 def test_changing_the_speed_per_user_changes_the_plan_and_the_link():
@@ -134,17 +138,18 @@ def test_changing_the_speed_per_user_changes_the_plan_and_the_link():
 
 def test_an_empty_electricity_price_is_the_catalog_average_and_stays_out_of_the_link():
     at = open_page("pages/cloud.py", **TEAM)
-    assert at.number_input(key="w_cloud_electricity_usd_per_kwh").value is None
-    assert "electricity_usd_per_kwh" not in query_for(at.session_state[STATE_KEY])
+    assert at.number_input(key="w_cloud_kwh_price").value is None
+    assert "kwh_price" not in query_for(at.session_state[STATE_KEY])
     average = electricity_usd_per_kwh(CATALOG.market, override=None, region=None, requested=None)
     captions = unescape(" ".join(c.value for c in at.caption))
-    assert f"{average:.3f} USD/kWh" in captions and "each sending 512 prompt tokens" in captions
+    assert f"{money_text(average, 'USD', digits=3)}/kWh" in captions
+    assert "each sending 512 prompt tokens" in captions
 
 
 def test_cloud_rows_are_the_plans(team_plan):
     at = open_page("pages/cloud.py", **TEAM)
     table = at.dataframe[0].value
-    assert list(table["Instance"]) == [c.instance_type for c in team_plan.cloud]
+    assert list(table["Instance"]) == [c.name for c in team_plan.cloud]
     assert list(table["Quant"]) == [c.quant for c in team_plan.cloud]
 
 
