@@ -1,0 +1,49 @@
+"""What can I run, opened from a shared link in a real browser.
+
+Debian's Chromium driven by Playwright against ``streamlit run app.py``: an RTX
+3060 12 GB with 32 GB of RAM on llama.cpp. The expected sentences come from the
+engine and the report's wording for the same machine, so a calibration change
+does not break the test; what is pinned is what the page must say.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.serving import serving
+
+from playwright.sync_api import expect  # noqa: E402
+
+from catalog.catalog import load_catalog  # noqa: E402
+from report.fits import class_lines, model_answer  # noqa: E402
+from catalog.quality import load_quality  # noqa: E402
+from sizing.fits import fits, parse_fits_request, ranking_quality  # noqa: E402
+
+LINK = "/fits?gpu=rtx-3060-12gb&ram_gib=32&runtime=llama.cpp&model=glm-4-9b"
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    with serving() as url:
+        yield url
+
+
+def test_the_3060_link_answers_what_runs(browser, base_url):
+    table = fits(parse_fits_request({"gpu": "rtx-3060-12gb", "ram_gib": 32,
+                                     "runtimes": ("llama.cpp",)}), load_catalog(),
+                 quality=ranking_quality(load_quality()))
+    lines = {line.key: line for line in class_lines(table, "en")}
+    medium, large = lines["medium"], lines["large"]
+    # The 12-16B class runs on the GPU at 4-5 bits; the 20-35B class only with offload.
+    assert medium.status == "gpu" and 4.0 <= medium.best.bits_per_weight < 6.0
+    assert large.status == "offload"
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(base_url + LINK, wait_until="networkidle")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("heading", name="What can I run?")).to_be_visible(timeout=30_000)
+    expect(main).to_contain_text(medium.text, timeout=30_000)
+    expect(main).to_contain_text("20-35B: only with offload to system RAM.")
+    expect(main).to_contain_text(model_answer(table, "glm-4-9b", "en"))
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    assert "ram_gib=32" in page.url and "runtime=llama.cpp" in page.url
+    page.close()
