@@ -644,7 +644,7 @@ def _tiers(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
     if plan is None:
         why = reason
         return Section("tiers", heading, notes=(tr("tiers.unavailable", reason=why),))
-    budget = (money_text(plan.budget_in_currency, plan.currency)
+    budget = (money_text(plan.budget_in_currency, plan.currency, lang=tr.lang)
               if plan.budget_usd else tr("input.no_budget"))
     intro = tr("tiers.intro", users=plan.users, min_tps=number_text(plan.min_tokens_per_s, 0),
                budget=budget, prompt=f"{plan.prompt_tokens:,}", new=f"{plan.new_tokens:,}",
@@ -663,7 +663,7 @@ def _tiers(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
         status = (tr("tiers.stretch") if b.stretch else
                   tr("tiers.within") if b.within_budget else tr("tiers.over"))
         rows.append((name, f"{gpus} · {b.quant}",
-                     money_text(b.total_in_currency, plan.currency),
+                     money_text(b.total_in_currency, plan.currency, lang=tr.lang),
                      f"{number_text(b.decode_tokens_per_s_per_user)} "
                      f"({number_text(b.decode_tokens_per_s, 0)})",
                      number_text(b.wall_power_w, 0), status))
@@ -672,7 +672,7 @@ def _tiers(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
             columns=(tr("tiers.kind"), tr("tiers.name"), tr("tiers.quantity"), tr("tiers.price")),
             rows=tuple((tr(f"part.{p.kind}"), _part_name(p.name, p.used, tr),
                         str(p.quantity), money_text(p.total_usd * plan.units_per_usd,
-                                                    plan.currency)) for p in b.parts),
+                                                    plan.currency, lang=tr.lang)) for p in b.parts),
             numeric=(False, False, True, True)))
     summary = Table(columns=(tr("tiers.tier"), tr("tiers.build"), tr("tiers.total"),
                              tr("tiers.decode"), tr("tiers.wall"), tr("tiers.status")),

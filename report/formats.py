@@ -6,6 +6,7 @@ reads the same everywhere. Missing or non-finite values show as an em dash.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 from sizing.units import bytes_to_gib
@@ -14,6 +15,8 @@ MISSING = "—"
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "JPY": "JP¥"}
 # Currencies whose amounts are shown without minor units.
 WHOLE_UNIT_CURRENCIES = frozenset({"JPY"})
+# Chinese counts large sums in 万 (ten thousand): ¥42,600 reads as ¥4.26万.
+WAN = 10_000
 
 
 def _missing(value: float | None) -> bool:
@@ -29,13 +32,15 @@ def number_text(value: float | None, digits: int = 1) -> str:
     return MISSING if _missing(value) else f"{value:,.{digits}f}"
 
 
-def money_text(amount: float | None, currency: str, *, digits: int = 0) -> str:
+def money_text(amount: float | None, currency: str, *, digits: int = 0, lang: str = "en") -> str:
     """``amount`` (already in ``currency``) with its symbol: "$2,582", "€2,376".
+
+    In Chinese, yuan from 10,000 up are counted in 万, to two decimals.
 
     >>> money_text(2582.4, "USD"), money_text(-3.5, "EUR", digits=2), money_text(1500, "JPY", digits=2)
     ('$2,582', '-€3.50', 'JP¥1,500')
-    >>> money_text(12, "CHF")
-    '12 CHF'
+    >>> money_text(12, "CHF"), money_text(42_600, "CNY", lang="zh"), money_text(120_000, "CNY", lang="zh")
+    ('12 CHF', '¥4.26万', '¥12万')
     """
     if _missing(amount):
         return MISSING
@@ -44,6 +49,8 @@ def money_text(amount: float | None, currency: str, *, digits: int = 0) -> str:
         digits = 0
     symbol = CURRENCY_SYMBOLS.get(code)
     text = f"{abs(amount):,.{digits}f}"
+    if lang == "zh" and code == "CNY" and abs(amount) >= WAN:
+        text = f"{abs(amount) / WAN:,.2f}".rstrip("0").rstrip(".") + "万"
     sign = "-" if amount < 0 else ""
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {code}"
 
@@ -60,6 +67,17 @@ def usd_with_currency_text(amount_usd: float | None, amount_in_currency: float |
     if currency.upper() != "USD" and not _missing(amount_in_currency):
         text += f" ({money_text(amount_in_currency, currency)})"
     return text
+
+
+def date_text(day: dt.date | None, lang: str = "en") -> str:
+    """A calendar date: ISO in English, 年月日 in Chinese.
+
+    >>> date_text(dt.date(2026, 12, 2)), date_text(dt.date(2026, 12, 2), "zh")
+    ('2026-12-02', '2026年12月2日')
+    """
+    if day is None:
+        return MISSING
+    return f"{day.year}年{day.month}月{day.day}日" if lang == "zh" else day.isoformat()
 
 
 def gib_text(n_bytes: float | None, digits: int = 1) -> str:
@@ -92,8 +110,8 @@ def duration_text(seconds: float | None) -> str:
     return f"{secs} s"
 
 
-__all__ = ["MISSING", "CURRENCY_SYMBOLS", "number_text", "money_text", "usd_text", "pattern_text",
-           "usd_with_currency_text", "gib_text", "duration_text"]
+__all__ = ["MISSING", "CURRENCY_SYMBOLS", "number_text", "money_text", "date_text", "usd_text",
+           "pattern_text", "usd_with_currency_text", "gib_text", "duration_text"]
 
 
 def pattern_text(value: object, pattern: str = "{:,.1f}") -> str:

@@ -10,6 +10,7 @@ import pytest
 
 from catalog.catalog import load_catalog
 from catalog.errors import UserError
+from report.formats import date_text, money_text
 from report.text import (LANGUAGES, NAME_PREFIX, catalog_name, glossary, language_from,
                          placeholders, strings, translate, translate_notice)
 from sizing.request import check_compatibility, parse_request
@@ -122,3 +123,18 @@ def test_chinese_uses_one_word_per_glossary_term():
     assert found == []
     used = " ".join(strings("zh").values())
     assert [term for term, entry in terms.items() if entry["zh"] not in used] == []
+
+
+@pytest.mark.parametrize(("amount", "currency", "lang", "expected"), [
+    (42_600, "CNY", "zh", "¥4.26万"), (120_000, "CNY", "zh", "¥12万"), (9_999, "CNY", "zh", "¥9,999"),
+    (42_600, "CNY", "en", "¥42,600"), (42_600, "USD", "zh", "$42,600"),
+    (-1_234_567, "CNY", "zh", "-¥123.46万"),
+])
+def test_money_in_chinese_counts_large_yuan_in_wan(amount, currency, lang, expected):
+    assert money_text(amount, currency, lang=lang) == expected
+
+
+def test_dates_read_as_each_language_writes_them():
+    import datetime as dt
+    assert date_text(dt.date(2026, 12, 2), "zh") == "2026年12月2日"
+    assert date_text(dt.date(2026, 12, 2), "en") == "2026-12-02"
