@@ -450,8 +450,9 @@ def _rescale_money(old_units: float, new_units: float) -> None:
     if cfg["price"]:
         own = parse_own_prices(cfg["price"], catalog())
         cfg["price"] = ",".join(f"{k}:{v * factor:.2f}" for k, v in own.items())
-    for name in ("budget", "kwh_price", "price"):
+    for name in ("budget", "kwh_price"):
         st.session_state[widget_key(name)] = None if cfg[name] == "" else cfg[name]
+    st.session_state[widget_key("price")] = cfg["price"]
 
 
 def _on_money_change(name: str) -> None:
@@ -496,7 +497,7 @@ def _own_prices_input(terms: RegionTerms) -> dict[str, float]:
                          placeholder="rtx-3090:700, ryzen-7-7700:250",
                          help=t("inputs.own_prices_help", currency=terms.currency))
     try:
-        own = parse_own_prices(text.replace(" ", ""), catalog())
+        own = parse_own_prices((text or "").replace(" ", ""), catalog())
     except UserError as exc:
         show_user_error(exc)
         return {}
