@@ -23,6 +23,7 @@ import streamlit as st
 
 from catalog.catalog import Catalog
 from catalog.errors import UserError
+from catalog.printable import printable
 from catalog.schema import ModelArch
 from pages._state import bind, store
 from pages._text import plain, t
@@ -156,7 +157,8 @@ def read_config_rows(arch: ModelArch) -> list[dict[str, str]]:
              ("inputs.read_head_dim", f"{arch.head_dim:,}"),
              ("inputs.read_context", f"{arch.max_context_tokens:,}"),
              ("inputs.read_experts", experts)]
-    return [{t("inputs.read_what"): t(key), t("inputs.read_value"): value} for key, value in shown]
+    return [{t("inputs.read_what"): t(key), t("inputs.read_value"): printable(value)}
+            for key, value in shown]
 
 
 def read_model_rows(read: ReadModel) -> list[dict[str, str]]:
@@ -191,7 +193,7 @@ def read_model_rows(read: ReadModel) -> list[dict[str, str]]:
                      value: t("inputs.read_projector_layers", layers=read.arch.vision.layers)})
     if facts.get("revision"):
         rows.append({what: t("inputs.read_revision"), value: str(facts["revision"])[:12]})
-    return rows
+    return [{what: printable(row[what]), value: printable(row[value])} for row in rows]
 
 
 def show_read_model(read: ReadModel, container: Any) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs, get_plotlyjs_version
 
+from catalog.printable import printable_fields
 from catalog.schema import ModelArch
 from report.charts import report_figures
 from report.content import ReportContent, Section, Table, report_content
@@ -109,7 +110,12 @@ def _section(section: Section, charts: Mapping[str, str]) -> str:
 
 
 def render_html(content: ReportContent, *, cdn: bool = False) -> bytes:
-    """UTF-8 HTML for ``content``; plotly.js inlined once unless ``cdn``."""
+    """UTF-8 HTML for ``content``; plotly.js inlined once unless ``cdn``.
+
+    Invisible control characters in any text (a model name's bidi override)
+    are shown escaped (:func:`catalog.printable.printable`).
+    """
+    content = printable_fields(content)
     charts = {key: _chart(fig, f"chart-{key.replace('_', '-')}")
               for key, fig in report_figures(content).items()}
     if cdn:

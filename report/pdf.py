@@ -18,6 +18,7 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import TableCellFillMode, XPos, YPos
 
+from catalog.printable import printable_fields
 from catalog.schema import ModelArch
 from report import charts
 from report.content import Fact, ReportContent, Section, Table, report_content
@@ -289,7 +290,11 @@ def chart_pngs(content: ReportContent) -> tuple[dict[str, bytes] | None, str | N
 
 
 def render_pdf(content: ReportContent, *, charts_enabled: bool = True) -> bytes:
-    """PDF bytes for ``content``; charts as images when a browser can draw them."""
+    """PDF bytes for ``content``; charts as images when a browser can draw them.
+
+    Invisible control characters in any text are shown escaped, as in the HTML.
+    """
+    content = printable_fields(content)
     pngs, note = chart_pngs(content) if charts_enabled else (None, None)
     return _Writer(content, pngs, note).render()
 
