@@ -333,6 +333,9 @@ class FinetuneMemory:
     usable_bytes: float  # one GPU's memory
     host_bytes: float  # offloaded states and checkpoints in system RAM, whole machine
     gpu_count: int
+    # Paged optimizer states on the GPU (part of optimizer_bytes): unified memory,
+    # which PyTorch's allocator counters (peak reserved) leave out.
+    paged_bytes: float = 0.0
 
     @property
     def fits(self) -> bool:
@@ -360,8 +363,12 @@ def _weight_bytes(arch: ModelArch, setup: FinetuneSetup, adapters: float) -> flo
     if setup.method == "lora":
         return arch.params_total * BF16_BYTES + adapter_bytes
     parts = param_breakdown(arch)
-    tables = parts.embedding + parts.output  # embedding and head stay bf16 under QLoRA
-    return ((arch.params_total - tables) * NF4_DOUBLE_QUANT_BITS / 8.0 + tables * BF16_BYTES
+    # The embedding and head are not quantized. Under mixed precision they are
+    # fp32: PEFT's prepare_model_for_kbit_training (the QLoRA recipe) casts every
+    # non-quantized weight to fp32; pure bf16 training keeps them bf16.
+    tables = parts.embedding + parts.output
+    table_bytes = FP32_BYTES if setup.precision == "mixed" else BF16_BYTES
+    return ((arch.params_total - tables) * NF4_DOUBLE_QUANT_BITS / 8.0 + tables * table_bytes
             + adapter_bytes)
 
 
@@ -423,7 +430,8 @@ def finetune_memory(arch: ModelArch, gpu: Gpu, setup: FinetuneSetup) -> Finetune
         weights_bytes=weights_gpu, trainable_params=trainable, gradients_bytes=gradients_gpu,
         master_weights_bytes=master_gpu, optimizer_bytes=optimizer_gpu,
         activations_bytes=act_device, overhead_bytes=overhead, total_bytes=total,
-        usable_bytes=usable, host_bytes=host, gpu_count=n)
+        usable_bytes=usable, host_bytes=host, gpu_count=n,
+        paged_bytes=optimizer_gpu if setup.optimizer == "paged-adamw-8bit" else 0.0)
 
 
 @dataclass(frozen=True)

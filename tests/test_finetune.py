@@ -76,10 +76,14 @@ def test_qlora_base_weights_are_nf4_with_double_quant_and_bf16_tables():
     assert NF4_DOUBLE_QUANT_BITS == pytest.approx(4.127, abs=5e-4)  # QLoRA paper, section 3
     setup = FinetuneSetup(method="qlora", lora_rank=16, precision="mixed")
     m = finetune_memory(LLAMA_8B, H100, setup)
-    tables = 2 * 128_256 * 4096  # embedding and untied head stay bf16
+    tables = 2 * 128_256 * 4096  # embedding and untied head, not quantized
     adapters = 41_943_040 * 4  # fp32 adapters under mixed precision
-    expected = (LLAMA_8B.params_total - tables) * 4.127 / 8 + tables * 2 + adapters
+    # Mixed precision follows PEFT's recipe: the unquantized tables in fp32.
+    expected = (LLAMA_8B.params_total - tables) * 4.127 / 8 + tables * 4 + adapters
     assert m.weights_bytes == pytest.approx(expected, rel=1e-4)
+    bf16 = finetune_memory(LLAMA_8B, H100, setup.with_(precision="bf16"))
+    expected_bf16 = (LLAMA_8B.params_total - tables) * 4.127 / 8 + tables * 2 + adapters / 2
+    assert bf16.weights_bytes == pytest.approx(expected_bf16, rel=1e-4)
 
 
 def test_standard_loss_holds_16_bytes_per_logit():
@@ -155,8 +159,11 @@ def test_bad_setups_raise_naming_the_field():
 @given(setup=setups, arch=models)
 def test_qlora_needs_no_more_than_lora_and_lora_no_more_than_full(setup, arch):
     # DoRA is a LoRA variant with no full fine-tuning counterpart; its extra
-    # activations can pass full fine-tuning's states at very long batches.
-    setup = setup.with_(dora=False)
+    # activations can pass full fine-tuning's states at very long batches. A
+    # paged optimizer's states leave the GPU when it is full, so its totals are
+    # capped at the card, not ordered.
+    setup = setup.with_(dora=False, optimizer="adamw" if setup.optimizer == "paged-adamw-8bit"
+                        else setup.optimizer)
     qlora = _total(arch, setup.with_(method="qlora"))
     lora = _total(arch, setup.with_(method="lora"))
     full = _total(arch, setup.with_(method="full"))
