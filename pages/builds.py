@@ -11,10 +11,10 @@ from catalog.errors import UserError
 from pages._engine import run_plan
 from pages._frame import begin_page
 from pages._inputs import plan_inputs, scenario_inputs
-from pages._plan import show_workload
+from pages._plan import service_level, show_workload
 from pages._state import lang
 from pages._text import engine_paragraph, engine_text, plain, show_user_error, t
-from report.formats import gib_text, money_text
+from report.formats import gib_text, money_text, pattern_text
 from report.plan_charts import build_key, per_user_band, value_figure
 from report.text import group_strings
 
@@ -28,7 +28,7 @@ plan_args = plan_inputs()
 
 
 def money(usd: float, result: PlanResult) -> str:
-    return money_text(usd * result.units_per_usd, result.currency)
+    return money_text(usd * result.units_per_usd, result.currency, lang=lang())
 
 
 def tier_name(tier: str) -> str:
@@ -58,7 +58,9 @@ def reason(b: TierBuild, result: PlanResult, *, role: str) -> str:
 
 
 def check_line(ok: bool, text: str) -> str:
-    mark = f"✅ {t('builds.pass')}" if ok else f"❌ {t('builds.fail')}"
+    """A check as a coloured Material icon and a word: emoji marks need an emoji font."""
+    mark = (f":green[:material/check_circle: {t('builds.pass')}]" if ok
+            else f":red[:material/cancel: {t('builds.fail')}]")
     return f"{mark} · {plain(text)}"
 
 
@@ -90,14 +92,34 @@ def show_checks(b: TierBuild, result: PlanResult) -> None:
         st.markdown("\n".join(f"- {plain(engine_text(n))}" for n in notes))
 
 
-def show_parts(b: TierBuild, result: PlanResult, *, role: str) -> None:
-    own = f" ({t('builds.own_price')})"
-    rows = [{t("builds.col_kind"): t(f"builds.kind_{p.kind}"),
-             t("builds.col_name"): p.name + (own if p.source == OWN_PRICE_SOURCE else ""),
-             t("builds.col_qty"): p.quantity, t("builds.col_price"): money(p.total_usd, result),
-             t("builds.col_used"): p.used} for p in b.parts]
-    st.markdown(f"**{t('builds.parts')}**")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"parts_{role}")
+def show_parts(b: TierBuild, result: PlanResult) -> None:
+    """The parts as a two-column table (part, price) that wraps inside the card."""
+    rows = []
+    for p in b.parts:
+        notes = [t("builds.part_used")] if p.used else []
+        if p.source == OWN_PRICE_SOURCE:
+            notes.append(t("builds.own_price"))
+        count = f"{p.quantity} × " if p.quantity > 1 else ""
+        name = f"{count}{p.name}" + (f" ({', '.join(notes)})" if notes else "")
+        rows.append(f"| **{plain(t(f'builds.kind_{p.kind}'))}** {plain(name)} "
+                    f"| {plain(money(p.total_usd, result))} |")
+    st.markdown("\n".join([f"| {t('builds.parts')} | {t('builds.col_price')} |", "| :-- | --: |",
+                           *rows]))
+
+
+def figure_lines(b: TierBuild) -> list[tuple[str, str]]:
+    """A build's key numbers as (label, value), units in the value."""
+    temp = pattern_text(b.gpu_temp_c, "{:,.0f} °C")
+    full = t("builds.temp_full", temp=pattern_text(b.gpu_temp_full_load_c, "{:,.0f} °C"))
+    return [
+        (t("builds.decode"), pattern_text(b.decode_tokens_per_s_per_user, "{:,.1f} tok/s")),
+        (t("builds.prefill"), pattern_text(b.prefill_tokens_per_s, "{:,.0f} tok/s")),
+        (t("builds.headroom"), gib_text(b.memory_headroom_bytes)),
+        (t("builds.gpu_power"), pattern_text(b.gpu_power_w, "{:,.0f} W")),
+        (t("builds.psu"), pattern_text(b.psu_w, "{:,.0f} W")),
+        (t("builds.temp"), f"{temp} ({full})"),
+        (t("builds.throttle"), t(f"builds.risk_{b.throttle_risk}")),
+    ]
 
 
 def show_build(b: TierBuild, result: PlanResult, *, role: str, same_as: str | None) -> None:
@@ -112,23 +134,13 @@ def show_build(b: TierBuild, result: PlanResult, *, role: str, same_as: str | No
             st.info(t("builds.same_as", tier=same_as), icon=":material/content_copy:")
             return
         st.markdown(plain(build_line(b)))
+        # Label and value on one wrapping line: a card is too narrow for metric tiles.
+        st.markdown("  \n".join(f"{plain(label)}: **{plain(value)}**"
+                                 for label, value in figure_lines(b)))
         low, high = per_user_band(b)
-        c = st.columns(2)
-        c[0].metric(t("builds.decode"), f"{b.decode_tokens_per_s_per_user or 0:,.1f}",
-                    help=t("builds.decode_band", low=f"{low:,.1f}", high=f"{high:,.1f}")
-                    if low is not None and high is not None else None)
-        c[1].metric(t("builds.prefill"), f"{b.prefill_tokens_per_s or 0:,.0f}")
         if low is not None and high is not None:
             st.caption(t("builds.decode_band", low=f"{low:,.1f}", high=f"{high:,.1f}"))
-        c = st.columns(2)
-        c[0].metric(t("builds.headroom"), gib_text(b.memory_headroom_bytes))
-        c[1].metric(t("builds.gpu_power"), f"{b.gpu_power_w:,.0f} W")
-        c = st.columns(2)
-        c[0].metric(t("builds.psu"), f"{b.psu_w:,.0f} W")
-        c[1].metric(t("builds.temp"), f"{b.gpu_temp_c:,.0f} °C",
-                    help=t("builds.temp_full", temp=f"{b.gpu_temp_full_load_c:,.0f} °C"))
-        st.metric(t("builds.throttle"), t(f"builds.risk_{b.throttle_risk}"))
-        show_parts(b, result, role=role)
+        show_parts(b, result)
         show_checks(b, result)
 
 
@@ -146,7 +158,7 @@ def show_headline(result: PlanResult) -> None:
         else:
             text = t("builds.nothing_local", model=result.model_name, need=need)
         best = next((c for c in result.cloud if c.meets_workload), None)
-        cloud = t("builds.cloud_best", provider=best.provider, instance=best.instance_type,
+        cloud = t("builds.cloud_best", instance=best.name,
                   per_hour=money_text(best.usd_per_hour_in_currency, result.currency, digits=2),
                   per_1m=money_text(best.usd_per_1m_tokens_in_currency, result.currency, digits=2)
                   ) if best else t("builds.no_cloud")
@@ -192,7 +204,7 @@ def show_consumer_vs_pro(result: PlanResult) -> None:
     pro = [v for v in usable if v.segment != "consumer"][:CARDS_PER_SEGMENT]
     per_k = t("builds.col_memory_per_k", currency=result.currency)
     rows = [{
-        t("builds.col_gpu"): v.gpu_name + (" ♻" if v.used else ""),
+        t("builds.col_gpu"): v.gpu_name + (f" ({t('builds.part_used')})" if v.used else ""),
         t("builds.col_segment"): t(f"builds.segment_{v.segment}"),
         t("builds.col_card_price"): money(v.price_usd, result),
         t("builds.col_memory"): f"{v.memory_gib:g} GiB",
@@ -219,7 +231,7 @@ def show_value_chart(result: PlanResult) -> None:
 if request is not None:
     try:
         with st.spinner(t("builds.working")):
-            answer = run_plan(request, arch, **plan_args)
+            answer = run_plan(request, arch, **plan_args, service=service_level())
     except UserError as exc:
         show_user_error(exc)
     else:

@@ -11,11 +11,11 @@ from catalog.errors import UserError
 from pages._engine import run_plan
 from pages._frame import begin_page
 from pages._inputs import plan_inputs, scenario_inputs
-from pages._plan import show_workload
+from pages._plan import service_level, show_workload
 from pages._state import lang
 from pages._text import engine_paragraph, labeller, plain, show_user_error, t
 from report.formats import money_text
-from report.plan_charts import break_even_figure, cheapest_cloud
+from report.plan_charts import break_even_figure, cheapest_cloud, cloud_name
 from report.text import group_strings
 
 SORTS = ("per_1m", "per_hour", "speed", "break_even")
@@ -38,7 +38,7 @@ def tier_name(tier: str) -> str:
 def show_headline(comparison: CloudComparison) -> None:
     best = next((c for c in comparison.cloud if c.meets_workload), None)
     if comparison.lead_with_cloud:
-        cloud = t("builds.cloud_best", provider=best.provider, instance=best.instance_type,
+        cloud = t("builds.cloud_best", instance=best.name,
                   per_hour=rate(best.usd_per_hour, comparison),
                   per_1m=rate(best.usd_per_1m_tokens, comparison)) if best else t("builds.no_cloud")
         st.warning(plain(t("cloud.lead_cloud", message=cloud)), icon=":material/cloud:")
@@ -59,22 +59,21 @@ def show_headline(comparison: CloudComparison) -> None:
 
 def cloud_table(comparison: CloudComparison) -> pd.DataFrame:
     """One row per instance; money in the chosen currency, break-even in months (None: never)."""
-    code = comparison.currency
+    all_meet = all(c.meets_workload for c in comparison.cloud)
     rows = []
     for c in comparison.cloud:
         row = {
-            t("cloud.col_provider"): c.provider,
-            t("cloud.col_instance"): c.instance_type,
-            t("cloud.col_gpus"): f"{c.gpu_count} × {c.gpu_id}",
-            t("cloud.col_quant"): c.quant,
-            t("cloud.col_per_hour", currency=code): c.usd_per_hour_in_currency,
+            t("cloud.col_instance"): cloud_name(c),  # names the GPUs too
+            t("cloud.col_per_1m"): c.usd_per_1m_tokens_in_currency,
+            t("cloud.col_per_hour"): c.usd_per_hour_in_currency,
             t("cloud.col_speed"): c.decode_tokens_per_s_per_user,
-            t("cloud.col_per_1m", currency=code): c.usd_per_1m_tokens_in_currency,
-            t("cloud.col_meets"): c.meets_workload,
         }
+        if not all_meet:  # a column of ticks only says what the caption above says
+            row[t("cloud.col_meets")] = c.meets_workload
         for tier in comparison.tiers:
             row[t("cloud.col_break_even", tier=tier_name(tier.tier))] = \
                 c.break_even_months.get(tier.tier)
+        row[t("cloud.col_quant")] = c.quant
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -92,16 +91,25 @@ def show_table(comparison: CloudComparison) -> None:
     sort = st.selectbox(t("cloud.sort"), SORTS, key="w_cloud_sort",
                         format_func=labeller("cloud.sort_"))
     column, ascending = {
-        "per_1m": (t("cloud.col_per_1m", currency=code), True),
-        "per_hour": (t("cloud.col_per_hour", currency=code), True),
+        "per_1m": (t("cloud.col_per_1m"), True),
+        "per_hour": (t("cloud.col_per_hour"), True),
         "speed": (t("cloud.col_speed"), False),
-        "break_even": (break_even[0] if break_even else t("cloud.col_per_1m", currency=code), True),
+        "break_even": (break_even[0] if break_even else t("cloud.col_per_1m"), True),
     }[sort]
     frame = frame.sort_values(column, ascending=ascending, na_position="last", kind="stable")
-    styled = frame.style.format(precision=2, thousands=",").format(
+    # Money through the one formatter, in the chosen currency; the cells stay numbers,
+    # so a click on a header still sorts by value.
+    styled = frame.style.format(
+        lambda v: money_text(v, code, digits=2),
+        subset=[t("cloud.col_per_hour"), t("cloud.col_per_1m")]).format(
         "{:,.1f}", subset=[t("cloud.col_speed")]).format(
         "{:,.1f}", subset=break_even, na_rep=t("cloud.never"))
-    st.dataframe(styled, hide_index=True, key="cloud_table")
+    help_text = {name: t("cloud.break_even_help", tier=tier_name(x.tier))
+                 for name, x in zip(break_even, comparison.tiers)}
+    st.dataframe(styled, hide_index=True, key="cloud_table", column_config={
+        name: st.column_config.Column(help=text) for name, text in help_text.items()})
+    if break_even:
+        st.caption(t("cloud.break_even_note"))
     if any(None in c.break_even_months.values() for c in comparison.cloud):
         st.caption(t("cloud.never_note"))
 
@@ -122,7 +130,7 @@ def show_chart(comparison: CloudComparison) -> None:
 if request is not None:
     try:
         with st.spinner(t("cloud.working")):
-            planned = run_plan(request, arch, **plan_args)
+            planned = run_plan(request, arch, **plan_args, service=service_level())
     except UserError as exc:
         show_user_error(exc)
     else:
