@@ -18,6 +18,7 @@ from advisor.prices import MAX_ELECTRICITY_USD_PER_KWH
 from advisor.region import RegionTerms, prices_in_usd, region_for, region_terms
 from catalog.catalog import Catalog
 from catalog.errors import UserError, echo
+from catalog.printable import printable
 from catalog.schema import ModelArch
 from pages._detect import detected_gpus, match_all, read_nvidia_smi_csv
 from pages._engine import catalog, currencies, run_estimate
@@ -307,12 +308,12 @@ def _bench_input() -> None:
         if error:
             show_user_error(error)
         if found is not None:
-            st.dataframe([{t("inputs.bench_col_test"): f"{r.test} · {r.benchmark_model or ''}",
+            st.dataframe([{t("inputs.bench_col_test"): printable(f"{r.test} · {r.benchmark_model or ''}"),
                            t("inputs.bench_col_measured"): round(r.measured_tokens_per_s, 1),
                            t("inputs.bench_col_predicted"): (round(r.predicted_tokens_per_s, 1)
                                                              if r.predicted_tokens_per_s else None),
                            t("inputs.bench_col_used"): t("inputs.bench_used_yes") if r.used
-                           else (r.note or "")}
+                           else printable(r.note or "")}
                           for r in found.rows], hide_index=True)
         current = state().get("bench")
         if current:
