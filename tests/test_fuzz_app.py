@@ -2,9 +2,10 @@
 
 Hypothesis draws a query string (real ids, unknown ids, huge, negative and
 non-finite numbers, markup, unicode) and then a few widget changes within the
-widgets' own ranges. After every run: no exception, every number shown is
-finite, nothing from the input is rendered as markup, and every verdict agrees
-with the numbers beside it. Derandomized, so CI sees the same examples each run
+widgets' own ranges, pastes of nvidia-smi or benchmark output, and config.json
+uploads with hostile numbers and names. After every run: no exception, every
+number shown is finite, nothing from the input is rendered as markup or a link,
+and every verdict agrees with the numbers beside it. Derandomized, so CI sees the same examples each run
 (``FUZZ_SEED=7 pytest --hypothesis-seed=7`` draws new ones).
 """
 
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from catalog.catalog import load_catalog
+from pages._inputs import BENCH_PASTE_KEY, SMI_PASTE_KEY
 from pages._state import MAX_COMPARE, PARAMS, SORTS, SOURCES, STATE_KEY
 from report.text import LANGUAGES, translate
 
@@ -49,6 +51,25 @@ OPTIONS: dict[str, list] = {
 # Markup that would render as HTML if a value reached the page unescaped.
 RAW_MARKUP = re.compile(r"(?<!\\)<\s*/?\s*(img|script|iframe|svg|b|a)\b", re.IGNORECASE)
 NOT_FINITE = re.compile(r"\b(nan|inf|infinity)\b", re.IGNORECASE)
+# What GFM links with no link syntax (mdast-util-gfm-autolink-literal), in a message's
+# text outside code spans with escapes resolved.
+AUTOLINK_LITERAL = re.compile(r"https?://|www(?=\.)|[-.\w+]+@[-\w]+(?:\.[-\w]+)+",
+                              re.IGNORECASE | re.ASCII)
+# Pasted lines: nvidia-smi's own, broken ones, benchmark-looking ones, and any text.
+PASTE_LINES = st.one_of(st.sampled_from([
+    "name, memory.total [MiB]", "NVIDIA GeForce RTX 4090, 24564 MiB", "NVIDIA L4, [N/A]",
+    "NVIDIA GeForce RTX 4090, 1.2.3 MiB", "www.example.com, 1e999 MiB", "a@b.co, -1",
+    "| model | size | params | backend | ngl | test | t/s |",
+    "| llama 8B Q4_K_M | 4.58 GiB | 8.03 B | CUDA | 99 | tg128 | nan ± 0.1 |",
+    "eval rate: 1e999 tokens/s", *NASTY]), st.text(max_size=40))
+LLAMA3_8B = {  # meta-llama/Meta-Llama-3-8B config.json
+    "model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336,
+    "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8,
+    "vocab_size": 128256, "max_position_embeddings": 8192,
+}
+# JSON number texts for one config.json field: real, huge, non-finite, past Python's digits.
+CONFIG_NUMBERS = ("4096", "1", "0", "-1", "0.5", "true", "null", '"12"', "1e400", "NaN",
+                  "-Infinity", "1" + "0" * 400, "9" * 5000)
 GIB = re.compile(r"(-?[\d,]+\.?\d*) GiB")
 
 
@@ -191,6 +212,43 @@ def change_widgets(at: AppTest, data: st.DataObject) -> None:
     at.run()
 
 
+def paste_or_upload(at: AppTest, data: st.DataObject) -> None:
+    """One paste (nvidia-smi or benchmark output) or config.json upload, then a run.
+
+    Draws the same primitives every call, whichever input the page has, so
+    Hypothesis can replay an example (see :func:`change_widgets`).
+    """
+    kind = data.draw(st.integers(0, 2), label="input")
+    lines = data.draw(st.lists(PASTE_LINES, max_size=6), label="lines")
+    field = data.draw(st.sampled_from(sorted(set(LLAMA3_8B) - {"model_type"})), label="field")
+    number = data.draw(st.sampled_from(CONFIG_NUMBERS), label="number")
+    name = data.draw(st.sampled_from(NASTY), label="name")
+    if kind < 2:
+        key = (SMI_PASTE_KEY, BENCH_PASTE_KEY)[kind]
+        if any(area.key == key for area in at.text_area):
+            at.text_area(key=key).input("\n".join(lines)[:4000])
+            at.run()
+        return
+    source = [r for r in at.radio if r.key and r.key.endswith("_source")]
+    if not source:
+        return
+    source[0].set_value("upload")
+    at.run()
+    text = json.dumps({**LLAMA3_8B, field: 0, "_name_or_path": name})
+    at.file_uploader(key="w_upload").set_value(
+        ("config.json", text.replace(f'"{field}": 0', f'"{field}": {number}').encode(),
+         "application/json"))
+    at.run()
+
+
+def check_no_link(at: AppTest) -> None:
+    """No message (where echoed input lands) holds text Markdown would turn into a link."""
+    for element in (*at.warning, *at.error):
+        for piece in re.split(r"`[^`]*`", element.value):
+            unescaped = re.sub(r"\\(.)", r"\1", piece)
+            assert not AUTOLINK_LITERAL.search(unescaped), element.value
+
+
 def shown_as_option(widget, value) -> bool:
     """Whether the page offers ``value`` in this select or radio (as a browser could pick)."""
     try:
@@ -238,3 +296,8 @@ def test_random_links_and_widgets_never_break_a_page(page, query, data):
     for _ in range(data.draw(st.integers(1, 3), label="changes")):
         change_widgets(at, data)
         check_page(at)
+    paste_or_upload(at, data)
+    check_page(at)
+    check_no_link(at)
+    at.run()  # an upload stays in the uploader and is read again
+    check_page(at)
