@@ -186,7 +186,7 @@ def read_model_files(request: EstimateRequest, catalog: Catalog):
         raise
     except OSError as exc:
         where = exc.filename or what
-        raise RequestError(f"cannot read '{where}': {exc.strerror or exc}") from None
+        raise RequestError(f"cannot read '{echo(where)}': {echo(exc.strerror or exc)}") from None
     except ValidationError as exc:
         raise RequestError(validation_error_text(exc)) from None
     except ValueError as exc:
