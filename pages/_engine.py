@@ -121,7 +121,10 @@ def run_every_gpu(request: EstimateRequest, arch: ModelArch | None,
 @st.cache_data(max_entries=64, show_spinner=False)
 def _plan_cached(request_json: str, arch_json: str | None, options_json: str) -> PlanResult:
     request = EstimateRequest.model_validate_json(request_json)
-    return plan(request, catalog(), arch=_arch_from(arch_json), **json.loads(options_json))
+    options = json.loads(options_json)
+    if options.get("service") is not None:
+        options["service"] = ServeSettings.model_validate(options["service"])
+    return plan(request, catalog(), arch=_arch_from(arch_json), **options)
 
 
 def run_plan(request: EstimateRequest, arch: ModelArch | None, *, budget_usd: float, users: int,
@@ -130,12 +133,14 @@ def run_plan(request: EstimateRequest, arch: ModelArch | None, *, budget_usd: fl
              electricity_usd_per_kwh: float | None = None,
              circuit_volts: float = DEFAULT_CIRCUIT_VOLTS,
              circuit_amps: float = DEFAULT_CIRCUIT_AMPS,
-             own_prices_usd: dict[str, float] | None = None) -> PlanResult:
+             own_prices_usd: dict[str, float] | None = None,
+             service: ServeSettings | None = None) -> PlanResult:
     """The purchase advisor's plan, shared by Builds and Cloud.
 
     ``search`` "all" searches the runtimes and weight formats as ``rigfit plan``
     does by default (:func:`advisor.workload.plan_request`); "sidebar" uses the
-    request's runtime, weight format and KV cache. Raises
+    request's runtime, weight format and KV cache. ``service``: size by a service
+    level (:func:`advisor.plan.plan`). Raises
     :class:`advisor.errors.PlanError` (a UserError) when no plan can be made.
     """
     request, quant = plan_request(request, search=search == "all")
@@ -144,7 +149,8 @@ def run_plan(request: EstimateRequest, arch: ModelArch | None, *, budget_usd: fl
                "min_tokens_per_s": float(min_tokens_per_s),
                "electricity_usd_per_kwh": electricity_usd_per_kwh,
                "circuit_volts": float(circuit_volts), "circuit_amps": float(circuit_amps),
-               "own_prices_usd": dict(sorted((own_prices_usd or {}).items()))}
+               "own_prices_usd": dict(sorted((own_prices_usd or {}).items())),
+               "service": None if service is None else service.model_dump(mode="json")}
     return _plan_cached(request.model_dump_json(), _arch_json(arch), json.dumps(options))
 
 

@@ -7,10 +7,22 @@ from typing import Any
 import streamlit as st
 
 from advisor.results import PlanResult
+from sizing.capacity import ServeSettings
 from pages._engine import catalog
 from pages._state import state
 from pages._text import plain, t
 from report.formats import money_text
+
+
+def service_level() -> ServeSettings | None:
+    """The service level a link or the Serve page set (a latency target), else None:
+    Builds and Cloud then size every build by it."""
+    cfg = state()
+    if cfg.get("ttft_p95_s", "") == "" and cfg.get("itl_p95_ms", "") == "":
+        return None
+    given = {name: cfg[name] for name in ("ttft_p95_s", "itl_p95_ms", "think_time_s",
+                                          "prefix_hit_frac") if cfg.get(name, "") != ""}
+    return ServeSettings(users=cfg["users"], **given)
 
 
 def show_workload(result: PlanResult, plan_args: dict[str, Any]) -> None:
@@ -30,3 +42,7 @@ def show_workload(result: PlanResult, plan_args: dict[str, Any]) -> None:
         kwh=money_text(result.electricity_usd_per_kwh * result.units_per_usd, result.currency,
                        digits=3), hours=f"{result.hours_per_day:g}",
         volts=f"{plan_args['circuit_volts']:g}", amps=f"{plan_args['circuit_amps']:g}")))
+    if result.service is not None:
+        s = result.service
+        st.caption(t("builds.service", ttft=f"{s.ttft_p95_s:g}", itl=f"{s.itl_p95_ms:g}",
+                     think=f"{s.think_time_s:g}", users=s.users))

@@ -30,8 +30,7 @@ from pages._engine import catalog
 from report.text import DEFAULT_LANGUAGE, LANGUAGES, language_from
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS
 from sizing.bench import BenchCalibration, BenchError
-from sizing.capacity import (DEFAULT_ITL_P95_MS, DEFAULT_THINK_TIME_S, DEFAULT_TTFT_P95_S,
-                             ServeSettings)
+from sizing.capacity import DEFAULT_THINK_TIME_S, ServeSettings
 from sizing.fits import USES, FitsRequest
 from sizing.limits import Limit, field_limit
 from sizing.finetune_request import CHOICES as FINETUNE_CHOICES
@@ -172,8 +171,10 @@ DEFAULTS: dict[str, Any] = {
     "kwh_price": "", "circuit_volts": "", "circuit_amps": "", "price": "",
     "ram_gib": FitsRequest.model_fields["ram_gib"].default, "use": "chat", "min_decode": 0.0,
     "min_context": 0, "floors_only": "off", "all_quants": "off",
-    "think_time_s": DEFAULT_THINK_TIME_S, "ttft_p95_s": DEFAULT_TTFT_P95_S,
-    "itl_p95_ms": DEFAULT_ITL_P95_MS, "prefix_hit_frac": 0.0,
+    # "": no service level (and out of the link): Serve shows the engine's default
+    # targets, Builds and Cloud size by the per-user speed.
+    "think_time_s": DEFAULT_THINK_TIME_S, "ttft_p95_s": "", "itl_p95_ms": "",
+    "prefix_hit_frac": 0.0,
     **{name: FinetuneRequest.model_fields[name].default
        for name in (*FINETUNE_CHOICE_FIELDS, *FINETUNE_NUMBER_FIELDS)},
     "dataset_mtokens": 10.0,  # a few thousand instruction examples

@@ -8,7 +8,7 @@ from catalog.errors import UserError
 from pages._engine import run_serve
 from pages._frame import begin_page
 from pages._inputs import scenario_inputs
-from pages._state import PARAMS, bind, lang, store
+from pages._state import PARAMS, lang, state, store, widget_key
 from pages._text import plain, show_user_error, t
 from report.formats import money_text
 from report.serve_charts import latency_figure, throughput_figure
@@ -22,13 +22,23 @@ request, arch = scenario_inputs()
 
 
 def number(container, name: str, *, step: float, whole: bool = False) -> float:
-    """A widget for a serving input, within the bounds its link parameter takes."""
+    """A widget for a serving input, within the bounds its link parameter takes.
+
+    A latency target left at the engine's default stays out of the configuration
+    (and the link), so Builds and Cloud size by a service level only when one is set.
+    """
     limit = PARAMS[name].limit
-    low = 1 if whole else 0.0
-    value = container.number_input(t(f"serve.{name}"), min_value=low, max_value=limit.high,
-                                   step=step, key=bind(name), help=t(f"serve.{name}_help"),
+    default = ServeSettings.model_fields[name].default
+    key = widget_key(name)
+    if key not in st.session_state:
+        st.session_state[key] = default if state()[name] == "" else state()[name]
+    value = container.number_input(t(f"serve.{name}"), min_value=1 if whole else 0.0,
+                                   max_value=limit.high, step=step, key=key,
+                                   help=t(f"serve.{name}_help"),
                                    **({} if whole else {"format": "%g"}))
-    return store(name, int(value) if whole else float(value))
+    value = int(value) if whole else float(value)
+    store(name, "" if state()[name] == "" and value == default else value)
+    return value
 
 
 cols = st.columns(5)

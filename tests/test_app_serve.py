@@ -68,3 +68,22 @@ def test_serve_in_chinese_and_a_runtime_it_does_not_model():
     refused = open_serve(model="llama-3.1-8b", gpu="rtx-4090", runtime="transformers", quant="f16",
                          lang="zh")
     assert "服务模拟支持" in refused.error[0].value
+
+
+def test_builds_size_by_the_service_level_of_a_link():
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in {**TEAM, "budget_usd": "4000"}.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/builds.py")
+    at.run()
+    assert not at.exception
+    said = " ".join(c.value for c in at.caption)
+    assert "Sized by a service level" in said and "20 users" in said
+
+
+def test_serve_leaves_the_targets_out_of_the_link_at_their_defaults():
+    at = open_serve(model="llama-3.1-8b", gpu="rtx-4090", runtime="vllm", quant="bf16")
+    query = query_for(at.session_state[STATE_KEY])
+    assert "ttft_p95_s" not in query and "itl_p95_ms" not in query
+    assert {m.label for m in at.metric} >= {"Users at the target"}
