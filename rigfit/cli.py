@@ -19,6 +19,7 @@ from catalog.loader import CatalogError
 from rigfit import (estimate_cli, finetune_cli, fits_cli, listing_cli, plan_cli, report_cli,
                     serve_cli)
 from rigfit.terminal import finite_float, whole_int
+from report.text import DEFAULT_LANGUAGE, LANGUAGES, translate, translate_notice
 
 EXIT_USAGE = 2
 PROG = "rigfit"
@@ -68,6 +69,9 @@ class _Parser(argparse.ArgumentParser):
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser = _Parser(prog=prog,
                      description="RigFit: will an LLM fit your GPU, and how fast will it run?")
+    parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, dest="ui_lang",
+                        help="language of errors and warnings, and of a report unless it sets "
+                             "its own --lang")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, command in COMMANDS.items():
         p = sub.add_parser(name, help=command.help)
@@ -78,11 +82,13 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     """Run one subcommand; returns the exit status."""
+    lang = DEFAULT_LANGUAGE
     try:
         args = build_parser(prog).parse_args(argv)
+        lang = args.ui_lang
         return args.run(args, load_catalog())
     except (UserError, CatalogError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(translate("cli.error", lang, message=translate_notice(exc, lang)), file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         return 0

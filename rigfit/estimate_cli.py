@@ -18,6 +18,7 @@ from typing import Any
 
 from catalog.catalog import Catalog
 from catalog.errors import UserError, echo
+from report.text import DEFAULT_LANGUAGE, translate, translate_notice
 from rigfit.terminal import json_text
 from sizing.bench import BenchCalibration, decode_bench_bytes, parse_bench
 from sizing.bench_calibrate import calibrate
@@ -150,7 +151,7 @@ def bench_table(bench: BenchCalibration) -> str:
     return "\n".join(lines)
 
 
-def _estimate_table(result: dict[str, Any]) -> str:
+def _estimate_table(result: dict[str, Any], lang: str = DEFAULT_LANGUAGE) -> str:
     mem = result["memory"]
     rows = [
         ("model", f"{result['model']['name']} ({result['model']['params_total'] / 1e9:.2f}B)"),
@@ -193,7 +194,8 @@ def _estimate_table(result: dict[str, Any]) -> str:
     rows += vision_rows(result) + agent_rows(result)
     width = max(len(r[0]) for r in rows)
     lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
-    lines += [f"warning: {w['text']}" for w in result["warnings"]]
+    lines += [translate("cli.warning", lang, message=translate_notice(w, lang))
+              for w in result["warnings"]]
     lines += remedy_lines(result.get("remedies") or [])
     return "\n".join(lines)
 
@@ -313,7 +315,7 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
     else:
         if bench is not None:
             print(bench_table(bench) + "\n")
-        print(_estimate_table(result))
+        print(_estimate_table(result, getattr(args, "ui_lang", DEFAULT_LANGUAGE)))
     return 0
 
 

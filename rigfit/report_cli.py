@@ -29,6 +29,7 @@ from sizing.request import EstimateRequest, parse_request, resolve_model
 
 
 def run(args: argparse.Namespace, cat: Catalog) -> int:
+    args.lang = args.lang or getattr(args, "ui_lang", None) or "en"
     request = parse_request(request_from_args(args))
     arch, _ = resolve_model(request, cat)
     result = estimate(request, cat)  # resolves the model again, keeping its warnings
@@ -93,7 +94,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the question the report answers first, as the app's page of that name: "
                         "configurator (the verdict for --gpu), builds (the three builds), compare "
                         "(the GPU comparison) or cloud (the cloud offers); default configurator")
-    p.add_argument("--lang", choices=("en", "zh"), default="en", help="report language")
+    p.add_argument("--lang", choices=("en", "zh"), default=None,
+                   help="report language (default: rigfit's own --lang, else en)")
     p.add_argument("--format", choices=("pdf", "html"), required=True)
     p.add_argument("--cdn", action="store_true",
                    help="HTML only: load plotly.js from the CDN (small file, needs network)")

@@ -138,3 +138,14 @@ def test_dates_read_as_each_language_writes_them():
     import datetime as dt
     assert date_text(dt.date(2026, 12, 2), "zh") == "2026年12月2日"
     assert date_text(dt.date(2026, 12, 2), "en") == "2026-12-02"
+
+
+def test_the_command_line_prints_an_error_in_the_chosen_language(capsys):
+    from rigfit.cli import main
+    argv = ["estimate", "--model", "llama-3.1-8b", "--gpu", "rtx-4090", "--runtime", "transformers",
+            "--quant", "q4_k_m"]
+    assert main(["--lang", "zh", *argv]) == 2
+    chinese = capsys.readouterr().err.strip()
+    assert chinese.startswith("错误：推理框架 transformers 不能运行量化格式 q4_k_m；")
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith("error: runtime 'transformers' cannot run quant")
