@@ -53,16 +53,20 @@ def published_in(quant: Quant, arch: ModelArch) -> bool:
     return not quant.native_only or quant.format in arch.native_formats
 
 
-def candidate_quants(catalog: Catalog, runtime: Runtime, arch: ModelArch) -> list[Quant]:
-    """Quants a runtime runs and the model is published in, largest (most faithful) first.
+def runtime_quants(catalog: Catalog, runtime: Runtime) -> list[Quant]:
+    """Quants a runtime runs, largest (most faithful) first.
 
     f32 is left out (f16/bf16 are as faithful for inference), and so are
     formats another one of similar size beats (``recommended: false``).
     """
     options = [q for q in catalog.quants
-               if runtime.id in q.runtimes and q.id != "f32" and q.recommended
-               and published_in(q, arch)]
+               if runtime.id in q.runtimes and q.id != "f32" and q.recommended]
     return sorted(options, key=lambda q: q.body_bits_per_weight, reverse=True)
+
+
+def candidate_quants(catalog: Catalog, runtime: Runtime, arch: ModelArch) -> list[Quant]:
+    """Quants a runtime runs and the model is published in, largest (most faithful) first."""
+    return [q for q in runtime_quants(catalog, runtime) if published_in(q, arch)]
 
 
 def considered_formats(catalog: Catalog, runtime: Runtime, arch: ModelArch) -> list[str]:
