@@ -37,16 +37,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from catalog.catalog import Catalog, runtime_api
 from catalog.quality import RANKING_LEADERBOARD, QualityTable
-from catalog.schema import Gpu, ModelArch, Quant, Runtime
+from catalog.schema import Gpu, ModelArch, Runtime
 from sizing.estimate import DEFAULT_RAM, default_interconnect, speed_constants
-from sizing.fit import candidate_quants
+from sizing.fit import published_in, runtime_quants
 from sizing.request import (MAX_GPUS, MAX_TOKENS, EstimateRequest, RequestError, check_hardware,
                             describe_validation_error, resolve_gpu, tensor_parallel_problem)
 from sizing.results import Result
 from sizing.speed import SpeedUnknownError, bandwidth_bytes_per_s, compute_flops_per_s, ram_bandwidth_gb_per_s
 from sizing.system import OS_RESERVE_GIB, PURCHASABLE_RAM_GIB
 from sizing.units import gib_to_bytes
-from sizing.vector import ModelArrays, QuantArrays, RowMemory, Rows, row_memory, row_speed
+from sizing.vector import MemoryModel, ModelArrays, QuantArrays, RowMemory, Rows, row_speed
 from sizing.workloads import PRESETS
 
 USES = ("chat", "code", "reasoning", "vision", "agent", "embed")
@@ -240,47 +240,51 @@ def split_of(runtime: Runtime, gpu_count: int) -> str:
 
 
 def evaluate_runtime(catalog: Catalog, machine: Machine, runtime: Runtime,
-                     models: Sequence[ModelArch], shape: UseShape) -> RuntimeRows | None:
-    """Memory, fit, longest context and speed of every candidate row of one runtime."""
+                     models: Sequence[ModelArch], shape: UseShape,
+                     model_arrays: ModelArrays | None = None) -> RuntimeRows | None:
+    """Memory, fit, longest context and speed of every candidate row of one runtime.
+
+    ``model_arrays`` are ``models``' shapes when the caller already gathered them.
+    """
     split = split_of(runtime, machine.gpu_count)
-    usable = [m for m in models if tensor_parallel_problem(m, runtime, machine.gpu_count,
-                                                           split) is None]
-    quants: list[Quant] = []
-    model_index: list[int] = []
-    quant_index: list[int] = []
-    rank: list[int] = []
-    position: dict[str, int] = {}
-    for i, arch in enumerate(usable):
-        for k, quant in enumerate(candidate_quants(catalog, runtime, arch)):
-            if quant.id not in position:
-                position[quant.id] = len(quants)
-                quants.append(quant)
-            model_index.append(i)
-            quant_index.append(position[quant.id])
-            rank.append(k)
-    if not model_index:
+    # Per model, sizing.fit.candidate_quants: the runtime's formats, most faithful
+    # first, that the model is published in (sizing.fit.published_in).
+    quants = runtime_quants(catalog, runtime)
+    usable = np.array([tensor_parallel_problem(a, runtime, machine.gpu_count, split) is None
+                       for a in models], dtype=bool)
+    published = np.array([[published_in(q, a) for q in quants] for a in models],
+                         dtype=bool).reshape(len(models), len(quants))
+    published &= usable[:, None]
+    model_index, quant_index = np.nonzero(published)  # row-major: per model, most faithful first
+    if not len(model_index):
         return None
-    rows = Rows.of(ModelArrays.of(usable), QuantArrays.of(quants), np.array(model_index),
-                   np.array(quant_index), embeddings_on_host=runtime.embeddings_on_host)
+    rank = (np.cumsum(published, axis=1) - 1)[model_index, quant_index]
+    rows = Rows.of(model_arrays or ModelArrays.of(models), QuantArrays.of(quants), model_index,
+                   quant_index, embeddings_on_host=runtime.embeddings_on_host)
     common = dict(runtime=runtime, gpu=machine.gpu, gpu_count=machine.gpu_count,
                   tensor=split == "tensor", new_tokens=shape.new_tokens,
                   kv_bytes_per_element=KV_BYTES_PER_ELEMENT)
+    model = MemoryModel.of(rows, **common)
     max_ctx = rows.models.max_context_tokens[rows.model_index]
     context = np.maximum(np.minimum(shape.context_tokens, max_ctx),
                          shape.prompt_tokens + shape.new_tokens)
-    memory = row_memory(rows, **common, context_tokens=context,
-                        prompt_tokens=np.full(len(max_ctx), shape.prompt_tokens))
+    memory = model.at(context, np.full(len(max_ctx), shape.prompt_tokens))
     on_gpu = memory.fits
     runs = on_gpu | _offload_runs(memory, runtime, machine)
 
-    def fits_at(ctx: np.ndarray) -> np.ndarray:
-        m = row_memory(rows, **common, context_tokens=ctx,
-                       prompt_tokens=np.minimum(ctx, shape.prompt_tokens))
-        return np.where(on_gpu, m.fits, m.fits | _offload_runs(m, runtime, machine))
+    def fits_at(index: np.ndarray):
+        """Whether the rows at ``index`` still run (on the GPU alone where they do at the
+        use's context) at another context."""
+        part, alone = model.take(index), on_gpu[index]
+
+        def predicate(ctx: np.ndarray) -> np.ndarray:
+            m = part.at(ctx, np.minimum(ctx, shape.prompt_tokens))
+            return np.where(alone, m.fits, m.fits | _offload_runs(m, runtime, machine))
+        return predicate
 
     longest = longest_true(fits_at, max_ctx)
     speed = _speeds(catalog, machine, rows, memory, common, shape)
-    return RuntimeRows(runtime=runtime, rows=rows, rank_in_model=np.array(rank), memory=memory,
+    return RuntimeRows(runtime=runtime, rows=rows, rank_in_model=rank, memory=memory,
                        runs=runs, on_gpu=on_gpu, max_context_tokens=longest, **speed)
 
 
@@ -292,26 +296,33 @@ def _offload_runs(memory: RowMemory, runtime: Runtime, machine: Machine) -> np.n
             & (memory.offloaded_bytes + memory.host_weights_bytes <= machine.ram_budget_bytes))
 
 
-def longest_true(predicate, high: np.ndarray) -> np.ndarray:
-    """Per row, the largest n in [1, high] with predicate true (0: none). [tokens]
+def longest_true(predicate_for, high: np.ndarray) -> np.ndarray:
+    """Per row, the largest n in [1, high] with the predicate true (0: none). [tokens]
 
     The same binary search as :func:`sizing.fit.max_context_tokens`, every row
-    at once: the predicate must be monotonic (true up to a point, then false).
+    at once: ``predicate_for(index)`` gives the predicate of the rows at
+    ``index``, which must be monotonic (true up to a point, then false). Only
+    the rows still undecided after trying 1 and ``high`` are searched.
     """
-    high = high.astype(np.int64).copy()
-    ok_one = predicate(np.ones_like(high))
-    ok_high = predicate(high)
-    low = np.ones_like(high)
-    searching = ok_one & ~ok_high
-    while True:
-        open_ = searching & (high - low > 1)
-        if not open_.any():
-            break
-        mid = (low + high) // 2
-        ok = predicate(np.where(open_, mid, low))
-        low = np.where(open_ & ok, mid, low)
-        high = np.where(open_ & ~ok, mid, high)
-    return np.where(~ok_one, 0, np.where(ok_high, high, low))
+    high = high.astype(np.int64)
+    everything = predicate_for(np.arange(len(high)))
+    ok_one = everything(np.ones_like(high))
+    ok_high = everything(high)
+    answer = np.where(~ok_one, 0, np.where(ok_high, high, 1))
+    index = np.flatnonzero(ok_one & ~ok_high)
+    if len(index):
+        predicate = predicate_for(index)
+        low, top = np.ones(len(index), dtype=np.int64), high[index]
+        while True:
+            open_ = top - low > 1
+            if not open_.any():
+                break
+            mid = (low + top) // 2
+            ok = predicate(np.where(open_, mid, low))
+            low = np.where(open_ & ok, mid, low)
+            top = np.where(open_ & ~ok, mid, top)
+        answer[index] = low
+    return answer
 
 
 def _speeds(catalog: Catalog, machine: Machine, rows: Rows, memory: RowMemory, common: dict,
@@ -363,35 +374,38 @@ def _floors(ev: RuntimeRows, request: FitsRequest) -> np.ndarray:
     return speed_ok & (ev.max_context_tokens >= request.min_context_tokens)
 
 
-def _number(value: float) -> float | None:
-    return None if math.isnan(value) else float(value)
-
-
 def fit_rows(ev: RuntimeRows, request: FitsRequest,
              quality: Mapping[str, Quality]) -> list[FitRow]:
     """The rows to show for one runtime, unranked."""
     meets = _floors(ev, request)
+    chosen = _chosen(ev, meets, request.all_quants)
+    # Plain Python numbers (NaN: none) for the chosen rows, column by column.
+    columns = {name: getattr(ev, name)[chosen].tolist() for name in (*SPEED_KEYS, "on_gpu",
+                                                                     "max_context_tokens")}
+    columns |= {name: getattr(ev.memory, name)[chosen].tolist() for name in (
+        "gpu_layers", "offloaded_bytes", "per_device_total_bytes")}
+    columns["meets"] = meets[chosen].tolist()
     out = []
-    for i in _chosen(ev, meets, request.all_quants):
-        arch = ev.rows.models.archs[ev.rows.model_index[i]]
-        quant = ev.rows.quants.quants[ev.rows.quant_index[i]]
+    for k, (m, q) in enumerate(zip(ev.rows.model_index[chosen].tolist(),
+                                   ev.rows.quant_index[chosen].tolist())):
+        arch, quant = ev.rows.models.archs[m], ev.rows.quants.quants[q]
+        speeds = {key: None if math.isnan(columns[key][k]) else columns[key][k]
+                  for key in SPEED_KEYS}
         score = quality.get(arch.id)
         out.append(FitRow(
             model=arch.id, model_name=arch.name, params_b=arch.params_total / 1e9,
             quant=quant.id, bits_per_weight=quant.body_bits_per_weight, runtime=ev.runtime.id,
-            decode_tokens_per_s=_number(ev.decode[i]),
-            decode_tokens_per_s_low=_number(ev.decode_low[i]),
-            decode_tokens_per_s_high=_number(ev.decode_high[i]),
-            prefill_tokens_per_s=_number(ev.prefill[i]),
-            prefill_tokens_per_s_low=_number(ev.prefill_low[i]),
-            prefill_tokens_per_s_high=_number(ev.prefill_high[i]),
-            max_context_tokens=int(ev.max_context_tokens[i]),
+            decode_tokens_per_s=speeds["decode"], decode_tokens_per_s_low=speeds["decode_low"],
+            decode_tokens_per_s_high=speeds["decode_high"],
+            prefill_tokens_per_s=speeds["prefill"], prefill_tokens_per_s_low=speeds["prefill_low"],
+            prefill_tokens_per_s_high=speeds["prefill_high"],
+            max_context_tokens=columns["max_context_tokens"][k],
             model_max_context_tokens=arch.max_context_tokens,
-            offload=not bool(ev.on_gpu[i]), gpu_layers=int(ev.memory.gpu_layers[i]),
-            num_layers=arch.num_layers, offloaded_bytes=float(ev.memory.offloaded_bytes[i]),
-            per_device_total_bytes=float(ev.memory.per_device_total_bytes[i]),
+            offload=not columns["on_gpu"][k], gpu_layers=columns["gpu_layers"][k],
+            num_layers=arch.num_layers, offloaded_bytes=columns["offloaded_bytes"][k],
+            per_device_total_bytes=columns["per_device_total_bytes"][k],
             quality=score.score if score else None, quality_source=score.source if score else None,
-            meets_floors=bool(meets[i])))
+            meets_floors=columns["meets"][k]))
     return out
 
 
@@ -412,8 +426,9 @@ def fits(request: FitsRequest, catalog: Catalog, *, quality: Mapping[str, Qualit
     models = listed_models([*catalog.models, *extra_models], request.use)
     quality = quality or {}
     rows: list[FitRow] = []
+    arrays = ModelArrays.of(models) if models else None
     for runtime in machine.runtimes:
-        evaluated = evaluate_runtime(catalog, machine, runtime, models, shape)
+        evaluated = evaluate_runtime(catalog, machine, runtime, models, shape, arrays)
         if evaluated is not None:
             rows += fit_rows(evaluated, request, quality)
     rows.sort(key=rank_key)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -108,6 +108,11 @@ class QuantArrays:
                    int_quant=np.array([q.kind == "int-quant" for q in quants], dtype=bool))
 
 
+_ROW_SHAPES = ("num_layers", "attention_heads", "hidden_size", "activation_width", "vocab_size",
+               "full_layers", "windowed_layers", "window_tokens", "kv_elements", "state_bytes",
+               "attention_width")
+
+
 @dataclass(frozen=True)
 class Rows:
     """(model, format) rows and their weights as :func:`sizing.memory.weight_bytes` gives them.
@@ -124,6 +129,8 @@ class Rows:
     active_bytes: np.ndarray  # read per generated token (MoE: routed subset)
     active_bytes_max: np.ndarray  # the same if every expert were read
     active_params: np.ndarray  # multiplied per token, embeddings excluded
+    shape: dict[str, np.ndarray]  # the model shapes the formulas use, gathered per row
+    int_quant: np.ndarray  # per row
 
     @classmethod
     def of(cls, models: ModelArrays, quants: QuantArrays, model_index: np.ndarray,
@@ -147,24 +154,34 @@ class Rows:
         else:
             host, device = np.zeros_like(file_bytes), file_bytes
         # Models read from a file in their own format: the file's exact tensor bytes.
-        for row in np.flatnonzero([m.archs[i].file_weights is not None for i in mi]):
+        from_file = np.array([a.file_weights is not None for a in m.archs], dtype=bool)
+        for row in np.flatnonzero(from_file[mi]):
             arch, quant = m.archs[mi[row]], q.quants[qi[row]]
             if arch.file_weights.quant == quant.id:
                 exact = weight_bytes(arch, quant, embeddings_on_host=embeddings_on_host)
                 device[row], host[row] = exact.device_bytes, exact.host_bytes
                 active[row], active_max[row] = exact.active_bytes, exact.active_bytes_max
         params = m.body[mi] + m.routed_active[mi] + np.where(tied, m.embedding[mi], m.output[mi])
+        shape = {name: getattr(m, name)[mi] for name in _ROW_SHAPES}
         return cls(models=m, quants=q, model_index=mi, quant_index=qi, device_bytes=device,
                    host_bytes=host, active_bytes=active, active_bytes_max=active_max,
-                   active_params=params)
+                   active_params=params, shape=shape, int_quant=q.int_quant[qi])
+
+    def take(self, index: np.ndarray) -> Rows:
+        """The rows at ``index`` only."""
+        return replace(self, model_index=self.model_index[index], quant_index=self.quant_index[index],
+                       device_bytes=self.device_bytes[index], host_bytes=self.host_bytes[index],
+                       active_bytes=self.active_bytes[index],
+                       active_bytes_max=self.active_bytes_max[index],
+                       active_params=self.active_params[index], int_quant=self.int_quant[index],
+                       shape={k: v[index] for k, v in self.shape.items()})
 
     def kv_cache_bytes(self, context_tokens: np.ndarray, *, bytes_per_element: float) -> np.ndarray:
         """:func:`sizing.memory.model_kv_cache_bytes` of one sequence per row. [B]"""
-        m, mi = self.models, self.model_index
+        r = self.shape
         c = np.asarray(context_tokens, dtype=float)
-        token_layers = m.full_layers[mi] * c + m.windowed_layers[mi] * np.minimum(
-            c, m.window_tokens[mi])
-        return token_layers * m.kv_elements[mi] * bytes_per_element + m.state_bytes[mi]
+        token_layers = r["full_layers"] * c + r["windowed_layers"] * np.minimum(c, r["window_tokens"])
+        return token_layers * r["kv_elements"] * bytes_per_element + r["state_bytes"]
 
 
 @dataclass(frozen=True)
@@ -180,56 +197,83 @@ class RowMemory:
     host_weights_bytes: np.ndarray
 
 
-def row_memory(rows: Rows, *, runtime: Runtime, gpu: Gpu, gpu_count: int, tensor: bool,
-               context_tokens: np.ndarray, prompt_tokens: np.ndarray, new_tokens: int,
-               kv_bytes_per_element: float) -> RowMemory:
-    """Memory of one sequence per row, as :func:`sizing.memory.estimate_memory`. [B]"""
-    m, mi = rows.models, rows.model_index
-    c = np.asarray(context_tokens, dtype=float)
-    p = np.asarray(prompt_tokens, dtype=float)
-    kv = rows.kv_cache_bytes(c, bytes_per_element=kv_bytes_per_element)
-    if runtime.compute_buffer == "llama-cpp":
-        act = mib_to_bytes((np.maximum(c, 1) / 1024.0 * LLAMA_CPP_BUFFER_MIB_PER_HEAD_PER_1K_CONTEXT
-                            + LLAMA_CPP_BUFFER_MIB_PER_HEAD) * m.attention_heads[mi])
-    else:
-        act = (np.minimum(np.maximum(p, 1), runtime.micro_batch_tokens) * m.activation_width[mi]
-               * ACTIVATION_BYTES_PER_ELEMENT)
-    if runtime.logits == "whole-prompt":
-        act = act + np.maximum(p, 1) * m.vocab_size[mi] * runtime.logits_bytes_per_element
-    elif runtime.logits == "micro-batch":
-        act = act + m.vocab_size[mi] * runtime.logits_bytes_per_element
-    act = act + np.where(rows.quants.int_quant[rows.quant_index],
-                         gib_to_bytes(runtime.quant_workspace_gib), 0.0)
-    if tensor and gpu_count > 1:
-        act = act / gpu_count ** 0.5
-    if new_tokens > 1 and runtime.decode_kv_copies > 1:
-        act = act + kv * (runtime.decode_kv_copies - 1) / gpu_count
-    overhead = gib_to_bytes(runtime.fixed_overhead_gib + runtime.safety_margin_gib)
-    usable = usable_bytes_per_device(gpu, runtime)
-    resident = rows.device_bytes + kv
-    per_device = resident / gpu_count + act + overhead
-    fits = per_device <= usable
-    layers = m.num_layers[mi]
-    per_layer = resident / layers
-    room = usable * gpu_count - gpu_count * (act + overhead)
-    gpu_layers = np.where(fits, layers, np.clip(np.floor_divide(room, per_layer), 0, layers))
-    total = per_device * gpu_count
-    if runtime.supports_offload:
-        offloaded = (layers - gpu_layers) * per_layer
-    else:
-        offloaded = total - usable * gpu_count
-    return RowMemory(fits=fits, per_device_total_bytes=per_device, total_bytes=total,
-                     gpu_layers=gpu_layers.astype(np.int64), num_layers=layers.astype(np.int64),
-                     offloaded_bytes=np.where(fits, 0.0, offloaded), host_weights_bytes=rows.host_bytes)
+@dataclass(frozen=True)
+class MemoryModel:
+    """:func:`sizing.memory.estimate_memory` for one runtime, GPU kind and count, one
+    sequence per row; the context-free terms are computed once. [B]"""
+
+    rows: Rows
+    runtime: Runtime
+    gpu_count: int
+    tensor: bool
+    new_tokens: int
+    kv_bytes_per_element: float
+    fixed_act_bytes: np.ndarray  # logits of a micro-batch and the quantized kernels' workspace
+    overhead_bytes: float
+    usable_bytes: float  # per device
+
+    @classmethod
+    def of(cls, rows: Rows, *, runtime: Runtime, gpu: Gpu, gpu_count: int, tensor: bool,
+           new_tokens: int, kv_bytes_per_element: float) -> MemoryModel:
+        fixed = np.where(rows.int_quant, gib_to_bytes(runtime.quant_workspace_gib), 0.0)
+        if runtime.logits == "micro-batch":
+            fixed = fixed + rows.shape["vocab_size"] * runtime.logits_bytes_per_element
+        return cls(rows=rows, runtime=runtime, gpu_count=gpu_count, tensor=tensor,
+                   new_tokens=new_tokens, kv_bytes_per_element=kv_bytes_per_element,
+                   fixed_act_bytes=fixed,
+                   overhead_bytes=gib_to_bytes(runtime.fixed_overhead_gib + runtime.safety_margin_gib),
+                   usable_bytes=usable_bytes_per_device(gpu, runtime))
+
+    def take(self, index: np.ndarray) -> MemoryModel:
+        """The same memory model over the rows at ``index`` only."""
+        return replace(self, rows=self.rows.take(index), fixed_act_bytes=self.fixed_act_bytes[index])
+
+    def at(self, context_tokens: np.ndarray, prompt_tokens: np.ndarray) -> RowMemory:
+        """Memory with each row's context and prompt. [B]"""
+        rows, runtime, n, r = self.rows, self.runtime, self.gpu_count, self.rows.shape
+        c = np.asarray(context_tokens, dtype=float)
+        p = np.asarray(prompt_tokens, dtype=float)
+        kv = rows.kv_cache_bytes(c, bytes_per_element=self.kv_bytes_per_element)
+        if runtime.compute_buffer == "llama-cpp":
+            act = mib_to_bytes((np.maximum(c, 1) / 1024.0 * LLAMA_CPP_BUFFER_MIB_PER_HEAD_PER_1K_CONTEXT
+                                + LLAMA_CPP_BUFFER_MIB_PER_HEAD) * r["attention_heads"])
+        else:
+            act = (np.minimum(np.maximum(p, 1), runtime.micro_batch_tokens) * r["activation_width"]
+                   * ACTIVATION_BYTES_PER_ELEMENT)
+        if runtime.logits == "whole-prompt":
+            act = act + np.maximum(p, 1) * r["vocab_size"] * runtime.logits_bytes_per_element
+        act = act + self.fixed_act_bytes
+        if self.tensor and n > 1:
+            act = act / n ** 0.5
+        if self.new_tokens > 1 and runtime.decode_kv_copies > 1:
+            act = act + kv * (runtime.decode_kv_copies - 1) / n
+        overhead, usable = self.overhead_bytes, self.usable_bytes
+        resident = rows.device_bytes + kv
+        per_device = resident / n + act + overhead
+        fits = per_device <= usable
+        layers = r["num_layers"]
+        per_layer = resident / layers
+        room = usable * n - n * (act + overhead)
+        on_gpu = np.minimum(np.maximum(np.floor_divide(room, per_layer), 0), layers)
+        gpu_layers = np.where(fits, layers, on_gpu)
+        total = per_device * n
+        if runtime.supports_offload:
+            offloaded = (layers - gpu_layers) * per_layer
+        else:
+            offloaded = total - usable * n
+        return RowMemory(fits=fits, per_device_total_bytes=per_device, total_bytes=total,
+                         gpu_layers=gpu_layers.astype(np.int64), num_layers=layers.astype(np.int64),
+                         offloaded_bytes=np.where(fits, 0.0, offloaded),
+                         host_weights_bytes=rows.host_bytes)
 
 
 def _attention_flops(rows: Rows, prompt_tokens: int) -> np.ndarray:
     """:func:`sizing.speed.attention_flops` per row. [FLOP]"""
-    m, mi = rows.models, rows.model_index
+    r = rows.shape
     p = float(prompt_tokens)
-    window = np.minimum(p, np.where(np.isinf(m.window_tokens[mi]), p, m.window_tokens[mi]))
-    pairs = m.full_layers[mi] * (p * p / 2.0) + m.windowed_layers[mi] * (p * window - window ** 2 / 2.0)
-    return 4.0 * m.attention_width[mi] * pairs
+    window = np.minimum(p, np.where(np.isinf(r["window_tokens"]), p, r["window_tokens"]))
+    pairs = r["full_layers"] * (p * p / 2.0) + r["windowed_layers"] * (p * window - window ** 2 / 2.0)
+    return 4.0 * r["attention_width"] * pairs
 
 
 def row_speed(rows: Rows, *, runtime: Runtime, gpu: Gpu, gpu_count: int, tensor: bool,
@@ -244,8 +288,8 @@ def row_speed(rows: Rows, *, runtime: Runtime, gpu: Gpu, gpu_count: int, tensor:
     [tokens/s]; NaN where there is none (no prompt, or nothing generated).
     """
     del runtime  # the constants already carry it
-    m, mi = rows.models, rows.model_index
-    kind_int = rows.quants.int_quant[rows.quant_index]
+    mi = rows.model_index
+    kind_int = rows.int_quant
 
     def coef(group: str, name: str) -> np.ndarray:
         table = {k: getattr(c, group).get(name, 0.0) for k, c in constants.items()}
@@ -257,7 +301,7 @@ def row_speed(rows: Rows, *, runtime: Runtime, gpu: Gpu, gpu_count: int, tensor:
 
     bw = bandwidth_bytes_per_s(gpu)
     flops = compute_flops_per_s(gpu, rows.quants.quants[0])
-    layers, hidden = m.num_layers[mi], m.hidden_size[mi]
+    layers, hidden = rows.shape["num_layers"], rows.shape["hidden_size"]
     n = gpu_count
     kv_start = rows.kv_cache_bytes(np.full(len(mi), prompt_tokens), bytes_per_element=kv_bytes_per_element)
     kv_end = rows.kv_cache_bytes(np.full(len(mi), prompt_tokens + max(new_tokens, 1)),
