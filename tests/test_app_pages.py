@@ -66,13 +66,13 @@ def test_compare_leaves_out_gpus_the_runtime_cannot_use():
 
 
 def test_builds_and_cloud_keep_their_inputs_in_the_link():
-    at = open_page("pages/builds.py", budget_usd="3500", users="12", hours_per_day="6",
+    at = open_page("pages/builds.py", budget="3500", users="12", hours_per_day="6",
                    currency="EUR")
     assert at.title[0].value == "What to buy"
     values = {n.label: n.value for n in at.number_input}
-    assert values["Budget (USD)"] == 3500.0 and values["Users"] == 12
+    assert values["Budget (EUR)"] == 3500.0 and values["Users"] == 12
     link = query_for(at.session_state[STATE_KEY])
-    assert (link["budget_usd"], link["users"], link["currency"]) == ("3500", "12", "EUR")
+    assert (link["budget"], link["users"], link["currency"]) == ("3500", "12", "EUR")
     at.switch_page("pages/cloud.py")
     at.run()
     assert at.title[0].value == "Rent or buy"

@@ -53,7 +53,7 @@ def test_builds_search_runtimes_and_precisions_by_default(team_builds, team_plan
     assert team_plan.meets_workload_within_budget
     assert at.radio(key="w_builds_search").value == "all"
     assert totals(at) == [money_text(t.total_usd, "USD") for t in team_plan.tiers]
-    assert unescape(at.success[0].value).startswith("1 distinct build(s) run Llama 3.1 70B")
+    assert unescape(at.success[0].value).startswith("1 distinct build runs Llama 3.1 70B")
     assert not at.warning  # not "nothing within budget, lead with cloud"
     first = team_plan.tiers[0]
     lines = unescape(" ".join(m.value for m in at.markdown))
@@ -77,7 +77,7 @@ def test_builds_tiers_are_the_command_lines(team_builds, capsys):
 
 def test_the_page_states_the_workload_it_sized(team_builds, team_plan):
     captions = unescape(" ".join(c.value for c in team_builds.caption))
-    assert (f"5 user(s) at once, each sending {team_plan.prompt_tokens:,} prompt tokens and "
+    assert (f"5 users at once, each sending {team_plan.prompt_tokens:,} prompt tokens and "
             f"getting {team_plan.new_tokens:,} new tokens back within "
             f"{team_plan.context_tokens:,} tokens of context, at 10 tokens/s or more") in captions
     assert "Runtimes and precisions were searched" in captions
@@ -158,7 +158,10 @@ def test_a_circuit_outside_the_engine_range_in_the_link_is_ignored_and_said():
     notices = [unescape(w.value) for w in at.warning
                if w.value.startswith("Ignored the link parameter")]
     assert len(notices) == 1 and "circuit_volts=20" in notices[0]
-    assert at.number_input(key="w_builds_circuit_volts").value == workload.DEFAULT_CIRCUIT_VOLTS
+    # Left empty: the region's circuit, the US one for an English page.
+    assert at.number_input(key="w_builds_circuit_volts").value is None
+    captions = unescape(" ".join(c.value for c in at.caption))
+    assert f"wall circuit {workload.DEFAULT_CIRCUIT_VOLTS:g} V / 15 A" in captions
 
 
 def test_chinese_page_states_the_workload():
