@@ -26,6 +26,7 @@ from catalog.catalog import load_catalog
 from pages._inputs import BENCH_PASTE_KEY, SMI_PASTE_KEY
 from pages._state import MAX_COMPARE, PARAMS, SORTS, SOURCES, STATE_KEY
 from report.text import LANGUAGES, translate
+from tests.model_configs import LLAMA3_8B, LLAMA3_8B_SHAPE_FIELDS
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ("pages/configurator.py", "pages/compare.py", "pages/builds.py", "pages/cloud.py",
@@ -62,11 +63,6 @@ PASTE_LINES = st.one_of(st.sampled_from([
     "| model | size | params | backend | ngl | test | t/s |",
     "| llama 8B Q4_K_M | 4.58 GiB | 8.03 B | CUDA | 99 | tg128 | nan ± 0.1 |",
     "eval rate: 1e999 tokens/s", *NASTY]), st.text(max_size=40))
-LLAMA3_8B = {  # meta-llama/Meta-Llama-3-8B config.json
-    "model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336,
-    "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8,
-    "vocab_size": 128256, "max_position_embeddings": 8192,
-}
 # JSON number texts for one config.json field: real, huge, non-finite, past Python's digits.
 CONFIG_NUMBERS = ("4096", "1", "0", "-1", "0.5", "true", "null", '"12"', "1e400", "NaN",
                   "-Infinity", "1" + "0" * 400, "9" * 5000)
@@ -220,7 +216,7 @@ def paste_or_upload(at: AppTest, data: st.DataObject) -> None:
     """
     kind = data.draw(st.integers(0, 2), label="input")
     lines = data.draw(st.lists(PASTE_LINES, max_size=6), label="lines")
-    field = data.draw(st.sampled_from(sorted(set(LLAMA3_8B) - {"model_type"})), label="field")
+    field = data.draw(st.sampled_from(LLAMA3_8B_SHAPE_FIELDS), label="field")
     number = data.draw(st.sampled_from(CONFIG_NUMBERS), label="number")
     name = data.draw(st.sampled_from(NASTY), label="name")
     if kind < 2:

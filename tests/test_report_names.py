@@ -15,12 +15,8 @@ from report.pdf import render_pdf
 from sizing.architecture import parse_hf_config_text
 from sizing.estimate import estimate
 from sizing.request import parse_request
+from tests.model_configs import LLAMA3_8B
 
-LLAMA3_8B = {  # meta-llama/Meta-Llama-3-8B config.json
-    "model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336,
-    "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8,
-    "vocab_size": 128256, "max_position_embeddings": 8192,
-}
 # (the hostile character, how the report shows it). A line separator is folded to a
 # space and a lone surrogate refused when the name is read (sizing.architecture).
 HOSTILE = [

@@ -17,16 +17,11 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from pages._inputs import read_config_upload
+from tests.model_configs import LLAMA3_8B, LLAMA3_8B_SHAPE_FIELDS
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-LLAMA3_8B = {  # meta-llama/Meta-Llama-3-8B config.json
-    "model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336,
-    "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8,
-    "vocab_size": 128256, "max_position_embeddings": 8192,
-}
-FIELDS = ("hidden_size", "intermediate_size", "num_attention_heads", "num_hidden_layers",
-          "num_key_value_heads", "vocab_size", "max_position_embeddings", "head_dim",
-          "sliding_window", "num_local_experts", "num_experts_per_tok", "kv_lora_rank")
+FIELDS = (*LLAMA3_8B_SHAPE_FIELDS, "head_dim", "sliding_window", "num_local_experts",
+          "num_experts_per_tok", "kv_lora_rank")
 
 
 def config_bytes(field: str, number: str) -> bytes:
