@@ -14,16 +14,19 @@ from advisor.plan import MAX_HOURS_PER_DAY, MAX_USERS
 from advisor.region import budget_usd_from
 from catalog.catalog import Catalog
 from catalog.errors import UserError
+from catalog.quality import load_quality
 from advisor.finetune import finetune_plan
 from catalog.schema import ModelArch
 from report.content import LEADS, PlanInputs, Section, report_content
 from report.finetune_section import finetune_section
+from report.fits import fits_section
 from report.text import Translator
 from report.html import render_html
 from report.pdf import render_pdf
 from rigfit.plan_cli import add_region_flags, region_from_args
 from rigfit.estimate_cli import add_scenario_flags, request_from_args
 from sizing.estimate import estimate
+from sizing.fits import fits, parse_fits_request, ranking_quality
 from sizing.finetune_request import CHOICES, model_fields_of, parse_finetune_request
 from sizing.request import EstimateRequest, parse_request, resolve_model
 
@@ -50,6 +53,8 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
                         circuit_volts=terms.circuit_volts, circuit_amps=terms.circuit_amps,
                         own_prices_usd=tuple(sorted(own.items())), terms=terms)
     extra = (finetune_section_for(args, request, arch, cat),) if args.finetune else ()
+    if args.fits:
+        extra += (fits_section_for(args, request, cat),)
     content = report_content(result, lang=args.lang, arch=arch, request=request, inputs=inputs,
                              catalog=cat, lead=args.lead, extra=extra)
     if args.format == "pdf":
@@ -76,8 +81,24 @@ def finetune_section_for(args: argparse.Namespace, request: EstimateRequest, arc
     return finetune_section(result, Translator(args.lang, prefix="doc."))
 
 
+def fits_section_for(args: argparse.Namespace, request: EstimateRequest, cat: Catalog) -> Section:
+    """What else runs on the report's machine with its runtime (``--fits``), ranked."""
+    data = {"gpu": request.gpu, "gpu_count": request.gpu_count, "memory_gib": request.memory_gib,
+            "ram": request.ram, "runtimes": (request.runtime,),
+            "use": {"code": "code", "agent": "agent"}.get(request.workload or "", "chat")}
+    if args.ram_gib is not None:
+        data["ram_gib"] = args.ram_gib
+    table = fits(parse_fits_request(data), cat, quality=ranking_quality(load_quality()))
+    return fits_section(table, args.lang)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_scenario_flags(p)
+    p.add_argument("--fits", action="store_true",
+                   help="add What can I run: every model that runs on the scenario's GPUs and "
+                        "runtime, ranked")
+    p.add_argument("--ram-gib", type=float,
+                   help="with --fits: system RAM for offload [GiB] (default 32)")
     p.add_argument("--finetune", choices=CHOICES["method"],
                    help="add a fine-tuning section for this method on the scenario's GPUs")
     p.add_argument("--finetune-dataset-tokens", type=float,

@@ -1,0 +1,59 @@
+"""The What can I run wording: per model, per size class, and the report section."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.catalog import load_catalog
+from catalog.quality import load_quality
+from report.fits import class_lines, fits_section, model_answer, size_class
+from rigfit.cli import main
+from sizing.fits import fits, parse_fits_request, ranking_quality
+
+
+@pytest.fixture(scope="module")
+def table():
+    return fits(parse_fits_request({"gpu": "rtx-3060-12gb", "ram_gib": 32,
+                                    "runtimes": ("llama.cpp",)}), load_catalog(),
+                quality=ranking_quality(load_quality()))
+
+
+def test_size_classes_split_at_the_sizes_people_ask_about():
+    assert [size_class(b) for b in (0.5, 4.0, 7.6, 9.4, 14.8, 24.0, 32.8, 70.6)] == [
+        "tiny", "tiny", "small", "small", "medium", "large", "large", "huge"]
+
+
+def test_each_class_says_where_it_runs(table):
+    lines = {line.key: line for line in class_lines(table, "en")}
+    assert lines["medium"].status == "gpu" and not lines["medium"].best.offload
+    assert lines["large"].status == "offload" and lines["large"].best.offload
+    assert lines["large"].text.startswith("20-35B: only with offload to system RAM. Best: ")
+    zh = {line.key: line for line in class_lines(table, "zh")}
+    assert zh["large"].text.startswith("20-35B：只能卸载到系统内存运行。")
+
+
+def test_one_model_answer_and_a_model_that_does_not_run(table):
+    row = next(r for r in table.rows if r.model == "qwen2.5-14b")
+    text = model_answer(table, "qwen2.5-14b", "en")
+    assert text.startswith(f"{row.model_name}: Q4_K_M on llama.cpp, ")
+    assert f"{row.max_context_tokens:,} tokens of context, on the GPU; quality unknown." in text
+    assert model_answer(table, "deepseek-v3", "en") == (
+        "deepseek-v3 does not run on this machine with this runtime.")
+
+
+def test_report_section_lists_the_top_rows_with_their_sources(table):
+    section = fits_section(table, "en", top=10)
+    assert section.heading == "What can I run?"
+    assert len(section.tables[0].rows) == 10
+    assert section.tables[0].rows[0][0] == table.rows[0].model_name
+    assert any(s.url.startswith("https://artificialanalysis.ai/models/") for s in section.sources)
+    assert section.notes[-1].startswith("Models that meet your speed and context floors come first.")
+
+
+def test_report_command_adds_the_section(tmp_path, capsys):
+    out = tmp_path / "report.html"
+    code = main(["report", "--model", "glm-4-9b", "--gpu", "rtx-3060-12gb", "--fits",
+                 "--ram-gib", "32", "--format", "html", "-o", str(out)])
+    assert code == 0
+    html = out.read_text(encoding="utf-8")
+    assert "What can I run?" in html and "20-35B: only with offload to system RAM." in html
