@@ -45,6 +45,7 @@ from typing import Any
 
 from catalog.schema import ModelArch
 from sizing.architecture import MAX_CONFIG_BYTES, ModelInputError, arch_from_hf_config
+from sizing.guards import load_json, read_bounded_bytes
 
 SAFETENSORS_SPEC_URL = "https://huggingface.co/docs/safetensors/index"
 DEFAULT_MAX_HEADER_BYTES = 100 * 2**20  # real headers are at most a few MiB
@@ -272,15 +273,8 @@ def _read_json(path: Path, limit: int) -> Any:
     size = _regular_file(path)
     if size > limit:
         raise ModelInputError(f"{path.name}: {size / 2**20:.1f} MiB; a real one is far smaller")
-    try:
-        text = path.read_bytes()
-        return json.loads(text)
-    except RecursionError:
-        raise ModelInputError(f"{path.name}: nested too deeply") from None
-    except ValueError as exc:
-        raise ModelInputError(f"{path.name}: not valid JSON ({str(exc)[:100]})") from None
-    except OSError as exc:
-        raise ModelInputError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
+    # Read with the bound, too: the file may have grown since it was measured.
+    return load_json(read_bounded_bytes(path, limit_bytes=limit, what=path.name), what=path.name)
 
 
 def _index_shards(index_path: Path) -> tuple[list[Path], dict[str, str]]:
