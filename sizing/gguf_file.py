@@ -41,7 +41,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType, LlamaFileType
+from pydantic import ValidationError
 
+from catalog.errors import validation_error_text
 from catalog.schema import ModelArch
 from sizing.architecture import MAX_PARAMS, ModelInputError
 
@@ -892,10 +894,9 @@ def _arch(meta: _Meta, tensors: tuple[GgufTensor, ...], params_total: int,
     )
     try:
         arch = ModelArch(**fields)
-    except ValueError as exc:
-        first = str(exc).splitlines()
-        raise ModelInputError(f"{source}: inconsistent GGUF metadata ({'; '.join(first[:3])})") \
-            from None
+    except ValidationError as exc:
+        raise ModelInputError(f"{source}: inconsistent GGUF metadata "
+                              f"({validation_error_text(exc)})") from None
     return arch, max(1, params_active), notes
 
 
