@@ -1,4 +1,5 @@
-"""The local GPUs: read from nvidia-smi on the server, or from its pasted output.
+"""The local GPUs: read through NVML (optional pynvml) or nvidia-smi on the server,
+or from nvidia-smi's pasted output.
 
 The parsing and matching are pure; only :func:`detected_gpus` runs the
 command, at most once every ten minutes per server process. A pasted line that
@@ -12,6 +13,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -130,8 +132,52 @@ def _nvidia_smi_output() -> str:
     return done.stdout if done.returncode == 0 else ""
 
 
+def read_nvml(nvml: Any = None) -> tuple[tuple[str, float], ...]:
+    """(name, memory MiB) per GPU from NVML, through nvidia-ml-py's ``pynvml``.
+
+    ``pynvml`` is optional: without it, or without an NVIDIA driver, this is
+    empty and the page falls back to nvidia-smi or its pasted output. Only
+    NVML's own errors are caught (``pynvml.NVMLError``); ``nvml`` stands in
+    for the module in tests.
+    """
+    if nvml is None:
+        try:
+            import pynvml as nvml  # noqa: PLC0415 - optional: the app runs without it
+        except ImportError:
+            return ()
+    try:
+        nvml.nvmlInit()
+    except nvml.NVMLError:
+        return ()
+    try:
+        found = []
+        for index in range(min(nvml.nvmlDeviceGetCount(), MAX_GPUS)):
+            handle = nvml.nvmlDeviceGetHandleByIndex(index)
+            name = nvml.nvmlDeviceGetName(handle)
+            name = name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
+            total = nvml.nvmlDeviceGetMemoryInfo(handle).total  # [B]
+            found.append((name.strip()[:MAX_NAME_CHARS], bytes_to_mib(float(total))))
+        return tuple(found)
+    except nvml.NVMLError:
+        return ()
+    finally:
+        try:
+            nvml.nvmlShutdown()
+        except nvml.NVMLError:
+            pass
+
+
+@st.cache_resource(ttl=600)
+def _nvml_gpus() -> tuple[tuple[str, float], ...]:
+    return read_nvml()
+
+
 def detected_gpus() -> list[tuple[str, float, str | None]]:
-    """This server's GPUs as (name, MiB, catalog id or None)."""
+    """This server's GPUs as (name, MiB, catalog id or None): NVML where pynvml and a
+    driver are present, else nvidia-smi's output."""
+    found = _nvml_gpus()
+    if found:
+        return match_all(SmiPaste(gpus=found, bad_lines=()))
     return matched_gpus(_nvidia_smi_output())
 
 
