@@ -299,20 +299,23 @@ def check_hardware(request: EstimateRequest, catalog: Catalog, gpu: Gpu) -> None
     if gpu.form_factor == "soc" and request.gpu_count > 1:
         raise RequestError(
             f"{gpu.name} is one machine with one built-in GPU: gpu_count must be 1 "
-            f"(got {request.gpu_count}); several machines joined over a network are not modelled")
+            f"(got {request.gpu_count}); several machines joined over a network are not modelled",
+            code="soc_one_gpu", params={"gpu": gpu.name, "count": request.gpu_count})
     if request.interconnect is not None:
         link = catalog.interconnect(request.interconnect)
         if link.id.startswith("nvlink") and not gpu.nvlink:
             raise RequestError(f"{gpu.name} has no NVLink: interconnect '{link.id}' is not possible; "
-                               "use a PCIe link such as pcie4-x16")
+                               "use a PCIe link such as pcie4-x16", code="no_nvlink",
+                               params={"gpu": gpu.name, "link": link.id})
         pcie = _PCIE_LINK.match(link.id)
         if pcie and gpu.pcie_gen is not None and int(pcie.group(1)) > gpu.pcie_gen:
             raise RequestError(f"{gpu.name} is a PCIe {gpu.pcie_gen}.0 card: interconnect "
-                               f"'{link.id}' would run at PCIe {gpu.pcie_gen}.0")
+                               f"'{link.id}' would run at PCIe {gpu.pcie_gen}.0", code="pcie_too_new",
+                               params={"gpu": gpu.name, "gen": gpu.pcie_gen, "link": link.id})
     if request.power_limit_w is not None and gpu.form_factor == "soc" \
             and gpu.power_limit_max_w is None:
         raise RequestError(f"{gpu.name} has no user-settable GPU power limit; leave power_limit_w "
-                           "unset")
+                           "unset", code="no_power_limit", params={"gpu": gpu.name})
     if request.ram is not None:
         try:
             ram_bandwidth_gb_per_s(request.ram)
