@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from catalog.catalog import Catalog
 from catalog.schema import Gpu, ModelArch, Quant, Runtime
+from sizing.limits import largest_passing
 from sizing.memory import SplitMode, estimate_memory
 
 
@@ -28,18 +29,7 @@ def max_context_tokens(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime
                                kv_bytes_per_element=kv_bytes_per_element, gpu_count=gpu_count,
                                split=split, new_tokens=new_tokens).fits
 
-    if not fits(1):
-        return 0
-    if fits(high):
-        return high
-    low = 1  # fits
-    while high - low > 1:
-        mid = (low + high) // 2
-        if fits(mid):
-            low = mid
-        else:
-            high = mid
-    return low
+    return largest_passing(fits, high=high)
 
 
 def published_in(quant: Quant, arch: ModelArch) -> bool:

@@ -9,6 +9,7 @@ the engine would refuse, and the message names which end was crossed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -74,3 +75,32 @@ def field_limit(model: type[BaseModel], name: str, *, high: float | None = None)
 
 
 __all__ = ["Limit", "Problem", "field_limit"]
+
+
+def largest_passing(ok: Callable[[int], bool], *, high: int) -> int:
+    """The largest n in 1..``high`` with ``ok(n)``, for an ``ok`` that only turns false
+    as n grows (0 when even 1 fails).
+
+    Doubles from 1 until ``ok`` fails, then bisects: the checks stay near the
+    answer, where a large n would cost more to check than the answer itself.
+
+    >>> largest_passing(lambda n: n <= 37, high=1000), largest_passing(lambda n: n < 1, high=9)
+    (37, 0)
+    >>> largest_passing(lambda n: True, high=64)
+    64
+    """
+    if high < 1 or not ok(1):
+        return 0
+    low, step = 1, 2
+    while step < high and ok(step):
+        low, step = step, step * 2
+    top = min(step, high)
+    if top == high and ok(high):
+        return high
+    while top - low > 1:
+        mid = (low + top) // 2
+        if ok(mid):
+            low = mid
+        else:
+            top = mid
+    return low

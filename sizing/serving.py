@@ -38,6 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from catalog.schema import Gpu, ModelArch
+from sizing.limits import largest_passing
 from sizing.speed import Workload, estimate_speed
 
 # vLLM's paged KV cache allocates blocks of 16 tokens (--block-size default,
@@ -376,26 +377,10 @@ def max_users_at_target(run: Callable[[int], SimResult], *, ttft_p95_s: float, i
                         hi: int = MAX_SERVE_USERS) -> int:
     """Most users whose p95 TTFT and ITL stay within the targets (0: not even one).
 
-    Latency grows with load, so a bisection over the user count finds the edge.
+    Latency grows with load, so a search over the user count finds the edge.
     """
     def ok(n: int) -> bool:
         r = run(n)
         return r.ttft_p95_s <= ttft_p95_s and r.itl_p95_s <= itl_p95_s
 
-    if not ok(1):
-        return 0
-    lo = 1
-    step = 2
-    while step <= hi and ok(step):
-        lo, step = step, step * 2
-    if step > hi:
-        return lo if not ok(hi) else hi
-    top = step
-    while top - lo > 1:
-        mid = (lo + top) // 2
-        if ok(mid):
-            lo = mid
-        else:
-            top = mid
-    return lo
-
+    return largest_passing(ok, high=hi)
