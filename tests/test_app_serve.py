@@ -12,6 +12,7 @@ from catalog.catalog import load_catalog
 from pages._state import STATE_KEY, query_for
 from sizing.capacity import ServeSettings, serve
 from sizing.request import parse_request
+from tests.test_app_builds_cloud import open_page
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TEAM = {"model": "llama-3.1-8b", "gpu": "rtx-4090", "runtime": "vllm", "quant": "bf16",
@@ -19,14 +20,7 @@ TEAM = {"model": "llama-3.1-8b", "gpu": "rtx-4090", "runtime": "vllm", "quant": 
 
 
 def open_serve(**query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page("pages/serve.py")
-    at.run()
-    assert not at.exception
-    return at
+    return open_page("pages/serve.py", **query)
 
 
 @pytest.fixture(scope="module")
