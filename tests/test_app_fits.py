@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from streamlit.testing.v1 import AppTest
 
 from pages._state import STATE_KEY, query_for
+from tests.test_app_builds_cloud import open_page, unescape
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 LINK = {"gpu": "rtx-3060-12gb", "ram_gib": "32", "runtime": "llama.cpp", "model": "glm-4-9b"}
 
 
 def open_fits(**query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page("pages/fits.py")
-    at.run()
-    assert not at.exception
-    return at
+    return open_page("pages/fits.py", **query)
 
 
 def _shown(at: AppTest) -> str:
     """The page's Markdown as it reads (escapes removed)."""
-    return "\n".join(m.value for m in at.markdown).replace("\\", "")
+    return unescape("\n".join(m.value for m in at.markdown))
 
 
 def _table(at: AppTest):
@@ -38,7 +29,7 @@ def test_the_link_answers_the_3060_question():
     text = _shown(at)
     assert "12-16B: runs on the GPU." in text
     assert "20-35B: only with offload to system RAM." in text
-    answer = at.info[0].value.replace("\\", "")
+    answer = unescape(at.info[0].value)
     assert answer.startswith("GLM-4 9B Chat: Q8_0 on llama.cpp, 30.0 tokens/s decode")
     assert "tokens/s decode" in answer and "on the GPU" in answer and "quality unknown" in answer
     frame = _table(at)
@@ -77,4 +68,4 @@ def test_chinese_page():
 def test_a_bad_ram_value_in_the_link_is_ignored_with_a_notice():
     at = open_fits(**LINK | {"ram_gib": "-4"})
     assert query_for(at.session_state[STATE_KEY])["ram_gib"] == "32"
-    assert any("ram_gib=-4" in w.value.replace("\\", "") for w in at.warning)
+    assert any("ram_gib=-4" in unescape(w.value) for w in at.warning)

@@ -7,15 +7,9 @@ import json
 import pytest
 
 from catalog.catalog import load_catalog
-from rigfit.cli import main
+from tests.test_cli import run
 from rigfit.fits_cli import JSON_KEYS
 from sizing.fits import MIN_FAITHFUL_BITS_PER_WEIGHT
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_json_rows_carry_exactly_the_contract_keys(capsys):
