@@ -36,11 +36,11 @@ if result is not None:
                "lead": lead}
     cols = st.columns(3)
     cols[0].download_button(t("report.json"), data=result.model_dump_json(indent=2),
-                            file_name="rigfit-estimate.json", mime="application/json",
+                            file_name=f"{t('report.file_estimate')}.json", mime="application/json",
                             on_click="ignore", key="dl_json")
     for col, builder, name, mime in (
-            (cols[1], build_html, "rigfit-report.html", "text/html"),
-            (cols[2], build_pdf, "rigfit-report.pdf", "application/pdf")):
+            (cols[1], build_html, f"{t('report.file_report')}.html", "text/html"),
+            (cols[2], build_pdf, f"{t('report.file_report')}.pdf", "application/pdf")):
         col.download_button(t(f"report.{builder.__name__}"), data=partial(builder, result, **options),
                             file_name=name, mime=mime, on_click="ignore",
                             key=f"dl_{builder.__name__}")
