@@ -33,10 +33,17 @@ def test_a_good_upload_is_read_with_its_own_name():
 
 @pytest.mark.parametrize(("data", "match"), [
     (b"\x89PNG\r\n\x1a\n not json", "not valid JSON"),
-    (b"{" + b" " * (50 * 1024 * 1024) + b"}", "50.0 MiB; a real one is a few KiB (limit 5 MiB)"),
+    (b"{" + b" " * (50 * 1024 * 1024) + b"}", "50 MiB; a real one is a few KiB (limit 5 MiB)"),
     (json.dumps({"hidden_size": 4096}).encode(), "missing num_layers"),
-    (json.dumps({**LLAMA3_8B, "intermediate_size": 1e15}).encode(), "implausible"),
-    (json.dumps({**LLAMA3_8B, "num_hidden_layers": 0}).encode(), "must be positive"),
+    (json.dumps({**LLAMA3_8B, "intermediate_size": 1e15}).encode(),
+     "'intermediate_size' must be a whole number from 1 to 10,000,000"),
+    (json.dumps({**LLAMA3_8B, "num_hidden_layers": 0}).encode(),
+     "'num_hidden_layers' must be a whole number from 1 to 1,000, got 0"),
+    (json.dumps({**LLAMA3_8B, "hidden_size": 10**400}).encode(),
+     "'hidden_size' must be a whole number from 1 to 200,000, got 1000"),
+    (json.dumps({**LLAMA3_8B, "tie_word_embeddings": "false"}).encode(),
+     "'tie_word_embeddings' must be true or false"),
+    (b'{"hidden_size": ' + b"9" * 5000 + b"}", "not valid JSON"),
     (json.dumps([1, 2, 3]).encode(), "must be a JSON object"),
     (b"", "not valid JSON"),
 ])
