@@ -14,7 +14,8 @@ from catalog.catalog import Catalog, UnknownIdError
 from catalog.market import CloudInstance
 from catalog.schema import Gpu, ModelArch
 from sizing.box import DEFAULT_CPU_POWER_W, DEFAULT_USD_PER_KWH
-from sizing.finetune import FinetuneSetup, finetune_memory, finetune_time
+from sizing.finetune import FinetuneSetup, finetune_memory
+from sizing.finetune_time import finetune_time
 from sizing.finetune_fit import cheapest_method, max_micro_batch, max_seq_len, remedies
 from sizing.finetune_request import FinetuneRequest, resolve_finetune
 from sizing.notices import Notice
@@ -232,7 +233,7 @@ def _source(request: FinetuneRequest) -> str:
 def _setup_fields(request: FinetuneRequest) -> dict[str, str | int | float | bool]:
     keys = ("method", "optimizer", "lora_rank", "lora_targets", "dora", "seq_len", "micro_batch",
             "grad_accum", "gradient_checkpointing", "sharding", "offload", "precision", "loss",
-            "optimizer_in_backward", "epochs")
+            "optimizer_in_backward", "frozen_layers", "freeze_embeddings", "epochs")
     out: dict[str, str | int | float | bool] = {k: getattr(request, k) for k in keys}
     if request.dataset_tokens is not None:
         out["dataset_tokens"] = request.dataset_tokens

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from catalog.catalog import load_catalog
-from sizing.finetune import FinetuneSetup, finetune_memory, finetune_time
+from sizing.finetune import FinetuneSetup, finetune_memory
+from sizing.finetune_time import finetune_time
 from sizing.units import bytes_to_gib
 
 CSV_PATH = Path(__file__).resolve().parent / "data" / "finetune_memory.csv"

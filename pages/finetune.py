@@ -109,7 +109,7 @@ fits[2].metric(t("finetune.cheapest"), t(f"finetune.method_{fit.cheapest_method}
 if result.remedies:
     st.markdown(f"**{t('finetune.remedies_title')}**")
     st.markdown("\n".join(
-        f"{i}. " + plain(t("finetune.remedy", text=translate_notice(r.notice, lang()),
+        f"{i}. " + plain(t("finetune.remedy", change=translate_notice(r.notice, lang()),
                            total=gib_text(r.total_bytes)))
         for i, r in enumerate(result.remedies, start=1)))
 

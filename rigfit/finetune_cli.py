@@ -54,6 +54,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "fused (Unsloth, Liger)")
     p.add_argument("--optimizer-in-backward", action="store_true", default=None,
                    help="step each layer during backward (no gradient buffer; grad-accum 1)")
+    p.add_argument("--frozen-layers", type=int,
+                   help="with --method full: bottom layers left frozen (no gradients, no saved "
+                        "activations)")
+    p.add_argument("--freeze-embeddings", action="store_true", default=None,
+                   help="with --method full: leave the embedding and output head frozen")
     p.add_argument("--dataset-tokens", type=float, help="tokens in the training set")
     p.add_argument("--epochs", type=float, help="passes over the dataset (default 1)")
     p.add_argument("--system-ram-gib", type=float, help="system RAM, to check offload [GiB]")
@@ -64,7 +69,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 REQUEST_KEYS = ("model", "hf_config", "hf_id", "params_b", "revision", "method", "gpu",
                 "gpu_count", "sharding", "optimizer", "lora_rank", "lora_targets", "dora",
                 "seq_len", "micro_batch", "grad_accum", "gradient_checkpointing", "offload",
-                "precision", "loss", "optimizer_in_backward", "dataset_tokens", "epochs",
+                "precision", "loss", "optimizer_in_backward", "frozen_layers", "freeze_embeddings",
+                "dataset_tokens", "epochs",
                 "system_ram_gib", "electricity_usd_per_kwh")
 
 

@@ -4,13 +4,12 @@ Memory is the sum of the model states (weights, trainable parameters'
 gradients, fp32 master weights, optimizer states) and the residual states
 (activations, logits and loss buffers, the CUDA context), each divided over
 the GPUs as the sharding says (Rajbhandari et al. 2020, ZeRO: 2 + 2 + K bytes
-per parameter, K = 12 for mixed-precision Adam). Time is training FLOPs over
-the GPU's dense BF16 throughput at a utilisation band from published runs,
-or the weight traffic over the memory bandwidth where that is longer. Every
-constant is explained in docs/model.md, Fine-tuning.
+per parameter, K = 12 for mixed-precision Adam). Every constant is explained
+in docs/model.md, Fine-tuning.
 
-The search for what fits (largest micro-batch, longest sequence, what would
-make it fit) is in :mod:`sizing.finetune_fit`.
+Time per step is in :mod:`sizing.finetune_time`; the search for what fits
+(largest micro-batch, longest sequence, what would make it fit) in
+:mod:`sizing.finetune_fit`.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from typing import Literal
 from catalog.schema import Gpu, ModelArch, Vendor
 from sizing.architecture import moe_layer_count, param_breakdown
 from sizing.memory import apple_wired_frac
-from sizing.units import gb_per_s_to_bytes_per_s, gib_to_bytes, tflops_to_flops
+from sizing.units import gib_to_bytes
 
 Method = Literal["full", "lora", "qlora"]
 Sharding = Literal["ddp", "fsdp", "zero2", "zero3"]
@@ -46,6 +45,7 @@ MAX_SEQ_LEN = 1_048_576
 MAX_MICRO_BATCH = 4096
 MAX_GRAD_ACCUM = 65_536
 MAX_GPUS = 16
+MAX_LAYERS = 1000
 
 BF16_BYTES = 2.0
 FP32_BYTES = 4.0
@@ -83,20 +83,6 @@ LOSS_BYTES_PER_LOGIT = {"standard": 16.0, "chunked": 3.5, "fused": 0.0}
 CUDA_CONTEXT_GIB = 0.5
 # ZeRO-3 / FSDP gather one layer's full weights before use and prefetch the next.
 GATHERED_LAYERS = 2
-# Share of the dense BF16 peak that training reaches, counting every FLOP run
-# (recompute included). llm-foundry's published runs (MPT 1B-70B, FSDP,
-# 2k-8k tokens) reach 40-59 % HFU on H100 and 52-75 % on A100
-# (github.com/mosaicml/llm-foundry, scripts/train/benchmarking/README.md);
-# the band below is their middle half, the middle value its centre.
-UTILIZATION_LOW_FRAC = 0.40
-UTILIZATION_MID_FRAC = 0.50
-UTILIZATION_HIGH_FRAC = 0.60
-# Share of the datasheet bandwidth that streaming weights reaches (the
-# inference engine's decode band sits at 0.6-0.8).
-BANDWIDTH_FRAC = 0.7
-# Power drawn while training, as a share of the board power: compute-bound
-# kernels run at the power limit (sizing.power: compute share 1.0 -> board power).
-TRAINING_POWER_FRAC = 1.0
 
 
 @dataclass(frozen=True)
@@ -118,6 +104,9 @@ class FinetuneSetup:
     precision: Precision = "mixed"
     loss: Loss = "standard"
     optimizer_in_backward: bool = False  # step each layer during backward; no gradient buffer
+    # Freezing, for full fine-tuning: the bottom layers and the embedding and head.
+    frozen_layers: int = 0
+    freeze_embeddings: bool = False
 
     def __post_init__(self) -> None:
         _check_choice("method", self.method, METHODS)
@@ -135,6 +124,12 @@ class FinetuneSetup:
                                   ("gpu_count", self.gpu_count, MAX_GPUS)):
             if not isinstance(value, int) or not 1 <= value <= high:
                 raise ValueError(f"{name} must be a whole number from 1 to {high:,} (got {value})")
+        if not isinstance(self.frozen_layers, int) or not 0 <= self.frozen_layers <= MAX_LAYERS:
+            raise ValueError(f"frozen_layers must be a whole number from 0 to {MAX_LAYERS:,} "
+                             f"(got {self.frozen_layers})")
+        if self.method != "full" and (self.frozen_layers or self.freeze_embeddings):
+            raise ValueError("frozen_layers and freeze_embeddings apply to full fine-tuning "
+                             "(LoRA and QLoRA already freeze the whole base)")
         if self.offload == "parameters" and not self.shards_weights:
             raise ValueError("offload 'parameters' needs sharding fsdp or zero3 "
                              "(parameter offload moves the weight shards)")
@@ -230,10 +225,26 @@ def lora_param_count(arch: ModelArch, *, rank: int, targets: LoraTargets, dora: 
     return total
 
 
+def trained_layers(arch: ModelArch, setup: FinetuneSetup) -> int:
+    """Layers that backward runs through: all but the frozen bottom ones. [count]"""
+    if setup.frozen_layers >= arch.num_layers:
+        raise ValueError(f"frozen_layers ({setup.frozen_layers}) must be fewer than the model's "
+                         f"{arch.num_layers} layers")
+    return arch.num_layers - setup.frozen_layers
+
+
 def trainable_param_count(arch: ModelArch, setup: FinetuneSetup) -> float:
-    """Parameters the optimizer updates. [count]"""
+    """Parameters the optimizer updates. [count]
+
+    Full fine-tuning trains every weight but those frozen: the bottom
+    ``frozen_layers`` layers' share of the body and, with
+    ``freeze_embeddings``, the embedding and head.
+    """
     if setup.method == "full":
-        return arch.params_total
+        parts = param_breakdown(arch)
+        tables = parts.embedding + parts.output
+        body = (arch.params_total - tables) * trained_layers(arch, setup) / arch.num_layers
+        return body + (0.0 if setup.freeze_embeddings else tables)
     return lora_param_count(arch, rank=setup.lora_rank, targets=setup.lora_targets, dora=setup.dora)
 
 
@@ -263,7 +274,8 @@ def _factored_rows_cols(arch: ModelArch, setup: FinetuneSetup) -> float:
     """Rows + columns of every trainable matrix (Adafactor's factored state). [count]"""
     if setup.method == "full":
         body = sum((s.in_features + s.out_features) * s.count for s in linear_shapes(arch))
-        tables = 1 if arch.tie_word_embeddings else 2
+        body *= trained_layers(arch, setup) / arch.num_layers
+        tables = 0 if setup.freeze_embeddings else 1 if arch.tie_word_embeddings else 2
         return body + tables * (arch.vocab_size + arch.hidden_size)
     r = setup.lora_rank
     return sum((s.in_features + 2 * r + s.out_features) * s.count
@@ -302,11 +314,12 @@ def activation_bytes(arch: ModelArch, setup: FinetuneSetup) -> tuple[float, floa
             per_layer += sum(s.out_features * s.count for s in targets) / arch.num_layers
     layer_bytes = tokens * per_layer * BF16_BYTES
     checkpoint_bytes = tokens * arch.hidden_size * BF16_BYTES
+    layers = trained_layers(arch, setup)  # frozen bottom layers save nothing for backward
     if setup.gradient_checkpointing == "off":
-        return arch.num_layers * layer_bytes, 0.0
+        return layers * layer_bytes, 0.0
     if setup.gradient_checkpointing == "on":
-        return arch.num_layers * checkpoint_bytes + layer_bytes, 0.0
-    return 2 * checkpoint_bytes + layer_bytes, arch.num_layers * checkpoint_bytes
+        return layers * checkpoint_bytes + layer_bytes, 0.0
+    return 2 * checkpoint_bytes + layer_bytes, layers * checkpoint_bytes
 
 
 def loss_bytes(arch: ModelArch, setup: FinetuneSetup) -> float:
@@ -434,97 +447,6 @@ def finetune_memory(arch: ModelArch, gpu: Gpu, setup: FinetuneSetup) -> Finetune
         paged_bytes=optimizer_gpu if setup.optimizer == "paged-adamw-8bit" else 0.0)
 
 
-@dataclass(frozen=True)
-class FinetuneTime:
-    """Time per optimizer step and for a dataset. [s]"""
-
-    step_s: float
-    step_s_low: float  # at the high end of the utilisation band
-    step_s_high: float
-    tokens_per_s: float  # all GPUs together
-    total_s: float | None  # the whole dataset x epochs; None without a dataset
-    steps: int | None
-    flops_per_token: float  # model FLOPs, recompute excluded [FLOP]
-    compute_bound: bool
-    gpu_power_w: float  # each GPU while training
-
-
-def training_flops_per_token(arch: ModelArch, setup: FinetuneSetup) -> tuple[float, float]:
-    """Model and hardware FLOPs per trained token. [FLOP]
-
-    Full: 2N forward + 4N backward (input and weight gradients) = 6N
-    (Kaplan et al. 2020). LoRA and QLoRA: frozen weights need no weight
-    gradient, so 2N + 2N = 4N, adapters negligible. Attention adds
-    ``layers x 4 x width x seq`` forward, three times that in all
-    (llm-foundry's MFU formula). Checkpointing runs the forward again:
-    hardware FLOPs add 2N + the attention forward. Returns (model, hardware).
-    """
-    parts = param_breakdown(arch)
-    n_matmul = arch.params_active - parts.embedding
-    width = arch.num_attention_heads * arch.head_dim
-    attention_forward = arch.num_layers * 4.0 * width * setup.seq_len
-    passes = 6.0 if setup.method == "full" else 4.0
-    model = passes * n_matmul + 3.0 * attention_forward
-    hardware = model
-    if setup.gradient_checkpointing != "off":
-        hardware += 2.0 * n_matmul + attention_forward
-    return model, hardware
-
-
-def dense_bf16_flops(gpu: Gpu) -> float:
-    """The GPU's dense BF16 (or FP16 with fp32 accumulate) tensor throughput. [FLOP/s]"""
-    tflops = gpu.dense_bf16_tflops or gpu.dense_fp16_fp32acc_tflops or gpu.fp32_tflops
-    if not tflops:
-        raise ValueError(f"{gpu.name} has no published BF16 or FP32 throughput")
-    return tflops_to_flops(tflops)
-
-
-def finetune_time(arch: ModelArch, gpu: Gpu, setup: FinetuneSetup, memory: FinetuneMemory, *,
-                  dataset_tokens: float | None = None, epochs: float = 1.0) -> FinetuneTime:
-    """Step time, throughput and the time for ``dataset_tokens x epochs``. [s]
-
-    Each micro-batch takes the longer of its compute (hardware FLOPs over
-    the dense peak x utilisation) and its weight traffic (the GPU's weights
-    read once per forward, recompute and backward, plus a bf16 copy written
-    and read for every NF4 weight under QLoRA, over the bandwidth); the
-    optimizer step then reads and writes the trainable states once.
-    """
-    if dataset_tokens is not None and not dataset_tokens > 0:
-        raise ValueError(f"dataset_tokens must be above 0 (got {dataset_tokens})")
-    if not epochs > 0:
-        raise ValueError(f"epochs must be above 0 (got {epochs})")
-    model_flops, hw_flops = training_flops_per_token(arch, setup)
-    tokens = float(setup.tokens_per_micro_batch)
-    peak = dense_bf16_flops(gpu)
-    bandwidth = gb_per_s_to_bytes_per_s(gpu.memory_bandwidth_gb_per_s or 0.0) * BANDWIDTH_FRAC
-    passes = 3.0 if setup.gradient_checkpointing != "off" else 2.0
-    traffic = memory.weights_bytes * passes
-    if setup.method == "qlora":
-        traffic += passes * 2.0 * (arch.params_total * BF16_BYTES) / (
-            setup.gpu_count if setup.shards_weights else 1)
-    memory_s = traffic / bandwidth if bandwidth else 0.0
-    state_bytes = memory.gradients_bytes + memory.master_weights_bytes + memory.optimizer_bytes
-    update_s = 2.0 * state_bytes / bandwidth if bandwidth else 0.0
-
-    def step_at(utilization: float) -> float:
-        compute_s = hw_flops * tokens / (peak * utilization)
-        return setup.grad_accum * max(compute_s, memory_s) + update_s
-
-    step = step_at(UTILIZATION_MID_FRAC)
-    global_tokens = tokens * setup.grad_accum * setup.gpu_count
-    tokens_per_s = global_tokens / step
-    total_s = steps = None
-    if dataset_tokens is not None:
-        steps = max(1, round(dataset_tokens * epochs / global_tokens))
-        total_s = dataset_tokens * epochs / tokens_per_s
-    compute_bound = hw_flops * tokens / (peak * UTILIZATION_MID_FRAC) >= memory_s
-    return FinetuneTime(step_s=step, step_s_low=step_at(UTILIZATION_HIGH_FRAC),
-                        step_s_high=step_at(UTILIZATION_LOW_FRAC), tokens_per_s=tokens_per_s,
-                        total_s=total_s, steps=steps, flops_per_token=model_flops,
-                        compute_bound=compute_bound,
-                        gpu_power_w=gpu.board_power_w * TRAINING_POWER_FRAC)
-
-
-__all__ = ["FinetuneSetup", "FinetuneMemory", "FinetuneTime", "finetune_memory", "finetune_time",
-           "lora_param_count", "optimizer_state_bytes", "training_flops_per_token",
-           "linear_shapes", "activation_bytes", "loss_bytes", "usable_gpu_bytes"]
+__all__ = ["FinetuneSetup", "FinetuneMemory", "finetune_memory", "lora_param_count",
+           "optimizer_state_bytes", "linear_shapes", "activation_bytes", "loss_bytes",
+           "usable_gpu_bytes", "trained_layers", "trainable_param_count"]

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from catalog.catalog import Catalog
 from catalog.schema import Gpu, ModelArch
 from sizing.finetune import (CHECKPOINTING, LORA_TARGETS, LOSSES, MAX_GPUS, MAX_GRAD_ACCUM,
-                             MAX_LORA_RANK, MAX_MICRO_BATCH, MAX_SEQ_LEN, METHODS, OFFLOADS,
+                             MAX_LAYERS, MAX_LORA_RANK, MAX_MICRO_BATCH, MAX_SEQ_LEN, METHODS, OFFLOADS,
                              OPTIMIZERS, PRECISIONS, SHARDINGS, Checkpointing, FinetuneSetup, Loss,
                              LoraTargets, Method, Offload, Optimizer, Precision, Sharding)
 from sizing.notices import Notice
@@ -61,6 +61,8 @@ class FinetuneRequest(BaseModel):
     precision: Precision = "mixed"
     loss: Loss = "standard"
     optimizer_in_backward: bool = False
+    frozen_layers: int = Field(default=0, ge=0, le=MAX_LAYERS)
+    freeze_embeddings: bool = False
     dataset_tokens: float | None = Field(default=None, gt=0, le=MAX_DATASET_TOKENS)
     epochs: float = Field(default=1.0, gt=0, le=MAX_EPOCHS)
     system_ram_gib: float | None = Field(default=None, gt=0, le=MAX_SYSTEM_RAM_GIB)
@@ -78,6 +80,9 @@ class FinetuneRequest(BaseModel):
             raise ValueError("offload parameters needs sharding fsdp or zero3")
         if self.optimizer_in_backward and self.grad_accum > 1:
             raise ValueError("optimizer_in_backward steps during backward: it needs grad_accum 1")
+        if self.method != "full" and (self.frozen_layers or self.freeze_embeddings):
+            raise ValueError("frozen_layers and freeze_embeddings go with method full "
+                             "(LoRA and QLoRA already freeze the whole base)")
         return self
 
     def setup(self) -> FinetuneSetup:
@@ -88,7 +93,8 @@ class FinetuneRequest(BaseModel):
             micro_batch=self.micro_batch, grad_accum=self.grad_accum,
             gradient_checkpointing=self.gradient_checkpointing, gpu_count=self.gpu_count,
             sharding=self.sharding, offload=self.offload, precision=self.precision,
-            loss=self.loss, optimizer_in_backward=self.optimizer_in_backward)
+            loss=self.loss, optimizer_in_backward=self.optimizer_in_backward,
+            frozen_layers=self.frozen_layers, freeze_embeddings=self.freeze_embeddings)
 
 
 def parse_finetune_request(data: dict) -> FinetuneRequest:
@@ -105,6 +111,9 @@ def resolve_finetune(request: FinetuneRequest, catalog: Catalog) -> tuple[ModelA
               if getattr(request, n) is not None}
     arch, notices = resolve_model(parse_request(source), catalog)
     gpu = catalog.gpu(request.gpu)
+    if request.frozen_layers >= arch.num_layers:
+        raise RequestError(f"frozen_layers {request.frozen_layers}: {arch.name} has "
+                           f"{arch.num_layers} layers; freeze fewer")
     if request.seq_len > arch.max_context_tokens:
         notices.append(Notice("ft_seq_over_context",
                               f"seq_len {request.seq_len:,} is longer than the model's context "

@@ -28,8 +28,9 @@ def test_qlora_on_a_4090_fits_and_charts_each_part_in_english():
     parts = chart_traces(at)
     assert set(parts) == {"Weights", "Gradients", "Master weights (fp32)", "Optimizer states",
                           "Activations and loss", "CUDA context"}
-    # NF4 with double quantization: about 5.5 GiB for the 8B base, bf16 tables included.
-    assert 5.0 < parts["Weights"] < 6.0
+    # NF4 with double quantization for the body (3.4 GiB), the embedding and head in fp32
+    # under mixed precision (3.9 GiB) and fp32 adapters (0.16 GiB): about 7.4 GiB.
+    assert 7.2 < parts["Weights"] < 7.6
     labels = [m.label for m in at.metric]
     assert "Largest micro-batch at 2,048 tokens" in labels
     assert "Cheapest method that fits" in labels

@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from catalog.catalog import load_catalog
 from sizing.finetune import (CUDA_CONTEXT_GIB, NF4_DOUBLE_QUANT_BITS, FinetuneSetup, activation_bytes,
-                             finetune_memory, finetune_time, lora_param_count, loss_bytes,
-                             optimizer_state_bytes, training_flops_per_token)
+                             finetune_memory, lora_param_count, loss_bytes, optimizer_state_bytes,
+                             trainable_param_count)
+from sizing.finetune_time import finetune_time, training_flops_per_token
 from sizing.finetune_fit import cheapest_method, largest_fitting, max_micro_batch, max_seq_len, remedies
 from sizing.units import gib_to_bytes
 
@@ -142,6 +143,33 @@ def test_paged_optimizer_spills_to_host_instead_of_failing():
     plain = finetune_memory(LLAMA_8B, RTX_4090, setup.with_(optimizer="adamw-8bit"))
     assert on_4090.fits and not plain.fits
     assert on_4090.host_bytes > 0
+
+
+def test_freezing_layers_and_embeddings_in_full_fine_tuning():
+    tables = 2 * 128_256 * 4096
+    body = LLAMA_8B.params_total - tables
+    half = FinetuneSetup(method="full", frozen_layers=16)
+    assert trainable_param_count(LLAMA_8B, half) == pytest.approx(body / 2 + tables)
+    frozen = half.with_(frozen_layers=0, freeze_embeddings=True)
+    assert trainable_param_count(LLAMA_8B, frozen) == pytest.approx(body)
+    # The frozen bottom half saves no activations and runs no backward.
+    act_all, _ = activation_bytes(LLAMA_8B, half.with_(frozen_layers=0, gradient_checkpointing="off"))
+    act_half, _ = activation_bytes(LLAMA_8B, half.with_(gradient_checkpointing="off"))
+    assert act_half == pytest.approx(act_all / 2)
+    n = LLAMA_8B.params_total - 128_256 * 4096
+    flops = training_flops_per_token(LLAMA_8B, half.with_(gradient_checkpointing="off", seq_len=1))[0]
+    assert flops == pytest.approx((2 + 4 * 0.5) * n + (1 + 2 * 0.5) * 32 * 4 * 4096)
+    with pytest.raises(ValueError, match="fewer than"):
+        finetune_memory(LLAMA_8B, H100, half.with_(frozen_layers=32))
+    with pytest.raises(ValueError, match="full fine-tuning"):
+        FinetuneSetup(method="lora", freeze_embeddings=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(setup=setups, arch=models, frozen=st.integers(0, 14))
+def test_freezing_more_layers_never_needs_more_memory(setup, arch, frozen):
+    full = setup.with_(method="full", frozen_layers=frozen)
+    assert _total(arch, full.with_(frozen_layers=frozen + 1)) <= _total(arch, full)
 
 
 def test_bad_setups_raise_naming_the_field():
