@@ -36,7 +36,7 @@ from catalog.schema import ModelArch
 from sizing.capacity import ServeSettings
 from sizing.estimate import memory_for
 from sizing.limits import Limit
-from sizing.notices import Notice
+from sizing.notices import Notice, count_text
 from sizing.request import EstimateRequest, resolve_model
 from sizing.system import check_circuit
 from sizing.units import bytes_to_gib
@@ -205,7 +205,8 @@ def headline(arch: ModelArch, tiers: Sequence[TierBuild], meeting: Sequence[Buil
              budget_usd: float | None, min_tps: float, users: int,
              builds: Sequence[Build]) -> tuple[list[Notice], bool]:
     """The plan's headline, one Notice per sentence (joined by spaces in English)."""
-    need = f"{min_tps:g} tokens/s for each of {users} user(s)" if users > 1 else f"{min_tps:g} tokens/s"
+    need = (f"{min_tps:g} tokens/s for each of {count_text(users, 'user', 'users')}" if users > 1
+            else f"{min_tps:g} tokens/s")
     need_params = {"tps": f"{min_tps:g}", "users": users, "model": arch.name}
     best_cloud = next((c for c in cloud_list if c.meets_workload), None)
     if best_cloud:
@@ -221,7 +222,8 @@ def headline(arch: ModelArch, tiers: Sequence[TierBuild], meeting: Sequence[Buil
                        "Cloud first: no catalog cloud instance meets it either.")
     if any(t.within_budget for t in tiers):
         inside = {(t.gpu_id, t.gpu_count, t.gpu_used) for t in tiers if t.within_budget}
-        out = [Notice("plan_meets", f"{len(inside)} distinct build(s) run {arch.name} at {need} "
+        runs = count_text(len(inside), "distinct build runs", "distinct builds run")
+        out = [Notice("plan_meets", f"{runs} {arch.name} at {need} "
                       "or more within the budget.", builds=len(inside), **need_params)]
         if any(t.stretch for t in tiers):
             out.append(Notice("plan_stretch_labelled", "A stretch option above it is labelled."))
@@ -265,7 +267,8 @@ def unmeetable_reason(arch: ModelArch, base: EstimateRequest, catalog: Catalog, 
                    for c in cloud_list]
         top, where = max(speeds)
         return (f"nothing in the catalog runs {arch.name} at {min_tps:g} tokens/s per user for "
-                f"{users} user(s): the fastest, {where}, reaches {top:.1f}; it would need about "
+                f"{count_text(users, 'user', 'users')}: the fastest, {where}, reaches {top:.1f}; "
+                "it would need about "
                 f"{min_tps / max(top, 1e-9):.1f}x that speed; lower --min-tokens-per-s or --users")
     runtime_id, quant_id, _ = engine.ladder[-1]  # the smallest rung
     probe = base.model_copy(update={"gpu": "rtx-3090", "memory_gib": None, "gpu_count": 1,

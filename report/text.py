@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from report.formats import money_text
+
 LANGUAGES = ("en", "zh")
 DEFAULT_LANGUAGE = "en"
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
@@ -58,10 +60,38 @@ def placeholders(text: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(text) if field}
 
 
+class _CountFormatter(string.Formatter):
+    """``str.format`` plus one spec for words that follow a number.
+
+    ``{users:count:user:users}`` writes "1 user" or "5 users" (the number with
+    thousands separators), so English needs no "user(s)"; languages without a
+    plural write the number and the word as usual.
+    """
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if not format_spec.startswith("count:"):
+            return super().format_field(value, format_spec)
+        _, one, other = format_spec.split(":")
+        try:
+            number = float(str(value).replace(",", ""))
+        except ValueError:  # not a number (a dash for a missing value): the plural
+            return f"{value} {other}"
+        text = f"{int(number):,}" if number.is_integer() else f"{number:,g}"
+        return f"{text} {one if number == 1 else other}"
+
+
+_FORMATTER = _CountFormatter()
+
+
+def fill(text: str, **values: object) -> str:
+    """``text`` with its ``{name}`` fields filled (see :class:`_CountFormatter`)."""
+    return _FORMATTER.format(text, **values)
+
+
 def translate(key: str, lang: str, **values: object) -> str:
     """The string ``key`` in ``lang`` (English, then the key itself, as fallbacks)."""
     text = strings(lang).get(key) or strings(DEFAULT_LANGUAGE).get(key) or key
-    return text.format(**values) if values else text
+    return fill(text, **values) if values else text
 
 
 GLOSSARY = LOCALES_DIR / "glossary.yaml"
@@ -105,7 +135,8 @@ def _notice_parts(notice: Any) -> tuple[str, Mapping[str, object], str]:
     return str(code), params, str(notice) if text is None else str(text)
 
 
-def translate_notice(notice: Any, lang: str) -> str:
+def translate_notice(notice: Any, lang: str, *,
+                     money: tuple[float, str] | None = None) -> str:
     """An engine sentence (a :class:`sizing.notices.Notice`) in ``lang``.
 
     English shows the engine's own text. Other languages use ``engine.<code>``
@@ -113,9 +144,14 @@ def translate_notice(notice: Any, lang: str) -> str:
     itself looked up under ``engine.term.<value>``. Anything missing (no key,
     a parameter the template needs but the notice lacks) falls back to the
     English text, so an untranslated sentence is shown rather than lost.
+    ``money`` (units per US dollar, currency code) restates the sentence's
+    dollar amounts (parameters ``*_usd`` and ``usd_*``) in that currency, in
+    English too.
     """
     code, params, text = _notice_parts(notice)
-    if lang == DEFAULT_LANGUAGE:
+    dollars = ([name for name in params if name.endswith("_usd") or name.startswith("usd_")]
+               if money is not None and money[1] != "USD" else [])
+    if lang == DEFAULT_LANGUAGE and not dollars:
         return text
     table = strings(lang)
     template = table.get(ENGINE_PREFIX + code)
@@ -126,16 +162,37 @@ def translate_notice(notice: Any, lang: str) -> str:
         if name.endswith(TERM_SUFFIX):
             value = table.get(f"{TERM_PREFIX}{value}", value)
         values[name] = value
+    unit = table.get(USD_AFTER_AMOUNT_KEY, "")
+    for name in dollars:  # "{budget_usd} USD" becomes "{budget_usd}", filled "¥6,000"
+        template = template.replace(f"{{{name}}}{unit}", f"{{{name}}}")
+        values[name] = _restated(values[name], *money)
     try:
-        return template.format(**values)
+        return fill(template, **values)
     except (KeyError, IndexError, ValueError):
         return text
 
 
-def join_notices(notices: Iterable[Any], lang: str) -> str:
+# The unit word after a dollar amount in an engine sentence (" USD", " 美元").
+USD_AFTER_AMOUNT_KEY = "money.usd_after_amount"
+
+
+def _restated(value: object, units_per_usd: float, currency: str) -> object:
+    """A formatted dollar amount ("1,234", "+159", "2.06") in ``currency``, same decimals."""
+    text = str(value)
+    try:
+        amount = float(text.replace(",", "").lstrip("+"))
+    except ValueError:
+        return value
+    digits = len(text.rsplit(".", 1)[1]) if "." in text else 0
+    sign = "+" if text.startswith("+") else ""
+    return sign + money_text(amount * units_per_usd, currency, digits=digits)
+
+
+def join_notices(notices: Iterable[Any], lang: str, *,
+                 money: tuple[float, str] | None = None) -> str:
     """Several engine sentences as one paragraph (no spaces between Chinese sentences)."""
     sep = "" if lang == "zh" else " "
-    return sep.join(translate_notice(n, lang) for n in notices)
+    return sep.join(translate_notice(n, lang, money=money) for n in notices)
 
 
 class Translator:
@@ -156,7 +213,7 @@ class Translator:
         for table in (self._strings, self._english):
             text = table.get(self.prefix + key) or table.get(key)
             if text:
-                return text.format(**values) if values else text
+                return fill(text, **values) if values else text
         raise KeyError(f"string '{self.prefix}{key}' is missing")
 
 

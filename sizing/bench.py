@@ -29,7 +29,7 @@ from pydantic import ConfigDict, Field
 from catalog.errors import UserError
 from sizing.architecture import ModelInputError, arch_from_param_count
 from sizing.guards import MAX_BENCH_BYTES
-from sizing.notices import Notice
+from sizing.notices import Notice, count_text
 from sizing.results import Result
 
 FACTOR_MIN = 0.2  # the range of factors RigFit trusts: outside it the benchmark
@@ -777,8 +777,9 @@ def rescale_speed(speed: S, calibration: BenchCalibration, *, gpu_id: str, gpu_n
     notices = [Notice(
         "bench_calibrated",
         f"Rescaled with your benchmark on {gpu_name}: decode x{d:.2f} (from "
-        f"{calibration.decode_rows} row(s)), prefill x{p:.2f} (from {calibration.prefill_rows} "
-        "row(s)).", gpu=gpu_name, decode_factor=f"{d:.2f}", prefill_factor=f"{p:.2f}",
+        f"{count_text(calibration.decode_rows, 'row', 'rows')}), prefill x{p:.2f} (from "
+        f"{count_text(calibration.prefill_rows, 'row', 'rows')}).", gpu=gpu_name,
+        decode_factor=f"{d:.2f}", prefill_factor=f"{p:.2f}",
         decode_rows=calibration.decode_rows, prefill_rows=calibration.prefill_rows)]
     for metric, raw, used in (("decode", calibration.decode_raw_factor, d),
                               ("prefill", calibration.prefill_raw_factor, p)):

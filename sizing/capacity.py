@@ -23,6 +23,7 @@ from sizing.box import DEFAULT_USD_PER_KWH
 from sizing.estimate import estimate, memory_for, speed_inputs
 from sizing.request import (EstimateRequest, check_compatibility, check_parallel, file_quant,
                             resolve_gpu, resolve_model)
+from sizing.notices import count_text
 from sizing.results import Result
 from sizing.serving import (MAX_SERVE_USERS, Scheduler, SimResult, StepModel, curve_concurrencies,
                             knee_concurrency, limiter_of, max_users_at_target, scheduler_for,
@@ -175,7 +176,7 @@ def _serving(request: EstimateRequest, settings: ServeSettings, catalog: Catalog
         memory = memory_for(sized, catalog, arch)
         if not memory.fits:
             raise ServeError(
-                f"{slots} slot(s) sharing {total:,} tokens of context of "
+                f"{count_text(slots, 'slot', 'slots')} sharing {total:,} tokens of context of "
                 f"{arch.name} do not fit on {request.gpu_count} x {gpu.name} with {runtime.id}: "
                 "lower the parallel slots, the context or the quant", code="serve_slots_do_not_fit",
                 params={"slots": slots, "context": f"{total:,}",

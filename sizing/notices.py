@@ -13,6 +13,15 @@ from pydantic import BaseModel, ConfigDict
 Param = str | int | float
 
 
+def count_text(count: int, one: str, other: str) -> str:
+    """A count and the word that follows it, singular or plural.
+
+    >>> count_text(1, "user", "users"), count_text(1500, "row", "rows")
+    ('1 user', '1,500 rows')
+    """
+    return f"{count:,} {one if count == 1 else other}"
+
+
 class Notice(BaseModel):
     """English text with a code and parameters for translation."""
 

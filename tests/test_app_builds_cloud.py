@@ -61,7 +61,7 @@ def test_builds_show_three_tiers_with_the_engine_totals(builds_70b):
     totals = [m.value for m in at.metric if m.label == "Total"]
     assert totals == [money_text(t.total_usd, "USD") for t in expected.tiers]
     assert "stretch, over budget" in " ".join(m.value for m in at.markdown)
-    assert unescape(at.success[0].value).startswith("1 distinct build(s) run Llama 3.1 70B")
+    assert unescape(at.success[0].value).startswith("1 distinct build runs Llama 3.1 70B")
     assert not at.warning
 
 

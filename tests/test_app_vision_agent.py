@@ -24,6 +24,7 @@ from report.content import report_content
 from report.html import build_html
 from rigfit.estimate_cli import _estimate_one
 from sizing.estimate import estimate
+from sizing.notices import count_text
 from sizing.request import parse_request
 from tests.hub_server import HubServer
 from tests.test_model_files import write_llama
@@ -78,7 +79,8 @@ def assert_seed_answer(at: AppTest, cli: dict) -> None:
     assert cli["memory"]["verdict"] == "fits" and at.success[0].value.startswith("Fits, with")
     summary = " ".join(m.value for m in at.markdown).replace("\\", "")
     assert f"fits at {cli['quant']} (best precision that fits: {fit['best_quant']})" in summary
-    assert f"{agent['screenshots_that_fit']} screenshot(s) of history fit" in summary
+    fit_text = count_text(agent['screenshots_that_fit'], 'screenshot', 'screenshots')
+    assert f"{fit_text} of history fit" in summary
     assert f"about {agent['seconds_per_step']:,.1f} s per step" in summary
     charts = [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
     growth = next(c for c in charts if c["data"][0]["name"] == "Context tokens")
@@ -138,7 +140,7 @@ def test_a_report_of_the_agent_scenario_carries_its_numbers(seed_cli):
     text = re.sub(r"<[^>]+>", " ", section)
     assert "Seconds per step" in text and f"{agent['seconds_per_step']:,.1f} s" in text
     assert f"best precision that fits: {seed_cli['fit']['best_quant']}" in text
-    assert f"{agent['screenshots_that_fit']} screenshot(s) of history fit" in text
+    assert f"{count_text(agent['screenshots_that_fit'], 'screenshot', 'screenshots')} of history fit" in text
     for step in (1, 5, 10, 15, 20):  # the context's growth over the task
         row = next(s for s in agent["steps"] if s["step"] == step)
         assert f"{row['context_tokens']:,}" in text
