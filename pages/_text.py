@@ -14,9 +14,11 @@ from collections.abc import Callable, Iterable
 
 import streamlit as st
 
+from catalog.errors import UserError
 from catalog.printable import printable
 from catalog.schema import Gpu, Segment, Vendor
-from pages._state import ignored_params, lang, reason_values
+from pages._engine import catalog
+from pages._state import ignored_params, lang, reason_values, state, terms_of
 from report.text import join_notices, translate, translate_notice
 from sizing.notices import Notice
 
@@ -36,14 +38,24 @@ def t(key: str, **values: object) -> str:
     return translate(key, lang(), **values)
 
 
+def _money() -> tuple[float, str]:
+    """The session's currency, for the dollar amounts in engine sentences."""
+    try:
+        terms = terms_of(state(), catalog())
+    except UserError:  # an override out of range: said where it is typed; dollars here
+        return 1.0, "USD"
+    return terms.units_per_usd, terms.currency
+
+
 def engine_text(notice: Notice) -> str:
-    """An engine sentence in the current language (not escaped: pass it to plain())."""
-    return translate_notice(notice, lang())
+    """An engine sentence in the current language and currency (not escaped: pass it
+    to plain())."""
+    return translate_notice(notice, lang(), money=_money())
 
 
 def engine_paragraph(notices: Iterable[Notice]) -> str:
-    """Several engine sentences as one paragraph in the current language."""
-    return join_notices(notices, lang())
+    """Several engine sentences as one paragraph in the current language and currency."""
+    return join_notices(notices, lang(), money=_money())
 
 
 def labeller(prefix: str) -> Callable[[str], str]:

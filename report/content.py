@@ -650,7 +650,8 @@ def _tiers(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
                budget=budget, prompt=f"{plan.prompt_tokens:,}", new=f"{plan.new_tokens:,}",
                context=f"{plan.context_tokens:,}")
     notes = [tr("tiers.met" if plan.meets_workload_within_budget else "tiers.not_met")]
-    notes += [f"{tr(f'tiers.name_{b.tier}')}: {translate_notice(b.reason, tr.lang)}"
+    money = (plan.units_per_usd, plan.currency)
+    notes += [f"{tr(f'tiers.name_{b.tier}')}: {translate_notice(b.reason, tr.lang, money=money)}"
               for b in plan.tiers]
     if not plan.tiers:
         return Section("tiers", heading, intro=intro, notes=(*notes, tr("tiers.none")))
