@@ -170,11 +170,18 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
 
     floor = machine_floor(options, plats, market, volts=circuit_volts)
     if budget_usd is not None and floor is not None and budget_usd < floor[0]:
+        floor_params = {"budget": f"{budget_usd:,.0f}", "floor": f"{floor[0]:,.0f}",
+                        "gpu": floor[1].gpu.name}
+        if cloud_list:
+            floor_params |= {"instance": cloud_list[0].name,
+                             "usd_per_hour": f"{cloud_list[0].usd_per_hour:.2f}"}
         raise PlanError(
             f"a budget of {budget_usd:,.0f} USD is below the cheapest complete machine in the "
             f"catalog ({floor[0]:,.0f} USD with a {floor[1].gpu.name}); raise the budget or rent "
             + (f"({cloud_list[0].name} at "
-               f"{cloud_list[0].usd_per_hour:.2f} USD/h)" if cloud_list else "in the cloud"))
+               f"{cloud_list[0].usd_per_hour:.2f} USD/h)" if cloud_list else "in the cloud"),
+            code="plan_below_floor_cloud" if cloud_list else "plan_below_floor",
+            params=floor_params)
     if not meeting and not any(c.meets_workload for c in cloud_list):
         raise PlanError(unmeetable_reason(arch, base, catalog, engine, builds, min_tokens_per_s,
                                     users, cloud_list))
