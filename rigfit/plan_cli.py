@@ -20,6 +20,7 @@ from advisor.workload import (DEFAULT_CIRCUIT_AMPS, DEFAULT_CIRCUIT_VOLTS, DEFAU
 from catalog.catalog import Catalog
 from catalog.errors import UserError
 from report.formats import money_text
+from report.text import join_notices
 from rigfit.terminal import format_table, json_text
 from sizing.capacity import (DEFAULT_ITL_P95_MS, DEFAULT_THINK_TIME_S, DEFAULT_TTFT_P95_S,
                              ServeSettings)
@@ -197,13 +198,14 @@ def _cloud_table(result: PlanResult, limit: int = 12) -> str:
     return format_table(rows)
 
 
-def _sentences(notices) -> str:
-    return " ".join(str(n) for n in notices)
+def _sentences(notices, result: PlanResult) -> str:
+    """Engine sentences with their dollar amounts in the plan's currency."""
+    return join_notices(notices, "en", money=(result.units_per_usd, result.currency))
 
 
 def plan_table(result: PlanResult, terms: RegionTerms | None = None) -> str:
     """Terminal view of a plan: message, tiers with parts and checks, cloud."""
-    lines = [_sentences(result.message), ""]
+    lines = [_sentences(result.message, result), ""]
     if terms is not None:
         lines += [terms_line(terms, result), ""]
     budget = "no limit" if result.budget_usd is None else _money(result.budget_usd, result)
@@ -260,7 +262,7 @@ def plan_table(result: PlanResult, terms: RegionTerms | None = None) -> str:
         lines += ["", f"WITHIN BUDGET: {_money(w.total_usd, result)}  {w.reason}"]
     if not result.lead_with_cloud:
         lines += ["", "CLOUD", _cloud_table(result)]
-    lines += ["", "CONSUMER VS PROFESSIONAL", _sentences(result.consumer_vs_pro.summary)]
+    lines += ["", "CONSUMER VS PROFESSIONAL", _sentences(result.consumer_vs_pro.summary, result)]
     lines += [f"warning: {w}" for w in result.warnings]
     return "\n".join(lines)
 
@@ -277,7 +279,7 @@ def run_cloud(args: argparse.Namespace, cat: Catalog) -> int:
     if args.format == "json":
         print(json_text(comparison_of(result).model_dump(mode="json")))
     else:
-        print("\n".join([_sentences(result.message), "", terms_line(terms, result), "",
+        print("\n".join([_sentences(result.message, result), "", terms_line(terms, result), "",
                          _cloud_table(result, limit=40)]))
     return 0
 

@@ -15,7 +15,9 @@ from advisor.plan import plan
 from advisor.region import budget_usd_from, parse_circuit, region_for, region_terms
 from catalog.catalog import load_catalog, load_catalog_from
 from catalog.loader import CATALOG_DIR, CatalogError
+from report.text import translate_notice
 from rigfit.cli import main
+from sizing.notices import Notice
 from sizing.request import EstimateRequest
 from sizing.system import check_circuit
 
@@ -272,3 +274,30 @@ def test_cli_report_follows_the_language_region(capsys, tmp_path):
     assert code == 0 and "预算 ¥6,000" in text
     assert "墙壁电路 220 伏 / 10 安" in text and "http://plugsocketmuseum.nl/China1.html" in text
     assert text.count("1 美元 = 7.1 CNY") == 1
+
+
+# --------------------------------------------------------------------------- engine sentences
+
+
+CLOUD_FIRST = Notice("plan_cloud_first", "Cloud first: rent A40 at 2.00 USD/h (1.50 USD per "
+                     "million tokens).", provider="runpod", instance="A40", usd_per_hour="2.00",
+                     usd_per_1m="1.50")
+
+
+def test_engine_sentences_restate_dollars_in_the_currency():
+    money = (CNY_PER_USD, "CNY")
+    assert translate_notice(CLOUD_FIRST, "en", money=money) == (
+        "Cloud first: rent A40 at ¥14.20/h (¥10.65 per million tokens).")
+    assert translate_notice(CLOUD_FIRST, "zh", money=money) == (
+        "建议先用云端：租用 A40，每小时 ¥14.20（每百万 token ¥10.65）。")
+    # Dollars, or no currency: the engine's own sentence.
+    assert translate_notice(CLOUD_FIRST, "en", money=(1.0, "USD")) == CLOUD_FIRST.text
+    assert translate_notice(CLOUD_FIRST, "en") == CLOUD_FIRST.text
+
+
+def test_cli_message_speaks_the_currency(capsys):
+    code, out, _ = run(capsys, "plan", "--model", "llama-3.1-70b", "--region", "china",
+                       "--budget", "6000")
+    first = out.splitlines()[0]
+    assert code == 0 and first.startswith("Nothing within ¥6,000 runs Llama 3.1 70B")
+    assert " USD" not in first
