@@ -142,7 +142,8 @@ def test_bad_link_values_are_ignored_with_a_notice():
     assert len([n for n in notices if n.startswith("Ignored the link parameter")]) == 6
     assert not any("<script>" in n for n in notices)
     assert any("not a known id" in n for n in notices)
-    assert any("out of the allowed range" in n for n in notices)
+    assert any("'batch=1e99': above the largest allowed value, 4,096" in n for n in notices)
+    assert any("'prompt\\_tokens=\\-5': below the smallest allowed value, 0" in n for n in notices)
     boxes = {s.label: s.value for s in at.selectbox}
     assert boxes["Model"] == "llama-3.1-8b"
     assert at.success[0].value.startswith("Fits")
