@@ -43,6 +43,7 @@ from sizing.system import MAX_CIRCUIT_AMPS, MAX_CIRCUIT_VOLTS, MIN_CIRCUIT_AMPS,
 # The Fine-tune page's link parameters: the request's own field names.
 FINETUNE_CHOICE_FIELDS = ("method", "optimizer", "lora_targets", "gradient_checkpointing", "sharding")
 FINETUNE_NUMBER_FIELDS = ("lora_rank", "seq_len", "micro_batch", "grad_accum", "epochs")
+FINETUNE_MORE_FIELDS = ("loss", "precision", "offload")  # under "More settings"
 STATE_KEY = "_rigfit_cfg"
 NOTICES_KEY = "_rigfit_notices"
 PAGE_KEY = "_rigfit_page"
@@ -144,9 +145,12 @@ PARAMS: dict[str, Param] = {
     # Serve: a team's traffic and service level (sizing.capacity.ServeSettings).
     **{name: _within(field_limit(ServeSettings, name))
        for name in ("think_time_s", "ttft_p95_s", "itl_p95_ms", "prefix_hit_frac")},
+    # on: the model's MTP modules or a small draft of its family (sizing.speculative).
+    "speculative": Param("choice", choices=lambda c: list(SWITCH)),
     # Fine-tune: the training setup (sizing.finetune_request.FinetuneRequest).
     **{name: Param("choice", choices=lambda c, n=name: list(FINETUNE_CHOICES[n]))
-       for name in FINETUNE_CHOICE_FIELDS},
+       for name in (*FINETUNE_CHOICE_FIELDS, *FINETUNE_MORE_FIELDS)},
+    "dora": Param("choice", choices=lambda c: list(SWITCH)),
     **{name: _within(field_limit(FinetuneRequest, name)) for name in FINETUNE_NUMBER_FIELDS},
     "dataset_mtokens": _within(Limit(0, MAX_DATASET_TOKENS / 1e6, low_open=True)),
 }
@@ -174,9 +178,10 @@ DEFAULTS: dict[str, Any] = {
     # "": no service level (and out of the link): Serve shows the engine's default
     # targets, Builds and Cloud size by the per-user speed.
     "think_time_s": DEFAULT_THINK_TIME_S, "ttft_p95_s": "", "itl_p95_ms": "",
-    "prefix_hit_frac": 0.0,
+    "prefix_hit_frac": 0.0, "speculative": "off",
     **{name: FinetuneRequest.model_fields[name].default
-       for name in (*FINETUNE_CHOICE_FIELDS, *FINETUNE_NUMBER_FIELDS)},
+       for name in (*FINETUNE_CHOICE_FIELDS, *FINETUNE_MORE_FIELDS, *FINETUNE_NUMBER_FIELDS)},
+    "dora": "off",
     "dataset_mtokens": 10.0,  # a few thousand instruction examples
 }
 # The budget a first visit starts from, in the chosen currency at the catalog's rate. [USD]

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from catalog.errors import UserError
-from pages._engine import run_serve
+from pages._engine import catalog, run_serve
 from pages._frame import begin_page
 from pages._inputs import scenario_inputs
-from pages._state import PARAMS, lang, state, store, widget_key
-from pages._text import plain, show_user_error, t
+from pages._state import PARAMS, SWITCH, bind, lang, state, store, widget_key
+from pages._text import labeller, plain, show_user_error, t
 from report.formats import money_text
 from report.serve_charts import latency_figure, throughput_figure
 from report.text import group_strings
 from sizing.capacity import ServeSettings
+from sizing.speculative import default_speculation
+from sizing.workloads import PRESETS
 
 begin_page("serve")
 st.title(t("serve.title"))
@@ -46,11 +49,22 @@ settings_data = {name: number(col, name, step=step, whole=name == "users")
                  for col, (name, step) in zip(cols, (("users", 1), ("think_time_s", 5.0),
                                                      ("ttft_p95_s", 0.5), ("itl_p95_ms", 10.0),
                                                      ("prefix_hit_frac", 0.1)))}
+speculation = store("speculative", st.radio(
+    t("serve.speculative"), SWITCH, key=bind("speculative"), horizontal=True,
+    format_func=labeller("serve.speculative_"), help=t("serve.speculative_help")))
 if request is None:
     st.stop()
+spec = None
+if speculation == "on":
+    target = arch or (catalog().model(request.model) if request.model else None)
+    workload = state()["workload"]
+    spec = default_speculation(target, catalog(), task=workload if workload in PRESETS
+                               else "chat") if target else None
+    if spec is None:
+        st.info(t("serve.spec_none"), icon=":material/info:")
 try:
     with st.spinner(t("serve.working")):
-        result = run_serve(request, arch, ServeSettings(**settings_data))
+        result = run_serve(request, arch, ServeSettings(**settings_data, speculative=spec))
 except UserError as exc:
     show_user_error(exc)
     st.stop()
@@ -76,6 +90,16 @@ low[2].metric(t("serve.knee"), f"{result.knee_concurrency:,}")
 st.caption(t("serve.pool", tokens=f"{result.kv_pool_tokens:,}", requests=result.kv_pool_requests)
            if result.kv_pool_tokens is not None
            else t("serve.slots", slots=result.max_running_requests))
+if result.speculative is not None:
+    s = result.speculative
+    st.caption(t("serve.spec_summary", how=t("serve.spec_mtp") if s.method == "mtp"
+                 else t("serve.spec_draft", draft=plain(s.draft_model_id or "")),
+                 tokens=s.draft_tokens, acceptance=f"{s.acceptance_frac:.2f}",
+                 per_step=f"{s.expected_tokens_per_step:.2f}"))
+    st.dataframe(pd.DataFrame([{t("serve.col_batch"): row.batch,
+                                t("serve.col_speedup"): f"{row.speedup:.2f}×",
+                                t("serve.col_band"): f"{row.speedup_low:.2f}–{row.speedup_high:.2f}×"}
+                               for row in s.speedups]), hide_index=True)
 labels = group_strings("serve_chart.", lang())
 charts = st.columns(2)
 charts[0].plotly_chart(throughput_figure(result, labels=labels), key="serve_throughput_chart")

@@ -81,3 +81,13 @@ def test_serve_leaves_the_targets_out_of_the_link_at_their_defaults():
     query = query_for(at.session_state[STATE_KEY])
     assert "ttft_p95_s" not in query and "itl_p95_ms" not in query
     assert {m.label for m in at.metric} >= {"Users at the target"}
+
+
+def test_serve_with_speculative_decoding_shows_the_speedups():
+    at = open_serve(model="llama-3.1-70b", gpu="h100-sxm", gpu_count="2", runtime="vllm",
+                    quant="bf16", workload="chat", users="8", speculative="on")
+    said = " ".join(c.value for c in at.caption)
+    assert "llama-3.2-1b as the draft" in said.replace("\\", "")
+    table = at.dataframe[0].value
+    assert list(table["Requests decoding"]) == [1, 8, 32, 128]
+    assert float(table["Speed-up"][0].rstrip("×")) > 1.5
