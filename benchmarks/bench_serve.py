@@ -12,7 +12,7 @@ import sys
 import time
 
 from catalog.catalog import load_catalog
-from sizing.capacity import ServeSettings, _serving, serve
+from sizing.capacity import ServeSettings, serving_setup, serve
 from sizing.request import parse_request
 from sizing.serving import curve_concurrencies
 
@@ -39,7 +39,7 @@ def main() -> int:
         curve_times, serve_times = [], []
         for _ in range(REPEATS):
             t0 = time.perf_counter()
-            setup = _serving(request, settings, catalog, None)
+            setup = serving_setup(request, settings, catalog, None)
             limit = min(setup.scheduler.max_running, setup.pool_requests or setup.scheduler.max_running)
             points = curve_concurrencies(limit, USERS)
             for c in points:

@@ -126,7 +126,7 @@ def _resolved(request: EstimateRequest, catalog: Catalog, arch: ModelArch | None
 
 
 @dataclass(frozen=True)
-class _Serving:
+class ServingSetup:
     """A model, machine and runtime ready to simulate. [tokens]"""
 
     request: EstimateRequest  # batch 1, context at least prompt + reply
@@ -149,8 +149,8 @@ class _Serving:
                         kv_pool_tokens=self.kv_pool)
 
 
-def _serving(request: EstimateRequest, settings: ServeSettings, catalog: Catalog,
-             arch: ModelArch | None) -> _Serving:
+def serving_setup(request: EstimateRequest, settings: ServeSettings, catalog: Catalog,
+                  arch: ModelArch | None) -> ServingSetup:
     """Resolve the scenario, check the memory and build the iteration model; raises ServeError."""
     request, arch = _resolved(request, catalog, arch)
     gpu = resolve_gpu(request, catalog)
@@ -217,7 +217,7 @@ def _serving(request: EstimateRequest, settings: ServeSettings, catalog: Catalog
         if spec.draft_kv_pool_tokens is not None and kv_pool is not None:
             kv_pool = spec.draft_kv_pool_tokens
             pool_requests = kv_pool // (math.ceil(per_request / 16) * 16)
-    return _Serving(request=base, arch=arch, gpu_id=gpu.id, gpu_name=gpu.name, runtime_id=runtime.id,
+    return ServingSetup(request=base, arch=arch, gpu_id=gpu.id, gpu_name=gpu.name, runtime_id=runtime.id,
                     scheduler=scheduler, step=step, prompt=prompt, new=new,
                     prefill_tokens=prefill_tokens, kv_pool=kv_pool, pool_requests=pool_requests,
                     spec=spec)
@@ -232,7 +232,7 @@ def within_targets(result: SimResult, settings: ServeSettings) -> bool:
 def load_at(request: EstimateRequest, settings: ServeSettings, catalog: Catalog, *,
             arch: ModelArch | None = None) -> SimResult:
     """One simulation at ``settings.users`` users (what the build advisor checks a build with)."""
-    return _serving(request, settings, catalog, arch).simulate(settings.users, settings.think_time_s)
+    return serving_setup(request, settings, catalog, arch).simulate(settings.users, settings.think_time_s)
 
 
 def serve(request: EstimateRequest, settings: ServeSettings, catalog: Catalog, *,
@@ -243,7 +243,7 @@ def serve(request: EstimateRequest, settings: ServeSettings, catalog: Catalog, *
     each request's prompt and reply lengths; its batch is ignored. ``arch``
     overrides the request's model (an uploaded config).
     """
-    setup = _serving(request, settings, catalog, arch)
+    setup = serving_setup(request, settings, catalog, arch)
     arch, base, scheduler = setup.arch, setup.request, setup.scheduler
     kv_pool, pool_requests, spec = setup.kv_pool, setup.pool_requests, setup.spec
     prompt, new, prefill_tokens = setup.prompt, setup.new, setup.prefill_tokens
