@@ -9,7 +9,8 @@ from catalog.errors import UserError
 from pages._engine import catalog
 from pages._frame import begin_page
 from pages._inputs import money_terms, scenario_inputs
-from pages._state import FINETUNE_CHOICE_FIELDS, PARAMS, bind, lang, store
+from pages._state import (FINETUNE_CHOICE_FIELDS, FINETUNE_MORE_FIELDS, PARAMS, bind, lang, state,
+                          store, widget_key)
 from pages._text import plain, show_user_error, t
 from report.finetune_charts import memory_breakdown_figure
 from report.formats import duration_text, gib_text, money_text, number_text
@@ -18,7 +19,8 @@ from sizing.finetune_request import CHOICES, model_fields_of, parse_finetune_req
 from sizing.request import resolve_model
 
 # Choices whose options are shown translated (the others are library names).
-OPTION_LABELS = {"method": "method_", "lora_targets": "targets_", "gradient_checkpointing": "ckpt_"}
+OPTION_LABELS = {"method": "method_", "lora_targets": "targets_", "gradient_checkpointing": "ckpt_",
+                 "loss": "loss_", "precision": "precision_", "offload": "offload_"}
 
 begin_page("finetune")
 st.title(t("finetune.title"))
@@ -53,6 +55,12 @@ setup |= {name: number(col, name, step=step, whole=name != "epochs")
           for col, (name, step) in zip(low, (("lora_rank", 8), ("seq_len", 512), ("micro_batch", 1),
                                              ("grad_accum", 1), ("epochs", 1.0)))}
 dataset_mtokens = number(low[5], "dataset_mtokens", step=1.0, whole=False, label="dataset_tokens")
+with st.expander(t("finetune.more")):
+    more = st.columns(4)
+    setup |= {name: choice(col, name) for col, name in zip(more, FINETUNE_MORE_FIELDS)}
+    setup["dora"] = store("dora", "on" if more[3].checkbox(
+        t("finetune.dora"), value=state()["dora"] == "on", key=widget_key("dora"),
+        help=t("finetune.dora_help")) else "off") == "on"
 if request is None:
     st.stop()
 

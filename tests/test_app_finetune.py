@@ -47,10 +47,17 @@ def test_full_fine_tuning_does_not_fit_and_names_remedies_in_chinese():
 
 def test_the_setup_is_kept_in_the_link():
     at = open_finetune(model="llama-3.1-8b", gpu="rtx-4090", method="lora", lora_rank="64",
-                       optimizer="adamw-8bit", micro_batch="2")
+                       optimizer="adamw-8bit", micro_batch="2", loss="fused", dora="on")
     query = query_for(at.session_state[STATE_KEY])
     assert query["method"] == "lora" and query["lora_rank"] == "64"
     assert query["optimizer"] == "adamw-8bit" and query["micro_batch"] == "2"
+    assert query["loss"] == "fused" and query["dora"] == "on"
+    assert not at.error
+    # The fused loss holds no full-size logits: activations fall against the standard loss.
+    standard = open_finetune(model="llama-3.1-8b", gpu="rtx-4090", method="lora", lora_rank="64",
+                             optimizer="adamw-8bit", micro_batch="2", dora="on")
+    activations = "Activations and loss"
+    assert chart_traces(at)[activations] < chart_traces(standard)[activations]
     bad = open_finetune(method="prefix", lora_rank="0")
     assert bad.session_state[STATE_KEY]["method"] == "lora"
     assert bad.session_state[STATE_KEY]["lora_rank"] == 16
