@@ -16,12 +16,14 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import json
 import statistics
 import sys
 from collections import defaultdict
 
 import numpy as np
 
+from benchmarks.serving_accuracy import serving_section
 from benchmarks.finetune_accuracy import section_lines as finetune_section_lines
 from benchmarks.calibrate import METRICS, CrossValidation, errors_pct, nested_coverage
 from benchmarks.calibration_rows import (DATA_DIR, HOLDOUT_CSV, MODEL_LABELS,
@@ -35,6 +37,9 @@ from sizing.speed import SpeedUnknownError, compute_flops_per_s
 
 DOCS = ROOT / "docs"
 CHART = DOCS / "img" / "accuracy_speed.png"
+# The headline figures as data, for the app's Method page (report/method.py),
+# which words them in the reader's language.
+SUMMARY = DOCS / "accuracy.json"
 
 HOLDOUT_GPU_LABELS = {
     "NVIDIA GeForce RTX 3090 24GB": "rtx-3090", "NVIDIA GeForce RTX 4090 24GB": "rtx-4090",
@@ -233,7 +238,8 @@ def _grouped(scored: list[Scored], key) -> dict[str, list[Scored]]:
     return dict(sorted(groups.items()))
 
 
-def memory_section(cat) -> list[str]:
+def memory_section(cat, summary: dict[str, float]) -> list[str]:
+    """The memory part of the doc; its headline figures go into ``summary``."""
     lines = ["## Memory", "",
              "### Weights against published GGUF file sizes", "",
              "Source: `benchmarks/data/weights_size.csv` (llama.cpp quantize README and DGX Spark "
@@ -257,6 +263,7 @@ def memory_section(cat) -> list[str]:
             worst = max(worst, abs(err))
             if row["model"] != "Llama-3.1-8B" or quant in ("q4_k_m", "f32"):
                 lines.append(f"| {row['model']} | {quant} | {published:.3f} | {ours:.3f} | {err:+.2f} % |")
+    summary.update(weights_rows=34 - 1, weights_worst_pct=round(worst, 2))
     lines += ["", f"Largest error over all {34 - 1} expressible rows: {worst:.2f} % (target 3 %). "
               "gemma-3-4b-it-qat is Google's QAT file (embeddings at Q8_0), not a stock Q4_0, and is "
               "left out.", ""]
@@ -287,6 +294,8 @@ def memory_section(cat) -> list[str]:
                                   sequences=int(row["batch"]), new_tokens=new)
             errs.append(abs(est.total_bytes / (float(row["measured_gb"]) * 1e9) - 1) * 100)
     errs.sort()
+    summary.update(peaks_rows=len(errs), peaks_median_pct=round(statistics.median(errs), 1),
+                   peaks_worst_pct=round(errs[-1], 1))
     lines += [f"{len(errs)} Llama-2-13B rows (fp16, GPTQ with three kernels, bitsandbytes 4-bit; "
               f"batch 1-16; 512-token prefill and 512+512 generation): median error "
               f"{statistics.median(errs):.1f} %, worst {errs[-1]:.1f} % (target 10 %). torchao rows "
@@ -392,7 +401,8 @@ def main() -> int:
              "measurements between RigFit's low and high values. The roofline columns score a plain "
              "bandwidth / model-size (decode) and peak-FLOPs / (2 x parameters) (prefill) "
              "estimate on the same rows, as most public calculators compute it.", ""]
-    lines += memory_section(cat)
+    summary: dict[str, float] = {}
+    lines += memory_section(cat, summary)
     fd, fp = fit.decode.cross_validated, fit.prefill.cross_validated
     lines += ["## Speed", "",
               f"Constants fitted on {fit.fitted_on} by `benchmarks/calibrate.py` on "
@@ -441,17 +451,33 @@ def main() -> int:
     lines += seed_section(cat)
     lines += thermal_section(cat)
     lines += finetune_section_lines()
+    lines += serving_section(cat)
     (DOCS / "accuracy.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     d, p = _metrics([s for s in calibration if s.row.metric == "decode"]), _metrics(
         [s for s in calibration if s.row.metric == "prefill"])
     hd, hp = _metrics([s for s in holdout if s.row.metric == "decode"]), _metrics(
         [s for s in holdout if s.row.metric == "prefill"])
+    write_summary(summary, holdout)
     for name, m in (("cross-validated decode", d), ("cross-validated prefill", p),
                     (f"holdout decode ({hd['n']})", hd), (f"holdout prefill ({hp['n']})", hp)):
         print(f"{name}: median {m['median']:.1f} % p90 {m['p90']:.1f} % inside {m['inside']:.0f} %")
     print(f"wrote docs/accuracy.md and {CHART.relative_to(ROOT)}; "
           f"skipped {len(skipped_c)} + {len(skipped_h)}")
     return 0
+
+
+def write_summary(summary: dict[str, float], holdout: list[Scored]) -> None:
+    """The headline figures as JSON: memory checks, holdout errors and the roofline's. [%]"""
+    for metric in ("decode", "prefill"):
+        rows = [s for s in holdout if s.row.metric == metric]
+        ours, roofline = _metrics(rows), _metrics(rows, key="roofline")
+        summary.update({f"holdout_{metric}_rows": ours["n"],
+                        f"holdout_{metric}_median_pct": round(ours["median"], 1),
+                        f"holdout_{metric}_p90_pct": round(ours["p90"], 1),
+                        f"holdout_{metric}_inside_pct": round(ours["inside"]),
+                        f"holdout_{metric}_roofline_median_pct": round(roofline["median"], 1)})
+    SUMMARY.write_text(json.dumps({"written_on": dt.date.today().isoformat(), **summary},
+                                  indent=2) + "\n", encoding="utf-8")
 
 
 # Published temperatures and power draws, with their sources (the same figures

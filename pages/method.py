@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
 from pages._engine import catalog
 from pages._frame import begin_page
+from pages._state import lang
 from pages._text import t
-
-ACCURACY = Path(__file__).resolve().parent.parent / "docs" / "accuracy.md"
+from report.formats import date_text
+from report.method import ACCURACY_CHART, accuracy_section
 
 begin_page("method")
 st.title(t("method.title"))
@@ -23,18 +22,25 @@ st.markdown(t("method.speed"))
 st.subheader(t("method.sources_header"))
 cat = catalog()
 if cat.reviewed_on is not None:
-    st.caption(t("method.reviewed_on", date=cat.reviewed_on.isoformat()))
-gpu_rows = [{t("method.col_id"): g.id, t("method.col_name"): g.name,
-             t("method.col_price_as_of"): g.street_price.as_of.isoformat() if g.street_price else "—",
+    st.caption(t("method.reviewed_on", date=date_text(cat.reviewed_on, lang())))
+gpu_rows = [{t("method.col_name"): g.name,
+             t("method.col_price_as_of"): date_text(g.street_price.as_of if g.street_price else None,
+                                                    lang()),
              t("method.col_source"): g.source} for g in cat.gpus]
 st.caption(t("method.gpus_caption", count=len(gpu_rows)))
 st.dataframe(pd.DataFrame(gpu_rows), hide_index=True, key="sources_gpus", column_config={
     t("method.col_source"): st.column_config.LinkColumn()})
-model_rows = [{t("method.col_id"): m.id, t("method.col_name"): m.name,
-               t("method.col_source"): m.source} for m in cat.models]
+model_rows = [{t("method.col_name"): m.name, t("method.col_source"): m.source} for m in cat.models]
 st.caption(t("method.models_caption", count=len(model_rows)))
 st.dataframe(pd.DataFrame(model_rows), hide_index=True, key="sources_models", column_config={
     t("method.col_source"): st.column_config.LinkColumn()})
 
 st.subheader(t("method.accuracy_header"))
-st.markdown(ACCURACY.read_text(encoding="utf-8"))
+accuracy = accuracy_section(cat, lang())
+for paragraph in accuracy.before:
+    st.markdown(paragraph)
+st.dataframe(pd.DataFrame(list(accuracy.table.rows), columns=list(accuracy.table.columns)),
+             hide_index=True, key="accuracy_speed")
+for paragraph in accuracy.after:
+    st.markdown(paragraph)
+st.image(str(ACCURACY_CHART), caption=accuracy.chart_caption)
