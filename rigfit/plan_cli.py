@@ -214,11 +214,7 @@ def plan_table(result: PlanResult, terms: RegionTerms | None = None) -> str:
                  f"{result.context_tokens:,} tokens of context, {result.users} user(s) at "
                  f">= {result.min_tokens_per_s:g} tokens/s each; budget {budget}")
     if result.service is not None:
-        s = result.service
-        lines.append(f"service level: p95 time to first token <= {s.ttft_p95_s:g} s, p95 "
-                     f"inter-token latency <= {s.itl_p95_ms:g} ms with {s.think_time_s:g} s of "
-                     "think time, for every build"
-                     + ("; speculative decoding allowed" if result.speculative_allowed else ""))
+        lines.append(service_line(result))
     if result.lead_with_cloud:
         lines += ["", "CLOUD", _cloud_table(result, limit=8)]
     previous = None
@@ -280,8 +276,18 @@ def run_cloud(args: argparse.Namespace, cat: Catalog) -> int:
         print(json_text(comparison_of(result).model_dump(mode="json")))
     else:
         print("\n".join([_sentences(result.message, result), "", terms_line(terms, result), "",
+                         *([service_line(result), ""] if result.service is not None else []),
                          _cloud_table(result, limit=40)]))
     return 0
+
+
+def service_line(result: PlanResult) -> str:
+    """The service level every build and instance was sized by, in one line."""
+    s = result.service
+    return (f"service level: p95 time to first token <= {s.ttft_p95_s:g} s, p95 inter-token "
+            f"latency <= {s.itl_p95_ms:g} ms for {s.users} user(s) with {s.think_time_s:g} s of "
+            "think time; the per-user speed is not the test"
+            + ("; speculative decoding allowed" if result.speculative_allowed else ""))
 
 
 def add_plan_arguments(p: argparse.ArgumentParser) -> None:

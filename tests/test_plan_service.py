@@ -71,3 +71,11 @@ def test_plan_cli_sizes_by_the_service_level(capsys):
     assert main(["plan", "--model", "llama-3.1-8b", "--budget-usd", "4000",
                  "--itl-p95-ms", "-5"]) == 2
     assert "itl_p95_ms" in capsys.readouterr().err
+
+
+def test_cloud_table_names_the_service_level(capsys):
+    assert main(["cloud", "--model", "llama-3.1-8b", "--users", "30", "--ttft-p95-s", "1",
+                 "--itl-p95-ms", "50"]) == 0
+    text = capsys.readouterr().out
+    assert "service level: p95 time to first token <= 1 s, p95 inter-token latency <= 50 ms " \
+           "for 30 user(s)" in text
