@@ -44,6 +44,7 @@ from sizing.request import (MAX_GPUS, MAX_TOKENS, EstimateRequest, RequestError,
                             describe_validation_error, resolve_gpu, tensor_parallel_problem)
 from sizing.results import Result
 from sizing.speed import SpeedUnknownError, bandwidth_bytes_per_s, compute_flops_per_s, ram_bandwidth_gb_per_s
+from sizing.memory import usable_bytes_per_device
 from sizing.system import OS_RESERVE_GIB, PURCHASABLE_RAM_GIB
 from sizing.units import gib_to_bytes
 from sizing.vector import MemoryModel, ModelArrays, QuantArrays, RowMemory, Rows, row_speed
@@ -261,10 +262,10 @@ def evaluate_runtime(catalog: Catalog, machine: Machine, runtime: Runtime,
     rank = (np.cumsum(published, axis=1) - 1)[model_index, quant_index]
     rows = Rows.of(model_arrays or ModelArrays.of(models), QuantArrays.of(quants), model_index,
                    quant_index, embeddings_on_host=runtime.embeddings_on_host)
-    common = dict(runtime=runtime, gpu=machine.gpu, gpu_count=machine.gpu_count,
-                  tensor=split == "tensor", new_tokens=shape.new_tokens,
-                  kv_bytes_per_element=KV_BYTES_PER_ELEMENT)
-    model = MemoryModel.of(rows, **common)
+    common = dict(runtime=runtime, gpu_count=machine.gpu_count, tensor=split == "tensor",
+                  new_tokens=shape.new_tokens, kv_bytes_per_element=KV_BYTES_PER_ELEMENT)
+    model = MemoryModel.of(rows, usable_bytes=usable_bytes_per_device(machine.gpu, runtime),
+                           **common)
     max_ctx = rows.models.max_context_tokens[rows.model_index]
     context = np.maximum(np.minimum(shape.context_tokens, max_ctx),
                          shape.prompt_tokens + shape.new_tokens)
@@ -338,7 +339,8 @@ def _speeds(catalog: Catalog, machine: Machine, rows: Rows, memory: RowMemory, c
                  for kind in ("float", "int-quant")}
     link = catalog.interconnect(default_interconnect(machine.gpu))
     offloaded_frac = np.where(memory.fits, 0.0, 1.0 - memory.gpu_layers / memory.num_layers)
-    return row_speed(rows, **common, constants=constants, prompt_tokens=shape.prompt_tokens,
+    return row_speed(rows, **common, gpu=machine.gpu, constants=constants,
+                     prompt_tokens=shape.prompt_tokens,
                      offloaded_frac=offloaded_frac, ram_gb_per_s=machine.ram_gb_per_s,
                      link_bandwidth_gb_per_s=link.bandwidth_gb_per_s,
                      link_latency_s=link.latency_s)

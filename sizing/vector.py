@@ -21,7 +21,7 @@ from sizing.architecture import param_breakdown
 from sizing.memory import (ACTIVATION_BYTES_PER_ELEMENT, ACTIVATION_HIDDEN_MULTIPLE,
                            ACTIVATION_INTERMEDIATE_MULTIPLE, LLAMA_CPP_BUFFER_MIB_PER_HEAD,
                            LLAMA_CPP_BUFFER_MIB_PER_HEAD_PER_1K_CONTEXT, kv_elements_per_token_per_layer,
-                           usable_bytes_per_device, vision_weight_bytes, weight_bytes)
+                           vision_weight_bytes, weight_bytes)
 from sizing.speed import (HOST_LINK_GB_PER_S, RAM_EFFICIENCY_FRAC, UBATCH_TOKENS, SpeedConstants,
                           bandwidth_bytes_per_s, compute_flops_per_s, pipeline_factor)
 from sizing.units import gb_per_s_to_bytes_per_s, gib_to_bytes, mib_to_bytes
@@ -213,8 +213,9 @@ class MemoryModel:
     usable_bytes: float  # per device
 
     @classmethod
-    def of(cls, rows: Rows, *, runtime: Runtime, gpu: Gpu, gpu_count: int, tensor: bool,
+    def of(cls, rows: Rows, *, runtime: Runtime, usable_bytes: float, gpu_count: int, tensor: bool,
            new_tokens: int, kv_bytes_per_element: float) -> MemoryModel:
+        """``usable_bytes``: per device (:func:`sizing.memory.usable_bytes_per_device`). [B]"""
         fixed = np.where(rows.int_quant, gib_to_bytes(runtime.quant_workspace_gib), 0.0)
         if runtime.logits == "micro-batch":
             fixed = fixed + rows.shape["vocab_size"] * runtime.logits_bytes_per_element
@@ -222,7 +223,7 @@ class MemoryModel:
                    new_tokens=new_tokens, kv_bytes_per_element=kv_bytes_per_element,
                    fixed_act_bytes=fixed,
                    overhead_bytes=gib_to_bytes(runtime.fixed_overhead_gib + runtime.safety_margin_gib),
-                   usable_bytes=usable_bytes_per_device(gpu, runtime))
+                   usable_bytes=usable_bytes)
 
     def take(self, index: np.ndarray) -> MemoryModel:
         """The same memory model over the rows at ``index`` only."""
