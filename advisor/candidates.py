@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from advisor.errors import PlanError
 from catalog.catalog import Catalog, runtime_api
-from catalog.errors import UserError
+from catalog.errors import UserError, echo
 from catalog.schema import Gpu, ModelArch
 from sizing.capacity import ServeSettings, load_at, within_targets
 from sizing.estimate import Estimate, estimate, memory_for
@@ -196,7 +196,7 @@ def quant_ladder(quant: str, runtime: str, users: int, catalog: Catalog) -> list
         catalog.quant(quant)  # unknown ids fail here, naming the closest
         return [(runtime, quant, 0)]
     if runtime not in QUANT_LADDERS:
-        raise PlanError(f"no quant ladder for runtime '{runtime}'; give --quant explicitly or "
+        raise PlanError(f"no quant ladder for runtime '{echo(runtime)}'; give --quant explicitly or "
                         f"use one of: {', '.join(QUANT_LADDERS)}")
     rungs = [(runtime, q, i) for i, q in enumerate(QUANT_LADDERS[runtime])]
     if users > 1 and runtime in ("llama.cpp", "ollama"):

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 from advisor.errors import PlanError
 from catalog.catalog import Catalog, unknown
+from catalog.errors import echo
 from catalog.market import Market
 from catalog.schema import Price
 
@@ -48,7 +49,7 @@ def parse_own_prices(items: list[str] | str, catalog: Catalog) -> dict[str, floa
     for item in items:
         match = _ITEM.match(item)
         if match is None:
-            raise PlanError(f"an own price is written ID=AMOUNT, e.g. rtx-3090=700 (got '{item}')")
+            raise PlanError(f"an own price is written ID=AMOUNT, e.g. rtx-3090=700 (got '{echo(item)}')")
         item_id, text = match.groups()
         if item_id not in valid:
             raise PlanError(str(unknown("GPU or part", item_id, sorted(valid))))

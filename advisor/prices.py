@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from advisor.errors import PlanError
+from catalog.errors import echo
 from catalog.market import Market
 from sizing.units import HOURS_PER_MONTH, SECONDS_PER_HOUR
 
@@ -96,7 +97,7 @@ def units_per_usd(market: Market, code: str) -> float:
         return market.currency(code.upper()).units_per_usd
     except KeyError:
         known = ", ".join(c.code for c in market.currencies)
-        raise PlanError(f"unknown currency '{code}'; known: {known}") from None
+        raise PlanError(f"unknown currency '{echo(code)}'; known: {known}") from None
 
 
 def electricity_usd_per_kwh(market: Market, *, override: float | None, region: str | None,
@@ -113,7 +114,7 @@ def electricity_usd_per_kwh(market: Market, *, override: float | None, region: s
             if price.id == region:
                 return price.usd_per_kwh
         known = ", ".join(p.id for p in market.electricity)
-        raise PlanError(f"unknown electricity region '{region}'; known: {known}")
+        raise PlanError(f"unknown electricity region '{echo(region)}'; known: {known}")
     if requested is not None:
         return requested
     return next(p.usd_per_kwh for p in market.electricity if p.id == "us-average")

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from advisor.errors import PlanError
 from advisor.prices import MAX_ELECTRICITY_USD_PER_KWH, units_per_usd
+from catalog.errors import echo
 from catalog.market import Market, Region
 from sizing.system import check_circuit
 
@@ -57,7 +58,7 @@ def region_for(market: Market, *, region_id: str | None = None, lang: str | None
             if region.id == region_id:
                 return region
         known = ", ".join(r.id for r in market.regions)
-        raise PlanError(f"unknown region '{region_id}'; known: {known}")
+        raise PlanError(f"unknown region '{echo(region_id)}'; known: {known}")
     if lang:
         for region in market.regions:
             if lang in region.languages:
@@ -135,9 +136,9 @@ def parse_circuit(text: str) -> tuple[float, float]:
     try:
         pair = float(volts), float(amps)
     except ValueError:
-        raise PlanError(f"a circuit is written VOLTSxAMPS, e.g. 230x16 (got '{text}')") from None
+        raise PlanError(f"a circuit is written VOLTSxAMPS, e.g. 230x16 (got '{echo(text)}')") from None
     if not sep:
-        raise PlanError(f"a circuit is written VOLTSxAMPS, e.g. 230x16 (got '{text}')")
+        raise PlanError(f"a circuit is written VOLTSxAMPS, e.g. 230x16 (got '{echo(text)}')")
     try:
         check_circuit(*pair)
     except ValueError as exc:

@@ -18,7 +18,7 @@ from catalog.errors import UserError, echo
 from catalog.loader import CatalogError
 from rigfit import (estimate_cli, finetune_cli, fits_cli, listing_cli, plan_cli, report_cli,
                     serve_cli)
-from rigfit.terminal import finite_float, whole_int
+from rigfit.terminal import ERROR_MAX_CHARS, finite_float, whole_int
 from report.text import DEFAULT_LANGUAGE, LANGUAGES, translate, translate_notice
 
 EXIT_USAGE = 2
@@ -88,7 +88,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
         lang = args.ui_lang
         return args.run(args, load_catalog())
     except (UserError, CatalogError) as exc:
-        print(translate("cli.error", lang, message=translate_notice(exc, lang)), file=sys.stderr)
+        # One line, whatever a message echoes: escapes shown, at most ERROR_MAX_CHARS.
+        message = echo(translate_notice(exc, lang), max_chars=ERROR_MAX_CHARS)
+        print(translate("cli.error", lang, message=message), file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         return 0

@@ -19,7 +19,7 @@ from typing import Any
 from catalog.catalog import Catalog
 from catalog.errors import UserError, echo
 from report.text import DEFAULT_LANGUAGE, translate, translate_notice
-from rigfit.terminal import json_text
+from rigfit.terminal import ERROR_MAX_CHARS, json_text
 from sizing.bench import BenchCalibration, decode_bench_bytes, parse_bench
 from sizing.bench_calibrate import calibrate
 from sizing.estimate import estimate
@@ -342,7 +342,7 @@ def request_line_answer(line: bytes, number: int, cat: Catalog,
             raise RequestError("each line must be a JSON object")
         return _estimate_one(data, cat, bench)
     except UserError as exc:
-        return {"error": f"line {number}: {exc}"}
+        return {"error": f"line {number}: {echo(str(exc), max_chars=ERROR_MAX_CHARS)}"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 
 from catalog.errors import echo
 
+ERROR_MAX_CHARS = 1000  # one error line; each value it echoes is cut far shorter
+
 
 def json_text(data: Any, *, indent: int | None = 2) -> str:
     """``data`` as standard JSON: a NaN or infinity is a bug here, never ``NaN`` in the output."""

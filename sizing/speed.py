@@ -27,6 +27,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from catalog.errors import echo
 from catalog.schema import Gpu, ModelArch, Quant
 from sizing.architecture import param_breakdown
 from sizing.memory import model_kv_cache_bytes, weight_bytes
@@ -75,11 +76,12 @@ def ram_bandwidth_gb_per_s(spec: str) -> float:
     """
     match = _RAM.match(spec.strip().lower())
     if not match:
-        raise ValueError(f"RAM spec '{spec}' must look like ddr5-6000x2 (type-MT/s x channels)")
+        raise ValueError(f"RAM spec '{echo(spec)}' must look like ddr5-6000x2 "
+                         "(type-MT/s x channels)")
     kind, mt_per_s, channels = match.group(1), int(match.group(2)), int(match.group(3))
     low_mt, high_mt, most_channels = RAM_LIMITS[kind]
     if not low_mt <= mt_per_s <= high_mt or not 1 <= channels <= most_channels:
-        raise ValueError(f"RAM spec '{spec}': {kind.upper()} runs at {low_mt}-{high_mt} MT/s "
+        raise ValueError(f"RAM spec '{echo(spec)}': {kind.upper()} runs at {low_mt}-{high_mt} MT/s "
                          f"on 1-{most_channels} channels")
     return mt_per_s * 8 * channels / 1000.0
 

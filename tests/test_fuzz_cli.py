@@ -161,6 +161,24 @@ def test_hostile_flags_exit_0_or_2_with_one_line(command, hostile_files, tmp_pat
     check()
 
 
+def _text_flags() -> list[tuple[str, str]]:
+    return [(command, flag) for command in sorted(COMMANDS) for flag, kind in _flags(command)
+            if kind in ("text", "choice")]
+
+
+@pytest.mark.parametrize(("command", "flag"), _text_flags())
+def test_a_long_value_for_any_text_flag_is_echoed_cut(command, flag, tmp_path, monkeypatch):
+    """Every text flag of every command: a 100,000-character value with a terminal escape."""
+    for name, value in NO_NETWORK.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("RIGFIT_CACHE_DIR", str(tmp_path / "cache"))
+    output = ["-o", str(tmp_path / "report.html")] if command == "report" else []
+    code, out, err = _run([command, *BASE[command], *output, flag, "\x1b[2J" + "y" * 100_000])
+    assert code in (0, 2)  # 0: a flag that only matters beside another (serve --draft-model)
+    assert err.count("\n") == code // 2 and (code == 0 or out == "")
+    assert len(err) < 1200 and "\x1b" not in err, err[:1200]
+
+
 # --- A JSONL batch ------------------------------------------------------------------------
 
 GOOD = [b'{"model": "llama-3.1-8b"}', b'{"params_b": 7, "batch": 2}',
