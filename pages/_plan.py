@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import streamlit as st
 
 from advisor.results import PlanResult
 from sizing.capacity import ServeSettings
+from sizing.notices import Notice
 from pages._engine import catalog
 from pages._state import state
-from pages._text import plain, t
+from pages._text import engine_paragraph, plain, t
 from report.formats import money_text
+
+
+def show_engine_notes(notices: Iterable[Notice], *, said: Collection[str]) -> None:
+    """The advisor's sentences as one caption, less those whose codes the page's
+    headline has already said in its own words."""
+    rest = [n for n in notices if n.code not in said]
+    if rest:
+        st.caption(plain(engine_paragraph(rest)))
 
 
 def service_level() -> ServeSettings | None:

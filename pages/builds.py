@@ -11,14 +11,18 @@ from catalog.errors import UserError
 from pages._engine import run_plan
 from pages._frame import begin_page
 from pages._inputs import plan_inputs, scenario_inputs
-from pages._plan import service_level, show_workload
+from pages._plan import service_level, show_engine_notes, show_workload
 from pages._state import lang
-from pages._text import engine_paragraph, engine_text, plain, show_user_error, t
+from pages._text import engine_text, plain, show_user_error, t
 from report.formats import gib_text, money_text, pattern_text
 from report.plan_charts import build_key, per_user_band, value_figure
 from report.text import group_strings
 
 CARDS_PER_SEGMENT = 4  # rows of each group in the consumer-vs-professional table
+# Advisor sentences the page's headline and metrics already say in the chosen currency.
+HEADLINE_CODES = frozenset({"plan_meets", "plan_over_budget", "plan_cloud_first",
+                            "plan_cloud_first_none"})
+CVP_CODES = frozenset({"cvp_both", "cvp_only_consumer", "cvp_only_professional"})
 
 begin_page("builds")
 st.title(t("builds.title"))
@@ -164,7 +168,7 @@ def show_headline(result: PlanResult) -> None:
                   ) if best else t("builds.no_cloud")
         st.warning(plain(f"{text} {t('builds.lead_cloud', cloud=cloud)}"),
                    icon=":material/cloud:")
-    st.caption(plain(t("builds.engine_says", message=engine_paragraph(result.message))))
+    show_engine_notes(result.message, said=HEADLINE_CODES)
 
 
 def show_tiers(result: PlanResult) -> None:
@@ -197,7 +201,7 @@ def show_consumer_vs_pro(result: PlanResult) -> None:
         diff = cvp.professional.total_usd - cvp.consumer.total_usd
         key = "builds.cvp_difference" if diff >= 0 else "builds.cvp_cheaper"
         st.markdown(plain(t(key, difference=money(abs(diff), result))))
-    st.caption(plain(t("builds.engine_says", message=engine_paragraph(cvp.summary))))
+    show_engine_notes(cvp.summary, said=CVP_CODES)
     usable = [v for v in result.gpu_values if v.min_gpus_for_workload is not None] \
         or list(result.gpu_values)
     consumer = [v for v in usable if v.segment == "consumer"][:CARDS_PER_SEGMENT]

@@ -11,14 +11,15 @@ from catalog.errors import UserError
 from pages._engine import run_plan
 from pages._frame import begin_page
 from pages._inputs import plan_inputs, scenario_inputs
-from pages._plan import service_level, show_workload
+from pages._plan import service_level, show_engine_notes, show_workload
 from pages._state import lang
-from pages._text import engine_paragraph, labeller, plain, show_user_error, t
+from pages._text import labeller, plain, show_user_error, t
 from report.formats import money_text
 from report.plan_charts import break_even_figure, cheapest_cloud, cloud_name
 from report.text import group_strings
 
 SORTS = ("per_1m", "per_hour", "speed", "break_even")
+CLOUD_CODES = frozenset({"plan_cloud_first", "plan_cloud_first_none"})  # said by the headline
 
 begin_page("cloud")
 st.title(t("cloud.title"))
@@ -54,7 +55,7 @@ def show_headline(comparison: CloudComparison) -> None:
                        icon=":material/savings:")
         else:
             st.info(t("cloud.buy_never"), icon=":material/cloud:")
-    st.caption(plain(t("builds.engine_says", message=engine_paragraph(comparison.message))))
+    show_engine_notes(comparison.message, said=CLOUD_CODES)
 
 
 def cloud_table(comparison: CloudComparison) -> pd.DataFrame:

@@ -63,6 +63,8 @@ def test_builds_show_three_tiers_with_the_engine_totals(builds_70b):
     assert "stretch, over budget" in " ".join(m.value for m in at.markdown)
     assert unescape(at.success[0].value).startswith("1 distinct build runs Llama 3.1 70B")
     assert not at.warning
+    # The advisor's own sentence for the headline is not repeated under it.
+    assert not [c.value for c in at.caption if "distinct build" in c.value]
 
 
 def test_builds_do_not_repeat_a_tier_that_is_the_same_build(builds_70b):
@@ -219,7 +221,9 @@ def test_chinese_builds_page_translates_the_engine_sentences():
     assert "目录中没有显卡长度数据：请确认机箱的显卡限长" in markdown
     assert "Card length is not in the catalog" not in markdown
     captions = unescape(" ".join(c.value for c in at.caption))
-    assert "购买建议摘要：在预算内，有 1 套不同的配置" in captions
+    # The headline says how many builds run the model; no caption says it again.
+    assert "有 1 套不同的配置" in unescape(at.success[0].value)
+    assert "1 套不同的配置" not in captions
     assert "GeForce 显卡按驱动许可不得部署在数据中心" in captions
     assert "distinct build(s)" not in captions
     terms = [d.value for d in at.dataframe if "驱动条款" in d.value.columns][0]["驱动条款"]
@@ -230,4 +234,8 @@ def test_chinese_cloud_page_translates_the_engine_message():
     at = open_page("pages/cloud.py", lang="zh", model="llama-3.1-70b", budget_usd="1500",
                    users="1")
     captions = unescape(" ".join(c.value for c in at.caption))
-    assert "建议先用云端：租用" in captions and "Cloud first" not in captions
+    # The headline says "rent first"; the caption adds the advisor's other sentences, translated.
+    assert "建议先租用云端：租用 " in unescape(at.warning[0].value)
+    assert "建议先用云端：租用" not in captions and "Cloud first" not in captions
+    assert "以内没有配置能以每用户 10 tokens/s 的速度" in captions
+    assert "Nothing within" not in captions

@@ -85,7 +85,7 @@ def test_widget_bounds_are_the_engine_limits():
     assert bounds["Users"] == (1, MAX_USERS)
     assert bounds["Hours of use per day"] == (0.0, MAX_HOURS_PER_DAY)
     assert bounds["Budget (USD)"] == (0.0, MAX_BUDGET_USD)
-    assert bounds["Users / batch"] == (1, MAX_BATCH) and bounds["Number of GPUs"] == (1, MAX_GPUS)
+    assert bounds["Concurrent sequences"] == (1, MAX_BATCH) and bounds["Number of GPUs"] == (1, MAX_GPUS)
     assert bounds["Prompt tokens"] == (0, MAX_TOKENS)
 
 
