@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from catalog.catalog import Catalog, runtime_api
 from catalog.quality import RANKING_LEADERBOARD, QualityTable
-from catalog.schema import Gpu, ModelArch, Runtime
+from catalog.schema import Gpu, ModelArch, Quant, Runtime
 from sizing.estimate import DEFAULT_RAM, default_interconnect, speed_constants
 from sizing.fit import published_in, runtime_quants
 from sizing.request import (MAX_GPUS, MAX_TOKENS, EstimateRequest, RequestError, check_hardware,
@@ -235,6 +235,14 @@ class RuntimeRows:
     prefill_high: np.ndarray
 
 
+def offered(quant: Quant, arch: ModelArch) -> bool:
+    """Whether a row sizes ``arch`` in ``quant``: a format it is published in, and for a
+    model read from its own file, that file's format only (as the estimate sizes it)."""
+    if arch.file_weights is not None:
+        return quant.id == arch.file_weights.quant
+    return published_in(quant, arch)
+
+
 def split_of(runtime: Runtime, gpu_count: int) -> str:
     """How a runtime splits a model over several GPUs (as the estimate's default)."""
     return "tensor" if runtime.supports_tensor_parallel and gpu_count > 1 else "layer"
@@ -253,7 +261,7 @@ def evaluate_runtime(catalog: Catalog, machine: Machine, runtime: Runtime,
     quants = runtime_quants(catalog, runtime)
     usable = np.array([tensor_parallel_problem(a, runtime, machine.gpu_count, split) is None
                        for a in models], dtype=bool)
-    published = np.array([[published_in(q, a) for q in quants] for a in models],
+    published = np.array([[offered(q, a) for q in quants] for a in models],
                          dtype=bool).reshape(len(models), len(quants))
     published &= usable[:, None]
     model_index, quant_index = np.nonzero(published)  # row-major: per model, most faithful first

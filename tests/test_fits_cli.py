@@ -8,6 +8,7 @@ import pytest
 
 from catalog.catalog import load_catalog
 from tests.test_cli import run
+from tests.test_model_files import write_llama
 from rigfit.fits_cli import JSON_KEYS
 from sizing.fits import MIN_FAITHFUL_BITS_PER_WEIGHT
 
@@ -67,3 +68,19 @@ def test_bad_input_is_one_line_and_exit_2(capsys, argv, words):
     code, out, err = run(capsys, "fits", *argv)
     assert code == 2 and out == ""
     assert words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_model_added_from_a_gguf_file_is_ranked_in_its_own_format(capsys, tmp_path):
+    gguf = write_llama(tmp_path / "tiny-llama-Q4_K_M.gguf")
+    code, out, _ = run(capsys, "fits", "--gpu", "rtx-3060-12gb", "--runtime", "llama.cpp",
+                       "--gguf", str(gguf.path), "--format", "json")
+    rows = [r for r in json.loads(out) if r["model"] == "tiny-llama-q4-k-m"]
+    assert code == 0 and len(rows) == 1
+    assert rows[0]["quant"] == "q4_k_m" and rows[0]["offload"] is False
+    assert rows[0]["quality"] is None and rows[0]["decode_tokens_per_s"] > 100
+
+
+def test_an_unreadable_added_file_is_one_line(capsys, tmp_path):
+    code, _, err = run(capsys, "fits", "--gpu", "rtx-3060-12gb", "--gguf",
+                       str(tmp_path / "missing.gguf"))
+    assert code == 2 and "missing.gguf" in err and len(err.strip().splitlines()) == 1
