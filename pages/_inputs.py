@@ -15,7 +15,8 @@ import streamlit as st
 from advisor.plan import MAX_BUDGET_USD, MAX_HOURS_PER_DAY, MAX_MIN_TOKENS_PER_S, MAX_USERS
 from advisor.own_prices import parse_own_prices
 from advisor.prices import MAX_ELECTRICITY_USD_PER_KWH
-from advisor.region import RegionTerms, prices_in_usd, region_for, region_terms
+from advisor.region import (DEFAULT_REGION, RegionTerms, prices_in_usd, region_for,
+                            region_terms)
 from catalog.catalog import Catalog
 from catalog.errors import UserError, echo
 from catalog.printable import printable
@@ -406,6 +407,10 @@ def scenario_inputs() -> tuple[EstimateRequest | None, ModelArch | None]:
     _token_inputs(data, vision=sized is not None and sized.vision is not None)
     _gpu_inputs(cat, data)
     try:
+        terms = money_terms()
+        # The region's (or the user's) electricity price; the US preset is the engine's default.
+        if not (terms.electricity_preset and terms.region_id == DEFAULT_REGION):
+            data["electricity_usd_per_kwh"] = terms.electricity_usd_per_kwh
         return parse_request(data), arch
     except UserError as exc:
         show_user_error(exc)

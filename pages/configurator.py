@@ -9,17 +9,30 @@ from pages._agent import show_agent, show_vision
 from pages._charts import memory_figure
 from pages._engine import catalog, run_every_gpu
 from pages._frame import begin_page
-from pages._inputs import budget_input, scenario_estimate
+from pages._inputs import budget_input, money_terms, scenario_estimate
 from pages._state import SORTS, bind, store
 from pages._text import engine_text, group_of, labeller, plain, t
 from report.charts import power_limit_figure
 from catalog.errors import UserError
 from catalog.schema import ModelArch
-from report.formats import gib_text, money_text, pattern_text
+from report.formats import CURRENCY_SYMBOLS, MISSING, gib_text, money_text, pattern_text
 from sizing.estimate import Estimate
 from sizing.remedies import Remedy, remedies_for
 from sizing.request import EstimateRequest, resolve_model
 from sizing.units import bytes_to_gib
+
+
+def money(usd: float | None, *, digits: int = 0) -> str:
+    """Dollars in the session's currency."""
+    terms = money_terms()
+    return money_text(None if usd is None else usd * terms.units_per_usd, terms.currency,
+                      digits=digits)
+
+
+def price_symbol() -> str:
+    """The session currency's symbol, for a price column's format."""
+    code = money_terms().currency
+    return CURRENCY_SYMBOLS.get(code, f"{code} ")
 
 
 def show_verdict(result: Estimate) -> None:
@@ -76,7 +89,7 @@ def show_remedies(request: EstimateRequest, arch: ModelArch | None, result: Esti
             extra.append(t("config.remedy_decode",
                            decode=pattern_text(remedy.decode_tokens_per_s, "{:,.1f}")))
         if remedy.price_usd and remedy.code == "remedy_more_gpus":
-            extra.append(t("config.remedy_price", price=money_text(remedy.price_usd, "USD")))
+            extra.append(t("config.remedy_price", price=money(remedy.price_usd)))
         tail = f" ({'; '.join(extra)})" if extra else ""
         lines.append(f"{number}. {plain(engine_text(remedy))}{plain(tail)}")
     st.markdown("\n".join(lines))
@@ -109,7 +122,7 @@ def show_power(result: Estimate) -> None:
                 else pattern_text(power.psu_recommended_w, "{:,.0f} W"))
     c[3].metric(t("power.energy"), pattern_text(power.energy_wh_per_1k_tokens, "{:,.2f} Wh"))
     c = st.columns(4)
-    c[0].metric(t("power.cost"), pattern_text(power.cost_usd_per_1m_tokens, "${:,.2f}"))
+    c[0].metric(t("power.cost"), money(power.cost_usd_per_1m_tokens, digits=2))
     c[1].metric(t("thermal.temp"), pattern_text(thermal.gpu_temp_c, "{:,.0f} °C"))
     c[2].metric(t("thermal.risk"), t(f"builds.risk_{thermal.throttle_risk}"))
     c[3].metric(t("thermal.heat"), pattern_text(thermal.heat_btu_per_hour, "{:,.0f} BTU/h"))
@@ -140,7 +153,7 @@ def show_fit_table(everyone: list[Estimate], budget: float) -> None:
             t("table.group"): group_of(gpu),
             t("table.memory"): round(other.gpu_memory_gib * other.gpu_count, 1),
             t("table.headroom"): round(bytes_to_gib(other.memory.headroom_bytes), 1),
-            t("table.price"): price,
+            t("table.price"): None if price is None else price * money_terms().units_per_usd,
             t("table.in_budget"): price is not None and price * other.gpu_count <= budget,
         }
         if other.speed is not None:
@@ -149,18 +162,24 @@ def show_fit_table(everyone: list[Estimate], budget: float) -> None:
     sort_key = store("sort", st.selectbox(t("table.sort"), SORTS, key=bind("sort"),
                                           format_func=labeller("table.sort_")))
     column = {"headroom": t("table.headroom"), "price": t("table.price"),
-              "memory": t("table.memory")}[sort_key]
+              "speed": t("table.decode"), "memory": t("table.memory")}[sort_key]
     st.caption(t("table.count", fitting=len(rows), total=len(everyone)))
     if not rows:
         st.info(t("table.empty"))
         return
-    frame = pd.DataFrame(rows).sort_values(column, ascending=sort_key == "price",
-                                           na_position="last")
-    st.dataframe(frame, hide_index=True, key="fit_table", column_config={
-        t("table.price"): st.column_config.NumberColumn(format="$%.0f"),
-        t("table.memory"): st.column_config.NumberColumn(format="%.1f GiB"),
-        t("table.headroom"): st.column_config.NumberColumn(format="%.1f GiB"),
-    })
+    frame = pd.DataFrame(rows)
+    if column not in frame.columns:  # no speed model for this runtime: cheapest first
+        column = t("table.price")
+    frame = frame.sort_values(column, ascending=column == t("table.price"), na_position="last",
+                              kind="stable")
+    # Text through the one formatter; the cells stay numbers, so a header click sorts by value.
+    code = money_terms().currency
+    gib = [t("table.memory"), t("table.headroom")]
+    styled = frame.style.format(lambda v: money_text(v, code), subset=[t("table.price")],
+                                na_rep=MISSING).format("{:,.1f} GiB", subset=gib)
+    if t("table.decode") in frame.columns:
+        styled = styled.format("{:,.1f}", subset=[t("table.decode")], na_rep=MISSING)
+    st.dataframe(styled, hide_index=True, key="fit_table")
 
 
 begin_page("configurator")
