@@ -51,7 +51,7 @@ def memory_breakdown_figure(result: FinetuneResult, *,
     fig.update_layout(barmode="stack", title={"text": _label(labels, "title"), "x": 0.01},
                       font={"family": FONT, "size": 13}, height=280,
                       margin={"l": 10, "r": 20, "t": 60, "b": 10},
-                      legend={"orientation": "h", "y": -0.35, "x": 0},
+                      legend={"orientation": "h", "y": -0.35, "x": 0, "traceorder": "normal"},
                       xaxis_title=_label(labels, "gib_axis"))
     return fig
 
