@@ -17,9 +17,10 @@ from sizing.fits import (MIN_FAITHFUL_BITS_PER_WEIGHT, USE_SHAPES, FitsRequest, 
                          evaluate_runtime, fits, listed_models, parse_fits_request,
                          resolve_machine)
 from sizing.memory import estimate_memory
-from sizing.request import EstimateRequest, RequestError
+from sizing.request import EstimateRequest, RequestError, parse_request, resolve_model
 from sizing.system import OS_RESERVE_GIB
 from sizing.units import gib_to_bytes
+from tests.test_model_files import write_llama
 
 CAT = load_catalog()
 REL = 1e-9  # the same formulas in another order of operations
@@ -329,3 +330,21 @@ def test_default_ram_spec_is_the_estimates():
     machine = resolve_machine(FitsRequest(gpu="rtx-3060-12gb"), CAT)
     assert machine.ram_gb_per_s == pytest.approx(89.6)  # ddr5-5600 x 2 channels
     assert DEFAULT_RAM == "ddr5-5600x2"
+
+
+def test_a_model_read_from_a_file_uses_its_exact_tensor_bytes(tmp_path):
+    arch = resolve_model(parse_request({"gguf": str(write_llama(tmp_path / "t-Q4_K_M.gguf").path)}),
+                         CAT)[0]
+    machine = resolve_machine(FitsRequest(gpu="rtx-3060-12gb", runtimes=("llama.cpp",)), CAT)
+    shape = USE_SHAPES["chat"]
+    ev = evaluate_runtime(CAT, machine, CAT.runtime("llama.cpp"), [arch], shape)
+    assert [ev.rows.quants.quants[i].id for i in ev.rows.quant_index] == ["q4_k_m"]
+    context = max(min(shape.context_tokens, arch.max_context_tokens),
+                  shape.prompt_tokens + shape.new_tokens)
+    request = _scalar_request(machine, shape, "llama.cpp", arch, CAT.quant("q4_k_m"), context)
+    memory = memory_for(request, CAT, arch)
+    assert ev.memory.per_device_total_bytes[0] == pytest.approx(memory.per_device_total_bytes,
+                                                                rel=REL)
+    speed = speed_for(request, CAT, arch, memory)
+    assert ev.decode[0] == pytest.approx(speed.decode_tokens_per_s, rel=REL)
+    assert ev.prefill[0] == pytest.approx(speed.prefill_tokens_per_s, rel=REL)
