@@ -20,15 +20,16 @@ from catalog.schema import Gpu
 from pages._charts import GROUP_COLOURS, NEEDED_COLOUR, style
 from pages._engine import catalog, run_every_gpu
 from pages._frame import begin_page
-from pages._inputs import scenario_inputs
+from pages._inputs import money_terms, scenario_inputs
 from pages._state import MAX_COMPARE, bind, store
 from pages._text import group_of, plain, show_user_error, t
+from report.formats import CURRENCY_SYMBOLS
 from sizing.estimate import Estimate
 from sizing.units import bytes_to_gib
 
 OFFLOAD_PATTERN = "/"  # hatching on the bars of GPUs that keep layers in system RAM
 LOG_AXIS_SPREAD = 8.0  # largest / smallest value above which memory is drawn on a log axis
-PER_USD = 1000.0  # value is tokens/s per this many dollars
+PER_THOUSAND = 1000.0  # value is tokens/s per this many units of the currency
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "triangle-down", "cross", "x",
            "star", "hexagon", "pentagon", "hourglass", "bowtie")  # MAX_COMPARE of them
 GIB_TICKS = tuple(2.0 ** k for k in range(-2, 15))  # 0.25 GiB .. 16 TiB on a log axis
@@ -49,9 +50,14 @@ def total_price_usd(result: Estimate, gpu: Gpu) -> float | None:
     return price * result.gpu_count if price is not None else None
 
 
-def per_kilo_usd(tokens_per_s: float | None, price: float | None) -> float | None:
-    """Tokens/s per 1,000 USD spent on GPUs. [tokens/s per 1000 USD]"""
-    return tokens_per_s / price * PER_USD if tokens_per_s and price else None
+def in_currency(usd: float | None) -> float | None:
+    """Dollars in the session's currency (advisor.region)."""
+    return None if usd is None else usd * money_terms().units_per_usd
+
+
+def per_kilo(tokens_per_s: float | None, price: float | None) -> float | None:
+    """Tokens/s per 1,000 of the currency ``price`` is in, spent on GPUs."""
+    return tokens_per_s / price * PER_THOUSAND if tokens_per_s and price else None
 
 
 def band_text(low: float | None, high: float | None, digits: int) -> str | None:
@@ -63,9 +69,10 @@ def band_text(low: float | None, high: float | None, digits: int) -> str | None:
 def comparison_rows(results: list[Estimate], gpus: dict[str, Gpu]) -> list[dict[str, Any]]:
     """One row of numbers per GPU, the column names in the page's language."""
     rows = []
+    code = money_terms().currency
     for r in results:
         mem, s = r.memory, r.speed
-        price = total_price_usd(r, gpus[r.gpu_id])
+        price = in_currency(total_price_usd(r, gpus[r.gpu_id]))
         decode = s.decode_tokens_per_s if s else None
         prefill = s.prefill_tokens_per_s if s else None
         layers = (f"{mem.gpu_layers} / {mem.num_layers}" if mem.verdict != "does-not-fit"
@@ -81,9 +88,9 @@ def comparison_rows(results: list[Estimate], gpus: dict[str, Gpu]) -> list[dict[
             t("compare.col_prefill"): round(prefill) if prefill else None,
             t("compare.col_prefill_band"): band_text(s.prefill_tokens_per_s_low,
                                                      s.prefill_tokens_per_s_high, 0) if s else None,
-            t("compare.col_price"): price,
-            t("compare.col_per_kusd"): (round(per_kilo_usd(decode, price), 2)
-                                        if per_kilo_usd(decode, price) else None),
+            t("compare.col_price", currency=code): price,
+            t("compare.col_per_kusd", currency=code): (round(per_kilo(decode, price), 2)
+                                        if per_kilo(decode, price) else None),
         })
     return rows
 
@@ -92,7 +99,8 @@ def show_table(results: list[Estimate], gpus: dict[str, Gpu]) -> None:
     frame = pd.DataFrame(comparison_rows(results, gpus))
     st.dataframe(frame, hide_index=True, key="compare_table", column_config={
         t("compare.col_headroom"): st.column_config.NumberColumn(format="%.1f GiB"),
-        t("compare.col_price"): st.column_config.NumberColumn(format="$%.0f"),
+        t("compare.col_price", currency=money_terms().currency): st.column_config.NumberColumn(
+            format=f"{CURRENCY_SYMBOLS.get(money_terms().currency, '')}%.0f"),
     })
     if any(offloaded(r) for r in results):
         st.caption(t("compare.offload_note"))
@@ -170,20 +178,22 @@ def show_charts(results: list[Estimate], gpus: dict[str, Gpu]) -> None:
     bar_colours = [colours.get(g, "#9D9D9D") for g in groups]
     st.plotly_chart(memory_chart(results, bar_colours), key="compare_memory")
 
-    prices = [total_price_usd(r, gpus[r.gpu_id]) for r in results]
+    code = money_terms().currency
+    prices = [in_currency(total_price_usd(r, gpus[r.gpu_id])) for r in results]
     if any(r.speed is not None for r in results):
         decode = [r.speed.decode_tokens_per_s if r.speed else None for r in results]
         low = [r.speed.decode_tokens_per_s_low if r.speed else None for r in results]
         high = [r.speed.decode_tokens_per_s_high if r.speed else None for r in results]
         st.plotly_chart(speed_figure(results, decode, bar_colours, title=t("compare.speed_title"),
                                      axis="tok/s", low=low, high=high), key="compare_speed")
-        per_dollar = [per_kilo_usd(d, p) for d, p in zip(decode, prices)]
+        per_dollar = [per_kilo(d, p) for d, p in zip(decode, prices)]
         per_watt = [d / r.power.gpu_power_w if d and r.power.gpu_power_w else None
                     for d, r in zip(decode, results)]
         left, right = st.columns(2)
         left.plotly_chart(speed_figure(results, per_dollar, bar_colours,
-                                       title=t("compare.per_dollar_title"),
-                                       axis=t("compare.per_dollar")), key="compare_per_dollar")
+                                       title=t("compare.per_dollar_title", currency=code),
+                                       axis=t("compare.per_dollar", currency=code)),
+                          key="compare_per_dollar")
         right.plotly_chart(speed_figure(results, per_watt, bar_colours,
                                         title=t("compare.per_watt_title"),
                                         axis=t("compare.per_watt")), key="compare_per_watt")
@@ -203,8 +213,9 @@ def show_charts(results: list[Estimate], gpus: dict[str, Gpu]) -> None:
                             marker={"size": 12, "color": bar_colours[i],
                                     "symbol": SYMBOLS[n % len(SYMBOLS)],
                                     "line": {"width": 1, "color": "#222222"}},
-                            hovertemplate="%{x:$,.0f} · %{y:,.1f}<extra>%{fullData.name}</extra>")
-    scatter.update_layout(title=t("compare.price_title"), xaxis_title=t("compare.price_axis"),
+                            hovertemplate="%{x:,.0f} · %{y:,.1f}<extra>%{fullData.name}</extra>")
+    scatter.update_layout(title=t("compare.price_title"),
+                          xaxis_title=t("compare.price_axis", currency=code),
                           yaxis_title=y_title)
     style(scatter, height=440)
     scatter.update_layout(legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1.0,

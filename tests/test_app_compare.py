@@ -65,10 +65,10 @@ def test_the_table_gives_each_gpu_its_verdict_layers_speeds_and_value(glm):
                                        f"{speed.prefill_tokens_per_s_high:,.0f}")
         price = result.gpu_price_usd  # as configured (a Mac at its memory size)
         if price is None:
-            assert pd.isna(row["Price (USD)"]) and pd.isna(row["Decode tok/s per $1,000"])
+            assert pd.isna(row["Price (USD)"]) and pd.isna(row["Decode tok/s per 1,000 USD"])
         else:
             assert row["Price (USD)"] == pytest.approx(price)
-            assert row["Decode tok/s per $1,000"] == pytest.approx(
+            assert row["Decode tok/s per 1,000 USD"] == pytest.approx(
                 speed.decode_tokens_per_s / price * 1000, abs=0.006)
     for gpu_id in offloaded:  # the offloaded cards hold fewer than all layers
         assert rows[cat.gpu(gpu_id).name]["Layers on GPU"] != "40 / 40"
@@ -77,7 +77,7 @@ def test_the_table_gives_each_gpu_its_verdict_layers_speeds_and_value(glm):
 
 def test_offloaded_bars_are_hatched_labelled_and_in_the_legend(glm):
     at, expected, cat = glm
-    for title in ("Generation speed (tokens/s)", "Tokens/s per $1,000", "Tokens/s per watt"):
+    for title in ("Generation speed (tokens/s)", "Tokens/s per 1,000 USD", "Tokens/s per watt"):
         traces = {t["name"]: t for t in figures(at)[title]["data"]}
         moved = traces["Offloaded to system RAM"]
         assert moved["marker"]["pattern"]["shape"] == "/"

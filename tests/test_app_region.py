@@ -11,6 +11,7 @@ from pages._state import STATE_KEY, query_for
 from report.formats import money_text
 from tests.test_app_builds_cloud import REQUEST_KEYS, open_page, unescape
 from pages._state import DEFAULTS
+from sizing.estimate import estimate
 from sizing.request import parse_request
 
 CATALOG = load_catalog()
@@ -102,3 +103,19 @@ def test_a_bad_own_price_is_one_line_and_the_listed_prices_stand():
     at.text_input(key="w_builds_price").set_value("rtx-3900:300").run()
     assert any("unknown GPU or part 'rtx-3900'" in unescape(e.value) for e in at.error)
     assert [m.value for m in at.metric if m.label == "Total"]
+
+
+def test_compare_and_configurator_price_in_the_regions_currency():
+    at = open_page("pages/compare.py", lang="zh", compare="rtx-3090,rtx-4090")
+    table = at.dataframe[0].value
+    prices = dict(zip(table["显卡"], table["价格（CNY）"]))
+    card = CATALOG.gpu("rtx-4090")
+    row = next(v for k, v in prices.items() if card.name in k)
+    assert row == pytest.approx(card.price_usd * CNY_PER_USD)
+    assert "每 1,000 CNY 的生成 tokens/s" in table.columns
+    at = open_page("pages/configurator.py", lang="zh", model="qwen2.5-14b", gpu="rtx-3090")
+    data = {key: DEFAULTS[key] for key in REQUEST_KEYS} | {"model": "qwen2.5-14b",
+                                                           "gpu": "rtx-3090"}
+    china = estimate(parse_request(data | {"electricity_usd_per_kwh": 0.078}), CATALOG)
+    cost = next(m.value for m in at.metric if m.label == "每百万 token 电费")
+    assert cost == money_text(china.power.cost_usd_per_1m_tokens * CNY_PER_USD, "CNY", digits=2)
