@@ -25,7 +25,8 @@ from sizing.units import bytes_to_mib, gib_to_bytes
 SMI_COMMAND = ("nvidia-smi", "--query-gpu=name,memory.total", "--format=csv")
 MAX_MEMORY_GIB = 4096.0  # above any machine's memory; the GPU's own sizes are checked later
 MAX_NAME_CHARS = 100
-# nvidia-smi's memory.total column: "24564 MiB", or "[N/A]" where it does not know it
+# nvidia-smi's memory.total column: "24564 MiB" (or "24564" with --format=csv,nounits),
+# or one of its placeholders for a value it cannot read, read here as "not given"
 # (https://docs.nvidia.com/deploy/nvidia-smi/index.html).
 _MEMORY = re.compile(r"^(\d{1,9}(?:\.\d{1,6})?)\s*(?:mib)?$", re.IGNORECASE)
 _UNKNOWN_MEMORY = ("[n/a]", "n/a", "[not supported]")
