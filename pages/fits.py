@@ -17,8 +17,9 @@ from pages._frame import begin_page
 from pages._inputs import machine_inputs
 from pages._state import PARAMS, SWITCH, bind, lang, state, store
 from pages._text import labeller, plain, show_user_error, t
-from report.fits import class_lines, model_answer, rule_text, speed_text
+from report.fits import class_lines, machine_text, model_answer, rule_text, speed_text
 from sizing.fits import USES, FitTable, parse_fits_request
+from sizing.speed import memory_class
 
 begin_page("fits")
 st.title(t("fits.title"))
@@ -32,9 +33,13 @@ left, middle, right = st.columns(3)
 if st.session_state.get(bind("runtime")) not in able:
     st.session_state[bind("runtime")] = able[0]
 runtime = store("runtime", left.selectbox(t("fits.runtime"), able, key=bind("runtime")))
-ram_gib = store("ram_gib", float(middle.number_input(
-    t("fits.ram_gib"), min_value=PARAMS["ram_gib"].low, max_value=PARAMS["ram_gib"].high,
-    step=8.0, key=bind("ram_gib"), help=t("fits.ram_gib_help"))))
+if memory_class(gpu) == "unified":  # one memory: nothing is offloaded to system RAM
+    ram_gib = float(state()["ram_gib"])
+    middle.caption(t("fits.ram_unified"))
+else:
+    ram_gib = store("ram_gib", float(middle.number_input(
+        t("fits.ram_gib"), min_value=PARAMS["ram_gib"].low, max_value=PARAMS["ram_gib"].high,
+        step=8.0, key=bind("ram_gib"), help=t("fits.ram_gib_help"))))
 use = store("use", right.selectbox(t("fits.use"), list(USES), key=bind("use"),
                                    format_func=labeller("fits.use_")))
 left, middle, right = st.columns(3)
@@ -63,9 +68,7 @@ except UserError as exc:
 
 if table is not None:
     language = lang()
-    st.markdown(plain(t("fits.machine", count=table.gpu_count, gpu=table.gpu_name,
-                        memory=f"{table.gpu_memory_gib:g}", ram=f"{table.ram_gib:g}",
-                        use=t(f"fits.use_{table.use}"))))
+    st.markdown(plain(machine_text(table, language)))
     if table.speed_unknown_reason:
         st.warning(plain(table.speed_unknown_reason))
     st.subheader(t("fits.by_size"))

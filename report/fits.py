@@ -87,6 +87,13 @@ def class_lines(table: FitTable, lang: str) -> list[ClassLine]:
     return out
 
 
+def machine_text(table: FitTable, lang: str) -> str:
+    """The machine and use the table answers for, in one sentence."""
+    values = {"count": table.gpu_count, "gpu": table.gpu_name, "memory": f"{table.gpu_memory_gib:g}",
+              "ram": f"{table.ram_gib:g}", "use": translate(f"fits.use_{table.use}", lang)}
+    return translate("fits.machine_unified" if table.unified else "fits.machine", lang, **values)
+
+
 def rule_text(lang: str) -> str:
     """The ranking rule and the quality source, in words."""
     return translate("fits.rule", lang)
@@ -101,12 +108,9 @@ def fits_section(table: FitTable, lang: str, *, top: int = 15) -> Section:
                   translate("fits.yes" if r.offload else "fits.no", lang),
                   f"{r.quality:g}" if r.quality is not None else translate("fits.unknown", lang))
                  for r in table.rows[:top])
-    machine = translate("fits.machine", lang, count=table.gpu_count, gpu=table.gpu_name,
-                        memory=f"{table.gpu_memory_gib:g}", ram=f"{table.ram_gib:g}",
-                        use=translate(f"fits.use_{table.use}", lang))
     sources = {r.quality_source.rsplit(": ", 1)[-1] for r in table.rows[:top] if r.quality_source}
     return Section(
-        key="fits", heading=translate("fits.title", lang), intro=machine,
+        key="fits", heading=translate("fits.title", lang), intro=machine_text(table, lang),
         tables=(Table(columns=columns, rows=rows,
                       numeric=(False, False, False, True, True, True, False, True)),),
         notes=(*(line.text for line in class_lines(table, lang)), rule_text(lang)),

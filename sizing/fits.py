@@ -43,7 +43,8 @@ from sizing.fit import published_in, runtime_quants
 from sizing.request import (MAX_GPUS, MAX_TOKENS, EstimateRequest, RequestError, check_hardware,
                             describe_validation_error, resolve_gpu, tensor_parallel_problem)
 from sizing.results import Result
-from sizing.speed import SpeedUnknownError, bandwidth_bytes_per_s, compute_flops_per_s, ram_bandwidth_gb_per_s
+from sizing.speed import (SpeedUnknownError, bandwidth_bytes_per_s, compute_flops_per_s, memory_class,
+                          ram_bandwidth_gb_per_s)
 from sizing.memory import usable_bytes_per_device
 from sizing.system import OS_RESERVE_GIB, PURCHASABLE_RAM_GIB
 from sizing.units import gib_to_bytes
@@ -166,7 +167,8 @@ class FitTable(Result):
     gpu_name: str
     gpu_count: int
     gpu_memory_gib: float
-    ram_gib: float
+    ram_gib: float  # 0 on unified memory, which has no RAM apart from the GPU's
+    unified: bool
     use: str
     prompt_tokens: int
     new_tokens: int
@@ -186,6 +188,7 @@ class Machine:
     ram_budget_bytes: float  # RAM the offloaded layers may use
     ram_gb_per_s: float
     runtimes: tuple[Runtime, ...]
+    unified: bool = False  # one memory for GPU and CPU: no offload to system RAM
 
 
 def resolve_machine(request: FitsRequest, catalog: Catalog) -> Machine:
@@ -203,10 +206,13 @@ def resolve_machine(request: FitsRequest, catalog: Catalog) -> Machine:
                                    f"runtimes that do: {', '.join(able)}")
     else:
         runtimes = tuple(r for r in catalog.runtimes if runtime_api(r, gpu) is not None)
-    budget = max(0.0, gib_to_bytes(request.ram_gib - OS_RESERVE_GIB))
+    # Unified memory (a Mac, DGX Spark, Ryzen AI Max) has no RAM apart from the GPU's:
+    # nothing is offloaded to it.
+    unified = memory_class(gpu) == "unified"
+    budget = 0.0 if unified else max(0.0, gib_to_bytes(request.ram_gib - OS_RESERVE_GIB))
     return Machine(gpu=gpu, gpu_count=request.gpu_count, ram_budget_bytes=budget,
                    ram_gb_per_s=ram_bandwidth_gb_per_s(request.ram or DEFAULT_RAM),
-                   runtimes=runtimes)
+                   runtimes=runtimes, unified=unified)
 
 
 def listed_models(models: Sequence[ModelArch], use: str) -> list[ModelArch]:
@@ -450,7 +456,8 @@ def fits(request: FitsRequest, catalog: Catalog, *, quality: Mapping[str, Qualit
         reason = str(exc)
     return FitTable(
         gpu=machine.gpu.id, gpu_name=machine.gpu.name, gpu_count=machine.gpu_count,
-        gpu_memory_gib=machine.gpu.memory_gib, ram_gib=request.ram_gib, use=request.use,
+        gpu_memory_gib=machine.gpu.memory_gib, ram_gib=0.0 if machine.unified else request.ram_gib,
+        unified=machine.unified, use=request.use,
         prompt_tokens=shape.prompt_tokens, new_tokens=shape.new_tokens,
         context_tokens=max(shape.context_tokens, shape.prompt_tokens + shape.new_tokens),
         runtimes=[r.id for r in machine.runtimes], rows=rows,

@@ -69,3 +69,10 @@ def test_a_bad_ram_value_in_the_link_is_ignored_with_a_notice():
     at = open_fits(**LINK | {"ram_gib": "-4"})
     assert query_for(at.session_state[STATE_KEY])["ram_gib"] == "32"
     assert any("ram_gib=-4" in unescape(w.value) for w in at.warning)
+
+
+def test_a_mac_has_no_ram_input_and_says_unified_memory():
+    at = open_fits(gpu="apple-m4-max-40c", runtime="mlx", model="qwen3-8b")
+    assert not [n for n in at.number_input if n.label == "System RAM (GiB)"]
+    assert "unified memory" in _shown(at)
+    assert (_table(at)["offload"] == "no").all()

@@ -348,3 +348,14 @@ def test_a_model_read_from_a_file_uses_its_exact_tensor_bytes(tmp_path):
     speed = speed_for(request, CAT, arch, memory)
     assert ev.decode[0] == pytest.approx(speed.decode_tokens_per_s, rel=REL)
     assert ev.prefill[0] == pytest.approx(speed.prefill_tokens_per_s, rel=REL)
+
+
+def test_unified_memory_offloads_nothing_whatever_ram_is_given():
+    table = fits(parse_fits_request({"gpu": "apple-m4-max-40c", "memory_gib": 64, "ram_gib": 512,
+                                     "runtimes": ("llama.cpp",)}), CAT)
+    assert table.unified and table.ram_gib == 0
+    assert table.rows and not any(r.offload for r in table.rows)
+    assert "llama-3.1-405b" in table.not_running
+    discrete = fits(parse_fits_request({"gpu": "rtx-4090", "ram_gib": 512,
+                                        "runtimes": ("llama.cpp",)}), CAT)
+    assert not discrete.unified and any(r.offload for r in discrete.rows)
