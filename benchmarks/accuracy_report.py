@@ -477,7 +477,7 @@ def write_summary(summary: dict[str, float], holdout: list[Scored]) -> None:
                         f"holdout_{metric}_inside_pct": round(ours["inside"]),
                         f"holdout_{metric}_roofline_median_pct": round(roofline["median"], 1)})
     SUMMARY.write_text(json.dumps({"written_on": dt.date.today().isoformat(), **summary},
-                                  indent=2) + "\n", encoding="utf-8")
+                                  indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
 # Published temperatures and power draws, with their sources (the same figures

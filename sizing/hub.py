@@ -379,7 +379,7 @@ class _Store:
 
     def save(self, revision: str, commit: str, files: list[tuple[str, int]]) -> None:
         record = {"format": CACHE_FORMAT, "commit": commit, "files": files}
-        self._write(self.dir / "commits" / f"{commit}.json", json.dumps(record).encode())
+        self._write(self.dir / "commits" / f"{commit}.json", json.dumps(record, allow_nan=False).encode())
         self._write(self._ref_path(revision), commit.encode())
 
     def head_path(self, commit: str, name: str) -> Path:

@@ -15,6 +15,7 @@ line gets exactly one answer, in order, and an error names its own line.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import json
@@ -118,6 +119,22 @@ def _strict_json(text: str) -> object:
     def refuse(constant: str) -> None:
         raise AssertionError(f"non-standard JSON constant {constant}")
     return json.loads(text, parse_constant=refuse)
+
+
+def test_every_json_writer_refuses_nan_and_infinity():
+    """json.dump(s) in the engine, the command line and the benchmarks: allow_nan=False."""
+    root = Path(__file__).resolve().parent.parent
+    loose = []
+    for folder in ("catalog", "sizing", "advisor", "report", "rigfit", "benchmarks"):
+        for path in sorted((root / folder).glob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and node.func.attr in ("dump", "dumps")
+                        and isinstance(node.func.value, ast.Name) and node.func.value.id == "json"
+                        and not any(k.arg == "allow_nan" and isinstance(k.value, ast.Constant)
+                                    and k.value.value is False for k in node.keywords)):
+                    loose.append(f"{folder}/{path.name}:{node.lineno}")
+    assert loose == []
 
 
 def test_every_command_has_a_valid_invocation_to_spoil():
