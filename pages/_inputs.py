@@ -28,7 +28,7 @@ from pages._state import (PLAN_SEARCH, SOURCES, WORKLOADS, bind, lang, state, st
                           widget_key)
 from pages._text import labeller, plain, show_user_error, t
 from report.formats import money_text
-from report.text import catalog_name, translate
+from report.text import DEFAULT_LANGUAGE, catalog_name, translate, translate_notice
 from sizing.architecture import MAX_PARAMS, MIN_PARAMS, ModelInputError, parse_hf_config_text
 from sizing.bench import MAX_BENCH_BYTES, BenchCalibration, parse_bench
 from sizing.bench_calibrate import calibrate
@@ -53,16 +53,17 @@ SMI_SHOWN_BAD_LINES = 5  # unreadable pasted lines named one by one; the rest ar
 SMI_ECHO_CHARS = 60  # what a message repeats of an unreadable line
 
 
-def read_config_upload(data: bytes, *, file_name: str = "config.json") -> tuple[ModelArch | None, str]:
+def read_config_upload(data: bytes, *, file_name: str = "config.json",
+                       language: str = DEFAULT_LANGUAGE) -> tuple[ModelArch | None, str]:
     """An uploaded config.json as an architecture, or None and why not.
 
     Pure (no Streamlit): the sidebar calls it with the uploaded bytes. The
-    message is the engine's one line (English) on failure, empty on success.
+    message is the engine's one line in ``language`` on failure, empty on success.
     """
     try:  # named by its _name_or_path, else by the file (sizing.architecture.config_model_name)
         return parse_hf_config_text(bytes(data), file_name=file_name), ""
     except ModelInputError as exc:
-        return None, str(exc)
+        return None, translate_notice(exc, language)
 
 
 def _model_label(cat: Catalog) -> Callable[[str], str]:
@@ -81,7 +82,8 @@ def _upload_input(cat: Catalog, data: dict[str, Any]) -> ModelArch | None:
     upload = sb.file_uploader(t("inputs.upload"), type=["json"], key="w_upload",
                               help=t("inputs.upload_help"))
     if upload is not None:
-        parsed, message = read_config_upload(upload.getvalue(), file_name=upload.name)
+        parsed, message = read_config_upload(upload.getvalue(), file_name=upload.name,
+                                             language=lang())
         if parsed is None:
             sb.error(plain(t("inputs.upload_rejected", message=message)), icon=":material/error:")
         else:

@@ -25,8 +25,9 @@ from catalog.catalog import Catalog
 from catalog.errors import UserError
 from catalog.printable import printable
 from catalog.schema import ModelArch
-from pages._state import bind, store
+from pages._state import bind, lang, store
 from pages._text import plain, t
+from report.text import DEFAULT_LANGUAGE, translate_notice
 from sizing.request import parse_request, read_model_files
 from sizing.sources import ReadModel
 from sizing.units import bytes_to_gib
@@ -56,12 +57,13 @@ def hub_request_fields(hf_id: str, revision: str = "", hf_file: str = "") -> dic
     return {k: v for k, v in fields.items() if v}
 
 
-def read_model(fields: dict[str, str], cat: Catalog) -> tuple[ReadModel | None, str | None]:
-    """The model the fields name, or None and the engine's one line on why not."""
+def read_model(fields: dict[str, str], cat: Catalog,
+               language: str = DEFAULT_LANGUAGE) -> tuple[ReadModel | None, str | None]:
+    """The model the fields name, or None and the engine's one line (in ``language``) on why not."""
     try:
         return read_model_files(parse_request(fields), cat), None
     except UserError as exc:
-        return None, str(exc)
+        return None, translate_notice(exc, language)
 
 
 def _read(source: str, fields: dict[str, str], cat: Catalog, *,
@@ -75,7 +77,7 @@ def _read(source: str, fields: dict[str, str], cat: Catalog, *,
     known = kept.get(source)
     if pressed and (known is None or known[0] != what or known[2] is not None):
         with st.spinner(t("inputs.reading")):
-            read, error = read_model(fields, cat)
+            read, error = read_model(fields, cat, lang())
         known = kept[source] = (what, read, error)
     if known is None or known[0] != what:
         return None, None

@@ -90,3 +90,10 @@ def test_a_name_with_a_link_and_a_bidi_override_is_shown_as_text(lang):
     read = at.sidebar.dataframe[0].value
     assert "\u202e" not in "".join(map(str, read.to_numpy().ravel()))
     assert any("\\u202egnp.exe" in str(v) for v in read.to_numpy().ravel())
+
+
+def test_the_upload_message_is_in_the_pages_language():
+    at = open_upload(config_bytes("hidden_size", "1e400"), lang="zh")
+    assert not at.exception
+    errors = [e.value.replace("\\", "") for e in at.sidebar.error]
+    assert len(errors) == 1 and "“hidden_size”必须是 1 到 200,000 之间的整数，实际为 inf" in errors[0]
