@@ -20,6 +20,7 @@ from catalog.errors import validation_error_text
 from catalog.schema import ModelArch, QuantFormat
 from sizing.guards import (MAX_CONFIG_BYTES, ModelInputError, json_value_text, load_json,
                            mib_text, strict_flag, whole_number)
+from sizing.notices import Notice
 from sizing.vision import vision_from_hf_config
 
 MAX_PARAMS = 5e12  # larger than any published model; beyond this input is absurd
@@ -280,11 +281,7 @@ def arch_from_hf_config(
     """
     if not isinstance(config, Mapping):
         raise ModelInputError("config.json must be a JSON object")
-    text = config.get("text_config")
-    if isinstance(text, Mapping):
-        merged = dict(config)
-        merged.update(text)
-        config = merged
+    config = _with_text_config(config)
     values: dict[str, Any] = {}
     missing = []
     for field, keys in _KEYS.items():
@@ -397,6 +394,12 @@ def _family(config: Mapping[str, Any]) -> str:
     return cleaned or "custom"
 
 
+def _with_text_config(config: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The config with a nested ``text_config`` (multimodal checkpoints) merged over it."""
+    text = config.get("text_config")
+    return {**config, **text} if isinstance(text, Mapping) else config
+
+
 def parse_hf_config_text(text: str | bytes, *, model_id: str = "custom",
                          name: str | None = None, file_name: str | None = None) -> ModelArch:
     """Parse config.json text; every problem is a :class:`ModelInputError`.
@@ -404,12 +407,26 @@ def parse_hf_config_text(text: str | bytes, *, model_id: str = "custom",
     ``file_name`` (the file as the user named it) names the model when the
     config has no ``_name_or_path``; ``name`` overrides both.
     """
+    return read_hf_config(text, model_id=model_id, name=name, file_name=file_name)[0]
+
+
+def read_hf_config(text: str | bytes, *, model_id: str = "custom", name: str | None = None,
+                   file_name: str | None = None) -> tuple[ModelArch, list[Notice]]:
+    """:func:`parse_hf_config_text`, with a warning for each default the file left to RigFit."""
     if len(text) > MAX_CONFIG_BYTES:
         raise ModelInputError(
             f"config.json is {mib_text(len(text))}; a real one is a few KiB "
             f"(limit {mib_text(MAX_CONFIG_BYTES)})")
     config = load_json(text, what="config.json")
-    return arch_from_hf_config(config, model_id=model_id, name=name, file_name=file_name)
+    arch = arch_from_hf_config(config, model_id=model_id, name=name, file_name=file_name)
+    notices = []
+    if _first(_with_text_config(config), _CONTEXT_KEYS)[1] is None:
+        notices.append(Notice(
+            "config_context_assumed",
+            f"config.json states no maximum context ({', '.join(_CONTEXT_KEYS[:2])} or another "
+            f"of its names): {DEFAULT_CONTEXT_TOKENS:,} tokens assumed.",
+            tokens=f"{DEFAULT_CONTEXT_TOKENS:,}"))
+    return arch, notices
 
 
 # --- A bare parameter count ---------------------------------------------------------

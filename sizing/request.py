@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from catalog.catalog import Catalog, runtime_api
 from catalog.errors import UserError, echo, validation_error_text
 from catalog.schema import Gpu, ModelArch, Runtime
-from sizing.architecture import ModelInputError, arch_from_param_count, parse_hf_config_text
+from sizing.architecture import ModelInputError, arch_from_param_count, read_hf_config
 from sizing.guards import MAX_CONFIG_BYTES, read_bounded_bytes
 from sizing.notices import Notice
 from sizing.speed import ram_bandwidth_gb_per_s
@@ -222,11 +222,12 @@ def resolve_model(request: EstimateRequest, catalog: Catalog) -> tuple[ModelArch
         path = Path(request.hf_config)
         text = read_bounded_bytes(path, limit_bytes=MAX_CONFIG_BYTES, what="config.json")
         try:
-            arch = parse_hf_config_text(text, model_id="custom", file_name=path.name)
+            arch, assumed = read_hf_config(text, model_id="custom", file_name=path.name)
         except ModelInputError as exc:
             raise RequestError(str(exc), code=exc.code, params=exc.params) from None
         warnings.append(Notice("config_params_computed",
                                "Parameter counts were computed from the config.json shapes."))
+        warnings += assumed
         return arch, warnings
     try:
         arch = arch_from_param_count(request.params_b * 1e9)

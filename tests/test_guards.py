@@ -218,3 +218,19 @@ def test_strict_flag_default_and_values():
     assert strict_flag("f", False, default=True) is False
     with pytest.raises(ModelInputError, match="'f' must be true or false, got 0"):
         strict_flag("f", 0, default=True)
+
+
+def test_a_context_left_out_is_a_stated_default_not_a_silent_one(tmp_path):
+    from sizing.request import resolve_model
+    no_context = {k: v for k, v in LLAMA.items() if k != "max_position_embeddings"}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(no_context))
+    arch, notices = resolve_model(parse_request({"hf_config": str(path)}), load_catalog())
+    assumed = [n for n in notices if n.code == "config_context_assumed"]
+    assert arch.max_context_tokens == 4096 and len(assumed) == 1
+    assert "4,096 tokens assumed" in str(assumed[0])
+    assert "4,096" in translate_notice(assumed[0], "zh")
+    path.write_text(json.dumps({**no_context, "seq_length": 8192}))
+    arch, notices = resolve_model(parse_request({"hf_config": str(path)}), load_catalog())
+    assert arch.max_context_tokens == 8192
+    assert [n for n in notices if n.code == "config_context_assumed"] == []
