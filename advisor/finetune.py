@@ -88,7 +88,7 @@ class FinetuneFit(Result):
 class FinetuneRemedyResult(Result):
     code: str
     text: str
-    notice: Notice
+    notices: list[Notice]  # one per change made together
     total_bytes: float
 
 
@@ -219,7 +219,7 @@ def finetune_plan(request: FinetuneRequest, catalog: Catalog, *,
         fit=FinetuneFit(max_micro_batch=max_micro_batch(arch, gpu, setup),
                         max_seq_len=max_seq_len(arch, gpu, setup),
                         cheapest_method=cheapest_method(arch, gpu, setup)),
-        remedies=[FinetuneRemedyResult(code=r.notice.code, text=r.notice.text, notice=r.notice,
+        remedies=[FinetuneRemedyResult(code=r.code, text=r.text, notices=list(r.notices),
                                        total_bytes=r.total_bytes) for r in found],
         warnings=warnings)
 

@@ -117,7 +117,8 @@ fits[2].metric(t("finetune.cheapest"), t(f"finetune.method_{fit.cheapest_method}
 if result.remedies:
     st.markdown(f"**{t('finetune.remedies_title')}**")
     st.markdown("\n".join(
-        f"{i}. " + plain(t("finetune.remedy", change=translate_notice(r.notice, lang()),
+        f"{i}. " + plain(t("finetune.remedy", change=" ".join(translate_notice(n, lang())
+                                                  for n in r.notices),
                            total=gib_text(r.total_bytes)))
         for i, r in enumerate(result.remedies, start=1)))
 

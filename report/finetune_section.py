@@ -41,7 +41,7 @@ def finetune_section(result: FinetuneResult, tr: Translator) -> Section:
                              for key, field, _colour in PARTS),
                   numeric=(False, True))
     notes = [tr("finetune.fits" if m.fits else "finetune.does_not_fit", **sizes)]
-    notes += [tr("finetune.remedy", change=translate_notice(r.notice, tr.lang),
+    notes += [tr("finetune.remedy", change=" ".join(translate_notice(n, tr.lang) for n in r.notices),
                  total=gib_text(r.total_bytes)) for r in result.remedies]
     if c.verdict != "unknown":
         notes.append(tr(f"finetune.verdict_{c.verdict}"))

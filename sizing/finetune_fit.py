@@ -60,11 +60,20 @@ def cheapest_method(arch: ModelArch, gpu: Gpu, setup: FinetuneSetup) -> str | No
 
 @dataclass(frozen=True)
 class FinetuneRemedy:
-    """One change that makes the setup fit, with the memory it then needs."""
+    """A change (or several made together) that makes the setup fit, with the
+    memory it then needs."""
 
-    notice: Notice
+    notices: tuple[Notice, ...]  # one per change
     setup: FinetuneSetup
     total_bytes: float  # per GPU after the change [B]
+
+    @property
+    def code(self) -> str:
+        return "+".join(n.code for n in self.notices)
+
+    @property
+    def text(self) -> str:
+        return " ".join(n.text for n in self.notices)
 
 
 def _candidates(setup: FinetuneSetup) -> list[tuple[Notice, FinetuneSetup]]:
@@ -81,6 +90,9 @@ def _candidates(setup: FinetuneSetup) -> list[tuple[Notice, FinetuneSetup]]:
         out.append((Notice("ft_fix_8bit_optimizer", "Use 8-bit AdamW (2 bytes of state per "
                            "trainable parameter instead of 8)."),
                     setup.with_(optimizer="adamw-8bit")))
+    if setup.precision == "mixed":
+        out.append((Notice("ft_fix_bf16", "Train in pure bf16 (no fp32 copies of weights, "
+                           "adapters or optimizer states)."), setup.with_(precision="bf16")))
     if setup.gradient_checkpointing == "on":
         out.append((Notice("ft_fix_offload_checkpoints", "Offload the checkpointed activations "
                            "to system RAM (Unsloth-style)."),
@@ -101,6 +113,10 @@ def _candidates(setup: FinetuneSetup) -> list[tuple[Notice, FinetuneSetup]]:
                            "weights and gradients to system RAM (ZeRO-Offload)."),
                     setup.with_(offload="optimizer",
                                 sharding=setup.sharding if setup.shards_states else "zero2")))
+    if setup.shards_weights and setup.gpu_count > 1 and setup.offload != "parameters":
+        out.append((Notice("ft_fix_offload_parameters", "Offload the weight shards and optimizer "
+                           "states to system RAM (FSDP / ZeRO-3 CPU offload)."),
+                    setup.with_(offload="parameters")))
     for count in range(setup.gpu_count + 1, MAX_GPUS + 1):
         sharding = "zero3" if setup.sharding in ("ddp", "zero2") else setup.sharding
         out.append((Notice("ft_fix_more_gpus", f"Shard across {count} GPUs with ZeRO-3 / FSDP.",
@@ -110,19 +126,54 @@ def _candidates(setup: FinetuneSetup) -> list[tuple[Notice, FinetuneSetup]]:
 
 def remedies(arch: ModelArch, gpu: Gpu, setup: FinetuneSetup, *, limit: int = 4) -> list[FinetuneRemedy]:
     """Up to ``limit`` single changes that make the setup fit, least given up
-    first; only the fewest GPUs that fit is offered."""
+    first; only the fewest GPUs that fit is offered. When no change on these
+    GPUs fits alone, the changes are made together, in the same order, up to
+    the first combination that fits, and that comes first."""
     found: list[FinetuneRemedy] = []
     more_gpus = False
-    for notice, changed in _candidates(setup):
+    candidates = _candidates(setup)
+    for notice, changed in candidates:
         if notice.code == "ft_fix_more_gpus" and more_gpus:
             continue
         memory = finetune_memory(arch, gpu, changed)
         if memory.fits:
-            found.append(FinetuneRemedy(notice, changed, memory.total_bytes))
+            found.append(FinetuneRemedy((notice,), changed, memory.total_bytes))
             more_gpus = more_gpus or notice.code == "ft_fix_more_gpus"
         if len(found) >= limit:
             break
+    if not any(not r.setup.gpu_count > setup.gpu_count for r in found):
+        combined = _combined(arch, gpu, setup, [c for c in candidates
+                                                if c[0].code != "ft_fix_more_gpus"])
+        if combined is not None:
+            found = [combined, *found][:limit]
     return found
+
+
+def _combined(arch: ModelArch, gpu: Gpu, setup: FinetuneSetup,
+              candidates: list[tuple[Notice, FinetuneSetup]]) -> FinetuneRemedy | None:
+    """The changes made one after another until the setup fits, then each one
+    left out again where the rest still fits (None: they never fit)."""
+    changes = [(notice, {f: getattr(changed, f) for f in changed.__dataclass_fields__
+                         if getattr(changed, f) != getattr(setup, f)})
+               for notice, changed in candidates]
+
+    def applied(chosen: list[tuple[Notice, dict]]) -> FinetuneSetup:
+        current = setup
+        for _notice, fields in chosen:
+            current = current.with_(**fields)
+        return current
+
+    for end in range(1, len(changes) + 1):
+        if finetune_memory(arch, gpu, applied(changes[:end])).fits:
+            taken = changes[:end]
+            for change in list(taken[:-1]):
+                rest = [c for c in taken if c is not change]
+                if finetune_memory(arch, gpu, applied(rest)).fits:
+                    taken = rest
+            final = applied(taken)
+            return FinetuneRemedy(tuple(n for n, _ in taken), final,
+                                  finetune_memory(arch, gpu, final).total_bytes)
+    return None
 
 
 __all__ = ["largest_fitting", "max_micro_batch", "max_seq_len", "cheapest_method", "remedies",

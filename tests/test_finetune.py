@@ -265,7 +265,23 @@ def test_cheapest_method_and_remedies_for_a_70b_on_one_4090():
     assert cheapest_method(LLAMA_8B, RTX_4090, setup) == "lora"
     assert cheapest_method(LLAMA_70B, RTX_4090, setup) is None
     found = remedies(LLAMA_8B, RTX_4090, setup)
-    assert [r.notice.code for r in found][:2] == ["ft_fix_lora", "ft_fix_qlora"]
+    assert [r.code for r in found][:2] == ["ft_fix_lora", "ft_fix_qlora"]
     assert all(r.total_bytes <= gib_to_bytes(24) for r in found)
-    gpus = [r for r in found if r.notice.code == "ft_fix_more_gpus"]
+    gpus = [r for r in found if r.code == "ft_fix_more_gpus"]
     assert len(gpus) <= 1
+
+
+def test_changes_are_combined_when_none_fits_alone():
+    # QLoRA of an 8B model at 16,384 tokens on a 12 GiB card: no single change fits.
+    gpu = CAT.gpu("rtx-3060-12gb")
+    setup = FinetuneSetup(method="qlora", seq_len=16_384)
+    assert not finetune_memory(LLAMA_8B, gpu, setup).fits
+    first = remedies(LLAMA_8B, gpu, setup)[0]
+    # A fused loss and offloaded checkpoints together; the 8-bit optimizer and
+    # pure bf16 tried on the way are left out again, as the two suffice.
+    assert first.code == "ft_fix_loss+ft_fix_offload_checkpoints"
+    assert first.setup == setup.with_(loss="fused", gradient_checkpointing="offload")
+    assert finetune_memory(LLAMA_8B, gpu, first.setup).fits
+    for alone in (setup.with_(loss="fused"), setup.with_(gradient_checkpointing="offload")):
+        assert not finetune_memory(LLAMA_8B, gpu, alone).fits
+    assert first.total_bytes <= gib_to_bytes(12)
