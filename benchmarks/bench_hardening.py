@@ -78,10 +78,13 @@ def main() -> int:
     for r in runs:
         print(f"{r.name:<26} {r.code:>4} {r.peak_rss_mb:>12.0f} {r.wall_s:>7.2f} "
               f"{r.output_chars:>13,}")
-        refused = r.code == 2 or r.name.startswith("JSONL")  # a bad line costs only its line
-        if not r.name.startswith("baseline") and (not refused or r.peak_rss_mb >= TARGET_RSS_MB):
+        # A refused file exits 2; a bad JSONL line costs only its line (exit 0).
+        expected = 0 if r.name.startswith(("baseline", "JSONL")) else 2
+        over = not r.name.startswith("baseline") and r.peak_rss_mb >= TARGET_RSS_MB
+        if r.code != expected or over:
             failed.append(r.name)
-    print(f"target: exit 2 and peak RSS < {TARGET_RSS_MB:.0f} MB for every refused input "
+    print(f"target: exit 2 (0 for the JSONL line) and peak RSS < {TARGET_RSS_MB:.0f} MB "
+          f"for every hostile input "
           f"({bytes_to_mib(TARGET_RSS_MB * 1e6):.0f} MiB): "
           + ("met" if not failed else "NOT met for " + ", ".join(failed)))
     return 0
