@@ -83,12 +83,12 @@ class _CountFormatter(string.Formatter):
 _FORMATTER = _CountFormatter()
 
 
-def fill(text: str, **values: object) -> str:
+def fill(text: str, /, **values: object) -> str:
     """``text`` with its ``{name}`` fields filled (see :class:`_CountFormatter`)."""
     return _FORMATTER.format(text, **values)
 
 
-def translate(key: str, lang: str, **values: object) -> str:
+def translate(key: str, lang: str, /, **values: object) -> str:
     """The string ``key`` in ``lang`` (English, then the key itself, as fallbacks)."""
     text = strings(lang).get(key) or strings(DEFAULT_LANGUAGE).get(key) or key
     return fill(text, **values) if values else text

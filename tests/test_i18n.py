@@ -149,3 +149,19 @@ def test_the_command_line_prints_an_error_in_the_chosen_language(capsys):
     assert chinese.startswith("错误：推理框架 transformers 不能运行量化格式 q4_k_m；")
     assert main(argv) == 2
     assert capsys.readouterr().err.startswith("error: runtime 'transformers' cannot run quant")
+
+
+def test_a_plan_that_no_build_meets_says_why_in_chinese():
+    from advisor.plan import plan
+    request = parse_request({"model": "llama-3.1-8b", "gpu": "rtx-4090"})
+    with pytest.raises(UserError) as info:
+        plan(request, load_catalog(), budget_usd=5000, min_tokens_per_s=5000)
+    assert info.value.code == "plan_too_slow"
+    chinese = translate_notice(info.value, "zh")
+    assert chinese.startswith("目录中没有配置能为 1 位用户以每用户 5000 tokens/s 运行 Llama 3.1 8B：")
+    assert "（全新）" in chinese and "desktop" not in chinese
+
+
+def test_a_field_named_like_an_argument_is_filled():
+    """A string's {text}, {key} or {lang} field is a value, not the function's own argument."""
+    assert "abc" in translate("inputs.paste_bad_line", "en", line=3, text="abc")
