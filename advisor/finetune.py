@@ -115,16 +115,25 @@ def _run_wall_w(gpu: Gpu, count: int, gpu_power_w: float) -> float:
 def cloud_best(arch: ModelArch, setup: FinetuneSetup, instances: tuple[CloudInstance, ...],
                catalog: Catalog, *, dataset_tokens: float,
                epochs: float) -> tuple[float, CloudInstance, float] | None:
-    """The cheapest instance that holds the setup on its GPUs: (USD, instance, seconds)."""
+    """The cheapest instance that holds the setup on its GPUs: (USD, instance, seconds).
+
+    On an instance with several GPUs the setup's own sharding is tried, then
+    ZeRO-3 when that does not fit.
+    """
     best: tuple[float, CloudInstance, float] | None = None
     for inst in instances:
         try:
             gpu = catalog.gpu(inst.gpu_id)
         except UnknownIdError:
             continue  # an instance whose GPU the engine catalog lacks
+        if not gpu.memory_bandwidth_gb_per_s:
+            continue
         changed = setup.with_(gpu_count=inst.gpu_count)
         memory = finetune_memory(arch, gpu, changed)
-        if not memory.fits or not gpu.memory_bandwidth_gb_per_s:
+        if not memory.fits and inst.gpu_count > 1 and not changed.shards_weights:
+            changed = changed.with_(sharding="zero3")
+            memory = finetune_memory(arch, gpu, changed)
+        if not memory.fits:
             continue
         try:
             seconds = finetune_time(arch, gpu, changed, memory, dataset_tokens=dataset_tokens,

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from catalog.schema import Gpu, ModelArch
 from sizing.architecture import param_breakdown
-from sizing.finetune import BF16_BYTES, FinetuneMemory, FinetuneSetup, trained_layers
+from sizing.finetune import (BF16_BYTES, FinetuneMemory, FinetuneSetup, model_weight_bytes,
+                             trained_layers)
 from sizing.units import gb_per_s_to_bytes_per_s, tflops_to_flops
 
 # Share of the dense BF16 peak that training reaches, counting every FLOP run
@@ -85,8 +86,8 @@ def finetune_time(arch: ModelArch, gpu: Gpu, setup: FinetuneSetup, memory: Finet
     """Step time, throughput and the time for ``dataset_tokens x epochs``. [s]
 
     Each micro-batch takes the longer of its compute (hardware FLOPs over
-    the dense peak x utilisation) and its weight traffic (the GPU's weights
-    read once per forward, recompute and backward, plus a bf16 copy written
+    the dense peak x utilisation) and its weight traffic (the whole model's
+    weights read once per forward, recompute and backward, plus a bf16 copy written
     and read for every NF4 weight under QLoRA, over the bandwidth); the
     optimizer step then reads and writes the trainable states once.
     """
@@ -99,10 +100,10 @@ def finetune_time(arch: ModelArch, gpu: Gpu, setup: FinetuneSetup, memory: Finet
     peak = dense_bf16_flops(gpu)
     bandwidth = gb_per_s_to_bytes_per_s(gpu.memory_bandwidth_gb_per_s or 0.0) * BANDWIDTH_FRAC
     passes = 3.0 if setup.gradient_checkpointing != "off" else 2.0
-    traffic = memory.weights_bytes * passes
+    # Every GPU reads every layer's weights, sharded or not (ZeRO-3 gathers them first).
+    traffic = model_weight_bytes(arch, setup) * passes
     if setup.method == "qlora":
-        traffic += passes * 2.0 * (arch.params_total * BF16_BYTES) / (
-            setup.gpu_count if setup.shards_weights else 1)
+        traffic += passes * 2.0 * (arch.params_total * BF16_BYTES)
     memory_s = traffic / bandwidth if bandwidth else 0.0
     state_bytes = memory.gradients_bytes + memory.master_weights_bytes + memory.optimizer_bytes
     update_s = 2.0 * state_bytes / bandwidth if bandwidth else 0.0
