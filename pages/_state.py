@@ -54,7 +54,7 @@ SOURCES = ("catalog", "size", "upload", "hf", "file")
 # "custom": the token fields as the user sets them; the others fill them (sizing.workloads).
 WORKLOADS = ("custom", *PRESETS)
 SWITCH = ("off", "on")  # a yes/no filter in the link
-SORTS = ("headroom", "price", "memory")
+SORTS = ("price", "speed", "headroom", "memory")  # the fit table: cheapest first by default
 # Builds and Cloud: search the runtimes and weight formats, or use the sidebar's.
 PLAN_SEARCH = ("all", "sidebar")
 DEFAULT_COMPARE = ("rtx-3090", "rtx-4090", "rtx-5090", "rtx-a6000", "l40s", "apple-m4-max-40c")
@@ -166,7 +166,7 @@ DEFAULTS: dict[str, Any] = {
     "new_tokens": workload.DEFAULT_NEW_TOKENS, "context_tokens": workload.DEFAULT_CONTEXT_TOKENS,
     "batch": 1, "gpu": FALLBACK_GPU, "gpu_count": 1,
     "memory_gib": "",  # "": the machine's catalog size (and out of the link)
-    "budget": "", "sort": "headroom", "compare": list(DEFAULT_COMPARE),
+    "budget": "", "sort": "price", "compare": list(DEFAULT_COMPARE),
     "users": workload.DEFAULT_USERS,
     # "": the region's currency; the region follows the language unless chosen.
     "hours_per_day": workload.DEFAULT_HOURS_PER_DAY, "currency": "", "region": "", "bench": "",
