@@ -137,7 +137,7 @@ def section_lines() -> list[str]:
             " ratio of dropping the recompute. The full fine-tuning rows use a paged 8-bit "
             "optimizer: its states are unified memory outside the allocator's count, which is why"
             " the 4090 row measures less than the states alone would need. The Hugging Face and "
-            "Unsloth runs at their longest sequence sit 7-18 % under the card's size: part is the"
+            "Unsloth runs at their longest sequence sit 7-19 % under the card's size: part is the"
             " headroom a search for the longest sequence leaves, part is memory this model does "
             "not count (allocator fragmentation and, for Unsloth, its own kernels' buffers).", "",
             "### Fine-tuning speed", "",
