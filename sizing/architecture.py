@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from catalog.errors import validation_error_text
+from catalog.printable import printable
 from catalog.schema import ModelArch, QuantFormat
 from sizing.guards import (MAX_CONFIG_BYTES, ModelInputError, json_value_text, load_json,
                            mib_text, strict_flag, whole_number)
@@ -376,8 +377,8 @@ def config_model_name(config: Mapping[str, Any], file_name: str | None = None) -
 
 
 def _display_name(raw: str | None) -> str:
-    """The name to show, whitespace folded, at most 100 characters."""
-    text = " ".join(str(raw).split())[:100] if raw else ""
+    """The name to show, whitespace folded, invisible characters escaped, at most 100 characters."""
+    text = printable(" ".join(str(raw).split()))[:100] if raw else ""
     return text if len(text) >= 2 else "Custom model"
 
 

@@ -235,3 +235,9 @@ def test_a_context_left_out_is_a_stated_default_not_a_silent_one(tmp_path):
     arch, notices = resolve_model(parse_request({"hf_config": str(path)}), load_catalog())
     assert arch.max_context_tokens == 8192
     assert [n for n in notices if n.code == "config_context_assumed"] == []
+
+
+def test_a_config_name_with_terminal_escapes_is_shown_escaped():
+    arch = parse_hf_config_text(json.dumps({**LLAMA, "_name_or_path": "org/a\x1b[31mred\u202egnp"}))
+    assert arch.name == "org/a\\x1b[31mred\\u202egnp"
+    assert arch.name.isprintable()
