@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from advisor.region import region_terms
 from catalog.catalog import Catalog
 from catalog.errors import UserError, echo
 from report.text import DEFAULT_LANGUAGE, translate, translate_notice
@@ -305,6 +306,9 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
     if args.requests:
         return _run_requests(args.requests, cat, bench)
     data = request_from_args(args)
+    if args.region and "electricity_usd_per_kwh" not in data:  # the region's household price
+        data["electricity_usd_per_kwh"] = region_terms(
+            cat.market, region_id=args.region).electricity_usd_per_kwh
     if bench is not None:
         data.setdefault("gpu", bench.gpu)
     result = _estimate_one(data, cat, bench)
@@ -348,6 +352,8 @@ def request_line_answer(line: bytes, number: int, cat: Catalog,
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_scenario_flags(p)
     p.add_argument("--requests", help="JSONL file: one request object per line")
+    p.add_argument("--region", help="region id whose household electricity price the cost uses "
+                                    "(us, china, germany, uk, japan; catalog/regions.yaml)")
     p.add_argument("--bench", metavar="FILE",
                    help="your llama-bench output (markdown, -o json or -o jsonl) or "
                         "'ollama run --verbose' timings: compare and rescale speeds with it")

@@ -301,3 +301,12 @@ def test_cli_message_speaks_the_currency(capsys):
     first = out.splitlines()[0]
     assert code == 0 and first.startswith("Nothing within ¥6,000 runs Llama 3.1 70B")
     assert " USD" not in first
+
+
+def test_cli_estimate_costs_electricity_at_the_regions_price(capsys):
+    base = ["estimate", "--model", "qwen2.5-14b", "--gpu", "rtx-3090", "--format", "json"]
+    _, us, _ = run(capsys, *base)
+    code, china, _ = run(capsys, *base, "--region", "china")
+    us_cost = json.loads(us)["power"]["cost_usd_per_1m_tokens"]
+    china_cost = json.loads(china)["power"]["cost_usd_per_1m_tokens"]
+    assert code == 0 and china_cost == pytest.approx(us_cost * 0.078 / 0.1872)
