@@ -44,6 +44,7 @@ from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType, LlamaFil
 from pydantic import ValidationError
 
 from catalog.errors import validation_error_text
+from catalog.printable import printable
 from catalog.schema import ModelArch
 from sizing.architecture import MAX_PARAMS, ModelInputError
 
@@ -864,7 +865,7 @@ def _arch(meta: _Meta, tensors: tuple[GgufTensor, ...], params_total: int,
     name = _text(meta.metadata, "general.name") or model_id
     fields: dict[str, Any] = dict(
         id=model_id,
-        name=(" ".join(name.split())[:100] if len(name.strip()) >= 2 else "GGUF model"),
+        name=(printable(" ".join(name.split()))[:100] if len(name.strip()) >= 2 else "GGUF model"),
         family=_family(meta, bool(experts)),
         params_total=float(params_total),
         params_active=float(max(1, params_active)),

@@ -241,3 +241,15 @@ def test_a_config_name_with_terminal_escapes_is_shown_escaped():
     arch = parse_hf_config_text(json.dumps({**LLAMA, "_name_or_path": "org/a\x1b[31mred\u202egnp"}))
     assert arch.name == "org/a\\x1b[31mred\\u202egnp"
     assert arch.name.isprintable()
+
+
+def test_a_gguf_name_with_terminal_escapes_is_shown_escaped(tmp_path):
+    from sizing.gguf_file import read_gguf
+    from tests.test_model_files import HIDDEN, VOCAB, Q, _Gguf, _llama_metadata
+
+    g = _Gguf(tmp_path / "named.gguf", "llama")
+    _llama_metadata(g.writer)
+    g.writer.add_name("evil\x1b]0;title\x07name")  # the last general.name written wins
+    g.tensor("token_embd.weight", (HIDDEN, VOCAB), Q.Q8_0)
+    g.write()
+    assert read_gguf(str(tmp_path / "named.gguf")).arch.name == "evil\\x1b]0;title\\x07name"
