@@ -37,6 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--think-time-s", type=float, default=DEFAULT_THINK_TIME_S,
                    help="mean pause between a reply and the user's next request [s] "
                         f"(default {DEFAULT_THINK_TIME_S:g}; 0: requests back to back)")
+    p.add_argument("--requests-per-minute", type=float,
+                   help="requests arriving at this rate (Poisson) instead of users waiting for "
+                        "replies; --users still sets the users-at-target figure")
     p.add_argument("--ttft-p95-s", type=float, default=DEFAULT_TTFT_P95_S,
                    help=f"95th-percentile time to first token target [s] (default {DEFAULT_TTFT_P95_S:g})")
     p.add_argument("--itl-p95-ms", type=float, default=DEFAULT_ITL_P95_MS,
@@ -69,7 +72,8 @@ def settings_from_args(args: argparse.Namespace) -> ServeSettings:
                 "draft_tokens": args.draft_tokens, "acceptance_frac": args.acceptance_frac,
                 "task": args.preset}
         speculative = _validated(SpeculativeSettings, {k: v for k, v in spec.items() if v is not None})
-    data = {"users": args.users, "think_time_s": args.think_time_s, "ttft_p95_s": args.ttft_p95_s,
+    data = {"users": args.users, "think_time_s": args.think_time_s,
+            "requests_per_minute": args.requests_per_minute, "ttft_p95_s": args.ttft_p95_s,
             "itl_p95_ms": args.itl_p95_ms, "prefix_hit_frac": args.prefix_hit_frac,
             "parallel": args.parallel, "usd_per_hour": args.usd_per_hour, "speculative": speculative}
     return _validated(ServeSettings, data)
@@ -90,17 +94,22 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
 
 def serve_table(r: ServeResult) -> str:
     """Terminal view: the answer, the load, then the curve."""
+    load = (f"{r.requests_per_minute:g} requests/min" if r.requests_per_minute is not None
+            else f"{r.users} user(s)")
     lines = [f"{r.model_name} {r.quant} on {r.gpu_count} x {r.gpu_name} with {r.runtime}: "
              f"{r.prompt_tokens:,} prompt + {r.new_tokens:,} new tokens per request",
              f"users at the target (p95 TTFT <= {r.target_ttft_p95_s:g} s, p95 ITL <= "
              f"{r.target_itl_p95_ms:g} ms, {r.think_time_s:g} s think time): {r.max_users_at_target}",
-             f"at {r.users} user(s): {r.throughput_tokens_per_s:,.0f} tokens/s generated, TTFT p50 "
+             f"at {load}: {r.throughput_tokens_per_s:,.0f} tokens/s generated, TTFT p50 "
              f"{r.ttft_p50_s:.2f} s / p95 {r.ttft_p95_s:.2f} s, ITL p50 {r.itl_p50_ms:.1f} ms / p95 "
              f"{r.itl_p95_ms:.1f} ms; {'meets' if r.meets_target else 'misses'} the target; "
              f"limited by {r.limiter}",
              f"knee at {r.knee_concurrency} requests in flight; "
              + (f"KV pool {r.kv_pool_tokens:,} tokens ({r.kv_pool_requests} requests)"
                 if r.kv_pool_tokens is not None else f"{r.max_running_requests} slot(s)")]
+    if r.requests_per_minute is not None:
+        lines.insert(3, "requests per minute within the target: "
+                        f"{r.max_requests_per_minute_at_target}")
     if r.cost_usd_per_1m_tokens is not None:
         lines.append(f"cost {money_text(r.cost_usd_per_1m_tokens, 'USD', digits=3)} per million "
                      f"generated tokens ({r.system_power_w:.0f} W at {r.usd_per_kwh:g} USD/kWh"

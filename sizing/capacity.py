@@ -24,6 +24,7 @@ from sizing.estimate import estimate, memory_for, speed_inputs
 from sizing.request import (EstimateRequest, check_compatibility, check_parallel, file_quant,
                             resolve_gpu, resolve_model)
 from sizing.notices import count_text
+from sizing.limits import largest_passing
 from sizing.results import Result
 from sizing.serving import (MAX_SERVE_USERS, Scheduler, SimResult, StepModel, curve_concurrencies,
                             knee_concurrency, limiter_of, max_users_at_target, scheduler_for,
@@ -43,6 +44,8 @@ DEFAULT_THINK_TIME_S = 30.0
 MAX_THINK_TIME_S = 3600.0
 MAX_PARALLEL_SLOTS = 256
 MAX_PREFIX_HIT_FRAC = 0.99
+MAX_REQUESTS_PER_MINUTE = 100_000.0
+SECONDS_PER_MINUTE = 60.0
 TOKENS_PER_MILLION = 1_000_000
 
 
@@ -57,6 +60,9 @@ class ServeSettings(BaseModel):
 
     users: int = Field(default=1, ge=1, le=MAX_SERVE_USERS)
     think_time_s: float = Field(default=DEFAULT_THINK_TIME_S, ge=0, le=MAX_THINK_TIME_S)
+    # Instead of users who wait for their replies: requests arriving at this rate
+    # (Poisson), e.g. from an application. The users still set the capacity figure.
+    requests_per_minute: float | None = Field(default=None, gt=0, le=MAX_REQUESTS_PER_MINUTE)
     ttft_p95_s: float = Field(default=DEFAULT_TTFT_P95_S, gt=0, le=3600)
     itl_p95_ms: float = Field(default=DEFAULT_ITL_P95_MS, gt=0, le=60_000)
     # Share of each prompt found in the prefix cache (a shared system prompt, a
@@ -94,6 +100,8 @@ class ServeResult(Result):
     target_ttft_p95_s: float
     target_itl_p95_ms: float
     max_users_at_target: int
+    requests_per_minute: float | None = None  # the load was this arrival rate, not the users
+    max_requests_per_minute_at_target: int | None = None  # with an arrival rate
     meets_target: bool  # the chosen number of users is within the targets
     throughput_tokens_per_s: float  # generated tokens at the chosen load
     total_tokens_per_s: float  # prompt and generated tokens at the chosen load
@@ -143,10 +151,13 @@ class ServingSetup:
     pool_requests: int | None
     spec: SpeculativeSection | None
 
-    def simulate(self, users: int, think_time_s: float) -> SimResult:
+    def simulate(self, users: int, think_time_s: float, *,
+                 requests_per_minute: float | None = None) -> SimResult:
         return simulate(self.step, self.scheduler, users=users, prompt_tokens=self.prompt,
                         new_tokens=self.new, think_time_s=think_time_s,
-                        kv_pool_tokens=self.kv_pool)
+                        kv_pool_tokens=self.kv_pool,
+                        requests_per_s=None if requests_per_minute is None
+                        else requests_per_minute / SECONDS_PER_MINUTE)
 
 
 def serving_setup(request: EstimateRequest, settings: ServeSettings, catalog: Catalog,
@@ -231,8 +242,10 @@ def within_targets(result: SimResult, settings: ServeSettings) -> bool:
 
 def load_at(request: EstimateRequest, settings: ServeSettings, catalog: Catalog, *,
             arch: ModelArch | None = None) -> SimResult:
-    """One simulation at ``settings.users`` users (what the build advisor checks a build with)."""
-    return serving_setup(request, settings, catalog, arch).simulate(settings.users, settings.think_time_s)
+    """One simulation at ``settings.users`` users, or at its arrival rate (what the build
+    advisor checks a build with)."""
+    return serving_setup(request, settings, catalog, arch).simulate(
+        settings.users, settings.think_time_s, requests_per_minute=settings.requests_per_minute)
 
 
 def serve(request: EstimateRequest, settings: ServeSettings, catalog: Catalog, *,
@@ -256,10 +269,20 @@ def serve(request: EstimateRequest, settings: ServeSettings, catalog: Catalog, *
 
     limit = min(scheduler.max_running, pool_requests or scheduler.max_running)
     curve = [run(c, 0.0) for c in curve_concurrencies(limit, settings.users)]
-    load = run(settings.users, settings.think_time_s)
     itl_target_s = settings.itl_p95_ms / 1000.0
     most = max_users_at_target(lambda n: run(n, settings.think_time_s),
                                ttft_p95_s=settings.ttft_p95_s, itl_p95_s=itl_target_s)
+    rate = settings.requests_per_minute
+    most_rate = None
+    if rate is None:
+        load = run(settings.users, settings.think_time_s)
+    else:
+        load = setup.simulate(settings.users, 0.0, requests_per_minute=rate)
+        # Past twice the rate the peak throughput sustains, every request waits longer and longer.
+        peak = max(r.output_tokens_per_s for r in curve)
+        top = max(1, math.ceil(2 * SECONDS_PER_MINUTE * peak / new))
+        most_rate = largest_passing(lambda r: within_targets(
+            setup.simulate(settings.users, 0.0, requests_per_minute=float(r)), settings), high=top)
     power_w, usd_per_kwh = _power(base, catalog, arch, load)
     cost = None
     if load.output_tokens_per_s > 0:
@@ -271,7 +294,8 @@ def serve(request: EstimateRequest, settings: ServeSettings, catalog: Catalog, *
         prompt_tokens=prompt, new_tokens=new, prefill_tokens=prefill_tokens,
         users=settings.users, think_time_s=settings.think_time_s,
         target_ttft_p95_s=settings.ttft_p95_s, target_itl_p95_ms=settings.itl_p95_ms,
-        max_users_at_target=most,
+        max_users_at_target=most, requests_per_minute=rate,
+        max_requests_per_minute_at_target=most_rate,
         meets_target=within_targets(load, settings),
         throughput_tokens_per_s=load.output_tokens_per_s, total_tokens_per_s=load.total_tokens_per_s,
         ttft_p50_s=load.ttft_p50_s, ttft_p95_s=load.ttft_p95_s,

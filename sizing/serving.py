@@ -48,6 +48,9 @@ KV_BLOCK_TOKENS = 16
 WARMUP_ROUNDS = 1
 MEASURED_ROUNDS = 4
 MIN_MEASURED_REQUESTS = 40
+# Open loop (requests arriving at a rate, whoever sends them): requests before and while measuring.
+OPEN_WARMUP_REQUESTS = 20
+OPEN_MEASURED_REQUESTS = 200
 SEED = 17
 # Largest user count a capacity search tries (and the widest curve point).
 MAX_SERVE_USERS = 1024
@@ -230,15 +233,21 @@ def _weighted_percentile(pairs: list[tuple[float, int]], frac: float) -> float:
 
 def simulate(step: StepModel, scheduler: Scheduler, *, users: int, prompt_tokens: int,
              new_tokens: int, think_time_s: float, kv_pool_tokens: int | None,
-             seed: int = SEED) -> SimResult:
+             requests_per_s: float | None = None, seed: int = SEED) -> SimResult:
     """Serve ``users`` users in a closed loop and measure latency and throughput.
 
     ``kv_pool_tokens``: tokens the paged KV pool holds (continuous batching;
     each request reserves blocks for its prompt and reply), None for slots.
+    ``requests_per_s``: an open loop instead, requests arriving as a Poisson
+    process at that rate whatever the server's progress (``users`` and
+    ``think_time_s`` are then unused).
     """
     if users < 1 or new_tokens < 1:
         raise ValueError("users and new_tokens must be at least 1")
+    if requests_per_s is not None and not requests_per_s > 0:
+        raise ValueError("requests_per_s must be above 0")
     rng = random.Random(seed)
+    open_loop = requests_per_s is not None
 
     def think() -> float:
         return rng.expovariate(1.0 / think_time_s) if think_time_s > 0 else 0.0
@@ -246,7 +255,8 @@ def simulate(step: StepModel, scheduler: Scheduler, *, users: int, prompt_tokens
     blocks_each = math.ceil((prompt_tokens + new_tokens) / KV_BLOCK_TOKENS)
     pool_blocks = None if kv_pool_tokens is None else kv_pool_tokens // KV_BLOCK_TOKENS
     prefill_each = max(step.prefill_tokens, 1)
-    arrivals = [(think() * 0.5 if think_time_s > 0 else 0.0, u) for u in range(users)]
+    arrivals = ([(rng.expovariate(requests_per_s), 0)] if open_loop else
+                [(think() * 0.5 if think_time_s > 0 else 0.0, u) for u in range(users)])
     heapq.heapify(arrivals)
     waiting: deque[_Request] = deque()
     prefilling: list[_Request] = []
@@ -254,8 +264,9 @@ def simulate(step: StepModel, scheduler: Scheduler, *, users: int, prompt_tokens
     decode_steps = 0  # decode iterations so far: a request's tokens follow this clock
     order = 0
     now = 0.0
-    warmup = users * WARMUP_ROUNDS
-    measure = max(users * MEASURED_ROUNDS, MIN_MEASURED_REQUESTS)
+    warmup = OPEN_WARMUP_REQUESTS if open_loop else users * WARMUP_ROUNDS
+    measure = OPEN_MEASURED_REQUESTS if open_loop else max(users * MEASURED_ROUNDS,
+                                                           MIN_MEASURED_REQUESTS)
     completed = 0
     start_s = None
     ttfts: list[float] = []
@@ -268,6 +279,8 @@ def simulate(step: StepModel, scheduler: Scheduler, *, users: int, prompt_tokens
         while arrivals and arrivals[0][0] <= now + 1e-12:
             t, u = heapq.heappop(arrivals)
             waiting.append(_Request(u, t, prefill_each))
+            if open_loop:
+                heapq.heappush(arrivals, (t + rng.expovariate(requests_per_s), 0))
         running = len(prefilling) + len(finish)
         # Admit in order while the pool (or a slot) and a running place are free.
         reason = None
@@ -334,7 +347,8 @@ def simulate(step: StepModel, scheduler: Scheduler, *, users: int, prompt_tokens
             completed += 1
             if completed == warmup:
                 start_s = now
-            heapq.heappush(arrivals, (now + think(), user))
+            if not open_loop:
+                heapq.heappush(arrivals, (now + think(), user))
     elapsed = max(now - (start_s or 0.0), 1e-12)
     out_rate = out_tokens / elapsed
     in_rate = len(ttfts) * prompt_tokens / elapsed

@@ -62,3 +62,9 @@ def test_bad_input_is_one_line_and_exit_2(capsys, argv, words):
     assert main([*base, *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "\n" not in err and words in err
+
+
+def test_requests_per_minute_in_json(capsys):
+    assert main([*SERVE, "--requests-per-minute", "60", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["requests_per_minute"] == 60 and out["max_requests_per_minute_at_target"] > 60

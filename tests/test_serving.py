@@ -183,3 +183,17 @@ def test_unservable_setups_say_what_to_change(cat):
     with pytest.raises(ServeError, match="slot"):
         _serve(cat, model="llama-3.1-8b", gpu="rtx-3060-8gb", runtime="llama.cpp", quant="q8_0",
                workload="code")
+
+
+def test_requests_arriving_at_a_rate(cat):
+    """Open loop: the throughput follows the rate until the pool binds, then requests queue."""
+    request = parse_request({"model": "llama-3.1-8b", "gpu": "rtx-4090", "runtime": "vllm",
+                             "quant": "bf16", "workload": "chat"})
+    light = serve(request, ServeSettings(users=20, requests_per_minute=60), cat)
+    assert light.throughput_tokens_per_s == pytest.approx(60 / 60 * 512, rel=0.15)
+    edge = light.max_requests_per_minute_at_target
+    peak = max(p.throughput_tokens_per_s for p in light.curve)
+    assert 0.5 * peak < edge / 60 * 512 <= peak
+    over = serve(request, ServeSettings(users=20, requests_per_minute=2 * edge), cat)
+    assert not over.meets_target and over.limiter == "kv_pool"
+    assert light.meets_target and light.requests_per_minute == 60
