@@ -183,8 +183,8 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
             code="plan_below_floor_cloud" if cloud_list else "plan_below_floor",
             params=floor_params)
     if not meeting and not any(c.meets_workload for c in cloud_list):
-        raise PlanError(unmeetable_reason(arch, base, catalog, engine, builds, min_tokens_per_s,
-                                    users, cloud_list))
+        raise unmeetable_error(arch, base, catalog, engine, builds, min_tokens_per_s, users,
+                               cloud_list)
     buys = None
     if budget_usd is not None and within_best is None and not meets_in_budget:
         buys = biggest_machine_within(options, plats, market, budget_usd, volts=circuit_volts)
@@ -264,28 +264,36 @@ def headline(arch: ModelArch, tiers: Sequence[TierBuild], meeting: Sequence[Buil
             cloud], True
 
 
-def unmeetable_reason(arch: ModelArch, base: EstimateRequest, catalog: Catalog, engine: CandidateSearch,
-                builds: Sequence[Build], min_tps: float, users: int,
-                cloud_list: Sequence[CloudOption]) -> str:
-    """One line on what the workload would need."""
+def unmeetable_error(arch: ModelArch, base: EstimateRequest, catalog: Catalog,
+                     engine: CandidateSearch, builds: Sequence[Build], min_tps: float, users: int,
+                     cloud_list: Sequence[CloudOption]) -> PlanError:
+    """The error that says what the workload would need, in one line."""
     if builds or cloud_list:
-        speeds = [(b.decode_tokens_per_s_per_user or 0, f"{build_label(b)} (desktop)") for b in builds]
-        speeds += [(c.decode_tokens_per_s_per_user, f"{c.gpu_count} x {c.gpu_id} ({c.provider})")
-                   for c in cloud_list]
-        top, where = max(speeds)
-        return (f"nothing in the catalog runs {arch.name} at {min_tps:g} tokens/s per user for "
-                f"{count_text(users, 'user', 'users')}: the fastest, {where}, reaches {top:.1f}; "
-                "it would need about "
-                f"{min_tps / max(top, 1e-9):.1f}x that speed; lower --min-tokens-per-s or --users")
+        speeds = [(b.decode_tokens_per_s_per_user or 0, f"{build_label(b)} (desktop)",
+                   {"where": f"{b.gpu_count} × {b.gpu_name}", "quant": b.quant,
+                    "where_term": "used" if b.gpu_used else "new"}) for b in builds]
+        speeds += [(c.decode_tokens_per_s_per_user, c.name,
+                    {"where": c.name, "quant": c.quant, "where_term": "cloud"}) for c in cloud_list]
+        top, where, place = max(speeds, key=lambda row: row[0])
+        factor = f"{min_tps / max(top, 1e-9):.1f}"
+        return PlanError(
+            f"nothing in the catalog runs {arch.name} at {min_tps:g} tokens/s per user for "
+            f"{count_text(users, 'user', 'users')}: the fastest, {where}, reaches {top:.1f}; "
+            f"it would need about {factor}x that speed; lower --min-tokens-per-s or --users",
+            code="plan_too_slow", params={"model": arch.name, "tps": f"{min_tps:g}", "users": users,
+                                          "top": f"{top:.1f}", "factor": factor, **place})
     runtime_id, quant_id, _ = engine.ladder[-1]  # the smallest rung
     probe = base.model_copy(update={"gpu": "rtx-3090", "memory_gib": None, "gpu_count": 1,
                                     "quant": quant_id,
                                     "runtime": runtime_id})
     mem = memory_for(probe, catalog, arch)
     need_gib = bytes_to_gib(mem.total_bytes - mem.overhead_bytes)
-    return (f"no desktop build or cloud instance in the catalog holds {arch.name} at {quant_id} "
-            f"with this context: it needs about {need_gib:,.0f} GiB of GPU memory plus "
-            f"per-GPU overhead; use a smaller quant, a shorter context or a multi-node server")
+    return PlanError(
+        f"no desktop build or cloud instance in the catalog holds {arch.name} at {quant_id} "
+        f"with this context: it needs about {need_gib:,.0f} GiB of GPU memory plus "
+        f"per-GPU overhead; use a smaller quant, a shorter context or a multi-node server",
+        code="plan_too_big", params={"model": arch.name, "quant": quant_id,
+                                     "gib": f"{need_gib:,.0f}"})
 
 
 def compare(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None = None,
