@@ -144,7 +144,8 @@ PARAMS: dict[str, Param] = {
     "all_quants": Param("choice", choices=lambda c: list(SWITCH)),
     # Serve: a team's traffic and service level (sizing.capacity.ServeSettings).
     **{name: _within(field_limit(ServeSettings, name))
-       for name in ("think_time_s", "ttft_p95_s", "itl_p95_ms", "prefix_hit_frac")},
+       for name in ("think_time_s", "ttft_p95_s", "itl_p95_ms", "prefix_hit_frac",
+                    "requests_per_minute")},
     # on: the model's MTP modules or a small draft of its family (sizing.speculative).
     "speculative": Param("choice", choices=lambda c: list(SWITCH)),
     # Fine-tune: the training setup (sizing.finetune_request.FinetuneRequest).
@@ -178,7 +179,7 @@ DEFAULTS: dict[str, Any] = {
     # "": no service level (and out of the link): Serve shows the engine's default
     # targets, Builds and Cloud size by the per-user speed.
     "think_time_s": DEFAULT_THINK_TIME_S, "ttft_p95_s": "", "itl_p95_ms": "",
-    "prefix_hit_frac": 0.0, "speculative": "off",
+    "prefix_hit_frac": 0.0, "speculative": "off", "requests_per_minute": "",
     **{name: FinetuneRequest.model_fields[name].default
        for name in (*FINETUNE_CHOICE_FIELDS, *FINETUNE_MORE_FIELDS, *FINETUNE_NUMBER_FIELDS)},
     "dora": "off",

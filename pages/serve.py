@@ -24,31 +24,35 @@ st.caption(t("serve.intro"))
 request, arch = scenario_inputs()
 
 
-def number(container, name: str, *, step: float, whole: bool = False) -> float:
+def number(container, name: str, *, step: float, whole: bool = False,
+           low: float = 0.0) -> float | None:
     """A widget for a serving input, within the bounds its link parameter takes.
 
     A latency target left at the engine's default stays out of the configuration
-    (and the link), so Builds and Cloud size by a service level only when one is set.
+    (and the link), so Builds and Cloud size by a service level only when one is set;
+    an arrival rate left empty is None.
     """
     limit = PARAMS[name].limit
     default = ServeSettings.model_fields[name].default
     key = widget_key(name)
     if key not in st.session_state:
         st.session_state[key] = default if state()[name] == "" else state()[name]
-    value = container.number_input(t(f"serve.{name}"), min_value=1 if whole else 0.0,
+    value = container.number_input(t(f"serve.{name}"), min_value=1 if whole else low,
                                    max_value=limit.high, step=step, key=key,
                                    help=t(f"serve.{name}_help"),
                                    **({} if whole else {"format": "%g"}))
-    value = int(value) if whole else float(value)
-    store(name, "" if state()[name] == "" and value == default else value)
+    if value is not None:
+        value = int(value) if whole else float(value)
+    store(name, "" if value is None or (state()[name] == "" and value == default) else value)
     return value
 
 
-cols = st.columns(5)
+cols = st.columns(6)
 settings_data = {name: number(col, name, step=step, whole=name == "users")
                  for col, (name, step) in zip(cols, (("users", 1), ("think_time_s", 5.0),
                                                      ("ttft_p95_s", 0.5), ("itl_p95_ms", 10.0),
                                                      ("prefix_hit_frac", 0.1)))}
+settings_data["requests_per_minute"] = number(cols[5], "requests_per_minute", step=10.0, low=1.0)
 speculation = store("speculative", st.radio(
     t("serve.speculative"), SWITCH, key=bind("speculative"), horizontal=True,
     format_func=labeller("serve.speculative_"), help=t("serve.speculative_help")))
@@ -75,7 +79,9 @@ top = st.columns(4)
 top[0].metric(t("serve.users_at_target"), f"{result.max_users_at_target:,}",
               help=t("serve.users_at_target_help", ttft=f"{result.target_ttft_p95_s:g}",
                      itl=f"{result.target_itl_p95_ms:g}", think=f"{result.think_time_s:g}"))
-top[1].metric(t("serve.throughput", users=result.users), f"{result.throughput_tokens_per_s:,.0f}")
+rate = result.requests_per_minute
+top[1].metric(t("serve.throughput", users=result.users) if rate is None
+              else t("serve.throughput_rate", rate=f"{rate:g}"), f"{result.throughput_tokens_per_s:,.0f}")
 top[2].metric(t("serve.limiter"), t(f"serve.limiter_{result.limiter}"))
 top[3].metric(t("serve.cost"), "-" if result.cost_usd_per_1m_tokens is None
               else money_text(result.cost_usd_per_1m_tokens, "USD", digits=3),
@@ -86,7 +92,9 @@ low[0].metric(t("serve.ttft"), f"{result.ttft_p50_s:.2f} / {result.ttft_p95_s:.2
 low[1].metric(t("serve.itl"), f"{result.itl_p50_ms:.1f} / {result.itl_p95_ms:.1f} ms")
 low[2].metric(t("serve.knee"), f"{result.knee_concurrency:,}")
 (st.success if result.meets_target else st.warning)(
-    t("serve.meets" if result.meets_target else "serve.misses", users=result.users))
+    t("serve.meets" if result.meets_target else "serve.misses", users=result.users) if rate is None
+    else t("serve.meets_rate" if result.meets_target else "serve.misses_rate", rate=f"{rate:g}",
+           most=result.max_requests_per_minute_at_target))
 st.caption(t("serve.pool", tokens=f"{result.kv_pool_tokens:,}", requests=result.kv_pool_requests)
            if result.kv_pool_tokens is not None
            else t("serve.slots", slots=result.max_running_requests))

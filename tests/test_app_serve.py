@@ -91,3 +91,12 @@ def test_serve_with_speculative_decoding_shows_the_speedups():
     table = at.dataframe[0].value
     assert list(table["Requests decoding"]) == [1, 8, 32, 128]
     assert float(table["Speed-up"][0].rstrip("×")) > 1.5
+
+
+def test_serve_at_an_arrival_rate():
+    at = open_serve(model="llama-3.1-8b", gpu="rtx-4090", runtime="vllm", quant="bf16",
+                    workload="chat", requests_per_minute="60")
+    metrics = {m.label: m.value for m in at.metric}
+    assert "Tokens/s generated at 60 requests/min" in metrics
+    assert any("60 requests per minute are served" in s.value for s in at.success)
+    assert query_for(at.session_state[STATE_KEY])["requests_per_minute"] == "60"
