@@ -3,7 +3,9 @@ parts, currencies and electricity prices.
 
 Files (all under ``catalog/``):
 
-- ``cloud.yaml``, key ``instances``: one whole cloud instance per entry.
+- ``cloud.yaml``, key ``instances``: one whole cloud instance per entry,
+  reviewed by hand; ``cloud_offers.yaml`` (:mod:`catalog.cloud_offers`), the
+  dated snapshot generated from gpuhunt's catalog, replaces it when present.
 - ``parts.yaml``, one key per kind: ``cpus``, ``motherboards``, ``ram_kits``,
   ``storage``, ``psus``, ``cases``, ``cpu_coolers``.
 - ``currencies.yaml``, two keys: ``currencies`` (units per US dollar) and
@@ -33,6 +35,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from catalog.cloud_offers import REVIEWED_FILE, SNAPSHOT_FILE, OffersSource, read_snapshot_header
 from catalog.loader import CatalogError, check_references, load_records
 from catalog.schema import Id, Positive, Price, Record, Url
 
@@ -50,6 +53,11 @@ class Provider(StrEnum):
     AZURE = "azure"
     LAMBDA = "lambda"
     RUNPOD = "runpod"
+    VASTAI = "vastai"
+    NEBIUS = "nebius"
+    OCI = "oci"
+    VERDA = "verda"
+    CLOUDRIFT = "cloudrift"
 
 
 class InstanceLink(StrEnum):
@@ -61,14 +69,16 @@ class InstanceLink(StrEnum):
 
 
 PROVIDER_NAMES = {Provider.AWS: "AWS", Provider.GCP: "Google Cloud", Provider.AZURE: "Azure",
-                  Provider.LAMBDA: "Lambda", Provider.RUNPOD: "RunPod"}
+                  Provider.LAMBDA: "Lambda", Provider.RUNPOD: "RunPod", Provider.VASTAI: "Vast.ai",
+                  Provider.NEBIUS: "Nebius", Provider.OCI: "Oracle Cloud", Provider.VERDA: "Verda",
+                  Provider.CLOUDRIFT: "CloudRift"}
 # Providers whose instance type is an API key (gpu_1x_a10, 1x_A40_SECURE) rather
 # than a name their own pages show: their instances are named by their GPUs.
-PROVIDERS_NAMED_BY_GPUS = frozenset({Provider.LAMBDA, Provider.RUNPOD})
+PROVIDERS_NAMED_BY_GPUS = frozenset({Provider.LAMBDA, Provider.RUNPOD, Provider.VASTAI})
 
 
 class CloudInstance(Record):
-    """One on-demand cloud instance type in one region, priced whole."""
+    """One cloud instance type in one region, priced whole (on-demand unless listed as spot)."""
 
     id: Id
     provider: Provider
@@ -78,7 +88,7 @@ class CloudInstance(Record):
     gpu_memory_gib: Positive  # per GPU, nominal capacity as the GPU is sold
     vcpus: int = Field(gt=0)
     ram_gib: Positive
-    usd_per_hour: Positive  # on-demand, whole instance, Linux
+    usd_per_hour: Positive  # whole instance, Linux; on-demand (spot only in a snapshot's spot list)
     region: str = Field(min_length=2)
     interconnect: InstanceLink
     as_of: dt.date
@@ -319,6 +329,8 @@ class Market:
     currencies: tuple[Currency, ...]
     electricity: tuple[ElectricityPrice, ...]
     regions: tuple[Region, ...] = ()
+    spot_instances: tuple[CloudInstance, ...] = ()  # kept apart: a spot price can be withdrawn
+    offers_source: OffersSource | None = None  # which file ``instances`` came from, and its date
 
     def currency(self, code: str) -> Currency:
         for currency in self.currencies:
@@ -339,11 +351,11 @@ def load_market(catalog_dir: Path, *, gpu_ids: Collection[str]) -> Market:
     ``gpu_ids`` are the ids of the GPU catalog, which every cloud instance's
     ``gpu_id`` must name; :func:`catalog.catalog.load_catalog_from` passes them.
     """
-    cloud = catalog_dir / "cloud.yaml"
+    instances, spot, source = load_cloud_offers(catalog_dir)
     parts = catalog_dir / "parts.yaml"
     money = catalog_dir / "currencies.yaml"
     market = Market(
-        instances=load_records(cloud, "instances", CloudInstance),
+        instances=instances,
         cpus=load_records(parts, "cpus", Cpu),
         motherboards=load_records(parts, "motherboards", Motherboard),
         ram_kits=load_records(parts, "ram_kits", RamKit),
@@ -354,14 +366,37 @@ def load_market(catalog_dir: Path, *, gpu_ids: Collection[str]) -> Market:
         currencies=load_records(money, "currencies", Currency, id_field="code"),
         electricity=load_records(money, "electricity", ElectricityPrice),
         regions=load_records(catalog_dir / "regions.yaml", "regions", Region),
+        spot_instances=spot, offers_source=source,
     )
     _check_market(market, set(gpu_ids))
     return market
 
 
+def load_cloud_offers(catalog_dir: Path) -> tuple[tuple[CloudInstance, ...],
+                                                  tuple[CloudInstance, ...], OffersSource]:
+    """On-demand offers, spot offers and their source: the gpuhunt snapshot when present.
+
+    Without ``cloud_offers.yaml`` the hand-reviewed ``cloud.yaml`` is used (no spot offers).
+    """
+    snapshot = catalog_dir / SNAPSHOT_FILE
+    if snapshot.exists():
+        header = read_snapshot_header(snapshot)
+        on_demand = load_records(snapshot, "on_demand", CloudInstance)
+        spot = load_records(snapshot, "spot", CloudInstance)
+        clash = {i.id for i in on_demand} & {i.id for i in spot}
+        if clash:
+            raise CatalogError(f"{SNAPSHOT_FILE}: entry '{min(clash)}': listed as on-demand and spot")
+        return on_demand, spot, OffersSource("gpuhunt", SNAPSHOT_FILE, header.generated_on,
+                                             header.gpuhunt_version)
+    reviewed = load_records(catalog_dir / REVIEWED_FILE, "instances", CloudInstance)
+    newest = max((i.as_of for i in reviewed), default=dt.date.min)
+    return reviewed, (), OffersSource("reviewed", REVIEWED_FILE, newest)
+
+
 def _check_market(market: Market, gpu_ids: set[str]) -> None:
-    for inst in market.instances:
-        check_references("cloud.yaml", inst.id, "gpu_id", [inst.gpu_id], gpu_ids)
+    cloud_file = market.offers_source.file if market.offers_source else REVIEWED_FILE
+    for inst in (*market.instances, *market.spot_instances):
+        check_references(cloud_file, inst.id, "gpu_id", [inst.gpu_id], gpu_ids)
 
     cpu_sockets = {cpu.socket for cpu in market.cpus}
     board_sockets = {board.socket for board in market.motherboards}

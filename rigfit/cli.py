@@ -16,8 +16,8 @@ from typing import Any
 from catalog.catalog import Catalog, load_catalog
 from catalog.errors import UserError, echo
 from catalog.loader import CatalogError
-from rigfit import (estimate_cli, finetune_cli, fits_cli, listing_cli, plan_cli, report_cli,
-                    serve_cli)
+from rigfit import (cloud_offers_cli, estimate_cli, finetune_cli, fits_cli, listing_cli, plan_cli,
+                    report_cli, serve_cli)
 from rigfit.terminal import ERROR_MAX_CHARS, finite_float, whole_int
 from report.text import DEFAULT_LANGUAGE, LANGUAGES, translate, translate_notice
 
@@ -45,6 +45,8 @@ COMMANDS: dict[str, Command] = {
                     plan_cli.add_plan_arguments, plan_cli.run_plan),
     "cloud": Command("cloud instances for a workload, with break-even vs buying",
                      plan_cli.add_cloud_arguments, plan_cli.run_cloud),
+    "cloud-offers": Command("where the cloud offers come from; --refresh rebuilds them from gpuhunt",
+                            cloud_offers_cli.add_arguments, cloud_offers_cli.run),
     "report": Command("write the scenario as a PDF or HTML report",
                       report_cli.add_arguments, report_cli.run),
     "finetune": Command("fine-tuning: memory per GPU, what fits, time, and local vs cloud cost",

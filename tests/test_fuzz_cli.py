@@ -37,13 +37,15 @@ BASE: dict[str, list[str]] = {
     "report": ["--model", "llama-3.1-8b", "--format", "html"],
     "finetune": ["--model", "llama-3.1-8b", "--method", "lora", "--gpu", "rtx-4090"],
     "serve": ["--model", "llama-3.1-8b", "--users", "4"],
+    "cloud-offers": [],
 }
 SLOW = {"plan", "cloud", "report", "fits", "serve"}
 # Examples per command: the most where a run is fast and the flags many; 50 for the
 # listings (one flag) and for plan, cloud and report (a valid run takes seconds).
 EXAMPLES = {"estimate": 300, "finetune": 200, "fits": 100, "serve": 100}
 FILE_FLAGS = {"--hf-config", "--requests", "--bench", "--gguf", "--mmproj", "--safetensors"}
-NO_NETWORK = {"HF_HUB_OFFLINE": "1", "HF_ENDPOINT": "http://127.0.0.1:9"}
+NO_NETWORK = {"HF_HUB_OFFLINE": "1", "HF_ENDPOINT": "http://127.0.0.1:9",
+              "GPUHUNT_CATALOG_URL": "http://127.0.0.1:9"}  # cloud-offers --refresh: refused
 
 HOSTILE_NUMBERS = ["inf", "-inf", "nan", "NaN", "1e400", "-1e400", "9" * 400, "9" * 5000,
                    "-" + "9" * 400, "1e300", "-1e300", "1e-320", "-1", "0", "-0.0", "0x10",
