@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test screenshots bench accuracy clean
+.PHONY: run test screenshots bench accuracy cloud-offers clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ bench: $(STAMP)
 accuracy: $(STAMP)
 	$(BIN)/python -m benchmarks.calibrate
 	$(BIN)/python -m benchmarks.accuracy_report
+
+# Needs a network: rebuilds catalog/cloud_offers.yaml from gpuhunt's published catalog.
+cloud-offers: $(STAMP)
+	$(BIN)/python -m rigfit cloud-offers --refresh
 
 screenshots: $(STAMP)
 	$(BIN)/python -m benchmarks.screenshots
