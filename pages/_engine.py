@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
@@ -79,20 +80,55 @@ def run_estimate(request: EstimateRequest, arch: ModelArch | None, bench: str = 
     return _estimate_cached(request.model_dump_json(), _arch_json(arch), bench)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _every_gpu_cached(request_json: str, arch_json: str | None) -> list[Estimate]:
+def _on_gpus(request: EstimateRequest, arch: ModelArch | None, gpu_ids: list[str]) -> list[Estimate]:
     cat = catalog()
-    request = EstimateRequest.model_validate_json(request_json)
-    arch = _arch_from(arch_json) or resolve_model(request, cat)[0]
+    arch = arch or resolve_model(request, cat)[0]
     results = []
-    for gpu in cat.gpus:
+    for gpu_id in gpu_ids:
         try:
-            memory = request.memory_gib if gpu.id == request.gpu else None  # the chosen size
-            results.append(estimate(request.model_copy(update={"gpu": gpu.id, "memory_gib": memory}),
+            memory = request.memory_gib if gpu_id == request.gpu else None  # the chosen size
+            results.append(estimate(request.model_copy(update={"gpu": gpu_id, "memory_gib": memory}),
                                     cat, arch=arch))
         except UserError:
             continue  # this runtime cannot run on that vendor: not a candidate
     return results
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _some_gpus_cached(request_json: str, arch_json: str | None, gpu_ids: tuple[str, ...]
+                      ) -> list[Estimate]:
+    return _on_gpus(EstimateRequest.model_validate_json(request_json), _arch_from(arch_json),
+                    list(gpu_ids))
+
+
+@dataclass(frozen=True)
+class GpuRow:
+    """One catalog GPU's line of the fit table. [GiB, B, USD, tokens/s]"""
+
+    gpu_id: str
+    fits: bool  # the memory verdict is "fits"
+    gpu_count: int
+    gpu_memory_gib: float
+    headroom_bytes: float
+    price_usd: float | None  # as configured (a Mac's memory size)
+    decode_tokens_per_s: float | None
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _fit_rows_cached(request_json: str, arch_json: str | None) -> list[GpuRow]:
+    # Only the table's fields are cached: a rerun unpickles a hundred small rows,
+    # not a hundred whole estimates.
+    return [GpuRow(gpu_id=r.gpu_id, fits=r.memory.verdict == "fits", gpu_count=r.gpu_count,
+                   gpu_memory_gib=r.gpu_memory_gib, headroom_bytes=r.memory.headroom_bytes,
+                   price_usd=r.gpu_price_usd,
+                   decode_tokens_per_s=None if r.speed is None else r.speed.decode_tokens_per_s)
+            for r in _on_gpus(EstimateRequest.model_validate_json(request_json),
+                              _arch_from(arch_json), [g.id for g in catalog().gpus])]
+
+
+def run_fit_rows(request: EstimateRequest, arch: ModelArch | None) -> list[GpuRow]:
+    """The scenario on every catalog GPU the runtime supports, as fit-table rows."""
+    return _fit_rows_cached(request.model_dump_json(), _arch_json(arch))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -109,13 +145,9 @@ def run_fits(request: FitsRequest, arch: ModelArch | None = None) -> FitTable:
 
 
 def run_every_gpu(request: EstimateRequest, arch: ModelArch | None,
-                  gpu_ids: list[str] | None = None) -> list[Estimate]:
-    """The scenario on every catalog GPU the runtime supports (or on ``gpu_ids``, in that order)."""
-    results = _every_gpu_cached(request.model_dump_json(), _arch_json(arch))
-    if gpu_ids is None:
-        return results
-    order = {gid: i for i, gid in enumerate(gpu_ids)}
-    return sorted((r for r in results if r.gpu_id in order), key=lambda r: order[r.gpu_id])
+                  gpu_ids: list[str]) -> list[Estimate]:
+    """The scenario on each of ``gpu_ids`` the runtime supports, in that order."""
+    return _some_gpus_cached(request.model_dump_json(), _arch_json(arch), tuple(gpu_ids))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

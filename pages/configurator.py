@@ -7,7 +7,7 @@ import streamlit as st
 
 from pages._agent import show_agent, show_vision
 from pages._charts import memory_figure
-from pages._engine import catalog, run_every_gpu
+from pages._engine import GpuRow, catalog, run_fit_rows
 from pages._frame import begin_page
 from pages._inputs import budget_input, money_terms, scenario_estimate
 from pages._state import SORTS, bind, store
@@ -139,25 +139,25 @@ def show_power(result: Estimate) -> None:
                 cap_label=t("power.curve_cap")), key="power_limit_chart")
 
 
-def show_fit_table(everyone: list[Estimate], budget: float) -> None:
+def show_fit_table(everyone: list[GpuRow], budget: float) -> None:
     """Every GPU the scenario fits on, sortable."""
     gpus = {g.id: g for g in catalog().gpus}
     rows = []
     for other in everyone:
-        if other.memory.verdict != "fits":
+        if not other.fits:
             continue
         gpu = gpus[other.gpu_id]
-        price = other.gpu_price_usd  # as configured (a Mac's memory size)
+        price = other.price_usd
         row = {
             t("table.gpu"): gpu.name,
             t("table.group"): group_of(gpu),
             t("table.memory"): round(other.gpu_memory_gib * other.gpu_count, 1),
-            t("table.headroom"): round(bytes_to_gib(other.memory.headroom_bytes), 1),
+            t("table.headroom"): round(bytes_to_gib(other.headroom_bytes), 1),
             t("table.price"): None if price is None else price * money_terms().units_per_usd,
             t("table.in_budget"): price is not None and price * other.gpu_count <= budget,
         }
-        if other.speed is not None:
-            row[t("table.decode")] = other.speed.decode_tokens_per_s
+        if other.decode_tokens_per_s is not None:
+            row[t("table.decode")] = other.decode_tokens_per_s
         rows.append(row)
     sort_key = store("sort", st.selectbox(t("table.sort"), SORTS, key=bind("sort"),
                                           format_func=labeller("table.sort_")))
@@ -199,5 +199,5 @@ if result is not None:
         st.info(plain(engine_text(warning)))
     st.subheader(t("table.header"))
     with st.spinner(t("table.working")):
-        everyone = run_every_gpu(request, arch)
+        everyone = run_fit_rows(request, arch)
     show_fit_table(everyone, budget)
