@@ -17,7 +17,7 @@ from sizing.box import DEFAULT_CPU_POWER_W, DEFAULT_USD_PER_KWH
 from sizing.finetune import FinetuneSetup, finetune_memory
 from sizing.finetune_time import finetune_time
 from sizing.finetune_fit import cheapest_method, max_micro_batch, max_seq_len, remedies
-from sizing.finetune_request import FinetuneRequest, resolve_finetune
+from sizing.finetune_request import FinetuneRequest, check_for_model, resolve_finetune
 from sizing.notices import Notice
 from sizing.power import system_power_w, wall_power_w
 from sizing.request import RequestError, model_source, parse_request
@@ -166,7 +166,7 @@ def finetune_plan(request: FinetuneRequest, catalog: Catalog, *,
     if arch is None:
         arch, gpu, warnings = resolve_finetune(request, catalog)
     else:
-        gpu, warnings = catalog.gpu(request.gpu), []
+        gpu, warnings = catalog.gpu(request.gpu), check_for_model(request, arch)
     setup = request.setup()
     memory = finetune_memory(arch, gpu, setup)
     try:

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from catalog.schema import Gpu, ModelArch
-from sizing.finetune import MAX_GPUS, MAX_MICRO_BATCH, FinetuneSetup, finetune_memory
+from sizing.finetune import (MAX_GPUS, MAX_GRAD_ACCUM, MAX_MICRO_BATCH, MAX_SEQ_LEN, FinetuneSetup,
+                             finetune_memory)
 from sizing.notices import Notice
 
 
@@ -46,16 +47,24 @@ def max_seq_len(arch: ModelArch, gpu: Gpu, setup: FinetuneSetup) -> int:
     """The longest sequence that fits at the setup's micro-batch, up to the
     model's context (0: none). [tokens]"""
     return largest_fitting(lambda s: finetune_memory(arch, gpu, setup.with_(seq_len=s)).fits,
-                           high=arch.max_context_tokens)
+                           high=min(arch.max_context_tokens, MAX_SEQ_LEN))
 
 
 def cheapest_method(arch: ModelArch, gpu: Gpu, setup: FinetuneSetup) -> str | None:
     """The first of full, LoRA, QLoRA that fits with the other settings kept
     (full gives up least, QLoRA most); None when none does."""
     for method in ("full", "lora", "qlora"):
-        if finetune_memory(arch, gpu, setup.with_(method=method)).fits:
+        if finetune_memory(arch, gpu, as_method(setup, method)).fits:
             return method
     return None
+
+
+def as_method(setup: FinetuneSetup, method: str) -> FinetuneSetup:
+    """The setup with another method; LoRA and QLoRA freeze the whole base, so
+    full fine-tuning's own freezing is dropped."""
+    if method == "full":
+        return setup.with_(method=method)
+    return setup.with_(method=method, frozen_layers=0, freeze_embeddings=False)
 
 
 @dataclass(frozen=True)
@@ -97,17 +106,17 @@ def _candidates(setup: FinetuneSetup) -> list[tuple[Notice, FinetuneSetup]]:
         out.append((Notice("ft_fix_offload_checkpoints", "Offload the checkpointed activations "
                            "to system RAM (Unsloth-style)."),
                     setup.with_(gradient_checkpointing="offload")))
-    if setup.micro_batch > 1:
+    if setup.micro_batch > 1 and setup.grad_accum * setup.micro_batch <= MAX_GRAD_ACCUM:
         out.append((Notice("ft_fix_micro_batch", f"Use micro-batch 1 with {setup.micro_batch}x "
                            "the gradient accumulation (same effective batch).",
                            factor=setup.micro_batch),
                     setup.with_(micro_batch=1, grad_accum=setup.grad_accum * setup.micro_batch)))
     if setup.method == "full":
         out.append((Notice("ft_fix_lora", "Train LoRA adapters instead of every weight."),
-                    setup.with_(method="lora")))
+                    as_method(setup, "lora")))
     if setup.method != "qlora":
         out.append((Notice("ft_fix_qlora", "Use QLoRA: a 4-bit NF4 base model with LoRA adapters."),
-                    setup.with_(method="qlora")))
+                    as_method(setup, "qlora")))
     if setup.offload == "none" and setup.method == "full":
         out.append((Notice("ft_fix_offload_optimizer", "Offload the optimizer states, master "
                            "weights and gradients to system RAM (ZeRO-Offload)."),

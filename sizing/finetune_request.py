@@ -111,6 +111,13 @@ def resolve_finetune(request: FinetuneRequest, catalog: Catalog) -> tuple[ModelA
               if getattr(request, n) is not None}
     arch, notices = resolve_model(parse_request(source), catalog)
     gpu = catalog.gpu(request.gpu)
+    notices += check_for_model(request, arch)
+    return arch, gpu, notices
+
+
+def check_for_model(request: FinetuneRequest, arch: ModelArch) -> list[Notice]:
+    """What a request asks that this model cannot do (an error), or should hear (notices)."""
+    notices: list[Notice] = []
     if request.frozen_layers >= arch.num_layers:
         raise RequestError(f"frozen_layers {request.frozen_layers}: {arch.name} has "
                            f"{arch.num_layers} layers; freeze fewer")
@@ -119,7 +126,7 @@ def resolve_finetune(request: FinetuneRequest, catalog: Catalog) -> tuple[ModelA
                               f"seq_len {request.seq_len:,} is longer than the model's context "
                               f"({arch.max_context_tokens:,} tokens).",
                               seq_len=request.seq_len, context=arch.max_context_tokens))
-    return arch, gpu, notices
+    return notices
 
 
 def model_fields_of(request: EstimateRequest, arch: ModelArch) -> dict[str, str | float]:

@@ -254,6 +254,20 @@ def test_largest_micro_batch_and_sequence_fit_and_one_more_does_not():
     assert not finetune_memory(LLAMA_8B, RTX_4090, setup.with_(seq_len=seq + 1)).fits
 
 
+def test_fit_search_stays_within_the_setup_limits():
+    # Freezing belongs to full fine-tuning: LoRA and QLoRA are tried without it.
+    frozen = FinetuneSetup(method="full", frozen_layers=8, freeze_embeddings=True)
+    assert cheapest_method(LLAMA_8B, RTX_4090, frozen) == "lora"
+    assert {r.code for r in remedies(LLAMA_8B, RTX_4090, frozen)} >= {"ft_fix_lora", "ft_fix_qlora"}
+    # Accumulation already at its largest: micro-batch 1 is not offered beyond it.
+    big = FinetuneSetup(method="full", micro_batch=64, grad_accum=65_536)
+    assert all(r.setup.grad_accum <= 65_536 for r in remedies(LLAMA_8B, RTX_4090, big))
+    # A 10M-token context is searched only up to the longest sequence a setup takes.
+    scout = next(m for m in CAT.models if m.max_context_tokens > 1_048_576)
+    assert max_seq_len(scout, H100, FinetuneSetup(method="qlora", gpu_count=8,
+                                                  sharding="zero3")) <= 1_048_576
+
+
 def test_largest_fitting_bisects():
     assert largest_fitting(lambda n: n <= 1, high=10) == 1
     assert largest_fitting(lambda n: n <= 10, high=10) == 10
