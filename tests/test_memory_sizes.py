@@ -239,7 +239,7 @@ def test_app_link_opens_an_8_gb_m1_and_the_control_changes_it():
     at = open_app(**{k: str(v) for k, v in M1_SCENARIO.items()}, memory_gib="8")
     assert not at.exception
     select = memory_select(at)
-    assert select is not None and select.value == 8 and select.options == ["8 GB", "16 GB"]
+    assert select is not None and select.value == 8 and select.options == ["8 GiB", "16 GiB"]
     assert not at.success  # does not fit
     assert any("offload" in w.value for w in at.warning)
     assert query_for(at.session_state[STATE_KEY])["memory_gib"] == "8"
