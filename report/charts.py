@@ -19,6 +19,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from report.content import GpuChart, MemoryChart, ReportContent
+from report import plan_charts
+from report.plan_charts import LEGEND_BESIDE
 
 TEMPLATE = "plotly_white"
 # Chinese glyphs need a CJK font; browsers and kaleido fall through the list.
@@ -43,11 +45,19 @@ class ChartExportError(RuntimeError):
         self.detail = detail
 
 
-def _layout(fig: go.Figure, *, title: str, height: int) -> go.Figure:
-    fig.update_layout(title={"text": title, "x": 0.01}, font={"family": FONT, "size": 13},
+# Above the plot, under the title, for a chart whose right edge carries a second y axis.
+LEGEND_ABOVE = {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"}
+
+
+def _layout(fig: go.Figure, *, title: str, height: int,
+            legend: dict | None = None) -> go.Figure:
+    """Title, font, size, margins and the legend (beside the plot unless ``legend``)."""
+    above = legend is LEGEND_ABOVE
+    fig.update_layout(title={"text": title, "x": 0.01, "y": 0.98, "yref": "container",
+                             "yanchor": "top"}, font={"family": FONT, "size": 13},
                       height=height, width=WIDTH_PX,
-                      margin={"l": 10, "r": 20, "t": 60, "b": 10},
-                      legend={"orientation": "h", "y": -0.25, "x": 0})
+                      margin={"l": 10, "r": 20, "t": 90 if above else 60, "b": 10},
+                      legend=legend or LEGEND_BESIDE)
     return fig
 
 
@@ -124,15 +134,14 @@ def power_limit_figure(points: list, *, sweet_spot_w: float | None, title: str,
     fig.update_layout(xaxis={"title": cap_label}, yaxis={"title": speed_label, "range": [0, 105]},
                       yaxis2={"title": power_label, "overlaying": "y", "side": "right",
                               "rangemode": "tozero"})
-    return _layout(fig, title=title, height=340)
+    return _layout(fig, title=title, height=340, legend=LEGEND_ABOVE)
 
 
 def report_figures(content: ReportContent) -> dict[str, go.Figure]:
     """Every figure ``content`` shows, keyed as its sections' ``chart``.
 
-    The plan figures come from :mod:`report.plan_charts`, imported only when
-    there is a plan (it needs :mod:`sizing.plan`). The price-vs-speed figure
-    is left out when the plan has fewer than two distinct builds.
+    The plan figures come from :mod:`report.plan_charts`. The price-vs-speed
+    figure is left out when the plan has fewer than two distinct builds.
     """
     wanted = {s.chart for s in content.sections if s.chart}
     figures: dict[str, go.Figure] = {}
@@ -143,8 +152,6 @@ def report_figures(content: ReportContent) -> dict[str, go.Figure]:
     plan = content.plan
     if plan is None:
         return figures
-    from report import plan_charts
-
     labels = content.plan_chart_labels
     if "value" in wanted:
         value = plan_charts.value_figure(plan, labels=labels)

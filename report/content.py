@@ -763,9 +763,12 @@ def _power(result: Estimate, tr: Translator) -> Section:
     if p.power_limit_sweet_spot_prefill_w:
         facts.append(Fact(tr("power.sweet_spot_prefill"),
                           f"{number_text(p.power_limit_sweet_spot_prefill_w, 0)} W"))
-    yes, no = tr("value.yes"), tr("value.no")
-    facts.append(Fact(tr("power.circuit"), f"{yes if p.wall_circuit_120v_ok else no}, "
-                                           f"{yes if p.wall_circuit_230v_ok else no}"))
+    def circuit(ok: bool) -> str:
+        return tr("power.circuit_within" if ok else "power.circuit_over")
+
+    facts.append(Fact(tr("power.circuit"), tr("power.circuit_value",
+                                              us=circuit(p.wall_circuit_120v_ok),
+                                              eu=circuit(p.wall_circuit_230v_ok))))
     facts += [Fact(tr("power.temp"),
                    f"{number_text(th.gpu_temp_c, 0)} °C / {number_text(th.gpu_temp_full_load_c, 0)} °C"),
               Fact(tr("power.throttle"), _risk(th.throttle_risk, tr)),
@@ -884,6 +887,11 @@ def _as_of(catalog: Catalog, plan: PlanResult | None, tr: Translator) -> tuple[F
     facts.append(Fact(tr("as_of.calibration"), catalog.speed_calibration.fitted_on.isoformat()))
     if plan is not None and plan.cloud:
         facts.append(Fact(tr("as_of.cloud_prices"), max(str(o.as_of) for o in plan.cloud)))
+        source = catalog.market.offers_source
+        if source is not None:  # the gpuhunt snapshot, or the hand-reviewed list
+            facts.append(Fact(tr("as_of.cloud_offers"),
+                              tr(f"as_of.offers_{source.kind}", date=source.as_of.isoformat(),
+                                 version=source.gpuhunt_version or "")))
     return tuple(facts)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -265,15 +266,33 @@ def _font_face(**kwargs: Any):
     return FontFace(**kwargs)
 
 
+# What a table cell may not break inside: a run of non-space, non-CJK characters
+# ("USD/month", "g5.12xlarge"). Chinese breaks between any two characters.
+_UNBREAKABLE = re.compile(r"[\u3000-\u9fff\uff00-\uffef]|[^\s\u3000-\u9fff\uff00-\uffef]+")
+CELL_PAD_MM = 3.0  # the cell's padding on both sides, and a little air
+MAX_COLUMN_MM = 90.0
+
+
 def _column_widths(table: Table, pdf: FPDF) -> tuple[float, ...]:
-    """Widths in proportion to each column's longest text, within sensible bounds."""
-    pdf.set_font(FONT, "", 8)
-    wants = []
+    """Widths [mm] that fill the body: every column at least as wide as its longest word
+    (so no word breaks in the middle), the space left shared out by how much longer
+    each column's longest line is."""
+    floors, wants = [], []
     for i, column in enumerate(table.columns):
-        cells = [column, *(row[i] for row in table.rows)]
-        longest = max(pdf.get_string_width(str(c)) for c in cells) + 3
-        wants.append(min(max(longest, 12.0), 90.0))
-    return tuple(wants)
+        texts = [("B", str(column)), *(("", str(row[i])) for row in table.rows)]
+        longest_word = longest_line = 0.0
+        for style, text in texts:
+            pdf.set_font(FONT, style, 8)
+            longest_line = max(longest_line, pdf.get_string_width(text))
+            longest_word = max([longest_word, *(pdf.get_string_width(w)
+                                                for w in _UNBREAKABLE.findall(text))])
+        floors.append(max(longest_word + CELL_PAD_MM, 12.0))
+        wants.append(max(min(longest_line + CELL_PAD_MM, MAX_COLUMN_MM), floors[-1]))
+    pdf.set_font(FONT, "", 8)
+    spare, extra = BODY_W_MM - sum(floors), [w - f for w, f in zip(wants, floors)]
+    if spare <= 0 or sum(extra) <= spare:
+        return tuple(wants)  # the table scales these to the body's width
+    return tuple(f + e * spare / sum(extra) for f, e in zip(floors, extra))
 
 
 def chart_pngs(content: ReportContent) -> tuple[dict[str, bytes] | None, str | None]:

@@ -43,11 +43,17 @@ def _label(labels: Mapping[str, str] | None, key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+# The legend to the right of the plot, top-aligned: below the plot it sat a fixed share
+# of the plot's height down and ran into the x-axis title of short or tall charts;
+# beside it, Plotly widens the right margin to fit it and nothing else is there.
+LEGEND_BESIDE = {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1.0, "yanchor": "top"}
+
+
 def _figure(*, title: str, height: int) -> go.Figure:
     fig = go.Figure(layout={"template": TEMPLATE})
     fig.update_layout(title={"text": title, "x": 0.01}, font={"family": FONT, "size": 13},
                       height=height, margin={"l": 10, "r": 20, "t": 60, "b": 10},
-                      legend={"orientation": "h", "y": -0.25, "x": 0})
+                      legend=LEGEND_BESIDE)
     return fig
 
 
