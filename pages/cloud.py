@@ -8,7 +8,7 @@ import streamlit as st
 from advisor.cloud import comparison_of
 from advisor.results import CloudComparison
 from catalog.errors import UserError
-from pages._engine import run_plan
+from pages._engine import catalog, run_plan
 from pages._frame import begin_page
 from pages._inputs import plan_inputs, scenario_inputs
 from pages._plan import service_level, show_engine_notes, show_workload
@@ -79,8 +79,17 @@ def cloud_table(comparison: CloudComparison) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def show_offers_source() -> None:
+    """Which offers are priced: the gpuhunt snapshot and its date, or the reviewed list."""
+    source = catalog().market.offers_source
+    if source is not None:
+        st.caption(t(f"cloud_offers.page_{source.kind}", date=source.as_of.isoformat(),
+                     version=source.gpuhunt_version or ""))
+
+
 def show_table(comparison: CloudComparison) -> None:
     st.subheader(t("cloud.table_header"))
+    show_offers_source()
     if not comparison.cloud:
         st.info(t("cloud.none"))
         return

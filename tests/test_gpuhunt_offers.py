@@ -21,14 +21,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from streamlit.testing.v1 import AppTest
 
 from advisor.plan import plan
 from catalog.catalog import load_catalog_from
 from catalog.cloud_offers import SNAPSHOT_FILE
 from catalog.gpuhunt_offers import GPU_IDS, gpu_id_of
 from catalog.loader import CATALOG_DIR
+from report.content import PlanInputs, report_content
 from rigfit import cli
-from sizing.request import EstimateRequest
+from sizing.estimate import estimate
+from sizing.request import EstimateRequest, parse_request
 
 VERSION = "20261201-120000"
 COLUMNS = ["instance_name", "location", "price", "cpu", "memory", "gpu_count", "gpu_name",
@@ -164,15 +167,20 @@ def test_spot_and_on_demand_are_kept_apart(refreshed):
     assert g5["as_of"] == dt.date.today().isoformat()
 
 
-def test_the_app_prices_the_snapshot(refreshed, tmp_path):
-    """With the snapshot in the catalog folder the advisor's cloud options come from it."""
-    _, _, snapshot, _ = refreshed
-    folder = tmp_path / "catalog"
+def _catalog_copy(folder: Path, snapshot: Path | None) -> Path:
+    """The catalog's YAML files in ``folder``, with ``snapshot`` as the cloud offers or none."""
     shutil.copytree(CATALOG_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     (folder / SNAPSHOT_FILE).unlink(missing_ok=True)
-    assert load_catalog_from(folder).market.offers_source.kind == "reviewed"
-    shutil.copy(snapshot, folder / SNAPSHOT_FILE)
-    cat = load_catalog_from(folder)
+    if snapshot is not None:
+        shutil.copy(snapshot, folder / SNAPSHOT_FILE)
+    return folder
+
+
+def test_the_app_prices_the_snapshot(refreshed, tmp_path):
+    """With the snapshot in the catalog folder the advisor's cloud options come from it."""
+    assert load_catalog_from(_catalog_copy(tmp_path / "a", None)).market.offers_source.kind \
+        == "reviewed"
+    cat = load_catalog_from(_catalog_copy(tmp_path / "b", refreshed[2]))
     market = cat.market
     assert market.offers_source.kind == "gpuhunt"
     assert market.offers_source.as_of == dt.date.today()
@@ -186,6 +194,43 @@ def test_the_app_prices_the_snapshot(refreshed, tmp_path):
     runpod = next(o for o in result.cloud if o.instance_id == "runpod-nvidia-geforce-rtx-4090-eu-ro-1")
     assert runpod.usd_per_hour == 0.69
     assert runpod.name == "RunPod 1 × NVIDIA GeForce RTX 4090"
+
+
+@pytest.fixture(scope="module")
+def snapshot_catalog(refreshed, tmp_path_factory) -> Path:
+    """A copy of the catalog folder with the refreshed snapshot in it."""
+    return _catalog_copy(tmp_path_factory.mktemp("catalog") / "catalog", refreshed[2])
+
+
+@pytest.mark.parametrize("lang, reviewed, snapshot", [
+    ("en", "hand-reviewed list, newest price {date}", "gpuhunt 0.1.34 catalog snapshot of {date}"),
+    ("zh", "人工核对的列表，最新价格 {date}", "gpuhunt 0.1.34 目录快照，{date}"),
+])
+def test_the_report_dates_the_offers_it_priced(snapshot_catalog, tmp_path, lang, reviewed, snapshot):
+    label = {"en": "Cloud offers", "zh": "云报价"}[lang]
+    by_hand = load_catalog_from(_catalog_copy(tmp_path / "catalog", None))
+    newest_reviewed = max(i.as_of for i in by_hand.market.instances)
+    for cat, expected in ((by_hand, reviewed.format(date=newest_reviewed)),
+                          (load_catalog_from(snapshot_catalog),
+                           snapshot.format(date=dt.date.today().isoformat()))):
+        result = estimate(parse_request({"model": "llama-3.1-8b", "gpu": "rtx-4090"}), cat)
+        content = report_content(result, lang=lang, inputs=PlanInputs(), catalog=cat)
+        facts = {f.label: f.value for f in content.as_of}
+        assert facts[label] == expected
+
+
+def test_the_cloud_page_says_where_its_offers_come_from(snapshot_catalog, monkeypatch):
+    monkeypatch.setenv("RIGFIT_CATALOG_DIR", str(snapshot_catalog))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)
+    at.query_params["model"] = "llama-3.1-8b"
+    at.run()
+    at.switch_page("pages/cloud.py")
+    at.run()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    today = dt.date.today().isoformat()
+    assert f"Offers from gpuhunt 0.1.34's catalog, snapshot of {today}; on-demand prices " \
+           "(spot offers are kept apart)." in captions, captions
 
 
 def test_unreachable_catalog_fails_in_one_line_and_keeps_the_snapshot(tmp_path, monkeypatch, capsys):
