@@ -11,7 +11,7 @@ from pages._frame import begin_page
 from pages._inputs import money_terms, scenario_inputs
 from pages._state import (FINETUNE_CHOICE_FIELDS, FINETUNE_MORE_FIELDS, PARAMS, bind, lang, state,
                           store, widget_key)
-from pages._text import plain, show_user_error, t
+from pages._text import labeller, plain, show_user_error, t
 from report.finetune_charts import memory_breakdown_figure
 from report.formats import duration_text, gib_text, money_text, number_text
 from report.text import group_strings, translate_notice
@@ -32,8 +32,7 @@ def choice(container, name: str) -> str:
     prefix = OPTION_LABELS.get(name)
     options = list(CHOICES[name])
     value = container.selectbox(t(f"finetune.{name}"), options, key=bind(name),
-                                format_func=(lambda v: t(f"finetune.{prefix}{v}")) if prefix
-                                else str)
+                                format_func=labeller(f"finetune.{prefix}") if prefix else str)
     return store(name, value)
 
 

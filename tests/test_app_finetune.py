@@ -39,7 +39,7 @@ def test_qlora_on_a_4090_fits_and_charts_each_part_in_english():
 def test_full_fine_tuning_does_not_fit_and_names_remedies_in_chinese():
     at = open_finetune(model="llama-3.1-8b", gpu="rtx-4090", method="full", lang="zh")
     assert at.title[0].value == "微调"
-    assert [e.value for e in at.error][0].startswith("放不下")
+    assert [e.value for e in at.error][0].endswith("放不下。")
     text = " ".join(m.value for m in at.markdown)
     assert "QLoRA" in text and "LoRA 适配器" in text
     assert not any("Train LoRA" in m.value for m in at.markdown)

@@ -24,7 +24,7 @@ def test_section_lists_each_memory_part_and_the_remedies():
     parts = dict(section.tables[0].rows)
     assert parts["Optimizer states"] == "59.83 GiB"  # 8.03e9 x 8 bytes of AdamW moments
     assert parts["Master weights (fp32)"] == "29.92 GiB"  # 8.03e9 x 4 bytes
-    assert section.notes[0].startswith("Does not fit")
+    assert section.notes[0].endswith("this does not fit.")
     assert any("QLoRA" in n for n in section.notes)
 
 

@@ -30,7 +30,7 @@ from tests.model_configs import LLAMA3_8B, LLAMA3_8B_SHAPE_FIELDS
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ("pages/configurator.py", "pages/compare.py", "pages/builds.py", "pages/cloud.py",
-         "pages/reports.py", "pages/method.py", "pages/serve.py")
+         "pages/reports.py", "pages/method.py", "pages/serve.py", "pages/finetune.py")
 CAT = load_catalog()
 
 NASTY = ("<img src=x onerror=alert(1)>", "<script>alert(1)</script>", "nan", "NaN", "inf",
