@@ -20,6 +20,7 @@ in several locations the cheapest is kept (``notes`` says of how many).
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 import os
 import re
@@ -43,6 +44,8 @@ PROVIDERS = {"aws": "aws", "azure": "azure", "gcp": "gcp", "lambdalabs": "lambda
              "runpod": "runpod", "vastai": "vastai", "nebius": "nebius", "oci": "oci",
              "verda": "verda", "cloudrift": "cloudrift"}
 ONLINE = frozenset({"vastai"})  # queried from the provider's API, not the published catalog
+# Marketplaces list each host's machine as its own instance: one offer per GPU and count is kept.
+MARKETPLACES = frozenset({"vastai"})
 # Where an online provider's offers come from: the gpuhunt code that queries it.
 ONLINE_SOURCE = "https://github.com/dstackai/gpuhunt/blob/0.1.34/src/gpuhunt/providers/{provider}.py"
 NETWORK_TIMEOUT_S = 30.0
@@ -162,6 +165,7 @@ def query_gpuhunt(providers: Sequence[str]) -> Queried:
     Raises :class:`UserError` (one line) when no provider could be read.
     """
     import gpuhunt  # only a refresh needs it
+    import requests  # gpuhunt's HTTP client for live provider APIs
     from gpuhunt._internal.default import ONLINE_PROVIDER_MODULES
 
     result = Queried()
@@ -183,7 +187,7 @@ def query_gpuhunt(providers: Sequence[str]) -> Queried:
         for name in providers:
             if name in ONLINE:
                 module, cls = modules[name]
-                provider_class = getattr(__import__(module, fromlist=[cls]), cls)
+                provider_class = getattr(importlib.import_module(module), cls)
                 gh.add_provider(provider_class.from_env())
         for name in providers:
             if name in result.not_loaded:
@@ -191,11 +195,7 @@ def query_gpuhunt(providers: Sequence[str]) -> Queried:
             try:
                 for spot in (False, True):
                     result.offers.extend(gh.query(provider=name, spot=spot, min_gpu_count=1))
-            except (OSError, ValueError, gpuhunt.ProviderError, ImportError) as exc:
-                result.not_loaded[name] = _reason(exc)
-            except Exception as exc:  # noqa: BLE001 - a live API's client error (requests) is named here
-                if type(exc).__module__.split(".")[0] != "requests":
-                    raise
+            except (OSError, ValueError, gpuhunt.ProviderError, requests.RequestException) as exc:
                 result.not_loaded[name] = _reason(exc)
     if len(result.not_loaded) == len(providers):
         first = next(iter(result.not_loaded.items()))
@@ -221,7 +221,8 @@ def snapshot_of(queried: Queried, *, providers: Sequence[str], generated_on: dt.
         if offer.cpu <= 0 or offer.memory <= 0 or offer.price <= 0:
             incomplete[offer.provider] += 1  # no vCPU, RAM or price given: nothing to price
             continue
-        key = (offer.provider, offer.instance_name, gpu_id, offer.gpu_count, offer.spot)
+        instance = "" if offer.provider in MARKETPLACES else offer.instance_name
+        key = (offer.provider, instance, gpu_id, offer.gpu_count, offer.spot)
         groups.setdefault(key, []).append(offer)
     lists: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
     for (_, _, gpu_id, count, spot), offers in sorted(groups.items()):
@@ -256,11 +257,12 @@ def _instance(offer: Offer, gpu_id: str, count: int, locations: int, queried: Qu
     version = queried.versions.get(provider)
     source = (ONLINE_SOURCE.format(provider=provider) if version is None
               else f"{url}/{provider}/{version}/catalog.zip")
-    where = f"cheapest of {locations} locations" if locations > 1 else "one location"
+    where = f"cheapest of {locations} offers" if locations > 1 else "one offer"
     kind = "spot" if offer.spot else "on-demand"
-    entry = {
-        "id": _slug(PROVIDERS[provider], offer.instance_name, offer.location,
-                    "spot" if offer.spot else ""),
+    named = (f"{count}x-{gpu_id}",) if provider in MARKETPLACES else (offer.instance_name,
+                                                                      offer.location)
+    return {
+        "id": _slug(PROVIDERS[provider], *named, "spot" if offer.spot else ""),
         "provider": PROVIDERS[provider], "instance_type": offer.instance_name,
         "gpu_id": gpu_id, "gpu_count": count, "gpu_memory_gib": float(offer.gpu_memory or 0),
         "vcpus": int(offer.cpu), "ram_gib": float(offer.memory),
@@ -270,7 +272,6 @@ def _instance(offer: Offer, gpu_id: str, count: int, locations: int, queried: Qu
         "notes": f"gpuhunt {GPUHUNT_VERSION}, {kind} price, {where}"
                  + (f", catalog {version}" if version else ", queried live") + ".",
     }
-    return entry
 
 
 def write_snapshot(content: dict[str, Any], path: Path) -> None:

@@ -26,7 +26,7 @@ from streamlit.testing.v1 import AppTest
 from advisor.plan import plan
 from catalog.catalog import load_catalog_from
 from catalog.cloud_offers import SNAPSHOT_FILE
-from catalog.gpuhunt_offers import GPU_IDS, gpu_id_of
+from catalog.gpuhunt_offers import GPU_IDS, Queried, gpu_id_of, snapshot_of
 from catalog.loader import CATALOG_DIR
 from report.content import PlanInputs, report_content
 from rigfit import cli
@@ -162,7 +162,7 @@ def test_spot_and_on_demand_are_kept_apart(refreshed):
     # The cheapest of the two on-demand locations, never the spot price.
     g5 = on_demand["aws-g5-xlarge-us-east-1"]
     assert g5["usd_per_hour"] == 1.006
-    assert g5["notes"] == f"gpuhunt 0.1.34, on-demand price, cheapest of 2 locations, catalog {VERSION}."
+    assert g5["notes"] == f"gpuhunt 0.1.34, on-demand price, cheapest of 2 offers, catalog {VERSION}."
     assert g5["source"] == f"{url}/aws/{VERSION}/catalog.zip"
     assert g5["as_of"] == dt.date.today().isoformat()
 
@@ -259,6 +259,27 @@ def test_mapping_table_names_catalog_gpus():
     assert gpu_id_of("A100", 80, "NVIDIA A100 80GB PCIe") == "a100-80gb-pcie"
     assert gpu_id_of("A100", 80, "a2-ultragpu-1g") == "a100-80gb-sxm"
     assert gpu_id_of("A100", 64, "odd") is None
+
+
+def test_a_marketplace_keeps_the_cheapest_offer_per_gpu_and_count():
+    """Vast.ai's hosts are each an instance; gpuhunt's own records, built here, not fetched."""
+    from gpuhunt import AcceleratorVendor, CatalogItem
+
+    def host(name: str, usd: float, count: int = 1) -> CatalogItem:
+        return CatalogItem(provider="vastai", instance_name=name, location="se-stockholm",
+                           price=usd, cpu=16, memory=64, gpu_count=count, gpu_name="RTX4090",
+                           gpu_memory=24, spot=False, disk_size=100,
+                           gpu_vendor=AcceleratorVendor.NVIDIA)
+
+    queried = Queried(offers=[host("1001", 0.41), host("1002", 0.35), host("1003", 0.70, 2)])
+    data = snapshot_of(queried, providers=["vastai"], generated_on=dt.date(2026, 12, 1),
+                       url="https://example.org/v3")
+    offers = _by_id(data["on_demand"])
+    assert set(offers) == {"vastai-1x-rtx-4090", "vastai-2x-rtx-4090"}
+    assert offers["vastai-1x-rtx-4090"]["usd_per_hour"] == 0.35
+    assert offers["vastai-1x-rtx-4090"]["instance_type"] == "1002"
+    assert offers["vastai-1x-rtx-4090"]["source"].endswith("/src/gpuhunt/providers/vastai.py")
+    assert data["snapshot"]["providers"]["vastai"] == {"on_demand": 2, "spot": 0, "incomplete": 0}
 
 
 def test_loading_the_project_never_imports_gpuhunt():
