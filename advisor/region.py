@@ -116,7 +116,7 @@ def region_terms(market: Market, *, region_id: str | None = None, lang: str | No
 
 def _money_in_range(amount: float, units: float, max_usd: float, what: str) -> float:
     """``amount`` (in a currency of ``units`` per dollar), refused outside 0..max_usd."""
-    if not (math.isfinite(amount) and 0 <= amount <= max_usd * units):
+    if not (math.isfinite(amount) and 0 <= amount <= max_usd * units * (1 + 1e-9)):  # rounding
         raise PlanError(f"{what} must be between 0 and {max_usd * units:,.4g} (got {amount:g})")
     return amount
 

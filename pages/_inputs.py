@@ -451,13 +451,15 @@ def _rescale_money(old_units: float, new_units: float) -> None:
     """Keep the budget, electricity price and own prices worth the same in a new currency."""
     cfg = state()
     factor = new_units / old_units
+    # Rounded, and kept within the new currency's bounds (the widgets refuse a value past them).
     if isinstance(cfg["budget"], float | int):
-        cfg["budget"] = round(cfg["budget"] * factor, 2)
+        cfg["budget"] = min(round(cfg["budget"] * factor, 2), MAX_BUDGET_USD * new_units)
     if cfg["kwh_price"] != "":
-        cfg["kwh_price"] = round(cfg["kwh_price"] * factor, 4)
+        cfg["kwh_price"] = min(round(cfg["kwh_price"] * factor, 4),
+                               MAX_ELECTRICITY_USD_PER_KWH * new_units)
     if cfg["price"]:
         own = parse_own_prices(cfg["price"], catalog())
-        cfg["price"] = ",".join(f"{k}:{v * factor:.2f}" for k, v in own.items())
+        cfg["price"] = ",".join(f"{k}:{max(v * factor, 0.01):.2f}" for k, v in own.items())
     for name in ("budget", "kwh_price"):
         st.session_state[widget_key(name)] = None if cfg[name] == "" else cfg[name]
     st.session_state[widget_key("price")] = cfg["price"]
@@ -466,9 +468,10 @@ def _rescale_money(old_units: float, new_units: float) -> None:
 def _on_money_change(name: str) -> None:
     """A new region or currency: store it and convert the amounts typed so far."""
     cfg = state()
-    old = money_terms()
+    # The currency alone: an electricity price typed in the old one may not fit the new one yet.
+    old = terms_of({**cfg, "kwh_price": ""}, catalog())
     cfg[name] = st.session_state[widget_key(name)]
-    new = money_terms()
+    new = terms_of({**cfg, "kwh_price": ""}, catalog())
     if new.units_per_usd != old.units_per_usd:
         _rescale_money(old.units_per_usd, new.units_per_usd)
     st.session_state[widget_key("currency")] = new.currency

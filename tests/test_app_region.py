@@ -119,3 +119,13 @@ def test_compare_and_configurator_price_in_the_regions_currency():
     china = estimate(parse_request(data | {"electricity_usd_per_kwh": 0.078}), CATALOG)
     cost = next(m.value for m in at.metric if m.label == "每百万 token 电费")
     assert cost == money_text(china.power.cost_usd_per_1m_tokens * CNY_PER_USD, "CNY", digits=2)
+
+
+def test_the_dearest_electricity_price_survives_a_change_of_currency():
+    at = open_page("pages/cloud.py", electricity_usd_per_kwh="5", currency="USD",
+                   model="qwen2.5-14b")
+    at.selectbox(key="w_cloud_currency").set_value("EUR").run()
+    assert not at.exception
+    euros = CATALOG.market.currency("EUR").units_per_usd
+    assert at.number_input(key="w_cloud_kwh_price").value == pytest.approx(5 * euros)
+    assert at.number_input(key="w_cloud_kwh_price").label == "Electricity (EUR/kWh)"
