@@ -38,7 +38,8 @@ class ProviderCounts(Record):
     catalog_version: str | None = None  # gpuhunt's published version; None for live queries
     on_demand: int = Field(ge=0)
     spot: int = Field(ge=0)
-    incomplete: int = Field(default=0, ge=0)  # mapped offers without vCPUs, RAM or a price
+    incomplete: int = Field(default=0, ge=0)  # mapped offers without vCPUs, RAM or a price, or
+    # outside the instance schema (more than 16 GPUs): not written
 
 
 class UnmappedGpu(Record):

@@ -33,9 +33,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
+from pydantic import ValidationError
 
 from catalog.cloud_offers import NotLoaded, ProviderCounts, SnapshotHeader, UnmappedGpu
 from catalog.errors import UserError
+from catalog.market import CloudInstance
 
 GPUHUNT_VERSION = "0.1.34"
 DEFAULT_CATALOG_URL = "https://dstack-gpu-pricing.s3.eu-west-1.amazonaws.com/v3"
@@ -225,14 +227,27 @@ def snapshot_of(queried: Queried, *, providers: Sequence[str], generated_on: dt.
         key = (offer.provider, instance, gpu_id, offer.gpu_count, offer.spot)
         groups.setdefault(key, []).append(offer)
     lists: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
-    for (_, _, gpu_id, count, spot), offers in sorted(groups.items()):
+    kept: Counter[tuple[str, bool]] = Counter()
+    ids: set[str] = set()
+    for (provider, _, gpu_id, count, spot), offers in sorted(groups.items()):
         best = min(offers, key=lambda o: (o.price, o.location))
-        lists[spot].append(_instance(best, gpu_id, count, len(offers), queried, generated_on, url))
+        entry = _instance(best, gpu_id, count, len(offers), queried, generated_on, url)
+        base, n = entry["id"], 1
+        while entry["id"] in ids:  # two names that differ only in punctuation
+            n += 1
+            entry["id"] = f"{base}-{n}"
+        try:  # the loader's own schema: a snapshot the app cannot load is never written
+            CloudInstance.model_validate(entry)
+        except ValidationError:
+            incomplete[provider] += 1
+            continue
+        ids.add(entry["id"])
+        kept[(provider, spot)] += 1
+        lists[spot].append(entry)
     counts = {
         PROVIDERS[p]: ProviderCounts(
-            catalog_version=queried.versions.get(p),
-            on_demand=sum(1 for k in groups if k[0] == p and not k[4]),
-            spot=sum(1 for k in groups if k[0] == p and k[4]), incomplete=incomplete[p])
+            catalog_version=queried.versions.get(p), on_demand=kept[(p, False)],
+            spot=kept[(p, True)], incomplete=incomplete[p])
         for p in providers if p not in queried.not_loaded}
     header = SnapshotHeader(
         generated_on=generated_on, gpuhunt_version=GPUHUNT_VERSION, catalog_url=url,
@@ -298,6 +313,9 @@ def refresh(providers: Iterable[str], path: Path, *, today: dt.date | None = Non
     url = catalog_url()
     queried = query_gpuhunt(names)
     content = snapshot_of(queried, providers=names, generated_on=today or dt.date.today(), url=url)
+    if not content["on_demand"]:
+        raise UserError(f"gpuhunt's catalog at {url} has no on-demand offer on a catalog GPU; "
+                        "the snapshot was not written")
     write_snapshot(content, path)
     return content
 

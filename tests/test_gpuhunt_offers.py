@@ -46,6 +46,7 @@ ROWS = {
         ("p3.2xlarge", "us-east-1", 3.06, 8, 61, 1, "V100", 16, False),  # no catalog GPU
         ("p3.2xlarge", "us-west-2", 3.06, 8, 61, 1, "V100", 16, True),
         ("m5.large", "us-east-1", 0.096, 2, 8, 0, "", "", False),  # no GPU: not an offer
+        ("x.rack", "us-east-1", 99.0, 8, 64, 32, "H100", 80, False),  # past 16 GPUs: incomplete
     ],
     "lambdalabs": [
         ("gpu_1x_h100_pcie", "us-east-1", 2.49, 26, 225, 1, "H100", 80, False),
@@ -129,7 +130,7 @@ def test_snapshot_is_dated_and_names_its_source(refreshed):
     assert head["gpuhunt_version"] == "0.1.34"
     assert head["catalog_url"] == url
     assert head["providers"] == {
-        "aws": {"catalog_version": VERSION, "on_demand": 2, "spot": 1, "incomplete": 0},
+        "aws": {"catalog_version": VERSION, "on_demand": 2, "spot": 1, "incomplete": 1},
         "lambda": {"catalog_version": VERSION, "on_demand": 2, "spot": 0, "incomplete": 0},
         "runpod": {"catalog_version": VERSION, "on_demand": 1, "spot": 1, "incomplete": 0}}
     # Asked for and not published by the server: listed, not silently missing.
