@@ -124,7 +124,14 @@ class CandidateSearch:
     def _search(self, gpu_id: str, gpu_count: int) -> Candidate | None:
         gpu = self.catalog.gpu(gpu_id)
         fitting: list[Candidate] = []
-        for runtime_id, quant_id, rank in self.ladder:
+        # Rung by rung, most faithful first (a stable sort keeps the ladder's order
+        # within a rank). Without a service level the answer is the most faithful
+        # rank with a candidate that meets the workload, so once a rank has one,
+        # the rungs after it cannot change the answer and are not estimated.
+        met_rank: int | None = None
+        for runtime_id, quant_id, rank in sorted(self.ladder, key=lambda rung: rung[2]):
+            if met_rank is not None and rank > met_rank:
+                break
             rid = self._runtime_for(runtime_id, gpu)
             quant = self.catalog.quant(quant_id)
             if rid is None or rid not in quant.runtimes or not published_in(quant, self.arch):
@@ -146,6 +153,8 @@ class CandidateSearch:
             per_user = None if speed is None else (speed.decode_tokens_per_s_per_sequence
                                                    or speed.decode_tokens_per_s)
             meets = per_user is not None and per_user >= self.min_tokens_per_s
+            if meets and self.service is None:
+                met_rank = rank
             fitting.append(Candidate(gpu_id=gpu_id, gpu_count=gpu_count, quant=quant_id,
                                      runtime=rid, split=split, quant_rank=rank, estimate=result,
                                      meets_workload=meets))
