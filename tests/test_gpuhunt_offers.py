@@ -27,7 +27,7 @@ from advisor.plan import plan
 from catalog.catalog import load_catalog_from
 from catalog.cloud_offers import SNAPSHOT_FILE
 from catalog.gpuhunt_offers import GPU_IDS, Queried, gpu_id_of, snapshot_of
-from catalog.loader import CATALOG_DIR
+from catalog.loader import CATALOG_DIR, CatalogError
 from report.content import PlanInputs, report_content
 from rigfit import cli
 from sizing.estimate import estimate
@@ -195,6 +195,24 @@ def test_the_app_prices_the_snapshot(refreshed, tmp_path):
     runpod = next(o for o in result.cloud if o.instance_id == "runpod-nvidia-geforce-rtx-4090-eu-ro-1")
     assert runpod.usd_per_hour == 0.69
     assert runpod.name == "RunPod 1 × NVIDIA GeForce RTX 4090"
+
+
+def test_a_broken_snapshot_names_its_file_entry_and_field(refreshed, tmp_path):
+    data = refreshed[0]
+    folder = _catalog_copy(tmp_path / "catalog", None)
+    broken = {**data, "on_demand": [{**data["on_demand"][0], "usd_per_huor": 1.0}]}
+    (folder / SNAPSHOT_FILE).write_text(yaml.safe_dump(broken), encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"^cloud_offers\.yaml: entry 'aws-g5-xlarge-us-east-1': "
+                                           r"field 'usd_per_huor': unknown field"):
+        load_catalog_from(folder)
+    twice = {**data, "spot": [*data["spot"], data["on_demand"][0]]}
+    (folder / SNAPSHOT_FILE).write_text(yaml.safe_dump(twice), encoding="utf-8")
+    with pytest.raises(CatalogError, match="listed as on-demand and spot"):
+        load_catalog_from(folder)
+    undated = {**data, "snapshot": {k: v for k, v in data["snapshot"].items() if k != "generated_on"}}
+    (folder / SNAPSHOT_FILE).write_text(yaml.safe_dump(undated), encoding="utf-8")
+    with pytest.raises(CatalogError, match="snapshot: field 'generated_on'"):
+        load_catalog_from(folder)
 
 
 @pytest.fixture(scope="module")
