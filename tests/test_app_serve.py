@@ -34,9 +34,9 @@ def test_serve_shows_the_engine_users_at_target(team):
                      ServeSettings(users=20, ttft_p95_s=2, itl_p95_ms=100), load_catalog())
     metrics = {m.label: m.value for m in team.metric}
     assert metrics["Users at the target"] == f"{expected.max_users_at_target:,}"
-    assert metrics["What limits first"] == {"kv_pool": "KV-cache pool", "slots": "Parallel slots",
+    assert metrics["What limits first"] == {"kv_pool": "KV pool", "slots": "Slots",
                                             "compute": "Compute",
-                                            "bandwidth": "Memory bandwidth"}[expected.limiter]
+                                            "bandwidth": "Bandwidth"}[expected.limiter]
     assert metrics["Tokens/s generated at 20 users"] == f"{expected.throughput_tokens_per_s:,.0f}"
 
 
