@@ -11,20 +11,10 @@ from __future__ import annotations
 
 import pytest
 
+from benchmarks.screenshots import PAGES, open_ready
 from benchmarks.serving import serving
 
-TIMEOUT_MS = 60_000
 WIDTHS_PX = (1280, 1440)
-# (URL path, query, test id of the element the page draws last).
-PAGES = {
-    "configurator": ("", "model=llama-3.1-70b&quant=q4_k_m&gpu=rtx-3090&gpu_count=2",
-                     "stDataFrame"),
-    "compare": ("compare", "model=qwen2.5-32b&quant=q4_k_m", "stDataFrame"),
-    "builds": ("builds", "model=llama-3.1-70b&quant=q4_k_m", "stDataFrame"),
-    "cloud": ("cloud", "", "stDataFrame"),
-    "reports": ("reports", "", "stDownloadButton"),
-    "method": ("method", "", "stDataFrame"),
-}
 LABELS = ('[data-testid="stMetricLabel"]', '[data-testid="stMetricValue"]',
           '[data-testid="stWidgetLabel"]')
 # Labels (and their inner boxes) whose text is wider than the box shows.
@@ -65,18 +55,6 @@ MAIN = '[data-testid="stMainBlockContainer"]'
 def base_url(browser):
     with serving() as url:
         yield url
-
-
-def open_ready(browser, base_url: str, name: str, lang: str, width_px: int):
-    """The page at ``width_px``, once its last element is drawn and the run is over."""
-    path, query, last = PAGES[name]
-    page = browser.new_page(viewport={"width": width_px, "height": 1000})
-    page.goto(f"{base_url}/{path}?lang={lang}" + (f"&{query}" if query else ""),
-              wait_until="networkidle")
-    page.get_by_test_id(last).first.wait_for(timeout=TIMEOUT_MS)
-    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=TIMEOUT_MS)
-    page.wait_for_timeout(800)  # data frames size their columns after they mount
-    return page
 
 
 @pytest.mark.parametrize("width_px", WIDTHS_PX)
