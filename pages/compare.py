@@ -23,7 +23,7 @@ from pages._frame import begin_page
 from pages._inputs import money_terms, scenario_inputs
 from pages._state import MAX_COMPARE, bind, store
 from pages._text import group_of, plain, show_user_error, t
-from report.formats import CURRENCY_SYMBOLS
+from report.formats import MISSING, money_text
 from sizing.estimate import Estimate
 from sizing.units import bytes_to_gib
 
@@ -97,11 +97,12 @@ def comparison_rows(results: list[Estimate], gpus: dict[str, Gpu]) -> list[dict[
 
 def show_table(results: list[Estimate], gpus: dict[str, Gpu]) -> None:
     frame = pd.DataFrame(comparison_rows(results, gpus))
-    st.dataframe(frame, hide_index=True, key="compare_table", column_config={
-        t("compare.col_headroom"): st.column_config.NumberColumn(format="%.1f GiB"),
-        t("compare.col_price", currency=money_terms().currency): st.column_config.NumberColumn(
-            format=f"{CURRENCY_SYMBOLS.get(money_terms().currency, '')}%.0f"),
-    })
+    code = money_terms().currency
+    # Prices through the one formatter (separators, the currency's symbol); cells stay numbers.
+    styled = frame.style.format(lambda v: money_text(v, code),
+                                subset=[t("compare.col_price", currency=code)], na_rep=MISSING
+                                ).format("{:,.1f} GiB", subset=[t("compare.col_headroom")])
+    st.dataframe(styled, hide_index=True, key="compare_table")
     if any(offloaded(r) for r in results):
         st.caption(t("compare.offload_note"))
 
