@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import subprocess
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -22,6 +20,7 @@ from report.content import PlanInputs, Table, report_content
 from report.pdf import _UNBREAKABLE, BODY_W_MM, FONT, _column_widths, font_file, render_pdf
 from sizing.estimate import estimate
 from sizing.request import parse_request
+from tests.test_report import pdf_text
 
 SCENARIO = {"model": "llama-3.1-70b", "gpu": "rtx-3090", "gpu_count": 2, "quant": "q4_k_m"}
 INPUTS = PlanInputs(budget_usd=3000, users=5, hours_per_day=8)
@@ -74,14 +73,6 @@ def test_a_column_is_never_narrower_than_its_longest_word():
         pdf.set_font(FONT, "B", 8)
         word = max(pdf.get_string_width(w) for w in _UNBREAKABLE.findall(column))
         assert widths[i] * scale >= word, column
-
-
-def pdf_text(data: bytes, tmp_path: Path) -> str:
-    path = tmp_path / "r.pdf"
-    path.write_bytes(data)
-    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True,
-                          check=True)
-    return " ".join(done.stdout.decode("utf-8").split())
 
 
 def test_the_pdf_has_whole_headers_and_no_echoed_words(contents, tmp_path, pdftotext_installed):
