@@ -60,6 +60,17 @@ def usd_text(amount: float | None) -> str:
     return money_text(amount, "USD")
 
 
+def usd_in_currency_text(amount_usd: float | None, currency: str, units_per_usd: float, *,
+                         digits: int = 0, lang: str = "en") -> str:
+    """Dollars shown in ``currency`` at ``units_per_usd``: "€2,376" for $2,582 at 0.92.
+
+    >>> usd_in_currency_text(2582.4, "EUR", 0.92), usd_in_currency_text(None, "EUR", 0.92)
+    ('€2,376', '—')
+    """
+    return money_text(None if _missing(amount_usd) else amount_usd * units_per_usd, currency,
+                      digits=digits, lang=lang)
+
+
 def usd_with_currency_text(amount_usd: float | None, amount_in_currency: float | None,
                            currency: str) -> str:
     """Dollars, then the user's currency when it is not the dollar: "$1,299 (¥9,353)"."""
@@ -89,29 +100,37 @@ def gib_text(n_bytes: float | None, digits: int = 1) -> str:
     return MISSING if _missing(n_bytes) else f"{bytes_to_gib(n_bytes):,.{digits}f} GiB"
 
 
-def duration_text(seconds: float | None) -> str:
+# Duration units by language: day, hour, minute, second.
+DURATION_UNITS = {"en": (" d", " h", " min", " s"), "zh": ("天", "小时", "分钟", "秒")}
+
+
+def duration_text(seconds: float | None, lang: str = "en") -> str:
     """A duration in the two largest units: "45 s", "12 min 5 s", "3 h 20 min", "2 d 4 h".
 
     >>> duration_text(45.2), duration_text(725), duration_text(12_000), duration_text(187_200)
     ('45 s', '12 min 5 s', '3 h 20 min', '2 d 4 h')
+    >>> duration_text(12_000, "zh"), duration_text(725, "zh"), duration_text(187_200, "zh")
+    ('3小时20分钟', '12分钟5秒', '2天4小时')
     """
     if _missing(seconds):
         return MISSING
+    day, hour, minute, second = DURATION_UNITS.get(lang, DURATION_UNITS["en"])
+    join = "" if lang == "zh" else " "
     total = round(seconds)
     days, rest = divmod(total, 86_400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     if days:
-        return f"{days} d {hours} h"
+        return f"{days}{day}{join}{hours}{hour}"
     if hours:
-        return f"{hours} h {minutes} min"
+        return f"{hours}{hour}{join}{minutes}{minute}"
     if minutes:
-        return f"{minutes} min {secs} s"
-    return f"{secs} s"
+        return f"{minutes}{minute}{join}{secs}{second}"
+    return f"{secs}{second}"
 
 
 __all__ = ["MISSING", "CURRENCY_SYMBOLS", "number_text", "money_text", "date_text", "usd_text",
-           "pattern_text", "usd_with_currency_text", "gib_text", "duration_text"]
+           "pattern_text", "usd_in_currency_text", "usd_with_currency_text", "gib_text", "duration_text"]
 
 
 def pattern_text(value: object, pattern: str = "{:,.1f}") -> str:
