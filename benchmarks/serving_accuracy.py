@@ -36,7 +36,10 @@ def scored_rows(cat: Catalog) -> list[tuple[dict, float, float]]:
                                      "prompt_tokens": int(row["prompt_tokens"]),
                                      "new_tokens": int(row["new_tokens"])})
             users = int(row["concurrency"])
-            result = serve(request, ServeSettings(users=users, think_time_s=0.0), cat)
+            # llama.cpp's slots (-np) when the run set them; blank: the runtime's default.
+            parallel = int(row["parallel"]) if row.get("parallel") else None
+            result = serve(request, ServeSettings(users=users, think_time_s=0.0, parallel=parallel),
+                           cat)
             ours = (result.throughput_tokens_per_s if row["metric"] == "output"
                     else result.total_tokens_per_s)
             measured = float(row["measured_tokens_per_s"])
