@@ -6,7 +6,7 @@ import dataclasses
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from catalog.printable import ESCAPED_CATEGORIES, printable, printable_fields
@@ -36,6 +36,7 @@ def test_every_bidi_control_is_escaped(ch):
     assert printable(f"a{ch}b") == f"a\\u{ord(ch):04x}b"
 
 
+@settings(deadline=None)  # timing varies on a shared machine
 @given(st.text())
 def test_what_is_shown_is_visible_and_reads_back(text):
     shown = printable(text)
