@@ -8,10 +8,10 @@ import streamlit as st
 from catalog.errors import UserError
 from pages._engine import catalog, run_serve
 from pages._frame import begin_page
-from pages._inputs import scenario_inputs
+from pages._inputs import money_terms, scenario_inputs
 from pages._state import PARAMS, SWITCH, bind, lang, state, store, widget_key
 from pages._text import labeller, plain, show_user_error, t
-from report.formats import money_text
+from report.formats import usd_in_currency_text
 from report.serve_charts import latency_figure, throughput_figure
 from report.text import group_strings
 from sizing.capacity import ServeSettings
@@ -83,10 +83,14 @@ rate = result.requests_per_minute
 top[1].metric(t("serve.throughput", users=result.users) if rate is None
               else t("serve.throughput_rate", rate=f"{rate:g}"), f"{result.throughput_tokens_per_s:,.0f}")
 top[2].metric(t("serve.limiter"), t(f"serve.limiter_{result.limiter}"))
-top[3].metric(t("serve.cost"), "-" if result.cost_usd_per_1m_tokens is None
-              else money_text(result.cost_usd_per_1m_tokens, "USD", digits=3),
+# The region's electricity price is in the request (the sidebar); shown in the chosen currency.
+terms = money_terms()
+top[3].metric(t("serve.cost"), usd_in_currency_text(
+                  result.cost_usd_per_1m_tokens, terms.currency, terms.units_per_usd, digits=3,
+                  lang=lang()),
               help=t("serve.cost_help", watts=f"{result.system_power_w:.0f}",
-                     kwh=f"{result.usd_per_kwh:g}"))
+                     kwh=usd_in_currency_text(result.usd_per_kwh, terms.currency,
+                                              terms.units_per_usd, digits=3, lang=lang())))
 low = st.columns(3)
 low[0].metric(t("serve.ttft"), f"{result.ttft_p50_s:.2f} / {result.ttft_p95_s:.2f} s")
 low[1].metric(t("serve.itl"), f"{result.itl_p50_ms:.1f} / {result.itl_p95_ms:.1f} ms")

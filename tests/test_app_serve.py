@@ -100,3 +100,22 @@ def test_serve_at_an_arrival_rate():
     assert "Tokens/s generated at 60 requests/min" in metrics
     assert any("60 requests per minute are served" in s.value for s in at.success)
     assert query_for(at.session_state[STATE_KEY])["requests_per_minute"] == "60"
+
+
+def test_serve_costs_in_the_region_currency_at_its_electricity_price():
+    from advisor.region import region_terms
+    from report.formats import usd_in_currency_text
+
+    at = open_serve(**TEAM, region="germany")
+    cat = load_catalog()
+    terms = region_terms(cat.market, region_id="germany")
+    assert terms.currency == "EUR" and terms.electricity_usd_per_kwh != pytest.approx(0.17, abs=0.01)
+    expected = serve(parse_request({"model": "llama-3.1-8b", "gpu": "rtx-4090", "runtime": "vllm",
+                                    "quant": "bf16", "workload": "chat", "context_tokens": 8192,
+                                    "electricity_usd_per_kwh": terms.electricity_usd_per_kwh}),
+                     ServeSettings(users=20, ttft_p95_s=2, itl_p95_ms=100), cat)
+    assert expected.usd_per_kwh == pytest.approx(terms.electricity_usd_per_kwh)
+    cost = next(m for m in at.metric if m.label == "Cost per million tokens")
+    assert cost.value == usd_in_currency_text(expected.cost_usd_per_1m_tokens, "EUR",
+                                              terms.units_per_usd, digits=3)
+    assert cost.value.startswith("€")
