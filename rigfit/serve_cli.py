@@ -13,9 +13,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from advisor.region import RegionTerms, region_terms
 from catalog.catalog import Catalog
 from catalog.errors import UserError
-from report.formats import money_text
+from report.formats import usd_in_currency_text
 from rigfit.estimate_cli import add_scenario_flags, request_from_args
 from rigfit.terminal import format_table, json_text
 from sizing.capacity import (DEFAULT_ITL_P95_MS, DEFAULT_THINK_TIME_S, DEFAULT_TTFT_P95_S,
@@ -49,6 +50,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="share of each prompt found in the prefix cache, 0-0.99 (default 0)")
     p.add_argument("--parallel", type=int, help="llama.cpp --parallel / OLLAMA_NUM_PARALLEL slots")
     p.add_argument("--usd-per-hour", type=float, help="rental price of the machine [USD/h]")
+    # The names and meanings of plan's and cloud's money flags.
+    p.add_argument("--region", help="region id whose household electricity price the cost uses "
+                                    "(us, china, germany, uk, japan; catalog/regions.yaml)")
+    p.add_argument("--currency", help="currency code the cost is shown in (USD, EUR, CNY, ...; "
+                                      "default the region's)")
+    p.add_argument("--electricity-price", type=float,
+                   help="electricity price in --currency per kWh (default the region's)")
     p.add_argument("--speculative", choices=("draft", "mtp"),
                    help="speculative decoding with a draft model or the model's MTP modules")
     p.add_argument("--draft-model", help="catalog id of the draft model (--speculative draft)")
@@ -86,14 +94,20 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
     data.setdefault("runtime", DEFAULT_SERVE_RUNTIME)
     if data["runtime"] in BATCHING_RUNTIMES:
         data.setdefault("quant", BATCHING_QUANT)
+    terms = region_terms(cat.market, region_id=args.region, currency=args.currency,
+                         kwh_price=args.electricity_price,
+                         electricity_usd_per_kwh=data.get("electricity_usd_per_kwh"))
+    if args.region or args.electricity_price is not None:
+        data["electricity_usd_per_kwh"] = terms.electricity_usd_per_kwh
     result = serve(parse_request(data), settings_from_args(args), cat)
     print(json_text(result.model_dump(mode="json")) if args.format == "json"
-          else serve_table(result))
+          else serve_table(result, terms))
     return 0
 
 
-def serve_table(r: ServeResult) -> str:
-    """Terminal view: the answer, the load, then the curve."""
+def serve_table(r: ServeResult, terms: RegionTerms | None = None) -> str:
+    """Terminal view: the answer, the load, then the curve; money in ``terms``' currency."""
+    currency, units = (terms.currency, terms.units_per_usd) if terms else ("USD", 1.0)
     load = (f"{r.requests_per_minute:g} requests/min" if r.requests_per_minute is not None
             else f"{r.users} user(s)")
     lines = [f"{r.model_name} {r.quant} on {r.gpu_count} x {r.gpu_name} with {r.runtime}: "
@@ -111,8 +125,9 @@ def serve_table(r: ServeResult) -> str:
         lines.insert(3, "requests per minute within the target: "
                         f"{r.max_requests_per_minute_at_target}")
     if r.cost_usd_per_1m_tokens is not None:
-        lines.append(f"cost {money_text(r.cost_usd_per_1m_tokens, 'USD', digits=3)} per million "
-                     f"generated tokens ({r.system_power_w:.0f} W at {r.usd_per_kwh:g} USD/kWh"
+        kwh = usd_in_currency_text(r.usd_per_kwh, currency, units, digits=3)
+        lines.append(f"cost {usd_in_currency_text(r.cost_usd_per_1m_tokens, currency, units, digits=3)}"
+                     f" per million generated tokens ({r.system_power_w:.0f} W at {kwh}/kWh"
                      + (f" + {r.usd_per_hour:g} USD/h)" if r.usd_per_hour else ")"))
     if r.speculative is not None:
         s = r.speculative

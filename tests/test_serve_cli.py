@@ -68,3 +68,23 @@ def test_requests_per_minute_in_json(capsys):
     assert main([*SERVE, "--requests-per-minute", "60", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["requests_per_minute"] == 60 and out["max_requests_per_minute_at_target"] > 60
+
+
+def test_region_prices_the_electricity_and_the_currency_shows_the_cost(capsys):
+    from advisor.region import region_terms
+    from catalog.catalog import load_catalog
+
+    terms = region_terms(load_catalog().market, region_id="germany")
+    assert main([*SERVE, "--region", "germany", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["usd_per_kwh"] == pytest.approx(terms.electricity_usd_per_kwh)
+    assert main([*SERVE, "--region", "germany"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("cost "))
+    assert line.startswith("cost €") and "/kWh" in line and "USD/kWh" not in line
+    # A typed price is in --currency: 0.50 CNY/kWh at the catalog's rate.
+    cny = region_terms(load_catalog().market, currency="CNY", kwh_price=0.5)
+    assert main([*SERVE, "--currency", "CNY", "--electricity-price", "0.5", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["usd_per_kwh"] == pytest.approx(
+        cny.electricity_usd_per_kwh)
+    assert main([*SERVE, "--region", "atlantis"]) == 2
+    assert "unknown region 'atlantis'" in capsys.readouterr().err
