@@ -1,17 +1,22 @@
-"""Many users: N concurrent browser sessions on one local RigFit server.
+"""Many users: N concurrent sessions on one local RigFit server.
 
-Serves the app (``streamlit run app.py``, headless, a free port on 127.0.0.1)
-and drives N sessions at once, each a Playwright browser context in one
-Chromium, through the main path: open a link to a model, then change the GPU
-in the sidebar a few times. Latency of one interaction = from the click on the
-new GPU to the new answer on screen (the scenario heading naming that GPU and
-a verdict under it). Reports p50/p95 and errors at N = 1, 5 and 20 and writes
-docs/performance.md.
+Two measurements of the same path (open a link to a model, then change the GPU
+in the sidebar a few times):
 
+- **Server**: N sessions as ``AppTest`` instances, each in its own thread of
+  one process, as Streamlit runs each session's script in a thread of one
+  server. No browser shares the cores, so this is what the server itself
+  answers. Latency = the rerun after a change of GPU.
+- **Browser**: ``streamlit run app.py`` (headless, a free port on 127.0.0.1)
+  and N Playwright browser contexts in one Chromium; latency = from the click
+  on the new GPU to the new answer on screen (the scenario heading naming that
+  GPU and a verdict under it). This is what a user feels, browser included.
+
+Reports p50/p95 and errors, and writes its section of docs/performance.md.
 Traffic goes only to 127.0.0.1; every wait and loop is bounded.
 
-    .venv/bin/python -m benchmarks.bench_load            # N = 1, 5, 20
-    .venv/bin/python -m benchmarks.bench_load --users 1 5 --no-write
+    .venv/bin/python -m benchmarks.bench_load            # server N = 1, 5, 20; browser N = 1, 5
+    .venv/bin/python -m benchmarks.bench_load --users 1 --server-users 20 --no-write
 """
 
 from __future__ import annotations
@@ -23,15 +28,18 @@ import os
 import platform
 import statistics
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.perf_doc import percentile, write_section
 from benchmarks.serving import CHROMIUM, CHROMIUM_ARGS, ROOT, serving
 from catalog.catalog import load_catalog
 
-REPORT = ROOT / "docs" / "performance.md"
 INTERACTIONS = 5
+# How often a working user changes an input, for the sessions-per-core figure. [s]
+ACTION_INTERVAL_S = 30.0
 WAIT_MS = 90_000  # one answer, at most
 # Models and GPUs the sessions walk through: every session gets its own model,
 # so most interactions are new scenarios for the server's caches.
@@ -51,12 +59,10 @@ class Round:
     errors: list[str] = field(default_factory=list)
     retries: int = 0  # dropdowns reopened by the harness (not server errors)
     wall_s: float = 0.0
+    cpu_s: float = 0.0  # the server process's CPU time over the round (server rounds)
 
     def pct(self, q: float) -> float:
-        values = sorted(self.latencies_s)
-        if not values:
-            return float("nan")
-        return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
+        return percentile(self.latencies_s, q)
 
 
 async def idle(page) -> None:
@@ -161,6 +167,100 @@ async def measure(user_counts: list[int], base_url: str) -> tuple[list[Round], s
     return rounds, version
 
 
+def server_session(index: int, result: Round, start: threading.Barrier, lock: threading.Lock
+                   ) -> None:
+    """One user as an AppTest: open a model's link, then change the GPU INTERACTIONS times."""
+    from streamlit.testing.v1 import AppTest
+
+    model = MODELS[index % len(MODELS)]
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=WAIT_MS / 1000)
+    at.query_params["model"] = model
+    at.query_params["gpu"] = "rtx-4090"
+    start.wait()
+    try:
+        began = time.perf_counter()
+        at.run()
+        with lock:
+            result.load_s.append(time.perf_counter() - began)
+        for step in range(INTERACTIONS):
+            gpu = GPUS[(index + step) % len(GPUS)]
+            next(e for e in at.selectbox if e.key and e.key.endswith("_gpu")).set_value(gpu)
+            began = time.perf_counter()
+            at.run()
+            with lock:
+                result.latencies_s.append(time.perf_counter() - began)
+                if at.exception:
+                    result.errors.append(f"session {index}: exception after {gpu}")
+    except Exception as exc:  # a timeout or a crash is a counted error, not a stop
+        with lock:
+            result.errors.append(f"session {index}: {type(exc).__name__}: "
+                                 f"{str(exc).splitlines()[0][:160] if str(exc) else ''}")
+
+
+def share_like_a_server() -> None:
+    """Let AppTest sessions run in threads at once, sharing what a server shares.
+
+    Each ``AppTest.run`` installs a mock Runtime and sets it back to None when
+    its run ends, while other sessions' scripts may still be running and ask
+    for it; the harness hands them the last one installed instead (a real
+    server has one Runtime for every session). Each run also makes a new
+    script cache, so every run would compile the scripts again (and Python
+    3.11's compiler is not safe to run in several threads at once); a server
+    compiles each script once, so the sessions share one cache.
+    """
+    from streamlit.runtime.runtime import Runtime
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.testing.v1 import app_test
+
+    shared = ScriptCache()
+    app_test.ScriptCache = lambda: shared
+
+    last: list[Runtime] = []
+
+    def instance(cls) -> Runtime:
+        if cls._instance is not None:
+            last[:] = [cls._instance]
+            return cls._instance
+        if not last:
+            raise RuntimeError("Runtime hasn't been created!")
+        return last[0]
+
+    Runtime.instance = classmethod(instance)
+
+
+def server_round(users: int) -> Round:
+    """N AppTest sessions at once, each in its own thread of this process."""
+    result, lock = Round(users), threading.Lock()
+    start = threading.Barrier(users + 1)
+    threads = [threading.Thread(target=server_session, args=(i, result, start, lock))
+               for i in range(users)]
+    for thread in threads:
+        thread.start()
+    began, cpu = time.perf_counter(), time.process_time()
+    start.wait()
+    for thread in threads:
+        thread.join()
+    result.wall_s = time.perf_counter() - began
+    result.cpu_s = time.process_time() - cpu
+    return result
+
+
+def measure_server(user_counts: list[int]) -> list[Round]:
+    share_like_a_server()
+    server_round(1)  # warm-up: imports, catalog, first run of every module
+    rounds = []
+    for users in user_counts:
+        rounds.append(server_round(users))
+        r = rounds[-1]
+        print(f"server N={users:>2}: {len(r.latencies_s)} interactions, p50 {r.pct(0.5):.2f} s, "
+              f"p95 {r.pct(0.95):.2f} s, first answer p50 "
+              f"{statistics.median(r.load_s) if r.load_s else float('nan'):.2f} s, "
+              f"errors {len(r.errors)}, wall {r.wall_s:.1f} s, CPU {r.cpu_s:.1f} s", flush=True)
+        for error in r.errors[:5]:
+            print("   ", error)
+    return rounds
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -176,78 +276,100 @@ def machine() -> str:
             f"Python {platform.python_version()}, Streamlit {streamlit.__version__}")
 
 
-def write_report(rounds: list[Round], chromium: str, server_tracebacks: int) -> None:
-    rows = "\n".join(
+def _rows(rounds: list[Round], *, retries: bool) -> str:
+    return "\n".join(
         f"| {r.users} | {len(r.latencies_s)} | {r.pct(0.5):.2f} | {r.pct(0.95):.2f} | "
         f"{max(r.latencies_s) if r.latencies_s else float('nan'):.2f} | "
-        f"{statistics.median(r.load_s) if r.load_s else float('nan'):.2f} | {len(r.errors)} | "
-        f"{r.retries} |"
+        f"{statistics.median(r.load_s) if r.load_s else float('nan'):.2f} | {len(r.errors)} |"
+        + (f" {r.retries} |" if retries else
+           f" {r.cpu_s / max(1, len(r.latencies_s) + len(r.load_s)) * 1000:,.0f} |")
         for r in rounds)
-    REPORT.write_text(f"""# Performance under load
+
+
+def sessions_per_core(rounds: list[Round]) -> tuple[float, float]:
+    """CPU per session action and the sessions one core serves at one action every
+    ACTION_INTERVAL_S, from the largest server round. [s, sessions]"""
+    r = max(rounds, key=lambda r: r.users)
+    per_action_s = r.cpu_s / max(1, len(r.latencies_s) + len(r.load_s))
+    return per_action_s, ACTION_INTERVAL_S / per_action_s
+
+
+def write_report(server: list[Round], browser: list[Round], chromium: str,
+                 server_tracebacks: int) -> None:
+    per_action_s, per_core = sessions_per_core(server) if server else (float("nan"),) * 2
+    write_section("bench_load", f"""## Many users
 
 Measured by `benchmarks/bench_load.py` on {dt.date.today().isoformat()}.
 
-**Machine:** {machine()}; Chromium {chromium}. The server, the browser and
-every session share these cores: at N = 20 the browser's renderers compete
-with the server for CPU, so the figures are an upper bound on what a user on
-their own machine would wait.
+**Machine:** {machine()}; Chromium {chromium}.
 
-## Method
+### Method
 
-- One `streamlit run app.py` (headless, file watcher off) on a free port of
-  127.0.0.1; no traffic leaves the machine.
-- N sessions at once, each its own Playwright browser context (own cookies,
-  own websocket, own Streamlit session) in one Chromium.
 - Every session opens a link to its own model (`/?model=…&gpu=rtx-4090`,
-  N distinct models) and waits for the first answer, then changes the GPU
-  in the sidebar {INTERACTIONS} times (type the name, click the option).
-- **Interaction latency** is from the click on the option to the new answer
-  on screen: the heading naming the model on the new GPU and the verdict
-  under it. Each session walks a different GPU sequence, so most
+  distinct models) and waits for the first answer, then changes the GPU in
+  the sidebar {INTERACTIONS} times. Each session walks a different GPU sequence, so most
   interactions are scenarios the server has not cached yet (estimate, fit
   search and the table over every catalog GPU are computed).
+- **Server**: N sessions as `AppTest` instances, each in its own thread of one
+  process, as Streamlit runs each session's script in a thread of one server
+  process (the same caches, the same interpreter lock). No browser competes
+  for the cores. Latency is the script run after the change.
+- **Browser**: one `streamlit run app.py` (headless, file watcher off) on
+  127.0.0.1 and N Playwright browser contexts (own cookies, websocket and
+  session) in one Chromium. Latency is from the click on the option to the
+  new answer on screen: the heading naming the model on the new GPU and the
+  verdict under it. The browser's renderers share the cores with the server.
 - **Errors**: an interaction that timed out ({WAIT_MS // 1000} s), failed, or
-  left an exception on the page. Server tracebacks in its log:
-  {server_tracebacks}.
-- Before each interaction the session waits until its previous run has
-  finished. **Retries**: a dropdown that closed before the click (the
-  sidebar re-rendered under the pointer) is reopened, up to three times;
-  that is the harness, not the server, and is counted apart.
+  left an exception on the page. Server tracebacks in the browser run's log:
+  {server_tracebacks}. **Retries** (browser): a dropdown that closed before the
+  click was reopened, up to three times; that is the harness, not the server.
 - A warm-up session runs first (imports, catalog load); it is not counted.
 
-## Results
+### Server: sessions without a browser
 
-| Sessions (N) | Interactions | p50 [s] | p95 [s] | max [s] | First answer p50 [s] | Errors | Retries |
+| Sessions | Interactions | p50 [s] | p95 [s] | max [s] | First answer p50 [s] | Errors | CPU/action [ms] |
 |---:|---:|---:|---:|---:|---:|---:|---:|
-{rows}
+{_rows(server, retries=False)}
 
-Reproduce: `.venv/bin/python -m benchmarks.bench_load` (about two minutes).
+### Browser: what a user waits for
 
-## Reading the figures
+| Sessions | Interactions | p50 [s] | p95 [s] | max [s] | First answer p50 [s] | Errors | Retries |
+|---:|---:|---:|---:|---:|---:|---:|---:|
+{_rows(browser, retries=True)}
 
-Streamlit runs each session's script in its own thread; the engine is pure
-Python, so one server process uses about one core for computation (the GIL),
-and sessions that change inputs at the same moment queue behind each other.
-The p95 at N = 20 is therefore roughly N times one rerun when everyone clicks
-at once, which real users do not. To serve more people than one process
-handles, run several replicas behind a load balancer with sticky sessions:
-see [deploy.md](deploy.md).
-""", encoding="utf-8")
+Reproduce: `.venv/bin/python -m benchmarks.bench_load` (a few minutes).
 
+### Sizing a server
+
+Streamlit runs each session's script in its own thread; the engine is Python,
+so one server process computes on about one core at a time (the GIL), and
+sessions that change inputs at the same moment queue behind each other: the
+p95 at N = 20 is close to N times one action when everyone clicks at once,
+which real users do not. One action (a first answer or a change of GPU)
+costs {per_action_s * 1000:,.0f} ms of CPU in the largest server round, so one
+core keeps up with about **{per_core:,.0f} sessions** that act once every
+{ACTION_INTERVAL_S:.0f} s. To serve more, run one replica per core behind a load
+balancer with sticky sessions: see [deploy.md](deploy.md).""")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, nargs="+", default=[1, 5, 20])
+    parser.add_argument("--users", type=int, nargs="*", default=[1, 5],
+                        help="browser sessions per round")
+    parser.add_argument("--server-users", type=int, nargs="*", default=[1, 5, 20],
+                        help="AppTest sessions per round")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    log = Path(tempfile.mkstemp(prefix="rigfit-load-", suffix=".log")[1])
-    with log.open("w") as handle, serving(log=handle) as base:
-        rounds, chromium = asyncio.run(measure(args.users, base))
-    tracebacks = log.read_text(errors="replace").count("Traceback")
-    print(f"server tracebacks: {tracebacks} (log: {log})")
+    server = measure_server(args.server_users) if args.server_users else []
+    browser, chromium, tracebacks = [], "not run", 0
+    if args.users:
+        log = Path(tempfile.mkstemp(prefix="rigfit-load-", suffix=".log")[1])
+        with log.open("w") as handle, serving(log=handle) as base:
+            browser, chromium = asyncio.run(measure(args.users, base))
+        tracebacks = log.read_text(errors="replace").count("Traceback")
+        print(f"server tracebacks: {tracebacks} (log: {log})")
     if not args.no_write:
-        write_report(rounds, chromium, tracebacks)
-        print(f"wrote {REPORT.relative_to(ROOT)}")
+        write_report(server, browser, chromium, tracebacks)
+        print("wrote docs/performance.md (many users)")
 
 
 if __name__ == "__main__":
