@@ -29,6 +29,10 @@ def max_context_tokens(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime
                                kv_bytes_per_element=kv_bytes_per_element, gpu_count=gpu_count,
                                split=split, new_tokens=new_tokens).fits
 
+    # A memory check costs the same at any context: when the longest fits, one
+    # check answers what the search would reach in about 2 log2(high) of them.
+    if high >= 1 and fits(high):
+        return high
     return largest_passing(fits, high=high)
 
 
