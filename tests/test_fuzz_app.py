@@ -76,6 +76,12 @@ def valid_value(name: str) -> st.SearchStrategy[str]:
         if spec.kind == "list":
             return st.lists(st.sampled_from(ids), min_size=1, max_size=4).map(",".join)
         return st.sampled_from(ids)
+    if spec.kind == "circuit":  # VOLTSxAMPS at the engine's limits
+        return st.sampled_from(["100x5", "250x63", "230x16", "120x15"])
+    if spec.kind == "prices":  # own prices in the chosen currency
+        return st.sampled_from(["rtx-3090:700", "rtx-4090:0.01,rtx-3090:99999999"])
+    if math.isinf(spec.high):  # money in the chosen currency: bounded once converted
+        return st.sampled_from(["0", "0.5", "6000", "1e+12"])
     numbers = st.sampled_from([spec.low, spec.high, (spec.low + spec.high) / 2])
     if spec.kind == "int":
         return numbers.map(lambda v: str(int(v)))
