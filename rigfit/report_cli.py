@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from advisor.plan import MAX_HOURS_PER_DAY, MAX_USERS
-from advisor.region import budget_usd_from
+from advisor.region import RegionTerms, budget_usd_from
 from catalog.catalog import Catalog
 from catalog.errors import UserError
 from catalog.quality import load_quality
@@ -20,15 +22,18 @@ from catalog.schema import ModelArch
 from report.content import LEADS, PlanInputs, Section, report_content
 from report.finetune_section import finetune_section
 from report.fits import fits_section
+from report.serve_section import serve_section
 from report.text import Translator
 from report.html import render_html
 from report.pdf import render_pdf
 from rigfit.plan_cli import add_region_flags, region_from_args
 from rigfit.estimate_cli import add_scenario_flags, request_from_args
+from sizing.capacity import ServeSettings, serve
 from sizing.estimate import estimate
 from sizing.fits import fits, parse_fits_request, ranking_quality
 from sizing.finetune_request import CHOICES, model_fields_of, parse_finetune_request
-from sizing.request import EstimateRequest, parse_request, resolve_model
+from sizing.request import (EstimateRequest, describe_validation_error, parse_request,
+                            resolve_model)
 
 
 def run(args: argparse.Namespace, cat: Catalog) -> int:
@@ -52,7 +57,9 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
                         electricity_usd_per_kwh=terms.electricity_usd_per_kwh,
                         circuit_volts=terms.circuit_volts, circuit_amps=terms.circuit_amps,
                         own_prices_usd=tuple(sorted(own.items())), terms=terms)
-    extra = (finetune_section_for(args, request, arch, cat),) if args.finetune else ()
+    extra = (finetune_section_for(args, request, arch, cat, terms),) if args.finetune else ()
+    if args.serve is not None:
+        extra += (serve_section_for(args, request, arch, cat, terms),)
     if args.fits:
         extra += (fits_section_for(args, request, cat),)
     content = report_content(result, lang=args.lang, arch=arch, request=request, inputs=inputs,
@@ -71,14 +78,31 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
 
 
 def finetune_section_for(args: argparse.Namespace, request: EstimateRequest, arch: ModelArch,
-                         cat: Catalog) -> Section:
-    """The fine-tuning section for the report's model on its GPUs (``--finetune METHOD``)."""
+                         cat: Catalog, terms: RegionTerms) -> Section:
+    """The fine-tuning section for the report's model on its GPUs (``--finetune METHOD``),
+    its electricity at the region's price and its money in the chosen currency."""
     data = {**model_fields_of(request, arch), "method": args.finetune, "gpu": request.gpu,
-            "gpu_count": request.gpu_count}
+            "gpu_count": request.gpu_count,
+            "electricity_usd_per_kwh": terms.electricity_usd_per_kwh}
     if args.finetune_dataset_tokens is not None:
         data["dataset_tokens"] = args.finetune_dataset_tokens
     result = finetune_plan(parse_finetune_request(data), cat, arch=arch)
-    return finetune_section(result, Translator(args.lang, prefix="doc."))
+    return finetune_section(result, Translator(args.lang, prefix="doc."), currency=terms.currency,
+                            units_per_usd=terms.units_per_usd)
+
+
+def serve_section_for(args: argparse.Namespace, request: EstimateRequest, arch: ModelArch,
+                      cat: Catalog, terms: RegionTerms) -> Section:
+    """The serving section (``--serve USERS``): the report's machine and runtime at the
+    default latency targets, its electricity at the region's price."""
+    priced = request.model_copy(update={"electricity_usd_per_kwh": terms.electricity_usd_per_kwh})
+    try:
+        settings = ServeSettings(users=args.serve)
+    except ValidationError as exc:
+        raise UserError(f"--serve: {describe_validation_error(exc)}") from None
+    result = serve(priced, settings, cat, arch=arch)
+    return serve_section(result, Translator(args.lang, prefix="doc."), currency=terms.currency,
+                         units_per_usd=terms.units_per_usd)
 
 
 def fits_section_for(args: argparse.Namespace, request: EstimateRequest, cat: Catalog) -> Section:
@@ -99,6 +123,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "runtime, ranked")
     p.add_argument("--ram-gib", type=float,
                    help="with --fits: system RAM for offload [GiB] (default 32)")
+    p.add_argument("--serve", type=int, metavar="USERS",
+                   help="add Serve a team: USERS people sharing the scenario's machine and runtime "
+                        "at the default latency targets")
     p.add_argument("--finetune", choices=CHOICES["method"],
                    help="add a fine-tuning section for this method on the scenario's GPUs")
     p.add_argument("--finetune-dataset-tokens", type=float,

@@ -43,3 +43,33 @@ def test_report_command_adds_the_section(tmp_path, capsys):
     assert code == 0
     html = out.read_text(encoding="utf-8")
     assert '<section id="finetune">' in html and "Trainable parameters" in html
+
+
+def test_section_in_the_chosen_currency_with_chinese_durations():
+    from report.formats import duration_text, usd_in_currency_text
+
+    result = _result("qlora")
+    section = finetune_section(result, Translator("zh", prefix="doc."), currency="EUR",
+                               units_per_usd=0.9)
+    facts = {f.label: f.value for f in section.facts}
+    assert facts["本地电费"] == usd_in_currency_text(result.cost.local_usd, "EUR", 0.9, digits=2)
+    assert facts["本地电费"].startswith("€")
+    assert facts["训练数据集所需时间"] == duration_text(result.time.total_s, "zh")
+    assert "分钟" in facts["训练数据集所需时间"] and " h" not in facts["训练数据集所需时间"]
+
+
+def test_report_command_prices_fine_tuning_in_the_region(tmp_path):
+    from advisor.region import region_terms
+    from report.formats import usd_in_currency_text
+
+    terms = region_terms(CAT.market, region_id="germany")
+    request = parse_finetune_request({"model": "llama-3.1-8b", "method": "qlora", "gpu": "rtx-4090",
+                                      "dataset_tokens": 1e7,
+                                      "electricity_usd_per_kwh": terms.electricity_usd_per_kwh})
+    local = finetune_plan(request, CAT).cost.local_usd
+    out = tmp_path / "report.html"
+    assert main(["report", "--model", "llama-3.1-8b", "--gpu", "rtx-4090", "--finetune", "qlora",
+                 "--finetune-dataset-tokens", "1e7", "--region", "germany", "--format", "html",
+                 "--cdn", "-o", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert usd_in_currency_text(local, "EUR", terms.units_per_usd, digits=2) in html
