@@ -51,8 +51,9 @@ def _describe(error: dict) -> str:
     return f"field '{field}': {error['msg']}"
 
 
-def load_records(path: Path, key: str, model: type[T], *, id_field: str = "id") -> tuple[T, ...]:
-    """Validate every entry of one catalog file; ids must be unique."""
+def load_records(path: Path, key: str, model: type[T], *, id_field: str = "id",
+                 unique: bool = True) -> tuple[T, ...]:
+    """Validate every entry of one catalog file; ids must be unique unless ``unique`` is off."""
     records: list[T] = []
     seen: set[str] = set()
     for index, raw in enumerate(read_yaml_entries(path, key)):
@@ -69,7 +70,7 @@ def load_records(path: Path, key: str, model: type[T], *, id_field: str = "id") 
             suffix = f" (and {more} more)" if more else ""
             raise CatalogError(f"{path.name}: {label}: {_describe(first)}{suffix}") from None
         record_id = getattr(record, id_field)
-        if record_id in seen:
+        if unique and record_id in seen:
             raise CatalogError(f"{path.name}: {label}: duplicate id '{record_id}'")
         seen.add(record_id)
         records.append(record)

@@ -3,8 +3,10 @@
 ``quality.yaml`` holds the leaderboards (name, scale, address, the date of the
 snapshot) and the scores read from them, each with the model page it comes
 from. A model without a score has no entry: the front ends show "unknown",
-never an estimate. Scores of different leaderboards are not comparable, so a
-ranking uses one leaderboard (:data:`RANKING_LEADERBOARD`).
+never an estimate. A model has at most one score per leaderboard. Scores of
+different leaderboards are not comparable, so a ranking uses one leaderboard
+(:data:`RANKING_LEADERBOARD`, the one covering the most catalog models) and
+shows the other (:data:`SECOND_LEADERBOARD`) beside it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from catalog.loader import CATALOG_DIR, CatalogError, check_references, load_rec
 from catalog.schema import Id, Record, Url
 
 QUALITY_FILE = "quality.yaml"
-RANKING_LEADERBOARD = "aa-intelligence-index"
+RANKING_LEADERBOARD = "lmarena-text"
+SECOND_LEADERBOARD = "aa-intelligence-index"
 
 
 class Leaderboard(Record):
@@ -61,17 +64,23 @@ class QualityTable:
 
 
 def load_quality_from(directory: Path, model_ids: Iterable[str]) -> QualityTable:
-    """Read and cross-check ``quality.yaml``: known leaderboards and models, one score each."""
+    """Read and cross-check ``quality.yaml``: known leaderboards and models, one score each
+    per leaderboard."""
     path = directory / QUALITY_FILE
     boards = load_records(path, "leaderboards", Leaderboard)
-    scores = load_records(path, "scores", QualityScore, id_field="model")
+    scores = load_records(path, "scores", QualityScore, id_field="model", unique=False)
     board_ids, valid_models = {b.id for b in boards}, set(model_ids)
+    seen: set[tuple[str, str]] = set()
     for s in scores:
+        if (s.model, s.leaderboard) in seen:
+            raise CatalogError(f"{QUALITY_FILE}: entry '{s.model}': a second score on "
+                               f"'{s.leaderboard}'")
+        seen.add((s.model, s.leaderboard))
         check_references(QUALITY_FILE, s.model, "leaderboard", [s.leaderboard], board_ids)
         check_references(QUALITY_FILE, s.model, "model", [s.model], valid_models)
-    if RANKING_LEADERBOARD not in board_ids:
-        raise CatalogError(f"{QUALITY_FILE}: the ranking leaderboard '{RANKING_LEADERBOARD}' "
-                           "is missing")
+    for needed in (RANKING_LEADERBOARD, SECOND_LEADERBOARD):
+        if needed not in board_ids:
+            raise CatalogError(f"{QUALITY_FILE}: the leaderboard '{needed}' is missing")
     return QualityTable(leaderboards=boards, scores=scores)
 
 

@@ -69,6 +69,8 @@ except UserError as exc:
 if table is not None:
     language = lang()
     st.markdown(plain(machine_text(table, language)))
+    if table.use == "vision":
+        st.caption(t("fits.vision_note"))
     if table.speed_unknown_reason:
         st.warning(plain(table.speed_unknown_reason))
     st.subheader(t("fits.by_size"))
@@ -91,6 +93,8 @@ if table is not None:
                     if r.offload else t("fits.no")),
         "quality": r.quality,
         "source": r.quality_source or t("fits.unknown"),
+        "second": r.second_quality,
+        "second_source": r.second_quality_source or t("fits.unknown"),
         "floors": r.meets_floors} for r in rows])
     number = st.column_config.NumberColumn
     st.dataframe(frame, hide_index=True, key="fits_table", column_config={
@@ -105,6 +109,9 @@ if table is not None:
         "offload": st.column_config.TextColumn(t("fits.col_offload")),
         "quality": number(t("fits.col_quality"), format="%.1f", help=t("fits.quality_help")),
         "source": st.column_config.TextColumn(t("fits.col_source")),
+        "second": number(t("fits.col_second_quality"), format="%.1f",
+                         help=t("fits.second_quality_help")),
+        "second_source": st.column_config.TextColumn(t("fits.col_second_source")),
         "floors": st.column_config.CheckboxColumn(t("fits.col_floors"))})
     st.caption(t("fits.rule_header"))
     st.markdown(plain(rule_text(language)))

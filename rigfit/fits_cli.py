@@ -20,7 +20,8 @@ from sizing.request import parse_request, resolve_model
 
 # The JSON contract: one object per row, these keys in this order.
 JSON_KEYS = ("model", "quant", "runtime", "decode_tokens_per_s", "prefill_tokens_per_s",
-             "max_context_tokens", "offload", "quality", "quality_source")
+             "max_context_tokens", "offload", "quality", "quality_source", "second_quality",
+             "second_quality_source")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -77,6 +78,7 @@ def table_text(table: FitTable) -> str:
              "prefill tok/s": _rounded(r.prefill_tokens_per_s),
              "max context": r.max_context_tokens, "offload": "yes" if r.offload else "no",
              "quality": r.quality if r.quality is not None else "unknown",
+             "AA index": r.second_quality if r.second_quality is not None else "unknown",
              "meets floors": "yes" if r.meets_floors else "no"} for r in table.rows]
     tail = f"runs on none of the runtimes: {', '.join(table.not_running) or 'none'}"
     return "\n".join([head, format_table(rows), tail])

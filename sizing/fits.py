@@ -22,7 +22,9 @@ Rules, as the page and ``docs/model.md`` state them:
   offload, the smallest faithful one (least in RAM, fastest).
 * The ranking: rows meeting the floors first; then rows in a faithful
   format (a published score is the full model's); then known quality before
-  unknown, higher quality first; then faster decode.
+  unknown, higher quality first; then faster decode. Quality is the ranking
+  leaderboard's score (:data:`catalog.quality.RANKING_LEADERBOARD`); the
+  second leaderboard's score is shown beside it and never ranks.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from catalog.catalog import Catalog, runtime_api
-from catalog.quality import RANKING_LEADERBOARD, QualityTable
+from catalog.quality import RANKING_LEADERBOARD, SECOND_LEADERBOARD, QualityTable
 from catalog.schema import Gpu, ModelArch, Quant, Runtime
 from sizing.estimate import DEFAULT_RAM, default_interconnect, speed_constants
 from sizing.fit import published_in, runtime_quants
@@ -120,17 +122,30 @@ def parse_fits_request(data: dict) -> FitsRequest:
 
 @dataclass(frozen=True)
 class Quality:
-    """A model's published leaderboard score. [score on the leaderboard's scale]"""
+    """A model's published leaderboard scores. [score on each leaderboard's scale]
 
-    score: float
-    source: str  # leaderboard, date and address, in one line
+    ``score`` is the ranking leaderboard's, ``second_score`` the second one's;
+    None where that leaderboard publishes none.
+    """
+
+    score: float | None
+    source: str | None  # leaderboard, date and address, in one line
+    second_score: float | None = None
+    second_source: str | None = None
+
+
+def _scores(table: QualityTable, leaderboard_id: str) -> dict[str, tuple[float, str]]:
+    board = table.leaderboard(leaderboard_id)
+    return {model: (s.score, f"{board.name}, {board.as_of.isoformat()}: {s.source}")
+            for model, s in table.for_leaderboard(leaderboard_id).items()}
 
 
 def ranking_quality(table: QualityTable) -> dict[str, Quality]:
-    """Scores of the ranking leaderboard by model id, each with its source line."""
-    board = table.leaderboard(RANKING_LEADERBOARD)
-    return {model: Quality(score=s.score, source=f"{board.name}, {board.as_of.isoformat()}: {s.source}")
-            for model, s in table.for_leaderboard(RANKING_LEADERBOARD).items()}
+    """Both leaderboards' scores by model id, each with its source line."""
+    first, second = _scores(table, RANKING_LEADERBOARD), _scores(table, SECOND_LEADERBOARD)
+    none = (None, None)
+    return {model: Quality(*first.get(model, none), *second.get(model, none))
+            for model in first.keys() | second.keys()}
 
 
 class FitRow(Result):
@@ -155,8 +170,10 @@ class FitRow(Result):
     num_layers: int
     offloaded_bytes: float
     per_device_total_bytes: float  # at the use's context
-    quality: float | None
+    quality: float | None  # on the ranking leaderboard
     quality_source: str | None
+    second_quality: float | None  # on the second leaderboard; never ranks
+    second_quality_source: str | None
     meets_floors: bool
 
 
@@ -407,7 +424,7 @@ def fit_rows(ev: RuntimeRows, request: FitsRequest,
         arch, quant = ev.rows.models.archs[m], ev.rows.quants.quants[q]
         speeds = {key: None if math.isnan(columns[key][k]) else columns[key][k]
                   for key in SPEED_KEYS}
-        score = quality.get(arch.id)
+        score = quality.get(arch.id) or Quality(None, None)
         out.append(FitRow(
             model=arch.id, model_name=arch.name, params_b=arch.params_total / 1e9,
             quant=quant.id, bits_per_weight=quant.body_bits_per_weight, runtime=ev.runtime.id,
@@ -420,7 +437,8 @@ def fit_rows(ev: RuntimeRows, request: FitsRequest,
             offload=not columns["on_gpu"][k], gpu_layers=columns["gpu_layers"][k],
             num_layers=arch.num_layers, offloaded_bytes=columns["offloaded_bytes"][k],
             per_device_total_bytes=columns["per_device_total_bytes"][k],
-            quality=score.score if score else None, quality_source=score.source if score else None,
+            quality=score.score, quality_source=score.source,
+            second_quality=score.second_score, second_quality_source=score.second_source,
             meets_floors=columns["meets"][k]))
     return out
 

@@ -76,3 +76,22 @@ def test_a_mac_has_no_ram_input_and_says_unified_memory():
     assert not [n for n in at.number_input if n.label == "System RAM (GiB)"]
     assert "unified memory" in _shown(at)
     assert (_table(at)["offload"] == "no").all()
+
+
+def test_arena_score_ranks_and_the_index_stands_beside_it():
+    at = open_fits(**LINK)
+    frame = _table(at)
+    # lmarena_text.csv 2025-08-04: Gemma-3-12B-it 1335; models.yml: gpt-oss-20b 14.9.
+    gemma = frame[frame["model"].str.startswith("Gemma 3 12B")].iloc[0]
+    assert gemma["quality"] == 1335 and gemma["source"].startswith("LMArena text arena, 2025-08-04")
+    gpt = frame[frame["model"].str.startswith("gpt-oss-20b")].iloc[0]
+    assert gpt["second"] == 14.9 and gpt["source"] == "unknown"
+    assert "artificialanalysis.ai/models/gpt-oss-20b" in gpt["second_source"]
+
+
+def test_vision_says_images_are_not_counted_in_both_languages():
+    assert any("image tokens are not counted" in c.value
+               for c in open_fits(**LINK, use="vision").caption)
+    assert any("图片的 token 未计入" in c.value
+               for c in open_fits(**LINK, use="vision", lang="zh").caption)
+    assert not any("image tokens" in c.value for c in open_fits(**LINK).caption)

@@ -21,15 +21,20 @@ def test_json_rows_carry_exactly_the_contract_keys(capsys):
     assert all(tuple(r) == JSON_KEYS for r in rows)
     assert JSON_KEYS == ("model", "quant", "runtime", "decode_tokens_per_s",
                          "prefill_tokens_per_s", "max_context_tokens", "offload", "quality",
-                         "quality_source")
+                         "quality_source", "second_quality", "second_quality_source")
     by_model = {r["model"]: r for r in rows}
     assert by_model["qwen2.5-14b"]["quant"] == "q4_k_m" and by_model["qwen2.5-14b"]["offload"] is False
     assert by_model["qwen2.5-32b"]["offload"] is True
     assert by_model["glm-4-9b"]["quality"] is None and by_model["glm-4-9b"]["quality_source"] is None
-    scored = by_model["gpt-oss-20b"]
-    assert scored["quality"] == pytest.approx(14.9)
-    assert "Intelligence Index" in scored["quality_source"]
-    assert "artificialanalysis.ai/models/gpt-oss-20b" in scored["quality_source"]
+    assert by_model["glm-4-9b"]["second_quality"] is None
+    # Ranked on the LMArena text arena (lmarena_text.csv 2025-08-04: Gemma-3-12B-it 1335);
+    # the Intelligence Index stands beside it (gpt-oss-20b: 14.9, not on the arena).
+    scored = by_model["gemma-3-12b"]
+    assert scored["quality"] == 1335 and scored["second_quality"] is None
+    assert scored["quality_source"].startswith("LMArena text arena, 2025-08-04: https://github.com/")
+    aa_only = by_model["gpt-oss-20b"]
+    assert aa_only["quality"] is None and aa_only["second_quality"] == pytest.approx(14.9)
+    assert "artificialanalysis.ai/models/gpt-oss-20b" in aa_only["second_quality_source"]
     # Known quality ranks first among faithful formats; a sub-4-bit one ranks after them.
     cat = load_catalog()
     faithful = [r for r in rows

@@ -8,28 +8,53 @@ import pytest
 
 from catalog.catalog import load_catalog
 from catalog.loader import CATALOG_DIR, CatalogError
-from catalog.quality import QUALITY_FILE, RANKING_LEADERBOARD, load_quality, load_quality_from
+from catalog.quality import (QUALITY_FILE, RANKING_LEADERBOARD, SECOND_LEADERBOARD, load_quality,
+                             load_quality_from)
+
+ARENA_CSV = ("https://github.com/fboulnois/llm-leaderboard-csv/blob/"
+             "e964e252a171a83b8bf189675ca01406d86bc810/csv/lmarena_text.csv#L")
 
 
-def test_every_score_names_its_model_page_and_the_snapshot_date():
+def test_every_score_names_its_source_and_the_snapshot_date():
     table = load_quality()
-    board = table.leaderboard(RANKING_LEADERBOARD)
-    assert board.as_of.isoformat() == "2026-08-28"
-    assert board.snapshot.startswith("https://github.com/rasbt/llm-architecture-gallery/blob/")
+    arena, aa = table.leaderboard(RANKING_LEADERBOARD), table.leaderboard(SECOND_LEADERBOARD)
+    assert arena.as_of.isoformat() == "2025-08-04" and aa.as_of.isoformat() == "2026-08-28"
+    assert arena.snapshot == ARENA_CSV.removesuffix("#L")
+    assert aa.snapshot.startswith("https://github.com/rasbt/llm-architecture-gallery/blob/")
     ids = {m.id for m in load_catalog().models}
-    assert len(table.scores) >= 20
-    for s in table.scores:
+    for s in table.for_leaderboard(RANKING_LEADERBOARD).values():
+        assert s.model in ids and s.source.startswith(ARENA_CSV) and 800 <= s.score <= 1600
+    for s in table.for_leaderboard(SECOND_LEADERBOARD).values():
         assert s.model in ids and s.source.startswith("https://artificialanalysis.ai/models/")
         assert 0 <= s.score <= 100
 
 
-def test_published_values_as_read(tmp_path):
-    scores = load_quality().for_leaderboard(RANKING_LEADERBOARD)
-    # Values of the snapshot (models.yml, aa_intelligence_index).
-    assert scores["gpt-oss-120b"].score == 23.8
-    assert scores["gpt-oss-20b"].score == 14.9
-    assert scores["qwen3-8b"].score == 5.1
-    assert "glm-4-9b" not in scores  # none published: unknown, never estimated
+def test_the_two_leaderboards_cover_most_catalog_models():
+    table = load_quality()
+    arena = set(table.for_leaderboard(RANKING_LEADERBOARD))
+    aa = set(table.for_leaderboard(SECOND_LEADERBOARD))
+    models = load_catalog().models
+    assert len(arena) == 40 and len(aa) == 25
+    assert len(arena | aa) == 50 and len(models) == 91
+    generating = {m.id for m in models if m.task == "generate"}
+    assert len((arena | aa) & generating) > len(generating) / 2
+
+
+def test_published_values_as_read():
+    arena = load_quality().for_leaderboard(RANKING_LEADERBOARD)
+    # lmarena_text.csv, version 2025-08-04: model, arena_score (line in the source).
+    assert arena["llama-3.3-70b"].score == 1275  # Llama-3.3-70B-Instruct
+    assert arena["llama-3.3-70b"].source == ARENA_CSV + "106"
+    assert arena["gemma-3-27b"].score == 1357  # Gemma-3-27B-it
+    assert arena["llama-2-7b"].score == 1060  # Llama-2-7B-chat: the base model's own release
+    assert arena["mistral-small-3.2-24b"].score == 1335  # Mistral-Small-2506
+    assert "gpt-oss-20b" not in arena and "glm-4-9b" not in arena
+    aa = load_quality().for_leaderboard(SECOND_LEADERBOARD)
+    # models.yml of the gallery, aa_intelligence_index.
+    assert aa["gpt-oss-120b"].score == 23.8
+    assert aa["gpt-oss-20b"].score == 14.9
+    assert aa["qwen3-8b"].score == 5.1
+    assert "glm-4-9b" not in aa  # none published on either: unknown, never estimated
 
 
 @pytest.fixture
@@ -55,9 +80,16 @@ def test_a_score_without_a_source_is_an_error(copied):
         load_quality_from(copied, (m.id for m in load_catalog().models))
 
 
-def test_two_scores_for_one_model_are_an_error(copied):
+def test_two_scores_for_one_model_on_one_leaderboard_are_an_error(copied):
     path = copied / QUALITY_FILE
     path.write_text(path.read_text() + "  - model: phi-4\n    leaderboard: aa-intelligence-index\n"
                     "    score: 5.0\n    source: https://artificialanalysis.ai/models/phi-4\n")
-    with pytest.raises(CatalogError, match="duplicate id 'phi-4'"):
+    with pytest.raises(CatalogError, match="entry 'phi-4': a second score on 'aa-intelligence-index'"):
+        load_quality_from(copied, (m.id for m in load_catalog().models))
+
+
+def test_a_missing_leaderboard_is_an_error(copied):
+    path = copied / QUALITY_FILE
+    path.write_text(path.read_text().replace("  - id: lmarena-text\n", "  - id: lmarena-old\n"))
+    with pytest.raises(CatalogError, match="leaderboard"):
         load_quality_from(copied, (m.id for m in load_catalog().models))

@@ -46,7 +46,9 @@ def test_report_section_lists_the_top_rows_with_their_sources(table):
     assert section.heading == "What can I run?"
     assert len(section.tables[0].rows) == 10
     assert section.tables[0].rows[0][0] == table.rows[0].model_name
-    assert any(s.url.startswith("https://artificialanalysis.ai/models/") for s in section.sources)
+    arena_csv = ("https://github.com/fboulnois/llm-leaderboard-csv/blob/"
+                 "e964e252a171a83b8bf189675ca01406d86bc810/csv/lmarena_text.csv#L")
+    assert any(s.url.startswith(arena_csv) for s in section.sources)
     assert section.notes[-1].startswith("Models that meet your speed and context floors come first.")
 
 
