@@ -13,7 +13,7 @@ from pages._state import (FINETUNE_CHOICE_FIELDS, FINETUNE_MORE_FIELDS, PARAMS, 
                           store, widget_key)
 from pages._text import labeller, plain, show_user_error, t
 from report.finetune_charts import memory_breakdown_figure
-from report.formats import duration_text, gib_text, money_text, number_text
+from report.formats import duration_text, gib_text, number_text, usd_in_currency_text
 from report.text import group_strings, translate_notice
 from sizing.finetune_request import CHOICES, model_fields_of, parse_finetune_request
 from sizing.request import resolve_model
@@ -103,7 +103,7 @@ metrics[1].metric(t("finetune.step"), f"{number_text(time.step_s, 2)} s",
                   help=t("finetune.step_help", low=number_text(time.step_s_low, 2),
                          high=number_text(time.step_s_high, 2)))
 metrics[2].metric(t("finetune.throughput"), number_text(time.tokens_per_s, 0))
-metrics[3].metric(t("finetune.dataset_time"), duration_text(time.total_s),
+metrics[3].metric(t("finetune.dataset_time"), duration_text(time.total_s, lang()),
                   help=t("finetune.dataset_time_help", steps=f"{time.steps or 0:,}"))
 
 st.subheader(t("finetune.fit_title"))
@@ -126,7 +126,7 @@ terms = money_terms()
 
 
 def money(usd: float | None) -> str:
-    return money_text(None if usd is None else usd * terms.units_per_usd, terms.currency, digits=2)
+    return usd_in_currency_text(usd, terms.currency, terms.units_per_usd, digits=2, lang=lang())
 
 
 costs = st.columns(2)
@@ -137,7 +137,7 @@ costs[1].metric(t("finetune.cloud"), money(cost.cloud_usd_best) if cost.cloud_us
 if cost.cloud_usd_best is not None:
     st.caption(plain(t("finetune.cloud_detail", provider=cost.cloud_provider,
                        instance=cost.cloud_instance, gpus=cost.cloud_gpus,
-                       time=duration_text(cost.cloud_total_s), as_of=cost.cloud_as_of)))
+                       time=duration_text(cost.cloud_total_s, lang()), as_of=cost.cloud_as_of)))
 if cost.verdict != "unknown":
     st.info(t(f"finetune.verdict_{cost.verdict}"), icon=":material/savings:")
 if cost.runs_to_pay_back is not None:

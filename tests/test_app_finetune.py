@@ -61,3 +61,25 @@ def test_the_setup_is_kept_in_the_link():
     bad = open_finetune(method="prefix", lora_rank="0")
     assert bad.session_state[STATE_KEY]["method"] == "lora"
     assert bad.session_state[STATE_KEY]["lora_rank"] == 16
+
+
+def test_chinese_durations_and_the_region_currency_and_electricity():
+    from advisor.finetune import finetune_plan
+    from advisor.region import region_terms
+    from catalog.catalog import load_catalog
+    from report.formats import duration_text, usd_in_currency_text
+    from sizing.finetune_request import parse_finetune_request
+
+    at = open_finetune(model="llama-3.1-8b", gpu="rtx-4090", method="qlora", lang="zh",
+                       region="germany", dataset_mtokens="100")
+    cat = load_catalog()
+    terms = region_terms(cat.market, region_id="germany")
+    expected = finetune_plan(parse_finetune_request({
+        "model": "llama-3.1-8b", "gpu": "rtx-4090", "method": "qlora", "dataset_tokens": 1e8,
+        "electricity_usd_per_kwh": terms.electricity_usd_per_kwh}), cat)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["训练数据集所需时间"] == duration_text(expected.time.total_s, "zh")
+    assert "小时" in metrics["训练数据集所需时间"]
+    assert metrics["本地电费"] == usd_in_currency_text(expected.cost.local_usd, "EUR",
+                                                    terms.units_per_usd, digits=2, lang="zh")
+    assert metrics["本地电费"].startswith("€")
