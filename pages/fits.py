@@ -15,6 +15,7 @@ from catalog.errors import UserError
 from pages._engine import catalog, run_fits
 from pages._frame import begin_page
 from pages._inputs import machine_inputs
+from pages._model_files import file_input, hub_input
 from pages._state import PARAMS, SWITCH, bind, lang, state, store
 from pages._text import labeller, plain, show_user_error, t
 from report.fits import class_lines, machine_text, model_answer, rule_text, speed_text
@@ -55,6 +56,18 @@ with right:
     all_quants = store("all_quants", SWITCH[st.toggle(
         t("fits.all_quants"), value=state()["all_quants"] == "on", key="fits_all_quants")])
 
+# A model the catalog lacks, read from its Hugging Face id or a local file as the
+# Configurator reads it, is ranked with the catalog (in its file's format).
+ADD_SOURCES = ("catalog", "hf", "file")
+st.sidebar.subheader(t("fits.add_header"))
+add = st.sidebar.radio(t("fits.add_source"), ADD_SOURCES, key="fits_add_source",
+                       index=ADD_SOURCES.index(state()["source"]) if state()["source"] in ADD_SOURCES
+                       else 0, format_func=labeller("inputs.source_"), horizontal=True,
+                       help=t("fits.add_help"))
+read = None if add == "catalog" else (hub_input if add == "hf" else file_input)(cat, {})
+added = read.arch if read is not None else None
+names = {m.id: m.name for m in cat.models} | ({added.id: added.name} if added else {})
+
 table: FitTable | None = None
 try:
     request = parse_fits_request({
@@ -62,7 +75,7 @@ try:
         "memory_gib": machine.get("memory_gib") or None, "ram_gib": ram_gib,
         "runtimes": (runtime,), "use": use, "min_decode_tokens_per_s": min_decode,
         "min_context_tokens": min_context, "all_quants": all_quants == "on"})
-    table = run_fits(request)
+    table = run_fits(request, added)
 except UserError as exc:
     show_user_error(exc)
 
@@ -76,9 +89,12 @@ if table is not None:
     st.subheader(t("fits.by_size"))
     st.markdown("\n".join(f"- {plain(line.text)}" for line in class_lines(table, language)))
 
-    spotlight = store("model", st.selectbox(
-        t("fits.spotlight"), [m.id for m in cat.models], key=bind("model"),
-        format_func=lambda mid: cat.model(mid).name))
+    if added is None:
+        spotlight = store("model", st.selectbox(
+            t("fits.spotlight"), list(names), key=bind("model"), format_func=names.__getitem__))
+    else:  # the added model first; the link's model stays a catalog id
+        spotlight = st.selectbox(t("fits.spotlight"), [added.id, *(m.id for m in cat.models)],
+                                 key="fits_spotlight_added", format_func=names.__getitem__)
     st.info(plain(model_answer(table, spotlight, language)), icon=":material/search:")
 
     rows = [r for r in table.rows if r.meets_floors or floors_only == "off"]
@@ -117,4 +133,4 @@ if table is not None:
     st.markdown(plain(rule_text(language)))
     if table.not_running:
         with st.expander(t("fits.not_running", count=len(table.not_running))):
-            st.markdown(plain(", ".join(cat.model(m).name for m in table.not_running)))
+            st.markdown(plain(", ".join(names[m] for m in table.not_running)))

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from catalog.catalog import load_catalog
+from pages._model_files import PATH_KEY
 from pages._state import STATE_KEY, query_for
 from tests.test_app_builds_cloud import open_page, unescape
+from tests.test_app_vision_agent import hub_with_gguf
+from tests.test_model_files import write_llama
 
 LINK = {"gpu": "rtx-3060-12gb", "ram_gib": "32", "runtime": "llama.cpp", "model": "glm-4-9b"}
 
@@ -95,3 +99,36 @@ def test_vision_says_images_are_not_counted_in_both_languages():
     assert any("图片的 token 未计入" in c.value
                for c in open_fits(**LINK, use="vision", lang="zh").caption)
     assert not any("image tokens" in c.value for c in open_fits(**LINK).caption)
+
+
+def test_a_model_read_from_a_local_gguf_is_ranked_in_its_files_format(tmp_path):
+    gguf = write_llama(tmp_path / "tiny-llama-Q4_K_M.gguf")
+    at = open_fits(**LINK)
+    at.radio(key="fits_add_source").set_value("file").run()
+    at.text_input(key=PATH_KEY).input(str(gguf.path))
+    next(b for b in at.button if b.label == "Read the file").click().run()
+    assert not at.exception and not at.error
+    frame = _table(at)
+    catalog_names = {m.name for m in load_catalog().models}
+    added = frame[~frame["model"].isin(catalog_names)]
+    assert len(added) == 1  # one row: the file's own format, not every published one
+    assert added.iloc[0]["quant"] == "Q4_K_M" and added.iloc[0]["decode"] > 100
+    assert added.iloc[0]["source"] == "unknown"
+    assert unescape(at.info[0].value).startswith(f"{added.iloc[0]['model']}: Q4_K_M on llama.cpp")
+    assert len(frame) == len(_table(open_fits(**LINK))) + 1
+    assert str(tmp_path) not in " ".join(query_for(at.session_state[STATE_KEY]).values())
+
+
+def test_a_model_read_from_the_hub_is_ranked_too(monkeypatch, tmp_path):
+    hub, repo, _ = hub_with_gguf(monkeypatch, tmp_path)
+    with hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        at = open_fits(**LINK)
+        at.radio(key="fits_add_source").set_value("hf").run()
+        next(t for t in at.text_input if t.key and t.key.endswith("_hf_id")).input(repo)
+        next(b for b in at.button if b.label == "Read from the Hub").click().run()
+        assert not at.exception and not at.error and hub.seen
+    frame = _table(at)
+    added = frame[~frame["model"].isin({m.name for m in load_catalog().models})]
+    assert len(added) == 1 and added.iloc[0]["quant"] == "Q4_K_M"
+    assert query_for(at.session_state[STATE_KEY])["hf_id"] == repo

@@ -244,7 +244,8 @@ def test_an_unreachable_hub_is_one_line_read_only_on_request_and_keeps_the_input
     assert len(at.error) == 1
 
 
-def test_a_hub_gguf_repository_is_read_when_asked_and_shown(monkeypatch, tmp_path):
+def hub_with_gguf(monkeypatch, tmp_path) -> tuple[HubServer, str, Path]:
+    """A fake Hub holding one GGUF repository, with the Hub client's caches in ``tmp_path``."""
     gguf = write_llama(tmp_path / "tiny-llama-Q4_K_M.gguf")
     repo = f"rigfit-test/app-{tmp_path.name}-GGUF"
     for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
@@ -256,6 +257,11 @@ def test_a_hub_gguf_repository_is_read_when_asked_and_shown(monkeypatch, tmp_pat
     monkeypatch.setattr(hf_constants, "HF_HUB_DISABLE_TELEMETRY", True)
     hub = HubServer()
     hub.add_repo(repo, {gguf.path.name: gguf.path.read_bytes()})
+    return hub, repo, gguf.path
+
+
+def test_a_hub_gguf_repository_is_read_when_asked_and_shown(monkeypatch, tmp_path):
+    hub, repo, path = hub_with_gguf(monkeypatch, tmp_path)
     with hub:
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
         at = open_app(source="hf", gpu="rtx-4090")
@@ -265,7 +271,7 @@ def test_a_hub_gguf_repository_is_read_when_asked_and_shown(monkeypatch, tmp_pat
         assert {s.method for s in hub.seen} <= {"GET", "HEAD"} and hub.seen
         read = next(d.value for d in at.sidebar.dataframe if "Read" in d.value.columns)
         rows = dict(zip(read["Read"], read["Value"], strict=True))
-        assert rows["Read from"] == f"{repo}/{gguf.path.name}"
+        assert rows["Read from"] == f"{repo}/{path.name}"
         assert "Tensors Q4_K" in rows and rows["Layers"] == "3"
         assert link(at)["hf_id"] == repo
         asked = len(hub.seen)
