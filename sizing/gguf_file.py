@@ -43,7 +43,7 @@ from typing import Any, Literal
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType, LlamaFileType
 from pydantic import ValidationError
 
-from catalog.errors import validation_error_text
+from catalog.errors import echo, validation_error_text
 from catalog.printable import printable
 from catalog.schema import ModelArch
 from sizing.architecture import MAX_PARAMS, ModelInputError
@@ -161,8 +161,9 @@ _TYPE_QUANT = {
 class GgufHeaderIncomplete(ModelInputError):
     """The bytes end before the header does; ``needed_bytes`` is a lower bound to retry with."""
 
-    def __init__(self, message: str, needed_bytes: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, needed_bytes: int, *, code: str = "text",
+                 params: dict[str, str | int | float] | None = None) -> None:
+        super().__init__(message, code=code, params=params)
         self.needed_bytes = needed_bytes
 
 
@@ -282,14 +283,21 @@ class _Cursor:
             return
         if self.file_bytes is not None and end > self.file_bytes:
             raise ModelInputError(f"{self.source}: truncated GGUF file; {what} at byte {self.pos} "
-                                  f"runs past the end of the file ({self.file_bytes} bytes)")
+                                  f"runs past the end of the file ({self.file_bytes} bytes)",
+                                  code="gguf_truncated",
+                                  params={"source": echo(self.source), "pos": self.pos,
+                                          "file_bytes": self.file_bytes})
         if end > self.max_header_bytes:
             raise ModelInputError(
                 f"{self.source}: GGUF header larger than {self.max_header_bytes / 2**20:g} MiB "
-                f"({what} at byte {self.pos}); not a model file this tool reads")
+                f"({what} at byte {self.pos}); not a model file this tool reads",
+                code="gguf_header_too_large",
+                params={"source": echo(self.source), "limit_mib": f"{self.max_header_bytes / 2**20:g}",
+                        "pos": self.pos})
         raise GgufHeaderIncomplete(
             f"{self.source}: the first {self.limit} bytes end inside the GGUF header ({what})",
-            needed_bytes=end)
+            needed_bytes=end, code="gguf_header_cut",
+            params={"source": echo(self.source), "limit_bytes": self.limit})
 
     def unpack(self, fmt: str, what: str) -> tuple[Any, ...]:
         size = struct.calcsize(fmt)
@@ -308,7 +316,9 @@ class _Cursor:
         length = self.u64(what)
         if max_bytes is not None and length > max_bytes:
             raise ModelInputError(f"{self.source}: {what} is {length} bytes long; at most "
-                                  f"{max_bytes} makes sense")
+                                  f"{max_bytes} makes sense", code="gguf_string_too_long",
+                                  params={"source": echo(self.source), "length": length,
+                                          "max_bytes": max_bytes})
         self.need(length, what)
         start = self.pos
         self.pos += length
@@ -332,7 +342,9 @@ def _value_type(cur: _Cursor, raw: int, key: str) -> GGUFValueType:
         return GGUFValueType(raw)
     except ValueError:
         raise ModelInputError(f"{cur.source}: metadata key {key!r} has unknown value type {raw}; "
-                              f"not a GGUF file this tool reads") from None
+                              f"not a GGUF file this tool reads", code="gguf_value_type",
+                              params={"source": echo(cur.source), "key": echo(key),
+                                      "type": raw}) from None
 
 
 def _read_value(cur: _Cursor, vtype: GGUFValueType, key: str, depth: int = 0) -> Any:
@@ -342,9 +354,14 @@ def _read_value(cur: _Cursor, vtype: GGUFValueType, key: str, depth: int = 0) ->
         value = cur.unpack(_SCALAR_FORMATS[vtype], f"value of {key!r}")[0]
         return bool(value) if vtype == GGUFValueType.BOOL else value
     if vtype != GGUFValueType.ARRAY:  # pragma: no cover - every GGUFValueType is handled above
-        raise ModelInputError(f"{cur.source}: metadata key {key!r} has unhandled type {vtype.name}")
+        raise ModelInputError(f"{cur.source}: metadata key {key!r} has unhandled type {vtype.name}",
+                              code="gguf_value_type",
+                              params={"source": echo(cur.source), "key": echo(key),
+                                      "type": vtype.name})
     if depth >= MAX_ARRAY_NESTING:
-        raise ModelInputError(f"{cur.source}: metadata key {key!r} nests arrays too deeply")
+        raise ModelInputError(f"{cur.source}: metadata key {key!r} nests arrays too deeply",
+                              code="gguf_array_too_deep",
+                              params={"source": echo(cur.source), "key": echo(key)})
     item_type = _value_type(cur, cur.u32(f"array type of {key!r}"), key)
     length = cur.u64(f"array length of {key!r}")
     if item_type in _SCALAR_FORMATS:
@@ -394,10 +411,12 @@ def _parse_header(data: Any, *, source: str, available: int, file_bytes: int | N
     cur = _Cursor(data, source=source, limit=min(available, max_header_bytes), file_bytes=file_bytes,
                   max_header_bytes=max_header_bytes)
     if available == 0:
-        raise ModelInputError(f"{source}: empty file, not a GGUF model")
+        raise ModelInputError(f"{source}: empty file, not a GGUF model", code="gguf_empty",
+                              params={"source": echo(source)})
     cur.need(4, "the magic number")
     if bytes(data[0:4]) != GGUF_MAGIC_BYTES:
-        raise ModelInputError(f"{source}: not a GGUF file (it does not start with 'GGUF')")
+        raise ModelInputError(f"{source}: not a GGUF file (it does not start with 'GGUF')",
+                              code="gguf_magic", params={"source": echo(source)})
     cur.pos = 4
     version = cur.u32("the version")
     if version & 0xFFFF == 0 and version != 0:  # written big-endian
@@ -405,36 +424,50 @@ def _parse_header(data: Any, *, source: str, available: int, file_bytes: int | N
         version = struct.unpack(">I", struct.pack("<I", version))[0]
     if version not in SUPPORTED_VERSIONS:
         raise ModelInputError(f"{source}: GGUF version {version} is not supported (versions "
-                              f"{', '.join(map(str, SUPPORTED_VERSIONS))} are)")
+                              f"{', '.join(map(str, SUPPORTED_VERSIONS))} are)",
+                              code="gguf_version",
+                              params={"source": echo(source), "version": version,
+                                      "supported": ", ".join(map(str, SUPPORTED_VERSIONS))})
     tensor_count = cur.u64("the tensor count")
     kv_count = cur.u64("the metadata count")
     # Each key/value takes at least 13 bytes, each tensor info at least 29.
     if kv_count * 13 > max_header_bytes or tensor_count * 29 > max_header_bytes:
         raise ModelInputError(f"{source}: GGUF header declares {kv_count} metadata keys and "
-                              f"{tensor_count} tensors; too many for a real file")
+                              f"{tensor_count} tensors; too many for a real file",
+                              code="gguf_too_many_entries",
+                              params={"source": echo(source), "keys": kv_count,
+                                      "tensors": tensor_count})
     metadata: dict[str, Any] = {}
     for _ in range(kv_count):
         key = cur.string("a metadata key", max_bytes=MAX_NAME_BYTES)
         vtype = _value_type(cur, cur.u32(f"type of {key!r}"), key)
         value = _read_value(cur, vtype, key)
         if key in metadata:
-            raise ModelInputError(f"{source}: metadata key {key!r} appears twice")
+            raise ModelInputError(f"{source}: metadata key {key!r} appears twice",
+                                  code="gguf_key_twice",
+                                  params={"source": echo(source), "key": echo(key)})
         metadata[key] = value
     alignment = metadata.get("general.alignment", DEFAULT_ALIGNMENT_BYTES)
     if (not isinstance(alignment, int) or isinstance(alignment, bool) or alignment <= 0
             or alignment & (alignment - 1) or alignment > 2**20):
-        raise ModelInputError(f"{source}: general.alignment {alignment!r} is not a power of two")
+        raise ModelInputError(f"{source}: general.alignment {alignment!r} is not a power of two",
+                              code="gguf_alignment",
+                              params={"source": echo(source), "alignment": echo(repr(alignment))})
     tensors = []
     seen: set[str] = set()
     for _ in range(tensor_count):
         name = cur.string("a tensor name", max_bytes=MAX_NAME_BYTES)
         if name in seen:
-            raise ModelInputError(f"{source}: tensor {name!r} appears twice")
+            raise ModelInputError(f"{source}: tensor {name!r} appears twice",
+                                  code="gguf_tensor_twice",
+                                  params={"source": echo(source), "tensor": echo(name)})
         seen.add(name)
         n_dims = cur.u32(f"dimension count of {name!r}")
         if not 1 <= n_dims <= MAX_DIMS:
             raise ModelInputError(f"{source}: tensor {name!r} has {n_dims} dimensions; ggml "
-                                  f"allows 1 to {MAX_DIMS}")
+                                  f"allows 1 to {MAX_DIMS}", code="gguf_tensor_dims",
+                                  params={"source": echo(source), "tensor": echo(name),
+                                          "dims": n_dims, "max_dims": MAX_DIMS})
         shape = cur.unpack(f"{n_dims}Q", f"shape of {name!r}")
         raw_type = cur.u32(f"type of {name!r}")
         offset = cur.u64(f"offset of {name!r}")
@@ -451,19 +484,32 @@ def _tensor(source: str, name: str, shape: tuple[int, ...], raw_type: int, offse
         block, type_size = GGML_QUANT_SIZES[qtype]
     except (ValueError, KeyError):
         raise ModelInputError(f"{source}: tensor {name!r} has ggml type {raw_type}, which this "
-                              f"version of the gguf package does not know") from None
+                              f"version of the gguf package does not know",
+                              code="gguf_tensor_type",
+                              params={"source": echo(source), "tensor": echo(name),
+                                      "type": raw_type}) from None
     if any(d == 0 for d in shape):
-        raise ModelInputError(f"{source}: tensor {name!r} has an empty dimension {list(shape)}")
+        raise ModelInputError(f"{source}: tensor {name!r} has an empty dimension {list(shape)}",
+                              code="gguf_tensor_empty",
+                              params={"source": echo(source), "tensor": echo(name),
+                                      "shape": echo(list(shape))})
     n_elements = math.prod(shape)
     if n_elements > MAX_TENSOR_ELEMENTS:
         raise ModelInputError(f"{source}: tensor {name!r} declares {n_elements:.3g} elements; "
-                              f"no real tensor is that large")
+                              f"no real tensor is that large", code="gguf_tensor_too_large",
+                              params={"source": echo(source), "tensor": echo(name),
+                                      "elements": f"{n_elements:.3g}"})
     if shape[0] % block:
         raise ModelInputError(f"{source}: tensor {name!r} of type {qtype.name} has a first "
-                              f"dimension {shape[0]} that is not a multiple of its block size {block}")
+                              f"dimension {shape[0]} that is not a multiple of its block size {block}",
+                              code="gguf_tensor_block",
+                              params={"source": echo(source), "tensor": echo(name),
+                                      "type": qtype.name, "dim": shape[0], "block": block})
     if offset % alignment:
         raise ModelInputError(f"{source}: tensor {name!r} starts at offset {offset}, not a "
-                              f"multiple of the alignment {alignment}")
+                              f"multiple of the alignment {alignment}", code="gguf_tensor_offset",
+                              params={"source": echo(source), "tensor": echo(name),
+                                      "offset": offset, "alignment": alignment})
     n_bytes = n_elements // block * type_size
     return GgufTensor(name, qtype.name, tuple(int(d) for d in shape), n_elements, n_bytes, offset)
 
@@ -475,13 +521,16 @@ def _check_layout(source: str, tensors: list[GgufTensor], data_offset: int,
     for tensor in sorted(tensors, key=lambda t: t.offset_bytes):
         if previous is not None and tensor.offset_bytes < end:
             raise ModelInputError(f"{source}: tensors {previous.name!r} and {tensor.name!r} "
-                                  f"overlap in the data section")
+                                  f"overlap in the data section", code="gguf_tensors_overlap",
+                                  params={"source": echo(source), "first": echo(previous.name),
+                                          "second": echo(tensor.name)})
         end = tensor.offset_bytes + tensor.n_bytes
         previous = tensor
     if tensors and file_bytes is not None and data_offset + end > file_bytes:
         raise ModelInputError(
             f"{source}: truncated GGUF file; its tensors end at byte {data_offset + end} but the "
-            f"file has {file_bytes} bytes")
+            f"file has {file_bytes} bytes", code="gguf_tensors_past_end",
+            params={"source": echo(source), "end": data_offset + end, "file_bytes": file_bytes})
 
 
 def _display(path: Path) -> str:
@@ -493,29 +542,39 @@ def _read_header_file(path: Path, max_header_bytes: int) -> tuple[_Header, int]:
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise ModelInputError(f"{source}: no such file") from None
+        raise ModelInputError(f"{source}: no such file", code="model_file_missing",
+                              params={"source": echo(source)}) from None
     except OSError as exc:
-        raise ModelInputError(f"{source}: cannot be read ({exc.strerror or exc})") from None
+        reason = echo(exc.strerror or exc)
+        raise ModelInputError(f"{source}: cannot be read ({reason})", code="model_file_unreadable",
+                              params={"source": echo(source), "reason": reason}) from None
     if stat.S_ISDIR(info.st_mode):
-        raise ModelInputError(f"{source}: is a folder; pass the .gguf file itself")
+        raise ModelInputError(f"{source}: is a folder; pass the .gguf file itself",
+                              code="gguf_folder", params={"source": echo(source)})
     if not stat.S_ISREG(info.st_mode):
-        raise ModelInputError(f"{source}: not a regular file (a device or a pipe); pass a .gguf file")
+        raise ModelInputError(f"{source}: not a regular file (a device or a pipe); pass a .gguf file",
+                              code="gguf_not_regular", params={"source": echo(source)})
     size = info.st_size
     if size == 0:
-        raise ModelInputError(f"{source}: empty file, not a GGUF model")
+        raise ModelInputError(f"{source}: empty file, not a GGUF model", code="gguf_empty",
+                              params={"source": echo(source)})
     try:
         with open(path, "rb") as handle, mmap.mmap(handle.fileno(), min(size, max_header_bytes),
                                                    access=mmap.ACCESS_READ) as view:
             header = _parse_header(view, source=source, available=len(view), file_bytes=size,
                                    max_header_bytes=max_header_bytes)
     except PermissionError:
-        raise ModelInputError(f"{source}: permission denied") from None
+        raise ModelInputError(f"{source}: permission denied", code="model_file_permission",
+                              params={"source": echo(source)}) from None
     except GgufHeaderIncomplete as exc:  # only when the header outgrows the bound
-        raise ModelInputError(str(exc)) from None
+        raise ModelInputError(str(exc), code=exc.code, params=exc.params) from None
     except (OSError, ValueError) as exc:
         if isinstance(exc, ModelInputError):
             raise
-        raise ModelInputError(f"{source}: cannot be read as a GGUF file ({exc})") from None
+        reason = echo(exc, max_chars=120)
+        raise ModelInputError(f"{source}: cannot be read as a GGUF file ({reason})",
+                              code="gguf_unreadable",
+                              params={"source": echo(source), "reason": reason}) from None
     return header, size
 
 
@@ -527,7 +586,10 @@ def _split_paths(path: Path, metadata: Mapping[str, Any]) -> list[Path]:
     match = _SPLIT_NAME.match(path.name)
     if count > MAX_SPLIT_FILES or not match or int(match["count"]) != count:
         raise ModelInputError(f"{_display(path)}: part of a model split into {count} files, but "
-                              f"not named NAME-0000i-of-{count:05d}.gguf; pass the first part")
+                              f"not named NAME-0000i-of-{count:05d}.gguf; pass the first part",
+                              code="gguf_split_name",
+                              params={"source": echo(_display(path)), "count": echo(count),
+                                      "pattern": echo(f"NAME-0000i-of-{count:05d}.gguf")})
     return [path.with_name(f"{match['prefix']}-{i:05d}-of-{count:05d}.gguf")
             for i in range(1, count + 1)]
 
@@ -574,14 +636,21 @@ def join_split_parts(headers: list[_Header], names: list[str], *, file_bytes: in
     count = headers[0].metadata.get("split.count", len(headers))
     if count != len(headers):
         raise ModelInputError(f"{names[0]}: says it is split into {count!r} files; "
-                              f"{len(headers)} were given")
+                              f"{len(headers)} were given", code="gguf_split_count",
+                              params={"source": echo(names[0]), "count": echo(repr(count)),
+                                      "given": len(headers)})
     for number, (name, header) in enumerate(zip(names, headers, strict=True)):
         if header.metadata.get("split.no", number) != number:
             raise ModelInputError(f"{name}: says it is split part "
-                                  f"{header.metadata.get('split.no')!r}, expected {number}")
+                                  f"{header.metadata.get('split.no')!r}, expected {number}",
+                                  code="gguf_split_number",
+                                  params={"source": echo(name),
+                                          "part": echo(repr(header.metadata.get("split.no"))),
+                                          "expected": number})
     tensors = tuple(t for h in headers for t in h.tensors)
     if len({t.name for t in tensors}) != len(tensors):
-        raise ModelInputError(f"{names[0]}: the split parts repeat a tensor")
+        raise ModelInputError(f"{names[0]}: the split parts repeat a tensor",
+                              code="gguf_split_repeat", params={"source": echo(names[0])})
     joined = _Header(headers[0].metadata, tensors, headers[0].data_offset_bytes,
                      headers[0].alignment_bytes)
     return _summarize(joined, source=names[0], file_bytes=file_bytes, model_id=model_id,
@@ -609,7 +678,9 @@ def read_mmproj(path: str | os.PathLike[str], *,
     model = read_gguf(path, max_header_bytes=max_header_bytes)
     if model.kind != "mmproj":
         raise ModelInputError(f"{model.source}: a {model.architecture!r} model, not a vision "
-                              f"projector (mmproj) file")
+                              f"projector (mmproj) file", code="gguf_not_mmproj",
+                              params={"source": echo(model.source),
+                                      "architecture": echo(model.architecture)})
     return model
 
 
@@ -637,11 +708,16 @@ class _Meta:
 
     def count(self, key: str, value: Any, *, allow_zero: bool = False, high: int = 100_000_000) -> int:
         if isinstance(value, (bool, float)) or not isinstance(value, int):
-            raise ModelInputError(f"{self.source}: {key} must be a whole number, got {value!r:.40}")
+            raise ModelInputError(f"{self.source}: {key} must be a whole number, got {value!r:.40}",
+                                  code="gguf_not_whole",
+                                  params={"source": echo(self.source), "key": echo(key),
+                                          "got": echo(f"{value!r:.40}")})
         low = 0 if allow_zero else 1
         if not low <= value <= high:
             raise ModelInputError(f"{self.source}: implausible {key} = {value}; expected "
-                                  f"{low} to {high}")
+                                  f"{low} to {high}", code="gguf_implausible_range",
+                                  params={"source": echo(self.source), "key": echo(key),
+                                          "value": value, "low": low, "high": high})
         return value
 
     def scalar(self, suffix: str, *, required: bool = False, allow_zero: bool = False,
@@ -650,7 +726,9 @@ class _Meta:
         value = self.metadata.get(key)
         if value is None:
             if required:
-                raise ModelInputError(f"{self.source}: GGUF metadata lacks {key}")
+                raise ModelInputError(f"{self.source}: GGUF metadata lacks {key}",
+                                      code="gguf_missing_key",
+                                      params={"source": echo(self.source), "key": echo(key)})
             return None
         return self.count(key, value, allow_zero=allow_zero, high=high)
 
@@ -661,11 +739,15 @@ class _Meta:
         value = self.metadata.get(key)
         if value is None:
             if required:
-                raise ModelInputError(f"{self.source}: GGUF metadata lacks {key}")
+                raise ModelInputError(f"{self.source}: GGUF metadata lacks {key}",
+                                      code="gguf_missing_key",
+                                      params={"source": echo(self.source), "key": echo(key)})
             return None
         if isinstance(value, tuple):
             if not value:
-                raise ModelInputError(f"{self.source}: {key} is an empty array")
+                raise ModelInputError(f"{self.source}: {key} is an empty array",
+                                      code="gguf_empty_array",
+                                      params={"source": echo(self.source), "key": echo(key)})
             return tuple(self.count(key, v, allow_zero=True, high=high) for v in value)
         return (self.count(key, value, allow_zero=True, high=high),)
 
@@ -681,9 +763,12 @@ def _summarize(header: _Header, *, source: str, file_bytes: int, model_id: str,
     tensors = header.tensors
     architecture = _text(metadata, "general.architecture")
     if architecture is None:
-        raise ModelInputError(f"{source}: GGUF metadata lacks general.architecture")
+        raise ModelInputError(f"{source}: GGUF metadata lacks general.architecture",
+                              code="gguf_missing_key",
+                              params={"source": echo(source), "key": "general.architecture"})
     if not tensors:
-        raise ModelInputError(f"{source}: the GGUF file holds no tensors")
+        raise ModelInputError(f"{source}: the GGUF file holds no tensors", code="gguf_no_tensors",
+                              params={"source": echo(source)})
     bytes_by_type: Counter[str] = Counter()
     for tensor in tensors:
         bytes_by_type[tensor.type_name] += tensor.n_bytes
@@ -799,7 +884,8 @@ def _arch(meta: _Meta, tensors: tuple[GgufTensor, ...], params_total: int,
     heads = max(heads_per_layer)
     if heads == 0:
         raise ModelInputError(f"{source}: {meta.arch}.attention.head_count is 0; a model without "
-                              f"attention layers is not supported")
+                              f"attention layers is not supported", code="gguf_no_heads",
+                              params={"source": echo(source), "arch": echo(meta.arch)})
     kv_per_layer = meta.per_layer("attention.head_count_kv") or (heads,)
     attention_kv = [v for v in kv_per_layer if v]
     kv_heads = max(attention_kv) if attention_kv else heads
@@ -817,15 +903,20 @@ def _arch(meta: _Meta, tensors: tuple[GgufTensor, ...], params_total: int,
     head_dim = key_length or hidden // heads
     if head_dim <= 0:
         raise ModelInputError(f"{source}: head size works out to 0 (embedding_length {hidden}, "
-                              f"{heads} heads)")
+                              f"{heads} heads)", code="gguf_head_size_zero",
+                              params={"source": echo(source), "hidden": hidden, "heads": heads})
     if heads % kv_heads:
         raise ModelInputError(f"{source}: {heads} attention heads are not a multiple of "
-                              f"{kv_heads} KV heads")
+                              f"{kv_heads} KV heads", code="gguf_heads_not_multiple",
+                              params={"source": echo(source), "heads": heads, "kv_heads": kv_heads})
     ffn = meta.per_layer("feed_forward_length", high=10_000_000)
     expert_ffn = meta.scalar("expert_feed_forward_length")
     intermediate = max(ffn) if ffn and max(ffn) else expert_ffn
     if not intermediate:
-        raise ModelInputError(f"{source}: GGUF metadata lacks {meta.arch}.feed_forward_length")
+        raise ModelInputError(f"{source}: GGUF metadata lacks {meta.arch}.feed_forward_length",
+                              code="gguf_missing_key",
+                              params={"source": echo(source),
+                                      "key": echo(f"{meta.arch}.feed_forward_length")})
     context = meta.scalar("context_length")
     if context is None:
         context = 4096
@@ -842,9 +933,13 @@ def _arch(meta: _Meta, tensors: tuple[GgufTensor, ...], params_total: int,
     if experts:
         if not used:
             raise ModelInputError(f"{source}: {meta.arch}.expert_count is {experts} but "
-                                  f"expert_used_count is missing")
+                                  f"expert_used_count is missing", code="gguf_no_experts_used",
+                                  params={"source": echo(source), "arch": echo(meta.arch),
+                                          "experts": experts})
         if used > experts:
-            raise ModelInputError(f"{source}: {used} experts used per token out of {experts}")
+            raise ModelInputError(f"{source}: {used} experts used per token out of {experts}",
+                                  code="gguf_experts_used",
+                                  params={"source": echo(source), "used": used, "experts": experts})
         expert_elements = sum(t.n_elements for t in expert_tensors)
         idle = expert_elements * (experts - used) // experts
         params_active = params_total - idle
@@ -861,7 +956,9 @@ def _arch(meta: _Meta, tensors: tuple[GgufTensor, ...], params_total: int,
             expert_ffn = up.shape[1] if up is not None and len(up.shape) >= 2 else None
     recurrent, state_bytes = _recurrent(meta, layers, kv_per_layer, notes)
     if not 1 <= params_total <= MAX_PARAMS:
-        raise ModelInputError(f"{source}: {params_total:.4g} parameters is outside what a model has")
+        raise ModelInputError(f"{source}: {params_total:.4g} parameters is outside what a model has",
+                              code="gguf_params_range",
+                              params={"source": echo(source), "params": f"{params_total:.4g}"})
     name = _text(meta.metadata, "general.name") or model_id
     fields: dict[str, Any] = dict(
         id=model_id,
@@ -896,8 +993,10 @@ def _arch(meta: _Meta, tensors: tuple[GgufTensor, ...], params_total: int,
     try:
         arch = ModelArch(**fields)
     except ValidationError as exc:
-        raise ModelInputError(f"{source}: inconsistent GGUF metadata "
-                              f"({validation_error_text(exc)})") from None
+        reason = validation_error_text(exc)
+        raise ModelInputError(f"{source}: inconsistent GGUF metadata ({reason})",
+                              code="gguf_inconsistent",
+                              params={"source": echo(source), "reason": reason}) from None
     return arch, max(1, params_active), notes
 
 
@@ -914,7 +1013,8 @@ def _vocab(meta: _Meta, by_name: Mapping[str, GgufTensor]) -> int:
     if isinstance(tokens, tuple) and tokens:
         return len(tokens)
     raise ModelInputError(f"{meta.source}: no vocabulary size (no token_embd.weight tensor, "
-                          f"{meta.arch}.vocab_size or tokenizer.ggml.tokens)")
+                          f"{meta.arch}.vocab_size or tokenizer.ggml.tokens)", code="gguf_no_vocab",
+                          params={"source": echo(meta.source), "arch": echo(meta.arch)})
 
 
 def _vision(metadata: Mapping[str, Any], source: str) -> GgufVision:
@@ -923,11 +1023,15 @@ def _vision(metadata: Mapping[str, Any], source: str) -> GgufVision:
         if value is None or isinstance(value, (GgufArray, tuple, str)):
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 10_000_000:
-            raise ModelInputError(f"{source}: implausible {key} = {value!r:.40}")
+            raise ModelInputError(f"{source}: implausible {key} = {value!r:.40}",
+                                  code="gguf_implausible",
+                                  params={"source": echo(source), "key": key,
+                                          "value": echo(f"{value!r:.40}")})
         return value
 
     if metadata.get("clip.has_vision_encoder") is False:
-        raise ModelInputError(f"{source}: a projector without a vision encoder (audio only?)")
+        raise ModelInputError(f"{source}: a projector without a vision encoder (audio only?)",
+                              code="gguf_no_vision", params={"source": echo(source)})
     return GgufVision(
         projector_type=_text(metadata, "clip.vision.projector_type")
         or _text(metadata, "clip.projector_type"),
