@@ -104,7 +104,9 @@ def show_parts(b: TierBuild, result: PlanResult) -> None:
         if p.source == OWN_PRICE_SOURCE:
             notes.append(t("builds.own_price"))
         count = f"{p.quantity} × " if p.quantity > 1 else ""
-        name = f"{count}{p.name}" + (f" ({', '.join(notes)})" if notes else "")
+        # The advisor marks a used part "(used)" in English; the note says it in the language.
+        name = f"{count}{p.name.removesuffix(' (used)')}" + (f" ({', '.join(notes)})"
+                                                               if notes else "")
         rows.append(f"| **{plain(t(f'builds.kind_{p.kind}'))}** {plain(name)} "
                     f"| {plain(money(p.total_usd, result))} |")
     st.markdown("\n".join([f"| {t('builds.parts')} | {t('builds.col_price')} |", "| :-- | --: |",

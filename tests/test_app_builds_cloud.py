@@ -80,6 +80,7 @@ def test_builds_do_not_repeat_a_tier_that_is_the_same_build(builds_70b):
     count = f"{gpu.quantity} × " if gpu.quantity > 1 else ""
     assert parts[0][2].startswith(f"| **GPU** {count}{gpu.name}")
     assert parts[0][2].endswith(f"| {money_text(gpu.total_usd, 'USD')} |")
+    assert gpu.used and not any("(used) (used)" in line for p in parts for line in p)
 
 
 def test_builds_show_numbers_and_checks(builds_70b):
