@@ -27,7 +27,7 @@ PAGES = {
                      "stDataFrame"),
     "compare": ("compare", "model=qwen2.5-32b&quant=q4_k_m", "stDataFrame"),
     "fits": ("fits", "", None),
-    "builds": ("builds", "model=llama-3.1-70b&quant=q4_k_m", "stDataFrame"),
+    "builds": ("builds", "", "stDataFrame"),  # the default 8B model: three distinct cards
     "cloud": ("cloud", "", "stDataFrame"),
     "serve": ("serve", "", None),
     "finetune": ("finetune", "", None),
