@@ -34,8 +34,10 @@ def test_the_3060_link_answers_what_runs(browser, base_url):
                  quality=ranking_quality(load_quality()))
     lines = {line.key: line for line in class_lines(table, "en")}
     medium, large = lines["medium"], lines["large"]
-    # The 12-16B class runs on the GPU at 4-5 bits; the 20-35B class only with offload.
-    assert medium.status == "gpu" and 4.0 <= medium.best.bits_per_weight < 6.0
+    # The 12-16B class runs on the GPU in a faithful format (the best-rated, Gemma 3 12B,
+    # at Q6_K); the 20-35B class only with offload.
+    assert medium.status == "gpu" and not medium.best.offload
+    assert (medium.best.model, medium.best.quant) == ("gemma-3-12b", "q6_k")
     assert large.status == "offload"
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(base_url + LINK, wait_until="networkidle")
