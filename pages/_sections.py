@@ -45,6 +45,8 @@ def finetune_extra(cfg: Mapping[str, Any], request: EstimateRequest, arch: Model
                                             *FINETUNE_NUMBER_FIELDS)},
             "dora": cfg["dora"] == "on", "gpu": request.gpu, "gpu_count": request.gpu_count,
             "dataset_tokens": float(cfg["dataset_mtokens"]) * 1e6,
+            "frozen_layers": cfg["frozen_layers"] if cfg["method"] == "full" else 0,
+            "system_ram_gib": cfg["ram_gib"] or None,
             "electricity_usd_per_kwh": terms.electricity_usd_per_kwh}
     result = finetune_plan(parse_finetune_request(data), cat, arch=arch)
     return finetune_section(result, Translator(lang, prefix="doc."), currency=terms.currency,

@@ -152,6 +152,7 @@ PARAMS: dict[str, Param] = {
     **{name: Param("choice", choices=lambda c, n=name: list(FINETUNE_CHOICES[n]))
        for name in (*FINETUNE_CHOICE_FIELDS, *FINETUNE_MORE_FIELDS)},
     "dora": Param("choice", choices=lambda c: list(SWITCH)),
+    "frozen_layers": _within(field_limit(FinetuneRequest, "frozen_layers")),  # full only
     **{name: _within(field_limit(FinetuneRequest, name)) for name in FINETUNE_NUMBER_FIELDS},
     "dataset_mtokens": _within(Limit(0, MAX_DATASET_TOKENS / 1e6, low_open=True)),
 }
@@ -182,7 +183,7 @@ DEFAULTS: dict[str, Any] = {
     "prefix_hit_frac": 0.0, "speculative": "off", "requests_per_minute": "",
     **{name: FinetuneRequest.model_fields[name].default
        for name in (*FINETUNE_CHOICE_FIELDS, *FINETUNE_MORE_FIELDS, *FINETUNE_NUMBER_FIELDS)},
-    "dora": "off",
+    "dora": "off", "frozen_layers": 0,
     "dataset_mtokens": 10.0,  # a few thousand instruction examples
 }
 # The budget a first visit starts from, in the chosen currency at the catalog's rate. [USD]

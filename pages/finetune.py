@@ -60,6 +60,16 @@ with st.expander(t("finetune.more")):
     setup["dora"] = store("dora", "on" if more[3].checkbox(
         t("finetune.dora"), value=state()["dora"] == "on", key=widget_key("dora"),
         help=t("finetune.dora_help")) else "off") == "on"
+    extra = st.columns(4)
+    full = setup["method"] == "full"
+    frozen_layers = store("frozen_layers", int(extra[0].number_input(
+        t("finetune.frozen_layers"), min_value=0, max_value=int(PARAMS["frozen_layers"].high),
+        step=1, key=bind("frozen_layers"), disabled=not full,
+        help=t("finetune.frozen_layers_help"))))
+    # The machine's system RAM, the same figure What can I run uses for offload.
+    ram_gib = store("ram_gib", float(extra[1].number_input(
+        t("fits.ram_gib"), min_value=PARAMS["ram_gib"].low, max_value=PARAMS["ram_gib"].high,
+        step=8.0, key=bind("ram_gib"), help=t("finetune.ram_gib_help"))))
 if request is None:
     st.stop()
 
@@ -70,6 +80,7 @@ def run() -> FinetuneResult:
     data = {**model_fields_of(request, arch), **setup,
             "gpu": request.gpu, "gpu_count": request.gpu_count,
             "dataset_tokens": dataset_mtokens * 1e6,
+            "frozen_layers": frozen_layers if full else 0, "system_ram_gib": ram_gib or None,
             "electricity_usd_per_kwh": money_terms().electricity_usd_per_kwh}
     return finetune_plan(parse_finetune_request(data), cat, arch=arch)
 
@@ -91,6 +102,8 @@ else:
     st.error(t("finetune.does_not_fit", **sizes), icon=":material/block:")
 if memory.host_bytes:
     st.caption(t("finetune.host", gib=gib_text(memory.host_bytes)))
+if memory.system_ram_fits is False:
+    st.warning(t("finetune.host_short", ram=f"{ram_gib:g}"), icon=":material/memory:")
 for notice in result.warnings:
     st.caption(plain(translate_notice(notice, lang())))
 st.plotly_chart(memory_breakdown_figure(result, labels=group_strings("finetune_chart.", lang())),

@@ -83,3 +83,20 @@ def test_chinese_durations_and_the_region_currency_and_electricity():
     assert metrics["本地电费"] == usd_in_currency_text(expected.cost.local_usd, "EUR",
                                                     terms.units_per_usd, digits=2, lang="zh")
     assert metrics["本地电费"].startswith("€")
+
+
+def test_frozen_layers_and_system_ram_reach_the_engine():
+    base = {"model": "llama-3.1-8b", "gpu": "rtx-4090", "method": "full", "offload": "optimizer"}
+    at = open_finetune(**base, frozen_layers="16", ram_gib="8")
+    whole = open_finetune(**base, ram_gib="256")
+    on_gpu = {"model": "llama-3.1-8b", "gpu": "rtx-4090", "method": "full"}
+    # Half of the 32 layers frozen: roughly half the gradients (the embeddings still train).
+    assert (chart_traces(open_finetune(**on_gpu, frozen_layers="16"))["Gradients"]
+            < 0.7 * chart_traces(open_finetune(**on_gpu))["Gradients"])
+    query = query_for(at.session_state[STATE_KEY])
+    assert query["frozen_layers"] == "16" and query["ram_gib"] == "8"
+    assert any("8 GiB of system RAM" in w.value for w in at.warning)
+    assert not any("system RAM set under" in w.value for w in whole.warning)
+    # Frozen layers go with full fine-tuning only: LoRA ignores the setting rather than failing.
+    lora = open_finetune(**{**base, "method": "lora", "offload": "none"}, frozen_layers="16")
+    assert not lora.error and lora.number_input(key="w_finetune_frozen_layers").disabled
