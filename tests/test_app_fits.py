@@ -132,3 +132,11 @@ def test_a_model_read_from_the_hub_is_ranked_too(monkeypatch, tmp_path):
     added = frame[~frame["model"].isin({m.name for m in load_catalog().models})]
     assert len(added) == 1 and added.iloc[0]["quant"] == "Q4_K_M"
     assert query_for(at.session_state[STATE_KEY])["hf_id"] == repo
+
+
+def test_a_hub_id_in_the_link_fills_the_form_and_reads_nothing_until_asked():
+    at = open_fits(**LINK, hf_id="rigfit-test/not-read")
+    assert at.radio(key="fits_add_source").value == "hf" and not at.error
+    assert next(t for t in at.text_input if t.key and t.key.endswith("_hf_id")).value == (
+        "rigfit-test/not-read")
+    assert len(_table(at)) == len(_table(open_fits(**LINK)))  # only the catalog until read
