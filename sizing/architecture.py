@@ -218,8 +218,9 @@ def _sliding_layers(config: Mapping[str, Any], num_layers: int) -> tuple[int | N
     use = strict_flag("use_sliding_window", config.get("use_sliding_window"), default=True)
     layer_types = config.get("layer_types")
     if layer_types is not None and not isinstance(layer_types, list):
-        raise ModelInputError(f"config.json: 'layer_types' must be a list of layer kinds, got "
-                              f"{json_value_text(layer_types)}")
+        got = json_value_text(layer_types)
+        raise ModelInputError(f"config.json: 'layer_types' must be a list of layer kinds, got {got}",
+                              code="config_layer_types_list", params={"got": got})
     if isinstance(layer_types, list) and len(layer_types) > num_layers:
         raise ModelInputError(
             f"config.json: 'layer_types' lists {len(layer_types):,} layers but the model has "
@@ -254,7 +255,8 @@ def _experts(config: Mapping[str, Any], layers: int) -> dict[str, Any]:
                     num_shared_experts=_optional(config, "n_shared_experts", 0) or 0)
     key, per_token = _first(config, ("num_experts_per_tok", "num_experts_per_token", "moe_top_k"))
     if per_token is None:
-        raise ModelInputError("config.json has experts but no num_experts_per_tok")
+        raise ModelInputError("config.json has experts but no num_experts_per_tok",
+                              code="config_no_experts_per_token")
     return dict(
         num_experts=experts,
         num_experts_per_token=_field("num_experts_per_tok", per_token, key, high=experts),
@@ -281,18 +283,21 @@ def arch_from_hf_config(
     is not ``true``/``false`` or a count given as ``true``.
     """
     if not isinstance(config, Mapping):
-        raise ModelInputError("config.json must be a JSON object")
+        raise ModelInputError("config.json must be a JSON object", code="config_not_object")
     config = _with_text_config(config)
     values: dict[str, Any] = {}
-    missing = []
+    missing: list[tuple[str, tuple[str, ...]]] = []
     for field, keys in _KEYS.items():
         key, value = _first(config, keys)
         if value is None:
-            missing.append(f"{field} ({' or '.join(keys[:2])})")
+            missing.append((field, keys[:2]))
         else:
             values[field] = _field(field, value, key)
     if missing:
-        raise ModelInputError("config.json is missing " + ", ".join(missing))
+        raise ModelInputError(
+            "config.json is missing " + ", ".join(f"{f} ({' or '.join(k)})" for f, k in missing),
+            code="config_missing",
+            params={"fields": ", ".join(f"{f} ({' / '.join(k)})" for f, k in missing)})
     layers, hidden, heads = values["num_layers"], values["hidden_size"], values["num_attention_heads"]
     multi_query = strict_flag("multi_query", config.get("multi_query"), default=False)
     kv_heads = _optional(config, "num_key_value_heads", 1 if multi_query else heads)
@@ -307,9 +312,11 @@ def arch_from_hf_config(
     if heads % kv_heads:
         raise ModelInputError(
             f"config.json: num_attention_heads ({heads}) is not a multiple of "
-            f"num_key_value_heads ({kv_heads})")
+            f"num_key_value_heads ({kv_heads})", code="config_heads_not_multiple",
+            params={"heads": heads, "kv_heads": kv_heads})
     if head_dim <= 0:
-        raise ModelInputError("config.json: head_dim works out to 0; check hidden_size and heads")
+        raise ModelInputError("config.json: head_dim works out to 0; check hidden_size and heads",
+                              code="config_head_dim_zero")
     context = _optional(config, "max_position_embeddings", DEFAULT_CONTEXT_TOKENS,
                         keys=_CONTEXT_KEYS)
     window, windowed_layers = _sliding_layers(config, layers)
@@ -344,11 +351,15 @@ def arch_from_hf_config(
         total = param_count_from_shapes(draft)
         active = active_param_count_from_shapes(draft)
     except ValidationError as exc:
-        raise ModelInputError(f"config.json: {validation_error_text(exc)}") from None
+        reason = validation_error_text(exc)
+        raise ModelInputError(f"config.json: {reason}", code="config_invalid",
+                              params={"reason": reason}) from None
     if not MIN_PARAMS <= total <= MAX_PARAMS:
         raise ModelInputError(
             f"config.json: the shapes add up to {total / 1e9:,.4g}B parameters; a usable model "
-            f"has {MIN_PARAMS / 1e9:g}B to {MAX_PARAMS / 1e9:g}B")
+            f"has {MIN_PARAMS / 1e9:g}B to {MAX_PARAMS / 1e9:g}B", code="config_params_range",
+            params={"params_b": f"{total / 1e9:,.4g}", "low_b": f"{MIN_PARAMS / 1e9:g}",
+                    "high_b": f"{MAX_PARAMS / 1e9:g}"})
     return draft.model_copy(update={"params_total": total, "params_active": min(active, total)})
 
 
@@ -417,7 +428,8 @@ def read_hf_config(text: str | bytes, *, model_id: str = "custom", name: str | N
     if len(text) > MAX_CONFIG_BYTES:
         raise ModelInputError(
             f"config.json is {mib_text(len(text))}; a real one is a few KiB "
-            f"(limit {mib_text(MAX_CONFIG_BYTES)})")
+            f"(limit {mib_text(MAX_CONFIG_BYTES)})", code="config_too_large",
+            params={"size": mib_text(len(text)), "limit": mib_text(MAX_CONFIG_BYTES)})
     config = load_json(text, what="config.json")
     arch = arch_from_hf_config(config, model_id=model_id, name=name, file_name=file_name)
     notices = []
@@ -475,8 +487,10 @@ def arch_from_param_count(params: float) -> ModelArch:
     """
     if not math.isfinite(params) or params < MIN_PARAMS or params > MAX_PARAMS:
         raise ModelInputError(
-            f"parameter count {params / 1e9:g}B is outside 0.01B-5000B"
-        )
+            f"parameter count {params / 1e9:g}B is outside "
+            f"{MIN_PARAMS / 1e9:g}B-{MAX_PARAMS / 1e9:g}B", code="params_b_range",
+            params={"params_b": f"{params / 1e9:g}", "low_b": f"{MIN_PARAMS / 1e9:g}",
+                    "high_b": f"{MAX_PARAMS / 1e9:g}"})
     layers = max(2, round(_interpolate(params, 1)))
     # Widths in whole groups of KV heads, as real grouped-query models have them:
     # 8 KV heads of 128 (1,024 wide) from about 1B up, pairs of query heads below.

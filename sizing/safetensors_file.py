@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from catalog.errors import echo
 from catalog.schema import ModelArch
 from sizing.architecture import MAX_CONFIG_BYTES, ModelInputError, arch_from_hf_config
 from sizing.guards import load_json, read_bounded_bytes
@@ -81,7 +82,12 @@ _BNB_STATE = re.compile(r"\.quant_state\.bitsandbytes__(nf4|fp4)$")
 
 
 class _Hostile(Exception):
-    """Internal: a value in a header that no real file has."""
+    """Internal: a value in a header that no real file has, with its sentence's code and values."""
+
+    def __init__(self, message: str, code: str, **params: str | int | float) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -145,18 +151,27 @@ def header_length(prefix: bytes, *, source: str = "model.safetensors",
                   file_bytes: int | None = None) -> int:
     """N from a file's first 8 bytes, bounded; a ranged read can fetch bytes 8..8+N next."""
     if len(prefix) < 8:
-        what = "empty file" if not prefix else f"only {len(prefix)} bytes"
-        raise ModelInputError(f"{source}: {what}; not a safetensors file")
+        if not prefix:
+            raise ModelInputError(f"{source}: empty file; not a safetensors file",
+                                  code="st_empty", params={"source": echo(source)})
+        raise ModelInputError(f"{source}: only {len(prefix)} bytes; not a safetensors file",
+                              code="st_too_short",
+                              params={"source": echo(source), "size_bytes": len(prefix)})
     (length,) = struct.unpack("<Q", bytes(prefix[:8]))
     if length < 2:
-        raise ModelInputError(f"{source}: not a safetensors file (header length {length})")
+        raise ModelInputError(f"{source}: not a safetensors file (header length {length})",
+                              code="st_header_length", params={"source": echo(source), "length": length})
     if length > max_header_bytes:
         raise ModelInputError(f"{source}: declares a {length:,}-byte header; more than "
                               f"{max_header_bytes / 2**20:g} MiB is not a safetensors file this "
-                              f"tool reads")
+                              f"tool reads", code="st_header_too_large",
+                              params={"source": echo(source), "length": f"{length:,}",
+                                      "limit_mib": f"{max_header_bytes / 2**20:g}"})
     if file_bytes is not None and 8 + length > file_bytes:
         raise ModelInputError(f"{source}: truncated; the header needs {8 + length:,} bytes but "
-                              f"the file has {file_bytes:,}")
+                              f"the file has {file_bytes:,}", code="st_header_truncated",
+                              params={"source": echo(source), "needed": f"{8 + length:,}",
+                                      "file_bytes": f"{file_bytes:,}"})
     return length
 
 
@@ -164,18 +179,25 @@ def parse_header(header: bytes, *, source: str = "model.safetensors",
                  data_bytes: int | None = None) -> SafetensorsHeader:
     """Parse the N header bytes; ``data_bytes`` (file size - 8 - N) checks the offsets."""
     if not header.lstrip()[:1] == b"{":
-        raise ModelInputError(f"{source}: not a safetensors file (its header is not a JSON object)")
+        raise ModelInputError(f"{source}: not a safetensors file (its header is not a JSON object)",
+                              code="st_not_safetensors", params={"source": echo(source)})
     try:
         parsed = json.loads(header)
     except RecursionError:
-        raise ModelInputError(f"{source}: header JSON nested too deeply") from None
+        raise ModelInputError(f"{source}: header JSON nested too deeply", code="st_header_too_deep",
+                              params={"source": echo(source)}) from None
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, oversize integers
-        raise ModelInputError(f"{source}: header is not valid JSON ({str(exc)[:100]})") from None
+        reason = echo(str(exc)[:100])
+        raise ModelInputError(f"{source}: header is not valid JSON ({reason})",
+                              code="st_header_json",
+                              params={"source": echo(source), "reason": reason}) from None
     if not isinstance(parsed, dict):
-        raise ModelInputError(f"{source}: header is not a JSON object")
+        raise ModelInputError(f"{source}: header is not a JSON object", code="st_header_not_object",
+                              params={"source": echo(source)})
     metadata = parsed.pop("__metadata__", None) or {}
     if not isinstance(metadata, dict):
-        raise ModelInputError(f"{source}: __metadata__ is not an object")
+        raise ModelInputError(f"{source}: __metadata__ is not an object", code="st_metadata_not_object",
+                              params={"source": echo(source)})
     metadata = {str(k): v for k, v in metadata.items() if isinstance(v, str)}
     tensors = []
     spans = []
@@ -183,7 +205,9 @@ def parse_header(header: bytes, *, source: str = "model.safetensors",
         try:
             tensor, begin, end = _entry(source, name, entry)
         except _Hostile as exc:
-            raise ModelInputError(f"{source}: tensor {name[:80]!r}: {exc}") from None
+            params = {"source": echo(source), "tensor": echo(name), **exc.params}
+            raise ModelInputError(f"{source}: tensor {name[:80]!r}: {exc}", code=exc.code,
+                                  params=params) from None
         tensors.append(tensor)
         spans.append((begin, end, name))
     spans.sort()
@@ -191,44 +215,55 @@ def parse_header(header: bytes, *, source: str = "model.safetensors",
     previous = None
     for begin, end, name in spans:
         if begin < last_end:
-            raise ModelInputError(f"{source}: tensors {previous[:80]!r} and {name[:80]!r} overlap")
+            raise ModelInputError(f"{source}: tensors {previous[:80]!r} and {name[:80]!r} overlap",
+                                  code="st_tensors_overlap",
+                                  params={"source": echo(source), "first": echo(previous),
+                                          "second": echo(name)})
         last_end = max(last_end, end)
         previous = name
     if data_bytes is not None and last_end > data_bytes:
         raise ModelInputError(f"{source}: truncated; its tensors end at data byte {last_end:,} but "
-                              f"the file holds {data_bytes:,} data bytes")
+                              f"the file holds {data_bytes:,} data bytes",
+                              code="st_tensors_past_end",
+                              params={"source": echo(source), "end": f"{last_end:,}",
+                                      "data_bytes": f"{data_bytes:,}"})
     return SafetensorsHeader(source, tuple(tensors), metadata, 8 + len(header), last_end)
 
 
 def _whole(value: Any, what: str, *, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _Hostile(f"{what} is not a whole number ({value!r:.40})")
+        raise _Hostile(f"{what} is not a whole number ({value!r:.40})", "st_not_whole",
+                       field_term=what, got=echo(f"{value!r:.40}"))
     if not 0 <= value <= high:
-        raise _Hostile(f"{what} {value:.3g} is out of range")
+        raise _Hostile(f"{what} {value:.3g} is out of range", "st_out_of_range",
+                       field_term=what, value=f"{value:.3g}")
     return value
 
 
 def _entry(source: str, name: str, entry: Any) -> tuple[SafetensorsTensor, int, int]:
     if not isinstance(entry, dict):
-        raise _Hostile("entry is not an object")
+        raise _Hostile("entry is not an object", "st_entry_not_object")
     dtype = entry.get("dtype")
     if dtype not in DTYPE_BITS:
-        raise _Hostile(f"unknown dtype {dtype!r:.40}")
+        raise _Hostile(f"unknown dtype {dtype!r:.40}", "st_dtype", dtype=echo(f"{dtype!r:.40}"))
     shape = entry.get("shape")
     if not isinstance(shape, list) or len(shape) > MAX_DIMS:
-        raise _Hostile("shape is not a list of at most 16 dimensions")
+        raise _Hostile(f"shape is not a list of at most {MAX_DIMS} dimensions", "st_shape",
+                       max_dims=MAX_DIMS)
     dims = tuple(_whole(d, "a dimension", high=MAX_TENSOR_ELEMENTS) for d in shape)
     n_elements = math.prod(dims)
     if n_elements > MAX_TENSOR_ELEMENTS:
-        raise _Hostile(f"{n_elements:.3g} elements; no real tensor is that large")
+        raise _Hostile(f"{n_elements:.3g} elements; no real tensor is that large",
+                       "st_tensor_too_large", elements=f"{n_elements:.3g}")
     offsets = entry.get("data_offsets")
     if not isinstance(offsets, list) or len(offsets) != 2:
-        raise _Hostile("data_offsets is not a [begin, end] pair")
+        raise _Hostile("data_offsets is not a [begin, end] pair", "st_offsets_pair")
     begin = _whole(offsets[0], "begin offset", high=2**62)
     end = _whole(offsets[1], "end offset", high=2**62)
     bits = n_elements * DTYPE_BITS[dtype]
     if end < begin or bits % 8 or end - begin != bits // 8:
-        raise _Hostile(f"data_offsets [{begin}, {end}] do not hold {n_elements} {dtype} elements")
+        raise _Hostile(f"data_offsets [{begin}, {end}] do not hold {n_elements} {dtype} elements",
+                       "st_offsets_size", begin=begin, end=end, elements=n_elements, dtype=dtype)
     return SafetensorsTensor(name, dtype, dims, n_elements, end - begin, source), begin, end
 
 
@@ -237,12 +272,20 @@ def _regular_file(path: Path) -> int:
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise ModelInputError(f"{path.name}: no such file") from None
+        raise ModelInputError(f"{path.name}: no such file", code="model_file_missing",
+                              params={"source": echo(path.name)}) from None
     except OSError as exc:
-        raise ModelInputError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
+        raise _unreadable(path, exc) from None
     if not stat.S_ISREG(info.st_mode):
-        raise ModelInputError(f"{path.name}: not a regular file (a device or a pipe)")
+        raise ModelInputError(f"{path.name}: not a regular file (a device or a pipe)",
+                              code="st_not_regular", params={"source": echo(path.name)})
     return info.st_size
+
+
+def _unreadable(path: Path, exc: OSError) -> ModelInputError:
+    reason = echo(exc.strerror or exc)
+    return ModelInputError(f"{path.name}: cannot be read ({reason})", code="model_file_unreadable",
+                           params={"source": echo(path.name), "reason": reason})
 
 
 def read_safetensors_header(path: str | os.PathLike[str], *,
@@ -256,13 +299,16 @@ def read_safetensors_header(path: str | os.PathLike[str], *,
                                    max_header_bytes=max_header_bytes, file_bytes=size)
             header = handle.read(length)
     except PermissionError:
-        raise ModelInputError(f"{path.name}: permission denied") from None
+        raise ModelInputError(f"{path.name}: permission denied", code="model_file_permission",
+                              params={"source": echo(path.name)}) from None
     except IsADirectoryError:
-        raise ModelInputError(f"{path.name}: is a folder") from None
+        raise ModelInputError(f"{path.name}: is a folder", code="st_folder",
+                              params={"source": echo(path.name)}) from None
     except OSError as exc:
-        raise ModelInputError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
+        raise _unreadable(path, exc) from None
     if len(header) != length:
-        raise ModelInputError(f"{path.name}: truncated inside its header")
+        raise ModelInputError(f"{path.name}: truncated inside its header", code="st_header_cut",
+                              params={"source": echo(path.name)})
     return parse_header(header, source=path.name, data_bytes=size - 8 - length)
 
 
@@ -272,7 +318,9 @@ def read_safetensors_header(path: str | os.PathLike[str], *,
 def _read_json(path: Path, limit: int) -> Any:
     size = _regular_file(path)
     if size > limit:
-        raise ModelInputError(f"{path.name}: {size / 2**20:.1f} MiB; a real one is far smaller")
+        raise ModelInputError(f"{path.name}: {size / 2**20:.1f} MiB; a real one is far smaller",
+                              code="st_json_too_large",
+                              params={"source": echo(path.name), "size_mib": f"{size / 2**20:.1f}"})
     # Read with the bound, too: the file may have grown since it was measured.
     return load_json(read_bounded_bytes(path, limit_bytes=limit, what=path.name), what=path.name)
 
@@ -281,17 +329,23 @@ def _index_shards(index_path: Path) -> tuple[list[Path], dict[str, str]]:
     index = _read_json(index_path, MAX_INDEX_BYTES)
     weight_map = index.get("weight_map") if isinstance(index, dict) else None
     if not isinstance(weight_map, dict) or not weight_map:
-        raise ModelInputError(f"{index_path.name}: no weight_map; not a sharded safetensors index")
+        raise ModelInputError(f"{index_path.name}: no weight_map; not a sharded safetensors index",
+                              code="st_no_weight_map", params={"source": echo(index_path.name)})
     shards: list[str] = []
     for tensor, shard in weight_map.items():
         if not isinstance(shard, str) or not shard.endswith(".safetensors") or "/" in shard \
                 or "\\" in shard or shard.startswith("."):
             raise ModelInputError(f"{index_path.name}: tensor {str(tensor)[:80]!r} names shard "
-                                  f"{str(shard)[:80]!r}, not a .safetensors file beside the index")
+                                  f"{str(shard)[:80]!r}, not a .safetensors file beside the index",
+                                  code="st_index_bad_shard",
+                                  params={"source": echo(index_path.name), "tensor": echo(tensor),
+                                          "shard": echo(shard)})
         if shard not in shards:
             shards.append(shard)
     if len(shards) > MAX_SHARDS:
-        raise ModelInputError(f"{index_path.name}: {len(shards)} shards; too many")
+        raise ModelInputError(f"{index_path.name}: {len(shards)} shards; too many",
+                              code="st_too_many_shards",
+                              params={"source": echo(index_path.name), "shards": len(shards)})
     return [index_path.with_name(s) for s in sorted(shards)], {str(k): v for k, v in weight_map.items()}
 
 
@@ -305,7 +359,8 @@ def _folder_files(folder: Path) -> tuple[list[Path], dict[str, str] | None]:
     # Mistral repositories ship consolidated.safetensors beside the same weights as model-*.
     files = model_files or files
     if not files:
-        raise ModelInputError(f"{folder.name}: no .safetensors files in the folder")
+        raise ModelInputError(f"{folder.name}: no .safetensors files in the folder",
+                              code="st_no_files", params={"source": echo(folder.name)})
     return files, None
 
 
@@ -328,20 +383,23 @@ def read_safetensors(path: str | os.PathLike[str], *, model_id: str | None = Non
             shards, _ = _index_shards(sibling)
             if len(shards) > 1 and path.name in {s.name for s in shards}:
                 raise ModelInputError(f"{path.name}: one shard of {len(shards)}; pass the folder or "
-                                      f"{sibling.name}")
+                                      f"{sibling.name}", code="st_one_shard",
+                                      params={"source": echo(path.name), "shards": len(shards),
+                                              "index": echo(sibling.name)})
     headers = [read_safetensors_header(f, max_header_bytes=max_header_bytes) for f in files]
     if weight_map is not None:
         present = {(t.file, t.name) for h in headers for t in h.tensors}
         for tensor, shard in weight_map.items():
             if (shard, tensor) not in present:
                 raise ModelInputError(f"{shard}: lacks tensor {tensor[:80]!r} that the index puts "
-                                      f"there")
+                                      f"there", code="st_shard_lacks_tensor",
+                                      params={"source": echo(shard), "tensor": echo(tensor)})
     config = None
     config_path = folder / "config.json"
     if config_path.is_file():
         config = _read_json(config_path, MAX_CONFIG_BYTES)
         if not isinstance(config, dict):
-            raise ModelInputError("config.json: not a JSON object")
+            raise ModelInputError("config.json: not a JSON object", code="config_not_object")
     quantize_config = None
     if (folder / "quantize_config.json").is_file():
         quantize_config = _read_json(folder / "quantize_config.json", MAX_CONFIG_BYTES)
@@ -420,11 +478,14 @@ def summarize(headers: Sequence[SafetensorsHeader], *, config: Mapping[str, Any]
     """
     tensors = tuple(t for h in headers for t in h.tensors)
     if not tensors:
-        raise ModelInputError(f"{source}: holds no tensors")
+        raise ModelInputError(f"{source}: holds no tensors", code="st_no_tensors",
+                              params={"source": echo(source)})
     names = {t.name for t in tensors}
     if len(names) != len(tensors):
         duplicate = next(n for n, c in Counter(t.name for t in tensors).items() if c > 1)
-        raise ModelInputError(f"{source}: tensor {duplicate[:80]!r} is in more than one file")
+        raise ModelInputError(f"{source}: tensor {duplicate[:80]!r} is in more than one file",
+                              code="st_tensor_twice",
+                              params={"source": echo(source), "tensor": echo(duplicate)})
     method, bits = _quantization(config, quantize_config, names)
     notes: list[str] = []
     packed_bits = bits
@@ -475,7 +536,8 @@ def summarize(headers: Sequence[SafetensorsHeader], *, config: Mapping[str, Any]
         idle = shape_arch.params_total - shape_arch.params_active
         active = max(1.0, text_params - idle)
         if text_params < 1:
-            raise ModelInputError(f"{source}: holds no weights of the language model")
+            raise ModelInputError(f"{source}: holds no weights of the language model",
+                                  code="st_no_language_weights", params={"source": echo(source)})
         arch = shape_arch.model_copy(update={
             "params_total": float(text_params), "params_active": min(active, float(text_params)),
             "source": SAFETENSORS_SPEC_URL,
