@@ -44,7 +44,7 @@ def test_compare_charts_memory_for_each_chosen_gpu():
     assert usable[0] < usable[1] < usable[2]
     titles = [f["layout"]["title"]["text"] for f in figures]
     assert titles == ["Memory needed vs capacity", "Generation speed (tokens/s)",
-                      "Tokens/s per $1,000", "Tokens/s per watt", "Price vs performance"]
+                      "Tokens/s per 1,000 USD", "Tokens/s per watt", "Price vs performance"]
     speed = figures[1]
     assert len(speed["data"][0]["y"]) == 3 and all(v > 0 for v in speed["data"][0]["y"])
     assert speed["data"][0]["y"][0] < speed["data"][0]["y"][2]  # an H100 outruns an RTX 3060
