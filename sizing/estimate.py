@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Literal
 
 from catalog.catalog import Catalog, runtime_api
+from catalog.errors import UserError
 from catalog.schema import Gpu, ModelArch, Runtime
 from sizing.bench import BenchCalibration, rescale_speed
 from sizing.box import DEFAULT_AMBIENT_C, DEFAULT_USD_PER_KWH, BoxEstimate, box_for, psu_built_in
 from sizing.fit import best_quant, considered_formats, max_context_tokens, published_in
 from sizing.memory import MemoryEstimate, estimate_memory, vision_weight_bytes
-from sizing.notices import Notice
+from sizing.notices import Notice, count_text
 from sizing.request import (MAX_TOKENS, EstimateRequest, RequestError, check_compatibility,
                             check_parallel, file_quant, model_source, resolve_gpu, resolve_model)
 from sizing.results import Result
@@ -236,7 +237,7 @@ def _encoder_activation(request: EstimateRequest, arch: ModelArch) -> float:
     try:
         cost = image_cost(arch.vision, request.image_width, request.image_height)
     except VisionInputError as exc:
-        raise RequestError(str(exc)) from None
+        raise RequestError(str(exc), code=exc.code, params=exc.params) from None
     return encoder_activation_bytes(arch.vision, cost)
 
 
@@ -292,8 +293,8 @@ def speed_inputs(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
     link = catalog.interconnect(request.interconnect or default_interconnect(gpu))
     try:
         ram = ram_bandwidth_gb_per_s(request.ram or DEFAULT_RAM)
-    except ValueError as exc:
-        raise RequestError(str(exc)) from None
+    except UserError as exc:
+        raise RequestError(str(exc), code=exc.code, params=exc.params) from None
     offloaded_frac = 0.0
     if not memory.fits and runtime.supports_offload and memory.gpu_layers > 0:
         offloaded_frac = 1.0 - memory.gpu_layers / memory.num_layers
@@ -340,7 +341,9 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
     if arch.task != "generate" and request.new_tokens:
         if request.prompt_tokens == 0:
             raise RequestError(f"{arch.name} is a {TASK_WORDS[arch.task]} model: it encodes a "
-                               "prompt and generates nothing; give prompt_tokens")
+                               "prompt and generates nothing; give prompt_tokens",
+                               code="encoder_needs_prompt",
+                               params={"model": arch.name, "task_term": TASK_WORDS[arch.task]})
         warnings.append(Notice(
             "encoder_only",
             f"{arch.name} only encodes its input ({arch.task}): sized for the prompts of the batch, "
@@ -471,10 +474,10 @@ def _box(request: EstimateRequest, catalog: Catalog, gpu: Gpu, memory: MemoryEst
     try:
         cooler = catalog.cooler(request.cooler or gpu.cooler.value)
         storage = catalog.storage_class(request.storage or "nvme-gen4")
-    except ValueError as exc:
+    except UserError as exc:
         valid = ", ".join(str(c.id) for c in (catalog.coolers if "cooler" in str(exc)
                                               else catalog.storage_classes))
-        raise RequestError(f"{exc}; valid ids: {valid}") from None
+        raise RequestError(f"{exc}; valid ids: {valid}", code=exc.code, params=exc.params) from None
     prefill_s = _prefill_s(speed, request.prompt_tokens * request.batch) if speed else 0.0
     try:
         return box_for(
@@ -493,8 +496,8 @@ def _box(request: EstimateRequest, catalog: Catalog, gpu: Gpu, memory: MemoryEst
             power_limit_w=request.power_limit_w,
             usd_per_kwh=(request.electricity_usd_per_kwh
                          if request.electricity_usd_per_kwh is not None else DEFAULT_USD_PER_KWH))
-    except ValueError as exc:
-        raise RequestError(str(exc)) from None
+    except UserError as exc:
+        raise RequestError(str(exc), code=exc.code, params=exc.params) from None
 
 
 def _prefill_s(speed: SpeedSection, prompt_tokens: int) -> float:
@@ -542,16 +545,21 @@ def with_images(request: EstimateRequest, arch: ModelArch) -> tuple[EstimateRequ
         return request, None
     if arch.vision is None:
         raise RequestError(f"{arch.name} reads no images: set images to 0 or choose a "
-                           "vision-language model")
+                           "vision-language model", code="model_reads_no_images",
+                           params={"model": arch.name})
     try:
         cost = image_cost(arch.vision, request.image_width, request.image_height)
     except VisionInputError as exc:
-        raise RequestError(str(exc)) from None
+        raise RequestError(str(exc), code=exc.code, params=exc.params) from None
     added = cost.tokens * request.images
     context = request.context_tokens + added if request.context_tokens else None
     if request.prompt_tokens + added + request.new_tokens > MAX_TOKENS:
-        raise RequestError(f"{request.images} image(s) of {cost.tokens:,} tokens each take the "
-                           f"prompt past the longest context RigFit sizes ({MAX_TOKENS:,} tokens)")
+        raise RequestError(f"{count_text(request.images, 'image', 'images')} of {cost.tokens:,} "
+                           "tokens each take the "
+                           f"prompt past the longest context RigFit sizes ({MAX_TOKENS:,} tokens)",
+                           code="images_past_max_tokens",
+                           params={"images": request.images, "tokens": f"{cost.tokens:,}",
+                                   "max_tokens": f"{MAX_TOKENS:,}"})
     return request.model_copy(update={"prompt_tokens": request.prompt_tokens + added,
                                       "context_tokens": context}), cost
 
