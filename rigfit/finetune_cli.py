@@ -14,7 +14,9 @@ from typing import Any
 
 from advisor.finetune import FinetuneResult, finetune_plan
 from catalog.catalog import Catalog
-from report.formats import duration_text, gib_text, money_text, number_text, usd_text
+from advisor.region import RegionTerms
+from report.formats import duration_text, gib_text, number_text, usd_in_currency_text
+from rigfit.cost_flags import add_cost_flags, cost_terms
 from rigfit.terminal import json_text
 from sizing.finetune_request import CHOICES, parse_finetune_request
 
@@ -63,6 +65,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=float, help="passes over the dataset (default 1)")
     p.add_argument("--system-ram-gib", type=float, help="system RAM, to check offload [GiB]")
     p.add_argument("--electricity-usd-per-kwh", type=float, help="electricity price [USD/kWh]")
+    add_cost_flags(p)
     p.add_argument("--format", choices=("json", "table"), default="table")
 
 
@@ -78,9 +81,14 @@ def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return {k: getattr(args, k) for k in REQUEST_KEYS if getattr(args, k, None) is not None}
 
 
-def finetune_table(result: FinetuneResult) -> str:
-    """The answer as aligned lines for a terminal."""
+def finetune_table(result: FinetuneResult, terms: RegionTerms | None = None) -> str:
+    """The answer as aligned lines for a terminal; money in ``terms``' currency."""
     m, t, c, f = result.memory, result.time, result.cost, result.fit
+    currency, units = (terms.currency, terms.units_per_usd) if terms else ("USD", 1.0)
+
+    def money(usd: float | None, digits: int = 0) -> str:
+        return usd_in_currency_text(usd, currency, units, digits=digits)
+
     s = result.setup
     method = str(s["method"]) + (f", rank {s['lora_rank']} on {s['lora_targets']}"
                                  if s["method"] != "full" else "")
@@ -113,16 +121,16 @@ def finetune_table(result: FinetuneResult) -> str:
     if t.total_s is not None:
         rows += [("dataset time", f"{duration_text(t.total_s)} ({t.steps:,} steps)"),
                  ("local cost", "does not fit" if c.local_usd is None else
-                  f"{money_text(c.local_usd, 'USD', digits=2)} electricity, "
+                  f"{money(c.local_usd, 2)} electricity, "
                   f"{number_text(c.energy_kwh, 1)} kWh"),
                  ("cloud best", "none holds it" if c.cloud_usd_best is None else
-                  f"{money_text(c.cloud_usd_best, 'USD', digits=2)} on {c.cloud_provider} "
+                  f"{money(c.cloud_usd_best, 2)} on {c.cloud_provider} "
                   f"{c.cloud_instance} "
                   f"({c.cloud_gpus}, {duration_text(c.cloud_total_s)}, prices as of {c.cloud_as_of})"),
                  ("cheaper", c.verdict)]
         if c.runs_to_pay_back is not None:
             rows.append(("buying pays back", f"after {c.runs_to_pay_back:,.0f} such runs "
-                                             f"({usd_text(c.buy_usd)} for the GPUs)"))
+                                             f"({money(c.buy_usd)} for the GPUs)"))
     width = max(len(k) for k, _ in rows)
     lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
     if result.remedies:
@@ -134,9 +142,11 @@ def finetune_table(result: FinetuneResult) -> str:
 
 
 def run(args: argparse.Namespace, cat: Catalog) -> int:
-    result = finetune_plan(parse_finetune_request(request_from_args(args)), cat)
+    data = request_from_args(args)
+    terms = cost_terms(args, cat, data)
+    result = finetune_plan(parse_finetune_request(data), cat)
     if args.format == "json":
         print(json_text(result.model_dump(mode="json")))
     else:
-        print(finetune_table(result))
+        print(finetune_table(result, terms))
     return 0

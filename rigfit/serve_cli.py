@@ -13,15 +13,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from advisor.region import RegionTerms, region_terms
+from advisor.region import RegionTerms
 from catalog.catalog import Catalog
-from catalog.errors import UserError
+from catalog.errors import invalid_input
 from report.formats import usd_in_currency_text
+from rigfit.cost_flags import add_cost_flags, cost_terms
 from rigfit.estimate_cli import add_scenario_flags, request_from_args
 from rigfit.terminal import format_table, json_text
 from sizing.capacity import (DEFAULT_ITL_P95_MS, DEFAULT_THINK_TIME_S, DEFAULT_TTFT_P95_S,
                              ServeResult, ServeSettings, serve)
-from sizing.request import describe_validation_error, parse_request
+from sizing.request import parse_request
 from sizing.speculative import SpeculativeSettings
 
 # A team's server: vLLM at the precision models are published in, unless told otherwise.
@@ -50,13 +51,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="share of each prompt found in the prefix cache, 0-0.99 (default 0)")
     p.add_argument("--parallel", type=int, help="llama.cpp --parallel / OLLAMA_NUM_PARALLEL slots")
     p.add_argument("--usd-per-hour", type=float, help="rental price of the machine [USD/h]")
-    # The names and meanings of plan's and cloud's money flags.
-    p.add_argument("--region", help="region id whose household electricity price the cost uses "
-                                    "(us, china, germany, uk, japan; catalog/regions.yaml)")
-    p.add_argument("--currency", help="currency code the cost is shown in (USD, EUR, CNY, ...; "
-                                      "default the region's)")
-    p.add_argument("--electricity-price", type=float,
-                   help="electricity price in --currency per kWh (default the region's)")
+    add_cost_flags(p)
     p.add_argument("--speculative", choices=("draft", "mtp"),
                    help="speculative decoding with a draft model or the model's MTP modules")
     p.add_argument("--draft-model", help="catalog id of the draft model (--speculative draft)")
@@ -70,7 +65,7 @@ def _validated(model, data: dict[str, Any]):
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise UserError(describe_validation_error(exc)) from None
+        raise invalid_input(exc) from None
 
 
 def settings_from_args(args: argparse.Namespace) -> ServeSettings:
@@ -94,11 +89,7 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
     data.setdefault("runtime", DEFAULT_SERVE_RUNTIME)
     if data["runtime"] in BATCHING_RUNTIMES:
         data.setdefault("quant", BATCHING_QUANT)
-    terms = region_terms(cat.market, region_id=args.region, currency=args.currency,
-                         kwh_price=args.electricity_price,
-                         electricity_usd_per_kwh=data.get("electricity_usd_per_kwh"))
-    if args.region or args.electricity_price is not None:
-        data["electricity_usd_per_kwh"] = terms.electricity_usd_per_kwh
+    terms = cost_terms(args, cat, data)
     result = serve(parse_request(data), settings_from_args(args), cat)
     print(json_text(result.model_dump(mode="json")) if args.format == "json"
           else serve_table(result, terms))

@@ -62,3 +62,24 @@ def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
     code, out, err = run(capsys, "finetune", *argv)
     assert code == 2 and out == ""
     assert message in err and err.count("\n") == 1
+
+
+def test_region_prices_the_run_and_the_table_shows_the_currency(capsys):
+    from advisor.region import region_terms
+    from catalog.catalog import load_catalog
+    from report.formats import usd_in_currency_text
+
+    flags = ("finetune", "--model", "llama-3.1-8b", "--method", "qlora", "--gpu", "rtx-4090",
+             "--dataset-tokens", "1e7")
+    terms = region_terms(load_catalog().market, region_id="germany")
+    _, us, _ = run(capsys, *flags, "--format", "json")
+    code, out, _ = run(capsys, *flags, "--region", "germany", "--format", "json")
+    cost, home = json.loads(out)["cost"], json.loads(us)["cost"]
+    assert code == 0
+    # The same energy at the German household price instead of the US one.
+    assert cost["energy_kwh"] == pytest.approx(home["energy_kwh"])
+    assert cost["local_usd"] == pytest.approx(cost["energy_kwh"] * terms.electricity_usd_per_kwh)
+    assert cost["local_usd"] != pytest.approx(home["local_usd"])
+    code, out, _ = run(capsys, *flags, "--region", "germany")
+    line = next(x for x in out.splitlines() if x.startswith("local cost"))
+    assert usd_in_currency_text(cost["local_usd"], "EUR", terms.units_per_usd, digits=2) in line
