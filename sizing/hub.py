@@ -64,7 +64,7 @@ from huggingface_hub import errors as hf_errors  # noqa: E402
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status  # noqa: E402
 from huggingface_hub.utils.tqdm import silent_tqdm  # noqa: E402
 
-from catalog.errors import UserError  # noqa: E402
+from catalog.errors import UserError, echo  # noqa: E402
 from catalog.schema import ModelArch  # noqa: E402
 from sizing.architecture import MAX_CONFIG_BYTES, ModelInputError, parse_hf_config_text  # noqa: E402
 from sizing import gguf_file, safetensors_file  # noqa: E402
@@ -205,7 +205,7 @@ class HubModel:
     preprocessor_config: dict[str, Any] | None
     processor_config: dict[str, Any] | None
     arch: ModelArch | None  # from config.json, else from the GGUF header
-    arch_error: str | None  # why config.json could not be read, for a GGUF repository
+    arch_error: ModelInputError | None  # why config.json could not be read, for a GGUF repository
     files: tuple[tuple[str, int], ...]  # every file in the repository: (name, size_bytes)
     weight_format: Literal["safetensors", "gguf"] | None
     gguf_choices: tuple[tuple[str, int], ...]  # GGUF model files: (first file, size_bytes)
@@ -267,7 +267,8 @@ def validate_repo_id(text: str) -> str:
     if not ok:
         raise HubError(
             f"Hugging Face model id must be ORG/NAME (letters, digits, '-', '_', '.'; at most "
-            f"{MAX_NAME_CHARS} characters each), got {str(text)[:120]!r}")
+            f"{MAX_NAME_CHARS} characters each), got {str(text)[:120]!r}", code="hub_repo_id",
+            params={"max_chars": MAX_NAME_CHARS, "got": echo(repr(str(text)[:120]))})
     return raw
 
 
@@ -276,7 +277,8 @@ def _validate_revision(revision: str | None) -> str:
         return hf_constants.DEFAULT_REVISION
     text = str(revision).strip()
     if not (len(text) <= 200 and _REVISION.match(text) and ".." not in text):
-        raise HubError(f"revision must be a branch, tag or commit, got {str(revision)[:120]!r}")
+        raise HubError(f"revision must be a branch, tag or commit, got {str(revision)[:120]!r}",
+                       code="hub_revision", params={"got": echo(repr(str(revision)[:120]))})
     return text
 
 
@@ -292,7 +294,8 @@ def _validate_hf_file(hf_file: str | None) -> str | None:
         ok = bool(_QUANT_TAG.match(text))
     if not ok:
         raise HubError(f"--hf-file must be a .gguf file of the repository or a quant such as "
-                       f"Q4_K_M, got {str(hf_file)[:120]!r}")
+                       f"Q4_K_M, got {str(hf_file)[:120]!r}", code="hub_file_arg",
+                       params={"got": echo(repr(str(hf_file)[:120]))})
     return text
 
 
@@ -426,7 +429,9 @@ class _Hub:
                 self.repo_id, revision=revision, files_metadata=True, timeout=self.timeout_s)
             commit = str(info.sha or "")
             if not _COMMIT.match(commit):
-                raise HubError(f"the Hub at {self.endpoint} gave no commit for {self.repo_id}")
+                raise HubError(f"the Hub at {self.endpoint} gave no commit for {self.repo_id}",
+                               code="hub_no_commit",
+                               params={"endpoint": echo(self.endpoint), "repo": echo(self.repo_id)})
             files = []
             for sibling in info.siblings or []:
                 size = sibling.lfs.size if sibling.lfs else sibling.size
@@ -442,7 +447,11 @@ class _Hub:
         """A small file (a config, an index) through huggingface_hub's cache."""
         if size_bytes > limit_bytes:
             raise HubError(f"{self.repo_id}: {name} is {size_bytes / 2**20:.1f} MiB; more than the "
-                           f"{limit_bytes / 2**20:g} MiB such a file can take")
+                           f"{limit_bytes / 2**20:g} MiB such a file can take",
+                           code="hub_file_too_large",
+                           params={"repo": echo(self.repo_id), "file": echo(name),
+                                   "size_mib": f"{size_bytes / 2**20:.1f}",
+                                   "limit_mib": f"{limit_bytes / 2**20:g}"})
         try:
             path = hf_hub_download(
                 self.repo_id, name, revision=commit, cache_dir=self.hf_cache, endpoint=self.endpoint,
@@ -469,7 +478,10 @@ class _Hub:
                 content_range = response.headers.get("Content-Range", "")
                 if not content_range.startswith(f"bytes {start}-"):
                     raise HubError(f"{self.repo_id}: the Hub answered a range request for {name} "
-                                   f"with the wrong range ({content_range[:60]!r})")
+                                   f"with the wrong range ({content_range[:60]!r})",
+                                   code="hub_bad_range",
+                                   params={"repo": echo(self.repo_id), "file": echo(name),
+                                           "range": echo(repr(content_range[:60]))})
             else:
                 hf_raise_for_status(response)
                 skip = start  # Range ignored: the body starts at byte 0
@@ -482,7 +494,9 @@ class _Hub:
         data = b"".join(chunks)[skip:skip + stop - start]
         if len(data) < stop - start:
             raise HubError(f"{self.repo_id}: {name} ended after {start + len(data)} bytes while "
-                           f"reading its header")
+                           f"reading its header", code="hub_file_ended",
+                           params={"repo": echo(self.repo_id), "file": echo(name),
+                                   "end": start + len(data)})
         return data
 
     def prefix(self, commit: str, name: str, size_bytes: int,
@@ -515,10 +529,15 @@ class _Hub:
                 needed = more.needed_bytes
             if needed > size_bytes:
                 raise HubError(f"{self.repo_id}: {name} ends inside its header ({size_bytes} bytes); "
-                               "the file is truncated") from None
+                               "the file is truncated", code="hub_header_truncated",
+                               params={"repo": echo(self.repo_id), "file": echo(name),
+                                       "size_bytes": size_bytes}) from None
             if needed > max_bytes:
                 raise HubError(f"{self.repo_id}: the header of {name} is longer than "
-                               f"{max_bytes / 2**20:g} MiB; RigFit reads at most that") from None
+                               f"{max_bytes / 2**20:g} MiB; RigFit reads at most that",
+                               code="hub_header_too_large",
+                               params={"repo": echo(self.repo_id), "file": echo(name),
+                                       "limit_mib": f"{max_bytes / 2**20:g}"}) from None
             want = min(size_bytes, max_bytes, max(needed, 2 * len(data)))
         self.store.write_head(commit, name, data[:used_bytes])
         return parsed, str(self.store.head_path(commit, name))
@@ -557,12 +576,15 @@ def _safetensors_files(hub: _Hub, commit: str, sizes: dict[str, int]) -> tuple[l
                               limit_bytes=safetensors_file.MAX_INDEX_BYTES)
         weight_map = index.get("weight_map")
         if not isinstance(weight_map, dict) or not weight_map:
-            raise HubError(f"{hub.repo_id}: {index_name} has no weight_map")
+            raise HubError(f"{hub.repo_id}: {index_name} has no weight_map", code="hub_no_weight_map",
+                           params={"repo": echo(hub.repo_id), "file": echo(index_name)})
         shards = sorted({str(v) for v in weight_map.values()})
         missing = [s for s in shards if s not in sizes]
         if missing:
             raise HubError(f"{hub.repo_id}: {index_name} names files the repository does not "
-                           f"have: {', '.join(missing[:3])}")
+                           f"have: {', '.join(missing[:3])}", code="hub_index_missing_files",
+                           params={"repo": echo(hub.repo_id), "file": echo(index_name),
+                                   "files": echo(", ".join(missing[:3]), max_chars=300)})
         return shards, weight_map
     files = [n for n in top if n.endswith(".safetensors")]
     return [n for n in files if n.startswith("model")] or files, None
@@ -583,7 +605,9 @@ def _read_safetensors(hub: _Hub, commit: str, names: list[str], weight_map: dict
         for tensor, shard in weight_map.items():
             if (shard, tensor) not in present:
                 raise HubError(f"{hub.repo_id}: {shard} lacks tensor {str(tensor)[:80]!r} that the "
-                               "index puts there")
+                               "index puts there", code="hub_shard_lacks_tensor",
+                               params={"repo": echo(hub.repo_id), "file": echo(shard),
+                                       "tensor": echo(tensor)})
     quantize_config = (_json_file(hub, commit, QUANTIZE_CONFIG_FILE, sizes)[1]
                        if QUANTIZE_CONFIG_FILE in sizes else None)
     file_bytes = sum(sizes[n] for n in names)
@@ -675,10 +699,17 @@ def _pick_gguf(repo_id: str, groups: list[tuple[tuple[str, ...], int]],
     if matches:
         shown = ", ".join(g[0][0] for g in matches[:4])
         raise HubError(f"{repo_id}: '{hf_file}' matches several GGUF files ({shown}); "
-                       "pass the file's path in the repository")
-    shown = ", ".join(g[0][0] for g in groups[:6]) + (f" and {len(groups) - 6} more"
-                                                      if len(groups) > 6 else "")
-    raise HubNotFoundError(f"{repo_id} has no GGUF file '{hf_file}'; it has: {shown}")
+                       "pass the file's path in the repository", code="hub_file_ambiguous",
+                       params={"repo": echo(repo_id), "file": echo(hf_file),
+                               "matches": echo(shown, max_chars=400)})
+    shown = ", ".join(g[0][0] for g in groups[:6])
+    params = {"repo": echo(repo_id), "file": echo(hf_file), "files": echo(shown, max_chars=400)}
+    if len(groups) > 6:
+        params["more"] = len(groups) - 6
+        raise HubNotFoundError(f"{repo_id} has no GGUF file '{hf_file}'; it has: {shown} and "
+                               f"{params['more']} more", code="hub_no_such_gguf_more", params=params)
+    raise HubNotFoundError(f"{repo_id} has no GGUF file '{hf_file}'; it has: {shown}",
+                           code="hub_no_such_gguf", params=params)
 
 
 def _pick_mmproj(files: list[tuple[str, int]]) -> tuple[str, int] | None:
@@ -713,7 +744,7 @@ def _read_gguf(hub: _Hub, commit: str, names: tuple[str, ...], sizes: dict[str, 
         model = gguf_file.join_split_parts(headers, list(names), file_bytes=total_bytes,
                                            model_id=model_id)
     except ModelInputError as exc:
-        raise HubError(f"{hub.repo_id}: {exc}") from None
+        raise HubError(f"{hub.repo_id}: {exc}", code=exc.code, params=exc.params) from None
     return GgufInfo(names, total_bytes, model, tuple(path for _, path in parts))
 
 
@@ -726,9 +757,11 @@ def _json_file(hub: _Hub, commit: str, name: str, sizes: dict[str, int], *,
     try:
         value = json.loads(raw)
     except (ValueError, RecursionError):
-        raise HubError(f"{hub.repo_id}: {name} is not valid JSON") from None
+        raise HubError(f"{hub.repo_id}: {name} is not valid JSON", code="hub_json_invalid",
+                       params={"repo": echo(hub.repo_id), "file": echo(name)}) from None
     if not isinstance(value, dict):
-        raise HubError(f"{hub.repo_id}: {name} is not a JSON object")
+        raise HubError(f"{hub.repo_id}: {name} is not a JSON object", code="hub_json_not_object",
+                       params={"repo": echo(hub.repo_id), "file": echo(name)})
     return raw, value
 
 
@@ -743,8 +776,9 @@ def _read_model(hub: _Hub, revision: str, hf_file: str | None, max_header_bytes:
             arch = parse_hf_config_text(raw, model_id=hub_model_id(hub.repo_id), name=hub.repo_id)
         except ModelInputError as exc:
             if not groups:
-                raise ModelInputError(f"{hub.repo_id}: {exc}") from None
-            arch_error = str(exc)
+                raise ModelInputError(f"{hub.repo_id}: {exc}", code=exc.code,
+                                      params=exc.params) from None
+            arch_error = exc
         if arch is not None:
             arch = arch.model_copy(update={
                 "hf_repo": hub.repo_id,
@@ -759,7 +793,8 @@ def _read_model(hub: _Hub, revision: str, hf_file: str | None, max_header_bytes:
     weight_format: Literal["safetensors", "gguf"] | None = None
     gguf = mmproj = safetensors = None
     if hf_file is not None and not groups:
-        raise HubNotFoundError(f"{hub.repo_id} has no GGUF files; leave out the GGUF file choice")
+        raise HubNotFoundError(f"{hub.repo_id} has no GGUF files; leave out the GGUF file choice",
+                               code="hub_no_gguf_files", params={"repo": echo(hub.repo_id)})
     if safetensors_names:
         weight_format = "safetensors"
         safetensors = _read_safetensors(hub, commit, safetensors_names, weight_map, sizes, config)
@@ -775,7 +810,8 @@ def _read_model(hub: _Hub, revision: str, hf_file: str | None, max_header_bytes:
                 "hf_repo": hub.repo_id, "source": f"{hub.endpoint}/{hub.repo_id}/blob/{commit}/{names[0]}"})
     elif config is None:
         raise HubError(f"{hub.repo_id} has neither a config.json nor GGUF or safetensors files; "
-                       "RigFit cannot size it")
+                       "RigFit cannot size it", code="hub_nothing_to_size",
+                       params={"repo": echo(hub.repo_id)})
     if hub.online:
         hub.store.save(revision, commit, files)
     return HubModel(
@@ -813,23 +849,30 @@ def _explain(exc: BaseException, repo_id: str, revision: str) -> HubError | None
         if isinstance(cause, hf_errors.GatedRepoError) or status in (401, 403):
             gated = isinstance(cause, hf_errors.GatedRepoError)
             what = "is gated" if gated else "is gated or private, or does not exist"
+            params = {"repo": echo(repo_id), "status": status}
             if get_token():
                 return HubAccessError(
                     f"{repo_id} {what} (HTTP {status}) and HF_TOKEN does not grant access: accept "
-                    "the model's terms on its Hub page or set HF_TOKEN to a token that can read it")
+                    "the model's terms on its Hub page or set HF_TOKEN to a token that can read it",
+                    code="hub_gated_token" if gated else "hub_private_token", params=params)
             return HubAccessError(f"{repo_id} {what} (HTTP {status}): set HF_TOKEN to a Hugging "
-                                  "Face access token that can read it")
+                                  "Face access token that can read it",
+                                  code="hub_gated" if gated else "hub_private", params=params)
+        params = {"repo": echo(repo_id), "status": status}
         if isinstance(cause, hf_errors.RevisionNotFoundError):
-            return HubNotFoundError(f"{repo_id} has no revision '{revision}' on the Hugging Face Hub")
+            return HubNotFoundError(f"{repo_id} has no revision '{revision}' on the Hugging Face Hub",
+                                    code="hub_no_revision",
+                                    params={"repo": echo(repo_id), "revision": echo(revision)})
         if isinstance(cause, hf_errors.RemoteEntryNotFoundError):
             return HubNotFoundError(f"{repo_id}: a file it lists is missing on the Hugging Face Hub "
-                                    f"(HTTP {status})")
+                                    f"(HTTP {status})", code="hub_listed_file_missing", params=params)
         if status == 404 or isinstance(cause, hf_errors.RepositoryNotFoundError):
             return HubNotFoundError(f"{repo_id} was not found on the Hugging Face Hub (HTTP {status}); "
-                                    "check the model id")
+                                    "check the model id", code="hub_not_found", params=params)
         if status in (408, 429) or status >= 500:
             return None
-        return HubError(f"the Hugging Face Hub answered HTTP {status} for {repo_id}")
+        return HubError(f"the Hugging Face Hub answered HTTP {status} for {repo_id}",
+                        code="hub_http", params=params)
     if any(isinstance(c, (hf_errors.OfflineModeIsEnabled, hf_errors.LocalEntryNotFoundError,
                           hf_errors.FileMetadataError, ConnectionError, TimeoutError))
            or _is_transport_error(c) for c in _causes(exc)):
@@ -879,12 +922,18 @@ def fetch_hub_model(repo_id: str, *, revision: str | None = None, hf_file: str |
         return _read_model(_Hub(repo_id, online=False, **settings), revision, hf_file,
                            gguf_max_header_bytes)
     except _NotCached:
-        why = "HF_HUB_OFFLINE is set and " if offline else ""
         at = "" if revision == hf_constants.DEFAULT_REVISION else f" at {revision}"
         what = f", {hf_file}" if hf_file else ""
+        item = repo_id + ("" if revision == hf_constants.DEFAULT_REVISION else f"@{revision}") + what
+        if offline:
+            raise HubUnreachableError(
+                "cannot reach the Hugging Face Hub; pass a config.json or a file "
+                f"(HF_HUB_OFFLINE is set and {repo_id}{at}{what} is not in the cache)",
+                code="hub_offline_not_cached", params={"item": echo(item, max_chars=200)}) from None
         raise HubUnreachableError(
             "cannot reach the Hugging Face Hub; pass a config.json or a file "
-            f"({why}{repo_id}{at}{what} is not in the cache)") from None
+            f"({repo_id}{at}{what} is not in the cache)",
+            code="hub_unreachable", params={"item": echo(item, max_chars=200)}) from None
 
 
 __all__ = [

@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from catalog.catalog import Catalog
+from catalog.errors import echo
 from catalog.schema import FileWeights, ModelArch, Quant, QuantFormat, VisionEncoder
 from sizing.gguf_file import GgufModel, GgufVision, read_gguf, read_mmproj
+from sizing.guards import ModelInputError
 from sizing.notices import Notice
 from sizing.safetensors_file import SafetensorsModel, read_safetensors
 from sizing.vision import vision_from_hf_config
@@ -85,7 +87,8 @@ def from_gguf(model: GgufModel, catalog: Catalog, *, projector: GgufModel | None
               source: SourceKind = "gguf", label: str | None = None) -> ReadModel:
     """A GGUF language model (and its projector) with its exact tensor bytes."""
     if model.arch is None:
-        raise ValueError(f"{model.source} is a vision projector, not a language model")
+        raise ModelInputError(f"{model.source} is a vision projector, not a language model",
+                              code="gguf_is_mmproj", params={"source": echo(model.source)})
     embedding = output = experts = 0
     for t in model.tensors:
         if t.name == "token_embd.weight":
@@ -124,8 +127,9 @@ def from_safetensors(model: SafetensorsModel, catalog: Catalog, *, source: Sourc
                      label: str | None = None) -> ReadModel:
     """A safetensors checkpoint with a config.json, with its exact tensor bytes."""
     if model.arch is None:
-        raise ValueError(f"{model.source}: no config.json beside the weights; put the files in "
-                         "a folder with their config.json")
+        raise ModelInputError(f"{model.source}: no config.json beside the weights; put the files in "
+                              "a folder with their config.json", code="st_no_config",
+                              params={"source": echo(model.source)})
     embedding = output = experts = 0
     for t in model.tensors:
         if _EMBED_ST.search(t.name) and "vision" not in t.name:
@@ -205,7 +209,11 @@ def read_hub_source(repo_id: str, catalog: Catalog, *, revision: str | None = No
         read.facts["revision"] = hub.revision
         return read
     if hub.arch is None:
-        raise ValueError(hub.arch_error or f"{hub.repo_id} has neither a config.json nor a GGUF file")
+        if hub.arch_error is not None:  # config.json was read and refused
+            error = hub.arch_error
+            raise ModelInputError(str(error), code=error.code, params=error.params)
+        raise ModelInputError(f"{hub.repo_id} has neither a config.json nor a GGUF file",
+                              code="hub_no_config_or_gguf", params={"repo": echo(hub.repo_id)})
     facts: dict[str, object] = {"revision": hub.revision, "from_cache": hub.from_cache}
     arch = hub.arch
     if hub.config is not None and arch.vision is not None:
