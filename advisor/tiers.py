@@ -101,7 +101,8 @@ def pick_tiers(meeting: Sequence[Build], budget_usd: float | None) -> list[TierB
         "tier_balanced",
         f"Most tokens/s per dollar within budget: {balanced.tokens_per_s_per_kusd:.1f} tokens/s "
         f"per 1,000 USD ({build_label(balanced)}).",
-        value=f"{balanced.tokens_per_s_per_kusd:.1f}", **build_params(balanced))))
+        tokens_per_s_per_kusd=f"{balanced.tokens_per_s_per_kusd:.1f}",
+        **build_params(balanced))))
     fastest = max(within, key=lambda b: (b.decode_tokens_per_s or 0, -b.total_usd))
     stretch_pool = [b for b in meeting if budget_usd is not None
                     and budget_usd < b.total_usd <= budget_usd * STRETCH_MAX_FRAC
@@ -180,7 +181,8 @@ def consumer_vs_pro(meeting: Sequence[Build], options: Sequence[GpuOption],
         bits.append(Notice(
             "cvp_memory_per_kusd",
             f"Memory per 1,000 USD: consumer up to {c_ratio:.1f} GiB, professional up to "
-            f"{p_ratio:.1f} GiB.", consumer_gib=f"{c_ratio:.1f}", pro_gib=f"{p_ratio:.1f}"))
+            f"{p_ratio:.1f} GiB.", consumer_gib_per_kusd=f"{c_ratio:.1f}",
+            pro_gib_per_kusd=f"{p_ratio:.1f}"))
     bits.append(Notice(
         "cvp_licence",
         "GeForce cards may not be deployed in a datacenter (driver licence); professional "

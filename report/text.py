@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from report.formats import money_text
+from report.formats import money_text, number_text
 
 LANGUAGES = ("en", "zh")
 DEFAULT_LANGUAGE = "en"
@@ -146,12 +146,15 @@ def translate_notice(notice: Any, lang: str, *,
     English text, so an untranslated sentence is shown rather than lost.
     ``money`` (units per US dollar, currency code) restates the sentence's
     dollar amounts (parameters ``*_usd`` and ``usd_*``) in that currency, in
-    English too.
+    English too, and its amounts per 1,000 dollars (``*_per_kusd``) per 1,000
+    of that currency.
     """
     code, params, text = _notice_parts(notice)
-    dollars = ([name for name in params if name.endswith("_usd") or name.startswith("usd_")]
-               if money is not None and money[1] != "USD" else [])
-    if lang == DEFAULT_LANGUAGE and not dollars:
+    converting = money is not None and money[1] != "USD"
+    dollars = [name for name in params if converting and (name.endswith("_usd")
+                                                          or name.startswith("usd_"))]
+    per_thousand = [name for name in params if converting and name.endswith(PER_KUSD_SUFFIX)]
+    if lang == DEFAULT_LANGUAGE and not dollars and not per_thousand:
         return text
     table = strings(lang)
     template = table.get(ENGINE_PREFIX + code)
@@ -166,6 +169,11 @@ def translate_notice(notice: Any, lang: str, *,
     for name in dollars:  # "{budget_usd} USD" becomes "{budget_usd}", filled "¥6,000"
         template = template.replace(f"{{{name}}}{unit}", f"{{{name}}}")
         values[name] = _restated(values[name], *money)
+    if per_thousand:  # "per 1,000 USD" becomes "per ¥1,000", each ratio divided by the rate
+        template = template.replace(table.get(PER_THOUSAND_USD_KEY, "1,000 USD"),
+                                    money_text(1000, money[1], lang=lang))
+        for name in per_thousand:
+            values[name] = _per_thousand_restated(values[name], money[0])
     try:
         return fill(template, **values)
     except (KeyError, IndexError, ValueError):
@@ -174,18 +182,34 @@ def translate_notice(notice: Any, lang: str, *,
 
 # The unit word after a dollar amount in an engine sentence (" USD", " 美元").
 USD_AFTER_AMOUNT_KEY = "money.usd_after_amount"
+# "1,000 USD" as an engine sentence writes it, and the suffix of a quantity per 1,000 dollars.
+PER_THOUSAND_USD_KEY = "money.per_thousand_usd"
+PER_KUSD_SUFFIX = "_per_kusd"
 
 
-def _restated(value: object, units_per_usd: float, currency: str) -> object:
-    """A formatted dollar amount ("1,234", "+159", "2.06") in ``currency``, same decimals."""
+def _per_thousand_restated(value: object, units_per_usd: float) -> object:
+    """A quantity per 1,000 dollars ("12.3") per 1,000 of a currency, same decimals."""
+    parsed = _amount_and_decimals(value)
+    return value if parsed is None else number_text(parsed[0] / units_per_usd, parsed[1])
+
+
+def _amount_and_decimals(value: object) -> tuple[float, int] | None:
+    """A formatted number ("1,234", "+159", "2.06") and its decimals; None if not a number."""
     text = str(value)
     try:
         amount = float(text.replace(",", "").lstrip("+"))
     except ValueError:
+        return None
+    return amount, len(text.rsplit(".", 1)[1]) if "." in text else 0
+
+
+def _restated(value: object, units_per_usd: float, currency: str) -> object:
+    """A formatted dollar amount ("1,234", "+159", "2.06") in ``currency``, same decimals."""
+    parsed = _amount_and_decimals(value)
+    if parsed is None:
         return value
-    digits = len(text.rsplit(".", 1)[1]) if "." in text else 0
-    sign = "+" if text.startswith("+") else ""
-    return sign + money_text(amount * units_per_usd, currency, digits=digits)
+    sign = "+" if str(value).startswith("+") else ""
+    return sign + money_text(parsed[0] * units_per_usd, currency, digits=parsed[1])
 
 
 def join_notices(notices: Iterable[Any], lang: str, *,

@@ -295,6 +295,24 @@ def test_engine_sentences_restate_dollars_in_the_currency():
     assert translate_notice(CLOUD_FIRST, "en") == CLOUD_FIRST.text
 
 
+MEMORY_PER_KUSD = Notice("cvp_memory_per_kusd", "Memory per 1,000 USD: consumer up to 14.2 GiB, "
+                         "professional up to 7.1 GiB.", consumer_gib_per_kusd="14.2",
+                         pro_gib_per_kusd="7.1")
+
+
+def test_amounts_per_thousand_dollars_follow_the_currency():
+    money = (CNY_PER_USD, "CNY")  # 14.2 GiB per 1,000 USD is 2.0 GiB per 1,000 yuan at 7.1
+    assert translate_notice(MEMORY_PER_KUSD, "zh", money=money) == (
+        "可买到的显存（每 ¥1,000）：消费级最多 2.0 GiB，专业级最多 1.0 GiB。")
+    assert translate_notice(MEMORY_PER_KUSD, "en", money=money) == (
+        "Memory per ¥1,000: consumer up to 2.0 GiB, professional up to 1.0 GiB.")
+    assert "每 1,000 美元" in translate_notice(MEMORY_PER_KUSD, "zh", money=(1.0, "USD"))
+    balanced = Notice("tier_balanced", "Most tokens/s per dollar within budget: 7.1 tokens/s per "
+                      "1,000 USD (1 x RTX 3090, Q4_K_M).", tokens_per_s_per_kusd="7.1",
+                      count=1, gpu="RTX 3090", condition_term="new", quant="Q4_K_M")
+    assert "1.0 tokens/s（每 ¥1,000；" in translate_notice(balanced, "zh", money=money)
+
+
 def test_cli_message_speaks_the_currency(capsys):
     code, out, _ = run(capsys, "plan", "--model", "llama-3.1-70b", "--region", "china",
                        "--budget", "6000")
