@@ -26,7 +26,7 @@ from typing import Literal, TypeVar
 
 from pydantic import ConfigDict, Field
 
-from catalog.errors import UserError
+from catalog.errors import UserError, echo
 from sizing.architecture import ModelInputError, arch_from_param_count
 from sizing.guards import MAX_BENCH_BYTES
 from sizing.notices import Notice, count_text
@@ -141,7 +141,8 @@ class BenchCalibration(Result):
         """
         if not isinstance(value, str) or not value or len(value) > _QUERY_MAX_CHARS:
             raise BenchError(f"bench must look like d1.12,p1.35,<gpu id> (at most "
-                             f"{_QUERY_MAX_CHARS} characters)")
+                             f"{_QUERY_MAX_CHARS} characters)", code="bench_query_form",
+                             params={"max_chars": _QUERY_MAX_CHARS})
         factors: dict[str, float] = {}
         named_gpu = None
         for part in value.split(","):
@@ -151,20 +152,29 @@ class BenchCalibration(Result):
                 key = "decode_factor" if match.group(1).lower() == "d" else "prefill_factor"
                 number = float(match.group(2))
                 if key in factors:
-                    raise BenchError(f"bench gives the {key.split('_')[0]} factor twice")
+                    raise BenchError(f"bench gives the {key.split('_')[0]} factor twice",
+                                     code="bench_query_twice",
+                                     params={"metric_term": key.split("_")[0]})
                 if not FACTOR_MIN <= number <= FACTOR_MAX:
-                    raise BenchError(f"bench factor {part} is outside {FACTOR_MIN:g}-{FACTOR_MAX:g}")
+                    raise BenchError(f"bench factor {part} is outside {FACTOR_MIN:g}-{FACTOR_MAX:g}",
+                                     code="bench_query_factor_range",
+                                     params={"factor": part, "low": f"{FACTOR_MIN:g}",
+                                             "high": f"{FACTOR_MAX:g}"})
                 factors[key] = number
             elif _GPU_ID.fullmatch(part) and named_gpu is None:
                 named_gpu = part
             else:
-                raise BenchError(f"bench part '{part[:40]}' is not dN, pN or a GPU id")
+                raise BenchError(f"bench part '{part[:40]}' is not dN, pN or a GPU id",
+                                 code="bench_query_part", params={"part": echo(part[:40])})
         if named_gpu and gpu and named_gpu != gpu:
-            raise BenchError(f"bench was measured on {named_gpu}, not {gpu}")
+            raise BenchError(f"bench was measured on {named_gpu}, not {gpu}",
+                             code="bench_query_other_gpu",
+                             params={"bench_gpu": named_gpu, "gpu": echo(gpu)})
         if not (named_gpu or gpu):
-            raise BenchError("bench names no GPU")
+            raise BenchError("bench names no GPU", code="bench_query_no_gpu")
         if not factors:
-            raise BenchError("bench gives neither a decode (dN) nor a prefill (pN) factor")
+            raise BenchError("bench gives neither a decode (dN) nor a prefill (pN) factor",
+                             code="bench_query_no_factor")
         return cls(gpu=named_gpu or gpu, **factors)
 
 
@@ -179,12 +189,14 @@ def decode_bench_bytes(data: bytes, *, name: str = "benchmark file") -> str:
     """UTF-8 text of an uploaded or read file, refusing more than 1 MiB."""
     if len(data) > MAX_BENCH_BYTES:
         raise BenchError(f"{name} is larger than {MAX_BENCH_BYTES // 2**20} MiB; "
-                         "give only what llama-bench or ollama printed")
+                         "give only what llama-bench or ollama printed", code="bench_file_too_large",
+                         params={"what_term": echo(name), "limit_mib": MAX_BENCH_BYTES // 2**20})
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise BenchError(f"line {line}: {name} is not UTF-8 text") from None
+        raise BenchError(f"line {line}: {name} is not UTF-8 text", code="bench_not_utf8",
+                         params={"line": line, "what_term": echo(name)}) from None
 
 
 def parse_bench(text: str) -> BenchRun:
@@ -195,10 +207,11 @@ def parse_bench(text: str) -> BenchRun:
     :class:`BenchError` naming it.
     """
     if not isinstance(text, str):
-        raise BenchError("the benchmark must be text")
+        raise BenchError("the benchmark must be text", code="bench_not_text")
     if len(text) > MAX_BENCH_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BENCH_BYTES:
         raise BenchError(f"the benchmark is larger than {MAX_BENCH_BYTES // 2**20} MiB; "
-                         "give only what llama-bench or ollama printed")
+                         "give only what llama-bench or ollama printed", code="bench_too_large",
+                         params={"limit_mib": MAX_BENCH_BYTES // 2**20})
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     devices = _devices(lines)
     rows: list[BenchRow] = []
@@ -217,11 +230,12 @@ def parse_bench(text: str) -> BenchRun:
                      None)
         if first is None:
             raise BenchError("the benchmark is empty: paste what llama-bench or "
-                             "ollama run --verbose printed")
+                             "ollama run --verbose printed", code="bench_empty")
         number, content = first
         raise BenchError(
             f"line {number} ('{_clip(content)}'): no llama-bench table, llama-bench JSON or "
-            "Ollama --verbose timings found")
+            "Ollama --verbose timings found", code="bench_nothing_found",
+            params={"line": number, "text": _clip(content)})
     rows.sort(key=lambda r: r.line)
     # llama-bench's own gpu_info names the GPU of its rows; else a device banner does.
     gpu_name, gpu_count = json_gpu or (devices if devices[0] else (None, 1))
@@ -291,7 +305,8 @@ def _markdown_rows(lines: list[str], covered: set[int]) -> list[BenchRow]:
         sep = _cells(lines[i + 1]) if i + 1 < len(lines) else None
         if sep is None or len(sep) != len(names) or not all(_SEPARATOR.fullmatch(c) for c in sep):
             raise BenchError(f"line {i + 2}: expected the |---|---| line under the llama-bench "
-                             f"table header on line {i + 1}")
+                             f"table header on line {i + 1}", code="bench_table_separator",
+                             params={"line": i + 2, "header_line": i + 1})
         j = i + 2
         while j < len(lines):
             cells = _cells(lines[j])
@@ -299,7 +314,9 @@ def _markdown_rows(lines: list[str], covered: set[int]) -> list[BenchRow]:
                 break  # the table ended, or another one starts right under it
             if len(cells) != len(names):
                 raise BenchError(f"line {j + 1}: {len(cells)} columns where the header on line "
-                                 f"{i + 1} has {len(names)}")
+                                 f"{i + 1} has {len(names)}", code="bench_table_columns",
+                                 params={"line": j + 1, "columns": len(cells),
+                                         "header_line": i + 1, "header_columns": len(names)})
             rows.append(_markdown_row(j + 1, dict(zip(names, cells, strict=True))))
             j += 1
         i = j
@@ -310,10 +327,12 @@ def _markdown_row(number: int, cell: dict[str, str]) -> BenchRow:
     match = _TS.fullmatch(cell["t/s"])
     if not match:
         raise BenchError(f"line {number}: cannot read t/s '{_clip(cell['t/s'], 30)}' "
-                         "(expected e.g. 131.42 ± 0.59)")
+                         "(expected e.g. 131.42 ± 0.59)", code="bench_bad_rate",
+                         params={"line": number, "text": _clip(cell["t/s"], 30)})
     tokens_per_s = float(match.group(1))
     if not tokens_per_s > 0:
-        raise BenchError(f"line {number}: t/s must be more than 0")
+        raise BenchError(f"line {number}: t/s must be more than 0", code="bench_rate_zero",
+                         params={"line": number, "key": "t/s"})
     test = _test(number, cell["test"])
     ngl = cell.get("ngl", cell.get("n_gpu_layers"))
     return BenchRow(
@@ -330,7 +349,8 @@ def _test(number: int, text: str) -> dict:
     match = _TEST.fullmatch(text.strip())
     if not match:
         raise BenchError(f"line {number}: cannot read the test '{_clip(text, 30)}' "
-                         "(expected e.g. pp512, tg128, pp512+tg128 or tg128 @ d4096)")
+                         "(expected e.g. pp512, tg128, pp512+tg128 or tg128 @ d4096)",
+                         code="bench_bad_test", params={"line": number, "text": _clip(text, 30)})
     depth = int(match.group(6) or 0)
     if match.group(1):  # pp + tg
         prompt, new, metric = int(match.group(2)), int(match.group(3)), "combined"
@@ -345,10 +365,12 @@ def _test(number: int, text: str) -> dict:
 
 def _tokens(number: int, name: str, metric: str, prompt: int, new: int, depth: int) -> dict:
     if prompt + new <= 0:
-        raise BenchError(f"line {number}: the test '{name}' runs no tokens")
+        raise BenchError(f"line {number}: the test '{name}' runs no tokens", code="bench_test_empty",
+                         params={"line": number, "test": name})
     if max(prompt + depth, new) > MAX_BENCH_TOKENS:
         raise BenchError(f"line {number}: the test '{name}' is longer than "
-                         f"{MAX_BENCH_TOKENS:,} tokens")
+                         f"{MAX_BENCH_TOKENS:,} tokens", code="bench_test_too_long",
+                         params={"line": number, "test": name, "max_tokens": f"{MAX_BENCH_TOKENS:,}"})
     return {"test": name, "metric": metric, "prompt_tokens": prompt, "new_tokens": new,
             "depth_tokens": depth}
 
@@ -393,8 +415,10 @@ def _json_rows(lines: list[str]) -> tuple[list[BenchRow], tuple[str, int] | None
             where = min(getattr(exc, "pos", offset), len(text))
             # The decoder read past an "avg_ts" before failing: this is llama-bench JSON.
             if bisect.bisect_left(marks, offset) < bisect.bisect_right(marks, where):
+                reason = getattr(exc, "msg", "nested too deeply")
                 raise BenchError(f"line {_line_of(starts, where)}: llama-bench JSON could not be "
-                                 f"read ({getattr(exc, 'msg', 'nested too deeply')})") from None
+                                 f"read ({reason})", code="bench_json_unreadable",
+                                 params={"line": _line_of(starts, where), "reason": reason}) from None
             i += 1
             continue
         last = _line_of(starts, max(end - 1, offset)) - 1
@@ -410,7 +434,8 @@ def _json_rows(lines: list[str]) -> tuple[list[BenchRow], tuple[str, int] | None
         i = last + 1
     if not rows and marks:
         raise BenchError(f"line {_line_of(starts, marks[0])}: llama-bench JSON could not be read "
-                         "(no complete [ ... ] array or {...} line around it)")
+                         "(no complete [ ... ] array or {...} line around it)",
+                         code="bench_json_incomplete", params={"line": _line_of(starts, marks[0])})
     return rows, gpu, covered
 
 
@@ -448,24 +473,29 @@ def _line_of(starts: list[int], position: int) -> int:
 
 def _json_row(number: int, obj: object) -> tuple[BenchRow, tuple[str, int] | None]:
     if not isinstance(obj, dict):
-        raise BenchError(f"line {number}: each llama-bench JSON result must be an object")
+        raise BenchError(f"line {number}: each llama-bench JSON result must be an object",
+                         code="bench_json_not_object", params={"line": number})
 
     def number_of(key: str, *, required: bool = True) -> float | None:
         value = obj.get(key)
         if value is None and not required:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise BenchError(f"line {number}: '{key}' must be a number, got {_clip(repr(value), 30)}")
+            raise BenchError(f"line {number}: '{key}' must be a number, got {_clip(repr(value), 30)}",
+                             code="bench_json_not_number",
+                             params={"line": number, "key": key, "got": _clip(repr(value), 30)})
         return float(value)
 
     tokens_per_s = number_of("avg_ts")
     if not tokens_per_s > 0:
-        raise BenchError(f"line {number}: avg_ts must be more than 0")
+        raise BenchError(f"line {number}: avg_ts must be more than 0", code="bench_rate_zero",
+                         params={"line": number, "key": "avg_ts"})
     counts = []
     for key in ("n_prompt", "n_gen", "n_depth"):
         value = number_of(key, required=key != "n_depth") or 0.0
         if value < 0 or value != int(value):
-            raise BenchError(f"line {number}: '{key}' must be a whole number of tokens ≥ 0")
+            raise BenchError(f"line {number}: '{key}' must be a whole number of tokens ≥ 0",
+                             code="bench_json_not_count", params={"line": number, "key": key})
         counts.append(int(value))
     prompt, new, depth = counts
     metric = "combined" if prompt and new else "prefill" if prompt else "decode"
@@ -543,7 +573,8 @@ def _ollama_block(block: dict[str, tuple[str, int]], model: str | None) -> list[
         match = _COUNT.fullmatch(text)
         if not match:
             raise BenchError(f"line {number}: cannot read {key} '{_clip(text, 30)}' "
-                             "(expected e.g. 120 token(s))")
+                             "(expected e.g. 120 token(s))", code="bench_ollama_count",
+                             params={"line": number, "key": key, "text": _clip(text, 30)})
         return int(match.group(1))
 
     def rate(key: str) -> tuple[float, int] | None:
@@ -553,7 +584,8 @@ def _ollama_block(block: dict[str, tuple[str, int]], model: str | None) -> list[
         match = _RATE.fullmatch(text)
         if not match:
             raise BenchError(f"line {number}: cannot read {key} '{_clip(text, 30)}' "
-                             "(expected e.g. 24.61 tokens/s)")
+                             "(expected e.g. 24.61 tokens/s)", code="bench_ollama_rate",
+                             params={"line": number, "key": key, "text": _clip(text, 30)})
         value = float(match.group(1))
         return (value, number) if math.isfinite(value) and value > 0 else None
 

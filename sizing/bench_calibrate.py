@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 
 from catalog.catalog import Catalog
-from catalog.errors import UserError
+from catalog.errors import UserError, echo
 from sizing.bench import (BenchCalibration, BenchComparison, BenchError, BenchRow, BenchRun,
                           clamp_factor, match_gpus, scenario_for)
 from sizing.estimate import estimate
@@ -25,12 +25,17 @@ def bench_gpu(run: BenchRun, catalog: Catalog, gpu: str | None = None) -> str:
         return catalog.gpu(gpu).id
     if run.gpu_name is None:
         raise BenchError("the benchmark does not name its GPU (no 'Device 0: ...' line or "
-                         "gpu_info): give the GPU it ran on")
+                         "gpu_info): give the GPU it ran on", code="bench_no_gpu")
     found = match_gpus(run.gpu_name, catalog.gpus)
-    if len(found) != 1:
-        also = f" (it could be {', '.join(found)})" if found else ""
+    if len(found) > 1:
         raise BenchError(f"the benchmark ran on '{run.gpu_name}', which is not one catalog "
-                         f"GPU{also}: give the GPU it ran on")
+                         f"GPU (it could be {', '.join(found)}): give the GPU it ran on",
+                         code="bench_gpu_ambiguous",
+                         params={"name": echo(run.gpu_name), "gpus": ", ".join(found)})
+    if not found:
+        raise BenchError(f"the benchmark ran on '{run.gpu_name}', which is not one catalog "
+                         f"GPU: give the GPU it ran on", code="bench_gpu_unknown",
+                         params={"name": echo(run.gpu_name)})
     return found[0]
 
 
@@ -84,7 +89,10 @@ def calibrate(run: BenchRun, catalog: Catalog, *, gpu: str | None = None,
     if not used:
         reasons = "; ".join(f"line {r.line} ({r.test}): {r.note}" for r in rows[:6])
         more = f"; and {len(rows) - 6} more" if len(rows) > 6 else ""
-        raise BenchError(f"no benchmark row could be compared with a prediction: {reasons}{more}")
+        raise BenchError(f"no benchmark row could be compared with a prediction: {reasons}{more}",
+                         code="bench_no_row",
+                         params={"rows": len(rows),
+                                 "lines": echo(", ".join(str(r.line) for r in rows), max_chars=200)})
     factors = {}
     for metric in ("decode", "prefill"):
         ratios = [r.ratio for r in used if r.metric == metric and r.ratio is not None]
