@@ -206,7 +206,8 @@ def quant_ladder(quant: str, runtime: str, users: int, catalog: Catalog) -> list
         return [(runtime, quant, 0)]
     if runtime not in QUANT_LADDERS:
         raise PlanError(f"no quant ladder for runtime '{echo(runtime)}'; give --quant explicitly or "
-                        f"use one of: {', '.join(QUANT_LADDERS)}")
+                        f"use one of: {', '.join(QUANT_LADDERS)}", code="no_quant_ladder",
+                        params={"runtime": echo(runtime), "able": ", ".join(QUANT_LADDERS)})
     rungs = [(runtime, q, i) for i, q in enumerate(QUANT_LADDERS[runtime])]
     if users > 1 and runtime in ("llama.cpp", "ollama"):
         rungs += [(BATCHING_RUNTIME, q, i) for i, q in enumerate(QUANT_LADDERS[BATCHING_RUNTIME])]
@@ -217,7 +218,8 @@ def workload_request(request: EstimateRequest, users: int, context_tokens: int |
     """The request with the plan's users and context; prompt + new filling the context."""
     context = context_tokens or request.allocated_context_tokens
     if context < 2:
-        raise PlanError(f"context must be at least 2 tokens (got {context})")
+        raise PlanError(f"context must be at least 2 tokens (got {context})",
+                        code="context_too_short", params={"got": context})
     new = min(request.new_tokens or 512, context // 2) or 1
     prompt = min(request.prompt_tokens, context - new) if context_tokens is None else context - new
     return request.model_copy(update={"batch": users, "context_tokens": context,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from catalog.catalog import Catalog, UnknownIdError
+from catalog.errors import UserError
 from catalog.market import CloudInstance
 from catalog.schema import Gpu, ModelArch
 from sizing.box import DEFAULT_CPU_POWER_W, DEFAULT_USD_PER_KWH
@@ -172,8 +173,8 @@ def finetune_plan(request: FinetuneRequest, catalog: Catalog, *,
     try:
         time = finetune_time(arch, gpu, setup, memory, dataset_tokens=request.dataset_tokens,
                              epochs=request.epochs)
-    except ValueError as exc:
-        raise RequestError(str(exc)) from None
+    except UserError as exc:
+        raise RequestError(str(exc), code=exc.code, params=exc.params) from None
     usd_per_kwh = (request.electricity_usd_per_kwh if request.electricity_usd_per_kwh is not None
                    else DEFAULT_USD_PER_KWH)
     wall_w = _run_wall_w(gpu, setup.gpu_count, time.gpu_power_w)

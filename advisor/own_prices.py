@@ -43,22 +43,26 @@ def parse_own_prices(items: list[str] | str, catalog: Catalog) -> dict[str, floa
     if isinstance(items, str):
         items = [i for i in items.split(",") if i.strip()]
     if len(items) > MAX_OWN_PRICES:
-        raise PlanError(f"at most {MAX_OWN_PRICES} own prices (got {len(items)})")
+        raise PlanError(f"at most {MAX_OWN_PRICES} own prices (got {len(items)})",
+                        code="own_prices_too_many", params={"most": MAX_OWN_PRICES, "got": len(items)})
     valid = set(priceable_ids(catalog))
     out: dict[str, float] = {}
     for item in items:
         match = _ITEM.match(item)
         if match is None:
-            raise PlanError(f"an own price is written ID=AMOUNT, e.g. rtx-3090=700 (got '{echo(item)}')")
+            raise PlanError(f"an own price is written ID=AMOUNT, e.g. rtx-3090=700 (got '{echo(item)}')",
+                            code="own_price_form", params={"got": echo(item)})
         item_id, text = match.groups()
         if item_id not in valid:
-            raise PlanError(str(unknown("GPU or part", item_id, sorted(valid))))
+            wrong = unknown("GPU or part", item_id, sorted(valid))
+            raise PlanError(str(wrong), code=wrong.code, params=wrong.params)
         try:
             amount = float(text)
         except ValueError:
             amount = math.nan
         if not (math.isfinite(amount) and amount > 0):
-            raise PlanError(f"the own price of {item_id} must be a number above 0 (got '{text}')")
+            raise PlanError(f"the own price of {item_id} must be a number above 0 (got '{text}')",
+                            code="own_price_not_positive", params={"id": item_id, "got": echo(text)})
         out[item_id] = amount
     return out
 

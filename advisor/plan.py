@@ -32,6 +32,7 @@ from advisor.workload import (DEFAULT_CIRCUIT_AMPS, DEFAULT_CIRCUIT_VOLTS, DEFAU
 from advisor.tiers import (build_label, build_params, consumer_vs_pro, gpu_values, pick_tiers,
                            speed_text, tier_build, within_best_reason)
 from catalog.catalog import Catalog
+from catalog.errors import UserError
 from catalog.schema import ModelArch
 from sizing.capacity import ServeSettings
 from sizing.estimate import memory_for
@@ -104,19 +105,23 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
     """
     if budget_usd is not None and not BUDGET_USD.contains(budget_usd):
         raise PlanError(f"budget must be above 0 and at most {MAX_BUDGET_USD:,.0f} USD "
-                        f"(got {budget_usd:g} USD)")
+                        f"(got {budget_usd:g} USD)", code="budget_usd_range",
+                        params={"high_usd": f"{MAX_BUDGET_USD:,.0f}", "got_usd": f"{budget_usd:g}"})
     if not USERS.contains(users):
-        raise PlanError(f"users must be between 1 and {MAX_USERS} (got {users})")
+        raise PlanError(f"users must be between 1 and {MAX_USERS} (got {users})",
+                        code="users_range", params={"high": MAX_USERS, "got": users})
     if not MIN_TOKENS_PER_S.contains(min_tokens_per_s):
         raise PlanError(f"min tokens/s must be above 0 and at most {MAX_MIN_TOKENS_PER_S:,.0f} "
-                        f"(got {min_tokens_per_s:g})")
+                        f"(got {min_tokens_per_s:g})", code="min_tokens_per_s_range",
+                        params={"high": f"{MAX_MIN_TOKENS_PER_S:,.0f}", "got": f"{min_tokens_per_s:g}"})
     if not HOURS_PER_DAY.contains(hours_per_day):
         raise PlanError(f"hours per day must be between 0 and {MAX_HOURS_PER_DAY:g} "
-                        f"(got {hours_per_day:g})")
+                        f"(got {hours_per_day:g})", code="hours_per_day_range",
+                        params={"high": f"{MAX_HOURS_PER_DAY:g}", "got": f"{hours_per_day:g}"})
     try:
         check_circuit(circuit_volts, circuit_amps)
-    except ValueError as exc:
-        raise PlanError(str(exc)) from None
+    except UserError as exc:
+        raise PlanError(str(exc), code=exc.code, params=exc.params) from None
     catalog = with_own_prices(catalog, own_prices_usd or {})
     market = catalog.market
     units = units_per_usd(market, currency)

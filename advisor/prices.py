@@ -97,7 +97,8 @@ def units_per_usd(market: Market, code: str) -> float:
         return market.currency(code.upper()).units_per_usd
     except KeyError:
         known = ", ".join(c.code for c in market.currencies)
-        raise PlanError(f"unknown currency '{echo(code)}'; known: {known}") from None
+        raise PlanError(f"unknown currency '{echo(code)}'; known: {known}", code="unknown_currency",
+                        params={"got": echo(code), "known": known}) from None
 
 
 def electricity_usd_per_kwh(market: Market, *, override: float | None, region: str | None,
@@ -107,14 +108,17 @@ def electricity_usd_per_kwh(market: Market, *, override: float | None, region: s
     if override is not None:
         if not 0 <= override <= MAX_ELECTRICITY_USD_PER_KWH:
             raise PlanError(f"electricity price must be between 0 and "
-                            f"{MAX_ELECTRICITY_USD_PER_KWH:g} USD/kWh (got {override:g})")
+                            f"{MAX_ELECTRICITY_USD_PER_KWH:g} USD/kWh (got {override:g})",
+                            code="electricity_price_range",
+                            params={"high": f"{MAX_ELECTRICITY_USD_PER_KWH:g}", "got": f"{override:g}"})
         return override
     if region is not None:
         for price in market.electricity:
             if price.id == region:
                 return price.usd_per_kwh
         known = ", ".join(p.id for p in market.electricity)
-        raise PlanError(f"unknown electricity region '{echo(region)}'; known: {known}")
+        raise PlanError(f"unknown electricity region '{echo(region)}'; known: {known}",
+                        code="unknown_electricity_region", params={"got": echo(region), "known": known})
     if requested is not None:
         return requested
     return next(p.usd_per_kwh for p in market.electricity if p.id == "us-average")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from advisor.errors import PlanError
 from advisor.prices import MAX_ELECTRICITY_USD_PER_KWH, units_per_usd
-from catalog.errors import echo
+from catalog.errors import UserError, echo
 from catalog.market import Market, Region
 from sizing.system import check_circuit
 
@@ -58,7 +58,8 @@ def region_for(market: Market, *, region_id: str | None = None, lang: str | None
             if region.id == region_id:
                 return region
         known = ", ".join(r.id for r in market.regions)
-        raise PlanError(f"unknown region '{echo(region_id)}'; known: {known}")
+        raise PlanError(f"unknown region '{echo(region_id)}'; known: {known}", code="unknown_region",
+                        params={"got": echo(region_id), "known": known})
     if lang:
         for region in market.regions:
             if lang in region.languages:
@@ -89,19 +90,18 @@ def region_terms(market: Market, *, region_id: str | None = None, lang: str | No
     rate = market.currency(code)
     preset = market.electricity_price(region.electricity)
     if kwh_price is not None:
-        usd_per_kwh = _money_in_range(kwh_price, units, MAX_ELECTRICITY_USD_PER_KWH,
-                                      f"electricity price ({code}/kWh)") / units
+        usd_per_kwh = _money_in_range(kwh_price, units, MAX_ELECTRICITY_USD_PER_KWH, code) / units
     elif electricity_usd_per_kwh is not None:
         usd_per_kwh = _money_in_range(electricity_usd_per_kwh, 1.0, MAX_ELECTRICITY_USD_PER_KWH,
-                                      "electricity price (USD/kWh)")
+                                      "USD")
     else:
         usd_per_kwh = preset.local_price_per_kwh / units_per_usd(market, preset.currency)
     volts = region.circuit_volts if circuit_volts is None else circuit_volts
     amps = region.circuit_amps if circuit_amps is None else circuit_amps
     try:
         check_circuit(volts, amps)
-    except ValueError as exc:
-        raise PlanError(str(exc)) from None
+    except UserError as exc:
+        raise PlanError(str(exc), code=exc.code, params=exc.params) from None
     return RegionTerms(
         region_id=region.id, currency=code, units_per_usd=units,
         rate_as_of=rate.as_of.isoformat(), rate_source=rate.source,
@@ -114,10 +114,13 @@ def region_terms(market: Market, *, region_id: str | None = None, lang: str | No
         circuit_source=region.circuit_source)
 
 
-def _money_in_range(amount: float, units: float, max_usd: float, what: str) -> float:
-    """``amount`` (in a currency of ``units`` per dollar), refused outside 0..max_usd."""
+def _money_in_range(amount: float, units: float, max_usd: float, currency: str) -> float:
+    """An electricity price in ``currency`` (``units`` per dollar) per kWh, refused outside 0..max_usd."""
     if not (math.isfinite(amount) and 0 <= amount <= max_usd * units * (1 + 1e-9)):  # rounding
-        raise PlanError(f"{what} must be between 0 and {max_usd * units:,.4g} (got {amount:g})")
+        high = f"{max_usd * units:,.4g}"
+        raise PlanError(f"electricity price ({currency}/kWh) must be between 0 and {high} "
+                        f"(got {amount:g})", code="electricity_price_currency_range",
+                        params={"currency": currency, "high": high, "got": f"{amount:g}"})
     return amount
 
 
@@ -126,8 +129,16 @@ def budget_usd_from(budget: float | None, terms: RegionTerms) -> float | None:
     if budget is None:
         return None
     if not (math.isfinite(budget) and budget > 0):
-        raise PlanError(f"budget must be above 0 {terms.currency} (got {budget:g})")
+        raise PlanError(f"budget must be above 0 {terms.currency} (got {budget:g})",
+                        code="budget_not_positive", params={"currency": terms.currency,
+                                                            "got": f"{budget:g}"})
     return terms.to_usd(budget)
+
+
+def circuit_form_error(text: str) -> PlanError:
+    """The error for a circuit not written VOLTSxAMPS."""
+    return PlanError(f"a circuit is written VOLTSxAMPS, e.g. 230x16 (got '{echo(text)}')",
+                     code="circuit_form", params={"got": echo(text)})
 
 
 def parse_circuit(text: str) -> tuple[float, float]:
@@ -136,13 +147,13 @@ def parse_circuit(text: str) -> tuple[float, float]:
     try:
         pair = float(volts), float(amps)
     except ValueError:
-        raise PlanError(f"a circuit is written VOLTSxAMPS, e.g. 230x16 (got '{echo(text)}')") from None
+        raise circuit_form_error(text) from None
     if not sep:
-        raise PlanError(f"a circuit is written VOLTSxAMPS, e.g. 230x16 (got '{echo(text)}')")
+        raise circuit_form_error(text)
     try:
         check_circuit(*pair)
-    except ValueError as exc:
-        raise PlanError(str(exc)) from None
+    except UserError as exc:
+        raise PlanError(str(exc), code=exc.code, params=exc.params) from None
     return pair
 
 

@@ -39,7 +39,8 @@ def workload_request(request: EstimateRequest, users: int, context_tokens: int |
     """
     context = context_tokens or request.allocated_context_tokens
     if context < 2:
-        raise PlanError(f"context must be at least 2 tokens (got {context})")
+        raise PlanError(f"context must be at least 2 tokens (got {context})",
+                        code="context_too_short", params={"got": context})
     new = request.new_tokens or DEFAULT_NEW_TOKENS
     prompt = request.prompt_tokens
     if prompt + new > context:

@@ -51,8 +51,14 @@ def closest_ids(wanted: str, valid: Sequence[str], n: int = 3) -> list[str]:
 def unknown(kind: str, wanted: str, valid: Sequence[str]) -> UnknownIdError:
     # An id is short: matching a pasted megabyte against every id would take seconds.
     near = closest_ids(str(wanted)[:ECHO_MAX_CHARS], valid)
-    hint = f"; closest: {', '.join(near)}" if near else f"; valid ids include {', '.join(sorted(valid)[:5])}"
-    return UnknownIdError(f"unknown {kind} '{echo(wanted)}'{hint}")
+    if near:
+        return UnknownIdError(f"unknown {kind} '{echo(wanted)}'; closest: {', '.join(near)}",
+                              code="unknown_id_closest",
+                              params={"kind_term": kind, "id": echo(wanted), "ids": ", ".join(near)})
+    some = ", ".join(sorted(valid)[:5])
+    return UnknownIdError(f"unknown {kind} '{echo(wanted)}'; valid ids include {some}",
+                          code="unknown_id_some",
+                          params={"kind_term": kind, "id": echo(wanted), "ids": some})
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,8 @@ class Catalog:
         if match and not any(q.id == quant_id for q in self.quants):
             bits = float(match.group(1))
             if not 2.0 <= bits <= 8.0:
-                raise UnknownIdError(f"EXL2 bits per weight must be 2-8, got {bits:g}")
+                raise UnknownIdError(f"EXL2 bits per weight must be 2-8, got {bits:g}",
+                                     code="exl2_bits_range", params={"got": f"{bits:g}"})
             template = self._by_id("quant", self.quants, "exl2-4")
             return template.model_copy(update={
                 "id": quant_id, "name": f"EXL2 {bits:g} bits per weight",

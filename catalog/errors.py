@@ -74,4 +74,42 @@ def validation_error_text(exc: ValidationError) -> str:
     return echo("; ".join(parts), max_chars=400)
 
 
-__all__ = ["ECHO_MAX_CHARS", "UserError", "echo", "validation_error_text"]
+# Pydantic's error types that a request or settings file can hit; each has a
+# sentence under ``engine.term.<type>``, any other type is said as "invalid".
+VALIDATION_RULES = ("greater_than", "greater_than_equal", "less_than", "less_than_equal",
+                    "missing", "extra_forbidden", "int_parsing", "int_from_float", "int_type",
+                    "float_parsing", "float_type", "finite_number", "bool_parsing", "bool_type",
+                    "string_type", "literal_error", "too_long", "too_short")
+# The context value each rule names (the bound, the allowed choices, the length).
+_RULE_LIMITS = ("gt", "ge", "lt", "le", "expected", "max_length", "min_length")
+
+
+def validation_error_params(exc: ValidationError) -> dict[str, str]:
+    """The first problem of a pydantic validation error as ``engine.invalid_field`` parameters.
+
+    ``field`` is the dotted field name, ``rule_term`` the kind of problem (looked
+    up under ``engine.term.``), ``limit`` the bound or choices the rule names
+    (empty when it names none). Values only, so any language can say them.
+    """
+    errors = exc.errors(include_url=False, include_input=False)
+    if not errors:
+        return {"field": "", "rule_term": "invalid", "limit": ""}
+    err = errors[0]
+    ctx = err.get("ctx") or {}
+    limit = str(next((ctx[k] for k in _RULE_LIMITS if k in ctx), ""))
+    limit = limit.replace("' or '", "', '")  # pydantic joins a literal's choices with "or"
+    return {"field": echo(".".join(str(p) for p in err["loc"])),
+            "rule_term": err["type"] if err["type"] in VALIDATION_RULES else "invalid",
+            "limit": echo(limit)}
+
+
+def invalid_input(exc: ValidationError, error: type[UserError] = UserError, *,
+                  prefix: str = "") -> UserError:
+    """A pydantic validation error as ``error``: one English line, coded ``invalid_field``."""
+    return error(prefix + validation_error_text(exc), code="invalid_field",
+                 params=validation_error_params(exc))
+
+
+__all__ = ["ECHO_MAX_CHARS", "UserError", "VALIDATION_RULES", "echo", "invalid_input",
+           "validation_error_params",
+           "validation_error_text"]

@@ -36,7 +36,7 @@ import yaml
 from pydantic import ValidationError
 
 from catalog.cloud_offers import NotLoaded, ProviderCounts, SnapshotHeader, UnmappedGpu
-from catalog.errors import UserError
+from catalog.errors import UserError, echo
 from catalog.market import CloudInstance
 
 GPUHUNT_VERSION = "0.1.34"
@@ -179,7 +179,8 @@ def query_gpuhunt(providers: Sequence[str]) -> Queried:
                 gh.load()
             except gpuhunt.GPUHuntError as exc:
                 raise UserError(f"cannot read gpuhunt's catalog at {catalog_url()}: "
-                                f"{_reason(exc)}") from None
+                                f"{_reason(exc)}", code="gpuhunt_unreadable",
+                                params={"url": catalog_url(), "reason": _reason(exc)}) from None
         for name in offline:
             if name in gh.catalog:
                 result.versions[name] = gh.catalog[name].version
@@ -201,7 +202,9 @@ def query_gpuhunt(providers: Sequence[str]) -> Queried:
                 result.not_loaded[name] = _reason(exc)
     if len(result.not_loaded) == len(providers):
         first = next(iter(result.not_loaded.items()))
-        raise UserError(f"cannot read gpuhunt's catalog at {catalog_url()}: {first[0]}: {first[1]}")
+        raise UserError(f"cannot read gpuhunt's catalog at {catalog_url()}: {first[0]}: {first[1]}",
+                        code="gpuhunt_provider_unreadable",
+                        params={"url": catalog_url(), "provider": first[0], "reason": first[1]})
     return result
 
 
@@ -309,13 +312,14 @@ def refresh(providers: Iterable[str], path: Path, *, today: dt.date | None = Non
     unknown = [p for p in names if p not in PROVIDERS]
     if unknown:
         raise UserError(f"unknown gpuhunt provider '{unknown[0]}'; "
-                        f"choose from {', '.join(PROVIDERS)}")
+                        f"choose from {', '.join(PROVIDERS)}", code="unknown_gpuhunt_provider",
+                        params={"got": echo(unknown[0]), "known": ", ".join(PROVIDERS)})
     url = catalog_url()
     queried = query_gpuhunt(names)
     content = snapshot_of(queried, providers=names, generated_on=today or dt.date.today(), url=url)
     if not content["on_demand"]:
         raise UserError(f"gpuhunt's catalog at {url} has no on-demand offer on a catalog GPU; "
-                        "the snapshot was not written")
+                        "the snapshot was not written", code="gpuhunt_no_offer", params={"url": url})
     write_snapshot(content, path)
     return content
 

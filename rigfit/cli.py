@@ -65,7 +65,8 @@ class _Parser(argparse.ArgumentParser):
         self.register("type", int, whole_int)
 
     def error(self, message: str) -> None:  # one line, exit 2, like other user errors
-        raise UserError(f"{self.prog}: {echo(message, max_chars=300)}")
+        raise UserError(f"{self.prog}: {echo(message, max_chars=300)}", code="cli_usage",
+                        params={"prog": self.prog, "detail": echo(message, max_chars=300)})
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:

@@ -105,7 +105,7 @@ def _estimate_one(data: dict[str, Any], cat: Catalog,
 def read_bench_file(path: str) -> str:
     """The benchmark file's text, reading at most :data:`MAX_BENCH_BYTES` of it."""
     data = read_bounded_bytes(path, limit_bytes=MAX_BENCH_BYTES, what="benchmark file")
-    return decode_bench_bytes(data, name=f"benchmark file '{echo(path)}'")
+    return decode_bench_bytes(data, path=path)
 
 
 def bench_from_args(args: argparse.Namespace, cat: Catalog) -> BenchCalibration:
@@ -340,10 +340,11 @@ def request_line_answer(line: bytes, number: int, cat: Catalog,
         try:
             text = line.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as exc:
-            raise RequestError(f"not UTF-8 text (byte {exc.start + 1})") from None
+            raise RequestError(f"not UTF-8 text (byte {exc.start + 1})", code="not_utf8",
+                               params={"byte": exc.start + 1}) from None
         data = load_json(text, what="request", error=RequestError)
         if not isinstance(data, dict):
-            raise RequestError("each line must be a JSON object")
+            raise RequestError("each line must be a JSON object", code="line_not_object")
         return _estimate_one(data, cat, bench)
     except UserError as exc:
         return {"error": f"line {number}: {echo(str(exc), max_chars=ERROR_MAX_CHARS)}"}

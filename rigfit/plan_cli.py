@@ -18,13 +18,13 @@ from advisor.workload import (DEFAULT_CIRCUIT_AMPS, DEFAULT_CIRCUIT_VOLTS, DEFAU
                               DEFAULT_PROMPT_TOKENS, DEFAULT_USERS, SEARCH_QUANT,
                               SEARCH_RUNTIME)
 from catalog.catalog import Catalog
-from catalog.errors import UserError
+from catalog.errors import UserError, invalid_input
 from report.formats import money_text
 from report.text import join_notices
 from rigfit.terminal import format_table, json_text
 from sizing.capacity import (DEFAULT_ITL_P95_MS, DEFAULT_THINK_TIME_S, DEFAULT_TTFT_P95_S,
                              ServeSettings)
-from sizing.request import describe_validation_error, parse_request
+from sizing.request import parse_request
 
 
 def _add_workload_flags(p: argparse.ArgumentParser, *, budget_required: bool) -> None:
@@ -126,7 +126,9 @@ def _run_plan(args: argparse.Namespace, cat: Catalog) -> tuple[PlanResult, Regio
     usd_per_kwh = None if terms.electricity_preset and args.electricity_region \
         else terms.electricity_usd_per_kwh
     if args.context_tokens is not None and args.context_tokens < 2:
-        raise UserError(f"--context-tokens must be at least 2 (got {args.context_tokens})")
+        raise UserError(f"--context-tokens must be at least 2 (got {args.context_tokens})",
+                        code="flag_at_least",
+                        params={"flag": "--context-tokens", "low": 2, "got": args.context_tokens})
     return plan(request, cat, budget_usd=budget_usd, users=args.users,
                 hours_per_day=args.hours_per_day, currency=terms.currency, quant=args.quant,
                 min_tokens_per_s=args.min_tokens_per_s, context_tokens=args.context_tokens,
@@ -145,7 +147,7 @@ def service_from_args(args: argparse.Namespace) -> ServeSettings | None:
     try:
         return ServeSettings(**{k: v for k, v in given.items() if v is not None})
     except ValidationError as exc:
-        raise UserError(describe_validation_error(exc)) from None
+        raise invalid_input(exc) from None
 
 
 def _money(usd: float, result: PlanResult) -> str:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from advisor.plan import MAX_HOURS_PER_DAY, MAX_USERS
 from advisor.region import RegionTerms, budget_usd_from
 from catalog.catalog import Catalog
-from catalog.errors import UserError
+from catalog.errors import UserError, echo, invalid_input
 from catalog.quality import load_quality
 from advisor.finetune import finetune_plan
 from catalog.schema import ModelArch
@@ -32,23 +32,31 @@ from sizing.capacity import ServeSettings, serve
 from sizing.estimate import estimate
 from sizing.fits import fits, parse_fits_request, ranking_quality
 from sizing.finetune_request import CHOICES, model_fields_of, parse_finetune_request
-from sizing.request import (EstimateRequest, describe_validation_error, parse_request,
+from sizing.request import (EstimateRequest, parse_request,
                             resolve_model)
 
 
 def run(args: argparse.Namespace, cat: Catalog) -> int:
     args.lang = args.lang or getattr(args, "ui_lang", None) or "en"
-    request = parse_request(request_from_args(args))
+    terms, own = region_from_args(args, cat, lang=args.lang)
+    # The verdict's electricity cost at the region's price (or the one typed), as the builds'.
+    request = parse_request({**request_from_args(args),
+                             "electricity_usd_per_kwh": terms.electricity_usd_per_kwh})
     arch, _ = resolve_model(request, cat)
     result = estimate(request, cat)  # resolves the model again, keeping its warnings
     if args.budget_usd is not None and not args.budget_usd > 0:
-        raise UserError(f"--budget-usd must be above 0 (got {args.budget_usd:g})")
+        raise UserError(f"--budget-usd must be above 0 (got {args.budget_usd:g})",
+                        code="flag_not_positive", params={"flag": "--budget-usd",
+                                                          "got": f"{args.budget_usd:g}"})
     if not 1 <= args.users <= MAX_USERS:
-        raise UserError(f"--users must be between 1 and {MAX_USERS} (got {args.users})")
+        raise UserError(f"--users must be between 1 and {MAX_USERS} (got {args.users})",
+                        code="flag_range", params={"flag": "--users", "low": 1, "high": MAX_USERS,
+                                                   "got": args.users})
     if not 0 <= args.hours_per_day <= MAX_HOURS_PER_DAY:
         raise UserError(f"--hours-per-day must be between 0 and {MAX_HOURS_PER_DAY:g} "
-                        f"(got {args.hours_per_day:g})")
-    terms, own = region_from_args(args, cat, lang=args.lang)
+                        f"(got {args.hours_per_day:g})", code="flag_range",
+                        params={"flag": "--hours-per-day", "low": 0, "high": f"{MAX_HOURS_PER_DAY:g}",
+                                "got": f"{args.hours_per_day:g}"})
     budget_usd = args.budget_usd if args.budget is None else budget_usd_from(args.budget, terms)
     inputs = PlanInputs(budget_usd=budget_usd, users=args.users,
                         hours_per_day=args.hours_per_day, currency=terms.currency,
@@ -72,7 +80,8 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
     try:
         out.write_bytes(data)
     except OSError as exc:
-        raise UserError(f"cannot write '{out}': {exc.strerror}") from None
+        raise UserError(f"cannot write '{out}': {exc.strerror}", code="file_unwritable",
+                        params={"path": echo(str(out)), "reason": echo(exc.strerror or exc)}) from None
     print(f"wrote {out} ({len(data):,} bytes)")
     return 0
 
@@ -99,7 +108,7 @@ def serve_section_for(args: argparse.Namespace, request: EstimateRequest, arch: 
     try:
         settings = ServeSettings(users=args.serve)
     except ValidationError as exc:
-        raise UserError(f"--serve: {describe_validation_error(exc)}") from None
+        raise invalid_input(exc, prefix="--serve: ") from None
     result = serve(priced, settings, cat, arch=arch)
     return serve_section(result, Translator(args.lang, prefix="doc."), currency=terms.currency,
                          units_per_usd=terms.units_per_usd)

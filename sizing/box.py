@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from catalog.errors import UserError
 from catalog.schema import Cooler, Gpu, StorageClass
 from sizing import power, system, thermal
 
@@ -67,8 +68,10 @@ def check_power_limit(gpu: Gpu, power_limit_w: float | None) -> None:
         return
     low, high = power_limit_range_w(gpu)
     if not low <= power_limit_w <= high:
-        raise ValueError(f"power limit {power_limit_w:g} W is outside what the {gpu.name} allows "
-                         f"({low:.0f}-{high:.0f} W)")
+        raise UserError(f"power limit {power_limit_w:g} W is outside what the {gpu.name} allows "
+                        f"({low:.0f}-{high:.0f} W)", code="power_limit_range",
+                        params={"got": f"{power_limit_w:g}", "gpu": gpu.name,
+                                "low": f"{low:.0f}", "high": f"{high:.0f}"})
 
 
 def psu_built_in(gpu: Gpu) -> bool:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from catalog.catalog import Catalog
+from catalog.errors import invalid_input
 from catalog.schema import Gpu, ModelArch
 from sizing.finetune import (CHECKPOINTING, LORA_TARGETS, LOSSES, MAX_GPUS, MAX_GRAD_ACCUM,
                              MAX_LAYERS, MAX_LORA_RANK, MAX_MICRO_BATCH, MAX_SEQ_LEN, METHODS, OFFLOADS,
                              OPTIMIZERS, PRECISIONS, SHARDINGS, Checkpointing, FinetuneSetup, Loss,
                              LoraTargets, Method, Offload, Optimizer, Precision, Sharding)
 from sizing.notices import Notice
-from sizing.request import (EstimateRequest, RequestError, describe_validation_error, parse_request,
+from sizing.request import (EstimateRequest, RequestError, parse_request,
                             resolve_model)
 
 # The model sources a fine-tuning request takes, as for ``estimate``.
@@ -102,7 +103,7 @@ def parse_finetune_request(data: dict) -> FinetuneRequest:
     try:
         return FinetuneRequest.model_validate(data)
     except ValidationError as exc:
-        raise RequestError(describe_validation_error(exc)) from None
+        raise invalid_input(exc, RequestError) from None
 
 
 def resolve_finetune(request: FinetuneRequest, catalog: Catalog) -> tuple[ModelArch, Gpu, list[Notice]]:
@@ -120,7 +121,9 @@ def check_for_model(request: FinetuneRequest, arch: ModelArch) -> list[Notice]:
     notices: list[Notice] = []
     if request.frozen_layers >= arch.num_layers:
         raise RequestError(f"frozen_layers {request.frozen_layers}: {arch.name} has "
-                           f"{arch.num_layers} layers; freeze fewer")
+                           f"{arch.num_layers} layers; freeze fewer", code="frozen_layers_too_many",
+                           params={"frozen": request.frozen_layers, "model": arch.name,
+                                   "layers": arch.num_layers})
     if request.seq_len > arch.max_context_tokens:
         notices.append(Notice("ft_seq_over_context",
                               f"seq_len {request.seq_len:,} is longer than the model's context "

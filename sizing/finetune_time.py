@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from catalog.errors import UserError
 from catalog.schema import Gpu, ModelArch
 from sizing.architecture import param_breakdown
 from sizing.finetune import (BF16_BYTES, FinetuneMemory, FinetuneSetup, model_weight_bytes,
@@ -77,7 +78,8 @@ def dense_bf16_flops(gpu: Gpu) -> float:
     """The GPU's dense BF16 (or FP16 with fp32 accumulate) tensor throughput. [FLOP/s]"""
     tflops = gpu.dense_bf16_tflops or gpu.dense_fp16_fp32acc_tflops or gpu.fp32_tflops
     if not tflops:
-        raise ValueError(f"{gpu.name} has no published BF16 or FP32 throughput")
+        raise UserError(f"{gpu.name} has no published BF16 or FP32 throughput",
+                        code="gpu_no_training_flops", params={"gpu": gpu.name})
     return tflops_to_flops(tflops)
 
 
@@ -92,9 +94,12 @@ def finetune_time(arch: ModelArch, gpu: Gpu, setup: FinetuneSetup, memory: Finet
     optimizer step then reads and writes the trainable states once.
     """
     if dataset_tokens is not None and not dataset_tokens > 0:
-        raise ValueError(f"dataset_tokens must be above 0 (got {dataset_tokens})")
+        raise UserError(f"dataset_tokens must be above 0 (got {dataset_tokens})",
+                        code="value_not_positive", params={"field": "dataset_tokens",
+                                                           "got": f"{dataset_tokens:g}"})
     if not epochs > 0:
-        raise ValueError(f"epochs must be above 0 (got {epochs})")
+        raise UserError(f"epochs must be above 0 (got {epochs})", code="value_not_positive",
+                        params={"field": "epochs", "got": f"{epochs:g}"})
     model_flops, hw_flops = training_flops_per_token(arch, setup)
     tokens = float(setup.tokens_per_micro_batch)
     peak = dense_bf16_flops(gpu)

@@ -38,12 +38,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from catalog.catalog import Catalog, runtime_api
+from catalog.errors import invalid_input
 from catalog.quality import RANKING_LEADERBOARD, SECOND_LEADERBOARD, QualityTable
 from catalog.schema import Gpu, ModelArch, Quant, Runtime
 from sizing.estimate import DEFAULT_RAM, default_interconnect, speed_constants
 from sizing.fit import published_in, runtime_quants
 from sizing.request import (MAX_GPUS, MAX_TOKENS, EstimateRequest, RequestError, check_hardware,
-                            describe_validation_error, resolve_gpu, tensor_parallel_problem)
+                            resolve_gpu, tensor_parallel_problem)
 from sizing.results import Result
 from sizing.speed import (SpeedUnknownError, bandwidth_bytes_per_s, compute_flops_per_s, memory_class,
                           ram_bandwidth_gb_per_s)
@@ -117,7 +118,7 @@ def parse_fits_request(data: dict) -> FitsRequest:
     try:
         return FitsRequest.model_validate(data)
     except ValidationError as exc:
-        raise RequestError(describe_validation_error(exc)) from None
+        raise invalid_input(exc, RequestError) from None
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,9 @@ def resolve_machine(request: FitsRequest, catalog: Catalog) -> Machine:
             if runtime_api(runtime, gpu) is None:
                 able = [r.id for r in catalog.runtimes if runtime_api(r, gpu) is not None]
                 raise RequestError(f"runtime '{runtime.id}' does not run on {gpu.name}; "
-                                   f"runtimes that do: {', '.join(able)}")
+                                   f"runtimes that do: {', '.join(able)}", code="runtime_not_on_gpu",
+                                   params={"runtime": runtime.id, "gpu": gpu.name,
+                                           "able": ", ".join(able)})
     else:
         runtimes = tuple(r for r in catalog.runtimes if runtime_api(r, gpu) is not None)
     # Unified memory (a Mac, DGX Spark, Ryzen AI Max) has no RAM apart from the GPU's:

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from catalog.catalog import Catalog, runtime_api
-from catalog.errors import UserError, echo, validation_error_text
+from catalog.errors import UserError, echo, invalid_input, validation_error_text
 from catalog.schema import Gpu, ModelArch, Runtime
 from sizing.architecture import ModelInputError, arch_from_param_count, read_hf_config
 from sizing.guards import MAX_CONFIG_BYTES, read_bounded_bytes
@@ -145,7 +145,7 @@ def parse_request(data: dict) -> EstimateRequest:
     try:
         return EstimateRequest.model_validate(data)
     except ValidationError as exc:
-        raise RequestError(validation_error_text(exc)) from None
+        raise invalid_input(exc, RequestError) from None
 
 
 describe_validation_error = validation_error_text
@@ -186,11 +186,14 @@ def read_model_files(request: EstimateRequest, catalog: Catalog):
         raise
     except OSError as exc:
         where = exc.filename or what
-        raise RequestError(f"cannot read '{echo(where)}': {echo(exc.strerror or exc)}") from None
+        raise RequestError(f"cannot read '{echo(where)}': {echo(exc.strerror or exc)}",
+                           code="source_unreadable",
+                           params={"path": echo(where), "reason": echo(exc.strerror or exc)}) from None
     except ValidationError as exc:
-        raise RequestError(validation_error_text(exc)) from None
-    except ValueError as exc:
-        raise RequestError(echo(str(exc), max_chars=400)) from None
+        raise invalid_input(exc, RequestError) from None
+    except ValueError as exc:  # a reader's own check, worded in English only
+        raise RequestError(echo(str(exc), max_chars=400), code="model_source_invalid",
+                           params={"reason": echo(str(exc), max_chars=400)}) from None
 
 
 def file_quant(request: EstimateRequest, arch: ModelArch) -> tuple[EstimateRequest, list[Notice]]:
@@ -232,7 +235,7 @@ def resolve_model(request: EstimateRequest, catalog: Catalog) -> tuple[ModelArch
     try:
         arch = arch_from_param_count(request.params_b * 1e9)
     except ModelInputError as exc:
-        raise RequestError(str(exc)) from None
+        raise RequestError(str(exc), code=exc.code, params=exc.params) from None
     warnings.append(Notice(
         "bare_size_assumed",
         f"Only a size was given: assumed a typical dense {request.params_b:g}B model with "
@@ -252,9 +255,14 @@ def resolve_gpu(request: EstimateRequest, catalog: Catalog) -> Gpu:
     if request.memory_gib not in gpu.memory_sizes_gib:
         if len(gpu.memory_sizes_gib) == 1:
             raise RequestError(f"memory_gib {request.memory_gib:g}: {gpu.name} has {sizes} GiB "
-                               "of memory; leave memory_gib out or give that size")
+                               "of memory; leave memory_gib out or give that size",
+                               code="memory_size_only", params={
+                                   "memory_gib": f"{request.memory_gib:g}", "gpu": gpu.name,
+                                   "sizes": sizes})
         raise RequestError(f"memory_gib {request.memory_gib:g}: {gpu.name} is sold with "
-                           f"{sizes} GiB; choose one of those sizes")
+                           f"{sizes} GiB; choose one of those sizes", code="memory_size_choices",
+                           params={"memory_gib": f"{request.memory_gib:g}", "gpu": gpu.name,
+                                   "sizes": sizes})
     return gpu.with_memory(request.memory_gib)
 
 
@@ -320,8 +328,8 @@ def check_hardware(request: EstimateRequest, catalog: Catalog, gpu: Gpu) -> None
     if request.ram is not None:
         try:
             ram_bandwidth_gb_per_s(request.ram)
-        except ValueError as exc:
-            raise RequestError(str(exc)) from None
+        except UserError as exc:
+            raise RequestError(str(exc), code=exc.code, params=exc.params) from None
 
 
 def tensor_parallel_problem(arch: ModelArch, runtime: Runtime, gpu_count: int,
@@ -354,4 +362,11 @@ def check_parallel(request: EstimateRequest, catalog: Catalog, arch: ModelArch, 
     if problem:
         counts = [n for n in range(1, MAX_GPUS + 1) if tensor_parallel_problem(
             arch, catalog.runtime(request.runtime), n, split) is None]
-        raise RequestError(f"{problem}; GPU counts that work: {', '.join(map(str, counts))}")
+        runtime = catalog.runtime(request.runtime)
+        by_heads = bool(arch.num_attention_heads % request.gpu_count)  # else the KV heads
+        heads = arch.num_attention_heads if by_heads else arch.num_kv_heads
+        raise RequestError(f"{problem}; GPU counts that work: {', '.join(map(str, counts))}",
+                           code="tp_heads" if by_heads else "tp_kv_heads",
+                           params={"runtime": runtime.name, "heads": heads,
+                                              "model": arch.name, "count": request.gpu_count,
+                                              "counts": ", ".join(map(str, counts))})

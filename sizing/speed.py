@@ -27,7 +27,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from catalog.errors import echo
+from catalog.errors import UserError, echo
 from catalog.schema import Gpu, ModelArch, Quant
 from sizing.architecture import param_breakdown
 from sizing.memory import model_kv_cache_bytes, weight_bytes
@@ -76,13 +76,15 @@ def ram_bandwidth_gb_per_s(spec: str) -> float:
     """
     match = _RAM.match(spec.strip().lower())
     if not match:
-        raise ValueError(f"RAM spec '{echo(spec)}' must look like ddr5-6000x2 "
-                         "(type-MT/s x channels)")
+        raise UserError(f"RAM spec '{echo(spec)}' must look like ddr5-6000x2 "
+                        "(type-MT/s x channels)", code="ram_spec_form", params={"spec": echo(spec)})
     kind, mt_per_s, channels = match.group(1), int(match.group(2)), int(match.group(3))
     low_mt, high_mt, most_channels = RAM_LIMITS[kind]
     if not low_mt <= mt_per_s <= high_mt or not 1 <= channels <= most_channels:
-        raise ValueError(f"RAM spec '{echo(spec)}': {kind.upper()} runs at {low_mt}-{high_mt} MT/s "
-                         f"on 1-{most_channels} channels")
+        raise UserError(f"RAM spec '{echo(spec)}': {kind.upper()} runs at {low_mt}-{high_mt} MT/s "
+                        f"on 1-{most_channels} channels", code="ram_spec_range",
+                        params={"spec": echo(spec), "kind": kind.upper(), "low_mt": low_mt,
+                                "high_mt": high_mt, "channels": most_channels})
     return mt_per_s * 8 * channels / 1000.0
 
 
@@ -186,13 +188,17 @@ def pipeline_factor(*, prompt_tokens: int, gpu_count: int, efficiency_frac: floa
     return 1.0 - efficiency_frac * (1.0 - ideal)
 
 
-def compute_flops_per_s(gpu: Gpu, quant: Quant) -> float:
+def compute_flops_per_s(gpu: Gpu, quant: Quant, *, fp32_accumulate: bool = False) -> float:
     """The dense throughput prefill runs at (fp16 tensor, FP16 accumulate). [FLOP/s]
 
     Falls back to the FP32-accumulate rate, then to twice the shader FP32 rate
-    for GPUs without tensor units.
+    for GPUs without tensor units. ``fp32_accumulate``: the FP32-accumulate
+    rate first (PyTorch and cuBLAS half-precision GEMMs, as vLLM and SGLang run).
     """
-    for value in (gpu.dense_fp16_tflops, gpu.dense_fp16_fp32acc_tflops, gpu.dense_bf16_tflops):
+    rates = (gpu.dense_fp16_tflops, gpu.dense_fp16_fp32acc_tflops, gpu.dense_bf16_tflops)
+    if fp32_accumulate:
+        rates = (gpu.dense_fp16_fp32acc_tflops, gpu.dense_bf16_tflops, gpu.dense_fp16_tflops)
+    for value in rates:
         if value:
             return tflops_to_flops(value)
     if gpu.fp32_tflops:
@@ -310,6 +316,7 @@ class SpeedConstants:
     pipeline_efficiency_frac: float
     calibrated: bool
     basis: str
+    fp32_accumulate: bool = False  # prompt matmuls at the FP32-accumulate tensor rate
 
 
 def _band_for(metric, apis: list[str]) -> tuple[float, float]:
@@ -348,6 +355,8 @@ def resolve_constants(calibration, *, api: str, kind: str, memory: str, generati
         out["decode"]["weights"] *= prior.decode_weights_factor
         if prior.decode_weights_inverse_efficiency is not None:
             out["decode"]["weights"] = prior.decode_weights_inverse_efficiency
+        if prior.decode_kv_inverse_efficiency is not None:
+            out["decode"]["kv"] = prior.decode_kv_inverse_efficiency
         out["decode"]["layers"] *= prior.layer_overhead_factor
         out["prefill"]["compute"] *= prior.prefill_compute_factor
         out["prefill"]["ubatch_layers"] *= prior.layer_overhead_factor
@@ -366,7 +375,8 @@ def resolve_constants(calibration, *, api: str, kind: str, memory: str, generati
         decode_band=band(*_band_for(calibration.decode, apis)),
         prefill_band=band(*_band_for(calibration.prefill, apis)),
         pipeline_efficiency_frac=calibration.prefill.pipeline_efficiency_frac,
-        calibrated=calibrated, basis="; ".join(basis))
+        calibrated=calibrated, basis="; ".join(basis),
+        fp32_accumulate=any(p is not None and p.fp32_accumulate for p in (api_prior, runtime_prior)))
 
 
 def estimate_speed(w: Workload, *, gpu: Gpu, quant: Quant, constants: SpeedConstants,
@@ -387,7 +397,7 @@ def estimate_speed(w: Workload, *, gpu: Gpu, quant: Quant, constants: SpeedConst
     weights and cache are read once, the matmul FLOPs scale with it.
     """
     bw = bandwidth_bytes_per_s(gpu)
-    flops = compute_flops_per_s(gpu, quant)
+    flops = compute_flops_per_s(gpu, quant, fp32_accumulate=constants.fp32_accumulate)
     tensor = split == "tensor" and gpu_count > 1
     c = constants
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from catalog.errors import UserError
 from sizing.power import wall_power_w
 from sizing.units import BYTES_PER_GIB, gb_per_s_to_bytes_per_s, gib_to_bytes
 
@@ -251,11 +252,15 @@ def required_power_connectors(*, gpu_connectors: Sequence[Sequence[str]]) -> Pow
 def check_circuit(volts: float, amps: float) -> None:
     """Refuse a wall circuit no building has, naming the range. [V, A]"""
     if not MIN_CIRCUIT_VOLTS <= volts <= MAX_CIRCUIT_VOLTS:
-        raise ValueError(f"circuit voltage must be between {MIN_CIRCUIT_VOLTS:g} and "
-                         f"{MAX_CIRCUIT_VOLTS:g} V (got {volts:g} V)")
+        raise UserError(f"circuit voltage must be between {MIN_CIRCUIT_VOLTS:g} and "
+                        f"{MAX_CIRCUIT_VOLTS:g} V (got {volts:g} V)", code="circuit_volts_range",
+                        params={"low": f"{MIN_CIRCUIT_VOLTS:g}", "high": f"{MAX_CIRCUIT_VOLTS:g}",
+                                "got": f"{volts:g}"})
     if not MIN_CIRCUIT_AMPS <= amps <= MAX_CIRCUIT_AMPS:
-        raise ValueError(f"circuit breaker must be between {MIN_CIRCUIT_AMPS:g} and "
-                         f"{MAX_CIRCUIT_AMPS:g} A (got {amps:g} A)")
+        raise UserError(f"circuit breaker must be between {MIN_CIRCUIT_AMPS:g} and "
+                        f"{MAX_CIRCUIT_AMPS:g} A (got {amps:g} A)", code="circuit_amps_range",
+                        params={"low": f"{MIN_CIRCUIT_AMPS:g}", "high": f"{MAX_CIRCUIT_AMPS:g}",
+                                "got": f"{amps:g}"})
 
 
 def wall_circuit_check(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from catalog.errors import UserError
 from catalog.schema import Cooler, CoolerClass
 from sizing.power import wall_power_w
 from sizing.units import w_to_btu_per_hour
@@ -78,9 +79,10 @@ class GpuThermal:
 
 def _check_ambient(ambient_c: float) -> None:
     if not AMBIENT_MIN_C <= ambient_c <= AMBIENT_MAX_C:
-        raise ValueError(
-            f"ambient_c must be between {AMBIENT_MIN_C:g} and {AMBIENT_MAX_C:g} C (got {ambient_c})"
-        )
+        raise UserError(
+            f"ambient_c must be between {AMBIENT_MIN_C:g} and {AMBIENT_MAX_C:g} C (got {ambient_c})",
+            code="ambient_range", params={"low": f"{AMBIENT_MIN_C:g}", "high": f"{AMBIENT_MAX_C:g}",
+                                          "got": f"{ambient_c:g}"})
 
 
 def cooler_thermal_resistance_k_per_w(*, cooler: Cooler, board_power_w: float) -> float:

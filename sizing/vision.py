@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from catalog.errors import UserError
 from catalog.schema import VisionEncoder
 from sizing.guards import whole_number
 
@@ -46,7 +47,7 @@ ENCODER_BYTES_PER_PARAM = 2.0
 ENCODER_ACTIVATION_VECTORS_PER_PATCH = 8.0
 
 
-class VisionInputError(ValueError):
+class VisionInputError(UserError):
     """An image size or count no real request has."""
 
 
@@ -64,7 +65,9 @@ class ImageCost:
 def _check(width_px: int, height_px: int) -> None:
     for name, value in (("image width", width_px), ("image height", height_px)):
         if not 1 <= value <= MAX_IMAGE_SIDE_PX:
-            raise VisionInputError(f"{name} must be 1-{MAX_IMAGE_SIDE_PX:,} px (got {value:,})")
+            raise VisionInputError(f"{name} must be 1-{MAX_IMAGE_SIDE_PX:,} px (got {value:,})",
+                                   code="image_side_range", params={
+                                       "side_term": name, "max_px": MAX_IMAGE_SIDE_PX, "got": value})
 
 
 def smart_resize(width_px: int, height_px: int, *, factor: int, min_pixels: int,
@@ -151,7 +154,8 @@ def encoder_activation_bytes(vision: VisionEncoder, cost: ImageCost) -> float:
 
 def check_images(images: int) -> None:
     if not 0 <= images <= MAX_IMAGES:
-        raise VisionInputError(f"images must be 0-{MAX_IMAGES} per request (got {images})")
+        raise VisionInputError(f"images must be 0-{MAX_IMAGES} per request (got {images})",
+                               code="image_count_range", params={"most": MAX_IMAGES, "got": images})
 
 
 def _int(mapping: object, *keys: str) -> int | None:
