@@ -185,18 +185,23 @@ _GPU_ID = re.compile(r"[a-z0-9][a-z0-9._+-]{0,63}")
 # --------------------------------------------------------------------------- reading
 
 
-def decode_bench_bytes(data: bytes, *, name: str = "benchmark file") -> str:
-    """UTF-8 text of an uploaded or read file, refusing more than 1 MiB."""
+def decode_bench_bytes(data: bytes, *, path: str | None = None) -> str:
+    """UTF-8 text of an uploaded or read file (read from ``path``), refusing more than 1 MiB."""
+    shown = "" if path is None else echo(path)
+    name = "benchmark file" + (f" '{shown}'" if path is not None else "")
     if len(data) > MAX_BENCH_BYTES:
         raise BenchError(f"{name} is larger than {MAX_BENCH_BYTES // 2**20} MiB; "
                          "give only what llama-bench or ollama printed", code="bench_file_too_large",
-                         params={"what_term": echo(name), "limit_mib": MAX_BENCH_BYTES // 2**20})
+                         params={"limit_mib": MAX_BENCH_BYTES // 2**20})
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise BenchError(f"line {line}: {name} is not UTF-8 text", code="bench_not_utf8",
-                         params={"line": line, "what_term": echo(name)}) from None
+        if path is None:
+            raise BenchError(f"line {line}: {name} is not UTF-8 text", code="bench_not_utf8",
+                             params={"line": line}) from None
+        raise BenchError(f"line {line}: {name} is not UTF-8 text", code="bench_file_not_utf8",
+                         params={"line": line, "path": shown}) from None
 
 
 def parse_bench(text: str) -> BenchRun:
