@@ -205,9 +205,9 @@ def parse_header(header: bytes, *, source: str = "model.safetensors",
         try:
             tensor, begin, end = _entry(source, name, entry)
         except _Hostile as exc:
-            params = {"source": echo(source), "tensor": echo(name), **exc.params}
+            exc.params.update(source=echo(source), tensor=echo(name))
             raise ModelInputError(f"{source}: tensor {name[:80]!r}: {exc}", code=exc.code,
-                                  params=params) from None
+                                  params=exc.params) from None
         tensors.append(tensor)
         spans.append((begin, end, name))
     spans.sort()
