@@ -64,6 +64,14 @@ class Round:
     def pct(self, q: float) -> float:
         return percentile(self.latencies_s, q)
 
+    def print_summary(self, kind: str, tail: str) -> None:
+        print(f"{kind} N={self.users:>2}: {len(self.latencies_s)} interactions, p50 "
+              f"{self.pct(0.5):.2f} s, p95 {self.pct(0.95):.2f} s, first answer p50 "
+              f"{statistics.median(self.load_s) if self.load_s else float('nan'):.2f} s, "
+              f"errors {len(self.errors)}, {tail}", flush=True)
+        for error in self.errors[:5]:
+            print("   ", error)
+
 
 async def idle(page) -> None:
     """Wait until the page's last run finished (no running indicator)."""
@@ -157,12 +165,7 @@ async def measure(user_counts: list[int], base_url: str) -> tuple[list[Round], s
         for users in user_counts:
             rounds.append(await run_round(browser, base_url, users, names))
             r = rounds[-1]
-            print(f"N={users:>2}: {len(r.latencies_s)} interactions, p50 {r.pct(0.5):.2f} s, "
-                  f"p95 {r.pct(0.95):.2f} s, first answer p50 "
-                  f"{statistics.median(r.load_s) if r.load_s else float('nan'):.2f} s, "
-                  f"errors {len(r.errors)}, retries {r.retries}, wall {r.wall_s:.1f} s", flush=True)
-            for error in r.errors[:5]:
-                print("   ", error)
+            r.print_summary("browser", f"retries {r.retries}, wall {r.wall_s:.1f} s")
         await browser.close()
     return rounds, version
 
@@ -252,12 +255,7 @@ def measure_server(user_counts: list[int]) -> list[Round]:
     for users in user_counts:
         rounds.append(server_round(users))
         r = rounds[-1]
-        print(f"server N={users:>2}: {len(r.latencies_s)} interactions, p50 {r.pct(0.5):.2f} s, "
-              f"p95 {r.pct(0.95):.2f} s, first answer p50 "
-              f"{statistics.median(r.load_s) if r.load_s else float('nan'):.2f} s, "
-              f"errors {len(r.errors)}, wall {r.wall_s:.1f} s, CPU {r.cpu_s:.1f} s", flush=True)
-        for error in r.errors[:5]:
-            print("   ", error)
+        r.print_summary("server", f"wall {r.wall_s:.1f} s, CPU {r.cpu_s:.1f} s")
     return rounds
 
 
@@ -297,11 +295,17 @@ def sessions_per_core(rounds: list[Round]) -> tuple[float, float]:
 def write_report(server: list[Round], browser: list[Round], chromium: str,
                  server_tracebacks: int) -> None:
     per_action_s, per_core = sessions_per_core(server) if server else (float("nan"),) * 2
+    load_1m = os.getloadavg()[0]
+    errors = "".join(f"\n- N = {r.users}: `{e}`" for r in server for e in r.errors[:5])
+    if errors:
+        errors = "\n\nServer-round errors, as the harness caught them:" + errors
     write_section("bench_load", f"""## Many users
 
 Measured by `benchmarks/bench_load.py` on {dt.date.today().isoformat()}.
 
 **Machine:** {machine()}; Chromium {chromium}.
+Load average when written: {load_1m:.1f} (other jobs shared the cores, so the
+wall-clock figures include waiting for a core; the CPU figures do not).
 
 ### Method
 
@@ -329,7 +333,7 @@ Measured by `benchmarks/bench_load.py` on {dt.date.today().isoformat()}.
 
 | Sessions | Interactions | p50 [s] | p95 [s] | max [s] | First answer p50 [s] | Errors | CPU/action [ms] |
 |---:|---:|---:|---:|---:|---:|---:|---:|
-{_rows(server, retries=False)}
+{_rows(server, retries=False)}{errors}
 
 ### Browser: what a user waits for
 

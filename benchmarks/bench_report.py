@@ -38,17 +38,19 @@ RUNS = 5
 PDF_TARGET_S = 2.0
 HTML_TARGET_S = 0.5
 CLI_RUNS = 3
+CLI_MODEL = "llama-3.1-8b"  # every other input at its default
 RIGFIT = ROOT / ".venv" / "bin" / "rigfit"
 
 
 def cli_s(fmt: str) -> tuple[float, float]:
-    """Median wall and CPU seconds of ``rigfit report --format fmt`` for the default
-    scenario, each run a fresh process. [s]"""
+    """Median wall and CPU seconds of ``rigfit report --model CLI_MODEL --format fmt``
+    (every other input at its default), each run a fresh process. [s]"""
     walls, cpus = [], []
     with tempfile.TemporaryDirectory() as folder:
         for _ in range(CLI_RUNS):
             start = time.perf_counter()
-            child = subprocess.Popen([str(RIGFIT), "report", "--format", fmt, "-o",
+            child = subprocess.Popen([str(RIGFIT), "report", "--model", CLI_MODEL, "--format", fmt,
+                                      "-o",
                                       str(Path(folder) / f"report.{fmt}")],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             _, status, usage = os.wait4(child.pid, 0)
@@ -83,8 +85,8 @@ def main() -> None:
         table = "\n".join(rows)
         write_section("bench_report", f"""## Reports from the command line
 
-Measured by `benchmarks/bench_report.py` on {dt.date.today().isoformat()}: `rigfit report` for
-the default scenario, each a fresh process (imports, catalog, content,
+Measured by `benchmarks/bench_report.py` on {dt.date.today().isoformat()}: `rigfit report
+--model {CLI_MODEL}` with every other input at its default, each a fresh process (imports, catalog, content,
 charts, the file written), median of {CLI_RUNS}. CPU is the process's and its
 waited-for children's (`os.wait4`); wall includes waiting for a core on a
 shared machine.
