@@ -28,7 +28,7 @@ from advisor.results import PlanResult
 from catalog.catalog import Catalog, UnknownIdError, load_catalog
 from catalog.errors import UserError
 from catalog.schema import Gpu, ModelArch
-from report.formats import gib_text, money_text, number_text, usd_text
+from report.formats import gib_text, money_text, number_text, usd_in_currency_text
 from report.text import Translator, catalog_name, group_strings, translate, translate_notice
 from sizing.architecture import arch_from_param_count
 from sizing.box import DEFAULT_USD_PER_KWH
@@ -399,14 +399,16 @@ def configured_gpu(result: Estimate, catalog: Catalog) -> Gpu:
     return gpu
 
 
-def _gpu_configuration(result: Estimate, tr: Translator, catalog: Catalog) -> list[Fact]:
+def _gpu_configuration(result: Estimate, tr: Translator, catalog: Catalog,
+                       terms: RegionTerms | None) -> list[Fact]:
     """The memory of each GPU and the price of one as configured, with its date."""
     gpu = configured_gpu(result, catalog)
     price = gpu.street_price
     if price is not None:
-        price_text = tr("value.price_as_of", usd=usd_text(price.usd), date=price.as_of.isoformat())
+        price_text = tr("value.price_as_of", usd=_money(price.usd, terms, lang=tr.lang),
+                        date=price.as_of.isoformat())
     elif gpu.price_usd is not None:
-        price_text = usd_text(gpu.price_usd)
+        price_text = _money(gpu.price_usd, terms, lang=tr.lang)
     else:
         price_text = tr("value.price_unknown")
     return [Fact(tr("input.memory"), tr("value.memory_gib", gib=number_text(gpu.memory_gib, 0))),
@@ -434,7 +436,7 @@ def _inputs(result: Estimate, tr: Translator, catalog: Catalog, inputs: PlanInpu
              Fact(tr("input.context"), f"{result.context_tokens:,}"),
              Fact(tr("input.tokens"), f"{result.prompt_tokens:,} / {result.new_tokens:,}"),
              Fact(tr("input.batch"), str(result.batch))]
-    facts[3:3] = _gpu_configuration(result, tr, catalog)
+    facts[3:3] = _gpu_configuration(result, tr, catalog, inputs.terms)
     facts.insert(1, Fact(tr("input.source"), tr(f"source.{m.source}")))
     if result.gpu_count > 1:
         facts.append(Fact(tr("input.split"), result.split))
@@ -586,7 +588,7 @@ def _agent(result: Estimate, agent: AgentSection | None, tr: Translator) -> Sect
 
 
 def _remedies(result: Estimate, request: EstimateRequest, catalog: Catalog, arch: ModelArch,
-              tr: Translator) -> Section | None:
+              tr: Translator, terms: RegionTerms | None) -> Section | None:
     """What would make a scenario that does not fit entirely on the GPU(s) fit, ranked."""
     if result.memory.fits:
         return None
@@ -596,18 +598,21 @@ def _remedies(result: Estimate, request: EstimateRequest, catalog: Catalog, arch
         return None
     if not remedies:
         return None
-    rows = tuple((translate_notice(r, tr.lang),
+    money = None if terms is None else (terms.units_per_usd, terms.currency)
+    rows = tuple((translate_notice(r, tr.lang, money=money),
                   f"{number_text(bytes_to_gib(r.total_bytes))} / "
                   f"{number_text(bytes_to_gib(r.usable_bytes))}",
                   number_text(r.decode_tokens_per_s) if r.decode_tokens_per_s else "—",
-                  usd_text(r.price_usd) if r.price_usd else "—") for r in remedies)
+                  _money(r.price_usd, terms, lang=tr.lang) if r.price_usd else "—")
+                 for r in remedies)
     table = Table(columns=(tr("remedies.change"), tr("remedies.needed"), tr("remedies.decode"),
-                           tr("remedies.price")), rows=rows, numeric=(False, True, True, True))
+                           tr("remedies.price", currency=_currency(terms))),
+                  rows=rows, numeric=(False, True, True, True))
     return Section("remedies", tr("section.remedies"), intro=tr("remedies.intro"), tables=(table,))
 
 
 def _gpus(results: list[Estimate], tr: Translator, catalog: Catalog,
-          picked: bool) -> tuple[Section, GpuChart]:
+          picked: bool, terms: RegionTerms | None) -> tuple[Section, GpuChart]:
     bars, rows = [], []
     for i, r in enumerate(results):
         name = tr("value.gpu", count=r.gpu_count, name=r.gpu_name) if r.gpu_count > 1 else r.gpu_name
@@ -627,12 +632,12 @@ def _gpus(results: list[Estimate], tr: Translator, catalog: Catalog,
         price = _price_usd(r)
         rows.append((label, f"{number_text(bytes_to_gib(r.memory.total_bytes))} / "
                             f"{number_text(bytes_to_gib(r.memory.usable_bytes))}", fits, speed,
-                     usd_text(price * r.gpu_count if price else None)))
+                     _money(price * r.gpu_count if price else None, terms, lang=tr.lang)))
     chart = GpuChart(title=tr("gpus.chart_title"), speed_axis=tr("gpus.speed_axis"),
                      memory_axis=tr("gpus.memory_axis"), needed_label=tr("gpus.needed"),
                      usable_label=tr("gpus.usable"), bars=tuple(bars))
     table = Table(columns=(tr("gpus.gpu"), tr("gpus.memory"), tr("gpus.fits"), tr("gpus.decode"),
-                           tr("gpus.price")),
+                           tr("gpus.price", currency=_currency(terms))),
                   rows=tuple(rows), numeric=(False, True, False, True, True), highlight=(0,))
     return Section("gpus", tr("section.gpus"),
                    intro=tr("gpus.intro_compare" if picked else "gpus.intro"),
@@ -670,7 +675,8 @@ def _tiers(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
                      number_text(b.wall_power_w, 0), status))
         tables.append(Table(
             heading=tr("tiers.parts_heading", tier=name),
-            columns=(tr("tiers.kind"), tr("tiers.name"), tr("tiers.quantity"), tr("tiers.price")),
+            columns=(tr("tiers.kind"), tr("tiers.name"), tr("tiers.quantity"),
+                     tr("tiers.price", currency=plan.currency)),
             rows=tuple((tr(f"part.{p.kind}"), _part_name(p.name, p.used, tr),
                         str(p.quantity), money_text(p.total_usd * plan.units_per_usd,
                                                     plan.currency, lang=tr.lang)) for p in b.parts),
@@ -736,7 +742,7 @@ def _cloud(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
                    notes=notes), sources
 
 
-def _power(result: Estimate, tr: Translator) -> Section:
+def _power(result: Estimate, tr: Translator, terms: RegionTerms | None) -> Section:
     p, th, sysm, load = result.power, result.thermal, result.system, result.load
     facts: list[Fact] = []
     facts += [Fact(tr("power.gpu_power"), f"{number_text(p.gpu_power_w, 0)} W"),
@@ -752,12 +758,14 @@ def _power(result: Estimate, tr: Translator) -> Section:
     if p.energy_wh_per_1k_tokens is not None:
         facts.append(Fact(tr("power.energy"), f"{number_text(p.energy_wh_per_1k_tokens, 2)} Wh"))
     if p.cost_usd_per_1m_tokens is not None:
-        facts.append(Fact(tr("power.cost"), f"${p.cost_usd_per_1m_tokens:,.2f}"))
+        facts.append(Fact(tr("power.cost"),
+                          _money(p.cost_usd_per_1m_tokens, terms, digits=2, lang=tr.lang)))
     if p.energy_wh_per_1k_prompt_tokens is not None:
         facts.append(Fact(tr("power.energy_prompt"),
                           f"{number_text(p.energy_wh_per_1k_prompt_tokens, 2)} Wh"))
     if p.cost_usd_per_1m_prompt_tokens is not None:
-        facts.append(Fact(tr("power.cost_prompt"), f"${p.cost_usd_per_1m_prompt_tokens:,.2f}"))
+        facts.append(Fact(tr("power.cost_prompt"),
+                          _money(p.cost_usd_per_1m_prompt_tokens, terms, digits=2, lang=tr.lang)))
     if p.power_limit_sweet_spot_w:
         facts.append(Fact(tr("power.sweet_spot"), f"{number_text(p.power_limit_sweet_spot_w, 0)} W"))
     if p.power_limit_sweet_spot_prefill_w:
@@ -819,11 +827,17 @@ def _assumptions(result: Estimate, tr: Translator, catalog: Catalog,
     return Section("assumptions", tr("section.assumptions"), notes=tuple(notes))
 
 
-def _money(usd: float | None, terms: RegionTerms | None, *, digits: int = 0) -> str:
+def _money(usd: float | None, terms: RegionTerms | None, *, digits: int = 0,
+           lang: str = "en") -> str:
     """Dollars in the chosen currency (dollars when none was chosen)."""
     if terms is None or usd is None:
-        return money_text(usd, "USD", digits=digits)
-    return money_text(usd * terms.units_per_usd, terms.currency, digits=digits)
+        return money_text(usd, "USD", digits=digits, lang=lang)
+    return usd_in_currency_text(usd, terms.currency, terms.units_per_usd, digits=digits, lang=lang)
+
+
+def _currency(terms: RegionTerms | None) -> str:
+    """The code of the chosen currency (dollars when none was chosen)."""
+    return "USD" if terms is None else terms.currency
 
 
 def _region_note(terms: RegionTerms, tr: Translator, catalog: Catalog) -> str:
@@ -954,14 +968,16 @@ def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, An
     compared = comparison_results(result, req, catalog, model_arch, inputs.compare)
     plan, plan_reason = run_plan(req, catalog, model_arch, inputs)
     memory_section, memory_chart = _memory(result, tr)
-    gpu_section, gpu_chart = _gpus(compared, tr, catalog, picked=bool(inputs.compare))
+    gpu_section, gpu_chart = _gpus(compared, tr, catalog, picked=bool(inputs.compare),
+                                   terms=inputs.terms)
     cloud_section, cloud_sources = _cloud(plan, plan_reason, tr, inputs, catalog)
     electricity = (plan.electricity_usd_per_kwh if plan is not None
                    else req.electricity_usd_per_kwh or DEFAULT_USD_PER_KWH)
     sections = [_inputs(result, tr, catalog, inputs, plan is not None), memory_section,
                 gpu_section, _tiers(plan, plan_reason, tr, inputs), cloud_section,
-                _power(result, tr), _assumptions(result, tr, catalog, electricity, inputs.terms)]
-    remedy_section = _remedies(result, req, catalog, model_arch, tr)
+                _power(result, tr, inputs.terms),
+                _assumptions(result, tr, catalog, electricity, inputs.terms)]
+    remedy_section = _remedies(result, req, catalog, model_arch, tr, inputs.terms)
     if remedy_section is not None:
         sections.insert(sections.index(memory_section) + 1, remedy_section)
     agent = agent_section(result, req, catalog, model_arch)

@@ -168,7 +168,7 @@ def translate_notice(notice: Any, lang: str, *,
     unit = table.get(USD_AFTER_AMOUNT_KEY, "")
     for name in dollars:  # "{budget_usd} USD" becomes "{budget_usd}", filled "¥6,000"
         template = template.replace(f"{{{name}}}{unit}", f"{{{name}}}")
-        values[name] = _restated(values[name], *money)
+        values[name] = _restated(values[name], *money, lang=lang)
     if per_thousand:  # "per 1,000 USD" becomes "per ¥1,000", each ratio divided by the rate
         template = template.replace(table.get(PER_THOUSAND_USD_KEY, "1,000 USD"),
                                     money_text(1000, money[1], lang=lang))
@@ -203,13 +203,14 @@ def _amount_and_decimals(value: object) -> tuple[float, int] | None:
     return amount, len(text.rsplit(".", 1)[1]) if "." in text else 0
 
 
-def _restated(value: object, units_per_usd: float, currency: str) -> object:
+def _restated(value: object, units_per_usd: float, currency: str, *, lang: str) -> object:
     """A formatted dollar amount ("1,234", "+159", "2.06") in ``currency``, same decimals."""
     parsed = _amount_and_decimals(value)
     if parsed is None:
         return value
     sign = "+" if str(value).startswith("+") else ""
-    return sign + money_text(parsed[0] * units_per_usd, currency, digits=parsed[1])
+    return sign + money_text(parsed[0] * units_per_usd, currency, digits=parsed[1],
+                             lang=lang)
 
 
 def join_notices(notices: Iterable[Any], lang: str, *,

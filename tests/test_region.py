@@ -3,7 +3,9 @@ advisor.own_prices), through the engine and the command line."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -15,8 +17,10 @@ from advisor.plan import plan
 from advisor.region import budget_usd_from, parse_circuit, region_for, region_terms
 from catalog.catalog import load_catalog, load_catalog_from
 from catalog.loader import CATALOG_DIR, CatalogError
+from report.formats import money_text
 from report.text import translate_notice
 from rigfit.cli import main
+from sizing.estimate import estimate
 from sizing.notices import Notice
 from sizing.request import EstimateRequest
 from sizing.system import check_circuit
@@ -274,6 +278,40 @@ def test_cli_report_follows_the_language_region(capsys, tmp_path):
     assert code == 0 and "预算 ¥6,000" in text
     assert "墙壁电路 220 伏 / 10 安" in text and "http://plugsocketmuseum.nl/China1.html" in text
     assert text.count("1 美元 = 7.1 CNY") == 1
+
+
+def _report_text(capsys, tmp_path, *argv: str) -> str:
+    """The words of an HTML report, tags dropped, one space between them."""
+    target = tmp_path / "r.html"
+    code, _, _ = run(capsys, "report", *argv, "--format", "html", "--cdn", "-o", str(target))
+    assert code == 0
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", target.read_text())).split())
+
+
+def test_cli_report_shows_every_amount_in_the_currency(capsys, tmp_path):
+    # 70B at Q4 does not fit one RTX 3090: the report has the remedies table too.
+    text = _report_text(capsys, tmp_path, "--model", "llama-3.1-70b", "--gpu", "rtx-3090",
+                        "--lang", "zh", "--region", "china")
+    gpu = estimate(EstimateRequest(model="llama-3.1-70b", gpu="rtx-3090"), CATALOG).gpu_price_usd
+    one = money_text(gpu * CNY_PER_USD, "CNY", lang="zh")
+    assert f"该配置的价格 {one}（截至" in text  # the verdict's price as configured
+    assert "价格（CNY）" in text and "价格（美元）" not in text  # GPU, remedies and parts tables
+    assert re.search(r"共 2 块，按层切分）[^¥$]+ " + re.escape(one), text)  # remedy: add a card
+    assert re.search(r"\$[0-9]", text) is None and " 美元：" not in text
+
+
+def test_cli_report_prices_electricity_at_the_region(capsys, tmp_path):
+    argv = ("--model", "qwen2.5-14b", "--gpu", "rtx-3090", "--currency", "USD")
+    china = _report_text(capsys, tmp_path, *argv, "--region", "china")
+    us = _report_text(capsys, tmp_path, *argv, "--region", "us")
+    request = EstimateRequest(model="qwen2.5-14b", gpu="rtx-3090")
+    costs = {}
+    for region, text in (("china", china), ("us", us)):
+        kwh = region_terms(MARKET, region_id=region).electricity_usd_per_kwh
+        power = estimate(request.model_copy(update={"electricity_usd_per_kwh": kwh}), CATALOG).power
+        costs[region] = money_text(power.cost_usd_per_1m_tokens, "USD", digits=2)
+        assert f"Electricity per 1M tokens {costs[region]} " in text
+    assert costs["china"] != costs["us"]
 
 
 # --------------------------------------------------------------------------- engine sentences
