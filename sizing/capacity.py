@@ -152,12 +152,14 @@ class ServingSetup:
     spec: SpeculativeSection | None
 
     def simulate(self, users: int, think_time_s: float, *,
-                 requests_per_minute: float | None = None) -> SimResult:
+                 requests_per_minute: float | None = None,
+                 total_requests: int | None = None) -> SimResult:
         return simulate(self.step, self.scheduler, users=users, prompt_tokens=self.prompt,
                         new_tokens=self.new, think_time_s=think_time_s,
                         kv_pool_tokens=self.kv_pool,
                         requests_per_s=None if requests_per_minute is None
-                        else requests_per_minute / SECONDS_PER_MINUTE)
+                        else requests_per_minute / SECONDS_PER_MINUTE,
+                        total_requests=total_requests)
 
 
 def serving_setup(request: EstimateRequest, settings: ServeSettings, catalog: Catalog,
@@ -218,7 +220,8 @@ def serving_setup(request: EstimateRequest, settings: ServeSettings, catalog: Ca
         # A batching server runs each prompt chunk as one pass: the weights are read once per chunk.
         options = options | {"ubatch_tokens": scheduler.chunk_tokens}
     prefill_tokens = max(1, math.ceil(prompt * (1.0 - settings.prefix_hit_frac)))
-    step = StepModel(w=w, arch=arch, speed_options=options, prefill_tokens=prefill_tokens)
+    step = StepModel(w=w, arch=arch, speed_options=options, prefill_tokens=prefill_tokens,
+                     pass_tokens=scheduler.chunk_tokens)
     spec = None
     if settings.speculative is not None:
         spec, step.decode_override = speculative_decode(

@@ -5,12 +5,15 @@ every running request and, in the same forward pass, processes a chunk of
 waiting prompts (chunked prefill). The time of an iteration comes from the
 speed model (:mod:`sizing.speed`) at the batch it carries:
 
-    t(b, c) = max(t_decode(b), (c + b) x t_prefill_token)
+    t(b, c) = max(t_decode(max(b, 1)), (c + b) x t_prefill_token)
 
 with t_decode(b) the decode step of b sequences (weights read once, cache
 read per sequence, matmul FLOPs growing with b: memory-bound at small b,
 compute-bound at large b), c the prompt tokens of the chunk and
-t_prefill_token the prompt time per token. A mixture-of-experts model reads
+t_prefill_token the prompt time per token when prompts fill a whole pass:
+the weights are read once per pass, not once per prompt, so a short prompt
+riding along with the decodes costs its FLOPs, not another read of the
+weights; no pass is quicker than reading the weights once. A mixture-of-experts model reads
 the experts its batch routes to: 1 - (1 - k/E)^tokens of them.
 
 Admission differs by runtime (:data:`SCHEDULERS`): vLLM and SGLang admit a
@@ -149,6 +152,7 @@ class StepModel:
     arch: ModelArch
     speed_options: dict
     prefill_tokens: int  # prompt tokens each request processes (after prefix-cache hits)
+    pass_tokens: int = 1  # most tokens one iteration carries (the scheduler's chunk_tokens)
     decode_override: Callable[[int], tuple[float, bool]] | None = None
     _decode: dict[int, tuple[float, bool]] = field(default_factory=dict)
     _prefill_token_s: float | None = None
@@ -169,19 +173,26 @@ class StepModel:
         return self._decode[batch]
 
     def prefill_token_s(self) -> float:
-        """Prompt processing time per token of one request's prompt. [s]"""
+        """Prompt processing time per token when this request's prompts fill a pass. [s]
+
+        As many prompts as one iteration carries (``pass_tokens``, at least one)
+        share the weight reads and kernel launches of the pass; each keeps its
+        own attention over its prompt.
+        """
         if self._prefill_token_s is None:
             prompt = max(self.prefill_tokens, 1)
+            prompts = max(1, self.pass_tokens // prompt)
             est = estimate_speed(self.w, **(self.speed_options | {
-                "sequences": 1, "prompt_tokens": prompt, "new_tokens": 1}))
+                "sequences": prompts, "prompt_tokens": prompt, "new_tokens": 1}))
             self._prefill_token_s = 1.0 / est.prefill_tokens_per_s
         return self._prefill_token_s
 
     def iteration(self, decoding: int, chunk_tokens: int) -> tuple[float, bool]:
         """One iteration with ``decoding`` decodes and a prompt chunk: time, compute-bound. [s]"""
-        decode_s, compute_bound = self.decode(decoding) if decoding else (0.0, False)
         if chunk_tokens <= 0:
-            return decode_s, compute_bound
+            return self.decode(decoding) if decoding else (0.0, False)
+        # Every pass reads the weights at least once: a lone prompt chunk costs a decode step's reads.
+        decode_s, compute_bound = self.decode(max(decoding, 1))
         chunk_s = (chunk_tokens + decoding) * self.prefill_token_s()
         return (chunk_s, True) if chunk_s >= decode_s else (decode_s, compute_bound)
 
@@ -233,19 +244,26 @@ def _weighted_percentile(pairs: list[tuple[float, int]], frac: float) -> float:
 
 def simulate(step: StepModel, scheduler: Scheduler, *, users: int, prompt_tokens: int,
              new_tokens: int, think_time_s: float, kv_pool_tokens: int | None,
-             requests_per_s: float | None = None, seed: int = SEED) -> SimResult:
+             requests_per_s: float | None = None, total_requests: int | None = None,
+             seed: int = SEED) -> SimResult:
     """Serve ``users`` users in a closed loop and measure latency and throughput.
 
     ``kv_pool_tokens``: tokens the paged KV pool holds (continuous batching;
     each request reserves blocks for its prompt and reply), None for slots.
     ``requests_per_s``: an open loop instead, requests arriving as a Poisson
     process at that rate whatever the server's progress (``users`` and
-    ``think_time_s`` are then unused).
+    ``think_time_s`` are then unused). ``total_requests``: a finite closed-loop
+    run instead of the steady state, as a serving benchmark sends it
+    (``vllm bench serve --num-prompts N --max-concurrency users``): the users
+    send that many requests in all, measured from the first sent to the last
+    answered, the ramp at the start and the partly empty last wave included.
     """
     if users < 1 or new_tokens < 1:
         raise ValueError("users and new_tokens must be at least 1")
     if requests_per_s is not None and not requests_per_s > 0:
         raise ValueError("requests_per_s must be above 0")
+    if total_requests is not None and (total_requests < 1 or requests_per_s is not None):
+        raise ValueError("total_requests must be at least 1, and only in a closed loop")
     rng = random.Random(seed)
     open_loop = requests_per_s is not None
 
@@ -255,8 +273,10 @@ def simulate(step: StepModel, scheduler: Scheduler, *, users: int, prompt_tokens
     blocks_each = math.ceil((prompt_tokens + new_tokens) / KV_BLOCK_TOKENS)
     pool_blocks = None if kv_pool_tokens is None else kv_pool_tokens // KV_BLOCK_TOKENS
     prefill_each = max(step.prefill_tokens, 1)
+    first_users = users if total_requests is None else min(users, total_requests)
     arrivals = ([(rng.expovariate(requests_per_s), 0)] if open_loop else
-                [(think() * 0.5 if think_time_s > 0 else 0.0, u) for u in range(users)])
+                [(think() * 0.5 if think_time_s > 0 else 0.0, u) for u in range(first_users)])
+    sent = first_users
     heapq.heapify(arrivals)
     waiting: deque[_Request] = deque()
     prefilling: list[_Request] = []
@@ -269,6 +289,8 @@ def simulate(step: StepModel, scheduler: Scheduler, *, users: int, prompt_tokens
                                                            MIN_MEASURED_REQUESTS)
     completed = 0
     start_s = None
+    if total_requests is not None:
+        warmup, measure, start_s = 0, total_requests, 0.0
     ttfts: list[float] = []
     itls: list[tuple[float, int]] = []
     running_time = blocked_time = busy_time = compute_time = 0.0
@@ -347,8 +369,9 @@ def simulate(step: StepModel, scheduler: Scheduler, *, users: int, prompt_tokens
             completed += 1
             if completed == warmup:
                 start_s = now
-            if not open_loop:
+            if not open_loop and (total_requests is None or sent < total_requests):
                 heapq.heappush(arrivals, (now + think(), user))
+                sent += 1
     elapsed = max(now - (start_s or 0.0), 1e-12)
     out_rate = out_tokens / elapsed
     in_rate = len(ttfts) * prompt_tokens / elapsed

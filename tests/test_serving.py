@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from catalog.catalog import load_catalog
-from sizing.capacity import ServeError, ServeSettings, serve
+from sizing.capacity import ServeError, ServeSettings, serve, serving_setup
 from sizing.request import parse_request
 from sizing.serving import (KNEE_FRAC, experts_read_frac, knee_concurrency, max_users_at_target,
                             scheduler_for)
@@ -193,7 +195,40 @@ def test_requests_arriving_at_a_rate(cat):
     assert light.throughput_tokens_per_s == pytest.approx(60 / 60 * 512, rel=0.15)
     edge = light.max_requests_per_minute_at_target
     peak = max(p.throughput_tokens_per_s for p in light.curve)
-    assert 0.5 * peak < edge / 60 * 512 <= peak
+    # A run of 200 arrivals may sit a few percent above the steady-state peak
+    # before its queue outgrows the targets.
+    assert 0.5 * peak < edge / 60 * 512 <= 1.03 * peak
     over = serve(request, ServeSettings(users=20, requests_per_minute=2 * edge), cat)
     assert not over.meets_target and over.limiter == "kv_pool"
     assert light.meets_target and light.requests_per_minute == 60
+
+
+def _setup(cat, **request):
+    data = {"runtime": "vllm", "quant": "bf16", "model": "qwen2.5-7b", "gpu": "l4",
+            "prompt_tokens": 50, "new_tokens": 128} | request
+    return serving_setup(parse_request(data), ServeSettings(users=64, think_time_s=0.0), cat, None)
+
+
+def test_short_prompts_share_a_pass_instead_of_each_reading_the_weights(cat):
+    """A 50-token prompt riding in a 2048-token pass costs its FLOPs, not a weight read."""
+    step = _setup(cat).step
+    assert step.pass_tokens == 2048
+    batched_s = step.prefill_token_s()
+    alone = replace(step, pass_tokens=1, _decode={}, _prefill_token_s=None)
+    # Alone, each token carries 1/50 of a weight read (15 GB at 300 GB/s): about 1 ms.
+    assert alone.prefill_token_s() > 5 * batched_s
+    # No pass is quicker than a decode step of one sequence (the weights read once).
+    assert step.iteration(0, 50)[0] == pytest.approx(step.decode(1)[0])
+
+
+def test_a_finite_run_counts_its_ramp_and_partly_empty_last_wave(cat):
+    """100 requests at 64 in flight: the last 36 run in a thinner batch than the steady state."""
+    setup = _setup(cat)
+    steady = setup.simulate(64, 0.0)
+    finite = setup.simulate(64, 0.0, total_requests=100)
+    assert finite.output_tokens_per_s < 0.9 * steady.output_tokens_per_s
+    # Two full waves of 64 come close to the steady state.
+    many = setup.simulate(64, 0.0, total_requests=640)
+    assert many.output_tokens_per_s == pytest.approx(steady.output_tokens_per_s, rel=0.1)
+    with pytest.raises(ValueError):
+        setup.simulate(64, 0.0, requests_per_minute=60.0, total_requests=100)
