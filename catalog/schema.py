@@ -519,6 +519,12 @@ class SpeedPrior(Record):
     # Absolute inverse bandwidth efficiency for weight reads, replacing the
     # fitted value times the factor (engines whose efficiency is documented).
     decode_weights_inverse_efficiency: Annotated[float, Field(ge=1)] | None = None
+    # The same for the KV cache a decode step reads: paged-attention kernels
+    # stream it like the weights, where llama.cpp's fitted value is higher.
+    decode_kv_inverse_efficiency: Annotated[float, Field(ge=1)] | None = None
+    # Matmuls accumulate in FP32 (PyTorch/cuBLAS half-precision GEMMs): the
+    # prompt runs at the FP32-accumulate tensor rate, half the FP16 one on GeForce cards.
+    fp32_accumulate: bool = False
     layer_overhead_factor: NonNegative = 1.0
     prefill_compute_factor: Positive = 1.0
     band_widening: Annotated[float, Field(ge=1)] = 1.0

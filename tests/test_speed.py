@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from catalog.catalog import load_catalog
 from sizing.estimate import estimate
 from sizing.request import RequestError, parse_request
-from sizing.speed import pipeline_factor, ram_bandwidth_gb_per_s
+from sizing.speed import compute_flops_per_s, pipeline_factor, ram_bandwidth_gb_per_s
 
 CAT = load_catalog()
 
@@ -224,3 +224,16 @@ def test_no_runtime_or_api_reads_weights_faster_than_bandwidth():
                                           runtime_prior=runtime_prior)
                     assert c.decode["weights"] >= 1.0
                     assert c.decode_band[0] < 1 < c.decode_band[1]
+
+
+def test_vllm_prompts_run_at_the_fp32_accumulate_rate_and_stream_the_kv_cache():
+    """vLLM's GEMMs accumulate in FP32 (165 TFLOPS on an RTX 4090, not the FP16-accumulate
+    330) and its paged attention reads the cache like the weights; llama.cpp keeps its fit."""
+    cat = load_catalog()
+    gpu, quant = cat.gpu("rtx-4090"), cat.quant("bf16")
+    assert compute_flops_per_s(gpu, quant) == pytest.approx(330.3e12)
+    assert compute_flops_per_s(gpu, quant, fp32_accumulate=True) == pytest.approx(165.2e12)
+    for runtime in ("vllm", "sglang"):
+        prior = cat.runtime_prior(runtime)
+        assert prior.fp32_accumulate
+        assert prior.decode_kv_inverse_efficiency == prior.decode_weights_inverse_efficiency
