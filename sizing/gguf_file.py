@@ -1003,13 +1003,13 @@ def _arch(meta: _Meta, tensors: tuple[GgufTensor, ...], params_total: int,
 def _vocab(meta: _Meta, by_name: Mapping[str, GgufTensor]) -> int:
     embedding = by_name.get("token_embd.weight")
     if embedding is not None and len(embedding.shape) >= 2:
-        return meta.count("the token_embd.weight vocabulary", embedding.shape[1])
+        return meta.count("token_embd.weight.shape[1]", embedding.shape[1])
     declared = meta.scalar("vocab_size")
     if declared:
         return declared
     tokens = meta.metadata.get("tokenizer.ggml.tokens")
     if isinstance(tokens, GgufArray):
-        return meta.count("tokenizer.ggml.tokens length", tokens.length)
+        return meta.count("len(tokenizer.ggml.tokens)", tokens.length)
     if isinstance(tokens, tuple) and tokens:
         return len(tokens)
     raise ModelInputError(f"{meta.source}: no vocabulary size (no token_embd.weight tensor, "
