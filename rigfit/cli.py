@@ -8,6 +8,7 @@ status 2; no tracebacks.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -65,8 +66,38 @@ class _Parser(argparse.ArgumentParser):
         self.register("type", int, whole_int)
 
     def error(self, message: str) -> None:  # one line, exit 2, like other user errors
-        raise UserError(f"{self.prog}: {echo(message, max_chars=300)}", code="cli_usage",
-                        params={"prog": self.prog, "detail": echo(message, max_chars=300)})
+        text = f"{self.prog}: {echo(message, max_chars=300)}"
+        said = {"prog": self.prog}
+        if match := _REQUIRED.fullmatch(message):
+            raise UserError(text, code="cli_required", params={**said, "flags": echo(match[1])})
+        if match := _ONE_OF.fullmatch(message):
+            raise UserError(text, code="cli_one_of_required", params={**said, "flags": echo(match[1])})
+        if match := _UNRECOGNIZED.fullmatch(message):
+            raise UserError(text, code="cli_unrecognized", params={**said, "got": echo(match[1])})
+        if match := _CHOICE.fullmatch(message):
+            raise UserError(text, code="cli_invalid_choice", params={
+                **said, "flag": match[1], "got": echo(match[2]), "choices": echo(match[3])})
+        if match := _NO_VALUE.fullmatch(message):
+            raise UserError(text, code="cli_no_value", params={**said, "flag": match[1]})
+        if match := _NOT_WHOLE.fullmatch(message):
+            raise UserError(text, code="cli_not_whole", params={**said, "flag": match[1],
+                                                                "got": echo(match[2])})
+        if match := _NOT_NUMBER.fullmatch(message):
+            raise UserError(text, code="cli_not_number", params={**said, "flag": match[1],
+                                                                 "got": echo(match[2])})
+        raise UserError(text, code="cli_usage",
+                        params={**said, "detail": echo(message, max_chars=300)})
+
+
+# argparse's own messages (English only), read back into values any language can say.
+_REQUIRED = re.compile(r"the following arguments are required: (.+)")
+_ONE_OF = re.compile(r"one of the arguments (.+) is required")
+_UNRECOGNIZED = re.compile(r"unrecognized arguments: (.+)")
+_CHOICE = re.compile(r"argument (\S+): invalid choice: '?(.*?)'? \(choose from (.+)\)")
+_NO_VALUE = re.compile(r"argument (\S+): expected one argument")
+# rigfit.terminal's number types
+_NOT_WHOLE = re.compile(r"argument (\S+): '(.*)' is not a whole number")
+_NOT_NUMBER = re.compile(r"argument (\S+): '(.*)' is not a (?:finite )?number")
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
@@ -83,9 +114,19 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     return parser
 
 
+def _lang_in(argv: Sequence[str]) -> str:
+    """The language a command line asks for with ``--lang`` before its first subcommand word."""
+    for flag, value in zip(argv, argv[1:]):
+        if flag == "--lang" and value in LANGUAGES:
+            return value
+        if not flag.startswith("-"):
+            break
+    return DEFAULT_LANGUAGE
+
+
 def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     """Run one subcommand; returns the exit status."""
-    lang = DEFAULT_LANGUAGE
+    lang = _lang_in(sys.argv[1:] if argv is None else argv)  # for errors before parsing ends
     try:
         args = build_parser(prog).parse_args(argv)
         lang = args.ui_lang

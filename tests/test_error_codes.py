@@ -209,3 +209,14 @@ def test_hub_failure_in_chinese(capsys, monkeypatch):
                          "rtx-4090")
     assert "meta-llama/Llama-3.1-8B" in err
     assert not any(word in err for word in ("cannot", "could not", "failed", "refused"))
+
+
+@pytest.mark.parametrize("argv,chinese", [
+    (["estimate", "--format", "xml"], "参数 --format 的取值“xml”无效"),
+    (["estimate", "--gpu-count", "x"], "参数 --gpu-count 的值“x”不是整数"),
+    (["plan", "--model", "llama-3-8b"], "参数 --budget-usd --budget 必须给出其中一个"),
+    (["estimate", "--bogus"], "无法识别的参数：--bogus"),
+])
+def test_command_line_usage_errors_in_chinese(capsys, argv, chinese):
+    err = _chinese_error(capsys, *argv)
+    assert err.startswith("错误：rigfit") and chinese in err
