@@ -301,7 +301,9 @@ def row_speed(rows: Rows, *, runtime: Runtime, gpu: Gpu, gpu_count: int, tensor:
                         getattr(constants["float"], group)[side])
 
     bw = bandwidth_bytes_per_s(gpu)
-    flops = compute_flops_per_s(gpu, rows.quants.quants[0])
+    # The runtime's prior (the same for both quant kinds) says whether its matmuls accumulate in FP32.
+    fp32_accumulate = any(c.fp32_accumulate for c in constants.values())
+    flops = compute_flops_per_s(gpu, rows.quants.quants[0], fp32_accumulate=fp32_accumulate)
     layers, hidden = rows.shape["num_layers"], rows.shape["hidden_size"]
     n = gpu_count
     kv_start = rows.kv_cache_bytes(np.full(len(mi), prompt_tokens), bytes_per_element=kv_bytes_per_element)
