@@ -290,7 +290,7 @@ def _apply_pasted_bench() -> None:
     try:
         found = calibrate(parse_bench(text), catalog(), gpu=state()["gpu"])
     except UserError as exc:  # the message names the line that could not be read
-        st.session_state[BENCH_RESULT_KEY] = (None, str(exc))
+        st.session_state[BENCH_RESULT_KEY] = (None, translate_notice(exc, lang()))
         return
     st.session_state[BENCH_RESULT_KEY] = (found, None)
     state()["bench"] = found.to_query()
