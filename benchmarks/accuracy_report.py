@@ -304,6 +304,27 @@ def memory_section(cat, summary: dict[str, float]) -> list[str]:
     return lines
 
 
+# The seed's decode speeds for a 7B model at INT8 (tokens/s), by catalog GPU.
+SEED_SPEEDS = (("rtx-3060-12gb", 28), ("rtx-3080-10gb", 34), ("rtx-4070-ti", 45))
+
+
+def seed_speed_rows(cat) -> list[dict]:
+    """The seed's 7B INT8 speeds beside RigFit's (mid, low, high) with llama.cpp Q8_0 and
+    transformers bitsandbytes INT8. [tokens/s]"""
+    rows = []
+    for gpu_id, claimed in SEED_SPEEDS:
+        row: dict = {"gpu": cat.gpu(gpu_id).name, "seed_tokens_per_s": claimed}
+        for key, runtime, quant in (("llama_cpp_q8_0", "llama.cpp", "q8_0"),
+                                    ("transformers_int8", "transformers", "bnb-int8")):
+            s = estimate(parse_request({"params_b": 7, "quant": quant, "gpu": gpu_id,
+                                        "runtime": runtime, "prompt_tokens": 20,
+                                        "new_tokens": 100}), cat).speed
+            row[key] = ([s.decode_tokens_per_s, s.decode_tokens_per_s_low,
+                         s.decode_tokens_per_s_high] if s else None)
+        rows.append(row)
+    return rows
+
+
 def seed_section(cat) -> list[str]:
     lines = ["## The seed article's claims", "",
              f"RigFit grew from a Chinese article on the hardware needed to run Open-AutoGLM: "
@@ -316,16 +337,10 @@ def seed_section(cat) -> list[str]:
              "### Speed: a 7B model at INT8", "",
              "| GPU | seed tokens/s | RigFit llama.cpp Q8_0 | RigFit transformers INT8 |",
              "|---|---:|---:|---:|"]
-    for gpu_id, claimed in (("rtx-3060-12gb", 28), ("rtx-3080-10gb", 34), ("rtx-4070-ti", 45)):
-        cells = []
-        for runtime, quant in (("llama.cpp", "q8_0"), ("transformers", "bnb-int8")):
-            r = estimate(parse_request({"params_b": 7, "quant": quant, "gpu": gpu_id,
-                                        "runtime": runtime, "prompt_tokens": 20,
-                                        "new_tokens": 100}), cat)
-            s = r.speed
-            cells.append(f"{s.decode_tokens_per_s:.0f} ({s.decode_tokens_per_s_low:.0f}-"
-                         f"{s.decode_tokens_per_s_high:.0f})" if s else "n/a")
-        lines.append(f"| {cat.gpu(gpu_id).name} | {claimed} | {cells[0]} | {cells[1]} |")
+    for row in seed_speed_rows(cat):
+        cells = [f"{band[0]:.0f} ({band[1]:.0f}-{band[2]:.0f})" if band else "n/a"
+                 for band in (row["llama_cpp_q8_0"], row["transformers_int8"])]
+        lines.append(f"| {row['gpu']} | {row['seed_tokens_per_s']} | {cells[0]} | {cells[1]} |")
     lines += ["", "The seed's ordering (4070 Ti > 3080 > 3060) is right, but its gaps are not: decode is "
               "memory-bound, and the RTX 3080's 760 GB/s is 1.7x the 3060's 360 GB/s, so a 3080 at "
               "only 21 % above a 3060 points to a non-bandwidth bottleneck in the seed's setup "
@@ -457,7 +472,7 @@ def main() -> int:
         [s for s in calibration if s.row.metric == "prefill"])
     hd, hp = _metrics([s for s in holdout if s.row.metric == "decode"]), _metrics(
         [s for s in holdout if s.row.metric == "prefill"])
-    write_summary(summary, holdout)
+    write_summary(summary, holdout, cat)
     for name, m in (("cross-validated decode", d), ("cross-validated prefill", p),
                     (f"holdout decode ({hd['n']})", hd), (f"holdout prefill ({hp['n']})", hp)):
         print(f"{name}: median {m['median']:.1f} % p90 {m['p90']:.1f} % inside {m['inside']:.0f} %")
@@ -466,8 +481,9 @@ def main() -> int:
     return 0
 
 
-def write_summary(summary: dict[str, float], holdout: list[Scored]) -> None:
-    """The headline figures as JSON: memory checks, holdout errors and the roofline's. [%]"""
+def write_summary(summary: dict, holdout: list[Scored], cat) -> None:
+    """The headline figures as JSON: memory checks, holdout errors and the roofline's [%],
+    and the rows of the seed-speed, temperature and power-cap tables."""
     for metric in ("decode", "prefill"):
         rows = [s for s in holdout if s.row.metric == metric]
         ours, roofline = _metrics(rows), _metrics(rows, key="roofline")
@@ -476,8 +492,16 @@ def write_summary(summary: dict[str, float], holdout: list[Scored]) -> None:
                         f"holdout_{metric}_p90_pct": round(ours["p90"], 1),
                         f"holdout_{metric}_inside_pct": round(ours["inside"]),
                         f"holdout_{metric}_roofline_median_pct": round(roofline["median"], 1)})
+    summary.update(checked_tables(cat))
     SUMMARY.write_text(json.dumps({"written_on": dt.date.today().isoformat(), **summary},
                                   indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def checked_tables(cat) -> dict[str, list[dict]]:
+    """The seed-speed, temperature and power-cap rows, as the summary stores them."""
+    return {"seed_article": {"title": SEED_TITLE, "url": SEED_URL, "published": SEED_PUBLISHED},
+            "seed_speed": seed_speed_rows(cat), "temperatures": temperature_rows(cat),
+            "power_caps": power_cap_rows()}
 
 
 # Published temperatures and power draws, with their sources (the same figures
@@ -508,24 +532,47 @@ PUBLISHED_CAP_SWEEPS = (
 SEED_TEMPS = (("rtx-3060-12gb", 78), ("rtx-3080-10gb", 75), ("rtx-4070-ti", 69))
 
 
-def thermal_section(cat) -> list[str]:
+def temperature_rows(cat) -> list[dict]:
+    """Published full-load temperatures beside RigFit's at a 25 C room: reviews on an open
+    bench, then the seed's cards in a case (``source`` None). [C]"""
     from sizing.thermal import steady_gpu_temp_c
+    rows = []
+    for gpu_id, cooler_id, watts, measured, source in PUBLISHED_TEMPS:
+        ours = steady_gpu_temp_c(ambient_c=25, gpu_power_w=watts, cooler=cat.cooler(cooler_id),
+                                 board_power_w=watts, case_air_rise_k=0)
+        rows.append({"gpu": cat.gpu(gpu_id).name, "cooler": cooler_id, "source": source,
+                     "review": source.removesuffix(", open bench"),
+                     "measured_c": measured, "rigfit_c": ours})
+    for gpu_id, seed in SEED_TEMPS:
+        gpu = cat.gpu(gpu_id)
+        ours = steady_gpu_temp_c(ambient_c=25, gpu_power_w=gpu.board_power_w,
+                                 cooler=cat.cooler(gpu.cooler.value), board_power_w=gpu.board_power_w)
+        rows.append({"gpu": gpu.name, "cooler": gpu.cooler.value, "source": None, "review": None,
+                     "measured_c": seed, "rigfit_c": ours})
+    return rows
+
+
+def power_cap_rows() -> list[dict]:
+    """Published speed under a power cap beside RigFit's cap law, as shares of the uncapped
+    speed at the published uncapped draw. [W, fraction]"""
+    return [{"source": url, "gpu": gpu, "phase": phase, "uncapped_w": draw, "cap_w": cap,
+             "published_frac": published,
+             "rigfit_frac": speed_frac_at_power_limit(
+                 phase=phase, board_power_w=max(draw, cap), power_limit_w=cap,
+                 uncapped_power_w=draw)}
+            for url, gpu, phase, draw, points in PUBLISHED_CAP_SWEEPS for cap, published in points]
+
+
+def thermal_section(cat) -> list[str]:
     lines = ["## Power and heat", "",
              "### Full-load GPU temperature", "",
              "Steady temperature at rated board power, 25 C room. Published reviews were measured "
              "on open benches (no case air rise); the seed's figures are in a case (+5 K inlet).", "",
              "| GPU | cooler | source | measured C | RigFit C |", "|---|---|---|---:|---:|"]
-    for gpu_id, cooler_id, watts, measured, source in PUBLISHED_TEMPS:
-        gpu = cat.gpu(gpu_id)
-        ours = steady_gpu_temp_c(ambient_c=25, gpu_power_w=watts, cooler=cat.cooler(cooler_id),
-                                 board_power_w=watts, case_air_rise_k=0)
-        lines.append(f"| {gpu.name} | {cooler_id} | {source} | {measured:.0f} | {ours:.0f} |")
-    for gpu_id, seed in SEED_TEMPS:
-        gpu = cat.gpu(gpu_id)
-        ours = steady_gpu_temp_c(ambient_c=25, gpu_power_w=gpu.board_power_w,
-                                 cooler=cat.cooler(gpu.cooler.value), board_power_w=gpu.board_power_w)
-        lines.append(f"| {gpu.name} | {gpu.cooler.value} | the seed article (in a case) | {seed} | "
-                     f"{ours:.0f} |")
+    for row in temperature_rows(cat):
+        source = row["source"] or "the seed article (in a case)"
+        lines.append(f"| {row['gpu']} | {row['cooler']} | {source} | {row['measured_c']:.0f} | "
+                     f"{row['rigfit_c']:.0f} |")
     lines += ["", "RigFit runs 2-7 K cooler than the seed's cards and within 4 K of the open-bench "
               "reviews its cooler constants were fitted to; the seed does not say its room "
               "temperature, case or fan curve.", "",
@@ -546,12 +593,9 @@ def thermal_section(cat) -> list[str]:
               "proportion once the cap is below its draw; decode much less.", "",
               "| source | GPU | phase | uncapped W | cap W | published | RigFit |",
               "|---|---|---|---:|---:|---:|---:|"]
-    for url, gpu, phase, draw, points in PUBLISHED_CAP_SWEEPS:
-        for cap, published in points:
-            ours = speed_frac_at_power_limit(phase=phase, board_power_w=max(draw, cap),
-                                             power_limit_w=cap, uncapped_power_w=draw)
-            lines.append(f"| {url} | {gpu} | {phase} | {draw:.0f} | {cap:.0f} | {published:.0%} | "
-                         f"{ours:.0%} |")
+    for row in power_cap_rows():
+        lines.append(f"| {row['source']} | {row['gpu']} | {row['phase']} | {row['uncapped_w']:.0f} | "
+                     f"{row['cap_w']:.0f} | {row['published_frac']:.0%} | {row['rigfit_frac']:.0%} |")
     lines += ["", "Qwen3.6 models with gated-delta layers decode compute-bound in llama.cpp, and "
               "RigFit treats decode as memory-bound: for them it understates decode power and the "
               "loss under a cap.", ""]

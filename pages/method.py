@@ -10,7 +10,7 @@ from pages._frame import begin_page
 from pages._state import lang
 from pages._text import t
 from report.formats import date_text
-from report.method import ACCURACY_CHART, accuracy_section
+from report.method import ACCURACY_CHART, accuracy_section, check_tables
 
 begin_page("method")
 st.title(t("method.title"))
@@ -44,3 +44,12 @@ st.dataframe(pd.DataFrame(list(accuracy.table.rows), columns=list(accuracy.table
 for paragraph in accuracy.after:
     st.markdown(paragraph)
 st.image(str(ACCURACY_CHART), caption=accuracy.chart_caption)
+for check in check_tables(cat, lang()):
+    st.markdown(f"#### {check.heading}")
+    st.markdown(check.intro)
+    links = ({} if check.link_column is None else  # a source link shows its site's name
+             {check.table.columns[check.link_column]:
+              st.column_config.LinkColumn(display_text=r"https?://([^/]+)/")})
+    st.dataframe(pd.DataFrame(list(check.table.rows), columns=list(check.table.columns)),
+                 hide_index=True, key=f"accuracy_{check.key}", column_config=links)
+    st.markdown(check.note)
