@@ -20,6 +20,7 @@ import time
 
 from streamlit.testing.v1 import AppTest
 
+from benchmarks.bench_load import share_like_a_server
 from benchmarks.perf_doc import Clock, percentile, write_section
 from benchmarks.serving import ROOT, free_port, start_server
 
@@ -77,6 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
+    share_like_a_server()  # scripts compiled once, as a server does, not on every AppTest run
     rows = []
     for name, (script, query) in PAGES.items():
         walls, cpus = page_reruns(script, query)
