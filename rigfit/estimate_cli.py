@@ -28,6 +28,7 @@ from sizing.remedies import remedies_for
 from sizing.agent import agent_task
 from sizing.guards import (MAX_BENCH_BYTES, MAX_REQUESTS_BYTES, load_json,
                            read_bounded_bytes)
+from sizing.notices import count_text
 from sizing.request import RequestError, file_quant, parse_request, resolve_model
 from sizing.units import bytes_to_gib
 
@@ -146,8 +147,8 @@ def bench_table(bench: BenchCalibration) -> str:
         else:
             clamped = (f", clamped from x{raw:.2f}" if getattr(bench, f"{metric}_clamped")
                        else "")
-            lines.append(f"{metric + ' factor':<15} x{factor:.2f} (median of {rows} row(s)"
-                         f"{clamped})")
+            median = f"median of {count_text(rows, 'row', 'rows')}"
+            lines.append(f"{metric + ' factor':<15} x{factor:.2f} ({median}{clamped})")
     lines.append(f"{'link form':<15} bench={bench.to_query()}")
     return "\n".join(lines)
 
@@ -160,7 +161,8 @@ def _estimate_table(result: dict[str, Any], lang: str = DEFAULT_LANGUAGE) -> str
         ("gpu", f"{result['gpu_count']} x {result['gpu_name']}, {result['gpu_memory_gib']:g} GiB"
                 + (f", {result['gpu_price_usd']:,.0f} USD" if result.get("gpu_price_usd") else "")),
         ("quant / runtime", f"{result['quant']} / {result['runtime']} ({result['api']})"),
-        ("context", f"{result['context_tokens']:,} tokens x {result['batch']} sequence(s)"),
+        ("context", f"{result['context_tokens']:,} tokens x "
+                    f"{count_text(result['batch'], 'sequence', 'sequences')}"),
         ("verdict", mem["verdict"]),
         ("weights", f"{bytes_to_gib(mem['weights_bytes']):.2f} GiB"),
         ("kv cache", f"{bytes_to_gib(mem['kv_cache_bytes']):.2f} GiB"),

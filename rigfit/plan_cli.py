@@ -24,6 +24,7 @@ from report.text import join_notices
 from rigfit.terminal import format_table, json_text
 from sizing.capacity import (DEFAULT_ITL_P95_MS, DEFAULT_THINK_TIME_S, DEFAULT_TTFT_P95_S,
                              ServeSettings)
+from sizing.notices import count_text
 from sizing.request import parse_request
 
 
@@ -213,7 +214,8 @@ def plan_table(result: PlanResult, terms: RegionTerms | None = None) -> str:
     budget = "no limit" if result.budget_usd is None else _money(result.budget_usd, result)
     lines.append(f"workload: {result.model_name}, quant {result.quant_mode}, "
                  f"{result.prompt_tokens:,} prompt + {result.new_tokens:,} new tokens within "
-                 f"{result.context_tokens:,} tokens of context, {result.users} user(s) at "
+                 f"{result.context_tokens:,} tokens of context, "
+                 f"{count_text(result.users, 'user', 'users')} at "
                  f">= {result.min_tokens_per_s:g} tokens/s each; budget {budget}")
     if result.service is not None:
         lines.append(service_line(result))
@@ -287,7 +289,8 @@ def service_line(result: PlanResult) -> str:
     """The service level every build and instance was sized by, in one line."""
     s = result.service
     return (f"service level: p95 time to first token <= {s.ttft_p95_s:g} s, p95 inter-token "
-            f"latency <= {s.itl_p95_ms:g} ms for {s.users} user(s) with {s.think_time_s:g} s of "
+            f"latency <= {s.itl_p95_ms:g} ms for {count_text(s.users, 'user', 'users')} "
+            f"with {s.think_time_s:g} s of "
             "think time; the per-user speed is not the test"
             + ("; speculative decoding allowed" if result.speculative_allowed else ""))
 

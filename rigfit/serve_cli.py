@@ -22,6 +22,7 @@ from rigfit.estimate_cli import add_scenario_flags, request_from_args
 from rigfit.terminal import format_table, json_text
 from sizing.capacity import (DEFAULT_ITL_P95_MS, DEFAULT_THINK_TIME_S, DEFAULT_TTFT_P95_S,
                              ServeResult, ServeSettings, serve)
+from sizing.notices import count_text
 from sizing.request import parse_request
 from sizing.speculative import SpeculativeSettings
 
@@ -100,7 +101,7 @@ def serve_table(r: ServeResult, terms: RegionTerms | None = None) -> str:
     """Terminal view: the answer, the load, then the curve; money in ``terms``' currency."""
     currency, units = (terms.currency, terms.units_per_usd) if terms else ("USD", 1.0)
     load = (f"{r.requests_per_minute:g} requests/min" if r.requests_per_minute is not None
-            else f"{r.users} user(s)")
+            else count_text(r.users, "user", "users"))
     lines = [f"{r.model_name} {r.quant} on {r.gpu_count} x {r.gpu_name} with {r.runtime}: "
              f"{r.prompt_tokens:,} prompt + {r.new_tokens:,} new tokens per request",
              f"users at the target (p95 TTFT <= {r.target_ttft_p95_s:g} s, p95 ITL <= "
@@ -111,7 +112,7 @@ def serve_table(r: ServeResult, terms: RegionTerms | None = None) -> str:
              f"limited by {r.limiter}",
              f"knee at {r.knee_concurrency} requests in flight; "
              + (f"KV pool {r.kv_pool_tokens:,} tokens ({r.kv_pool_requests} requests)"
-                if r.kv_pool_tokens is not None else f"{r.max_running_requests} slot(s)")]
+                if r.kv_pool_tokens is not None else count_text(r.max_running_requests, "slot", "slots"))]
     if r.requests_per_minute is not None:
         lines.insert(3, "requests per minute within the target: "
                         f"{r.max_requests_per_minute_at_target}")

@@ -578,7 +578,7 @@ def _ollama_block(block: dict[str, tuple[str, int]], model: str | None) -> list[
         match = _COUNT.fullmatch(text)
         if not match:
             raise BenchError(f"line {number}: cannot read {key} '{_clip(text, 30)}' "
-                             "(expected e.g. 120 token(s))", code="bench_ollama_count",
+                             "(expected e.g. 120 tokens)", code="bench_ollama_count",
                              params={"line": number, "key": key, "text": _clip(text, 30)})
         return int(match.group(1))
 

@@ -46,6 +46,7 @@ from pydantic import ValidationError
 from catalog.errors import echo, validation_error_text
 from catalog.printable import printable
 from catalog.schema import ModelArch
+from sizing.notices import count_text
 from sizing.architecture import MAX_PARAMS, ModelInputError
 
 GGUF_SPEC_URL = "https://github.com/ggml-org/ggml/blob/master/docs/gguf.md"
@@ -878,7 +879,8 @@ def _arch(meta: _Meta, tensors: tuple[GgufTensor, ...], params_total: int,
     nextn = meta.scalar("nextn_predict_layers", allow_zero=True) or 0
     layers = block_count - nextn if 0 < nextn < block_count else block_count
     if layers != block_count:
-        notes.append(f"{nextn} multi-token-prediction layer(s) counted in weights, not in the KV cache")
+        mtp = count_text(nextn, "multi-token-prediction layer", "multi-token-prediction layers")
+        notes.append(f"{mtp} counted in weights, not in the KV cache")
     hidden = meta.scalar("embedding_length", required=True, high=200_000)
     heads_per_layer = meta.per_layer("attention.head_count", required=True)
     heads = max(heads_per_layer)

@@ -53,3 +53,16 @@ def test_english_says_one_or_many_without_parentheses():
                      budget="$1").startswith("1 distinct build runs M")
     assert translate("builds.meets", "en", count=3, model="M", need="10",
                      budget="$1").startswith("3 distinct builds run M")
+
+
+def test_no_string_in_the_code_says_one_or_many_with_parentheses():
+    # The command line's tables and notes count with sizing.notices.count_text.
+    # Doc-strings (a bare string statement) are prose for developers and are skipped.
+    plural = re.compile(r"\b(?:user|row|slot|sequence|token|layer|request|build)\(s\)")
+    docstrings = {f"{path.relative_to(ROOT)}:{node.value.lineno}"
+                  for path in [ROOT / "app.py", *(p for d in CODE_DIRS
+                                                  for p in sorted((ROOT / d).glob("*.py")))]
+                  for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                  if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)}
+    assert [where for where, text in code_strings()
+            if plural.search(text) and where not in docstrings] == []
