@@ -82,7 +82,7 @@ def test_workload_shortens_only_what_overflows_the_context():
 @pytest.mark.parametrize("flag, value, words", [
     ("--circuit-volts", "5", "circuit voltage must be between 100 and 250 V"),
     ("--circuit-amps", "500", "circuit breaker must be between 5 and 63 A"),
-    ("--electricity-usd-per-kwh", "9", "electricity price must be between 0 and 5 USD/kWh"),
+    ("--electricity-usd-per-kwh", "9", "electricity price (USD/kWh) must be between 0 and 5 (got 9)"),
 ])
 def test_out_of_range_plan_inputs_are_one_line(capsys, flag, value, words):
     code, out, err = run(capsys, "plan", "--model", MODEL, "--budget-usd", "2500", flag, value)
