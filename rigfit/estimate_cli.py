@@ -20,7 +20,8 @@ from advisor.region import region_terms
 from catalog.catalog import Catalog
 from catalog.errors import UserError, echo
 from report.text import DEFAULT_LANGUAGE, translate, translate_notice
-from rigfit.terminal import ERROR_MAX_CHARS, json_text
+from report.formats import money_text, number_text
+from rigfit.terminal import ERROR_MAX_CHARS, cli_text, json_text, padded, text_width
 from sizing.bench import BenchCalibration, decode_bench_bytes, parse_bench
 from sizing.bench_calibrate import calibrate
 from sizing.estimate import estimate
@@ -154,152 +155,167 @@ def bench_table(bench: BenchCalibration) -> str:
 
 
 def _estimate_table(result: dict[str, Any], lang: str = DEFAULT_LANGUAGE) -> str:
+    def say(key: str, **values: object) -> str:
+        return cli_text(f"estimate.{key}", lang, **values)
+
     mem = result["memory"]
+    gib = {name: number_text(bytes_to_gib(mem[f"{name}_bytes"]), 2)
+           for name in ("weights", "kv_cache", "activations", "overhead", "total", "usable")}
+    price = result.get("gpu_price_usd")
     rows = [
-        ("model", f"{result['model']['name']} ({result['model']['params_total'] / 1e9:.2f}B)"),
-        ("model shape", model_shape_text(result["model"])),
-        ("gpu", f"{result['gpu_count']} x {result['gpu_name']}, {result['gpu_memory_gib']:g} GiB"
-                + (f", {result['gpu_price_usd']:,.0f} USD" if result.get("gpu_price_usd") else "")),
-        ("quant / runtime", f"{result['quant']} / {result['runtime']} ({result['api']})"),
-        ("context", f"{result['context_tokens']:,} tokens x "
-                    f"{count_text(result['batch'], 'sequence', 'sequences')}"),
-        ("verdict", mem["verdict"]),
-        ("weights", f"{bytes_to_gib(mem['weights_bytes']):.2f} GiB"),
-        ("kv cache", f"{bytes_to_gib(mem['kv_cache_bytes']):.2f} GiB"),
-        ("activations", f"{bytes_to_gib(mem['activations_bytes']):.2f} GiB"),
-        ("overhead", f"{bytes_to_gib(mem['overhead_bytes']):.2f} GiB"),
-        ("total / usable", f"{bytes_to_gib(mem['total_bytes']):.2f} / "
-                           f"{bytes_to_gib(mem['usable_bytes']):.2f} GiB"),
-        ("offloaded", f"{bytes_to_gib(mem['offloaded_bytes']):.2f} GiB"
-                      + (f" ({mem['gpu_layers']} of {mem['num_layers']} layers on GPU)"
-                         if mem["offloaded_bytes"] else "")) if mem["offload_possible"] else
-        ("short", f"{bytes_to_gib(max(mem['offloaded_bytes'], 0.0)):.2f} GiB over usable memory; "
-                  "this runtime cannot offload to system RAM"),
+        ("model", say("model_value", name=result["model"]["name"],
+                      params_b=number_text(result["model"]["params_total"] / 1e9, 2))),
+        ("model_shape", model_shape_text(result["model"], lang)),
+        ("gpu", say("gpu_value", count=result["gpu_count"], gpu=result["gpu_name"],
+                    memory_gib=f"{result['gpu_memory_gib']:g}")
+         + (say("gpu_price", price=number_text(price, 0)) if price else "")),
+        ("quant_runtime", f"{result['quant']} / {result['runtime']} ({result['api']})"),
+        ("context", say("context_value", tokens=number_text(result["context_tokens"], 0),
+                        batch=result["batch"])),
+        ("verdict", say(f"verdict_{mem['verdict']}")),
+        *((name, say("gib", value=gib[name]))
+          for name in ("weights", "kv_cache", "activations", "overhead")),
+        ("total_usable", say("total_usable_value", total=gib["total"], usable=gib["usable"])),
     ]
+    offloaded = number_text(bytes_to_gib(mem["offloaded_bytes"]), 2)
+    if not mem["offload_possible"]:
+        rows.append(("short", say("short_value", value=number_text(
+            bytes_to_gib(max(mem["offloaded_bytes"], 0.0)), 2))))
+    elif mem["offloaded_bytes"]:
+        rows.append(("offloaded", say("offloaded_layers", value=offloaded,
+                                      gpu_layers=mem["gpu_layers"], layers=mem["num_layers"])))
+    else:
+        rows.append(("offloaded", say("gib", value=offloaded)))
     if mem.get("kv_capacity_tokens") is not None:
-        rows.append(("KV pool", f"{mem['kv_capacity_tokens']:,} tokens = "
-                                f"{mem['max_concurrent_sequences']:,} full-length sequences"))
+        rows.append(("kv_pool", say("kv_pool_value",
+                                    tokens=number_text(mem["kv_capacity_tokens"], 0),
+                                    sequences=number_text(mem["max_concurrent_sequences"], 0))))
     for section, keys in TABLE_ROWS:
         if result.get(section):
-            for key, label, fmt in keys:
+            for key, digits in keys:
                 value = result[section].get(key)
-                if isinstance(value, list):
-                    rows.append((label, ", ".join(map(str, value)) or "none"))
+                if key == "max_context_tokens":
+                    rows.append((key, max_context_text(result, lang)))
+                elif isinstance(value, list):
+                    rows.append((key, ", ".join(map(str, value)) or say("none")))
+                elif key == "throttle_risk" and value is not None:
+                    rows.append((key, say(f"risk_{value}")))
                 elif value is not None:
-                    rows.append((label, fmt.format(value)))
+                    text = (str(value) if digits is None
+                            else money_text(value, "USD", digits=digits) if "_usd_" in key
+                            else number_text(value, digits))
+                    rows.append((key, say(f"value.{key}", value=text)))
                 elif key == "best_quant":
-                    rows.append((label, "none"))
+                    rows.append((key, say("none")))
                 elif key == "psu_recommended_w" and any(
                         w.get("code") == "psu_built_in" for w in result["warnings"]):
-                    rows.append((label, "built into the machine"))
-    rows = [(k, max_context_text(result) if k == "max context that fits" else v) for k, v in rows]
+                    rows.append((key, say("psu_built_in")))
     rows[1:1] = source_rows(result)
-    rows += vision_rows(result) + agent_rows(result)
-    width = max(len(r[0]) for r in rows)
-    lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
+    rows += vision_rows(result, lang) + agent_rows(result, lang)
+    labelled = [(say(f"label.{key}"), value) for key, value in rows]
+    width = max(text_width(label) for label, _ in labelled)
+    lines = [f"{padded(label, width)}  {value}" for label, value in labelled]
     lines += [translate("cli.warning", lang, message=translate_notice(w, lang))
               for w in result["warnings"]]
-    lines += remedy_lines(result.get("remedies") or [])
+    lines += remedy_lines(result.get("remedies") or [], lang)
     return "\n".join(lines)
 
 
-def remedy_lines(remedies: list[dict[str, Any]]) -> list[str]:
+def remedy_lines(remedies: list[dict[str, Any]], lang: str = DEFAULT_LANGUAGE) -> list[str]:
     """What would make it fit, one numbered line each, with the decode speed after it."""
     if not remedies:
         return []
-    lines = ["what would make it fit (least given up first):"]
+    lines = [cli_text("estimate.remedies", lang)]
     for number, r in enumerate(remedies, start=1):
         decode = r.get("decode_tokens_per_s")
-        lines.append(f"  {number}. {r['text']}"
-                     + (f" Decode about {decode:,.1f} tokens/s." if decode else ""))
+        lines.append(f"  {number}. {translate_notice(r, lang)}"
+                     + (cli_text("estimate.remedy_decode", lang, value=number_text(decode))
+                        if decode else ""))
     return lines
 
 
 def source_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
     """Where the model came from, unless the catalog."""
     source = result["model"].get("source", "catalog")
-    return [] if source == "catalog" else [("model source", source)]
+    return [] if source == "catalog" else [("model_source", source)]
 
 
-def vision_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
+def vision_rows(result: dict[str, Any], lang: str = DEFAULT_LANGUAGE) -> list[tuple[str, str]]:
     """Images in each request: their tokens and the encoder's cost."""
     v = result.get("vision")
     if not v:
         return []
     encode = v.get("encoder_s_per_image")
-    return [("images", f"{v['images']} x {v['image_width_px']}x{v['image_height_px']} px "
-                       f"(resized {v['resized_width_px']}x{v['resized_height_px']}) = "
-                       f"{v['image_tokens_per_image']:,} tokens each"),
-            ("vision encoder", f"{bytes_to_gib(v['encoder_bytes']):.2f} GiB"
-                               + (f", {encode:.2f} s per image" if encode else ""))]
+    encoder = cli_text("estimate.gib", lang, value=number_text(bytes_to_gib(v["encoder_bytes"]), 2))
+    return [("images", cli_text("estimate.images_value", lang, images=v["images"],
+                                width=v["image_width_px"], height=v["image_height_px"],
+                                resized_width=v["resized_width_px"],
+                                resized_height=v["resized_height_px"],
+                                tokens=number_text(v["image_tokens_per_image"], 0))),
+            ("vision_encoder", encoder + (cli_text("estimate.encoder_s", lang,
+                                                   value=number_text(encode, 2))
+                                          if encode else ""))]
 
 
-def agent_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
+def agent_rows(result: dict[str, Any], lang: str = DEFAULT_LANGUAGE) -> list[tuple[str, str]]:
     """The phone-agent task: seconds per step, and the context at a few steps."""
     a = result.get("agent")
     if not a:
         return []
-    rows = [("agent step", f"{a['seconds_per_step']:.1f} s per step, "
-                           f"{a['steps_per_minute']:.1f} steps per minute, "
-                           f"{len(a['steps'])}-step task {a['task_seconds']:.0f} s"
-             if a["seconds_per_step"] else "speed unknown"),
-            ("agent context", ", ".join(f"step {s['step']}: {s['context_tokens']:,}"
-                                        for s in a["steps"] if s["step"] in (1, 5, 10, 15, 20)
-                                        or s["step"] == len(a["steps"]))
-             + f" tokens ({a['image_tokens_per_step']:,} of them the screenshot)"),
-            ("screenshots that fit", f"{a['screenshots_that_fit']} in the longest context that "
-                                     "fits, beside the text history")]
-    return rows
+    sep = cli_text("estimate.list_sep", lang)
+    steps = sep.join(cli_text("estimate.agent_step_context", lang, step=s["step"],
+                              tokens=number_text(s["context_tokens"], 0))
+                     for s in a["steps"] if s["step"] in (1, 5, 10, 15, 20)
+                     or s["step"] == len(a["steps"]))
+    return [("agent_step", cli_text("estimate.agent_step_value", lang,
+                                    seconds=number_text(a["seconds_per_step"]),
+                                    per_minute=number_text(a["steps_per_minute"]),
+                                    steps=len(a["steps"]),
+                                    task_s=number_text(a["task_seconds"], 0))
+             if a["seconds_per_step"] else cli_text("estimate.speed_unknown", lang)),
+            ("agent_context", cli_text("estimate.agent_context_value", lang, steps=steps,
+                                       image_tokens=number_text(a["image_tokens_per_step"], 0))),
+            ("screenshots", cli_text("estimate.screenshots_value", lang,
+                                     count=a["screenshots_that_fit"]))]
 
 
-def model_shape_text(model: dict[str, Any]) -> str:
+def model_shape_text(model: dict[str, Any], lang: str = DEFAULT_LANGUAGE) -> str:
     """What was read of the model: layers, heads, KV heads, head size, context, experts."""
     if model.get("num_layers") is None:
         return "-"
-    text = (f"{model['num_layers']} layers, {model['num_attention_heads']} heads, "
-            f"{model['num_kv_heads']} KV heads of {model['head_dim']}, "
-            f"max context {model['max_context_tokens']:,}")
+    text = cli_text("estimate.shape", lang, layers=model["num_layers"],
+                    heads=model["num_attention_heads"], kv_heads=model["num_kv_heads"],
+                    head_dim=model["head_dim"],
+                    context=number_text(model["max_context_tokens"], 0))
     if model.get("num_experts"):
-        text += f", {model['num_experts']} experts ({model['num_experts_per_token']} per token)"
+        text += cli_text("estimate.shape_experts", lang, experts=model["num_experts"],
+                         per_token=model["num_experts_per_token"])
     return text
 
 
-def max_context_text(result: dict[str, Any]) -> str:
+def max_context_text(result: dict[str, Any], lang: str = DEFAULT_LANGUAGE) -> str:
     """The longest context entirely on the GPU(s); when none but offload runs, say so."""
     tokens = result["fit"]["max_context_tokens"]
     if tokens:
-        return f"{tokens:,} tokens"
+        return cli_text("estimate.value.max_context_tokens", lang, value=number_text(tokens, 0))
     if result["memory"]["verdict"] == "fits-with-offload":
-        return "none entirely on the GPU; runs with offload"
-    return "none"
+        return cli_text("estimate.none_offload", lang)
+    return cli_text("estimate.none", lang)
 
 
-# Rows of the table view after memory: (section, [(key, label, format)]).
-TABLE_ROWS: list[tuple[str, list[tuple[str, str, str]]]] = [
-    ("fit", [("max_context_tokens", "max context that fits", "{:,} tokens"),
-             ("best_quant", "best quant that fits", "{}"),
-             ("formats_considered", "formats considered", "{}")]),
-    ("speed", [("decode_tokens_per_s", "decode", "{:.1f} tokens/s"),
-               ("decode_tokens_per_s_low", "decode low", "{:.1f} tokens/s"),
-               ("decode_tokens_per_s_high", "decode high", "{:.1f} tokens/s"),
-               ("prefill_tokens_per_s", "prefill", "{:,.0f} tokens/s"),
-               ("ttft_s", "time to first token", "{:.2f} s"),
-               ("total_time_s", "total time", "{:.1f} s")]),
-    ("power", [("gpu_power_w", "GPU power (decode)", "{:.0f} W"),
-               ("gpu_power_prefill_w", "GPU power (prefill)", "{:.0f} W"),
-               ("system_power_w", "system power", "{:.0f} W"),
-               ("psu_recommended_w", "PSU", "{:.0f} W"),
-               ("energy_wh_per_1k_tokens", "energy", "{:.2f} Wh per 1k tokens"),
-               ("energy_wh_per_1k_prompt_tokens", "energy (prompt)",
-                "{:.2f} Wh per 1k prompt tokens"),
-               ("cost_usd_per_1m_tokens", "electricity", "${:.2f} per 1M tokens"),
-               ("power_limit_sweet_spot_w", "power-limit sweet spot (decode)", "{:.0f} W"),
-               ("power_limit_sweet_spot_prefill_w", "power-limit sweet spot (prefill)",
-                "{:.0f} W")]),
-    ("thermal", [("gpu_temp_c", "GPU temperature", "{:.0f} C"),
-                 ("throttle_risk", "throttle risk", "{}"),
-                 ("heat_btu_per_hour", "heat into room", "{:,.0f} BTU/h")]),
-    ("load", [("load_time_s", "load time", "{:.1f} s")]),
+# Rows of the table view after memory: (section, [(key, decimals, or None for text)]);
+# labels under cli.estimate.label, values under cli.estimate.value.
+TABLE_ROWS: list[tuple[str, list[tuple[str, int | None]]]] = [
+    ("fit", [("max_context_tokens", 0), ("best_quant", None), ("formats_considered", None)]),
+    ("speed", [("decode_tokens_per_s", 1), ("decode_tokens_per_s_low", 1),
+               ("decode_tokens_per_s_high", 1), ("prefill_tokens_per_s", 0), ("ttft_s", 2),
+               ("total_time_s", 1)]),
+    ("power", [("gpu_power_w", 0), ("gpu_power_prefill_w", 0), ("system_power_w", 0),
+               ("psu_recommended_w", 0), ("energy_wh_per_1k_tokens", 2),
+               ("energy_wh_per_1k_prompt_tokens", 2), ("cost_usd_per_1m_tokens", 2),
+               ("power_limit_sweet_spot_w", 0), ("power_limit_sweet_spot_prefill_w", 0)]),
+    ("thermal", [("gpu_temp_c", 0), ("throttle_risk", None), ("heat_btu_per_hour", 0)]),
+    ("load", [("load_time_s", 1)]),
 ]
 
 

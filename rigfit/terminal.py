@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 from catalog.errors import echo
+from report.text import translate
 
 ERROR_MAX_CHARS = 1000  # one error line; each value it echoes is cut far shorter
 
@@ -43,10 +45,11 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
         return "(none)"
     columns = list(rows[0])
     cells = [[_cell(r.get(c)) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
+    widths = [max(text_width(c), *(text_width(row[i]) for row in cells))
+              for i, c in enumerate(columns)]
+    lines = ["  ".join(padded(c, w) for c, w in zip(columns, widths))]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    lines += ["  ".join(padded(v, w) for v, w in zip(row, widths)) for row in cells]
     return "\n".join(lines)
 
 
@@ -58,3 +61,18 @@ def _cell(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ",".join(str(v) for v in value)
     return str(value)
+
+
+def cli_text(key: str, lang: str, /, **values: object) -> str:
+    """A command line's table text ``cli.<key>`` in ``lang``, its fields filled."""
+    return translate(f"cli.{key}", lang, **values)
+
+
+def text_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def padded(text: str, width: int) -> str:
+    """``text`` filled with spaces to ``width`` terminal columns."""
+    return text + " " * (width - text_width(text))
