@@ -20,7 +20,7 @@ from advisor.region import region_terms
 from catalog.catalog import Catalog
 from catalog.errors import UserError, echo
 from report.text import DEFAULT_LANGUAGE, translate, translate_notice
-from report.formats import money_text, number_text
+from report.formats import money_text, number_text, pattern_text
 from rigfit.terminal import ERROR_MAX_CHARS, cli_text, json_text, padded, text_width
 from sizing.bench import BenchCalibration, decode_bench_bytes, parse_bench
 from sizing.bench_calibrate import calibrate
@@ -192,7 +192,7 @@ def _estimate_table(result: dict[str, Any], lang: str = DEFAULT_LANGUAGE) -> str
                                     sequences=number_text(mem["max_concurrent_sequences"], 0))))
     for section, keys in TABLE_ROWS:
         if result.get(section):
-            for key, digits in keys:
+            for key, pattern in keys:
                 value = result[section].get(key)
                 if key == "max_context_tokens":
                     rows.append((key, max_context_text(result, lang)))
@@ -201,9 +201,9 @@ def _estimate_table(result: dict[str, Any], lang: str = DEFAULT_LANGUAGE) -> str
                 elif key == "throttle_risk" and value is not None:
                     rows.append((key, say(f"risk_{value}")))
                 elif value is not None:
-                    text = (str(value) if digits is None
-                            else money_text(value, "USD", digits=digits) if "_usd_" in key
-                            else number_text(value, digits))
+                    text = (str(value) if pattern is None
+                            else money_text(value, "USD", digits=2) if "_usd_" in key
+                            else pattern_text(value, pattern))
                     rows.append((key, say(f"value.{key}", value=text)))
                 elif key == "best_quant":
                     rows.append((key, say("none")))
@@ -303,19 +303,21 @@ def max_context_text(result: dict[str, Any], lang: str = DEFAULT_LANGUAGE) -> st
     return cli_text("estimate.none", lang)
 
 
-# Rows of the table view after memory: (section, [(key, decimals, or None for text)]);
-# labels under cli.estimate.label, values under cli.estimate.value.
-TABLE_ROWS: list[tuple[str, list[tuple[str, int | None]]]] = [
-    ("fit", [("max_context_tokens", 0), ("best_quant", None), ("formats_considered", None)]),
-    ("speed", [("decode_tokens_per_s", 1), ("decode_tokens_per_s_low", 1),
-               ("decode_tokens_per_s_high", 1), ("prefill_tokens_per_s", 0), ("ttft_s", 2),
-               ("total_time_s", 1)]),
-    ("power", [("gpu_power_w", 0), ("gpu_power_prefill_w", 0), ("system_power_w", 0),
-               ("psu_recommended_w", 0), ("energy_wh_per_1k_tokens", 2),
-               ("energy_wh_per_1k_prompt_tokens", 2), ("cost_usd_per_1m_tokens", 2),
-               ("power_limit_sweet_spot_w", 0), ("power_limit_sweet_spot_prefill_w", 0)]),
-    ("thermal", [("gpu_temp_c", 0), ("throttle_risk", None), ("heat_btu_per_hour", 0)]),
-    ("load", [("load_time_s", 1)]),
+# Rows of the table view after memory: (section, [(key, number pattern, or None for text)]);
+# labels under cli.estimate.label, values (with their units) under cli.estimate.value.
+TABLE_ROWS: list[tuple[str, list[tuple[str, str | None]]]] = [
+    ("fit", [("max_context_tokens", "{:,}"), ("best_quant", None), ("formats_considered", None)]),
+    ("speed", [("decode_tokens_per_s", "{:.1f}"), ("decode_tokens_per_s_low", "{:.1f}"),
+               ("decode_tokens_per_s_high", "{:.1f}"), ("prefill_tokens_per_s", "{:,.0f}"),
+               ("ttft_s", "{:.2f}"), ("total_time_s", "{:.1f}")]),
+    ("power", [("gpu_power_w", "{:.0f}"), ("gpu_power_prefill_w", "{:.0f}"),
+               ("system_power_w", "{:.0f}"), ("psu_recommended_w", "{:.0f}"),
+               ("energy_wh_per_1k_tokens", "{:.2f}"), ("energy_wh_per_1k_prompt_tokens", "{:.2f}"),
+               ("cost_usd_per_1m_tokens", "{:.2f}"), ("power_limit_sweet_spot_w", "{:.0f}"),
+               ("power_limit_sweet_spot_prefill_w", "{:.0f}")]),
+    ("thermal", [("gpu_temp_c", "{:.0f}"), ("throttle_risk", None),
+                 ("heat_btu_per_hour", "{:,.0f}")]),
+    ("load", [("load_time_s", "{:.1f}")]),
 ]
 
 
