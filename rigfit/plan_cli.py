@@ -12,20 +12,20 @@ from advisor.plan import plan
 from advisor.own_prices import OWN_PRICE_SOURCE, parse_own_prices
 from advisor.region import (DEFAULT_REGION, RegionTerms, budget_usd_from, parse_circuit,
                             prices_in_usd, region_terms)
-from advisor.results import PlanResult
+from advisor.results import Part, PlanResult
 from advisor.workload import (DEFAULT_CIRCUIT_AMPS, DEFAULT_CIRCUIT_VOLTS, DEFAULT_CONTEXT_TOKENS,
                               DEFAULT_HOURS_PER_DAY, DEFAULT_MIN_TOKENS_PER_S, DEFAULT_NEW_TOKENS,
                               DEFAULT_PROMPT_TOKENS, DEFAULT_USERS, SEARCH_QUANT,
                               SEARCH_RUNTIME)
 from catalog.catalog import Catalog
 from catalog.errors import UserError, invalid_input
-from report.formats import money_text
-from report.text import join_notices
-from rigfit.terminal import format_table, json_text
+from report.formats import money_text, number_text, pattern_text
+from report.text import DEFAULT_LANGUAGE, join_notices, translate, translate_notice
+from rigfit.terminal import cli_text, format_table, json_text, padded
 from sizing.capacity import (DEFAULT_ITL_P95_MS, DEFAULT_THINK_TIME_S, DEFAULT_TTFT_P95_S,
                              ServeSettings)
-from sizing.notices import count_text
 from sizing.request import parse_request
+from sizing.units import bytes_to_gib
 
 
 def _add_workload_flags(p: argparse.ArgumentParser, *, budget_required: bool) -> None:
@@ -151,126 +151,171 @@ def service_from_args(args: argparse.Namespace) -> ServeSettings | None:
         raise invalid_input(exc) from None
 
 
-def _money(usd: float, result: PlanResult) -> str:
+def _money(usd: float, result: PlanResult, lang: str = DEFAULT_LANGUAGE) -> str:
     """The chosen currency, then dollars: "¥6,000 ($845)"."""
-    text = money_text(usd * result.units_per_usd, result.currency)
+    text = money_text(usd * result.units_per_usd, result.currency, lang=lang)
     if result.currency == "USD":
         return text
     return f"{text} ({money_text(usd, 'USD')})"
 
 
-def terms_line(terms: RegionTerms, result: PlanResult) -> str:
+def terms_line(terms: RegionTerms, result: PlanResult, lang: str = DEFAULT_LANGUAGE) -> str:
     """The region's presets, the user's overrides and the exchange rate, said once."""
     kwh = money_text(terms.electricity_in_currency_per_kwh, terms.currency, digits=3)
     if result.electricity_usd_per_kwh != terms.electricity_usd_per_kwh:  # --electricity-region
         kwh = money_text(result.electricity_usd_per_kwh * terms.units_per_usd, terms.currency,
                          digits=3)
-    own = "" if terms.electricity_preset else " (yours)"
-    circuit = "" if terms.circuit_preset else " (yours)"
-    line = (f"region {terms.region_id}: electricity {kwh}/kWh{own} "
-            f"[{terms.electricity_source}]; wall circuit {terms.circuit_volts:g} V / "
-            f"{terms.circuit_amps:g} A{circuit} [{terms.circuit_source}]")
+    yours = cli_text("plan.yours", lang)
+    line = cli_text("plan.terms", lang, region=terms.region_id, kwh=kwh,
+                    own="" if terms.electricity_preset else yours,
+                    electricity_source=terms.electricity_source,
+                    volts=f"{terms.circuit_volts:g}", amps=f"{terms.circuit_amps:g}",
+                    circuit="" if terms.circuit_preset else yours,
+                    circuit_source=terms.circuit_source)
     if terms.currency != "USD":
-        line += (f"\nmoney in {terms.currency} at 1 USD = {terms.units_per_usd:,.4g} "
-                 f"{terms.currency} (rate of {terms.rate_as_of}, {terms.rate_source}); hardware "
-                 "prices are the catalog's US street prices converted at this rate")
+        line += "\n" + cli_text("plan.rate", lang, currency=terms.currency,
+                                rate=f"{terms.units_per_usd:,.4g}",
+                                date=terms.rate_as_of,
+                                source=terms.rate_source)
     return line
 
 
-def _rate(usd: float, result: PlanResult, digits: int = 2) -> str:
-    return money_text(usd * result.units_per_usd, result.currency, digits=digits)
+def _rate(usd: float, result: PlanResult, lang: str, digits: int = 2) -> str:
+    return money_text(usd * result.units_per_usd, result.currency, digits=digits, lang=lang)
 
 
-def _cloud_table(result: PlanResult, limit: int = 12) -> str:
+def part_name(part: Part, lang: str) -> str:
+    """A part's name with the planner's English marks ("(used)", "(e.g. BOARD)") in ``lang``."""
+    name = part.name.removesuffix(USED_MARK)
+    if EXAMPLE_MARK in name:
+        name, example = name.split(EXAMPLE_MARK, 1)
+        name = cli_text("plan.example", lang, name=name, example=example.removesuffix(")"))
+    return name + (cli_text("plan.used", lang) if part.name.endswith(USED_MARK) else "")
+
+
+# How the planner marks a used part and a board class's example board in a part's name.
+USED_MARK = " (used)"
+EXAMPLE_MARK = " (e.g. "
+
+
+def whole(value: float) -> str:
+    """A whole number of watts or degrees as the build lines write it: "1384"."""
+    return pattern_text(value, "{:.0f}")
+
+
+def _cloud_table(result: PlanResult, limit: int = 12, lang: str = DEFAULT_LANGUAGE) -> str:
+    def say(key: str, **values: object) -> str:
+        return cli_text(f"plan.cloud.{key}", lang, **values)
+
     tiers = [t.tier for t in result.tiers]
     rows = []
     for c in result.cloud[:limit]:
         row: dict[str, Any] = {
-            "provider": c.provider, "instance": c.instance_type,
-            "gpus": f"{c.gpu_count}x {c.gpu_id}", "quant": c.quant,
-            "per_hour": _rate(c.usd_per_hour, result),
-            "tokens/s/user": f"{c.decode_tokens_per_s_per_user:.1f}",
-            "per_1M_tokens": _rate(c.usd_per_1m_tokens, result),
-            "meets": "yes" if c.meets_workload else "no"}
+            say("provider"): c.provider, say("instance"): c.instance_type,
+            say("gpus"): f"{c.gpu_count}x {c.gpu_id}", say("quant"): c.quant,
+            say("per_hour"): _rate(c.usd_per_hour, result, lang),
+            say("tokens_per_s_per_user"): number_text(c.decode_tokens_per_s_per_user),
+            say("per_1m_tokens"): _rate(c.usd_per_1m_tokens, result, lang),
+            say("meets"): say("meets_yes" if c.meets_workload else "meets_no")}
         for tier in tiers:
             months = c.break_even_months.get(tier)
-            row[f"break-even {tier}"] = "never" if months is None else f"{months:.1f} mo"
+            row[say("break_even", tier=say(f"tier_{tier}"))] = (
+                say("never") if months is None else say("months", months=number_text(months)))
         rows.append(row)
     if not rows:
-        return "cloud: no catalog instance holds this workload"
+        return say("none")
     return format_table(rows)
 
 
-def _sentences(notices, result: PlanResult) -> str:
+def _sentences(notices, result: PlanResult, lang: str = DEFAULT_LANGUAGE) -> str:
     """Engine sentences with their dollar amounts in the plan's currency."""
-    return join_notices(notices, "en", money=(result.units_per_usd, result.currency))
+    return join_notices(notices, lang, money=(result.units_per_usd, result.currency))
 
 
-def plan_table(result: PlanResult, terms: RegionTerms | None = None) -> str:
+def plan_table(result: PlanResult, terms: RegionTerms | None = None,
+               lang: str = DEFAULT_LANGUAGE) -> str:
     """Terminal view of a plan: message, tiers with parts and checks, cloud."""
-    lines = [_sentences(result.message, result), ""]
+    def say(key: str, **values: object) -> str:
+        return cli_text(f"plan.{key}", lang, **values)
+
+    def money(usd: float) -> str:
+        return _money(usd, result, lang)
+
+    lines = [_sentences(result.message, result, lang), ""]
     if terms is not None:
-        lines += [terms_line(terms, result), ""]
-    budget = "no limit" if result.budget_usd is None else _money(result.budget_usd, result)
-    lines.append(f"workload: {result.model_name}, quant {result.quant_mode}, "
-                 f"{result.prompt_tokens:,} prompt + {result.new_tokens:,} new tokens within "
-                 f"{result.context_tokens:,} tokens of context, "
-                 f"{count_text(result.users, 'user', 'users')} at "
-                 f">= {result.min_tokens_per_s:g} tokens/s each; budget {budget}")
+        lines += [terms_line(terms, result, lang), ""]
+    budget = say("no_limit") if result.budget_usd is None else money(result.budget_usd)
+    quant = say("quant_best") if result.quant_mode == SEARCH_QUANT else result.quant_mode
+    lines.append(say("workload", model=result.model_name, quant=quant,
+                     prompt=number_text(result.prompt_tokens, 0),
+                     new=number_text(result.new_tokens, 0),
+                     context=number_text(result.context_tokens, 0), users=result.users,
+                     need=f"{result.min_tokens_per_s:g}", budget=budget))
     if result.service is not None:
-        lines.append(service_line(result))
+        lines.append(service_line(result, lang))
     if result.lead_with_cloud:
-        lines += ["", "CLOUD", _cloud_table(result, limit=8)]
+        lines += ["", say("cloud_header"), _cloud_table(result, limit=8, lang=lang)]
     previous = None
     for t in result.tiers:
-        label = t.tier.upper() + (" (STRETCH, over budget)" if t.stretch else "")
-        lines += ["", f"{label}: {_money(t.total_usd, result)}  {t.reason}"]
+        label = say(f"tier_{t.tier}") + (say("stretch") if t.stretch else "")
+        lines += ["", say("tier_line", label=label, total=money(t.total_usd),
+                          reason=translate_notice(t.reason, lang))]
         same = previous is not None and (t.gpu_id, t.gpu_count, t.gpu_used, t.quant,
                                          t.total_usd) == previous
         previous = (t.gpu_id, t.gpu_count, t.gpu_used, t.quant, t.total_usd)
         if same:
-            lines.append("  (same build as above)")
+            lines.append("  " + say("same_build"))
             continue
         for p in t.parts:
             qty = f"{p.quantity} x " if p.quantity > 1 else ""
-            name = qty + p.name + (" (your price)" if p.source == OWN_PRICE_SOURCE else "")
-            lines.append(f"  {p.kind:<11} {name:<62} {_money(p.total_usd, result)}")
-        speed = (f"decode {t.decode_tokens_per_s_per_user:.1f} tokens/s per user"
-                 if t.decode_tokens_per_s_per_user else "decode unknown")
+            name = qty + part_name(p, lang) + (say("your_price") if p.source == OWN_PRICE_SOURCE
+                                               else "")
+            lines.append(f"  {padded(say(f'kind.{p.kind}'), 11)} {padded(name, 62)} "
+                         f"{money(p.total_usd)}")
+        speed = (say("decode", value=number_text(t.decode_tokens_per_s_per_user))
+                 if t.decode_tokens_per_s_per_user else say("decode_unknown"))
         if t.decode_tokens_per_s_low and t.decode_tokens_per_s_high and result.users == 1:
-            speed += f" ({t.decode_tokens_per_s_low:.1f}-{t.decode_tokens_per_s_high:.1f})"
-        prefill = f", prefill {t.prefill_tokens_per_s:,.0f} tokens/s" if t.prefill_tokens_per_s else ""
-        lines.append(f"  {speed}{prefill}; {t.quant} on {t.runtime} ({t.split} split)")
+            speed += (f" ({number_text(t.decode_tokens_per_s_low)}-"
+                      f"{number_text(t.decode_tokens_per_s_high)})")
+        prefill = (say("prefill", value=number_text(t.prefill_tokens_per_s, 0))
+                   if t.prefill_tokens_per_s else "")
+        lines.append("  " + say("speed", speed=speed, prefill=prefill, quant=t.quant,
+                                runtime=t.runtime, split=say(f"split_{t.split}")))
         if t.speculative:
-            lines.append(f"  meets the service level with speculative decoding ({t.speculative})")
-        lines.append(f"  memory headroom {t.memory_headroom_bytes / 2**30:.1f} GiB "
-                     f"({t.memory_headroom_frac:.0%}); GPU {t.gpu_power_w:.0f} W each, system "
-                     f"{t.system_power_w:.0f} W, PSU {t.psu_w:.0f} W; GPU {t.gpu_temp_c:.0f} C "
-                     f"decoding, {t.gpu_temp_full_load_c:.0f} C at full load "
-                     f"({t.throttle_risk} throttle risk)")
+            lines.append("  " + say("speculative", how=t.speculative))
+        lines.append("  " + say(
+            "memory", headroom=number_text(bytes_to_gib(t.memory_headroom_bytes)),
+            frac=f"{t.memory_headroom_frac:.0%}", gpu_w=whole(t.gpu_power_w),
+            system_w=whole(t.system_power_w), psu_w=whole(t.psu_w),
+            temp_c=whole(t.gpu_temp_c), full_c=whole(t.gpu_temp_full_load_c),
+            risk=cli_text(f"estimate.risk_{t.throttle_risk}", lang)))
         c = t.checks
-        lines.append(f"  checks: PCIe {c.pcie_lanes_needed}/{c.pcie_lanes_available} lanes "
-                     f"(x{'/x'.join(str(w) for w in c.gpu_lanes_each)}), slot pitch "
-                     f"{c.slot_pitch} for {c.card_slot_width:g}-slot cards, case slots "
-                     f"{c.case_slots_needed}/{c.case_slots_available}, PSU {c.psu_needed_w:.0f} W "
-                     f"needed, {c.pcie_8pin_needed} x 8-pin + {c.connector_12v_2x6_needed} x "
-                     f"12V-2x6, wall {c.wall_w:.0f}/{c.wall_limit_w:.0f} W")
+        lines.append("  " + say(
+            "checks", lanes_needed=c.pcie_lanes_needed, lanes=c.pcie_lanes_available,
+            widths="/x".join(str(w) for w in c.gpu_lanes_each), pitch=c.slot_pitch,
+            card_slots=f"{c.card_slot_width:g}", slots_needed=c.case_slots_needed,
+            slots=c.case_slots_available, psu_needed_w=whole(c.psu_needed_w),
+            eight_pin=c.pcie_8pin_needed, connector=c.connector_12v_2x6_needed,
+            wall_w=whole(c.wall_w), wall_limit_w=whole(c.wall_limit_w)))
         for note in c.notes:
-            lines.append(f"  note: {note}")
+            lines.append("  " + say("note", note=translate_notice(note, lang)))
     if result.within_budget_best is not None:
         w = result.within_budget_best
-        lines += ["", f"WITHIN BUDGET: {_money(w.total_usd, result)}  {w.reason}"]
+        lines += ["", say("tier_line", label=say("within_budget"), total=money(w.total_usd),
+                          reason=translate_notice(w.reason, lang))]
     if not result.lead_with_cloud:
-        lines += ["", "CLOUD", _cloud_table(result)]
-    lines += ["", "CONSUMER VS PROFESSIONAL", _sentences(result.consumer_vs_pro.summary, result)]
-    lines += [f"warning: {w}" for w in result.warnings]
+        lines += ["", say("cloud_header"), _cloud_table(result, lang=lang)]
+    lines += ["", say("consumer_vs_pro"), _sentences(result.consumer_vs_pro.summary, result, lang)]
+    lines += [translate("cli.warning", lang, message=translate_notice(w, lang))
+              for w in result.warnings]
     return "\n".join(lines)
+
 
 
 def run_plan(args: argparse.Namespace, cat: Catalog) -> int:
     result, terms = _run_plan(args, cat)
     print(json_text(result.model_dump(mode="json")) if args.format == "json"
-          else plan_table(result, terms))
+          else plan_table(result, terms, args.ui_lang))
     return 0
 
 
@@ -279,20 +324,20 @@ def run_cloud(args: argparse.Namespace, cat: Catalog) -> int:
     if args.format == "json":
         print(json_text(comparison_of(result).model_dump(mode="json")))
     else:
-        print("\n".join([_sentences(result.message, result), "", terms_line(terms, result), "",
-                         *([service_line(result), ""] if result.service is not None else []),
-                         _cloud_table(result, limit=40)]))
+        lang = args.ui_lang
+        print("\n".join([_sentences(result.message, result, lang), "",
+                         terms_line(terms, result, lang), "",
+                         *([service_line(result, lang), ""] if result.service is not None else []),
+                         _cloud_table(result, limit=40, lang=lang)]))
     return 0
 
 
-def service_line(result: PlanResult) -> str:
+def service_line(result: PlanResult, lang: str = DEFAULT_LANGUAGE) -> str:
     """The service level every build and instance was sized by, in one line."""
     s = result.service
-    return (f"service level: p95 time to first token <= {s.ttft_p95_s:g} s, p95 inter-token "
-            f"latency <= {s.itl_p95_ms:g} ms for {count_text(s.users, 'user', 'users')} "
-            f"with {s.think_time_s:g} s of "
-            "think time; the per-user speed is not the test"
-            + ("; speculative decoding allowed" if result.speculative_allowed else ""))
+    return cli_text("plan.service", lang, ttft=f"{s.ttft_p95_s:g}", itl=f"{s.itl_p95_ms:g}",
+                    users=s.users, think=f"{s.think_time_s:g}") + (
+        cli_text("plan.speculative_allowed", lang) if result.speculative_allowed else "")
 
 
 def add_plan_arguments(p: argparse.ArgumentParser) -> None:

@@ -26,6 +26,30 @@ TABLES = {
         [r"verdict +fits", r"context +1,024 tokens x 1 sequence",
          r"model shape +32 layers, 32 heads, 8 KV heads of 128, max context 131,072",
          r"throttle risk +(low|medium|high)", r"energy +[\d.]+ Wh per 1k tokens"]),
+    "plan-cny": (
+        ["plan", "--model", "llama-3.1-70b", "--budget", "20000", "--region", "china",
+         "--users", "4"],
+        "经济型",
+        [r"BUDGET \(STRETCH, over budget\): ¥38,773 \(\$5,461\)  Over budget by .+",
+         r"  cpu-cooler  .+ ¥[\d,]+ \(\$\d+\)", r"CLOUD", r"CONSUMER VS PROFESSIONAL",
+         r"money in CNY at 1 USD = 7\.1 CNY \(rate of .+",
+         r"workload: Llama 3\.1 70B, quant best, 512 prompt \+ 512 new tokens within 8,192 "
+         r"tokens of context, 4 users at >= 10 tokens/s each; budget ¥20,000 \(\$2,817\)",
+         r"  checks: PCIe \d+/\d+ lanes .+, PSU \d+ W needed, .+, wall \d+/\d+ W"]),
+    "plan-service": (
+        ["plan", "--model", "llama-3.1-8b", "--budget-usd", "3000", "--ttft-p95-s", "2",
+         "--users", "8"],
+        "服务水平",
+        [r"service level: p95 time to first token <= 2 s, p95 inter-token latency <= 100 ms "
+         r"for 8 users with 30 s of think time; the per-user speed is not the test",
+         r"BUDGET: \$\d+  Cheapest build that meets the workload: .+",
+         r"  decode [\d.]+ tokens/s per user, prefill [\d,]+ tokens/s; \S+ on \S+ \((layer|tensor) split\)"]),
+    "cloud-eur": (
+        ["cloud", "--model", "llama-3.1-70b", "--region", "germany"],
+        "回本（工作站型）",
+        [r"provider +instance +gpus +quant +per_hour +tokens/s/user +per_1M_tokens +meets +"
+         r"break-even budget +break-even balanced +break-even workstation",
+         r"runpod +\S+ +\d+x \S+ +\S+ +€[\d.]+ +[\d.]+ +€[\d.]+ +yes +[\d.]+ mo .*"]),
 }
 
 
