@@ -16,13 +16,13 @@ from pydantic import ValidationError
 from advisor.region import RegionTerms
 from catalog.catalog import Catalog
 from catalog.errors import invalid_input
-from report.formats import usd_in_currency_text
+from report.formats import number_text, pattern_text, usd_in_currency_text
+from report.text import DEFAULT_LANGUAGE
 from rigfit.cost_flags import add_cost_flags, cost_terms
 from rigfit.estimate_cli import add_scenario_flags, request_from_args
-from rigfit.terminal import format_table, json_text
+from rigfit.terminal import cli_text, format_table, json_text
 from sizing.capacity import (DEFAULT_ITL_P95_MS, DEFAULT_THINK_TIME_S, DEFAULT_TTFT_P95_S,
                              ServeResult, ServeSettings, serve)
-from sizing.notices import count_text
 from sizing.request import parse_request
 from sizing.speculative import SpeculativeSettings
 
@@ -93,42 +93,53 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
     terms = cost_terms(args, cat, data)
     result = serve(parse_request(data), settings_from_args(args), cat)
     print(json_text(result.model_dump(mode="json")) if args.format == "json"
-          else serve_table(result, terms))
+          else serve_table(result, terms, args.ui_lang))
     return 0
 
 
-def serve_table(r: ServeResult, terms: RegionTerms | None = None) -> str:
+def serve_table(r: ServeResult, terms: RegionTerms | None = None,
+                lang: str = DEFAULT_LANGUAGE) -> str:
     """Terminal view: the answer, the load, then the curve; money in ``terms``' currency."""
+    def say(key: str, **values: object) -> str:
+        return cli_text(f"serve.{key}", lang, **values)
+
     currency, units = (terms.currency, terms.units_per_usd) if terms else ("USD", 1.0)
-    load = (f"{r.requests_per_minute:g} requests/min" if r.requests_per_minute is not None
-            else count_text(r.users, "user", "users"))
-    lines = [f"{r.model_name} {r.quant} on {r.gpu_count} x {r.gpu_name} with {r.runtime}: "
-             f"{r.prompt_tokens:,} prompt + {r.new_tokens:,} new tokens per request",
-             f"users at the target (p95 TTFT <= {r.target_ttft_p95_s:g} s, p95 ITL <= "
-             f"{r.target_itl_p95_ms:g} ms, {r.think_time_s:g} s think time): {r.max_users_at_target}",
-             f"at {load}: {r.throughput_tokens_per_s:,.0f} tokens/s generated, TTFT p50 "
-             f"{r.ttft_p50_s:.2f} s / p95 {r.ttft_p95_s:.2f} s, ITL p50 {r.itl_p50_ms:.1f} ms / p95 "
-             f"{r.itl_p95_ms:.1f} ms; {'meets' if r.meets_target else 'misses'} the target; "
-             f"limited by {r.limiter}",
-             f"knee at {r.knee_concurrency} requests in flight; "
-             + (f"KV pool {r.kv_pool_tokens:,} tokens ({r.kv_pool_requests} requests)"
-                if r.kv_pool_tokens is not None else count_text(r.max_running_requests, "slot", "slots"))]
+    load = (say("load_rate", rate=f"{r.requests_per_minute:g}")
+            if r.requests_per_minute is not None else say("load_users", users=r.users))
+    lines = [say("head", model=r.model_name, quant=r.quant, count=r.gpu_count, gpu=r.gpu_name,
+                 runtime=r.runtime, prompt=number_text(r.prompt_tokens, 0),
+                 new=number_text(r.new_tokens, 0)),
+             say("users_at_target", ttft=f"{r.target_ttft_p95_s:g}",
+                 itl=f"{r.target_itl_p95_ms:g}", think=f"{r.think_time_s:g}",
+                 users=r.max_users_at_target),
+             say("at_load", load=load, tokens_per_s=number_text(r.throughput_tokens_per_s, 0),
+                 ttft_p50=number_text(r.ttft_p50_s, 2), ttft_p95=number_text(r.ttft_p95_s, 2),
+                 itl_p50=number_text(r.itl_p50_ms), itl_p95=number_text(r.itl_p95_ms),
+                 meets=say("meets" if r.meets_target else "misses"),
+                 limiter=say(f"limiter_{r.limiter}")),
+             say("knee", requests=r.knee_concurrency)
+             + (say("kv_pool", tokens=number_text(r.kv_pool_tokens, 0),
+                    requests=r.kv_pool_requests)
+                if r.kv_pool_tokens is not None else say("slots", slots=r.max_running_requests))]
     if r.requests_per_minute is not None:
-        lines.insert(3, "requests per minute within the target: "
-                        f"{r.max_requests_per_minute_at_target}")
+        lines.insert(3, say("rate_at_target", rate=r.max_requests_per_minute_at_target))
     if r.cost_usd_per_1m_tokens is not None:
-        kwh = usd_in_currency_text(r.usd_per_kwh, currency, units, digits=3)
-        lines.append(f"cost {usd_in_currency_text(r.cost_usd_per_1m_tokens, currency, units, digits=3)}"
-                     f" per million generated tokens ({r.system_power_w:.0f} W at {kwh}/kWh"
-                     + (f" + {r.usd_per_hour:g} USD/h)" if r.usd_per_hour else ")"))
+        lines.append(say(
+            "cost", cost=usd_in_currency_text(r.cost_usd_per_1m_tokens, currency, units, digits=3),
+            power_w=pattern_text(r.system_power_w, "{:.0f}"),
+            kwh=usd_in_currency_text(r.usd_per_kwh, currency, units, digits=3),
+            rent=say("rent", usd_per_hour=f"{r.usd_per_hour:g}") if r.usd_per_hour else ""))
     if r.speculative is not None:
         s = r.speculative
-        lines.append(f"speculative ({s.method}, {s.draft_tokens} tokens, acceptance "
-                     f"{s.acceptance_frac:.2f}): " + ", ".join(
-                         f"batch {row.batch} x{row.speedup:.2f} ({row.speedup_low:.2f}-"
-                         f"{row.speedup_high:.2f})" for row in s.speedups))
-    lines += ["", format_table([{"in flight": p.concurrency,
-                                 "tokens/s": round(p.throughput_tokens_per_s),
-                                 "TTFT p95 s": round(p.ttft_p95_s, 2),
-                                 "ITL p95 ms": round(p.itl_p95_ms, 1)} for p in r.curve])]
+        lines.append(say("speculative", method=say(f"method_{s.method}"), tokens=s.draft_tokens,
+                         acceptance=number_text(s.acceptance_frac, 2),
+                         speedups=say("list_sep").join(
+                             say("speedup", batch=row.batch, speedup=number_text(row.speedup, 2),
+                                 low=number_text(row.speedup_low, 2),
+                                 high=number_text(row.speedup_high, 2))
+                             for row in s.speedups)))
+    lines += ["", format_table([{say("col_in_flight"): p.concurrency,
+                                 say("col_tokens_per_s"): round(p.throughput_tokens_per_s),
+                                 say("col_ttft_p95_s"): round(p.ttft_p95_s, 2),
+                                 say("col_itl_p95_ms"): round(p.itl_p95_ms, 1)} for p in r.curve])]
     return "\n".join(lines)

@@ -50,6 +50,29 @@ TABLES = {
         [r"provider +instance +gpus +quant +per_hour +tokens/s/user +per_1M_tokens +meets +"
          r"break-even budget +break-even balanced +break-even workstation",
          r"runpod +\S+ +\d+x \S+ +\S+ +€[\d.]+ +[\d.]+ +€[\d.]+ +yes +[\d.]+ mo .*"]),
+    "serve-rate": (
+        ["serve", "--model", "llama-3.1-8b", "--gpu", "rtx-4090", "--users", "20",
+         "--requests-per-minute", "30", "--usd-per-hour", "0.7", "--region", "germany"],
+        "瓶颈为",
+        [r"Llama 3\.1 8B bf16 on 1 x NVIDIA GeForce RTX 4090 with vllm: 512 prompt \+ 512 new "
+         r"tokens per request",
+         r"users at the target \(p95 TTFT <= 2 s, p95 ITL <= 100 ms, 30 s think time\): \d+",
+         r"at 30 requests/min: [\d,]+ tokens/s generated, TTFT p50 [\d.]+ s / p95 [\d.]+ s, "
+         r"ITL p50 [\d.]+ ms / p95 [\d.]+ ms; (meets|misses) the target; limited by \w+",
+         r"requests per minute within the target: \d+",
+         r"cost €[\d.]+ per million generated tokens \(\d+ W at €0\.384/kWh \+ 0\.7 USD/h\)",
+         r"in flight +tokens/s +TTFT p95 s +ITL p95 ms"]),
+    "serve-speculative": (
+        ["serve", "--model", "llama-3.1-8b", "--gpu", "rtx-4090", "--users", "10",
+         "--speculative", "draft", "--draft-model", "llama-3.2-1b"],
+        "推测生成",
+        [r"speculative \(draft, 3 tokens, acceptance [\d.]+\): batch 1 x[\d.]+ \([\d.]+-[\d.]+\), .+",
+         r"knee at \d+ requests in flight; KV pool [\d,]+ tokens \(\d+ requests\)"]),
+    "serve-slots": (
+        ["serve", "--model", "llama-3.1-8b", "--gpu", "rtx-4090", "--users", "10", "--runtime",
+         "llama.cpp", "--quant", "q4_k_m"],
+        "并发槽位",
+        [r"knee at \d+ requests in flight; \d+ slots?"]),
 }
 
 
