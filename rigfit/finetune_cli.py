@@ -17,7 +17,8 @@ from catalog.catalog import Catalog
 from advisor.region import RegionTerms
 from report.formats import duration_text, gib_text, number_text, usd_in_currency_text
 from rigfit.cost_flags import add_cost_flags, cost_terms
-from rigfit.terminal import json_text
+from report.text import DEFAULT_LANGUAGE, translate, translate_notice
+from rigfit.terminal import cli_text, json_text, padded, text_width
 from sizing.finetune_request import CHOICES, parse_finetune_request
 
 
@@ -81,63 +82,78 @@ def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return {k: getattr(args, k) for k in REQUEST_KEYS if getattr(args, k, None) is not None}
 
 
-def finetune_table(result: FinetuneResult, terms: RegionTerms | None = None) -> str:
+def finetune_table(result: FinetuneResult, terms: RegionTerms | None = None,
+                   lang: str = DEFAULT_LANGUAGE) -> str:
     """The answer as aligned lines for a terminal; money in ``terms``' currency."""
     m, t, c, f = result.memory, result.time, result.cost, result.fit
     currency, units = (terms.currency, terms.units_per_usd) if terms else ("USD", 1.0)
 
     def money(usd: float | None, digits: int = 0) -> str:
-        return usd_in_currency_text(usd, currency, units, digits=digits)
+        return usd_in_currency_text(usd, currency, units, digits=digits, lang=lang)
+
+    def say(key: str, **values: object) -> str:
+        return cli_text(f"finetune.{key}", lang, **values)
 
     s = result.setup
-    method = str(s["method"]) + (f", rank {s['lora_rank']} on {s['lora_targets']}"
+    method = str(s["method"]) + (say("lora", rank=s["lora_rank"], targets=s["lora_targets"])
                                  if s["method"] != "full" else "")
+    seq_len = number_text(s["seq_len"], 0)
     rows = [
-        ("model", f"{result.model.name} ({result.model.params_total / 1e9:.2f}B)"),
-        ("gpu", f"{result.gpu_count} x {result.gpu_name}, {result.gpu_memory_gib:g} GiB, "
-                f"{s['sharding']}"),
-        ("method", f"{method}; {s['optimizer']}, checkpointing {s['gradient_checkpointing']}"),
-        ("batch", f"{s['micro_batch']} x {s['seq_len']:,} tokens, accumulate {s['grad_accum']}"),
-        ("verdict", "fits" if m.fits else "does not fit"),
-        ("weights", gib_text(m.weights_bytes, 2)),
-        ("trainable", f"{m.trainable_params / 1e6:,.1f} M parameters"),
-        ("gradients", gib_text(m.gradients_bytes, 2)),
-        ("master weights", gib_text(m.master_weights_bytes, 2)),
-        ("optimizer", gib_text(m.optimizer_bytes, 2)),
-        ("activations", gib_text(m.activations_bytes, 2)),
-        ("overhead", gib_text(m.overhead_bytes, 2)),
-        ("total / usable", f"{gib_text(m.total_bytes, 2)} / {gib_text(m.usable_bytes, 2)} per GPU"),
+        ("model", cli_text("estimate.model_value", lang, name=result.model.name,
+                           params_b=number_text(result.model.params_total / 1e9, 2))),
+        ("gpu", say("gpu_value", count=result.gpu_count, gpu=result.gpu_name,
+                    memory_gib=f"{result.gpu_memory_gib:g}", sharding=s["sharding"])),
+        ("method", say("method_value", method=method, optimizer=s["optimizer"],
+                       checkpointing=s["gradient_checkpointing"])),
+        ("batch", say("batch_value", micro_batch=s["micro_batch"], seq_len=seq_len,
+                      grad_accum=s["grad_accum"])),
+        ("verdict", say("fits" if m.fits else "does_not_fit")),
+        *((name, gib_text(getattr(m, f"{name}_bytes"), 2)) for name in ("weights",)),
+        ("trainable", say("trainable_value", value=number_text(m.trainable_params / 1e6))),
+        *((name, gib_text(getattr(m, f"{name}_bytes"), 2))
+          for name in ("gradients", "master_weights", "optimizer", "activations", "overhead")),
+        ("total_usable", say("total_usable_value", total=gib_text(m.total_bytes, 2),
+                             usable=gib_text(m.usable_bytes, 2))),
     ]
     if m.host_bytes:
-        rows.append(("system RAM", gib_text(m.host_bytes, 1)))
+        rows.append(("system_ram", gib_text(m.host_bytes, 1)))
     rows += [
-        ("step", f"{number_text(t.step_s, 2)} s ({number_text(t.step_s_low, 2)}-"
-                 f"{number_text(t.step_s_high, 2)})"),
-        ("throughput", f"{number_text(t.tokens_per_s, 0)} tokens/s"),
-        ("max micro-batch", f"{f.max_micro_batch} at {s['seq_len']:,} tokens"),
-        ("max sequence", f"{f.max_seq_len:,} tokens at micro-batch {s['micro_batch']}"),
-        ("cheapest method", f.cheapest_method or "none fits"),
+        ("step", say("step_value", value=number_text(t.step_s, 2),
+                     low=number_text(t.step_s_low, 2), high=number_text(t.step_s_high, 2))),
+        ("throughput", say("throughput_value", value=number_text(t.tokens_per_s, 0))),
+        ("max_micro_batch", say("max_micro_batch_value", value=f.max_micro_batch,
+                                seq_len=seq_len)),
+        ("max_sequence", say("max_sequence_value", value=number_text(f.max_seq_len, 0),
+                             micro_batch=s["micro_batch"])),
+        ("cheapest_method", f.cheapest_method or say("none_fits")),
     ]
     if t.total_s is not None:
-        rows += [("dataset time", f"{duration_text(t.total_s)} ({t.steps:,} steps)"),
-                 ("local cost", "does not fit" if c.local_usd is None else
-                  f"{money(c.local_usd, 2)} electricity, "
-                  f"{number_text(c.energy_kwh, 1)} kWh"),
-                 ("cloud best", "none holds it" if c.cloud_usd_best is None else
-                  f"{money(c.cloud_usd_best, 2)} on {c.cloud_provider} "
-                  f"{c.cloud_instance} "
-                  f"({c.cloud_gpus}, {duration_text(c.cloud_total_s)}, prices as of {c.cloud_as_of})"),
-                 ("cheaper", c.verdict)]
+        rows += [("dataset_time", say("dataset_time_value", time=duration_text(t.total_s, lang),
+                                      steps=number_text(t.steps, 0))),
+                 ("local_cost", say("does_not_fit") if c.local_usd is None else
+                  say("local_cost_value", money=money(c.local_usd, 2),
+                      kwh=number_text(c.energy_kwh, 1))),
+                 ("cloud_best", say("none_holds") if c.cloud_usd_best is None else
+                  say("cloud_best_value", money=money(c.cloud_usd_best, 2),
+                      provider=c.cloud_provider, instance=c.cloud_instance, gpus=c.cloud_gpus,
+                      time=duration_text(c.cloud_total_s, lang), as_of=c.cloud_as_of)),
+                 ("cheaper", say(f"verdict_{c.verdict}"))]
         if c.runs_to_pay_back is not None:
-            rows.append(("buying pays back", f"after {c.runs_to_pay_back:,.0f} such runs "
-                                             f"({money(c.buy_usd)} for the GPUs)"))
-    width = max(len(k) for k, _ in rows)
-    lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
+            rows.append(("pays_back", say("pays_back_value",
+                                          runs=number_text(c.runs_to_pay_back, 0),
+                                          money=money(c.buy_usd))))
+    labelled = [(say(f"label.{key}"), value) for key, value in rows]
+    width = max(text_width(label) for label, _ in labelled)
+    lines = [f"{padded(label, width)}  {value}" for label, value in labelled]
     if result.remedies:
-        lines.append("what would make it fit (least given up first):")
-        lines += [f"  {i}. {r.text} ({gib_text(r.total_bytes, 1)} per GPU)"
+        lines.append(cli_text("estimate.remedies", lang))
+        sep = "" if lang == "zh" else " "
+        lines += [f"  {i}. " + say("remedy", change=r.text if lang == DEFAULT_LANGUAGE else
+                                   sep.join(translate_notice(n, lang) for n in r.notices),
+                                   memory=gib_text(r.total_bytes, 1))
                   for i, r in enumerate(result.remedies, start=1)]
-    lines += [f"warning: {w.text}" for w in result.warnings]
+    lines += [translate("cli.warning", lang, message=translate_notice(w, lang))
+              for w in result.warnings]
     return "\n".join(lines)
 
 
@@ -148,5 +164,5 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
     if args.format == "json":
         print(json_text(result.model_dump(mode="json")))
     else:
-        print(finetune_table(result, terms))
+        print(finetune_table(result, terms, args.ui_lang))
     return 0

@@ -73,6 +73,22 @@ TABLES = {
          "llama.cpp", "--quant", "q4_k_m"],
         "并发槽位",
         [r"knee at \d+ requests in flight; \d+ slots?"]),
+    "finetune-dataset": (
+        ["finetune", "--model", "llama-3.1-8b", "--method", "qlora", "--gpu", "rtx-4090",
+         "--dataset-tokens", "10000000"],
+        "数据集用时",
+        [r"method +qlora, rank 16 on all-linear; adamw, checkpointing on",
+         r"batch +1 x 2,048 tokens, accumulate 1", r"verdict +fits",
+         r"total / usable +[\d.]+ GiB / 24\.00 GiB per GPU",
+         r"dataset time +\d+ h \d+ min \([\d,]+ steps\)",
+         r"local cost +\$[\d.]+ electricity, [\d.]+ kWh",
+         r"cloud best +\$[\d.]+ on \S+ \S+ \(.+, prices as of [\d-]+\)", r"cheaper +(local|cloud)",
+         r"buying pays back +after [\d,]+ such runs \(\$[\d,]+ for the GPUs\)"]),
+    "finetune-remedies": (
+        ["finetune", "--model", "llama-3.1-8b", "--method", "full", "--gpu", "rtx-4090"],
+        "每块 GPU",
+        [r"verdict +does not fit", r"what would make it fit \(least given up first\):",
+         r"  1\. Train LoRA adapters instead of every weight\. \([\d.]+ GiB per GPU\)"]),
 }
 
 
