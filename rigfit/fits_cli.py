@@ -14,7 +14,9 @@ from typing import Any
 
 from catalog.catalog import Catalog
 from catalog.quality import load_quality
-from rigfit.terminal import format_table, json_text
+from report.formats import number_text
+from report.text import DEFAULT_LANGUAGE
+from rigfit.terminal import cli_text, format_table, json_text
 from sizing.fits import USES, FitTable, fits, parse_fits_request, ranking_quality
 from sizing.request import parse_request, resolve_model
 
@@ -69,18 +71,24 @@ def _rounded(value: float | None) -> float | int | None:
     return None if value is None else (round(value, 1) if value < 100 else round(value))
 
 
-def table_text(table: FitTable) -> str:
-    head = (f"{table.gpu_count} x {table.gpu_name}, {table.gpu_memory_gib:g} GiB; "
-            f"{table.ram_gib:g} GiB RAM; use {table.use} ({table.prompt_tokens:,} prompt + "
-            f"{table.new_tokens:,} new tokens)")
-    rows = [{"model": r.model, "quant": r.quant, "runtime": r.runtime,
-             "decode tok/s": _rounded(r.decode_tokens_per_s),
-             "prefill tok/s": _rounded(r.prefill_tokens_per_s),
-             "max context": r.max_context_tokens, "offload": "yes" if r.offload else "no",
-             "quality": r.quality if r.quality is not None else "unknown",
-             "AA index": r.second_quality if r.second_quality is not None else "unknown",
-             "meets floors": "yes" if r.meets_floors else "no"} for r in table.rows]
-    tail = f"runs on none of the runtimes: {', '.join(table.not_running) or 'none'}"
+def table_text(table: FitTable, lang: str = DEFAULT_LANGUAGE) -> str:
+    def say(key: str, **values: object) -> str:
+        return cli_text(f"fits.{key}", lang, **values)
+
+    head = say("head", count=table.gpu_count, gpu=table.gpu_name,
+               memory_gib=f"{table.gpu_memory_gib:g}", ram_gib=f"{table.ram_gib:g}",
+               use=table.use, prompt=number_text(table.prompt_tokens, 0),
+               new=number_text(table.new_tokens, 0))
+    unknown = say("unknown")
+    rows = [{say("col_model"): r.model, say("col_quant"): r.quant, say("col_runtime"): r.runtime,
+             say("col_decode"): _rounded(r.decode_tokens_per_s),
+             say("col_prefill"): _rounded(r.prefill_tokens_per_s),
+             say("col_max_context"): r.max_context_tokens,
+             say("col_offload"): say("yes" if r.offload else "no"),
+             say("col_quality"): r.quality if r.quality is not None else unknown,
+             say("col_aa_index"): r.second_quality if r.second_quality is not None else unknown,
+             say("col_meets"): say("yes" if r.meets_floors else "no")} for r in table.rows]
+    tail = say("not_running", models=", ".join(table.not_running) or say("none"))
     return "\n".join([head, format_table(rows), tail])
 
 
@@ -88,5 +96,6 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
     request = parse_fits_request(_request_data(args))
     table = fits(request, cat, quality=ranking_quality(load_quality()),
                  extra_models=added_models(args, cat))
-    print(json_text(json_rows(table)) if args.format == "json" else table_text(table))
+    print(json_text(json_rows(table)) if args.format == "json"
+          else table_text(table, args.ui_lang))
     return 0

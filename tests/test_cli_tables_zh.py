@@ -89,6 +89,14 @@ TABLES = {
         "每块 GPU",
         [r"verdict +does not fit", r"what would make it fit \(least given up first\):",
          r"  1\. Train LoRA adapters instead of every weight\. \([\d.]+ GiB per GPU\)"]),
+    "fits": (
+        ["fits", "--gpu", "rtx-4090"],
+        "所有推理框架都跑不了",
+        [r"1 x NVIDIA GeForce RTX 4090, 24 GiB; 32 GiB RAM; use chat \(512 prompt \+ 512 new tokens\)",
+         r"model +quant +runtime +decode tok/s +prefill tok/s +max context +offload +quality +"
+         r"AA index +meets floors",
+         r"\S+ +\S+ +\S+ +[\d.]+ +\d+ +\d+ +(yes|no) +([\d,]+|unknown) +.+ +(yes|no) *",
+         r"runs on none of the runtimes: .+"]),
 }
 
 
