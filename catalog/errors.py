@@ -39,20 +39,34 @@ class UserError(ValueError):
         return str(self)
 
 
-def echo(value: object, max_chars: int = ECHO_MAX_CHARS) -> str:
+def echo(value: object, max_chars: int = ECHO_MAX_CHARS, *, tail: bool = False) -> str:
     """``value`` as an error message repeats it: one line of at most ``max_chars`` characters.
 
     Every character Python does not print (controls, newlines, tabs, bidi and
     zero-width format characters, separators, lone surrogates) is shown as its
     escape, so echoed input can neither break the line, reorder it nor drive a
-    terminal; a longer text is cut and ends in "…".
+    terminal; a longer text is cut and ends in "…". With ``tail`` the end is kept
+    instead and the text starts with "…" (a file path, whose name is at its end).
+
+    >>> echo("/very/long/folder/" * 9 + "model.gguf", 30, tail=True)
+    '…//very/long/folder/model.gguf'
     """
     text = value if isinstance(value, str) else _str(value)
-    head = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
-                   for ch in text[:max_chars + 1])
+    if tail:
+        end = _visible(text[-(max_chars + 1):])
+        if len(text) > max_chars or len(end) > max_chars:
+            return _ELLIPSIS + end[-(max_chars - 1):]
+        return end
+    head = _visible(text[:max_chars + 1])
     if len(text) > max_chars or len(head) > max_chars:
         return head[:max_chars - 1] + _ELLIPSIS
     return head
+
+
+def _visible(text: str) -> str:
+    """``text`` with every character Python does not print shown as its escape."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
 
 
 def _str(value: object) -> str:

@@ -186,9 +186,10 @@ def read_model_files(request: EstimateRequest, catalog: Catalog):
         raise
     except OSError as exc:
         where = exc.filename or what
-        raise RequestError(f"cannot read '{echo(where)}': {echo(exc.strerror or exc)}",
+        path = echo(where, tail=True)
+        raise RequestError(f"cannot read '{path}': {echo(exc.strerror or exc)}",
                            code="source_unreadable",
-                           params={"path": echo(where), "reason": echo(exc.strerror or exc)}) from None
+                           params={"path": path, "reason": echo(exc.strerror or exc)}) from None
     except ValidationError as exc:
         raise invalid_input(exc, RequestError) from None
     except ValueError as exc:  # a reader's own check, worded in English only

@@ -92,7 +92,7 @@ def test_widget_bounds_are_the_engine_limits():
 def test_a_link_beyond_the_advisor_limits_is_ignored():
     at = open_page("pages/builds.py", users=str(MAX_USERS + 1), hours_per_day="25")
     notices = [w.value for w in at.warning if w.value.startswith("Ignored the link parameter")]
-    assert len(notices) == 2 and all("out of the allowed range" in n for n in notices)
+    assert len(notices) == 2 and all("above the largest allowed value" in n for n in notices)
     assert {n.label: n.value for n in at.number_input}["Users"] == DEFAULT_USERS
     at = open_page("pages/builds.py", users=str(MAX_USERS), budget_usd="9000")
     assert {n.label: n.value for n in at.number_input}["Users"] == MAX_USERS

@@ -21,6 +21,7 @@ from catalog.catalog import load_catalog
 from pages._model_files import MMPROJ_KEY, PATH_KEY, file_request_fields, hub_request_fields
 from pages._state import STATE_KEY, config_from_query, query_for
 from report.content import report_content
+from report.formats import date_text
 from report.html import build_html
 from rigfit.estimate_cli import _estimate_one
 from sizing.estimate import estimate
@@ -322,4 +323,4 @@ def test_the_method_page_says_when_the_catalog_was_reviewed(lang, words):
     at.switch_page("pages/method.py")
     at.run()
     assert not at.exception
-    assert any(words in c.value and CAT.reviewed_on.isoformat() in c.value for c in at.caption)
+    assert any(words in c.value and date_text(CAT.reviewed_on, lang) in c.value for c in at.caption)

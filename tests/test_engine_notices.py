@@ -20,7 +20,8 @@ from sizing.request import parse_request
 
 ROOT = Path(__file__).resolve().parent.parent
 CAT = load_catalog()
-ESTIMATE_CODES = {"bare_size_assumed", "config_params_computed", "context_beyond_max",
+ESTIMATE_CODES = {"bare_size_assumed", "config_params_computed", "config_context_assumed",
+                  "context_beyond_max",
                   "context_model_limit", "offloaded",
                   "speed_priors", "speed_unknown", "passive_cooler", "wall_circuit_120v",
                   "power_limited", "bench_calibrated", "bench_clamped", "bench_speed_of_light",
