@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from catalog.catalog import Catalog
-from rigfit.terminal import format_table, json_text
+from report.text import DEFAULT_LANGUAGE, catalog_name
+from rigfit.terminal import cli_text, format_table, json_text
 from sizing.units import gib_to_bytes
 
 
@@ -60,5 +61,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, cat: Catalog) -> int:
     data = LISTINGS[args.command][1](cat)
-    print(json_text(data) if args.format == "json" else format_table(data))
+    print(json_text(data) if args.format == "json"
+          else listing_table(args.command, data, args.ui_lang))
     return 0
+
+
+def listing_table(command: str, rows: list[dict[str, Any]], lang: str = DEFAULT_LANGUAGE) -> str:
+    """The rows as columns headed in ``lang``; a name with words (a quant's) in ``lang`` too."""
+    kind = NAMED_KINDS.get(command)
+
+    def cell(key: str, value: Any, record_id: str) -> Any:
+        if kind and key == "name":
+            return catalog_name(kind, record_id, value, lang)
+        return cli_text(f"listing.{key}_{value}", lang) if key in WORDED_COLUMNS else value
+
+    return format_table([{cli_text(f"listing.{key}", lang): cell(key, value, row["id"])
+                          for key, value in row.items()} for row in rows])
+
+
+# Listings whose names may hold words, and their kind under names.<kind> in the locale files.
+NAMED_KINDS = {"quants": "quant"}
+# Columns whose values are words, said in the language under cli.listing.<column>_<value>.
+WORDED_COLUMNS = frozenset({"segment", "memory_policy"})

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from catalog.errors import echo
+from report.formats import pattern_text
 from report.text import translate
 
 ERROR_MAX_CHARS = 1000  # one error line; each value it echoes is cut far shorter
@@ -56,8 +57,8 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if isinstance(value, float):  # four significant digits, never in e-notation
+        return pattern_text(value, "{:,.4g}" if abs(value) < 1e4 else "{:,.0f}")
     if isinstance(value, (list, tuple)):
         return ",".join(str(v) for v in value)
     return str(value)

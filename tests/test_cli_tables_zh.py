@@ -8,7 +8,7 @@ import re
 import pytest
 
 from rigfit.cli import main
-from rigfit.terminal import padded, text_width
+from rigfit.terminal import format_table, padded, text_width
 from tests.english_runs import english_runs
 
 # (command line, a Chinese word it must show, English lines it must show as regexes)
@@ -97,6 +97,17 @@ TABLES = {
          r"AA index +meets floors",
          r"\S+ +\S+ +\S+ +[\d.]+ +\d+ +\d+ +(yes|no) +([\d,]+|unknown) +.+ +(yes|no) *",
          r"runs on none of the runtimes: .+"]),
+    "gpus": (["gpus"], "消费级", [
+        r"id +name +vendor +segment +architecture +memory_bytes +memory_bandwidth_gb_per_s +"
+        r"dense_fp16_tflops +board_power_w +street_price_usd +memory_options_gib *",
+        r"rtx-4090 +NVIDIA GeForce RTX 4090 +nvidia +consumer +ada-lovelace +25769803776 +1,008 +.*"]),
+    "models": (["models"], "总参数量", [
+        r"id +name +family +params_total +params_active +num_layers +num_kv_heads +head_dim +"
+        r"max_context_tokens *"]),
+    "quants": (["quants"], "每权重位数", [
+        r"id +name +format +body_bits_per_weight +runtimes *"]),
+    "runtimes": (["runtimes"], "按需分配", [r"id +name +apis +memory_policy *",
+                                           r"vllm +.+ +preallocate *"]),
 }
 
 
@@ -122,6 +133,11 @@ def test_the_english_table_keeps_its_words(capsys, name):
     assert word not in text
     for pattern in lines:
         assert re.search(f"^{pattern}$", text, re.MULTILINE), pattern
+
+
+def test_a_large_number_in_a_table_is_written_out_not_in_e_notation():
+    text = format_table([{"street_price_usd": 12_600.0, "tflops": 989.5}])
+    assert "12,600" in text and "989.5" in text and "e+" not in text
 
 
 def test_chinese_labels_line_up_by_terminal_columns():
