@@ -29,7 +29,6 @@ from sizing.remedies import remedies_for
 from sizing.agent import agent_task
 from sizing.guards import (MAX_BENCH_BYTES, MAX_REQUESTS_BYTES, load_json,
                            read_bounded_bytes)
-from sizing.notices import count_text
 from sizing.request import RequestError, file_quant, parse_request, resolve_model
 from sizing.units import bytes_to_gib
 
@@ -123,34 +122,40 @@ def bench_section(bench: BenchCalibration) -> dict[str, Any]:
             "prefill_clamped": bench.prefill_clamped, "query": bench.to_query()}
 
 
-def bench_table(bench: BenchCalibration) -> str:
+def bench_table(bench: BenchCalibration, lang: str = DEFAULT_LANGUAGE) -> str:
     """Measured against predicted for each benchmark row, then the factors."""
-    lines = [f"benchmark on {bench.gpu}: measured vs predicted tokens/s"]
-    header = ("line", "test", "scenario", "measured", "predicted", "ratio")
+    def say(key: str, **values: object) -> str:
+        return cli_text(f"bench.{key}", lang, **values)
+
+    lines = [say("title", gpu=bench.gpu)]
+    header = tuple(say(f"col_{name}") for name in
+                   ("line", "test", "scenario", "measured", "predicted", "ratio"))
     table = [header]
     for r in bench.rows:
         scenario = " ".join(str(x) for x in (r.model or (f"{r.params_b:g}B" if r.params_b else
                                                          r.benchmark_model or "?"),
                                              r.quant or "", r.runtime or "") if x)
-        table.append((str(r.line), r.test, scenario[:48], f"{r.measured_tokens_per_s:,.1f}",
-                      f"{r.predicted_tokens_per_s:,.1f}" if r.predicted_tokens_per_s else "-",
-                      f"{r.ratio:.2f}" if r.ratio else f"not used: {r.note}"))
-    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
+        table.append((str(r.line), r.test, scenario[:48], number_text(r.measured_tokens_per_s),
+                      number_text(r.predicted_tokens_per_s) if r.predicted_tokens_per_s else "-",
+                      number_text(r.ratio, 2) if r.ratio else say("not_used", note=r.note)))
+    widths = [max(text_width(row[i]) for row in table) for i in range(len(header) - 1)]
     for row in table:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False))
+        lines.append("  ".join(padded(c, w) for c, w in zip(row, widths, strict=False))
                      + "  " + row[-1])
-    for metric in ("decode", "prefill"):
-        factor = getattr(bench, f"{metric}_factor")
+    labels = {metric: say(f"{metric}_factor") for metric in ("decode", "prefill")}
+    width = max(text_width(label) for label in (*labels.values(), say("link_form")))
+    for metric, label in labels.items():
+        factor = number_text(getattr(bench, f"{metric}_factor"), 2)
         raw = getattr(bench, f"{metric}_raw_factor")
         rows = getattr(bench, f"{metric}_rows")
         if raw is None:
-            lines.append(f"{metric + ' factor':<15} x{factor:.2f} (no {metric} rows: unchanged)")
+            text = say("unchanged", factor=factor, metric=say(metric))
         else:
-            clamped = (f", clamped from x{raw:.2f}" if getattr(bench, f"{metric}_clamped")
-                       else "")
-            median = f"median of {count_text(rows, 'row', 'rows')}"
-            lines.append(f"{metric + ' factor':<15} x{factor:.2f} ({median}{clamped})")
-    lines.append(f"{'link form':<15} bench={bench.to_query()}")
+            clamped = (say("clamped", raw=number_text(raw, 2))
+                       if getattr(bench, f"{metric}_clamped") else "")
+            text = say("median", factor=factor, rows=rows, clamped=clamped)
+        lines.append(f"{padded(label, max(width, 15))} {text}")
+    lines.append(f"{padded(say('link_form'), max(width, 15))} bench={bench.to_query()}")
     return "\n".join(lines)
 
 
@@ -338,7 +343,7 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
         print(json_text(result, indent=None))
     else:
         if bench is not None:
-            print(bench_table(bench) + "\n")
+            print(bench_table(bench, getattr(args, "ui_lang", DEFAULT_LANGUAGE)) + "\n")
         print(_estimate_table(result, getattr(args, "ui_lang", DEFAULT_LANGUAGE)))
     return 0
 

@@ -10,6 +10,7 @@ import pytest
 from rigfit.cli import main
 from rigfit.terminal import format_table, padded, text_width
 from tests.english_runs import english_runs
+from tests.test_bench import PR_4766
 
 # (command line, a Chinese word it must show, English lines it must show as regexes)
 TABLES = {
@@ -133,6 +134,23 @@ def test_the_english_table_keeps_its_words(capsys, name):
     assert word not in text
     for pattern in lines:
         assert re.search(f"^{pattern}$", text, re.MULTILINE), pattern
+
+
+def test_the_benchmark_table_in_both_languages(tmp_path, capsys):
+    path = tmp_path / "bench.md"
+    path.write_text(PR_4766)
+    argv = ["estimate", "--bench", str(path), "--model", "llama-3.1-8b"]
+    chinese = _table(capsys, "zh", argv)
+    assert "rtx-4090 上的基准测试：实测与预测的 tokens/s" in chinese
+    assert re.search(r"^生成系数 +×0\.92（2 行的中位数）$", chinese, re.MULTILINE)
+    assert not english_runs(chinese)
+    english = _table(capsys, "en", argv)
+    for pattern in (r"benchmark on rtx-4090: measured vs predicted tokens/s",
+                    r"line +test +scenario +measured +predicted +ratio",
+                    r"decode factor   x0\.92 \(median of 2 rows\)",
+                    r"prefill factor  x0\.72 \(median of 3 rows\)",
+                    r"link form       bench=d0\.922,p0\.719,rtx-4090"):
+        assert re.search(f"^{pattern}$", english, re.MULTILINE), pattern
 
 
 def test_a_large_number_in_a_table_is_written_out_not_in_e_notation():
