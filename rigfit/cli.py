@@ -104,8 +104,8 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser = _Parser(prog=prog,
                      description="RigFit: will an LLM fit your GPU, and how fast will it run?")
     parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, dest="ui_lang",
-                        help="language of errors and warnings, and of a report unless it sets "
-                             "its own --lang")
+                        help="language of errors, warnings and --format table output, and of a "
+                             "report unless it sets its own --lang (JSON stays as it is)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, command in COMMANDS.items():
         p = sub.add_parser(name, help=command.help)

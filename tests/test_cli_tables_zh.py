@@ -27,6 +27,14 @@ TABLES = {
         [r"verdict +fits", r"context +1,024 tokens x 1 sequence",
          r"model shape +32 layers, 32 heads, 8 KV heads of 128, max context 131,072",
          r"throttle risk +(low|medium|high)", r"energy +[\d.]+ Wh per 1k tokens"]),
+    "estimate-agent": (
+        ["estimate", "--model", "autoglm-phone-9b", "--gpu", "rtx-4090", "--workload", "agent"],
+        "智能体上下文",
+        [r"images +1 x 1080x2400 px \(resized \d+x\d+\) = [\d,]+ tokens each",
+         r"vision encoder +[\d.]+ GiB, [\d.]+ s per image",
+         r"agent step +[\d.]+ s per step, [\d.]+ steps per minute, 20-step task \d+ s",
+         r"agent context +step 1: [\d,]+, step 5: .+ tokens \([\d,]+ of them the screenshot\)",
+         r"screenshots that fit +\d+ in the longest context that fits, beside the text history"]),
     "plan-cny": (
         ["plan", "--model", "llama-3.1-70b", "--budget", "20000", "--region", "china",
          "--users", "4"],
