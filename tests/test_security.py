@@ -102,11 +102,24 @@ def test_html_is_only_ever_a_constant():
     assert found == []
 
 
+# The one module that may open connections of its own: the cloud-offer refresh, run
+# only by `rigfit cloud-offers --refresh` (the Hub reader goes through huggingface_hub).
+NETWORK_FETCHERS = {"catalog/gpuhunt_offers.py"}
+
+
 def test_no_network_client_in_the_runtime_code():
     found = [f"{where(path, node)} {name}" for path, tree in trees() for node in ast.walk(tree)
-             for name in imported(node) if name in NETWORK_MODULES
-             or name.split(".")[0] in NETWORK_MODULES - {"urllib", "http"}]
+             for name in imported(node) if (name in NETWORK_MODULES
+                                           or name.split(".")[0] in NETWORK_MODULES - {"urllib", "http"})
+             and path.relative_to(ROOT).as_posix() not in NETWORK_FETCHERS]
     assert found == []
+
+
+def test_only_the_offer_refresh_command_imports_the_fetcher():
+    importers = sorted({path.relative_to(ROOT).as_posix() for path, tree in trees()
+                        for node in ast.walk(tree) for name in imported(node)
+                        if name.startswith("catalog.gpuhunt_offers")})
+    assert importers == ["rigfit/cloud_offers_cli.py"]
 
 
 def test_uploads_are_capped_at_one_mib_and_protections_stay_on():
