@@ -78,4 +78,4 @@ def test_cloud_table_names_the_service_level(capsys):
                  "--itl-p95-ms", "50"]) == 0
     text = capsys.readouterr().out
     assert "service level: p95 time to first token <= 1 s, p95 inter-token latency <= 50 ms " \
-           "for 30 user(s)" in text
+           "for 30 users" in text
