@@ -187,7 +187,7 @@ _GPU_ID = re.compile(r"[a-z0-9][a-z0-9._+-]{0,63}")
 
 def decode_bench_bytes(data: bytes, *, path: str | None = None) -> str:
     """UTF-8 text of an uploaded or read file (read from ``path``), refusing more than 1 MiB."""
-    shown = "" if path is None else echo(path)
+    shown = "" if path is None else echo(path, tail=True)
     name = "benchmark file" + (f" '{shown}'" if path is not None else "")
     if len(data) > MAX_BENCH_BYTES:
         raise BenchError(f"{name} is larger than {MAX_BENCH_BYTES // 2**20} MiB; "

@@ -48,7 +48,7 @@ def read_bounded_bytes(path: str | os.PathLike[str], *, limit_bytes: int, what: 
     ``what`` names the file in messages ("config.json", "requests file").
     Raises :class:`InputFileError`; never holds more than ``limit_bytes + 1``.
     """
-    shown = echo(os.fspath(path))
+    shown = echo(os.fspath(path), tail=True)
     try:
         info = os.stat(path)
     except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte

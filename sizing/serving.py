@@ -403,7 +403,7 @@ def curve_concurrencies(limit: int, users: int) -> list[int]:
 def knee_concurrency(points: list[tuple[int, float]]) -> int:
     """The first concurrency whose throughput reaches KNEE_FRAC of the peak. [requests]
 
-    >>> knee_concurrency([(1, 100.0), (2, 190.0), (4, 300.0), (8, 330.0), (16, 331.0)])
+    >>> knee_concurrency([(1, 100.0), (2, 190.0), (4, 290.0), (8, 330.0), (16, 331.0)])
     8
     """
     peak = max(tps for _, tps in points)
