@@ -110,7 +110,7 @@ def duration_text(seconds: float | None, lang: str = "en") -> str:
     >>> duration_text(45.2), duration_text(725), duration_text(12_000), duration_text(187_200)
     ('45 s', '12 min 5 s', '3 h 20 min', '2 d 4 h')
     >>> duration_text(12_000, "zh"), duration_text(725, "zh"), duration_text(187_200, "zh")
-    ('3小时20分钟', '12分钟5秒', '2天4小时')
+    ('3小时20分', '12分钟5秒', '2天4小时')
     """
     if _missing(seconds):
         return MISSING
@@ -123,7 +123,8 @@ def duration_text(seconds: float | None, lang: str = "en") -> str:
     if days:
         return f"{days}{day}{join}{hours}{hour}"
     if hours:
-        return f"{hours}{hour}{join}{minutes}{minute}"
+        # Chinese shortens 分钟 to 分 after hours ("3小时20分"), as a clock reading does.
+        return f"{hours}{hour}{join}{minutes}{'分' if lang == 'zh' else minute}"
     if minutes:
         return f"{minutes}{minute}{join}{secs}{second}"
     return f"{secs}{second}"

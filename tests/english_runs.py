@@ -9,10 +9,14 @@ the command line's tables.
 from __future__ import annotations
 
 import functools
+import json
 import re
+from pathlib import Path
 
 from catalog.catalog import load_catalog
 from catalog.market import PROVIDER_NAMES
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Words that stay in Latin letters in Chinese text: units, acronyms, product,
 # file-format and API names (lowercase; matched word by word).
@@ -41,6 +45,11 @@ def catalog_names() -> tuple[str, ...]:
     names = {r.name for kind in (cat.gpus, cat.models, cat.quants, *parts) for r in kind}
     names |= {r.id for kind in (cat.gpus, cat.models, cat.quants, cat.runtimes) for r in kind}
     names |= set(PROVIDER_NAMES.values())
+    # The Method page's temperature checks name each review: its publication and the card
+    # it tested ("Legit Reviews, EVGA RTX 3060 XC Black").
+    accuracy = json.loads((ROOT / "docs" / "accuracy.json").read_text(encoding="utf-8"))
+    names |= {part for row in accuracy.get("temperatures", []) if row.get("review")
+              for part in row["review"].split(", ")}
     return tuple(sorted(names, key=len, reverse=True))
 
 

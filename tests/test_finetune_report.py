@@ -55,7 +55,7 @@ def test_section_in_the_chosen_currency_with_chinese_durations():
     assert facts["本地电费"] == usd_in_currency_text(result.cost.local_usd, "EUR", 0.9, digits=2)
     assert facts["本地电费"].startswith("€")
     assert facts["训练数据集所需时间"] == duration_text(result.time.total_s, "zh")
-    assert "分钟" in facts["训练数据集所需时间"] and " h" not in facts["训练数据集所需时间"]
+    assert "小时" in facts["训练数据集所需时间"] and " h" not in facts["训练数据集所需时间"]
 
 
 def test_report_command_prices_fine_tuning_in_the_region(tmp_path):
