@@ -97,12 +97,14 @@ def pick_tiers(meeting: Sequence[Build], budget_usd: float | None) -> list[TierB
         f"Cheapest build that meets the workload: {build_label(cheapest)} at {speed_text(cheapest)}.",
         **build_params(cheapest)))]
     balanced = max(within, key=lambda b: (b.decode_tokens_per_s or 0) / b.total_usd)
+    # An embedding or reranking model generates nothing: no tokens/s to divide (a dash).
+    per_kusd = ("—" if balanced.tokens_per_s_per_kusd is None
+                else f"{balanced.tokens_per_s_per_kusd:.1f}")
     tiers.append(tier_build(balanced, "balanced", budget_usd, reason=Notice(
         "tier_balanced",
-        f"Most tokens/s per dollar within budget: {balanced.tokens_per_s_per_kusd:.1f} tokens/s "
+        f"Most tokens/s per dollar within budget: {per_kusd} tokens/s "
         f"per 1,000 USD ({build_label(balanced)}).",
-        tokens_per_s_per_kusd=f"{balanced.tokens_per_s_per_kusd:.1f}",
-        **build_params(balanced))))
+        tokens_per_s_per_kusd=per_kusd, **build_params(balanced))))
     fastest = max(within, key=lambda b: (b.decode_tokens_per_s or 0, -b.total_usd))
     stretch_pool = [b for b in meeting if budget_usd is not None
                     and budget_usd < b.total_usd <= budget_usd * STRETCH_MAX_FRAC

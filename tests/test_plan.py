@@ -14,6 +14,7 @@ from advisor.tiers import STRETCH_MAX_FRAC, gpu_value
 from catalog.catalog import load_catalog
 from catalog.schema import Segment
 from rigfit import cli
+from sizing.capacity import ServeSettings
 from sizing.request import EstimateRequest
 from sizing.system import psu_recommended_w
 
@@ -361,3 +362,13 @@ def test_cli_budget_in_currency(capsys):
     data = json.loads(out)
     assert code == 0 and data["budget_usd"] == pytest.approx(8520 / 7.1)
     assert data["currency"] == "CNY"
+
+
+def test_an_embedding_model_gets_tiers_with_no_tokens_per_dollar():
+    # An encoder-only model generates no tokens: the balanced reason shows a dash
+    # instead of failing to format a missing figure.
+    # Under a service level the per-user speed is not the test, so encoder-only builds meet it.
+    r = _plan("qwen3-embedding-0.6b", 3000, service=ServeSettings(ttft_p95_s=1800))
+    balanced = [t for t in r.tiers if t.tier == "balanced"]
+    assert balanced and balanced[0].reason.code == "tier_balanced"
+    assert balanced[0].reason.params["tokens_per_s_per_kusd"] == "—"
