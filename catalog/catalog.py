@@ -15,7 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from catalog.errors import ECHO_MAX_CHARS, UserError, echo
-from catalog.loader import CATALOG_DIR, CatalogError, check_references, load_records
+from catalog.loader import CATALOG_DIR, CatalogError, check_references, load_records, parse_yaml
 from catalog.market import Market, load_market
 
 from catalog.schema import (Api, Cooler, Gpu, Interconnect, KvCacheType, ModelArch, Quant,
@@ -155,7 +155,7 @@ def _check(cat: Catalog) -> None:
 
 def _load_mapping(path: Path, key: str, model):
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogError(f"{path.name}: cannot read ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get(key), dict):
@@ -200,7 +200,7 @@ def _load_reviewed_on(path: Path) -> dt.date | None:
     if not path.exists():
         return None
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogError(f"{path.name}: cannot read ({exc})") from None
     section = data.get("catalog") if isinstance(data, dict) else None
@@ -212,7 +212,7 @@ def _load_reviewed_on(path: Path) -> dt.date | None:
 
 def _load_priors(path: Path, section: str) -> tuple[SpeedPrior, ...]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogError(f"{path.name}: cannot read ({exc})") from None
     entries = (data or {}).get("speed_priors", {}).get(section)

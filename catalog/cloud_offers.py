@@ -25,7 +25,7 @@ from typing import Literal
 import yaml
 from pydantic import Field, ValidationError
 
-from catalog.loader import CatalogError
+from catalog.loader import CatalogError, parse_yaml
 from catalog.schema import Record, Url
 
 SNAPSHOT_FILE = "cloud_offers.yaml"
@@ -84,7 +84,7 @@ class OffersSource:
 def read_snapshot_header(path: Path) -> SnapshotHeader:
     """The ``snapshot`` section of ``path``; errors name the file and the field."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogError(f"{path.name}: cannot read ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("snapshot"), dict):

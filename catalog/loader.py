@@ -18,9 +18,18 @@ CATALOG_DIR = Path(__file__).resolve().parent
 
 T = TypeVar("T", bound=BaseModel)
 
+# libyaml's parser when PyYAML was built with it: the same safe subset of YAML,
+# about ten times faster than the pure-Python one on the catalog's files.
+SAFE_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class CatalogError(ValueError):
     """A catalog file that cannot be read or does not validate."""
+
+
+def parse_yaml(text: str) -> object:
+    """The data in YAML ``text``, read with the safe loader (no Python objects)."""
+    return yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
 
 
 def read_yaml_entries(path: Path, key: str) -> list[dict]:
@@ -30,7 +39,7 @@ def read_yaml_entries(path: Path, key: str) -> list[dict]:
     except OSError as exc:
         raise CatalogError(f"{path.name}: cannot read file ({exc.strerror})") from None
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from catalog.loader import parse_yaml
 from report.formats import money_text, number_text
 
 LANGUAGES = ("en", "zh")
@@ -37,7 +38,7 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
 def read_strings(path: Path) -> dict[str, str]:
     """A YAML string file (nested mappings) flattened to dotted keys."""
     with path.open(encoding="utf-8") as handle:
-        return _flatten(yaml.safe_load(handle) or {})
+        return _flatten(parse_yaml(handle.read()) or {})
 
 
 @functools.cache
