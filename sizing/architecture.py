@@ -19,10 +19,10 @@ from pydantic import ValidationError
 from catalog.errors import validation_error_text
 from catalog.printable import printable
 from catalog.schema import ModelArch, QuantFormat
-from sizing.guards import (MAX_CONFIG_BYTES, ModelInputError, json_value_text, load_json,
+from sizing.guards import (MAX_CONFIG_BYTES, ModelInputError, json_kind, json_value_text, load_json,
                            mib_text, strict_flag, whole_number)
 from sizing.notices import Notice
-from sizing.vision import vision_from_hf_config
+from sizing.vision import MAX_VISION_NUMBER, vision_from_hf_config
 
 MAX_PARAMS = 5e12  # larger than any published model; beyond this input is absurd
 MIN_PARAMS = 1e7
@@ -184,7 +184,16 @@ CONFIG_RANGES: dict[str, tuple[int, int]] = {
     "kv_lora_rank": (1, 100_000),
     "qk_rope_head_dim": (1, 100_000),
     "qk_nope_head_dim": (1, 100_000),
+    # Every whole-number setting of the image tower (vision_config) that sizing.vision
+    # reads, and the image counts beside it; 0 reads as unset.
+    "vision_config": (0, MAX_VISION_NUMBER),
 }
+# The image tower's settings read by sizing.vision.vision_from_hf_config: whole numbers
+# under vision_config, whole numbers at the top level, and the activation's name.
+_VISION_NUMBERS = ("depth", "num_hidden_layers", "num_layers", "hidden_size", "embed_dim", "width",
+                   "patch_size", "intermediate_size", "spatial_merge_size", "out_hidden_size",
+                   "image_size")
+_IMAGE_COUNTS = ("mm_tokens_per_image", "max_dynamic_patch")
 # Latent attention's head parts when a config leaves them out (DeepSeek-V2's values).
 _DEFAULT_NOPE_HEAD_DIM, _DEFAULT_ROPE_HEAD_DIM = 128, 64
 # Context assumed when a config names none of _CONTEXT_KEYS.
@@ -210,6 +219,34 @@ def _optional(config: Mapping[str, Any], field: str, default: int | None = None,
     """An optional whole-number field: ``default`` when absent or null, else checked."""
     key, value = _first(config, keys or (field,))
     return default if value is None else _field(field, value, key)
+
+
+def _check_multimodal(config: Mapping[str, Any]) -> None:
+    """Refuse a multimodal part of the wrong type, naming the field and the type it needs.
+
+    ``text_config`` and ``vision_config`` must be objects, the tower's counts
+    whole numbers in :data:`CONFIG_RANGES` and ``hidden_act`` a name; a wrong
+    type would otherwise be skipped and the model sized without its encoder.
+    """
+    for key in ("text_config", "vision_config"):
+        if config.get(key) is not None and not isinstance(config[key], Mapping):
+            kind = json_kind(config[key])
+            raise ModelInputError(f"config.json: '{key}' must be an object, got {kind}",
+                                  code="config_not_object_field",
+                                  params={"field": key, "got_term": kind})
+    vision = config.get("vision_config") or {}
+    for where, keys, prefix in ((vision, _VISION_NUMBERS, "vision_config."),
+                                (config, _IMAGE_COUNTS, "")):
+        for key in keys:
+            if where.get(key) is not None:
+                _field("vision_config", where[key], prefix + key)
+    act = vision.get("hidden_act")
+    if act is not None and not isinstance(act, str):
+        kind = json_kind(act)
+        raise ModelInputError(
+            f"config.json: 'vision_config.hidden_act' must be text (the activation's name), "
+            f"got {kind}", code="config_not_text",
+            params={"field": "vision_config.hidden_act", "got_term": kind})
 
 
 def _sliding_layers(config: Mapping[str, Any], num_layers: int) -> tuple[int | None, int]:
@@ -284,6 +321,7 @@ def arch_from_hf_config(
     """
     if not isinstance(config, Mapping):
         raise ModelInputError("config.json must be a JSON object", code="config_not_object")
+    _check_multimodal(config)
     config = _with_text_config(config)
     values: dict[str, Any] = {}
     missing: list[tuple[str, tuple[str, ...]]] = []

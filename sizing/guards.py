@@ -105,6 +105,14 @@ def load_json(data: str | bytes, *, what: str,
                     params={"what_term": what, "reason": reason}) from None
 
 
+def json_kind(value: object) -> str:
+    """The kind of a JSON value in words ("a list"), as a message names a wrong type."""
+    if isinstance(value, bool):
+        return "true or false"
+    kinds = ((dict, "an object"), (list, "a list"), (str, "text"), ((int, float), "a number"))
+    return next((word for kind, word in kinds if isinstance(value, kind)), "null")
+
+
 def json_value_text(value: object) -> str:
     """A JSON value as a message shows it: strings quoted and cut, containers by kind."""
     if value is None:
@@ -153,5 +161,5 @@ def strict_flag(name: str, value: object, *, default: bool, where: str = "config
 
 
 __all__ = ["InputFileError", "MAX_BENCH_BYTES", "MAX_CONFIG_BYTES", "MAX_REQUESTS_BYTES",
-           "ModelInputError", "json_value_text", "load_json", "mib_text", "read_bounded_bytes", "strict_flag",
-           "whole_number"]
+           "ModelInputError", "json_kind", "json_value_text", "load_json", "mib_text",
+           "read_bounded_bytes", "strict_flag", "whole_number"]

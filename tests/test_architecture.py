@@ -189,3 +189,40 @@ def test_a_bare_14b_fits_a_12_gb_card_as_real_14b_models_do():
                            sequences=1, kv_bytes_per_element=2.0)
     assert memory.verdict == real.verdict == "fits"
     assert memory.total_bytes == pytest.approx(real.total_bytes, rel=0.15)
+
+
+QWEN2_VL_TOWER = {"depth": 32, "embed_dim": 1280, "hidden_size": 3584, "hidden_act": "quick_gelu",
+                  "patch_size": 14, "spatial_merge_size": 2}  # Qwen/Qwen2-VL-7B-Instruct
+
+
+@pytest.mark.parametrize("change,english,chinese", [
+    ({"vision_config": [QWEN2_VL_TOWER]}, "'vision_config' must be an object, got a list",
+     "“vision_config”必须是 JSON 对象，实际为列表"),
+    ({"vision_config": "qwen2_vl"}, "'vision_config' must be an object, got text",
+     "“vision_config”必须是 JSON 对象，实际为文本"),
+    ({"text_config": [1]}, "'text_config' must be an object, got a list",
+     "“text_config”必须是 JSON 对象，实际为列表"),
+    ({"vision_config": {**QWEN2_VL_TOWER, "depth": "32"}},
+     "'vision_config.depth' must be a whole number from 0 to 100,000,000, got \"32\"",
+     "“vision_config.depth”必须是 0 到 100,000,000 之间的整数，实际为 \"32\""),
+    ({"vision_config": {**QWEN2_VL_TOWER, "patch_size": 14.5}},
+     "'vision_config.patch_size' must be a whole number", "“vision_config.patch_size”必须是"),
+    ({"vision_config": {**QWEN2_VL_TOWER, "embed_dim": -1280}},
+     "'vision_config.embed_dim' must be a whole number", "“vision_config.embed_dim”必须是"),
+    ({"vision_config": QWEN2_VL_TOWER, "mm_tokens_per_image": True},
+     "'mm_tokens_per_image' must be a whole number", "“mm_tokens_per_image”必须是"),
+    ({"vision_config": {**QWEN2_VL_TOWER, "hidden_act": ["silu"]}},
+     "'vision_config.hidden_act' must be text (the activation's name), got a list",
+     "“vision_config.hidden_act”必须是文本（激活函数的名称），实际为列表"),
+])
+def test_a_multimodal_part_of_the_wrong_type_is_refused_in_both_languages(change, english, chinese):
+    from report.text import translate_notice
+    with pytest.raises(ModelInputError) as caught:
+        parse_hf_config_text(json.dumps({**LLAMA3_8B, **change}))
+    assert english in str(caught.value) and "\n" not in str(caught.value)
+    assert chinese in translate_notice(caught.value, "zh")
+
+
+def test_a_well_typed_vision_config_still_counts_its_encoder():
+    arch = arch_from_hf_config({**LLAMA3_8B, "vision_config": QWEN2_VL_TOWER})
+    assert arch.vision is not None and arch.vision.layers == 32 and arch.vision.patch_size == 14
