@@ -16,9 +16,10 @@ Rules, as the page and ``docs/model.md`` state them:
   the offloaded layers fit in the RAM left after the operating system
   (:data:`sizing.system.OS_RESERVE_GIB`).
 * Per model and runtime the format shown is, among those that run: one that
-  meets the floors (decode speed, context) first; then one of at least
-  :data:`MIN_FAITHFUL_BITS_PER_WEIGHT`; then one that fits on the GPU(s)
-  without offload, the most faithful of those (most bits per weight); with
+  meets the floors (decode speed, context) first; then one of a family of at
+  least :data:`MIN_FAITHFUL_BITS_PER_WEIGHT` bits (Q3_K_L is 3-bit); then one that
+  fits on the GPU(s) without offload, the most faithful of those (most bits per
+  weight); with
   offload, the smallest faithful one (least in RAM, fastest).
 * The ranking: rows meeting the floors first; then rows in a faithful
   format (a published score is the full model's); then known quality before
@@ -30,6 +31,7 @@ Rules, as the page and ``docs/model.md`` state them:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -59,11 +61,16 @@ Use = Literal["chat", "code", "reasoning", "vision", "agent", "embed"]
 MAX_RAM_GIB = float(PURCHASABLE_RAM_GIB[-1])
 KV_BYTES_PER_ELEMENT = 2.0  # f16 cache, every runtime's default
 EMBED_PROMPT_TOKENS = 512  # one passage per request: a typical retrieval chunk
-# Below about 4 bits per weight quality falls off: llama.cpp's own table puts
-# Q4_K_M at +0.18 perplexity on Llama-3-8B and Q2_K at +3.52
+# Below 4-bit formats quality falls off: llama.cpp's own table puts Q4_K_M at
+# +0.18 perplexity on Llama-3-8B and Q2_K at +3.52
 # (QUANT_OPTIONS in https://github.com/ggml-org/llama.cpp/blob/master/tools/quantize/quantize.cpp).
-# Formats under this are chosen only when no faithful one runs.
+# The floor is on the format's family, the bit width its name carries
+# (quant_family_bits), not on bits per weight: Q3_K_L stores 4.19 bits per
+# weight with its scales and keeps some tensors at higher types, yet its
+# blocks are 3-bit. Formats under this are chosen only when no faithful one runs.
 MIN_FAITHFUL_BITS_PER_WEIGHT = 4.0
+# The bit width in a format's id: GGUF Q3_K_L / IQ4_XS, int4, fp8, nf4, mxfp4, mlx-4bit, f16.
+_FAMILY_BITS = re.compile(r"^i?q(\d+)|^b?f(\d+)$|(?:int|fp|nf)(\d+)|(\d+)bit")
 SPEED_KEYS = ("decode", "decode_low", "decode_high", "prefill", "prefill_low", "prefill_high")
 
 
@@ -157,6 +164,7 @@ class FitRow(Result):
     params_b: float  # total parameters [billions]
     quant: str
     bits_per_weight: float  # of the transformer blocks
+    faithful: bool  # a format of MIN_FAITHFUL_BITS_PER_WEIGHT bits or more (its family's)
     runtime: str
     decode_tokens_per_s: float | None  # None: an encoder, or the speed is unknown
     decode_tokens_per_s_low: float | None
@@ -399,9 +407,31 @@ def _chosen(ev: RuntimeRows, meets: np.ndarray, all_quants: bool) -> np.ndarray:
     return picked[first]
 
 
+def quant_family_bits(quant: Quant) -> float:
+    """The bit width of a weight format's family, as its name gives it. [bits]
+
+    GGUF's K- and I-quants carry it after Q (Q3_K_L: 3, IQ4_XS: 4); GPTQ/AWQ
+    int4, bitsandbytes NF4 and int8, FP8, MXFP4 and MLX name it too. A format
+    whose name carries none (EXL2's average bits) is its blocks' bits per weight.
+
+    >>> from catalog.catalog import load_catalog
+    >>> [quant_family_bits(load_catalog().quant(q)) for q in ("q3_k_l", "iq4_xs", "bf16", "exl2-3.5")]
+    [3.0, 4.0, 16.0, 3.5]
+    """
+    match = _FAMILY_BITS.search(quant.id)
+    if match is None:
+        return quant.body_bits_per_weight
+    return float(next(g for g in match.groups() if g is not None))
+
+
+def faithful(quant: Quant) -> bool:
+    """Whether a format's family is at least :data:`MIN_FAITHFUL_BITS_PER_WEIGHT` bits."""
+    return quant_family_bits(quant) >= MIN_FAITHFUL_BITS_PER_WEIGHT
+
+
 def _faithful(ev: RuntimeRows) -> np.ndarray:
-    """Rows in a format of at least :data:`MIN_FAITHFUL_BITS_PER_WEIGHT`."""
-    return ev.rows.quants.body_bits[ev.rows.quant_index] >= MIN_FAITHFUL_BITS_PER_WEIGHT
+    """Rows in a faithful format (:func:`faithful`)."""
+    return np.array([faithful(q) for q in ev.rows.quants.quants], dtype=bool)[ev.rows.quant_index]
 
 
 def _floors(ev: RuntimeRows, request: FitsRequest) -> np.ndarray:
@@ -430,7 +460,8 @@ def fit_rows(ev: RuntimeRows, request: FitsRequest,
         score = quality.get(arch.id) or Quality(None, None)
         out.append(FitRow(
             model=arch.id, model_name=arch.name, params_b=arch.params_total / 1e9,
-            quant=quant.id, bits_per_weight=quant.body_bits_per_weight, runtime=ev.runtime.id,
+            quant=quant.id, bits_per_weight=quant.body_bits_per_weight,
+            faithful=faithful(quant), runtime=ev.runtime.id,
             decode_tokens_per_s=speeds["decode"], decode_tokens_per_s_low=speeds["decode_low"],
             decode_tokens_per_s_high=speeds["decode_high"],
             prefill_tokens_per_s=speeds["prefill"], prefill_tokens_per_s_low=speeds["prefill_low"],
@@ -448,9 +479,9 @@ def fit_rows(ev: RuntimeRows, request: FitsRequest,
 
 def rank_key(row: FitRow) -> tuple:
     """Sort key of the ranking: floors met, a faithful format, quality known, quality,
-    decode speed, then id (a published score is the full model's, so a format under
-    :data:`MIN_FAITHFUL_BITS_PER_WEIGHT` ranks after the faithful ones)."""
-    return (not row.meets_floors, row.bits_per_weight < MIN_FAITHFUL_BITS_PER_WEIGHT,
+    decode speed, then id (a published score is the full model's, so a format of a
+    family under :data:`MIN_FAITHFUL_BITS_PER_WEIGHT` bits ranks after the faithful ones)."""
+    return (not row.meets_floors, not row.faithful,
             row.quality is None, -(row.quality or 0.0), -(row.decode_tokens_per_s or 0.0),
             row.model, row.runtime, -row.bits_per_weight)
 

@@ -14,8 +14,8 @@ from catalog.catalog import load_catalog
 from sizing.estimate import DEFAULT_RAM, default_split, memory_for, speed_for
 from sizing.fit import max_context_tokens
 from sizing.fits import (MIN_FAITHFUL_BITS_PER_WEIGHT, USE_SHAPES, FitsRequest, Quality,
-                         evaluate_runtime, fits, listed_models, parse_fits_request,
-                         resolve_machine)
+                         evaluate_runtime, faithful, fits, listed_models, parse_fits_request,
+                         quant_family_bits, resolve_machine)
 from sizing.memory import estimate_memory
 from sizing.request import EstimateRequest, RequestError, parse_request, resolve_model
 from sizing.system import OS_RESERVE_GIB
@@ -162,8 +162,20 @@ def test_32b_models_need_offload_on_the_3060(rtx_3060):
     for model in ("qwen2.5-32b", "qwen3-32b", "deepseek-r1-distill-qwen-32b"):
         row = rtx_3060[model]
         assert row.offload and 0 < row.gpu_layers < row.num_layers, model
-        assert row.bits_per_weight >= MIN_FAITHFUL_BITS_PER_WEIGHT, model
+        assert row.faithful, model
         assert row.decode_tokens_per_s < 15, model
+
+
+def test_q3_k_l_is_a_3_bit_format_under_the_faithful_floor(rtx_3060):
+    # Q3_K_L stores 4.19 bits per weight (scales and some tensors at higher types),
+    # but its blocks are 3-bit: it is not chosen over a 4-bit family that runs.
+    q3_k_l, iq4_xs = CAT.quant("q3_k_l"), CAT.quant("iq4_xs")
+    assert q3_k_l.body_bits_per_weight > MIN_FAITHFUL_BITS_PER_WEIGHT
+    assert (quant_family_bits(q3_k_l), quant_family_bits(iq4_xs)) == (3.0, 4.0)
+    assert not faithful(q3_k_l) and faithful(iq4_xs)
+    # Qwen2.5-32B with offload: the smallest 4-bit family, IQ4_XS, not Q3_K_L.
+    row = rtx_3060["qwen2.5-32b"]
+    assert (row.quant, row.offload, row.faithful) == ("iq4_xs", True, True)
 
 
 def test_the_seed_glm_models_are_answered(rtx_3060):
@@ -191,8 +203,8 @@ def test_more_ram_lets_more_models_run_with_offload():
     in_large = next(r for r in large.rows if r.model == "llama-3.3-70b")
     # 16 GiB leaves 8 GiB of RAM: 70B only fits in a sub-4-bit format (IQ1/IQ2, 15-20 GiB);
     # 128 GiB holds a faithful one.
-    assert in_small.bits_per_weight < MIN_FAITHFUL_BITS_PER_WEIGHT
-    assert in_large.bits_per_weight >= MIN_FAITHFUL_BITS_PER_WEIGHT and in_large.offload
+    assert not in_small.faithful
+    assert in_large.faithful and in_large.offload
 
 
 # --- floors and the format chosen --------------------------------------------------------
@@ -241,7 +253,7 @@ def test_best_known_quality_first_then_unknown_by_speed():
     rows = _ranked()
     assert [r.model for r in rows[:4]] == ["qwen2.5-32b", "qwen2.5-14b", "qwen2.5-7b",
                                            "llama-3.1-8b"]
-    unknown = [r for r in rows[4:] if r.bits_per_weight >= MIN_FAITHFUL_BITS_PER_WEIGHT]
+    unknown = [r for r in rows[4:] if r.faithful]
     assert all(r.quality is None for r in rows[4:])
     speeds = [r.decode_tokens_per_s for r in unknown]
     assert speeds == sorted(speeds, reverse=True)
@@ -256,17 +268,16 @@ def test_rows_under_the_speed_floor_come_last():
     assert [r.model for r in rows[:3]] == ["qwen2.5-14b", "qwen2.5-7b", "llama-3.1-8b"]
     small = next(i for i, r in enumerate(rows) if r.model == "qwen2.5-32b")
     assert rows[small].meets_floors and rows[small].decode_tokens_per_s >= 20
-    assert rows[small].bits_per_weight < MIN_FAITHFUL_BITS_PER_WEIGHT and not rows[small].offload
-    faithful = [i for i, r in enumerate(rows) if r.meets_floors
-                and r.bits_per_weight >= MIN_FAITHFUL_BITS_PER_WEIGHT]
-    assert small > max(faithful)
+    assert not rows[small].faithful and not rows[small].offload
+    in_faithful = [i for i, r in enumerate(rows) if r.meets_floors and r.faithful]
+    assert small > max(in_faithful)
 
 
 def test_unknown_quality_never_sorts_above_known_within_a_group():
     rows = _ranked(min_decode_tokens_per_s=10)
     groups: dict[tuple, list] = {}
     for r in rows:
-        groups.setdefault((r.meets_floors, r.bits_per_weight < MIN_FAITHFUL_BITS_PER_WEIGHT),
+        groups.setdefault((r.meets_floors, r.faithful),
                           []).append(r.quality is None)
     for flags in groups.values():
         assert flags == sorted(flags)  # known (False) before unknown (True)

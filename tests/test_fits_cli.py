@@ -10,7 +10,7 @@ from catalog.catalog import load_catalog
 from tests.test_cli import run
 from tests.test_model_files import write_llama
 from rigfit.fits_cli import JSON_KEYS
-from sizing.fits import MIN_FAITHFUL_BITS_PER_WEIGHT
+from sizing.fits import faithful as is_faithful
 
 
 def test_json_rows_carry_exactly_the_contract_keys(capsys):
@@ -37,8 +37,7 @@ def test_json_rows_carry_exactly_the_contract_keys(capsys):
     assert "artificialanalysis.ai/models/gpt-oss-20b" in aa_only["second_quality_source"]
     # Known quality ranks first among faithful formats; a sub-4-bit one ranks after them.
     cat = load_catalog()
-    faithful = [r for r in rows
-                if cat.quant(r["quant"]).body_bits_per_weight >= MIN_FAITHFUL_BITS_PER_WEIGHT]
+    faithful = [r for r in rows if is_faithful(cat.quant(r["quant"]))]
     assert rows[:len(faithful)] == faithful
     first_unknown = next(i for i, r in enumerate(faithful) if r["quality"] is None)
     assert first_unknown >= 5 and all(r["quality"] is None for r in faithful[first_unknown:])
