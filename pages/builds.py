@@ -118,8 +118,8 @@ def figure_lines(b: TierBuild) -> list[tuple[str, str]]:
     temp = pattern_text(b.gpu_temp_c, "{:,.0f} °C")
     full = t("builds.temp_full", temp=pattern_text(b.gpu_temp_full_load_c, "{:,.0f} °C"))
     return [
-        (t("builds.decode"), pattern_text(b.decode_tokens_per_s_per_user, "{:,.1f} tok/s")),
-        (t("builds.prefill"), pattern_text(b.prefill_tokens_per_s, "{:,.0f} tok/s")),
+        (t("builds.decode"), pattern_text(b.decode_tokens_per_s_per_user, "{:,.1f} tokens/s")),
+        (t("builds.prefill"), pattern_text(b.prefill_tokens_per_s, "{:,.0f} tokens/s")),
         (t("builds.headroom"), gib_text(b.memory_headroom_bytes)),
         (t("builds.gpu_power"), pattern_text(b.gpu_power_w, "{:,.0f} W")),
         (t("builds.psu"), pattern_text(b.psu_w, "{:,.0f} W")),
@@ -198,7 +198,7 @@ def show_consumer_vs_pro(result: PlanResult) -> None:
                       help=build_line(b) if b else None)
         if b:
             column.caption(plain(f"{build_line(b)} · {b.decode_tokens_per_s_per_user or 0:,.1f} "
-                                 "tok/s"))
+                                 "tokens/s"))
     if cvp.consumer and cvp.professional:
         diff = cvp.professional.total_usd - cvp.consumer.total_usd
         key = "builds.cvp_difference" if diff >= 0 else "builds.cvp_cheaper"

@@ -17,7 +17,7 @@ import streamlit as st
 
 from catalog.errors import UserError
 from catalog.schema import Gpu
-from pages._charts import GROUP_COLOURS, NEEDED_COLOUR, style
+from pages._charts import GROUP_COLOURS, NEEDED_COLOUR, axis_title, figure, layout
 from pages._engine import catalog, run_every_gpu
 from pages._frame import begin_page
 from pages._inputs import money_terms, scenario_inputs
@@ -107,20 +107,20 @@ def show_table(results: list[Estimate], gpus: dict[str, Gpu]) -> None:
         st.caption(t("compare.offload_note"))
 
 
-def on_top(fig: go.Figure, *, height: int = 380) -> go.Figure:
-    """The pages' style with the legend above the plot and room for long tick labels.
+def on_top(data: list[dict[str, Any]], *, title: str, axis: str, height: int = 380,
+           **extra: Any) -> go.Figure:
+    """A figure in the pages' style with the legend above the plot and room for long
+    tick labels.
 
     A legend below the plot lands on rotated GPU names; above it, next to the
     title's line, it cannot.
     """
-    style(fig, height=height)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 90, "b": 10},
-                      title={"y": 0.98, "yanchor": "top", "x": 0.0, "xanchor": "left"},
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02,
-                              "xanchor": "right", "x": 1.0})
-    fig.update_xaxes(automargin=True, tickangle=-30)
-    fig.update_yaxes(automargin=True)
-    return fig
+    return figure(data, layout(
+        height=height, margin={"l": 10, "r": 10, "t": 90, "b": 10},
+        title=title, title_place={"y": 0.98, "yanchor": "top", "x": 0.0, "xanchor": "left"},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1.0},
+        xaxis={"automargin": True, "tickangle": -30},
+        yaxis=axis_title(axis, automargin=True) | extra.pop("yaxis", {}), **extra))
 
 
 def speed_figure(results: list[Estimate], values: list[float | None], colours: list[str], *,
@@ -128,14 +128,15 @@ def speed_figure(results: list[Estimate], values: list[float | None], colours: l
                  high: list | None = None) -> go.Figure:
     """Bars per GPU; offloaded GPUs hatched, labelled and in a legend entry of their own."""
     labels = [gpu_label(r) for r in results]
-    fig = go.Figure()
+    bars = []
     for moved in (False, True):
         keep = [offloaded(r) == moved for r in results]
         if not any(keep) or not any(v for v, k in zip(values, keep) if k):
             continue
         y = [v if k else None for v, k in zip(values, keep)]
         bar: dict[str, Any] = {
-            "x": labels, "y": y, "name": t("compare.offloaded" if moved else "compare.on_gpu"),
+            "type": "bar", "x": labels, "y": y,
+            "name": t("compare.offloaded" if moved else "compare.on_gpu"),
             "marker": {"color": colours, "pattern": {"shape": OFFLOAD_PATTERN if moved else "",
                                                      "fgcolor": "#222222"}},
         }
@@ -149,31 +150,56 @@ def speed_figure(results: list[Estimate], values: list[float | None], colours: l
                               "array": [max((h or 0) - v, 0) if v else 0 for v, h in zip(y, high)],
                               "arrayminus": [max(v - (lo or v), 0) if v else 0
                                              for v, lo in zip(y, low)]}
-        fig.add_bar(**bar)
-    fig.update_layout(barmode="overlay", title=title, yaxis_title=axis, showlegend=True)
-    return on_top(fig)
+        bars.append(bar)
+    return on_top(bars, title=title, axis=axis, barmode="overlay", showlegend=True)
 
 
 def memory_chart(results: list[Estimate], colours: list[str]) -> go.Figure:
     labels = [gpu_label(r) for r in results]
     needed = [bytes_to_gib(r.memory.total_bytes) for r in results]
     usable = [bytes_to_gib(r.memory.usable_bytes) for r in results]
-    memory = go.Figure()
-    memory.add_bar(x=labels, y=needed, name=t("chart.needed"), marker_color=NEEDED_COLOUR)
-    memory.add_bar(x=labels, y=usable, name=t("compare.capacity"), marker_color=colours)
+    bars = [{"type": "bar", "x": labels, "y": needed, "name": t("chart.needed"),
+             "marker": {"color": NEEDED_COLOUR}},
+            {"type": "bar", "x": labels, "y": usable, "name": t("compare.capacity"),
+             "marker": {"color": colours}}]
     positive = [v for v in needed + usable if v > 0]
     log = bool(positive) and max(positive) / min(positive) > LOG_AXIS_SPREAD
-    memory.update_layout(barmode="group", title=t("compare.memory_title"),
-                         yaxis_title=t("chart.gib_axis_log" if log else "chart.gib_axis"))
+    yaxis: dict[str, Any] = {}
     if log:
         ticks = [v for v in GIB_TICKS if min(positive) / 2 <= v <= max(positive) * 2]
-        memory.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{v:g}" for v in ticks],
-                            range=[math.log10(min(positive) / 2), math.log10(max(positive) * 1.3)])
-    return on_top(memory)
+        yaxis = {"type": "log", "tickvals": ticks, "ticktext": [f"{v:g}" for v in ticks],
+                 "range": [math.log10(min(positive) / 2), math.log10(max(positive) * 1.3)]}
+    return on_top(bars, title=t("compare.memory_title"),
+                  axis=t("chart.gib_axis_log" if log else "chart.gib_axis"), barmode="group",
+                  yaxis=yaxis)
+
+
+def price_figure(results: list[Estimate], prices: list[float | None], y_values: list,
+                 y_title: str, groups: list[str], bar_colours: list[str]) -> go.Figure:
+    """Speed (or capacity) against price: one trace per GPU, in a legend grouped by market.
+
+    Labels next to the points collide when cards cost and run about the same;
+    a legend cannot.
+    """
+    colours = {t(key): colour for key, colour in GROUP_COLOURS.items()}
+    order = sorted(range(len(results)), key=lambda i: list(colours).index(groups[i])
+                   if groups[i] in colours else len(colours))
+    points = [{"type": "scatter", "x": [prices[i]], "y": [y_values[i]], "mode": "markers",
+               "name": gpu_label(results[i]), "legendgroup": groups[i],
+               "legendgrouptitle": {"text": groups[i]},
+               "marker": {"size": 12, "color": bar_colours[i], "symbol": SYMBOLS[n % len(SYMBOLS)],
+                          "line": {"width": 1, "color": "#222222"}},
+               "hovertemplate": "%{x:,.0f} · %{y:,.1f}<extra>%{fullData.name}</extra>"}
+              for n, i in enumerate(order)]
+    code = money_terms().currency
+    return figure(points, layout(
+        height=440, title=t("compare.price_title"),
+        xaxis=axis_title(t("compare.price_axis", currency=code), automargin=True),
+        yaxis=axis_title(y_title, automargin=True),
+        legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1.0, "yanchor": "top"}))
 
 
 def show_charts(results: list[Estimate], gpus: dict[str, Gpu]) -> None:
-    labels = [gpu_label(r) for r in results]
     groups = [group_of(gpus[r.gpu_id]) for r in results]
     colours = {t(key): colour for key, colour in GROUP_COLOURS.items()}
     bar_colours = [colours.get(g, "#9D9D9D") for g in groups]
@@ -186,7 +212,7 @@ def show_charts(results: list[Estimate], gpus: dict[str, Gpu]) -> None:
         low = [r.speed.decode_tokens_per_s_low if r.speed else None for r in results]
         high = [r.speed.decode_tokens_per_s_high if r.speed else None for r in results]
         st.plotly_chart(speed_figure(results, decode, bar_colours, title=t("compare.speed_title"),
-                                     axis="tok/s", low=low, high=high), key="compare_speed")
+                                     axis="tokens/s", low=low, high=high), key="compare_speed")
         per_dollar = [per_kilo(d, p) for d, p in zip(decode, prices)]
         per_watt = [d / r.power.gpu_power_w if d and r.power.gpu_power_w else None
                     for d, r in zip(decode, results)]
@@ -198,32 +224,13 @@ def show_charts(results: list[Estimate], gpus: dict[str, Gpu]) -> None:
         right.plotly_chart(speed_figure(results, per_watt, bar_colours,
                                         title=t("compare.per_watt_title"),
                                         axis=t("compare.per_watt")), key="compare_per_watt")
-        y_values, y_title = decode, "tok/s"
+        y_values, y_title = decode, "tokens/s"
     else:
         st.info(t("compare.no_speed"))
         y_values = [bytes_to_gib(r.memory.usable_bytes) for r in results]
         y_title = t("compare.capacity_axis")
-
-    # One trace per GPU, named in a legend grouped by market: labels next to the points
-    # collide when cards cost and run about the same; a legend cannot.
-    scatter = go.Figure()
-    for n, i in enumerate(sorted(range(len(results)), key=lambda i: list(colours).index(groups[i])
-                                 if groups[i] in colours else len(colours))):
-        scatter.add_scatter(x=[prices[i]], y=[y_values[i]], mode="markers", name=labels[i],
-                            legendgroup=groups[i], legendgrouptitle_text=groups[i],
-                            marker={"size": 12, "color": bar_colours[i],
-                                    "symbol": SYMBOLS[n % len(SYMBOLS)],
-                                    "line": {"width": 1, "color": "#222222"}},
-                            hovertemplate="%{x:,.0f} · %{y:,.1f}<extra>%{fullData.name}</extra>")
-    scatter.update_layout(title=t("compare.price_title"),
-                          xaxis_title=t("compare.price_axis", currency=code),
-                          yaxis_title=y_title)
-    style(scatter, height=440)
-    scatter.update_layout(legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1.0,
-                                  "yanchor": "top"})
-    scatter.update_xaxes(automargin=True)
-    scatter.update_yaxes(automargin=True)
-    st.plotly_chart(scatter, key="compare_price")
+    st.plotly_chart(price_figure(results, prices, y_values, y_title, groups, bar_colours),
+                    key="compare_price")
 
 
 begin_page("compare")

@@ -1,9 +1,11 @@
-"""Plotly figures for a purchase plan (:func:`advisor.plan.plan`).
+"""Charts for a purchase plan (:func:`advisor.plan.plan`).
 
-Pure functions, plan in and figure out, shared by the app pages and the
-HTML/PDF reports. Figures are created with ``template="plotly_white"`` and a
-CJK-capable font so kaleido exports them as drawn (importing Streamlit swaps
-Plotly's default template for one with placeholder colours). Text on the
+Pure functions, plan in and chart out, shared by the app pages and the
+HTML/PDF reports: ``*_spec`` gives the chart as a Plotly JSON spec (a plain
+dict, :mod:`report.chart_spec`), ``*_figure`` the same as a Plotly figure.
+Charts name ``template="plotly_white"`` and a CJK-capable font (importing
+Streamlit swaps Plotly's default template for one with placeholder colours).
+Text on the
 figures comes in through ``labels`` (already translated, from the string
 catalog's ``plan_chart.`` group); the default is that group in English.
 
@@ -16,14 +18,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-import plotly.graph_objects as go
+from typing import TYPE_CHECKING
 
 from advisor.results import CloudOption, PlanResult, TierBuild
+from report.chart_spec import Spec, axis_title, figure, hline, vline
 from report.formats import money_text
 from report.text import group_strings
 
-TEMPLATE = "plotly_white"
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
 FONT = "Noto Sans CJK SC, sans-serif"
 TIER_COLOURS = {"budget": "#54A24B", "balanced": "#4C78A8", "workstation": "#B279A2",
                 "within_budget": "#9D755D", "consumer": "#F58518", "professional": "#72B7B2"}
@@ -49,12 +53,18 @@ def _label(labels: Mapping[str, str] | None, key: str, **values: object) -> str:
 LEGEND_BESIDE = {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1.0, "yanchor": "top"}
 
 
-def _figure(*, title: str, height: int) -> go.Figure:
-    fig = go.Figure(layout={"template": TEMPLATE})
-    fig.update_layout(title={"text": title, "x": 0.01}, font={"family": FONT, "size": 13},
-                      height=height, margin={"l": 10, "r": 20, "t": 60, "b": 10},
-                      legend=LEGEND_BESIDE)
-    return fig
+def _figure(*, title: str, height: int) -> Spec:
+    return figure(title={"text": title, "x": 0.01}, font={"family": FONT, "size": 13},
+                  height=height, margin={"l": 10, "r": 20, "t": 60, "b": 10},
+                  legend={**LEGEND_BESIDE})
+
+
+def _plotly(spec: Spec | None) -> go.Figure | None:
+    if spec is None:
+        return None
+    import plotly.graph_objects as go  # only the app's pages pay for Plotly
+
+    return go.Figure(spec)
 
 
 # --------------------------------------------------------------------------- builds
@@ -119,8 +129,8 @@ def roles_text(roles: Sequence[str], labels: Mapping[str, str] | None = None) ->
     return " = ".join(_label(labels, r) for r in roles)
 
 
-def value_figure(result: PlanResult, *, labels: Mapping[str, str] | None = None,
-                 min_points: int = 2) -> go.Figure | None:
+def value_spec(result: PlanResult, *, labels: Mapping[str, str] | None = None,
+               min_points: int = 2) -> Spec | None:
     """Price against decode speed per user for each distinct build, with the
     budget and the speed target as lines; None with fewer than ``min_points``
     builds. [currency], [tokens/s]"""
@@ -128,32 +138,40 @@ def value_figure(result: PlanResult, *, labels: Mapping[str, str] | None = None,
     if len(points) < min_points:
         return None
     currency = result.currency
-    fig = _figure(title=_label(labels, "value_title"), height=380)
+    spec = _figure(title=_label(labels, "value_title"), height=380)
     for p in points:
         b = p.build
         desc = f"{b.gpu_count} × {b.gpu_name}{' (used)' if b.gpu_used else ''}, {b.quant}"
-        error = None
+        trace = {
+            "type": "scatter", "x": [p.price], "y": [p.tokens_per_s_per_user], "mode": "markers",
+            "name": roles_text(p.roles, labels),
+            "marker": {"size": 13, "color": TIER_COLOURS.get(p.roles[0], "#888"),
+                       "symbol": "diamond" if getattr(b, "stretch", False) else "circle"},
+            "customdata": [[desc, money_text(p.price, currency)]],
+            "hovertemplate": "%{customdata[0]}<br>%{customdata[1]}<br>%{y:.1f} tokens/s"
+                             "<extra>%{fullData.name}</extra>"}
         if p.low_tokens_per_s_per_user is not None and p.high_tokens_per_s_per_user is not None:
-            error = {"type": "data", "symmetric": False, "color": "#888",
-                     "array": [max(p.high_tokens_per_s_per_user - p.tokens_per_s_per_user, 0.0)],
-                     "arrayminus": [max(p.tokens_per_s_per_user - p.low_tokens_per_s_per_user, 0.0)]}
-        fig.add_scatter(
-            x=[p.price], y=[p.tokens_per_s_per_user], mode="markers",
-            name=roles_text(p.roles, labels), error_y=error,
-            marker={"size": 13, "color": TIER_COLOURS.get(p.roles[0], "#888"),
-                    "symbol": "diamond" if getattr(b, "stretch", False) else "circle"},
-            customdata=[[desc, money_text(p.price, currency)]],
-            hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>%{y:.1f} tok/s"
-                          "<extra>%{fullData.name}</extra>")
+            trace["error_y"] = {
+                "type": "data", "symmetric": False, "color": "#888",
+                "array": [max(p.high_tokens_per_s_per_user - p.tokens_per_s_per_user, 0.0)],
+                "arrayminus": [max(p.tokens_per_s_per_user - p.low_tokens_per_s_per_user, 0.0)]}
+        spec["data"].append(trace)
     if result.budget_in_currency is not None:
-        fig.add_vline(x=result.budget_in_currency, line_dash="dash", line_color="#E45756",
-                      annotation_text=_label(labels, "budget_line"), annotation_position="top")
-    fig.add_hline(y=result.min_tokens_per_s, line_dash="dot", line_color="#888",
-                  annotation_text=_label(labels, "target_line"),
-                  annotation_position="bottom right")
-    fig.update_layout(xaxis_title=_label(labels, "price_axis", currency=currency),
-                      yaxis_title=_label(labels, "speed_axis"), yaxis_rangemode="tozero")
-    return fig
+        vline(spec, result.budget_in_currency, line={"color": "#E45756", "dash": "dash"},
+              text=_label(labels, "budget_line"))
+    hline(spec, result.min_tokens_per_s, line={"color": "#888", "dash": "dot"},
+          text=_label(labels, "target_line"), position="bottom right")
+    spec["layout"].update(xaxis={"title": axis_title(_label(labels, "price_axis",
+                                                            currency=currency))},
+                          yaxis={"title": axis_title(_label(labels, "speed_axis")),
+                                 "rangemode": "tozero"})
+    return spec
+
+
+def value_figure(result: PlanResult, *, labels: Mapping[str, str] | None = None,
+                 min_points: int = 2) -> go.Figure | None:
+    """:func:`value_spec` as a Plotly figure."""
+    return _plotly(value_spec(result, labels=labels, min_points=min_points))
 
 
 # --------------------------------------------------------------------------- break-even
@@ -232,9 +250,9 @@ def cloud_name(option: CloudOption) -> str:
     return option.name
 
 
-def break_even_figure(options: Sequence[CloudOption], *, currency: str, units_per_usd: float,
-                      labels: Mapping[str, str] | None = None, count: int = 3,
-                      months: int | None = None) -> go.Figure:
+def break_even_spec(options: Sequence[CloudOption], *, currency: str, units_per_usd: float,
+                    labels: Mapping[str, str] | None = None, count: int = 3,
+                    months: int | None = None) -> Spec:
     """Cumulative cost over months of use for each local tier (purchase plus
     electricity) against the ``count`` cheapest cloud instances, with the
     crossing points marked. ``options`` are the plan's cloud options; money in
@@ -244,32 +262,45 @@ def break_even_figure(options: Sequence[CloudOption], *, currency: str, units_pe
     points = crossings(chosen)
     span = months or horizon_months(points)
     x = list(range(span + 1))
-    fig = _figure(title=_label(labels, "break_even_title"), height=420)
+    spec = _figure(title=_label(labels, "break_even_title"), height=420)
+    hover = "%{x} mo: %{y:,.0f} " + currency + "<extra>%{fullData.name}</extra>"
     for line in lines:
         tier_text = roles_text(line.tiers, labels)
-        fig.add_scatter(
-            x=x, y=[(line.build_usd + line.electricity_usd_per_month * m) * units_per_usd for m in x],
-            mode="lines", name=_label(labels, "local_line", tiers=tier_text),
-            line={"color": TIER_COLOURS.get(line.tiers[0], "#888"), "width": 3},
-            hovertemplate="%{x} mo: %{y:,.0f} " + currency + "<extra>%{fullData.name}</extra>")
+        spec["data"].append({
+            "type": "scatter", "x": x,
+            "y": [(line.build_usd + line.electricity_usd_per_month * m) * units_per_usd for m in x],
+            "mode": "lines", "name": _label(labels, "local_line", tiers=tier_text),
+            "line": {"color": TIER_COLOURS.get(line.tiers[0], "#888"), "width": 3},
+            "hovertemplate": hover})
     for i, option in enumerate(chosen):
-        fig.add_scatter(
-            x=x, y=[option.cloud_usd_per_month * m * units_per_usd for m in x], mode="lines",
-            name=cloud_name(option),
-            line={"color": CLOUD_COLOURS[i % len(CLOUD_COLOURS)], "dash": "dash", "width": 2},
-            hovertemplate="%{x} mo: %{y:,.0f} " + currency + "<extra>%{fullData.name}</extra>")
+        spec["data"].append({
+            "type": "scatter", "x": x, "y": [option.cloud_usd_per_month * m * units_per_usd
+                                             for m in x],
+            "mode": "lines", "name": cloud_name(option),
+            "line": {"color": CLOUD_COLOURS[i % len(CLOUD_COLOURS)], "dash": "dash", "width": 2},
+            "hovertemplate": hover})
     shown = [p for p in points if p.months <= span]
     if shown:
         names = {o.instance_id: cloud_name(o) for o in chosen}
-        fig.add_scatter(
-            x=[p.months for p in shown], y=[p.cost_usd * units_per_usd for p in shown],
-            mode="markers", name=_label(labels, "crossing"),
-            marker={"size": 11, "color": CROSSING_COLOUR, "symbol": "x"},
-            customdata=[[roles_text(p.tiers, labels), names[p.instance_id]] for p in shown],
-            hovertemplate="%{customdata[0]} / %{customdata[1]}<br>%{x:.1f} mo, %{y:,.0f} "
-                          + currency + "<extra></extra>")
-    fig.update_layout(xaxis_title=_label(labels, "months_axis"),
-                      yaxis_title=_label(labels, "cost_axis", currency=currency),
-                      xaxis_range=[0, span], yaxis_rangemode="tozero")
-    return fig
+        spec["data"].append({
+            "type": "scatter", "x": [p.months for p in shown],
+            "y": [p.cost_usd * units_per_usd for p in shown],
+            "mode": "markers", "name": _label(labels, "crossing"),
+            "marker": {"size": 11, "color": CROSSING_COLOUR, "symbol": "x"},
+            "customdata": [[roles_text(p.tiers, labels), names[p.instance_id]] for p in shown],
+            "hovertemplate": "%{customdata[0]} / %{customdata[1]}<br>%{x:.1f} mo, %{y:,.0f} "
+                             + currency + "<extra></extra>"})
+    spec["layout"].update(xaxis={"title": axis_title(_label(labels, "months_axis")),
+                                 "range": [0, span]},
+                          yaxis={"title": axis_title(_label(labels, "cost_axis",
+                                                            currency=currency)),
+                                 "rangemode": "tozero"})
+    return spec
 
+
+def break_even_figure(options: Sequence[CloudOption], *, currency: str, units_per_usd: float,
+                      labels: Mapping[str, str] | None = None, count: int = 3,
+                      months: int | None = None) -> go.Figure:
+    """:func:`break_even_spec` as a Plotly figure."""
+    return _plotly(break_even_spec(options, currency=currency, units_per_usd=units_per_usd,
+                                   labels=labels, count=count, months=months))

@@ -88,7 +88,7 @@ def test_builds_show_numbers_and_checks(builds_70b):
     expected = engine_plan(model="llama-3.1-70b", budget_usd=3000).tiers[0]
     figures = unescape(next(m.value for m in at.markdown  # the first (budget) tier's card
                             if m.value.startswith("Generation per user:"))).split("  \n")
-    assert figures[0] == f"Generation per user: **{expected.decode_tokens_per_s_per_user:,.1f} tok/s**"
+    assert figures[0] == f"Generation per user: **{expected.decode_tokens_per_s_per_user:,.1f} tokens/s**"
     assert f"Power supply: **{expected.psu_w:,.0f} W**" in figures
     assert (f"GPU temperature: **{expected.gpu_temp_c:,.0f} °C "
             f"({expected.gpu_temp_full_load_c:,.0f} °C at full board power)**") in figures

@@ -69,7 +69,7 @@ def test_builds_tiers_are_the_command_lines(team_builds, capsys):
     assert code == 0
     cli = json.loads(out)
     assert totals(team_builds) == [money_text(t["total_usd"], "USD") for t in cli["tiers"]]
-    speeds = [re.search(r"Generation per user: \*\*([\d,.]+) tok/s", m.value).group(1)
+    speeds = [re.search(r"Generation per user: \*\*([\d,.]+) tokens/s", m.value).group(1)
               for m in team_builds.markdown if m.value.startswith("Generation per user:")]
     shown = [t for i, t in enumerate(cli["tiers"])
              if (t["gpu_id"], t["gpu_count"], t["total_usd"]) not in

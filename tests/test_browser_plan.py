@@ -73,6 +73,6 @@ def test_team_link_shows_the_command_lines_tiers(browser, base_url, cli_plan):
             expect(card.get_by_text(line, exact=True)).to_have_count(1)
             # The card's figures are "label: **value unit**" lines that wrap in a narrow card.
             expect(card.get_by_text("Generation per user:").first).to_contain_text(
-                f"Generation per user: {t['decode_tokens_per_s_per_user']:,.1f} tok/s")
+                f"Generation per user: {t['decode_tokens_per_s_per_user']:,.1f} tokens/s")
         seen.add(key)
     page.close()
