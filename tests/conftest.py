@@ -2,6 +2,13 @@
 
 In CI (``CI=true``) a missing /usr/bin/chromium or pdftotext fails every test
 that needs it; elsewhere those tests are skipped. No browser is ever downloaded.
+
+Hypothesis runs under one of two profiles. By default ("rigfit-ci") every
+property and fuzz test is derandomized and keeps no example database, so a
+fresh clone draws exactly the examples every other run draws, whatever
+PYTHONHASHSEED is. ``RIGFIT_FUZZ_EXAMPLES=N`` loads "rigfit-fuzz": N random
+examples per fuzz test (tests/test_fuzz_cli.py, tests/test_fuzz_app.py) that
+change every run; ``--hypothesis-seed=S`` repeats one such run.
 """
 
 from __future__ import annotations
@@ -10,8 +17,22 @@ import os
 import shutil
 
 import pytest
+from hypothesis import settings
 
 from benchmarks.serving import CHROMIUM, CHROMIUM_ARGS
+
+settings.register_profile("rigfit-ci", derandomize=True, database=None)
+if os.environ.get("RIGFIT_FUZZ_EXAMPLES"):
+    settings.register_profile("rigfit-fuzz", max_examples=int(os.environ["RIGFIT_FUZZ_EXAMPLES"]),
+                              derandomize=False, database=None)
+    settings.load_profile("rigfit-fuzz")
+else:
+    settings.load_profile("rigfit-ci")
+
+
+def fuzz_examples(ci_examples: int) -> int:
+    """A fuzz test's example count: its own in CI, RIGFIT_FUZZ_EXAMPLES when that is set."""
+    return ci_examples if settings.default.derandomize else settings.default.max_examples
 
 
 def require_chromium() -> None:

@@ -5,15 +5,16 @@ non-finite numbers, markup, unicode) and then a few widget changes within the
 widgets' own ranges, pastes of nvidia-smi or benchmark output, and config.json
 uploads with hostile numbers and names. After every run: no exception, every
 number shown is finite, nothing from the input is rendered as markup or a link,
-and every verdict agrees with the numbers beside it. Derandomized, so CI sees the same examples each run
-(``FUZZ_SEED=7 pytest --hypothesis-seed=7`` draws new ones).
+and every verdict agrees with the numbers beside it. Derandomized, so CI sees
+the same 20 examples per page each run; ``RIGFIT_FUZZ_EXAMPLES=200`` draws that
+many fresh examples per page, new ones every run (tests/conftest.py), and
+``--hypothesis-seed=S`` repeats such a run.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from catalog.catalog import load_catalog
 from pages._inputs import BENCH_PASTE_KEY, SMI_PASTE_KEY
 from pages._state import MAX_COMPARE, PARAMS, SORTS, SOURCES, STATE_KEY
 from report.text import LANGUAGES, translate
+from tests.conftest import fuzz_examples
 from tests.model_configs import LLAMA3_8B, LLAMA3_8B_SHAPE_FIELDS
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -259,9 +261,7 @@ def shown_as_option(widget, value) -> bool:
         return True
 
 
-# CI runs a fixed, derandomized sample; FUZZ_N=200 FUZZ_SEED=7 explores further by hand.
-FUZZ = settings(max_examples=int(os.environ.get("FUZZ_N", "20")), deadline=None,
-                derandomize="FUZZ_SEED" not in os.environ, database=None,
+FUZZ = settings(max_examples=fuzz_examples(20), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

@@ -11,6 +11,11 @@ also draw ordinary values.
 A JSONL batch mixes good requests with lines that are nested too deeply, not
 UTF-8, not JSON, not objects or carry ``true`` as a count: every non-blank
 line gets exactly one answer, in order, and an error names its own line.
+
+CI draws a fixed, derandomized sample (the counts below). To explore further,
+``RIGFIT_FUZZ_EXAMPLES=2000 PYTHONHASHSEED=3 pytest tests/test_fuzz_cli.py``
+draws that many fresh examples per test, new ones every run (tests/conftest.py);
+``--hypothesis-seed=S`` repeats a run.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rigfit.cli import COMMANDS, build_parser, main
+from tests.conftest import fuzz_examples
 
 # A valid invocation of each command; the fuzz spoils some of its flags.
 BASE: dict[str, list[str]] = {
@@ -152,7 +158,7 @@ def test_hostile_flags_exit_0_or_2_with_one_line(command, hostile_files, tmp_pat
     slow = command in SLOW
     output = ["-o", str(tmp_path / "report.html")] if command == "report" else []
 
-    @settings(max_examples=EXAMPLES.get(command, 50), deadline=None, derandomize=True,
+    @settings(max_examples=fuzz_examples(EXAMPLES.get(command, 50)), deadline=None,
               suppress_health_check=list(HealthCheck))
     @given(st.data())
     def check(data):
@@ -213,8 +219,7 @@ BAD = [b"[" * 100_000, b"{" * 5000, b"\xff\xfe\xfd", b'{"model": "llama-3.1-8b"}
 BLANK = [b"", b"   ", b"\t", b"\r"]
 
 
-@settings(max_examples=100, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=fuzz_examples(100), deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(st.sampled_from(BAD) | st.sampled_from(BLANK) | st.binary(max_size=40)
                 | st.sampled_from(GOOD).filter(lambda _: True), min_size=1, max_size=6))
 def test_a_jsonl_batch_answers_each_line_with_its_number(tmp_path_factory, lines):
