@@ -260,12 +260,23 @@ class MemoryEstimate:
         return "does-not-fit"
 
 
-def estimate_memory(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime, *,
-                    context_tokens: int, prompt_tokens: int, sequences: int = 1,
-                    kv_bytes_per_element: float = 2.0, gpu_count: int = 1,
-                    split: SplitMode = "layer", new_tokens: int = 1,
-                    encoder_activation_bytes: float = 0.0) -> MemoryEstimate:
-    """Memory for one scenario on ``gpu_count`` identical devices.
+@dataclass(frozen=True)
+class MemoryDemand:
+    """What a scenario needs on each of ``gpu_count`` devices, whatever the device. [B]"""
+
+    weights: WeightBytes
+    kv_cache_bytes: float  # every sequence, summed over the devices
+    per_device_act_bytes: float  # compute buffers, logits, workspace, cache copies
+    per_device_overhead_bytes: float  # the runtime's fixed overhead and safety margin
+    per_device_total_bytes: float
+
+
+def memory_demand(arch: ModelArch, quant: Quant, runtime: Runtime, *,
+                  context_tokens: int, prompt_tokens: int, sequences: int = 1,
+                  kv_bytes_per_element: float = 2.0, gpu_count: int = 1,
+                  split: SplitMode = "layer", new_tokens: int = 1,
+                  encoder_activation_bytes: float = 0.0) -> MemoryDemand:
+    """The device-independent half of :func:`estimate_memory`. [B]
 
     Activations include the transient extra cache copies of runtimes that
     reallocate a growing cache while decoding (``decode_kv_copies``), and a
@@ -288,8 +299,29 @@ def estimate_memory(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime, *
         per_device_act += kv * (runtime.decode_kv_copies - 1) / gpu_count
     per_device_act += encoder_activation_bytes
     per_device_overhead = gib_to_bytes(runtime.fixed_overhead_gib + runtime.safety_margin_gib)
-    per_device_usable = usable_bytes_per_device(gpu, runtime)
     per_device_total = (weights.device_bytes + kv) / gpu_count + per_device_act + per_device_overhead
+    return MemoryDemand(weights=weights, kv_cache_bytes=kv, per_device_act_bytes=per_device_act,
+                        per_device_overhead_bytes=per_device_overhead,
+                        per_device_total_bytes=per_device_total)
+
+
+def estimate_memory(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime, *,
+                    context_tokens: int, prompt_tokens: int, sequences: int = 1,
+                    kv_bytes_per_element: float = 2.0, gpu_count: int = 1,
+                    split: SplitMode = "layer", new_tokens: int = 1,
+                    encoder_activation_bytes: float = 0.0) -> MemoryEstimate:
+    """Memory for one scenario on ``gpu_count`` identical devices
+    (:func:`memory_demand` against the memory one device offers)."""
+    demand = memory_demand(arch, quant, runtime, context_tokens=context_tokens,
+                           prompt_tokens=prompt_tokens, sequences=sequences,
+                           kv_bytes_per_element=kv_bytes_per_element, gpu_count=gpu_count,
+                           split=split, new_tokens=new_tokens,
+                           encoder_activation_bytes=encoder_activation_bytes)
+    weights, kv = demand.weights, demand.kv_cache_bytes
+    per_device_act = demand.per_device_act_bytes
+    per_device_overhead = demand.per_device_overhead_bytes
+    per_device_total = demand.per_device_total_bytes
+    per_device_usable = usable_bytes_per_device(gpu, runtime)
     total = per_device_total * gpu_count
     usable = per_device_usable * gpu_count
     fits = per_device_total <= per_device_usable

@@ -1,11 +1,22 @@
 """The memory and speed formulas over arrays of scenarios (numpy).
 
 Array forms of :func:`sizing.memory.estimate_memory` and
-:func:`sizing.speed.estimate_speed` for one GPU kind, one runtime and one
-sequence, every row a (model, weight format) pair with its own context. Each
-formula is the scalar one term by term; ``tests/test_fits.py`` compares them
-row by row. Per-model and per-format quantities are gathered once into
-arrays (:class:`ModelArrays`, :class:`QuantArrays`) and indexed per row.
+:func:`sizing.speed.estimate_speed` in two shapes:
+
+- every model on one GPU kind (What can I run, the catalog sweep): one
+  runtime and one sequence, every row a (model, weight format) pair with its
+  own context. Per-model and per-format quantities are gathered once into
+  arrays (:class:`ModelArrays`, :class:`QuantArrays`) and indexed per row;
+  ``tests/test_fits.py`` compares them with the scalar engine row by row.
+- one scenario on every GPU (the Configurator's table, :func:`every_gpu`):
+  the device-independent terms are the scalar engine's own
+  (:func:`sizing.estimate.memory_demand_for`, :func:`sizing.speed.workload`),
+  the per-GPU figures (usable memory, bandwidth, compute, speed constants,
+  link, board power) are arrays (:class:`GpuArrays`); batches, KV cache
+  types, splits, images, offload and power caps as the estimate has them.
+  ``tests/test_vector.py`` compares every field of the table GPU by GPU.
+
+Each formula is the scalar one term by term, in the same order.
 """
 
 from __future__ import annotations
@@ -16,16 +27,26 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from catalog.catalog import Catalog, runtime_api
+from catalog.errors import UserError
 from catalog.schema import Gpu, ModelArch, Quant, Runtime
 from sizing.architecture import param_breakdown
+from sizing.box import check_power_limit
+from sizing.estimate import (DEFAULT_RAM, default_interconnect, default_split, memory_demand_for,
+                             prepared_request, speed_constants)
 from sizing.memory import (ACTIVATION_BYTES_PER_ELEMENT, ACTIVATION_HIDDEN_MULTIPLE,
                            ACTIVATION_INTERMEDIATE_MULTIPLE, LLAMA_CPP_BUFFER_MIB_PER_HEAD,
-                           LLAMA_CPP_BUFFER_MIB_PER_HEAD_PER_1K_CONTEXT, kv_elements_per_token_per_layer,
+                           LLAMA_CPP_BUFFER_MIB_PER_HEAD_PER_1K_CONTEXT, MemoryDemand,
+                           kv_elements_per_token_per_layer, usable_bytes_per_device,
                            vision_weight_bytes, weight_bytes)
-from sizing.speed import (HOST_LINK_GB_PER_S, RAM_EFFICIENCY_FRAC, UBATCH_TOKENS, SpeedConstants,
-                          bandwidth_bytes_per_s, compute_flops_per_s, pipeline_factor)
+from sizing.power import (COMPUTE_POWER_WEIGHT, DECODE_CAP_LAW, IDLE_POWER_FRAC,
+                          MEMORY_POWER_WEIGHT, MIN_CLOCK_SPEED_FRAC)
+from sizing.request import EstimateRequest, check_compatibility, check_parallel, resolve_gpu
+from sizing.speed import (DECODE_FEATURES, HOST_LINK_GB_PER_S, RAM_EFFICIENCY_FRAC, UBATCH_TOKENS,
+                          SpeedConstants, SpeedUnknownError, Workload, bandwidth_bytes_per_s,
+                          compute_flops_per_s, memory_class, pipeline_factor,
+                          ram_bandwidth_gb_per_s, workload)
 from sizing.units import gb_per_s_to_bytes_per_s, gib_to_bytes, mib_to_bytes
-
 
 
 def _col(values) -> np.ndarray:
@@ -211,11 +232,14 @@ class MemoryModel:
     fixed_act_bytes: np.ndarray  # logits of a micro-batch and the quantized kernels' workspace
     overhead_bytes: float
     usable_bytes: float  # per device
+    encoder_act_bytes: np.ndarray | float = 0.0  # a vision encoder's buffer for one image, per row
 
     @classmethod
     def of(cls, rows: Rows, *, runtime: Runtime, usable_bytes: float, gpu_count: int, tensor: bool,
-           new_tokens: int, kv_bytes_per_element: float) -> MemoryModel:
-        """``usable_bytes``: per device (:func:`sizing.memory.usable_bytes_per_device`). [B]"""
+           new_tokens: int, kv_bytes_per_element: float,
+           encoder_act_bytes: np.ndarray | float = 0.0) -> MemoryModel:
+        """``usable_bytes``: per device (:func:`sizing.memory.usable_bytes_per_device`);
+        ``encoder_act_bytes``: per row (:func:`sizing.vision.encoder_activation_bytes`). [B]"""
         fixed = np.where(rows.int_quant, gib_to_bytes(runtime.quant_workspace_gib), 0.0)
         if runtime.logits == "micro-batch":
             fixed = fixed + rows.shape["vocab_size"] * runtime.logits_bytes_per_element
@@ -223,11 +247,13 @@ class MemoryModel:
                    new_tokens=new_tokens, kv_bytes_per_element=kv_bytes_per_element,
                    fixed_act_bytes=fixed,
                    overhead_bytes=gib_to_bytes(runtime.fixed_overhead_gib + runtime.safety_margin_gib),
-                   usable_bytes=usable_bytes)
+                   usable_bytes=usable_bytes, encoder_act_bytes=encoder_act_bytes)
 
     def take(self, index: np.ndarray) -> MemoryModel:
         """The same memory model over the rows at ``index`` only."""
-        return replace(self, rows=self.rows.take(index), fixed_act_bytes=self.fixed_act_bytes[index])
+        encoder = self.encoder_act_bytes
+        return replace(self, rows=self.rows.take(index), fixed_act_bytes=self.fixed_act_bytes[index],
+                       encoder_act_bytes=encoder[index] if isinstance(encoder, np.ndarray) else encoder)
 
     def at(self, context_tokens: np.ndarray, prompt_tokens: np.ndarray) -> RowMemory:
         """Memory with each row's context and prompt. [B]"""
@@ -248,6 +274,7 @@ class MemoryModel:
             act = act / n ** 0.5
         if self.new_tokens > 1 and runtime.decode_kv_copies > 1:
             act = act + kv * (runtime.decode_kv_copies - 1) / n
+        act = act + self.encoder_act_bytes
         overhead, usable = self.overhead_bytes, self.usable_bytes
         resident = rows.device_bytes + kv
         per_device = resident / n + act + overhead
@@ -365,3 +392,270 @@ def row_speed(rows: Rows, *, runtime: Runtime, gpu: Gpu, gpu_count: int, tensor:
         out |= {"prefill": prefill, "prefill_low": prefill * band("prefill_band", 0),
                 "prefill_high": prefill * band("prefill_band", 1)}
     return out
+
+
+# --- one scenario over many GPUs ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GpuArrays:
+    """Per-GPU figures of one runtime and weight format, one entry per GPU.
+
+    NaN where the GPU has no such figure (bandwidth or compute not published,
+    no speed constant): its speed is unknown, as the scalar engine says.
+    [B, B/s, FLOP/s, s, W]
+    """
+
+    gpus: tuple[Gpu, ...]  # as configured (a machine's memory size)
+    usable_bytes: np.ndarray  # per device (:func:`sizing.memory.usable_bytes_per_device`)
+    bandwidth_bytes_per_s: np.ndarray
+    flops_per_s: np.ndarray  # the dense rate prompt matmuls run at
+    decode: dict[str, np.ndarray]  # decode coefficients by feature (sizing.speed.DECODE_FEATURES)
+    prefill_compute: np.ndarray  # the prefill compute coefficient
+    decode_band: tuple[np.ndarray, np.ndarray]  # low and high fractions
+    link_bytes_per_s: np.ndarray  # between the GPUs of a split
+    link_latency_s: np.ndarray
+    board_power_w: np.ndarray
+
+    @classmethod
+    def of(cls, gpus: Sequence[Gpu], *, runtime: Runtime, quant: Quant,
+           constants: Sequence[SpeedConstants | None], links: Sequence[tuple[float | None, float]]
+           ) -> GpuArrays:
+        """``constants`` per GPU (None: none resolve); ``links`` per GPU as
+        (bandwidth [GB/s] or None for the host link, latency [s])."""
+        nan = math.nan
+
+        def rate(fn, *args, **kwargs) -> float:
+            try:
+                return fn(*args, **kwargs)
+            except SpeedUnknownError:
+                return nan
+
+        decode = {name: _col(nan if c is None else c.decode[name] for c in constants)
+                  for name in DECODE_FEATURES}
+        return cls(
+            gpus=tuple(gpus), usable_bytes=_col(usable_bytes_per_device(g, runtime) for g in gpus),
+            bandwidth_bytes_per_s=_col(rate(bandwidth_bytes_per_s, g) for g in gpus),
+            flops_per_s=_col(nan if c is None else rate(compute_flops_per_s, g, quant,
+                                                        fp32_accumulate=c.fp32_accumulate)
+                             for g, c in zip(gpus, constants)),
+            decode=decode,
+            prefill_compute=_col(nan if c is None else c.prefill["compute"] for c in constants),
+            decode_band=(_col(nan if c is None else c.decode_band[0] for c in constants),
+                         _col(nan if c is None else c.decode_band[1] for c in constants)),
+            link_bytes_per_s=_col(gb_per_s_to_bytes_per_s(bw or HOST_LINK_GB_PER_S)
+                                  for bw, _ in links),
+            link_latency_s=_col(latency for _, latency in links),
+            board_power_w=_col(g.board_power_w for g in gpus))
+
+
+@dataclass(frozen=True)
+class GpuMemory:
+    """:class:`sizing.memory.MemoryEstimate`'s GPU-dependent fields, one entry per GPU. [B, layers]"""
+
+    fits: np.ndarray
+    usable_bytes: np.ndarray  # every device
+    headroom_bytes: np.ndarray
+    gpu_layers: np.ndarray
+    offloaded_bytes: np.ndarray
+    verdict: tuple[str, ...]  # fits, fits-with-offload, does-not-fit
+
+
+def gpu_memory(demand: MemoryDemand, usable_bytes: np.ndarray, *, runtime: Runtime,
+               gpu_count: int, num_layers: int) -> GpuMemory:
+    """:func:`sizing.memory.estimate_memory` of one scenario against each GPU's usable
+    memory per device (``usable_bytes``). [B]"""
+    n, layers = gpu_count, num_layers
+    per_device_total = demand.per_device_total_bytes
+    total = per_device_total * n
+    usable = usable_bytes * n
+    fits = per_device_total <= usable_bytes
+    per_layer = (demand.weights.device_bytes + demand.kv_cache_bytes) / layers
+    room = usable - n * (demand.per_device_act_bytes + demand.per_device_overhead_bytes)
+    if per_layer > 0:
+        on_gpu = np.minimum(np.maximum(np.floor_divide(room, per_layer), 0), layers)
+    else:
+        on_gpu = np.zeros_like(room)
+    gpu_layers = np.where(fits, layers, on_gpu).astype(np.int64)
+    if runtime.supports_offload:
+        offloaded = (layers - gpu_layers) * per_layer
+    else:
+        offloaded = total - usable
+    offloaded = np.where(fits, 0.0, offloaded)
+    with_offload = runtime.supports_offload & (offloaded > 0) & (gpu_layers > 0)
+    verdict = tuple("fits" if f else "fits-with-offload" if o else "does-not-fit"
+                    for f, o in zip(fits.tolist(), with_offload.tolist()))
+    return GpuMemory(fits=fits, usable_bytes=usable, headroom_bytes=usable - total,
+                     gpu_layers=gpu_layers, offloaded_bytes=offloaded, verdict=verdict)
+
+
+def gpu_decode(w: Workload, g: GpuArrays, *, new_tokens: int, sequences: int, gpu_count: int,
+               tensor: bool, hidden_size: int, offloaded_frac: np.ndarray, ram_gb_per_s: float
+               ) -> dict[str, np.ndarray]:
+    """Decode speed of one workload on each GPU, as :func:`sizing.speed.estimate_speed`.
+
+    ``tensor``: a tensor split over more than one GPU. Returns decode,
+    decode_low, decode_high [tokens/s] (NaN where unknown or nothing is
+    generated) and the memory and compute utilisation of a decode step
+    (memory_util, compute_util [0-1]) that power draw follows.
+    """
+    n, c, bw, flops = gpu_count, g.decode, g.bandwidth_bytes_per_s, g.flops_per_s
+    kv_avg = 0.5 * (w.kv_bytes_at[0] + w.kv_bytes_at[1]) * sequences
+    hops = math.log2(n) if n > 1 and not tensor else 0.0
+    memory_s = c["weights"] * (w.weight_bytes / bw) + c["kv"] * (kv_avg / bw)
+    bytes_per_step = w.weight_bytes + 0.5 * (w.kv_bytes_at[0] + w.kv_bytes_at[1]) * sequences
+    decode_allreduce_s = 0.0
+    if tensor:
+        memory_s = memory_s / n
+        payload = hidden_size * 2.0 * sequences
+        decode_allreduce_s = 2 * w.num_layers * (
+            g.link_latency_s + 2 * (n - 1) / n * payload / g.link_bytes_per_s)
+    off = np.asarray(offloaded_frac, dtype=float)
+    ram = gb_per_s_to_bytes_per_s(ram_gb_per_s)
+    memory_s = np.where(off > 0, memory_s * (1.0 - off), memory_s)
+    ram_s = np.where(off > 0, off * bytes_per_step / (ram * RAM_EFFICIENCY_FRAC), 0.0)
+    compute_s = g.prefill_compute * 2.0 * w.active_params * sequences / flops
+    if tensor:
+        compute_s = compute_s / n
+    step_s = (np.maximum(memory_s, compute_s) + ram_s + c["layers"] * float(w.num_layers)
+              + c["hops"] * hops + decode_allreduce_s)
+    devices_bw = bw * (n if tensor else 1)
+    sol = sequences / (bytes_per_step * (1 - off) / devices_bw + (off * bytes_per_step / ram))
+    nan = np.full(len(g.gpus), np.nan)
+    out = {"decode": nan, "decode_low": nan, "decode_high": nan}
+    if new_tokens > 0:
+        decode = np.minimum(sequences / step_s, sol)
+        low = decode * g.decode_band[0]
+        if w.weight_bytes_all_experts > w.weight_bytes * 1.01:
+            full_step = step_s + c["weights"] * (w.weight_bytes_all_experts - w.weight_bytes) / (
+                devices_bw)
+            low = np.minimum(low, sequences / full_step)
+        out = {"decode": decode, "decode_low": low,
+               "decode_high": np.minimum(decode * g.decode_band[1], sol)}
+    out["memory_util"] = np.minimum(1.0, (bytes_per_step * (1 - off) / devices_bw) / step_s)
+    out["compute_util"] = np.minimum(1.0, (2.0 * w.active_params * sequences / flops) / step_s)
+    return out
+
+
+def decode_speed_frac_at_limit(*, board_power_w: np.ndarray, power_limit_w: float | None,
+                               memory_util_frac: np.ndarray, compute_util_frac: np.ndarray
+                               ) -> np.ndarray:
+    """Decode speed under a power cap relative to uncapped, per GPU, as
+    :func:`sizing.box.box_for` gives it. [0-1]
+
+    The utilisations are the share of each GPU's peaks its decode reaches
+    (already scaled by a layer split's turn-taking).
+    """
+    if power_limit_w is None or not power_limit_w:
+        return np.ones_like(board_power_w)
+    idle_w = IDLE_POWER_FRAC * board_power_w
+    dynamic = np.minimum(1.0, MEMORY_POWER_WEIGHT * memory_util_frac
+                         + COMPUTE_POWER_WEIGHT * compute_util_frac)
+    uncapped_w = idle_w + (board_power_w - idle_w) * dynamic
+    x = power_limit_w / uncapped_w
+    law = DECODE_CAP_LAW
+    frac = np.maximum(MIN_CLOCK_SPEED_FRAC,
+                      np.minimum(x ** law.exponent, law.slope * (x - law.floor_frac)))
+    return np.where(x >= 1.0, 1.0, frac)
+
+
+@dataclass(frozen=True)
+class GpuSweep:
+    """One scenario on each GPU it runs on, as :func:`sizing.estimate.estimate` answers it
+    there: one entry per GPU. [B, tokens/s]
+
+    Decode speeds are NaN where the scalar engine has none (speed unknown, or
+    nothing generated); a power cap has already slowed them.
+    """
+
+    gpus: tuple[Gpu, ...]  # as configured: memory size and that size's price
+    gpu_count: int
+    memory: GpuMemory
+    decode_tokens_per_s: np.ndarray
+    decode_tokens_per_s_low: np.ndarray
+    decode_tokens_per_s_high: np.ndarray
+    decode_speed_frac_at_limit: np.ndarray
+
+
+def _runs_on(request: EstimateRequest, catalog: Catalog, gpu_id: str) -> Gpu | None:
+    """The GPU as configured when the scenario runs on it, else None: the checks
+    :func:`sizing.estimate.estimate` makes of the GPU."""
+    one = request.model_copy(update={
+        "gpu": gpu_id, "memory_gib": request.memory_gib if gpu_id == request.gpu else None})
+    try:
+        check_compatibility(one, catalog)
+        gpu = resolve_gpu(one, catalog)
+        catalog.cooler(request.cooler or gpu.cooler.value)
+        catalog.storage_class(request.storage or "nvme-gen4")
+        check_power_limit(gpu, request.power_limit_w)
+    except UserError:
+        return None
+    return gpu
+
+
+def every_gpu(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
+              gpu_ids: Sequence[str]) -> GpuSweep:
+    """The scenario on each of ``gpu_ids`` it runs on, in that order; the request's
+    own GPU keeps its memory size. [B, tokens/s]
+
+    Raises what :func:`sizing.estimate.estimate` raises for every GPU alike (a
+    UserError: images for a text model, a GPU count the model cannot split over).
+    """
+    request, _, _ = prepared_request(request, arch)
+    split = default_split(request, catalog)
+    check_parallel(request, catalog, arch, split)
+    runtime, quant = catalog.runtime(request.runtime), catalog.quant(request.quant)
+    fa = request.flash_attention != "off"
+    chosen, constants, links = [], [], []
+    resolved: dict[tuple, SpeedConstants | None] = {}
+    for gpu_id in gpu_ids:
+        gpu = _runs_on(request, catalog, gpu_id)
+        if gpu is None:
+            continue
+        api = runtime_api(runtime, gpu)
+        key = (api, memory_class(gpu), gpu.architecture)
+        if key not in resolved:
+            try:
+                resolved[key] = speed_constants(catalog, gpu, runtime, quant.kind, flash_attention=fa)
+            except SpeedUnknownError:
+                resolved[key] = None
+        try:
+            link = catalog.interconnect(request.interconnect or default_interconnect(gpu))
+        except UserError:
+            if resolved[key] is not None:
+                continue  # the estimate fails looking the link up
+            link = None
+        chosen.append(gpu)
+        constants.append(resolved[key])
+        links.append((None, 0.0) if link is None else (link.bandwidth_gb_per_s, link.latency_s))
+    g = GpuArrays.of(chosen, runtime=runtime, quant=quant, constants=constants, links=links)
+    n = request.gpu_count
+    memory = gpu_memory(memory_demand_for(request, catalog, arch), g.usable_bytes,
+                        runtime=runtime, gpu_count=n, num_layers=arch.num_layers)
+    # Layers kept in system RAM; a GPU that holds none of them, or a runtime
+    # that cannot offload, has no speed.
+    runs = memory.fits | (runtime.supports_offload & (memory.gpu_layers > 0))
+    offloaded_frac = np.where(memory.fits, 0.0, 1.0 - memory.gpu_layers / arch.num_layers)
+    w = workload(arch, quant, prompt_tokens=request.prompt_tokens,
+                 new_tokens=max(request.new_tokens, 1),
+                 kv_bytes_per_element=catalog.kv_cache_type(request.kv_cache).bytes_per_element,
+                 embeddings_on_host=runtime.embeddings_on_host)
+    tensor = split == "tensor"
+    with np.errstate(divide="ignore", invalid="ignore"):
+        speed = gpu_decode(w, g, new_tokens=request.new_tokens, sequences=request.batch,
+                           gpu_count=n, tensor=tensor and n > 1, hidden_size=arch.hidden_size,
+                           offloaded_frac=offloaded_frac,
+                           ram_gb_per_s=ram_bandwidth_gb_per_s(request.ram or DEFAULT_RAM))
+        share = 1.0 if tensor or n == 1 else 1.0 / n  # a layer split decodes one GPU at a time
+        frac = decode_speed_frac_at_limit(
+            board_power_w=g.board_power_w, power_limit_w=request.power_limit_w,
+            memory_util_frac=speed["memory_util"] * share,
+            compute_util_frac=speed["compute_util"] * share)
+    frac = np.where(runs & np.isfinite(frac), frac, 1.0)
+
+    def capped(key: str) -> np.ndarray:
+        return np.where(runs, speed[key] * frac, np.nan)
+
+    return GpuSweep(gpus=g.gpus, gpu_count=n, memory=memory, decode_tokens_per_s=capped("decode"),
+                    decode_tokens_per_s_low=capped("decode_low"),
+                    decode_tokens_per_s_high=capped("decode_high"), decode_speed_frac_at_limit=frac)
