@@ -9,13 +9,16 @@ English.
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-import plotly.graph_objects as go
+from typing import TYPE_CHECKING
 
 from advisor.finetune import FinetuneResult
-from report.plan_charts import FONT, TEMPLATE
+from report.chart_spec import TEMPLATE
+from report.plan_charts import FONT
 from report.text import group_strings
 from sizing.units import bytes_to_gib
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 EN_LABELS: dict[str, str] = group_strings("finetune_chart.", "en")
 # (label key, memory field, colour), in the order the parts are stacked.
@@ -36,6 +39,8 @@ def _label(labels: Mapping[str, str] | None, key: str, **values: object) -> str:
 def memory_breakdown_figure(result: FinetuneResult, *,
                             labels: Mapping[str, str] | None = None) -> go.Figure:
     """One GPU's memory [GiB] by part, stacked, with the GPU's memory marked."""
+    import plotly.graph_objects as go  # the report's section reads PARTS without Plotly
+
     memory = result.memory
     row = _label(labels, "per_gpu")
     fig = go.Figure(layout={"template": TEMPLATE})

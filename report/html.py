@@ -3,10 +3,13 @@
 Offline (the default) the file carries plotly.js once, in a single script tag
 in the head, and no other outside reference: it opens from an e-mail
 attachment on a machine without network. ``cdn=True`` loads plotly.js from
-the Plotly CDN instead (about 25 KB instead of about 4.7 MB).
+the Plotly CDN instead (about 25 KB instead of about 4.7 MB). The charts are
+Plotly JSON specs (:func:`report.charts.report_specs`) handed to plotly.js, and
+plotly.js is read from the installed Plotly package's file: Plotly's Python
+package is never imported.
 
 Every text from the content model passes through :func:`html.escape`; chart
-JSON is written by Plotly, which escapes ``<`` as ``\\u003c``.
+JSON escapes ``<``, ``>`` and ``&`` (:func:`report.chart_spec.to_script_json`).
 """
 
 from __future__ import annotations
@@ -15,12 +18,10 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
-import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs, get_plotlyjs_version
-
 from catalog.printable import printable_fields
 from catalog.schema import ModelArch
-from report.charts import report_figures
+from report.chart_spec import Spec, plotly_js, plotly_js_version, template, to_script_json
+from report.charts import report_specs
 from report.content import ReportContent, Section, Table, report_content
 from sizing.estimate import Estimate
 from sizing.request import EstimateRequest
@@ -83,10 +84,17 @@ def _table(table: Table) -> str:
     return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _chart(fig: go.Figure, div_id: str) -> str:
-    body = fig.to_html(full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG,
-                       div_id=div_id, default_width="100%")
-    return f'<div class="chart">{body}</div>'
+def _chart(spec: Spec, div_id: str) -> str:
+    """A div and the script that draws ``spec`` in it, as Plotly's own HTML export writes."""
+    layout = {**spec["layout"], "template": template(spec["layout"]["template"])}
+    height = f"{layout['height']}px" if layout.get("height") else "100%"
+    width = f"{layout['width']}px" if layout.get("width") else "100%"
+    return (f'<div class="chart"><div style="height:{height}; width:{width};">'
+            f'<div id="{div_id}" class="plotly-graph-div" style="height:100%; width:100%;">'
+            f'</div><script>window.PLOTLYENV=window.PLOTLYENV || {{}};'
+            f'if (document.getElementById("{div_id}")) {{Plotly.newPlot("{div_id}", '
+            f'{to_script_json(spec["data"])}, {to_script_json(layout)}, '
+            f'{to_script_json(PLOTLY_CONFIG)})}};</script></div></div>')
 
 
 def _section(section: Section, charts: Mapping[str, str]) -> str:
@@ -116,13 +124,13 @@ def render_html(content: ReportContent, *, cdn: bool = False) -> bytes:
     are shown escaped (:func:`catalog.printable.printable`).
     """
     content = printable_fields(content)
-    charts = {key: _chart(fig, f"chart-{key.replace('_', '-')}")
-              for key, fig in report_figures(content).items()}
+    charts = {key: _chart(spec, f"chart-{key.replace('_', '-')}")
+              for key, spec in report_specs(content).items()}
     if cdn:
         plotly_tag = (f'<script charset="utf-8" src="https://cdn.plot.ly/plotly-'
-                      f'{get_plotlyjs_version()}.min.js"></script>')
+                      f'{plotly_js_version()}.min.js"></script>')
     else:
-        plotly_tag = f'<script type="text/javascript">{get_plotlyjs()}</script>'
+        plotly_tag = f'<script type="text/javascript">{plotly_js()}</script>'
     v = content.verdict
     as_of = "".join(f"<li>{_e(f.label)}: {_e(f.value)}</li>" for f in content.as_of)
     body = "".join(_section(s, charts) for s in content.sections)

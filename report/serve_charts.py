@@ -12,7 +12,8 @@ from collections.abc import Mapping
 
 import plotly.graph_objects as go
 
-from report.plan_charts import FONT, TEMPLATE
+from report.chart_spec import TEMPLATE
+from report.plan_charts import FONT
 from report.text import group_strings
 from sizing.capacity import ServeResult
 
