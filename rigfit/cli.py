@@ -1,13 +1,16 @@
 """``rigfit`` (and ``python -m sizing``): the project's stable command-line interface.
 
-Every subcommand is listed once, in :data:`COMMANDS`. User errors (unknown
-ids, bad numbers, unreadable files) print one line on stderr and exit with
-status 2; no tracebacks.
+Every subcommand is listed once, in :data:`COMMANDS`, with the module that
+implements it; a command line imports only its own command's module (a table
+of GPUs never loads the report's PDF library). User errors (unknown ids, bad
+numbers, unreadable files) print one line on stderr and exit with status 2; no
+tracebacks.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -17,8 +20,7 @@ from typing import Any
 from catalog.catalog import Catalog, load_catalog
 from catalog.errors import UserError, echo
 from catalog.loader import CatalogError
-from rigfit import (cloud_offers_cli, estimate_cli, finetune_cli, fits_cli, listing_cli, plan_cli,
-                    report_cli, serve_cli)
+from rigfit import listing_cli
 from rigfit.terminal import ERROR_MAX_CHARS, finite_float, whole_int
 from report.text import DEFAULT_LANGUAGE, LANGUAGES, translate, translate_notice
 
@@ -28,32 +30,41 @@ PROG = "rigfit"
 
 @dataclass(frozen=True)
 class Command:
-    """One subcommand: its help line, its flags and what it runs."""
+    """One subcommand: its help line and the module (with its function names) that
+    declares its flags and runs it, imported when the command is used."""
 
     help: str
-    add_arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace, Catalog], int]
+    module: str
+    add_arguments_name: str = "add_arguments"
+    run_name: str = "run"
+
+    @property
+    def add_arguments(self) -> Callable[[argparse.ArgumentParser], None]:
+        return getattr(importlib.import_module(self.module), self.add_arguments_name)
+
+    @property
+    def run(self) -> Callable[[argparse.Namespace, Catalog], int]:
+        return getattr(importlib.import_module(self.module), self.run_name)
 
 
 COMMANDS: dict[str, Command] = {
-    **{name: Command(text, listing_cli.add_arguments, listing_cli.run)
+    **{name: Command(text, "rigfit.listing_cli")
        for name, (text, _rows) in listing_cli.LISTINGS.items()},
     "estimate": Command("memory, fit, speed, power, heat and load for one scenario",
-                        estimate_cli.add_arguments, estimate_cli.run),
+                        "rigfit.estimate_cli"),
     "fits": Command("every model that runs on one machine, ranked by quality and speed",
-                    fits_cli.add_arguments, fits_cli.run),
+                    "rigfit.fits_cli"),
     "plan": Command("three complete builds for a workload and a budget, vs cloud",
-                    plan_cli.add_plan_arguments, plan_cli.run_plan),
+                    "rigfit.plan_cli", "add_plan_arguments", "run_plan"),
     "cloud": Command("cloud instances for a workload, with break-even vs buying",
-                     plan_cli.add_cloud_arguments, plan_cli.run_cloud),
+                     "rigfit.plan_cli", "add_cloud_arguments", "run_cloud"),
     "cloud-offers": Command("where the cloud offers come from; --refresh rebuilds them from gpuhunt",
-                            cloud_offers_cli.add_arguments, cloud_offers_cli.run),
-    "report": Command("write the scenario as a PDF or HTML report",
-                      report_cli.add_arguments, report_cli.run),
+                            "rigfit.cloud_offers_cli"),
+    "report": Command("write the scenario as a PDF or HTML report", "rigfit.report_cli"),
     "finetune": Command("fine-tuning: memory per GPU, what fits, time, and local vs cloud cost",
-                        finetune_cli.add_arguments, finetune_cli.run),
+                        "rigfit.finetune_cli"),
     "serve": Command("users one machine serves within latency targets, and the throughput curve",
-                     serve_cli.add_arguments, serve_cli.run),
+                     "rigfit.serve_cli"),
 }
 
 
@@ -100,7 +111,15 @@ _NOT_WHOLE = re.compile(r"argument (\S+): '(.*)' is not a whole number")
 _NOT_NUMBER = re.compile(r"argument (\S+): '(.*)' is not a (?:finite )?number")
 
 
-def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+def command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand a command line names: its first word that is one (the only
+    word before it can be ``--lang``'s value, never a command's name)."""
+    return next((word for word in argv if word in COMMANDS), None)
+
+
+def build_parser(prog: str = PROG, *, only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only``, the flags of that one subcommand alone
+    (the others keep their name and help line), so parsing it imports one module."""
     parser = _Parser(prog=prog,
                      description="RigFit: will an LLM fit your GPU, and how fast will it run?")
     parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, dest="ui_lang",
@@ -109,8 +128,8 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, command in COMMANDS.items():
         p = sub.add_parser(name, help=command.help)
-        command.add_arguments(p)
-        p.set_defaults(run=command.run)
+        if only is None or name == only:
+            command.add_arguments(p)
     return parser
 
 
@@ -126,11 +145,12 @@ def _lang_in(argv: Sequence[str]) -> str:
 
 def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     """Run one subcommand; returns the exit status."""
-    lang = _lang_in(sys.argv[1:] if argv is None else argv)  # for errors before parsing ends
+    words = list(sys.argv[1:] if argv is None else argv)
+    lang = _lang_in(words)  # for errors before parsing ends
     try:
-        args = build_parser(prog).parse_args(argv)
+        args = build_parser(prog, only=command_in(words)).parse_args(words)
         lang = args.ui_lang
-        return args.run(args, load_catalog())
+        return COMMANDS[args.command].run(args, load_catalog())
     except (UserError, CatalogError) as exc:
         # One line, whatever a message echoes: escapes shown, at most ERROR_MAX_CHARS.
         message = echo(translate_notice(exc, lang), max_chars=ERROR_MAX_CHARS)

@@ -16,24 +16,18 @@ from advisor.plan import MAX_HOURS_PER_DAY, MAX_USERS
 from advisor.region import RegionTerms, budget_usd_from
 from catalog.catalog import Catalog
 from catalog.errors import UserError, echo, invalid_input
-from catalog.quality import load_quality
-from advisor.finetune import finetune_plan
 from catalog.schema import ModelArch
 from report.content import LEADS, PlanInputs, Section, report_content
-from report.finetune_section import finetune_section
-from report.fits import fits_section
-from report.serve_section import serve_section
 from report.text import Translator
-from report.html import render_html
-from report.pdf import render_pdf
 from rigfit.plan_cli import add_region_flags, region_from_args
 from rigfit.estimate_cli import add_scenario_flags, request_from_args
-from sizing.capacity import ServeSettings, serve
 from sizing.estimate import estimate
-from sizing.fits import fits, parse_fits_request, ranking_quality
-from sizing.finetune_request import CHOICES, model_fields_of, parse_finetune_request
+from sizing.finetune_request import CHOICES
 from sizing.request import (EstimateRequest, parse_request,
                             resolve_model)
+
+# The renderers and the optional sections are imported when a report asks for them:
+# a PDF's fpdf2 and fonts cost an HTML report nothing, and the reverse.
 
 
 def run(args: argparse.Namespace, cat: Catalog) -> int:
@@ -73,8 +67,10 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
     content = report_content(result, lang=args.lang, arch=arch, request=request, inputs=inputs,
                              catalog=cat, lead=args.lead, extra=extra)
     if args.format == "pdf":
+        from report.pdf import render_pdf
         data = render_pdf(content)
     else:
+        from report.html import render_html
         data = render_html(content, cdn=args.cdn)
     out = Path(args.output)
     try:
@@ -90,6 +86,10 @@ def finetune_section_for(args: argparse.Namespace, request: EstimateRequest, arc
                          cat: Catalog, terms: RegionTerms) -> Section:
     """The fine-tuning section for the report's model on its GPUs (``--finetune METHOD``),
     its electricity at the region's price and its money in the chosen currency."""
+    from advisor.finetune import finetune_plan
+    from report.finetune_section import finetune_section
+    from sizing.finetune_request import model_fields_of, parse_finetune_request
+
     data = {**model_fields_of(request, arch), "method": args.finetune, "gpu": request.gpu,
             "gpu_count": request.gpu_count,
             "electricity_usd_per_kwh": terms.electricity_usd_per_kwh}
@@ -104,6 +104,9 @@ def serve_section_for(args: argparse.Namespace, request: EstimateRequest, arch: 
                       cat: Catalog, terms: RegionTerms) -> Section:
     """The serving section (``--serve USERS``): the report's machine and runtime at the
     default latency targets, its electricity at the region's price."""
+    from report.serve_section import serve_section
+    from sizing.capacity import ServeSettings, serve
+
     priced = request.model_copy(update={"electricity_usd_per_kwh": terms.electricity_usd_per_kwh})
     try:
         settings = ServeSettings(users=args.serve)
@@ -116,6 +119,10 @@ def serve_section_for(args: argparse.Namespace, request: EstimateRequest, arch: 
 
 def fits_section_for(args: argparse.Namespace, request: EstimateRequest, cat: Catalog) -> Section:
     """What else runs on the report's machine with its runtime (``--fits``), ranked."""
+    from catalog.quality import load_quality
+    from report.fits import fits_section
+    from sizing.fits import fits, parse_fits_request, ranking_quality
+
     data = {"gpu": request.gpu, "gpu_count": request.gpu_count, "memory_gib": request.memory_gib,
             "ram": request.ram, "runtimes": (request.runtime,),
             "use": {"code": "code", "agent": "agent"}.get(request.workload or "", "chat")}
