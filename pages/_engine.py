@@ -9,6 +9,7 @@ lookup. Errors a user can fix arrive as :class:`catalog.errors.UserError`.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from sizing.capacity import ServeResult, ServeSettings, serve
 from sizing.estimate import Estimate, estimate
 from sizing.fits import FitsRequest, FitTable, fits, ranking_quality
 from sizing.request import EstimateRequest, resolve_model
+from sizing.vector import every_gpu
 
 # A catalog directory to serve instead of the packaged one (tests, staging).
 CATALOG_DIR_ENV = "RIGFIT_CATALOG_DIR"
@@ -116,14 +118,20 @@ class GpuRow:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _fit_rows_cached(request_json: str, arch_json: str | None) -> list[GpuRow]:
-    # Only the table's fields are cached: a rerun unpickles a hundred small rows,
-    # not a hundred whole estimates.
-    return [GpuRow(gpu_id=r.gpu_id, fits=r.memory.verdict == "fits", gpu_count=r.gpu_count,
-                   gpu_memory_gib=r.gpu_memory_gib, headroom_bytes=r.memory.headroom_bytes,
-                   price_usd=r.gpu_price_usd,
-                   decode_tokens_per_s=None if r.speed is None else r.speed.decode_tokens_per_s)
-            for r in _on_gpus(EstimateRequest.model_validate_json(request_json),
-                              _arch_from(arch_json), [g.id for g in catalog().gpus])]
+    # Every GPU in one array pass (sizing.vector.every_gpu, the estimate's numbers);
+    # only the table's fields are cached, a hundred small rows.
+    request, cat = EstimateRequest.model_validate_json(request_json), catalog()
+    arch = _arch_from(arch_json) or resolve_model(request, cat)[0]
+    try:
+        sweep = every_gpu(request, cat, arch, [g.id for g in cat.gpus])
+    except UserError:
+        return []  # the scenario runs on no GPU
+    return [GpuRow(gpu_id=gpu.id, fits=verdict == "fits", gpu_count=sweep.gpu_count,
+                   gpu_memory_gib=gpu.memory_gib, headroom_bytes=headroom, price_usd=gpu.price_usd,
+                   decode_tokens_per_s=None if math.isnan(decode) else decode)
+            for gpu, verdict, headroom, decode in zip(
+                sweep.gpus, sweep.memory.verdict, sweep.memory.headroom_bytes.tolist(),
+                sweep.decode_tokens_per_s.tolist())]
 
 
 def run_fit_rows(request: EstimateRequest, arch: ModelArch | None) -> list[GpuRow]:
