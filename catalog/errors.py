@@ -17,6 +17,7 @@ advisor, the report builders and the command line can all raise and catch it.
 from __future__ import annotations
 
 from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
 
 # Longest piece of user input an error message repeats: enough to recognise an
 # id or a value, short enough that a pasted megabyte never fills a terminal.
@@ -117,13 +118,41 @@ def validation_error_params(exc: ValidationError) -> dict[str, str]:
             "limit": echo(limit)}
 
 
+# The error type pydantic reports for a :func:`problem`: this prefix, then its code.
+_PROBLEM_PREFIX = "rigfit."
+
+
+def problem(message: str, *, code: str,
+            params: dict[str, str | int | float] | None = None) -> PydanticCustomError:
+    """A validator's own check, raised inside a pydantic validator like a :class:`UserError`.
+
+    :func:`invalid_input` turns it back into an error coded ``code`` with ``params``,
+    so a front end says it from ``engine.<code>`` in the user's language; a bare
+    ``ValueError`` in a validator can only be said in English.
+    """
+    return PydanticCustomError(_PROBLEM_PREFIX + code, message, dict(params or {}))
+
+
 def invalid_input(exc: ValidationError, error: type[UserError] = UserError, *,
                   prefix: str = "") -> UserError:
-    """A pydantic validation error as ``error``: one English line, coded ``invalid_field``."""
-    return error(prefix + validation_error_text(exc), code="invalid_field",
-                 params=validation_error_params(exc))
+    """A pydantic validation error as ``error``: one English line and its code.
+
+    A :func:`problem` keeps its own code and parameters; a check worded only in
+    English (a bare ``ValueError``) keeps its sentence (no code); any other rule
+    is coded ``invalid_field``.
+    """
+    text = prefix + validation_error_text(exc)
+    errors = exc.errors(include_url=False, include_input=False)
+    kind = errors[0]["type"] if errors else ""
+    if kind.startswith(_PROBLEM_PREFIX):
+        params = {name: value if isinstance(value, (int, float)) else echo(value)
+                  for name, value in (errors[0].get("ctx") or {}).items()}
+        return error(text, code=kind.removeprefix(_PROBLEM_PREFIX), params=params)
+    if kind == "value_error":
+        return error(text)
+    return error(text, code="invalid_field", params=validation_error_params(exc))
 
 
-__all__ = ["ECHO_MAX_CHARS", "UserError", "VALIDATION_RULES", "echo", "invalid_input",
+__all__ = ["ECHO_MAX_CHARS", "UserError", "VALIDATION_RULES", "echo", "invalid_input", "problem",
            "validation_error_params",
            "validation_error_text"]

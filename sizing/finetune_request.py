@@ -10,14 +10,14 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from catalog.catalog import Catalog
-from catalog.errors import invalid_input
+from catalog.errors import invalid_input, problem
 from catalog.schema import Gpu, ModelArch
 from sizing.finetune import (CHECKPOINTING, LORA_TARGETS, LOSSES, MAX_GPUS, MAX_GRAD_ACCUM,
                              MAX_LAYERS, MAX_LORA_RANK, MAX_MICRO_BATCH, MAX_SEQ_LEN, METHODS, OFFLOADS,
                              OPTIMIZERS, PRECISIONS, SHARDINGS, Checkpointing, FinetuneSetup, Loss,
                              LoraTargets, Method, Offload, Optimizer, Precision, Sharding)
 from sizing.notices import Notice
-from sizing.request import (EstimateRequest, RequestError, parse_request,
+from sizing.request import (EstimateRequest, RequestError, one_model_source, parse_request,
                             resolve_model)
 
 # The model sources a fine-tuning request takes, as for ``estimate``.
@@ -73,17 +73,19 @@ class FinetuneRequest(BaseModel):
     def _one_model(self) -> FinetuneRequest:
         given = [n for n in FINETUNE_MODEL_SOURCES if getattr(self, n) is not None]
         if len(given) != 1:
-            raise ValueError(f"give exactly one of {', '.join(FINETUNE_MODEL_SOURCES)}"
-                             + (f" (got {', '.join(given)})" if given else ""))
+            raise one_model_source(FINETUNE_MODEL_SOURCES, given)
         if self.revision is not None and self.hf_id is None:
-            raise ValueError("revision goes with hf_id")
+            raise problem("revision goes with hf_id", code="field_goes_with",
+                          params={"field": "revision", "needs": "hf_id"})
         if self.offload == "parameters" and self.sharding not in ("fsdp", "zero3"):
-            raise ValueError("offload parameters needs sharding fsdp or zero3")
+            raise problem("offload parameters needs sharding fsdp or zero3",
+                          code="offload_parameters_sharding")
         if self.optimizer_in_backward and self.grad_accum > 1:
-            raise ValueError("optimizer_in_backward steps during backward: it needs grad_accum 1")
+            raise problem("optimizer_in_backward steps during backward: it needs grad_accum 1",
+                          code="optimizer_in_backward_accum")
         if self.method != "full" and (self.frozen_layers or self.freeze_embeddings):
-            raise ValueError("frozen_layers and freeze_embeddings go with method full "
-                             "(LoRA and QLoRA already freeze the whole base)")
+            raise problem("frozen_layers and freeze_embeddings go with method full "
+                          "(LoRA and QLoRA already freeze the whole base)", code="freeze_needs_full")
         return self
 
     def setup(self) -> FinetuneSetup:

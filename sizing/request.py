@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from catalog.catalog import Catalog, runtime_api
-from catalog.errors import UserError, echo, invalid_input, validation_error_text
+from catalog.errors import UserError, echo, invalid_input, problem, validation_error_text
 from catalog.schema import Gpu, ModelArch, Runtime
 from sizing.architecture import ModelInputError, arch_from_param_count, read_hf_config
 from sizing.guards import MAX_CONFIG_BYTES, read_bounded_bytes
@@ -102,21 +102,23 @@ class EstimateRequest(BaseModel):
     def _one_model_and_some_tokens(self) -> EstimateRequest:
         given = [n for n in MODEL_SOURCES if getattr(self, n) is not None]
         if len(given) != 1:
-            raise ValueError(f"give exactly one of {', '.join(MODEL_SOURCES)}"
-                             + (f" (got {', '.join(given)})" if given else ""))
+            raise one_model_source(MODEL_SOURCES, given)
         for name, needs in (("revision", "hf_id"), ("hf_file", "hf_id"), ("mmproj", "gguf")):
             if getattr(self, name) is not None and getattr(self, needs) is None:
-                raise ValueError(f"{name} goes with {needs}")
+                raise problem(f"{name} goes with {needs}", code="field_goes_with",
+                              params={"field": name, "needs": needs})
         if self.prompt_tokens == 0 and self.new_tokens == 0:
-            raise ValueError("prompt_tokens and new_tokens are both 0: there is nothing to run")
-        if self.prompt_tokens + self.new_tokens > MAX_TOKENS:
-            raise ValueError(
-                f"prompt_tokens + new_tokens ({self.prompt_tokens + self.new_tokens:,}) exceeds the "
-                f"longest context RigFit sizes ({MAX_TOKENS:,} tokens)")
-        if self.context_tokens is not None and self.context_tokens < self.prompt_tokens + self.new_tokens:
-            raise ValueError(
-                f"context_tokens ({self.context_tokens}) is smaller than prompt + new tokens "
-                f"({self.prompt_tokens + self.new_tokens})")
+            raise problem("prompt_tokens and new_tokens are both 0: there is nothing to run",
+                          code="no_tokens")
+        tokens = self.prompt_tokens + self.new_tokens
+        if tokens > MAX_TOKENS:
+            raise problem(f"prompt_tokens + new_tokens ({tokens:,}) exceeds the longest context "
+                          f"RigFit sizes ({MAX_TOKENS:,} tokens)", code="tokens_past_max",
+                          params={"tokens": f"{tokens:,}", "max_tokens": f"{MAX_TOKENS:,}"})
+        if self.context_tokens is not None and self.context_tokens < tokens:
+            raise problem(f"context_tokens ({self.context_tokens}) is smaller than prompt + new "
+                          f"tokens ({tokens})", code="context_below_tokens",
+                          params={"context_tokens": self.context_tokens, "tokens": tokens})
         return self
 
     def images_for(self, arch: ModelArch) -> tuple[int, int, int]:
@@ -140,6 +142,16 @@ class EstimateRequest(BaseModel):
         return self.context_tokens or max(self.prompt_tokens + self.new_tokens, 1)
 
 
+def one_model_source(sources: tuple[str, ...], given: list[str]) -> Exception:
+    """The error for a request that names no model, or more than one."""
+    listed = ", ".join(sources)
+    if not given:
+        return problem(f"give exactly one of {listed}", code="model_source_missing",
+                       params={"sources": listed})
+    return problem(f"give exactly one of {listed} (got {', '.join(given)})",
+                   code="model_source_several", params={"sources": listed, "given": ", ".join(given)})
+
+
 def parse_request(data: dict) -> EstimateRequest:
     """Validate a mapping into a request; errors become one readable line."""
     try:
@@ -158,7 +170,9 @@ def _refuse_flags_as_numbers(data: object) -> None:
     for name, value in data.items():
         field = EstimateRequest.model_fields.get(name) if isinstance(name, str) else None
         if isinstance(value, bool) and field is not None and _is_number(field.annotation):
-            raise ValueError(f"{name} must be a number, not {'true' if value else 'false'}")
+            word = "true" if value else "false"
+            raise problem(f"{name} must be a number, not {word}", code="flag_not_number",
+                          params={"field": echo(name), "value": word})
 
 
 def _is_number(annotation: object) -> bool:

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from catalog.errors import VALIDATION_RULES, UserError, invalid_input, validation_error_params
 from report.text import ENGINE_PREFIX, TERM_PREFIX, placeholders, strings, translate_notice
@@ -220,3 +220,43 @@ def test_hub_failure_in_chinese(capsys, monkeypatch):
 def test_command_line_usage_errors_in_chinese(capsys, argv, chinese):
     err = _chinese_error(capsys, *argv)
     assert err.startswith("错误：rigfit") and chinese in err
+
+
+@pytest.mark.parametrize("argv,chinese", [
+    (("estimate", "--model", "llama-3-8b", "--context-tokens", "1"),
+     "context_tokens（1）小于提示 token 与新 token 之和（1024）"),
+    (("estimate", "--model", "llama-3-8b", "--prompt-tokens", "0", "--new-tokens", "0"),
+     "prompt_tokens 与 new_tokens 都为 0"),
+    (("estimate", "--model", "llama-3-8b", "--params-b", "7"),
+     "只能给出以下其中一个：model, hf_config, params_b, hf_id, gguf, safetensors"
+     "（当前给出了 model, params_b）"),
+    (("estimate", "--model", "llama-3-8b", "--revision", "main"), "revision 必须与 hf_id 一起给出"),
+    (("estimate", "--model", "llama-3-8b", "--prompt-tokens", "9000000", "--new-tokens", "9000000"),
+     "prompt_tokens + new_tokens（18,000,000）超过了 RigFit 计算的最长上下文（10,000,000 个 token）"),
+    (("finetune", "--model", "llama-3-8b", "--gpu", "rtx-4090", "--method", "lora",
+      "--frozen-layers", "2"), "frozen_layers 与 freeze_embeddings 只用于 method full"),
+    (("finetune", "--model", "llama-3-8b", "--gpu", "rtx-4090", "--method", "full",
+      "--optimizer-in-backward", "--grad-accum", "4"), "grad_accum 必须为 1"),
+])
+def test_a_request_wide_check_is_said_in_chinese(capsys, argv, chinese):
+    """A check across fields (no one field to name) keeps its sentence, in Chinese too."""
+    err = _chinese_error(capsys, *argv)
+    assert chinese in err and "无效" not in err
+
+
+class _Checked(BaseModel):
+    low: int = 1
+    high: int = 2
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Checked:
+        if self.low > self.high:
+            raise ValueError("low must not exceed high")
+        return self
+
+
+def test_a_check_worded_only_in_english_is_shown_in_english_not_emptied():
+    with pytest.raises(ValidationError) as info:
+        _Checked(low=3)
+    error = invalid_input(info.value)
+    assert translate_notice(error, "zh") == "low must not exceed high" == str(error)
