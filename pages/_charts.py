@@ -15,6 +15,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from pages._text import t
+from report.chart_spec import template
 from sizing.estimate import Estimate
 from sizing.units import bytes_to_gib
 
@@ -59,6 +60,15 @@ def figure(data: list[dict[str, Any]], spec: dict[str, Any]) -> go.Figure:
     written. ``_validate=False`` is the switch plotly's own template loading uses.
     """
     return go.Figure({"data": data, "layout": spec}, _validate=False)
+
+
+def spec_figure(spec: dict[str, Any]) -> go.Figure:
+    """A report chart's spec (:mod:`report.chart_spec`) as an unchecked figure, its
+    named template filled in from Plotly's own file as the check would fill it."""
+    chart_layout = spec["layout"]
+    if isinstance(chart_layout.get("template"), str):
+        chart_layout = chart_layout | {"template": template(chart_layout["template"])}
+    return figure(spec["data"], chart_layout)
 
 
 def memory_figure(result: Estimate) -> go.Figure:

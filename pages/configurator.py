@@ -6,13 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from pages._agent import show_agent, show_vision
-from pages._charts import memory_figure
+from pages._charts import memory_figure, spec_figure
 from pages._engine import GpuRow, catalog, run_fit_rows
 from pages._frame import begin_page
 from pages._inputs import budget_input, money_terms, scenario_estimate
 from pages._state import SORTS, bind, store
 from pages._text import engine_text, group_of, labeller, plain, t
-from report.charts import power_limit_figure
+from report.charts import power_limit_spec
 from catalog.errors import UserError
 from catalog.schema import ModelArch
 from report.formats import CURRENCY_SYMBOLS, MISSING, gib_text, money_text, pattern_text
@@ -133,10 +133,10 @@ def show_power(result: Estimate) -> None:
         c[1].metric(t("power.sweet_spot"), pattern_text(sweet, "{:,.0f} W"),
                     help=t("power.sweet_spot_help"))
         with st.expander(t("power.curve_title")):
-            st.plotly_chart(power_limit_figure(
+            st.plotly_chart(spec_figure(power_limit_spec(
                 power.power_limit_curve, sweet_spot_w=sweet, title=t("power.curve_title"),
                 speed_label=t("power.curve_speed"), power_label=t("power.curve_power"),
-                cap_label=t("power.curve_cap")), key="power_limit_chart")
+                cap_label=t("power.curve_cap"))), key="power_limit_chart")
 
 
 def show_fit_table(everyone: list[GpuRow], budget: float) -> None:

@@ -117,9 +117,14 @@ def gpu_figure(chart: GpuChart) -> go.Figure:
     return plotly_figure(gpu_spec(chart))
 
 
-def power_limit_figure(points: list, *, sweet_spot_w: float | None, title: str,
-                       speed_label: str, power_label: str, cap_label: str,
-                       prefill_speed_label: str | None = None) -> go.Figure:
+def power_limit_figure(points: list, **labels) -> go.Figure:
+    """:func:`power_limit_spec` as a Plotly figure."""
+    return plotly_figure(power_limit_spec(points, **labels))
+
+
+def power_limit_spec(points: list, *, sweet_spot_w: float | None, title: str,
+                     speed_label: str, power_label: str, cap_label: str,
+                     prefill_speed_label: str | None = None) -> Spec:
     """Decode speed (share of uncapped) and GPU draw against the power cap.
 
     ``points`` have ``cap_w``, ``speed_frac`` and ``power_w`` (the engine's
@@ -147,7 +152,7 @@ def power_limit_figure(points: list, *, sweet_spot_w: float | None, title: str,
     if sweet_spot_w:
         vline(spec, sweet_spot_w, line={"color": "#54A24B", "dash": "dash"},
               text=f"{sweet_spot_w:.0f} W", position="top left")
-    return plotly_figure(_layout(spec, title=title, height=340, legend=LEGEND_ABOVE))
+    return _layout(spec, title=title, height=340, legend=LEGEND_ABOVE)
 
 
 def report_specs(content: ReportContent) -> dict[str, Spec]:
