@@ -11,7 +11,7 @@ from pages._engine import GpuRow, catalog, run_fit_rows
 from pages._frame import begin_page
 from pages._inputs import budget_input, money_terms, scenario_estimate
 from pages._state import SORTS, bind, store
-from pages._text import engine_text, group_of, labeller, plain, t
+from pages._text import engine_text, group_key, labeller, plain, t
 from report.charts import power_limit_spec
 from catalog.errors import UserError
 from catalog.schema import ModelArch
@@ -141,28 +141,36 @@ def show_power(result: Estimate) -> None:
 
 def show_fit_table(everyone: list[GpuRow], budget: float) -> None:
     """Every GPU the scenario fits on, sortable."""
-    gpus = {g.id: g for g in catalog().gpus}
+    cat = catalog()
+    # Headings, groups and the rate looked up once, not once a row.
+    head = {key: t(f"table.{key}") for key in ("gpu", "group", "memory", "headroom", "price",
+                                               "in_budget", "decode")}
+    groups: dict[str, str] = {}
+    units_per_usd = money_terms().units_per_usd
     rows = []
     for other in everyone:
         if not other.fits:
             continue
-        gpu = gpus[other.gpu_id]
+        gpu = cat.gpu(other.gpu_id)
+        key = group_key(gpu)
+        if key not in groups:
+            groups[key] = t(key)
         price = other.price_usd
         row = {
-            t("table.gpu"): gpu.name,
-            t("table.group"): group_of(gpu),
-            t("table.memory"): round(other.gpu_memory_gib * other.gpu_count, 1),
-            t("table.headroom"): round(bytes_to_gib(other.headroom_bytes), 1),
-            t("table.price"): None if price is None else price * money_terms().units_per_usd,
-            t("table.in_budget"): price is not None and price * other.gpu_count <= budget,
+            head["gpu"]: gpu.name,
+            head["group"]: groups[key],
+            head["memory"]: round(other.gpu_memory_gib * other.gpu_count, 1),
+            head["headroom"]: round(bytes_to_gib(other.headroom_bytes), 1),
+            head["price"]: None if price is None else price * units_per_usd,
+            head["in_budget"]: price is not None and price * other.gpu_count <= budget,
         }
         if other.decode_tokens_per_s is not None:
-            row[t("table.decode")] = other.decode_tokens_per_s
+            row[head["decode"]] = other.decode_tokens_per_s
         rows.append(row)
     sort_key = store("sort", st.selectbox(t("table.sort"), SORTS, key=bind("sort"),
                                           format_func=labeller("table.sort_")))
-    column = {"headroom": t("table.headroom"), "price": t("table.price"),
-              "speed": t("table.decode"), "memory": t("table.memory")}[sort_key]
+    column = {"headroom": head["headroom"], "price": head["price"],
+              "speed": head["decode"], "memory": head["memory"]}[sort_key]
     st.caption(t("table.count", fitting=len(rows), total=len(everyone)))
     if not rows:
         st.info(t("table.empty"))
