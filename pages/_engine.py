@@ -35,6 +35,11 @@ from sizing.vector import every_gpu
 CATALOG_DIR_ENV = "RIGFIT_CATALOG_DIR"
 
 
+# The catalogs _catalog_at loaded, by directory: pages ask for the catalog a dozen
+# times a run, and a dictionary lookup costs far less than a cache_resource call.
+_LOADED: dict[str, Catalog] = {}
+
+
 @st.cache_resource(show_spinner=False)
 def _catalog_at(directory: str) -> Catalog:
     return load_catalog_from(Path(directory)) if directory else load_catalog()
@@ -47,7 +52,11 @@ def catalog() -> Catalog:
     packaged one. A broken catalog raises :class:`catalog.loader.CatalogError`
     (not cached, so a fixed file is read on the next run).
     """
-    return _catalog_at(os.environ.get(CATALOG_DIR_ENV, ""))
+    directory = os.environ.get(CATALOG_DIR_ENV, "")
+    loaded = _LOADED.get(directory)
+    if loaded is None:
+        loaded = _LOADED[directory] = _catalog_at(directory)
+    return loaded
 
 
 def currencies() -> list[str]:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from advisor import workload
 from advisor.plan import BUDGET_USD, HOURS_PER_DAY, MAX_BUDGET_USD, MIN_TOKENS_PER_S, USERS
@@ -45,6 +47,7 @@ FINETUNE_CHOICE_FIELDS = ("method", "optimizer", "lora_targets", "gradient_check
 FINETUNE_NUMBER_FIELDS = ("lora_rank", "seq_len", "micro_batch", "grad_accum", "epochs")
 FINETUNE_MORE_FIELDS = ("loss", "precision", "offload")  # under "More settings"
 STATE_KEY = "_rigfit_cfg"
+_RUN = threading.local()  # the script run's (context, configuration): see state()
 NOTICES_KEY = "_rigfit_notices"
 PAGE_KEY = "_rigfit_page"
 FALLBACK_GPU = "rtx-4090"
@@ -328,7 +331,17 @@ def _money_from_query(cfg: dict[str, Any], cat: Catalog,
 
 
 def state() -> dict[str, Any]:
-    """This session's configuration, read from the URL on the first run."""
+    """This session's configuration, read from the URL on the first run.
+
+    A page reads it hundreds of times a run (every string looks up the
+    language), and each ``st.session_state`` lookup costs about 20 µs, so the
+    run's thread keeps the dict found for its run context. The dict is only
+    ever mutated, never replaced, within a session.
+    """
+    ctx = get_script_run_ctx()
+    memo = getattr(_RUN, "state", None)
+    if ctx is not None and memo is not None and memo[0] is ctx:
+        return memo[1]
     if STATE_KEY not in st.session_state:
         query = {k: st.query_params.get(k, "") for k in st.query_params.keys()}
         locale = st.context.locale
@@ -336,7 +349,9 @@ def state() -> dict[str, Any]:
                                          default_gpu=detected_gpu_id() or FALLBACK_GPU)
         st.session_state[STATE_KEY] = cfg
         st.session_state[NOTICES_KEY] = notices
-    return st.session_state[STATE_KEY]
+    cfg = st.session_state[STATE_KEY]
+    _RUN.state = (ctx, cfg)
+    return cfg
 
 
 def ignored_params() -> list[tuple[str, str, str]]:
