@@ -4,9 +4,12 @@
 snapshot) and the scores read from them, each with the model page it comes
 from. A model without a score has no entry: the front ends show "unknown",
 never an estimate. A model has at most one score per leaderboard. Scores of
-different leaderboards are not comparable, so a ranking uses one leaderboard
-(:data:`RANKING_LEADERBOARD`, the one covering the most catalog models) and
-shows the other (:data:`SECOND_LEADERBOARD`) beside it.
+different leaderboards are not comparable, so a ranking orders by one
+leaderboard at a time (:data:`RANKING_LEADERBOARDS`): the models scored on
+the first (:data:`RANKING_LEADERBOARD`, the one covering the most catalog
+models) by it, then the models only the next one scores
+(:data:`FALLBACK_LEADERBOARD`) by that one. :data:`SECOND_LEADERBOARD` is
+shown beside them and never ranks.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from catalog.schema import Id, Record, Url
 QUALITY_FILE = "quality.yaml"
 RANKING_LEADERBOARD = "lmarena-text"
 SECOND_LEADERBOARD = "aa-intelligence-index"
+FALLBACK_LEADERBOARD = "open-llm-leaderboard-v2"
+RANKING_LEADERBOARDS = (RANKING_LEADERBOARD, FALLBACK_LEADERBOARD)
 
 
 class Leaderboard(Record):
@@ -78,7 +83,7 @@ def load_quality_from(directory: Path, model_ids: Iterable[str]) -> QualityTable
         seen.add((s.model, s.leaderboard))
         check_references(QUALITY_FILE, s.model, "leaderboard", [s.leaderboard], board_ids)
         check_references(QUALITY_FILE, s.model, "model", [s.model], valid_models)
-    for needed in (RANKING_LEADERBOARD, SECOND_LEADERBOARD):
+    for needed in (*RANKING_LEADERBOARDS, SECOND_LEADERBOARD):
         if needed not in board_ids:
             raise CatalogError(f"{QUALITY_FILE}: the leaderboard '{needed}' is missing")
     return QualityTable(leaderboards=boards, scores=scores)

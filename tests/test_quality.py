@@ -8,11 +8,13 @@ import pytest
 
 from catalog.catalog import load_catalog
 from catalog.loader import CATALOG_DIR, CatalogError
-from catalog.quality import (QUALITY_FILE, RANKING_LEADERBOARD, SECOND_LEADERBOARD, load_quality,
-                             load_quality_from)
+from catalog.quality import (FALLBACK_LEADERBOARD, QUALITY_FILE, RANKING_LEADERBOARD,
+                             SECOND_LEADERBOARD, load_quality, load_quality_from)
 
 ARENA_CSV = ("https://github.com/fboulnois/llm-leaderboard-csv/blob/"
              "e964e252a171a83b8bf189675ca01406d86bc810/csv/lmarena_text.csv#L")
+OPEN_LLM_CSV = ("https://github.com/fboulnois/llm-leaderboard-csv/blob/"
+                "0f4e5c69c6fb6515afa31ae61f4d699649bc9503/csv/huggingface_v2.csv#L")
 
 
 def test_every_score_names_its_source_and_the_snapshot_date():
@@ -27,17 +29,25 @@ def test_every_score_names_its_source_and_the_snapshot_date():
     for s in table.for_leaderboard(SECOND_LEADERBOARD).values():
         assert s.model in ids and s.source.startswith("https://artificialanalysis.ai/models/")
         assert 0 <= s.score <= 100
+    open_llm = table.leaderboard(FALLBACK_LEADERBOARD)
+    assert open_llm.as_of.isoformat() == "2025-03-21"
+    assert open_llm.snapshot == OPEN_LLM_CSV.removesuffix("#L")
+    for s in table.for_leaderboard(FALLBACK_LEADERBOARD).values():
+        assert s.model in ids and s.source.startswith(OPEN_LLM_CSV) and 0 <= s.score <= 100
+        # The run named is the catalog model's own repository.
+        assert s.notes.split(",")[0].lower() in load_catalog().model(s.model).source.lower()
 
 
-def test_the_two_leaderboards_cover_most_catalog_models():
+def test_the_leaderboards_cover_most_catalog_models():
     table = load_quality()
     arena = set(table.for_leaderboard(RANKING_LEADERBOARD))
     aa = set(table.for_leaderboard(SECOND_LEADERBOARD))
+    open_llm = set(table.for_leaderboard(FALLBACK_LEADERBOARD))
     models = load_catalog().models
-    assert len(arena) == 40 and len(aa) == 25
-    assert len(arena | aa) == 50 and len(models) == 91
+    assert len(arena) == 40 and len(aa) == 25 and len(open_llm) == 38
+    assert len(arena | aa) == 50 and len(arena | aa | open_llm) == 68 and len(models) == 91
     generating = {m.id for m in models if m.task == "generate"}
-    assert len((arena | aa) & generating) > len(generating) / 2
+    assert len(generating) == 86 and len((arena | aa | open_llm) & generating) == 68
 
 
 def test_published_values_as_read():
@@ -54,7 +64,17 @@ def test_published_values_as_read():
     assert aa["gpt-oss-120b"].score == 23.8
     assert aa["gpt-oss-20b"].score == 14.9
     assert aa["qwen3-8b"].score == 5.1
-    assert "glm-4-9b" not in aa  # none published on either: unknown, never estimated
+    assert "glm-4-9b" not in aa
+    open_llm = load_quality().for_leaderboard(FALLBACK_LEADERBOARD)
+    # huggingface_v2.csv, version 2025-03-21: model_name, model_average_score (line).
+    assert open_llm["glm-4-9b"].score == 10.97  # THUDM/glm-4-9b-chat, 10.9734772970452
+    assert open_llm["glm-4-9b"].source == OPEN_LLM_CSV + "1812"
+    assert open_llm["qwen2.5-7b"].score == 35.2  # Qwen/Qwen2.5-7B-Instruct, 35.200108659948
+    # Run in bfloat16 and float16: the bfloat16 run (8.14064731927608), not 10.1075438507193.
+    assert open_llm["qwen2.5-0.5b"].score == 8.14
+    assert open_llm["qwen2.5-0.5b"].source == OPEN_LLM_CSV + "1530"
+    assert open_llm["mistral-7b-v0.3"].score == 14.23  # the base repository's own run
+    assert "autoglm-phone-9b" not in open_llm | aa | arena  # none published: unknown
 
 
 @pytest.fixture
