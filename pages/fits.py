@@ -18,7 +18,8 @@ from pages._inputs import machine_inputs
 from pages._model_files import file_input, hub_input
 from pages._state import PARAMS, SWITCH, bind, lang, state, store
 from pages._text import labeller, plain, show_user_error, t
-from report.fits import class_lines, machine_text, model_answer, rule_text, speed_text
+from report.fits import (board_name, class_lines, machine_text, model_answer, rule_text, speed_text,
+                         vision_text)
 from sizing.fits import USES, FitTable, parse_fits_request
 from sizing.speed import memory_class
 
@@ -82,8 +83,9 @@ except UserError as exc:
 if table is not None:
     language = lang()
     st.markdown(plain(machine_text(table, language)))
-    if table.use == "vision":
-        st.caption(t("fits.vision_note"))
+    vision = vision_text(table, language)
+    if vision:
+        st.caption(plain(vision))
     if table.speed_unknown_reason:
         st.warning(plain(table.speed_unknown_reason))
     st.subheader(t("fits.by_size"))
@@ -105,9 +107,11 @@ if table is not None:
         "band": (f"{speed_text(r.decode_tokens_per_s_low)}–{speed_text(r.decode_tokens_per_s_high)}"
                  if r.decode_tokens_per_s is not None else None),
         "prefill": r.prefill_tokens_per_s, "context": r.max_context_tokens,
+        **({"image_tokens": r.image_tokens} if table.images else {}),
         "offload": (t("fits.offload_layers", gpu_layers=r.gpu_layers, layers=r.num_layers)
                     if r.offload else t("fits.no")),
         "quality": r.quality,
+        "board": board_name(r.quality_board, language),
         "source": r.quality_source or t("fits.unknown"),
         "second": r.second_quality,
         "second_source": r.second_quality_source or t("fits.unknown"),
@@ -122,8 +126,10 @@ if table is not None:
         "band": st.column_config.TextColumn(t("fits.col_band")),
         "prefill": number(t("fits.col_prefill"), format="%.0f"),
         "context": number(t("fits.col_context"), format="%d"),
+        "image_tokens": number(t("fits.col_image_tokens"), format="%d"),
         "offload": st.column_config.TextColumn(t("fits.col_offload")),
         "quality": number(t("fits.col_quality"), format="%.1f", help=t("fits.quality_help")),
+        "board": st.column_config.TextColumn(t("fits.col_board")),
         "source": st.column_config.TextColumn(t("fits.col_source")),
         "second": number(t("fits.col_second_quality"), format="%.1f",
                          help=t("fits.second_quality_help")),

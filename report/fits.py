@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from catalog.quality import load_quality
 from report.content import Section, Source, Table
 from report.formats import number_text
 from report.text import translate
@@ -35,6 +36,13 @@ def size_class(params_b: float) -> str:
     return next(name for name, low, high in SIZE_CLASSES if low <= params_b < high)
 
 
+def board_name(board: str | None, lang: str) -> str:
+    """The name of the leaderboard a row's quality is on ("unknown" where none is)."""
+    if board is None:
+        return translate("fits.unknown", lang)
+    return load_quality().leaderboard(board).name
+
+
 def speed_text(value: float | None) -> str:
     return number_text(value, 1 if value is not None and value < 100 else 0)
 
@@ -43,7 +51,8 @@ def row_sentence(row: FitRow, lang: str) -> str:
     """One model's answer: format, runtime, speeds, context, offload and quality."""
     where = (translate("fits.where_offload", lang, gpu_layers=row.gpu_layers, layers=row.num_layers)
              if row.offload else translate("fits.where_gpu", lang))
-    quality = (translate("fits.quality_known", lang, score=f"{row.quality:g}")
+    quality = (translate("fits.quality_known", lang, score=f"{row.quality:g}",
+                         board=board_name(row.quality_board, lang))
                if row.quality is not None else translate("fits.quality_unknown", lang))
     return translate("fits.row_sentence", lang, model=row.model_name, quant=row.quant.upper(),
                      runtime=row.runtime, decode=speed_text(row.decode_tokens_per_s),
@@ -94,6 +103,14 @@ def machine_text(table: FitTable, lang: str) -> str:
     return translate("fits.machine_unified" if table.unified else "fits.machine", lang, **values)
 
 
+def vision_text(table: FitTable, lang: str) -> str | None:
+    """The images each request carries and how they are counted (None: a use without images)."""
+    if not table.images:
+        return None
+    return translate("fits.vision_images", lang, images=table.images, width=table.image_width_px,
+                     height=table.image_height_px)
+
+
 def rule_text(lang: str) -> str:
     """The ranking rule and the quality source, in words."""
     return translate("fits.rule", lang)
@@ -101,17 +118,24 @@ def rule_text(lang: str) -> str:
 
 def fits_section(table: FitTable, lang: str, *, top: int = 15) -> Section:
     """The report section: the machine, one line per size class, the top rows."""
-    columns = tuple(translate(f"fits.col_{c}", lang) for c in (
-        "model", "quant", "runtime", "decode", "prefill", "context", "offload", "quality"))
+    images = bool(table.images)
+    keys = ("model", "quant", "runtime", "decode", "prefill", "context",
+            *(("image_tokens",) if images else ()), "offload", "quality", "board")
+    columns = tuple(translate(f"fits.col_{c}", lang) for c in keys)
     rows = tuple((r.model_name, r.quant.upper(), r.runtime, speed_text(r.decode_tokens_per_s),
                   speed_text(r.prefill_tokens_per_s), f"{r.max_context_tokens:,}",
+                  *((f"{r.image_tokens:,}",) if images else ()),
                   translate("fits.yes" if r.offload else "fits.no", lang),
-                  f"{r.quality:g}" if r.quality is not None else translate("fits.unknown", lang))
+                  f"{r.quality:g}" if r.quality is not None else translate("fits.unknown", lang),
+                  board_name(r.quality_board, lang))
                  for r in table.rows[:top])
     sources = {r.quality_source.rsplit(": ", 1)[-1] for r in table.rows[:top] if r.quality_source}
+    vision = vision_text(table, lang)
     return Section(
         key="fits", heading=translate("fits.title", lang), intro=machine_text(table, lang),
         tables=(Table(columns=columns, rows=rows,
-                      numeric=(False, False, False, True, True, True, False, True)),),
-        notes=(*(line.text for line in class_lines(table, lang)), rule_text(lang)),
+                      numeric=tuple(k in ("decode", "prefill", "context", "image_tokens", "quality")
+                                    for k in keys)),),
+        notes=(*((vision,) if vision else ()), *(line.text for line in class_lines(table, lang)),
+               rule_text(lang)),
         sources=tuple(Source(label=url, url=url) for url in sorted(sources)))

@@ -14,10 +14,11 @@ from typing import Any
 
 from catalog.catalog import Catalog
 from catalog.quality import load_quality
+from report.fits import board_name, vision_text
 from report.formats import number_text
-from report.text import DEFAULT_LANGUAGE
+from report.text import DEFAULT_LANGUAGE, translate
 from rigfit.terminal import cli_text, format_table, json_text
-from sizing.fits import USES, FitTable, fits, parse_fits_request, ranking_quality
+from sizing.fits import USE_SHAPES, USES, FitTable, fits, parse_fits_request, ranking_quality
 from sizing.request import parse_request, resolve_model
 
 # The JSON contract: one object per row, these keys in this order.
@@ -34,7 +35,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ram", help="RAM type for offload speed, e.g. ddr5-6000x2")
     p.add_argument("--runtime", action="append", dest="runtimes",
                    help="runtime id; repeat for several (default: every runtime the GPU runs)")
-    p.add_argument("--use", choices=USES, help="what the model is for (default chat)")
+    p.add_argument("--use", choices=USES,
+                   help="what the model is for (default chat); vision lists vision-language models "
+                   f"and adds {USE_SHAPES['vision'].images} image of "
+                   f"{USE_SHAPES['vision'].image_width_px} x {USE_SHAPES['vision'].image_height_px} px "
+                   "to each request, counted as each model's own image tokens")
     p.add_argument("--min-decode-tokens-per-s", type=float, help="slowest decode accepted [tokens/s]")
     p.add_argument("--min-context-tokens", type=int, help="shortest context accepted [tokens]")
     p.add_argument("--all-quants", action="store_true",
@@ -77,19 +82,23 @@ def table_text(table: FitTable, lang: str = DEFAULT_LANGUAGE) -> str:
 
     head = say("head", count=table.gpu_count, gpu=table.gpu_name,
                memory_gib=f"{table.gpu_memory_gib:g}", ram_gib=f"{table.ram_gib:g}",
-               use=table.use, prompt=number_text(table.prompt_tokens, 0),
+               use=table.use if lang == DEFAULT_LANGUAGE else translate(f"fits.use_{table.use}", lang),
+               prompt=number_text(table.prompt_tokens, 0),
                new=number_text(table.new_tokens, 0))
     unknown = say("unknown")
     rows = [{say("col_model"): r.model, say("col_quant"): r.quant, say("col_runtime"): r.runtime,
              say("col_decode"): _rounded(r.decode_tokens_per_s),
              say("col_prefill"): _rounded(r.prefill_tokens_per_s),
              say("col_max_context"): r.max_context_tokens,
+             **({say("col_image_tokens"): r.image_tokens} if table.images else {}),
              say("col_offload"): say("yes" if r.offload else "no"),
              say("col_quality"): r.quality if r.quality is not None else unknown,
+             say("col_board"): board_name(r.quality_board, lang),
              say("col_aa_index"): r.second_quality if r.second_quality is not None else unknown,
              say("col_meets"): say("yes" if r.meets_floors else "no")} for r in table.rows]
     tail = say("not_running", models=", ".join(table.not_running) or say("none"))
-    return "\n".join([head, format_table(rows), tail])
+    vision = vision_text(table, lang)
+    return "\n".join([head, *([vision] if vision else []), format_table(rows), tail])
 
 
 def run(args: argparse.Namespace, cat: Catalog) -> int:

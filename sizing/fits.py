@@ -23,9 +23,12 @@ Rules, as the page and ``docs/model.md`` state them:
   offload, the smallest faithful one (least in RAM, fastest).
 * The ranking: rows meeting the floors first; then rows in a faithful
   format (a published score is the full model's); then known quality before
-  unknown, higher quality first; then faster decode. Quality is the ranking
-  leaderboard's score (:data:`catalog.quality.RANKING_LEADERBOARD`); the
-  second leaderboard's score is shown beside it and never ranks.
+  unknown; then, scores of two leaderboards never being compared, the models
+  the first ranking leaderboard scores, higher first, before those only the
+  next one scores, higher first (:data:`catalog.quality.RANKING_LEADERBOARDS`:
+  the LMArena text arena, then the Open LLM Leaderboard v2); then faster
+  decode. The second leaderboard's score (the Intelligence Index) is shown
+  beside it and never ranks.
 """
 
 from __future__ import annotations
@@ -41,12 +44,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from catalog.catalog import Catalog, runtime_api
 from catalog.errors import invalid_input
-from catalog.quality import RANKING_LEADERBOARD, SECOND_LEADERBOARD, QualityTable
+from catalog.quality import RANKING_LEADERBOARDS, SECOND_LEADERBOARD, QualityTable
 from catalog.schema import Gpu, ModelArch, Quant, Runtime
 from sizing.estimate import DEFAULT_RAM, default_interconnect, speed_constants
 from sizing.fit import published_in, runtime_quants
-from sizing.request import (MAX_GPUS, MAX_TOKENS, EstimateRequest, RequestError, check_hardware,
-                            resolve_gpu, tensor_parallel_problem)
+from sizing.request import (DEFAULT_IMAGE_HEIGHT_PX, DEFAULT_IMAGE_WIDTH_PX, MAX_GPUS, MAX_TOKENS,
+                            EstimateRequest, RequestError, check_hardware, resolve_gpu,
+                            tensor_parallel_problem)
 from sizing.results import Result
 from sizing.speed import (SpeedUnknownError, bandwidth_bytes_per_s, compute_flops_per_s, memory_class,
                           ram_bandwidth_gb_per_s)
@@ -54,6 +58,7 @@ from sizing.memory import usable_bytes_per_device
 from sizing.system import OS_RESERVE_GIB, PURCHASABLE_RAM_GIB
 from sizing.units import gib_to_bytes
 from sizing.vector import MemoryModel, ModelArrays, QuantArrays, RowMemory, Rows, row_speed
+from sizing.vision import encoder_activation_bytes, image_cost
 from sizing.workloads import PRESETS
 
 USES = ("chat", "code", "reasoning", "vision", "agent", "embed")
@@ -76,28 +81,39 @@ SPEED_KEYS = ("decode", "decode_low", "decode_high", "prefill", "prefill_low", "
 
 @dataclass(frozen=True)
 class UseShape:
-    """The request one use sizes, and the models it lists. [tokens]"""
+    """The request one use sizes, and the models it lists. [tokens, images, px]
+
+    ``prompt_tokens`` and ``context_tokens`` count text; each of ``images``
+    adds the tokens the model's own rule gives an image of
+    ``image_width_px`` x ``image_height_px`` (:func:`image_tokens`).
+    """
 
     prompt_tokens: int
     new_tokens: int
     context_tokens: int
     tasks: tuple[str, ...]  # ModelArch.task values listed
     vision_only: bool = False
+    images: int = 0  # per request
+    image_width_px: int = DEFAULT_IMAGE_WIDTH_PX
+    image_height_px: int = DEFAULT_IMAGE_HEIGHT_PX
 
 
-def _preset(use: str, tasks: tuple[str, ...] = ("generate",), *, vision_only: bool = False) -> UseShape:
+def _preset(use: str, tasks: tuple[str, ...] = ("generate",), *, vision_only: bool = False,
+            images: int = 0) -> UseShape:
     p = PRESETS[use]
-    return UseShape(p.prompt_tokens, p.new_tokens, p.context_tokens, tasks, vision_only)
+    return UseShape(p.prompt_tokens, p.new_tokens, p.context_tokens, tasks, vision_only, images)
 
 
 # Text tokens of each use (sizing.workloads). Reasoning and vision are sized as
-# a chat: a vision model's images are not counted here (the Configurator sizes
-# them); a reasoning model's longer replies fit the chat context.
+# a chat; vision adds one image per request at the size a request's images
+# default to (sizing.request: 1024 x 1024 px, a photo or a screen), counted
+# as each model's own image tokens. A reasoning model's longer replies fit
+# the chat context.
 USE_SHAPES: dict[str, UseShape] = {
     "chat": _preset("chat"),
     "code": _preset("code"),
     "reasoning": _preset("chat"),
-    "vision": _preset("chat", vision_only=True),
+    "vision": _preset("chat", vision_only=True, images=1),
     "agent": _preset("agent"),
     "embed": UseShape(EMBED_PROMPT_TOKENS, 0, EMBED_PROMPT_TOKENS, ("embed", "rerank")),
 }
@@ -132,14 +148,16 @@ def parse_fits_request(data: dict) -> FitsRequest:
 class Quality:
     """A model's published leaderboard scores. [score on each leaderboard's scale]
 
-    ``score`` is the ranking leaderboard's, ``second_score`` the second one's;
-    None where that leaderboard publishes none.
+    ``score`` is the first ranking leaderboard's that scores the model
+    (``board``: its id), ``second_score`` the second leaderboard's; None
+    where that leaderboard publishes none.
     """
 
     score: float | None
     source: str | None  # leaderboard, date and address, in one line
     second_score: float | None = None
     second_source: str | None = None
+    board: str | None = None  # the ranking leaderboard ``score`` is on
 
 
 def _scores(table: QualityTable, leaderboard_id: str) -> dict[str, tuple[float, str]]:
@@ -149,11 +167,23 @@ def _scores(table: QualityTable, leaderboard_id: str) -> dict[str, tuple[float, 
 
 
 def ranking_quality(table: QualityTable) -> dict[str, Quality]:
-    """Both leaderboards' scores by model id, each with its source line."""
-    first, second = _scores(table, RANKING_LEADERBOARD), _scores(table, SECOND_LEADERBOARD)
-    none = (None, None)
-    return {model: Quality(*first.get(model, none), *second.get(model, none))
-            for model in first.keys() | second.keys()}
+    """By model id: the first ranking leaderboard's score that exists and the second
+    leaderboard's, each with its source line."""
+    second = _scores(table, SECOND_LEADERBOARD)
+    ranking = {}
+    for board in reversed(RANKING_LEADERBOARDS):  # the earlier leaderboard wins
+        ranking |= {model: (*found, board) for model, found in _scores(table, board).items()}
+    out = {}
+    for model in ranking.keys() | second.keys():
+        score, source, board = ranking.get(model, (None, None, None))
+        out[model] = Quality(score, source, *second.get(model, (None, None)), board=board)
+    return out
+
+
+def board_rank(board: str | None) -> int:
+    """A ranking leaderboard's place in :data:`RANKING_LEADERBOARDS` (after them all: none)."""
+    return RANKING_LEADERBOARDS.index(board) if board in RANKING_LEADERBOARDS else len(
+        RANKING_LEADERBOARDS)
 
 
 class FitRow(Result):
@@ -172,15 +202,17 @@ class FitRow(Result):
     prefill_tokens_per_s: float | None
     prefill_tokens_per_s_low: float | None
     prefill_tokens_per_s_high: float | None
-    max_context_tokens: int  # longest context that fits (with offload: that runs)
+    max_context_tokens: int  # longest context that fits (with offload: that runs), less images
     model_max_context_tokens: int
+    image_tokens: int  # the use's images in one request (vision), in the context beside the text
     offload: bool  # some layers live in system RAM
     gpu_layers: int
     num_layers: int
     offloaded_bytes: float
     per_device_total_bytes: float  # at the use's context
-    quality: float | None  # on the ranking leaderboard
+    quality: float | None  # on the ranking leaderboard quality_board
     quality_source: str | None
+    quality_board: str | None  # id of the leaderboard quality is on
     second_quality: float | None  # on the second leaderboard; never ranks
     second_quality_source: str | None
     meets_floors: bool
@@ -196,9 +228,12 @@ class FitTable(Result):
     ram_gib: float  # 0 on unified memory, which has no RAM apart from the GPU's
     unified: bool
     use: str
-    prompt_tokens: int
+    prompt_tokens: int  # text
     new_tokens: int
-    context_tokens: int
+    context_tokens: int  # text
+    images: int  # per request, each counted as the model's own image tokens
+    image_width_px: int
+    image_height_px: int
     runtimes: list[str]
     rows: list[FitRow]  # ranked
     not_running: list[str]  # model ids that run on none of the runtimes
@@ -243,6 +278,27 @@ def resolve_machine(request: FitsRequest, catalog: Catalog) -> Machine:
                    runtimes=runtimes, unified=unified)
 
 
+def image_tokens(arch: ModelArch, shape: UseShape) -> int:
+    """Tokens the use's images add to one request of ``arch`` (0: no images). [tokens]
+
+    Each image counts as the model's own rule sizes it (:func:`sizing.vision.image_cost`).
+
+    >>> from catalog.catalog import load_catalog
+    >>> image_tokens(load_catalog().model("qwen2.5-vl-7b"), USE_SHAPES["vision"])
+    1369
+    """
+    return _image_load(arch, shape)[0]
+
+
+def _image_load(arch: ModelArch, shape: UseShape) -> tuple[int, float]:
+    """The use's image tokens in one request, and the vision encoder's buffer while it
+    encodes one image (0, 0: no images). [tokens, B]"""
+    if not shape.images or arch.vision is None:
+        return 0, 0.0
+    cost = image_cost(arch.vision, shape.image_width_px, shape.image_height_px)
+    return cost.tokens * shape.images, encoder_activation_bytes(arch.vision, cost)
+
+
 def listed_models(models: Sequence[ModelArch], use: str) -> list[ModelArch]:
     """The models a use lists: by task, and only vision-language models for vision."""
     shape = USE_SHAPES[use]
@@ -260,7 +316,8 @@ class RuntimeRows:
     memory: RowMemory  # at the use's context
     runs: np.ndarray
     on_gpu: np.ndarray
-    max_context_tokens: np.ndarray
+    max_context_tokens: np.ndarray  # longest context that runs, less the images' tokens
+    image_tokens: np.ndarray  # the use's images in one request
     decode: np.ndarray  # tokens/s, NaN: none
     decode_low: np.ndarray
     decode_high: np.ndarray
@@ -306,29 +363,35 @@ def evaluate_runtime(catalog: Catalog, machine: Machine, runtime: Runtime,
                    quant_index, embeddings_on_host=runtime.embeddings_on_host)
     common = dict(runtime=runtime, gpu_count=machine.gpu_count, tensor=split == "tensor",
                   new_tokens=shape.new_tokens, kv_bytes_per_element=KV_BYTES_PER_ELEMENT)
+    # The use's images join the prompt and the context, as the estimate adds them
+    # (sizing.estimate.with_images), and the encoder's buffer joins the activations.
+    per_model = np.array([_image_load(a, shape) for a in models], dtype=float).reshape(len(models), 2)
+    images = per_model[rows.model_index, 0].astype(np.int64)
     model = MemoryModel.of(rows, usable_bytes=usable_bytes_per_device(machine.gpu, runtime),
-                           **common)
+                           encoder_act_bytes=per_model[rows.model_index, 1], **common)
     max_ctx = rows.models.max_context_tokens[rows.model_index]
     context = np.maximum(np.minimum(shape.context_tokens, max_ctx),
-                         shape.prompt_tokens + shape.new_tokens)
-    memory = model.at(context, np.full(len(max_ctx), shape.prompt_tokens))
+                         shape.prompt_tokens + shape.new_tokens) + images
+    prompt = shape.prompt_tokens + images
+    memory = model.at(context, prompt)
     on_gpu = memory.fits
     runs = on_gpu | _offload_runs(memory, runtime, machine)
 
     def fits_at(index: np.ndarray):
         """Whether the rows at ``index`` still run (on the GPU alone where they do at the
         use's context) at another context."""
-        part, alone = model.take(index), on_gpu[index]
+        part, alone, part_prompt = model.take(index), on_gpu[index], prompt[index]
 
         def predicate(ctx: np.ndarray) -> np.ndarray:
-            m = part.at(ctx, np.minimum(ctx, shape.prompt_tokens))
+            m = part.at(ctx, np.minimum(ctx, part_prompt))
             return np.where(alone, m.fits, m.fits | _offload_runs(m, runtime, machine))
         return predicate
 
     longest = longest_true(fits_at, max_ctx)
-    speed = _speeds(catalog, machine, rows, memory, common, shape)
+    speed = _speeds(catalog, machine, rows, memory, common, prompt)
     return RuntimeRows(runtime=runtime, rows=rows, rank_in_model=rank, memory=memory,
-                       runs=runs, on_gpu=on_gpu, max_context_tokens=longest, **speed)
+                       runs=runs, on_gpu=on_gpu, max_context_tokens=np.maximum(longest - images, 0),
+                       image_tokens=images, **speed)
 
 
 def _offload_runs(memory: RowMemory, runtime: Runtime, machine: Machine) -> np.ndarray:
@@ -369,8 +432,13 @@ def longest_true(predicate_for, high: np.ndarray) -> np.ndarray:
 
 
 def _speeds(catalog: Catalog, machine: Machine, rows: Rows, memory: RowMemory, common: dict,
-            shape: UseShape) -> dict[str, np.ndarray]:
-    """Speeds of every row at the use's prompt and reply (NaN: unknown or none). [tokens/s]"""
+            prompt_tokens: np.ndarray) -> dict[str, np.ndarray]:
+    """Speeds of every row at its prompt and the use's reply (NaN: unknown or none). [tokens/s]
+
+    :func:`sizing.vector.row_speed` takes one prompt length: rows are evaluated
+    in groups of equal prompts (one group without images; with them, one per
+    distinct image token count).
+    """
     try:
         bandwidth_bytes_per_s(machine.gpu)
         compute_flops_per_s(machine.gpu, rows.quants.quants[0])
@@ -381,11 +449,17 @@ def _speeds(catalog: Catalog, machine: Machine, rows: Rows, memory: RowMemory, c
                  for kind in ("float", "int-quant")}
     link = catalog.interconnect(default_interconnect(machine.gpu))
     offloaded_frac = np.where(memory.fits, 0.0, 1.0 - memory.gpu_layers / memory.num_layers)
-    return row_speed(rows, **common, gpu=machine.gpu, constants=constants,
-                     prompt_tokens=shape.prompt_tokens,
-                     offloaded_frac=offloaded_frac, ram_gb_per_s=machine.ram_gb_per_s,
-                     link_bandwidth_gb_per_s=link.bandwidth_gb_per_s,
-                     link_latency_s=link.latency_s)
+    out = {key: np.full(len(prompt_tokens), np.nan) for key in SPEED_KEYS}
+    for prompt in np.unique(prompt_tokens):
+        index = np.flatnonzero(prompt_tokens == prompt)
+        group = row_speed(rows.take(index), **common, gpu=machine.gpu, constants=constants,
+                          prompt_tokens=int(prompt), offloaded_frac=offloaded_frac[index],
+                          ram_gb_per_s=machine.ram_gb_per_s,
+                          link_bandwidth_gb_per_s=link.bandwidth_gb_per_s,
+                          link_latency_s=link.latency_s)
+        for key in SPEED_KEYS:
+            out[key][index] = group[key]
+    return out
 
 
 def _chosen(ev: RuntimeRows, meets: np.ndarray, all_quants: bool) -> np.ndarray:
@@ -446,8 +520,8 @@ def fit_rows(ev: RuntimeRows, request: FitsRequest,
     meets = _floors(ev, request)
     chosen = _chosen(ev, meets, request.all_quants)
     # Plain Python numbers (NaN: none) for the chosen rows, column by column.
-    columns = {name: getattr(ev, name)[chosen].tolist() for name in (*SPEED_KEYS, "on_gpu",
-                                                                     "max_context_tokens")}
+    columns = {name: getattr(ev, name)[chosen].tolist() for name in (
+        *SPEED_KEYS, "on_gpu", "max_context_tokens", "image_tokens")}
     columns |= {name: getattr(ev.memory, name)[chosen].tolist() for name in (
         "gpu_layers", "offloaded_bytes", "per_device_total_bytes")}
     columns["meets"] = meets[chosen].tolist()
@@ -468,21 +542,23 @@ def fit_rows(ev: RuntimeRows, request: FitsRequest,
             prefill_tokens_per_s_high=speeds["prefill_high"],
             max_context_tokens=columns["max_context_tokens"][k],
             model_max_context_tokens=arch.max_context_tokens,
+            image_tokens=columns["image_tokens"][k],
             offload=not columns["on_gpu"][k], gpu_layers=columns["gpu_layers"][k],
             num_layers=arch.num_layers, offloaded_bytes=columns["offloaded_bytes"][k],
             per_device_total_bytes=columns["per_device_total_bytes"][k],
-            quality=score.score, quality_source=score.source,
+            quality=score.score, quality_source=score.source, quality_board=score.board,
             second_quality=score.second_score, second_quality_source=score.second_source,
             meets_floors=columns["meets"][k]))
     return out
 
 
 def rank_key(row: FitRow) -> tuple:
-    """Sort key of the ranking: floors met, a faithful format, quality known, quality,
-    decode speed, then id (a published score is the full model's, so a format of a
+    """Sort key of the ranking: floors met, a faithful format, quality known, its
+    leaderboard (in :data:`RANKING_LEADERBOARDS` order: scores of two are never compared),
+    quality, decode speed, then id (a published score is the full model's, so a format of a
     family under :data:`MIN_FAITHFUL_BITS_PER_WEIGHT` bits ranks after the faithful ones)."""
-    return (not row.meets_floors, not row.faithful,
-            row.quality is None, -(row.quality or 0.0), -(row.decode_tokens_per_s or 0.0),
+    return (not row.meets_floors, not row.faithful, row.quality is None,
+            board_rank(row.quality_board), -(row.quality or 0.0), -(row.decode_tokens_per_s or 0.0),
             row.model, row.runtime, -row.bits_per_weight)
 
 
@@ -512,5 +588,7 @@ def fits(request: FitsRequest, catalog: Catalog, *, quality: Mapping[str, Qualit
         unified=machine.unified, use=request.use,
         prompt_tokens=shape.prompt_tokens, new_tokens=shape.new_tokens,
         context_tokens=max(shape.context_tokens, shape.prompt_tokens + shape.new_tokens),
+        images=shape.images, image_width_px=shape.image_width_px,
+        image_height_px=shape.image_height_px,
         runtimes=[r.id for r in machine.runtimes], rows=rows,
         not_running=[m.id for m in models if m.id not in running], speed_unknown_reason=reason)

@@ -35,7 +35,8 @@ def test_the_link_answers_the_3060_question():
     assert "20-35B: only with offload to system RAM." in text
     answer = unescape(at.info[0].value)
     assert answer.startswith("GLM-4 9B Chat: Q8_0 on llama.cpp, 30.0 tokens/s decode")
-    assert "tokens/s decode" in answer and "on the GPU" in answer and "quality unknown" in answer
+    assert "tokens/s decode" in answer and "on the GPU" in answer
+    assert answer.endswith("quality 10.97 (Open LLM Leaderboard v2).")
     frame = _table(at)
     qwen14 = frame[frame["model"] == "Qwen2.5 14B Instruct"].iloc[0]
     assert qwen14["quant"] == "Q4_K_M" and qwen14["offload"] == "no" and qwen14["decode"] > 20
@@ -66,7 +67,7 @@ def test_chinese_page():
     assert at.title[0].value == "我能跑什么？"
     text = _shown(at)
     assert "20-35B：只能卸载到系统内存运行。" in text
-    assert "质量未知" in at.info[0].value
+    assert "质量 10.97（Open LLM Leaderboard v2）" in at.info[0].value
 
 
 def test_a_bad_ram_value_in_the_link_is_ignored_with_a_notice():
@@ -88,15 +89,29 @@ def test_arena_score_ranks_and_the_index_stands_beside_it():
     # lmarena_text.csv 2025-08-04: Gemma-3-12B-it 1335; models.yml: gpt-oss-20b 14.9.
     gemma = frame[frame["model"].str.startswith("Gemma 3 12B")].iloc[0]
     assert gemma["quality"] == 1335 and gemma["source"].startswith("LMArena text arena, 2025-08-04")
+    assert gemma["board"] == "LMArena text arena"
+    # huggingface_v2.csv 2025-03-21: Qwen/Qwen2.5-14B-Instruct, bfloat16, average 41.31.
+    qwen = frame[frame["model"] == "Qwen2.5 14B Instruct"].iloc[0]
+    assert qwen["quality"] == 41.31 and qwen["board"] == "Open LLM Leaderboard v2"
+    assert qwen["source"].startswith("Open LLM Leaderboard v2, 2025-03-21")
+    # Until the first unknown (the faithful formats), every arena score comes first.
+    boards = list(frame["board"])
+    known = boards[:boards.index("unknown")]
+    assert known == sorted(known, key=lambda b: b != "LMArena text arena")
+    assert set(known) == {"LMArena text arena", "Open LLM Leaderboard v2"}
     gpt = frame[frame["model"].str.startswith("gpt-oss-20b")].iloc[0]
     assert gpt["second"] == 14.9 and gpt["source"] == "unknown"
     assert "artificialanalysis.ai/models/gpt-oss-20b" in gpt["second_source"]
 
 
-def test_vision_says_images_are_not_counted_in_both_languages():
-    assert any("image tokens are not counted" in c.value
-               for c in open_fits(**LINK, use="vision").caption)
-    assert any("图片的 token 未计入" in c.value
+def test_vision_states_the_image_it_counts_in_both_languages():
+    app = open_fits(**LINK, use="vision")
+    assert any("each request carries 1 image of 1024 × 1024 px" in c.value for c in app.caption)
+    assert not any("not counted" in c.value for c in app.caption)
+    frame = app.dataframe[0].value
+    qwen = frame[frame["model"] == "Qwen2.5-VL 7B Instruct"].iloc[0]
+    assert qwen["image_tokens"] == 1369
+    assert any("1 张 1024 × 1024 像素的图片" in c.value
                for c in open_fits(**LINK, use="vision", lang="zh").caption)
     assert not any("image tokens" in c.value for c in open_fits(**LINK).caption)
 

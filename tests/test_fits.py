@@ -11,15 +11,16 @@ import numpy as np
 import pytest
 
 from catalog.catalog import load_catalog
-from sizing.estimate import DEFAULT_RAM, default_split, memory_for, speed_for
+from sizing.estimate import DEFAULT_RAM, default_split, memory_for, speed_for, with_images
 from sizing.fit import max_context_tokens
 from sizing.fits import (MIN_FAITHFUL_BITS_PER_WEIGHT, USE_SHAPES, FitsRequest, Quality,
-                         evaluate_runtime, faithful, fits, listed_models, parse_fits_request,
-                         quant_family_bits, resolve_machine)
+                         evaluate_runtime, faithful, fits, image_tokens, listed_models,
+                         parse_fits_request, quant_family_bits, resolve_machine)
 from sizing.memory import estimate_memory
 from sizing.request import EstimateRequest, RequestError, parse_request, resolve_model
 from sizing.system import OS_RESERVE_GIB
 from sizing.units import gib_to_bytes
+from sizing.vision import encoder_activation_bytes, image_cost
 from tests.test_model_files import write_llama
 
 CAT = load_catalog()
@@ -34,6 +35,8 @@ MACHINES = [
     ("rtx-4090", 1, None, "transformers", "agent"),
     ("apple-m4-max-40c", 1, None, "mlx", "chat"),
     ("rtx-3060-12gb", 1, None, "ollama", "embed"),
+    ("rtx-3060-12gb", 1, None, "llama.cpp", "vision"),
+    ("rtx-4090", 2, None, "vllm", "vision"),
 ]
 
 
@@ -47,10 +50,13 @@ def _evaluated(gpu, count, memory_gib, runtime, use, ram_gib=32.0):
 
 
 def _scalar_request(machine, shape, runtime, arch, quant, context):
-    return EstimateRequest(model=arch.id, quant=quant.id, gpu=machine.gpu.id,
-                           gpu_count=machine.gpu_count, runtime=runtime,
-                           prompt_tokens=shape.prompt_tokens, new_tokens=shape.new_tokens,
-                           context_tokens=context, images=0)
+    """The estimate's request for one row, its images added as the estimate adds them."""
+    request = EstimateRequest(model=arch.id, quant=quant.id, gpu=machine.gpu.id,
+                              gpu_count=machine.gpu_count, runtime=runtime,
+                              prompt_tokens=shape.prompt_tokens, new_tokens=shape.new_tokens,
+                              context_tokens=context, images=shape.images,
+                              image_width=shape.image_width_px, image_height=shape.image_height_px)
+    return with_images(request, arch)[0]
 
 
 @pytest.mark.parametrize("machine_args", MACHINES, ids=lambda m: f"{m[0]}x{m[1]}-{m[3]}-{m[4]}")
@@ -82,14 +88,17 @@ def test_array_engine_agrees_with_the_scalar_engine_row_by_row(machine_args):
                                and memory.offloaded_bytes + memory.host_weights_bytes <= budget)
         assert bool(ev.runs[i]) == runs, (arch.id, quant.id)
         split = default_split(request, CAT)
-        if memory.fits:
+        images = request.prompt_tokens - shape.prompt_tokens
+        assert ev.image_tokens[i] == images, (arch.id, quant.id)
+        if memory.fits and not images:
             expected_context = max_context_tokens(
                 arch, quant, machine.gpu, CAT.runtime(runtime), gpu_count=machine.gpu_count,
                 split=split, prompt_tokens=shape.prompt_tokens, new_tokens=shape.new_tokens)
             assert ev.max_context_tokens[i] == expected_context, (arch.id, quant.id)
-        elif runs:
-            assert ev.max_context_tokens[i] == _scalar_longest_with_offload(
-                arch, quant, machine, runtime, shape, split, budget), (arch.id, quant.id)
+        elif runs:  # the longest context, less the image tokens it holds
+            assert ev.max_context_tokens[i] == _scalar_longest(
+                arch, quant, machine, runtime, request, split,
+                budget if not memory.fits else -1.0) - images, (arch.id, quant.id)
         if not runs:
             continue
         speed = speed_for(request, CAT, arch, memory)
@@ -108,14 +117,21 @@ def test_array_engine_agrees_with_the_scalar_engine_row_by_row(machine_args):
     assert checked_speed >= 5
 
 
-def _scalar_longest_with_offload(arch, quant, machine, runtime, shape, split, budget):
-    """Longest context that runs with offload, by the scalar engine's binary search."""
+def _scalar_longest(arch, quant, machine, runtime, request, split, budget):
+    """Longest context that runs (with offload within ``budget`` bytes of RAM; a negative
+    budget: on the GPU alone), with the request's prompt and images, by the scalar
+    engine's binary search."""
     rt = CAT.runtime(runtime)
+    encoder = 0.0
+    if request.images:
+        encoder = encoder_activation_bytes(arch.vision, image_cost(
+            arch.vision, request.image_width, request.image_height))
 
     def runs(context):
         m = estimate_memory(arch, quant, machine.gpu, rt, context_tokens=context,
-                            prompt_tokens=min(context, shape.prompt_tokens),
-                            gpu_count=machine.gpu_count, split=split, new_tokens=shape.new_tokens)
+                            prompt_tokens=min(context, request.prompt_tokens),
+                            gpu_count=machine.gpu_count, split=split,
+                            new_tokens=request.new_tokens, encoder_activation_bytes=encoder)
         return m.fits or (m.gpu_layers > 0 and m.offloaded_bytes + m.host_weights_bytes <= budget)
 
     high = arch.max_context_tokens
@@ -299,6 +315,37 @@ def test_vision_lists_only_vision_language_models():
                                      "runtimes": ("llama.cpp",)}), CAT)
     assert table.rows and all(CAT.model(r.model).vision is not None for r in table.rows)
     assert "autoglm-phone-9b" in {r.model for r in table.rows}
+    assert (table.images, table.image_width_px, table.image_height_px) == (1, 1024, 1024)
+    assert all(r.image_tokens > 0 for r in table.rows)
+
+
+def test_a_1024_px_image_costs_each_model_its_own_tokens():
+    shape = USE_SHAPES["vision"]
+    # Qwen2.5-VL: 14 px patches merged 2 x 2, sides rounded to 28 px: 1024 -> 37 x 28 = 1036 px,
+    # (1036 / 14)^2 = 74^2 = 5,476 patches, one token per 4: 1,369.
+    assert image_tokens(CAT.model("qwen2.5-vl-7b"), shape) == 74 ** 2 // 4 == 1369
+    # Qwen3-VL: 16 px patches merged 2 x 2; 1024 is a multiple of 32: (1024 / 16)^2 / 4 = 1,024.
+    assert image_tokens(CAT.model("qwen3-vl-8b"), shape) == (1024 // 16) ** 2 // 4 == 1024
+    # InternVL3.5: a square image fills a 3 x 3 grid of 448 px tiles (at most 12), plus a
+    # thumbnail: 10 tiles of 256 tokens.
+    assert image_tokens(CAT.model("internvl3.5-8b"), shape) == (3 * 3 + 1) * 256
+    assert image_tokens(CAT.model("qwen2.5-7b"), shape) == 0  # reads no images
+    assert image_tokens(CAT.model("qwen2.5-vl-7b"), USE_SHAPES["chat"]) == 0
+
+
+def test_a_vision_models_longest_context_drops_by_exactly_its_image_tokens():
+    def row(use):
+        table = fits(parse_fits_request({"gpu": "h100-sxm", "runtimes": ("llama.cpp",),
+                                         "use": use}), CAT)
+        return next(r for r in table.rows if r.model == "qwen2.5-vl-7b")
+
+    chat, vision = row("chat"), row("vision")
+    # 80 GB holds Qwen2.5-VL-7B's whole 128,000-token window either way: the image's
+    # 1,369 tokens leave 126,631 for text.
+    assert chat.quant == vision.quant and chat.max_context_tokens == 128_000
+    assert (vision.image_tokens, vision.max_context_tokens) == (1369, 128_000 - 1369)
+    # The image's tokens are prompt tokens too: processing them slows prefill per token.
+    assert vision.prefill_tokens_per_s < chat.prefill_tokens_per_s
 
 
 def test_code_sizes_a_longer_prompt_than_chat(rtx_3060):

@@ -25,8 +25,14 @@ def test_json_rows_carry_exactly_the_contract_keys(capsys):
     by_model = {r["model"]: r for r in rows}
     assert by_model["qwen2.5-14b"]["quant"] == "q4_k_m" and by_model["qwen2.5-14b"]["offload"] is False
     assert by_model["qwen2.5-32b"]["offload"] is True
-    assert by_model["glm-4-9b"]["quality"] is None and by_model["glm-4-9b"]["quality_source"] is None
-    assert by_model["glm-4-9b"]["second_quality"] is None
+    # Not on the arena: ranked by the Open LLM Leaderboard v2 (huggingface_v2.csv 2025-03-21,
+    # THUDM/glm-4-9b-chat, average 10.97); no Intelligence Index published.
+    glm = by_model["glm-4-9b"]
+    assert glm["quality"] == 10.97 and glm["second_quality"] is None
+    assert glm["quality_source"] == ("Open LLM Leaderboard v2, 2025-03-21: https://github.com/"
+                                     "fboulnois/llm-leaderboard-csv/blob/0f4e5c69c6fb6515afa31ae61f4d"
+                                     "699649bc9503/csv/huggingface_v2.csv#L1812")
+    assert by_model["autoglm-phone-9b"]["quality"] is None  # on no leaderboard
     # Ranked on the LMArena text arena (lmarena_text.csv 2025-08-04: Gemma-3-12B-it 1335);
     # the Intelligence Index stands beside it (gpt-oss-20b: 14.9, not on the arena).
     scored = by_model["gemma-3-12b"]
@@ -41,6 +47,13 @@ def test_json_rows_carry_exactly_the_contract_keys(capsys):
     assert rows[:len(faithful)] == faithful
     first_unknown = next(i for i, r in enumerate(faithful) if r["quality"] is None)
     assert first_unknown >= 5 and all(r["quality"] is None for r in faithful[first_unknown:])
+    # The two ranking leaderboards are never sorted together: every arena score first.
+    boards = [r["quality_source"].split(",")[0] for r in faithful[:first_unknown]]
+    assert boards == sorted(boards, key=lambda b: b != "LMArena text arena")
+    assert set(boards) == {"LMArena text arena", "Open LLM Leaderboard v2"}
+    for board in set(boards):
+        scores = [r["quality"] for r, b in zip(faithful, boards) if b == board]
+        assert scores == sorted(scores, reverse=True)
 
 
 def test_several_runtimes_and_floors(capsys):
@@ -59,6 +72,19 @@ def test_table_says_the_machine_and_what_does_not_run(capsys):
     assert out.splitlines()[0].startswith("1 x NVIDIA GeForce RTX 3060 12GB, 12 GiB; 32 GiB RAM")
     assert "glm-4-9b" in out and "unknown" in out
     assert "runs on none of the runtimes:" in out and "deepseek-v3" in out.splitlines()[-1]
+
+
+def test_vision_table_states_the_image_and_counts_its_tokens(capsys):
+    code, out, _ = run(capsys, "fits", "--gpu", "rtx-4090", "--runtime", "llama.cpp",
+                       "--use", "vision")
+    lines = out.splitlines()
+    assert code == 0 and lines[1].startswith("Vision: each request carries 1 image of 1024 × 1024 px")
+    assert "image tokens" in lines[2]
+    qwen = next(line for line in lines if line.startswith("qwen2.5-vl-7b "))
+    assert " 1369 " in f" {qwen} "
+    code, out, _ = run(capsys, "--lang", "zh", "fits", "--gpu", "rtx-4090", "--runtime",
+                       "llama.cpp", "--use", "vision")
+    assert code == 0 and "1 张 1024 × 1024 像素的图片" in out and "图片 token" in out
 
 
 @pytest.mark.parametrize("argv, words", [

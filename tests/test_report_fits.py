@@ -36,7 +36,10 @@ def test_one_model_answer_and_a_model_that_does_not_run(table):
     row = next(r for r in table.rows if r.model == "qwen2.5-14b")
     text = model_answer(table, "qwen2.5-14b", "en")
     assert text.startswith(f"{row.model_name}: Q4_K_M on llama.cpp, ")
-    assert f"{row.max_context_tokens:,} tokens of context, on the GPU; quality unknown." in text
+    assert (f"{row.max_context_tokens:,} tokens of context, on the GPU; "
+            "quality 41.31 (Open LLM Leaderboard v2).") in text
+    assert model_answer(table, "qwen3-14b", "en").endswith("on the GPU; quality unknown.")
+    assert model_answer(table, "qwen2.5-14b", "zh").endswith("质量 41.31（Open LLM Leaderboard v2）。")
     assert model_answer(table, "deepseek-v3", "en") == (
         "deepseek-v3 does not run on this machine with this runtime.")
 
@@ -50,6 +53,20 @@ def test_report_section_lists_the_top_rows_with_their_sources(table):
                  "e964e252a171a83b8bf189675ca01406d86bc810/csv/lmarena_text.csv#L")
     assert any(s.url.startswith(arena_csv) for s in section.sources)
     assert section.notes[-1].startswith("Models that meet your speed and context floors come first.")
+
+
+def test_vision_section_states_the_image_and_lists_its_tokens():
+    vision = fits(parse_fits_request({"gpu": "rtx-4090", "runtimes": ("llama.cpp",),
+                                      "use": "vision"}), load_catalog())
+    for lang, words, column in (("en", "each request carries 1 image of 1024 × 1024 px", "Image tokens"),
+                                ("zh", "1 张 1024 × 1024 像素的图片", "图片 token")):
+        section = fits_section(vision, lang)
+        assert words in section.notes[0]
+        table = section.tables[0]
+        at = table.columns.index(column)
+        assert table.numeric[at]
+        qwen = next(r for r in table.rows if r[0] == "Qwen2.5-VL 7B Instruct")
+        assert qwen[at] == "1,369"
 
 
 def test_report_command_adds_the_section(tmp_path, capsys):
