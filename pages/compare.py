@@ -23,7 +23,7 @@ from pages._frame import begin_page
 from pages._inputs import money_terms, scenario_inputs
 from pages._state import MAX_COMPARE, bind, store
 from pages._text import group_of, plain, show_user_error, t
-from report.formats import MISSING, money_text
+from report.formats import money_pattern
 from sizing.estimate import Estimate
 from sizing.units import bytes_to_gib
 
@@ -98,11 +98,12 @@ def comparison_rows(results: list[Estimate], gpus: dict[str, Gpu]) -> list[dict[
 def show_table(results: list[Estimate], gpus: dict[str, Gpu]) -> None:
     frame = pd.DataFrame(comparison_rows(results, gpus))
     code = money_terms().currency
-    # Prices through the one formatter (separators, the currency's symbol); cells stay numbers.
-    styled = frame.style.format(lambda v: money_text(v, code),
-                                subset=[t("compare.col_price", currency=code)], na_rep=MISSING
-                                ).format("{:,.1f} GiB", subset=[t("compare.col_headroom")])
-    st.dataframe(styled, hide_index=True, key="compare_table")
+    # The columns format their own cells, so they stay numbers (a click on a header sorts
+    # by value); a pandas Styler would cost more than the rest of the table.
+    st.dataframe(frame, hide_index=True, key="compare_table", column_config={
+        t("compare.col_price", currency=code): st.column_config.NumberColumn(
+            format=money_pattern(code)),
+        t("compare.col_headroom"): st.column_config.NumberColumn(format="%,.1f GiB")})
     if any(offloaded(r) for r in results):
         st.caption(t("compare.offload_note"))
 

@@ -55,6 +55,22 @@ def money_text(amount: float | None, currency: str, *, digits: int = 0, lang: st
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {code}"
 
 
+def money_pattern(currency: str, *, digits: int = 0) -> str:
+    """A printf pattern that shows an amount in ``currency`` as :func:`money_text` does in
+    English, for table columns that format their own cells (Streamlit's number columns
+    read ``%,.0f`` as thousands separators).
+
+    >>> money_pattern("USD"), money_pattern("JPY", digits=2), money_pattern("CHF", digits=2)
+    ('$%,.0f', 'JP¥%,.0f', '%,.2f CHF')
+    """
+    code = currency.upper()
+    if code in WHOLE_UNIT_CURRENCIES:
+        digits = 0
+    symbol = CURRENCY_SYMBOLS.get(code)
+    number = f"%,.{digits}f"
+    return f"{symbol}{number}" if symbol else f"{number} {code}"
+
+
 def usd_text(amount: float | None) -> str:
     """US dollars, whole: "$1,299"."""
     return money_text(amount, "USD")
@@ -130,8 +146,9 @@ def duration_text(seconds: float | None, lang: str = "en") -> str:
     return f"{secs}{second}"
 
 
-__all__ = ["MISSING", "CURRENCY_SYMBOLS", "number_text", "money_text", "date_text", "usd_text",
-           "pattern_text", "usd_in_currency_text", "usd_with_currency_text", "gib_text", "duration_text"]
+__all__ = ["MISSING", "CURRENCY_SYMBOLS", "number_text", "money_text", "money_pattern", "date_text",
+           "usd_text", "pattern_text", "usd_in_currency_text", "usd_with_currency_text", "gib_text",
+           "duration_text"]
 
 
 def pattern_text(value: object, pattern: str = "{:,.1f}") -> str:

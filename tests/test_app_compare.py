@@ -125,3 +125,16 @@ def test_legends_sit_above_the_plot_and_tick_labels_get_room(glm):
 def test_typing_a_name_cannot_select_every_match():
     at = open_compare(compare="rtx-3090")
     assert at.multiselect[0].proto.select_all == 0  # Streamlit's default, 1000, offers "Select N matches"
+
+
+def test_price_and_headroom_columns_format_their_numbers_in_the_chosen_currency():
+    at = open_compare(compare="rtx-3090,apple-m2-max-38c", currency="CNY")
+    table = at.dataframe[0]
+    columns = json.loads(table.proto.columns)
+    assert columns["Price (CNY)"]["type_config"]["format"] == "¥%,.0f"
+    assert columns["Headroom"]["type_config"]["format"] == "%,.1f GiB"
+    prices = table.value["Price (CNY)"]  # numbers, so the column sorts by value
+    cat = load_catalog()
+    units = next(c for c in cat.market.currencies if c.code == "CNY")
+    assert prices[0] == pytest.approx(cat.gpu("rtx-3090").price_usd * units.units_per_usd)
+    assert pd.isna(prices[1])  # a Mac priced by memory size has no chip price
