@@ -38,6 +38,7 @@ from sizing.remedies import remedies_for
 from sizing.request import EstimateRequest, file_quant, read_model_files, resolve_model
 from sizing.sources import ReadModel
 from sizing.units import bytes_to_gib
+from sizing.vector import every_gpu
 
 MAX_ALTERNATIVES = 5  # GPUs shown next to the chosen one
 MAX_CLOUD_ROWS = 8
@@ -311,7 +312,18 @@ def comparison_results(result: Estimate, request: EstimateRequest, catalog: Cata
     if compare:
         ids = [g for g in dict.fromkeys(compare) if g in known and g != result.gpu_id]
     else:
-        ids = [g.id for g in catalog.gpus if g.id != result.gpu_id]
+        # Every other GPU at once (sizing.vector, the estimate's own numbers); only the
+        # best-value ones that fit are estimated in full.
+        try:
+            sweep = every_gpu(request, catalog, arch,
+                              [g.id for g in catalog.gpus if g.id != result.gpu_id])
+        except UserError:
+            return [result]  # the scenario runs on no other GPU
+        value = {gpu.id: (0.0 if math.isnan(speed) else speed) / gpu.price_usd
+                 for gpu, fits, speed in zip(sweep.gpus, sweep.memory.fits.tolist(),
+                                             sweep.decode_tokens_per_s.tolist())
+                 if fits and gpu.price_usd}
+        ids = sorted(value, key=value.__getitem__, reverse=True)[:MAX_ALTERNATIVES]
     others: list[Estimate] = []
     for gpu_id in ids:
         try:
@@ -319,16 +331,7 @@ def comparison_results(result: Estimate, request: EstimateRequest, catalog: Cata
                                    catalog, arch=arch))
         except UserError:
             continue  # the runtime does not run on that vendor: not a candidate
-    if compare:
-        return [result, *others[:MAX_ALTERNATIVES + 1]]
-
-    def value(r: Estimate) -> float:
-        price = _price_usd(r)
-        speed = r.speed.decode_tokens_per_s if r.speed else None
-        return (speed or 0.0) / price if price else 0.0
-
-    fitting = [r for r in others if r.memory.fits and _price_usd(r)]
-    return [result, *sorted(fitting, key=value, reverse=True)[:MAX_ALTERNATIVES]]
+    return [result, *others[:MAX_ALTERNATIVES + 1]]
 
 
 def run_plan(request: EstimateRequest, catalog: Catalog, arch: ModelArch,

@@ -16,6 +16,7 @@ import pytest
 
 from catalog.catalog import load_catalog
 from catalog.errors import UserError
+from report.content import MAX_ALTERNATIVES, comparison_results
 from sizing.estimate import Estimate, estimate
 from sizing.request import EstimateRequest, RequestError, resolve_model
 from sizing.vector import GpuSweep, every_gpu
@@ -139,3 +140,19 @@ def test_a_power_cap_drops_the_gpus_it_is_outside_of():
 def test_an_error_for_every_gpu_alike_is_raised():
     with pytest.raises(RequestError):
         _sweep(EstimateRequest(model="llama-3.1-8b", images=1))
+
+
+@pytest.mark.parametrize("scenario", [SCENARIOS[0], SCENARIOS[3], SCENARIOS[8], SCENARIOS[15]],
+                         ids=["dense", "moe-batch", "power-cap", "mac"])
+def test_the_report_picks_the_best_value_gpus_the_scalar_engine_picks(scenario):
+    request = EstimateRequest(**scenario)
+    arch = resolve_model(request, CAT)[0]
+    result = estimate(request, CAT, arch=arch)
+    others = [e for e in _scalar(request.model_copy(update={"memory_gib": None}))
+              if e.gpu_id != result.gpu_id and e.memory.fits and e.gpu_price_usd]
+    speed = {e.gpu_id: (e.speed.decode_tokens_per_s if e.speed else None) or 0.0 for e in others}
+    want = sorted(others, key=lambda e: speed[e.gpu_id] / e.gpu_price_usd,
+                  reverse=True)[:MAX_ALTERNATIVES]
+    got = comparison_results(result, request, CAT, arch, ())
+    assert [e.gpu_id for e in got] == [result.gpu_id] + [e.gpu_id for e in want]
+    assert got[1:] == want
