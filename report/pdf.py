@@ -1,15 +1,14 @@
-"""The report as a PDF: fpdf2, Noto Sans CJK, charts as PNG through kaleido.
+"""The report as a PDF: fpdf2, Noto Sans CJK, charts drawn with fpdf2 itself.
 
 Text is set in Noto Sans CJK SC from Debian's ``fonts-noto-cjk`` (it covers
-Latin and Chinese), found with ``fc-match``. Charts are drawn by a headless
-Chromium through kaleido; when there is none, or kaleido fails, the PDF is
-still produced, with the same numbers in tables and a note saying why.
+Latin and Chinese), found with ``fc-match``. The charts are the HTML report's
+Plotly specs (:func:`report.charts.report_specs`) drawn with fpdf2's lines,
+rectangles and text (:mod:`report.pdf_charts`): no browser, no images.
 """
 
 from __future__ import annotations
 
 import functools
-import io
 import re
 import subprocess
 from collections.abc import Mapping
@@ -21,15 +20,17 @@ from fpdf.enums import TableCellFillMode, XPos, YPos
 
 from catalog.printable import printable_fields
 from catalog.schema import ModelArch
-from report import charts
+from report.chart_spec import Spec
+from report.charts import report_specs
 from report.content import Fact, ReportContent, Section, Table, report_content
+from report.pdf_charts import chart_height_mm, draw_chart
 from sizing.estimate import Estimate
 from sizing.request import EstimateRequest
 
 FONT = "NotoSansCJK"
 FONT_QUERY = "Noto Sans CJK SC"
 # Debian fonts-noto-cjk: face 2 of the collection is Simplified Chinese.
-FALLBACK_FONTS = {"": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
+DEBIAN_FONTS = {"": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
                   "B": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2)}
 PAGE_W_MM = 210.0
 MARGIN_MM = 15.0
@@ -51,7 +52,11 @@ class FontMissingError(RuntimeError):
 
 @functools.cache
 def font_file(style: str = "") -> tuple[str, int]:
-    """(path, collection index) of Noto Sans CJK SC in ``style`` ("" or "B")."""
+    """(path, collection index) of Noto Sans CJK SC in ``style`` ("" or "B"): Debian's
+    file when it is there (no process to start), else where ``fc-match`` finds it."""
+    path, index = DEBIAN_FONTS[style]
+    if Path(path).is_file():
+        return path, index
     pattern = FONT_QUERY + (":bold" if style == "B" else "")
     try:
         found = subprocess.run(["fc-match", "-f", "%{file}|%{index}", pattern],
@@ -61,9 +66,6 @@ def font_file(style: str = "") -> tuple[str, int]:
             return path, int(index or 0)
     except (OSError, subprocess.SubprocessError, ValueError):
         pass
-    path, index = FALLBACK_FONTS[style]
-    if Path(path).is_file():
-        return path, index
     raise FontMissingError(f"{FONT_QUERY} not found; install Debian's fonts-noto-cjk")
 
 
@@ -80,10 +82,9 @@ class _Doc(FPDF):
 class _Writer:
     """Lays out a ReportContent on A4 pages."""
 
-    def __init__(self, content: ReportContent, pngs: dict[str, bytes] | None, chart_note: str | None):
+    def __init__(self, content: ReportContent, specs: dict[str, Spec]):
         self.c = content
-        self.pngs = pngs or {}
-        self.chart_note = chart_note
+        self.specs = specs
         pdf = _Doc(format="A4", unit="mm")
         pdf.footer_text = f"{content.labels['tagline']}  ·  {content.labels['footer']}"
         pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
@@ -175,12 +176,13 @@ class _Writer:
             self.text(f"•  {note}", size=8.8, height=4.6)
             self.pdf.ln(0.8)
 
-    def image(self, png: bytes, width_mm: float = BODY_W_MM) -> None:
+    def chart(self, spec: Spec) -> None:
         pdf = self.pdf
-        if pdf.get_y() + _image_height_mm(png, width_mm) > pdf.h - 18:
+        if pdf.get_y() + chart_height_mm(pdf, spec, font=FONT, width_mm=BODY_W_MM) > pdf.h - 18:
             pdf.add_page()
-        pdf.image(io.BytesIO(png), x=MARGIN_MM, w=width_mm)
-        pdf.ln(1)
+        height, _ = draw_chart(pdf, spec, font=FONT, x_mm=MARGIN_MM, y_mm=pdf.get_y(),
+                               width_mm=BODY_W_MM)
+        pdf.set_xy(MARGIN_MM, pdf.get_y() + height + 1)
 
     # --- blocks ------------------------------------------------------------------------
     def header(self) -> None:
@@ -221,9 +223,10 @@ class _Writer:
         self.facts(self.c.key_figures)
 
     def section(self, s: Section) -> None:
-        png = self.pngs.get(s.chart) if s.chart else None
-        if png is not None and (self.pdf.get_y() + SECTION_HEAD_MM + _image_height_mm(png)
-                                > self.pdf.h - 18):
+        spec = self.specs.get(s.chart) if s.chart else None
+        if spec is not None and (self.pdf.get_y() + SECTION_HEAD_MM
+                                 + chart_height_mm(self.pdf, spec, font=FONT, width_mm=BODY_W_MM)
+                                 > self.pdf.h - 18):
             self.pdf.add_page()  # keep the heading and intro with their chart
         self.heading(s.heading)
         if s.intro:
@@ -231,13 +234,8 @@ class _Writer:
             self.pdf.ln(1)
         if s.facts:
             self.facts(s.facts)
-        if s.chart:
-            png = self.pngs.get(s.chart)
-            if png is not None:
-                self.image(png)
-            elif self.chart_note:
-                self.text(self.chart_note, size=8.8, style="B", colour=MUTED, height=4.6)
-                self.pdf.ln(1)
+        if spec is not None:
+            self.chart(spec)
         for t in s.tables:
             self.table(t)
         if s.notes:
@@ -252,13 +250,6 @@ class _Writer:
         for s in self.c.sections:
             self.section(s)
         return bytes(self.pdf.output())
-
-
-def _image_height_mm(png: bytes, width_mm: float = BODY_W_MM) -> float:
-    """Height of ``png`` drawn ``width_mm`` wide. [mm]"""
-    # A PNG's IHDR holds width and height as big-endian 32-bit integers at bytes 16-24.
-    px_w, px_h = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
-    return width_mm * px_h / px_w
 
 
 def _font_face(**kwargs: Any):
@@ -295,27 +286,13 @@ def _column_widths(table: Table, pdf: FPDF) -> tuple[float, ...]:
     return tuple(f + e * spare / sum(extra) for f, e in zip(floors, extra))
 
 
-def chart_pngs(content: ReportContent) -> tuple[dict[str, bytes] | None, str | None]:
-    """PNG per chart key, or (None, a translated note saying why there are none)."""
-    figures = charts.report_figures(content)
-    try:
-        pngs = charts.figure_pngs(list(figures.values()))
-    except charts.ChartExportError as exc:
-        label = content.labels["no_browser"] if exc.kind == "no_browser" else content.labels[
-            "export_failed"]
-        reason = label.format(path=exc.detail, error=exc.detail[:200])
-        return None, content.labels["charts_unavailable"].format(reason=reason)
-    return dict(zip(figures, pngs)), None
-
-
 def render_pdf(content: ReportContent, *, charts_enabled: bool = True) -> bytes:
-    """PDF bytes for ``content``; charts as images when a browser can draw them.
+    """PDF bytes for ``content``, with its charts unless ``charts_enabled`` is off.
 
     Invisible control characters in any text are shown escaped, as in the HTML.
     """
     content = printable_fields(content)
-    pngs, note = chart_pngs(content) if charts_enabled else (None, None)
-    return _Writer(content, pngs, note).render()
+    return _Writer(content, report_specs(content) if charts_enabled else {}).render()
 
 
 def build_pdf(result: Estimate, *, lang: str = "en", query: Mapping[str, Any] | None = None,
