@@ -17,7 +17,7 @@ from catalog.catalog import Catalog
 from advisor.region import RegionTerms
 from report.formats import duration_text, gib_text, number_text, usd_in_currency_text
 from rigfit.cost_flags import add_cost_flags, cost_terms
-from report.text import DEFAULT_LANGUAGE, translate, translate_notice
+from report.text import DEFAULT_LANGUAGE, strings, translate, translate_notice
 from rigfit.terminal import cli_text, json_text, padded, text_width
 from sizing.finetune_request import CHOICES, parse_finetune_request
 
@@ -94,9 +94,16 @@ def finetune_table(result: FinetuneResult, terms: RegionTerms | None = None,
     def say(key: str, **values: object) -> str:
         return cli_text(f"finetune.{key}", lang, **values)
 
+    def chosen(prefix: str, value: object) -> str:
+        """An option's value as the Finetune page names it; English keeps the value itself."""
+        key = f"finetune.{prefix}{value}"
+        table = strings(lang)
+        return table[key] if lang != DEFAULT_LANGUAGE and key in table else str(value)
+
     s = result.setup
-    method = str(s["method"]) + (say("lora", rank=s["lora_rank"], targets=s["lora_targets"])
-                                 if s["method"] != "full" else "")
+    method = chosen("method_", s["method"]) + (
+        say("lora", rank=s["lora_rank"], targets=chosen("targets_", s["lora_targets"]))
+        if s["method"] != "full" else "")
     seq_len = number_text(s["seq_len"], 0)
     rows = [
         ("model", cli_text("estimate.model_value", lang, name=result.model.name,
@@ -104,7 +111,7 @@ def finetune_table(result: FinetuneResult, terms: RegionTerms | None = None,
         ("gpu", say("gpu_value", count=result.gpu_count, gpu=result.gpu_name,
                     memory_gib=f"{result.gpu_memory_gib:g}", sharding=s["sharding"])),
         ("method", say("method_value", method=method, optimizer=s["optimizer"],
-                       checkpointing=s["gradient_checkpointing"])),
+                       checkpointing=chosen("ckpt_", s["gradient_checkpointing"]))),
         ("batch", say("batch_value", micro_batch=s["micro_batch"], seq_len=seq_len,
                       grad_accum=s["grad_accum"])),
         ("verdict", say("fits" if m.fits else "does_not_fit")),

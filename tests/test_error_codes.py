@@ -234,7 +234,7 @@ def test_command_line_usage_errors_in_chinese(capsys, argv, chinese):
     (("estimate", "--model", "llama-3-8b", "--prompt-tokens", "9000000", "--new-tokens", "9000000"),
      "prompt_tokens + new_tokens（18,000,000）超过了 RigFit 计算的最长上下文（10,000,000 个 token）"),
     (("finetune", "--model", "llama-3-8b", "--gpu", "rtx-4090", "--method", "lora",
-      "--frozen-layers", "2"), "frozen_layers 与 freeze_embeddings 只用于 method full"),
+      "--frozen-layers", "2"), "frozen_layers 与 freeze_embeddings 只用于全参数微调"),
     (("finetune", "--model", "llama-3-8b", "--gpu", "rtx-4090", "--method", "full",
       "--optimizer-in-backward", "--grad-accum", "4"), "grad_accum 必须为 1"),
 ])
