@@ -80,6 +80,20 @@ def psu_built_in(gpu: Gpu) -> bool:
     return gpu.form_factor == "soc"
 
 
+def decode_gpu_power_w(*, gpu: Gpu, gpu_count: int, tensor_parallel: bool,
+                       decode_memory_util_frac: float, decode_compute_util_frac: float) -> float:
+    """Each GPU's draw while decoding, without a power cap. [W]
+
+    Utilisations are shares of the peaks for the whole model
+    (``sizing.speed.SpeedEstimate``).
+    """
+    # A layer split decodes on one GPU at a time: each is busy 1/N of the step.
+    share = 1.0 if tensor_parallel or gpu_count == 1 else 1.0 / gpu_count
+    return power.gpu_power_w(board_power_w=gpu.board_power_w,
+                             memory_util_frac=decode_memory_util_frac * share,
+                             compute_util_frac=decode_compute_util_frac * share)
+
+
 def box_for(*, gpu: Gpu, gpu_count: int, tensor_parallel: bool, cooler: Cooler,
             storage: StorageClass, decode_memory_util_frac: float, decode_compute_util_frac: float,
             prefill_compute_time_frac: float, prefill_memory_time_frac: float,
@@ -97,12 +111,10 @@ def box_for(*, gpu: Gpu, gpu_count: int, tensor_parallel: bool, cooler: Cooler,
     temperature and the heat.
     """
     check_power_limit(gpu, power_limit_w)
-    # A layer split decodes on one GPU at a time: each is busy 1/N of the step.
-    share = 1.0 if tensor_parallel or gpu_count == 1 else 1.0 / gpu_count
     cap = power_limit_w
-    uncapped = power.gpu_power_w(board_power_w=gpu.board_power_w,
-                                 memory_util_frac=decode_memory_util_frac * share,
-                                 compute_util_frac=decode_compute_util_frac * share)
+    uncapped = decode_gpu_power_w(gpu=gpu, gpu_count=gpu_count, tensor_parallel=tensor_parallel,
+                                  decode_memory_util_frac=decode_memory_util_frac,
+                                  decode_compute_util_frac=decode_compute_util_frac)
     prefill_uncapped = power.gpu_power_w(board_power_w=gpu.board_power_w,
                                          memory_util_frac=prefill_memory_time_frac,
                                          compute_util_frac=prefill_compute_time_frac)
