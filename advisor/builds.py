@@ -14,18 +14,20 @@ from dataclasses import dataclass
 
 from advisor.candidates import Candidate
 from advisor.parts import (DEFAULT_SLOT_WIDTH, MIN_LANES_LAYER, MIN_LANES_TENSOR, PCIE_8PIN_PER_EPS,
-                           PSU_EFFICIENCY_FRAC, STORAGE_SPARE_GB, GpuOption, Platform, cheapest_case,
-                           cheapest_psu, cheapest_ram, cheapest_storage, part_of, psu_rating_w,
-                           slot_layout)
+                           PSU_EFFICIENCY_FRAC, STORAGE_SPARE_GB, GpuOption, Layout, Platform,
+                           cannot_beat,
+                           cheapest_case, cheapest_psu, cheapest_ram, cheapest_storage, part_of,
+                           psu_rating_w, slot_layout)
 from advisor.results import Build, BuildChecks, Part
 from catalog.catalog import Catalog
-from catalog.market import Market
+from catalog.market import Case, Market, Psu, RamKit
 from sizing.notices import Notice
 from sizing.power import REST_OF_SYSTEM_W, wall_power_w
-from sizing.system import (cpu_guidance, psu_recommended_w, ram_recommended_bytes,
-                           required_power_connectors, wall_circuit_check)
-from sizing.thermal import gpu_thermal
+from sizing.system import (WallCircuitCheck, cpu_guidance, psu_recommended_w,
+                           ram_recommended_bytes, required_power_connectors, wall_circuit_check)
+from sizing.thermal import GpuThermal, gpu_thermal
 from sizing.units import bytes_to_gb
+
 
 @dataclass(frozen=True)
 class BuildSettings:
@@ -37,13 +39,31 @@ class BuildSettings:
     amps: float
     units_per_usd: float
     ambient_c: float
+    parts_floor_usd: float  # the least a case, RAM and PSU can cost (parts_floor_usd)
+
+
+@dataclass(frozen=True)
+class _Machine:
+    """The parts of the cheapest valid machine found so far."""
+
+    total_usd: float
+    platform: Platform
+    layout: Layout
+    case: Case
+    ram: RamKit
+    psu: Psu
+    psu_needed_w: float
+    wall: WallCircuitCheck
+    efficiency_frac: float
+    decode: GpuThermal
+    full: GpuThermal
 
 
 def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], market: Market,
               catalog: Catalog, s: BuildSettings) -> Build | None:
     """The cheapest valid complete build around these GPUs, or None."""
     gpu, n = option.gpu, cand.gpu_count
-    est = cand.estimate
+    est = cand.figures
     width = gpu.slot_width or DEFAULT_SLOT_WIDTH
     min_lanes = MIN_LANES_TENSOR if cand.split == "tensor" else MIN_LANES_LAYER
     guidance = cpu_guidance(gpu_count=n)
@@ -55,10 +75,16 @@ def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
     if storage is None:
         return None
     cooler_rec = catalog.cooler(gpu.cooler.value)
-    best: tuple[float, Build] | None = None
+    gpu_w = est.gpu_power_w
+    thermals: dict[bool, tuple[GpuThermal, GpuThermal]] = {}  # by stacked: decoding, full power
+    best: _Machine | None = None
+    gpus_and_drive_usd = option.unit_usd * n + storage.price.usd
     for p in plats:
         if p.cpu.cores < guidance.min_physical_cores:
             continue
+        if best is not None and cannot_beat(gpus_and_drive_usd + p.cpu.price.usd + p.board.price.usd
+                                            + p.cooler.price.usd + s.parts_floor_usd, best.total_usd):
+            continue  # skipped below anyway (total >= best), without choosing its parts
         layout = slot_layout(p.board, p.cpu, gpu_count=n, slot_width=width,
                              gpu_lanes=gpu.pcie_lanes or 16, min_lanes=min_lanes)
         if layout is None:
@@ -83,85 +109,89 @@ def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
         parts_usd = (p.cpu.price.usd + p.board.price.usd + p.cooler.price.usd + case.price.usd
                      + ram.price.usd + storage.price.usd + psu.price.usd)
         total = option.unit_usd * n + parts_usd
-        if best is not None and total >= best[0]:
+        if best is not None and total >= best.total_usd:
             continue
-        power = est.power
-        gpu_w = power.gpu_power_w
-        decode_t = gpu_thermal(ambient_c=s.ambient_c, gpu_power_w=gpu_w, cooler=cooler_rec,
-                               board_power_w=gpu.board_power_w,
-                               stacked_without_gap=layout.stacked)
-        full_t = gpu_thermal(ambient_c=s.ambient_c, gpu_power_w=gpu.board_power_w,
-                             cooler=cooler_rec, board_power_w=gpu.board_power_w,
-                             stacked_without_gap=layout.stacked)
+        if layout.stacked not in thermals:
+            thermals[layout.stacked] = tuple(
+                gpu_thermal(ambient_c=s.ambient_c, gpu_power_w=w, cooler=cooler_rec,
+                            board_power_w=gpu.board_power_w, stacked_without_gap=layout.stacked)
+                for w in (gpu_w, gpu.board_power_w))
+        decode_t, full_t = thermals[layout.stacked]
         if decode_t.throttle_risk == "high":
             continue
-        notes: list[Notice] = []
-        if gpu.slot_width is None:
-            notes.append(Notice(
-                "build_slot_width_assumed", f"Slot width of {gpu.name} not in the catalog; "
-                f"assumed {DEFAULT_SLOT_WIDTH:g} slots.", gpu=gpu.name,
-                slots=f"{DEFAULT_SLOT_WIDTH:g}"))
-        if layout.stacked:
-            notes.append(Notice(
-                "build_stacked", "Cards sit with no free slot between them: "
-                f"{decode_t.stacking_penalty_k:.0f} K hotter.",
-                kelvin=f"{decode_t.stacking_penalty_k:.0f}"))
-        if full_t.throttle_risk == "high":
-            notes.append(Notice(
-                "build_full_power_hot", f"At full board power (long prompts) the cards reach "
-                f"{full_t.temp_c:.0f} C and may throttle.", temp_c=f"{full_t.temp_c:.0f}"))
-        if min(layout.lanes_each) < 8:
-            notes.append(Notice(
-                "build_pcie_narrow", f"A GPU runs at PCIe x{min(layout.lanes_each)}: fine for "
-                "layer split, slower model loading.", lanes=min(layout.lanes_each)))
-        if conn.pcie_12v_2x6_count > psu.connector_12v_2x6_count:
-            notes.append(Notice("build_12v_2x6_adapters",
-                                "Some 12V-2x6 plugs go through 8-pin adapters."))
+        best = _Machine(total_usd=total, platform=p, layout=layout, case=case, ram=ram, psu=psu,
+                        psu_needed_w=rec.needed_w, wall=wall, efficiency_frac=efficiency,
+                        decode=decode_t, full=full_t)
+    if best is None:
+        return None
+    p, layout, case, ram, psu = best.platform, best.layout, best.case, best.ram, best.psu
+    decode_t, full_t, total = best.decode, best.full, best.total_usd
+    notes: list[Notice] = []
+    if gpu.slot_width is None:
         notes.append(Notice(
-            "build_card_length", "Card length is not in the catalog: check the case's GPU "
-            f"clearance ({case.max_gpu_length_mm:.0f} mm).",
-            length_mm=f"{case.max_gpu_length_mm:.0f}"))
-        checks = BuildChecks(
-            memory_ok=est.memory.fits, pcie_lanes_needed=layout.cpu_lanes_used,
-            pcie_lanes_available=p.cpu.pcie_lanes, gpu_lanes_each=list(layout.lanes_each),
-            pcie_lanes_ok=True, card_slot_width=width, slot_pitch=layout.pitch,
-            stacked_without_gap=layout.stacked, slots_ok=True,
-            case_slots_needed=layout.case_slots_needed,
-            case_slots_available=case.expansion_slots, psu_needed_w=rec.needed_w,
-            psu_w=psu_rating_w(psu, volts=s.volts), psu_w_ok=True, pcie_8pin_needed=need_8pin,
-            connector_12v_2x6_needed=conn.pcie_12v_2x6_count, psu_connectors_ok=True,
-            wall_w=wall.wall_w, wall_limit_w=wall.continuous_limit_w, wall_circuit_ok=True,
-            thermal_ok=True, notes=notes)
-        parts = [
-            Part(kind="gpu", id=gpu.id, name=gpu.name + (" (used)" if option.used else ""),
-                 quantity=n, unit_usd=option.unit_usd, total_usd=option.unit_usd * n,
-                 used=option.used, source=option.source),
-            part_of("cpu", p.cpu), part_of("motherboard", p.board, name=f"{p.board.name} "
-                                       f"(e.g. {p.board.example})"),
-            part_of("ram", ram), part_of("storage", storage), part_of("psu", psu), part_of("case", case),
-            part_of("cpu-cooler", p.cooler)]
-        speed = est.speed
-        decode = speed.decode_tokens_per_s if speed else None
-        system_w = power.system_power_w
-        mem = est.memory
-        best = (total, Build(
-            gpu_id=gpu.id, gpu_name=gpu.name, gpu_count=n, gpu_segment=gpu.segment.value,
-            gpu_used=option.used, quant=cand.quant, runtime=cand.runtime, split=cand.split,
-            parts=parts, total_usd=total, total_in_currency=total * s.units_per_usd,
-            fits=mem.fits, meets_workload=cand.meets_workload,
-            decode_tokens_per_s=decode,
-            decode_tokens_per_s_low=speed.decode_tokens_per_s_low if speed else None,
-            decode_tokens_per_s_high=speed.decode_tokens_per_s_high if speed else None,
-            decode_tokens_per_s_per_user=cand.decode_tokens_per_s_per_user,
-            prefill_tokens_per_s=speed.prefill_tokens_per_s if speed else None,
-            ttft_s=speed.ttft_s if speed else None,
-            tokens_per_s_per_kusd=decode / total * 1000.0 if decode else None,
-            memory_total_bytes=mem.total_bytes, memory_usable_bytes=mem.usable_bytes,
-            memory_headroom_bytes=mem.headroom_bytes,
-            memory_headroom_frac=mem.headroom_bytes / mem.usable_bytes,
-            gpu_power_w=gpu_w, system_power_w=system_w,
-            wall_power_w=wall_power_w(system_power_w=system_w, psu_efficiency_frac=efficiency),
-            psu_w=psu_rating_w(psu, volts=s.volts), gpu_temp_c=decode_t.temp_c,
-            gpu_temp_full_load_c=full_t.temp_c, throttle_risk=decode_t.throttle_risk,
-            checks=checks, warnings=list(est.warnings), speculative=cand.speculative))
-    return None if best is None else best[1]
+            "build_slot_width_assumed", f"Slot width of {gpu.name} not in the catalog; "
+            f"assumed {DEFAULT_SLOT_WIDTH:g} slots.", gpu=gpu.name,
+            slots=f"{DEFAULT_SLOT_WIDTH:g}"))
+    if layout.stacked:
+        notes.append(Notice(
+            "build_stacked", "Cards sit with no free slot between them: "
+            f"{decode_t.stacking_penalty_k:.0f} K hotter.",
+            kelvin=f"{decode_t.stacking_penalty_k:.0f}"))
+    if full_t.throttle_risk == "high":
+        notes.append(Notice(
+            "build_full_power_hot", f"At full board power (long prompts) the cards reach "
+            f"{full_t.temp_c:.0f} C and may throttle.", temp_c=f"{full_t.temp_c:.0f}"))
+    if min(layout.lanes_each) < 8:
+        notes.append(Notice(
+            "build_pcie_narrow", f"A GPU runs at PCIe x{min(layout.lanes_each)}: fine for "
+            "layer split, slower model loading.", lanes=min(layout.lanes_each)))
+    if conn.pcie_12v_2x6_count > psu.connector_12v_2x6_count:
+        notes.append(Notice("build_12v_2x6_adapters",
+                            "Some 12V-2x6 plugs go through 8-pin adapters."))
+    notes.append(Notice(
+        "build_card_length", "Card length is not in the catalog: check the case's GPU "
+        f"clearance ({case.max_gpu_length_mm:.0f} mm).",
+        length_mm=f"{case.max_gpu_length_mm:.0f}"))
+    checks = BuildChecks(
+        memory_ok=est.memory.fits, pcie_lanes_needed=layout.cpu_lanes_used,
+        pcie_lanes_available=p.cpu.pcie_lanes, gpu_lanes_each=list(layout.lanes_each),
+        pcie_lanes_ok=True, card_slot_width=width, slot_pitch=layout.pitch,
+        stacked_without_gap=layout.stacked, slots_ok=True,
+        case_slots_needed=layout.case_slots_needed,
+        case_slots_available=case.expansion_slots, psu_needed_w=best.psu_needed_w,
+        psu_w=psu_rating_w(psu, volts=s.volts), psu_w_ok=True, pcie_8pin_needed=need_8pin,
+        connector_12v_2x6_needed=conn.pcie_12v_2x6_count, psu_connectors_ok=True,
+        wall_w=best.wall.wall_w, wall_limit_w=best.wall.continuous_limit_w, wall_circuit_ok=True,
+        thermal_ok=True, notes=notes)
+    parts = [
+        Part(kind="gpu", id=gpu.id, name=gpu.name + (" (used)" if option.used else ""),
+             quantity=n, unit_usd=option.unit_usd, total_usd=option.unit_usd * n,
+             used=option.used, source=option.source),
+        part_of("cpu", p.cpu), part_of("motherboard", p.board, name=f"{p.board.name} "
+                                   f"(e.g. {p.board.example})"),
+        part_of("ram", ram), part_of("storage", storage), part_of("psu", psu), part_of("case", case),
+        part_of("cpu-cooler", p.cooler)]
+    speed = est.speed
+    decode = speed.decode_tokens_per_s if speed else None
+    system_w = est.system_power_w
+    mem = est.memory
+    return Build(
+        gpu_id=gpu.id, gpu_name=gpu.name, gpu_count=n, gpu_segment=gpu.segment.value,
+        gpu_used=option.used, quant=cand.quant, runtime=cand.runtime, split=cand.split,
+        parts=parts, total_usd=total, total_in_currency=total * s.units_per_usd,
+        fits=mem.fits, meets_workload=cand.meets_workload,
+        decode_tokens_per_s=decode,
+        decode_tokens_per_s_low=speed.decode_tokens_per_s_low if speed else None,
+        decode_tokens_per_s_high=speed.decode_tokens_per_s_high if speed else None,
+        decode_tokens_per_s_per_user=cand.decode_tokens_per_s_per_user,
+        prefill_tokens_per_s=speed.prefill_tokens_per_s if speed else None,
+        ttft_s=speed.ttft_s if speed else None,
+        tokens_per_s_per_kusd=decode / total * 1000.0 if decode else None,
+        memory_total_bytes=mem.total_bytes, memory_usable_bytes=mem.usable_bytes,
+        memory_headroom_bytes=mem.headroom_bytes,
+        memory_headroom_frac=mem.headroom_bytes / mem.usable_bytes,
+        gpu_power_w=gpu_w, system_power_w=system_w,
+        wall_power_w=wall_power_w(system_power_w=system_w, psu_efficiency_frac=best.efficiency_frac),
+        psu_w=psu_rating_w(psu, volts=s.volts), gpu_temp_c=decode_t.temp_c,
+        gpu_temp_full_load_c=full_t.temp_c, throttle_risk=decode_t.throttle_risk,
+        checks=checks, warnings=list(est.warnings), speculative=cand.speculative)

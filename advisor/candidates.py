@@ -2,8 +2,13 @@
 
 A workload is a request with the plan's users and context. For each GPU and
 count, :class:`CandidateSearch` walks the runtime's quant ladder (most
-faithful first), checks memory first (microseconds) and runs the full
-estimate only where the model fits, remembering every answer.
+faithful first), checks memory first (microseconds) and, where the model
+fits, screens the rung with the scalar engine's own memory, speed and
+decode-power functions (:class:`Figures`): the figures a choice and a build
+are decided by, without the longest-context search, the power-limit curves,
+the thermal and load sections that only a shown build needs.
+:meth:`CandidateSearch.explained` runs the full estimate for a candidate
+that is shown, remembering every answer.
 """
 
 from __future__ import annotations
@@ -15,11 +20,17 @@ from advisor.errors import PlanError
 from catalog.catalog import Catalog, runtime_api
 from catalog.errors import UserError, echo
 from catalog.schema import Gpu, ModelArch
+from sizing.box import DEFAULT_CPU_POWER_W, decode_gpu_power_w
 from sizing.capacity import ServeSettings, load_at, within_targets
-from sizing.estimate import Estimate, estimate, memory_for
+from sizing.estimate import (Estimate, MemorySection, SpeedSection, default_split, estimate,
+                             memory_for, speed_for, with_images)
 from sizing.fit import published_in
-from sizing.request import EstimateRequest, tensor_parallel_problem
+from sizing.memory import MemoryEstimate
+from sizing.notices import Notice
+from sizing.power import system_power_w
+from sizing.request import EstimateRequest, check_compatibility, tensor_parallel_problem
 from sizing.speculative import default_speculation
+from sizing.speed import SpeedEstimate, SpeedUnknownError
 
 
 # Comfortable reading speed per user. Adults read English non-fiction silently
@@ -56,6 +67,29 @@ RUNTIME_FALLBACKS = {"llama.cpp": "llama.cpp-vulkan", "ollama": "llama.cpp-vulka
 BATCHING_RUNTIME = "vllm"
 
 @dataclass(frozen=True)
+class Figures:
+    """What a candidate is chosen and its build assembled by. [B, tokens/s, W]
+
+    From a screen (the scalar engine's memory and speed, and the uncapped decode
+    draw ``sizing.box`` gives) or from a full estimate, which adds its warnings;
+    the numbers are the same floating-point operations either way.
+    """
+
+    memory: MemoryEstimate | MemorySection
+    speed: SpeedEstimate | SpeedSection | None
+    gpu_power_w: float  # each GPU while decoding
+    system_power_w: float  # the whole machine while decoding
+    warnings: tuple[Notice, ...] = ()
+    explained: bool = False  # from a full estimate
+
+    @classmethod
+    def of(cls, est: Estimate) -> Figures:
+        return cls(memory=est.memory, speed=est.speed, gpu_power_w=est.power.gpu_power_w,
+                   system_power_w=est.power.system_power_w, warnings=tuple(est.warnings),
+                   explained=True)
+
+
+@dataclass(frozen=True)
 class Candidate:
     """The engine's answer for one (GPU, count, quant, runtime)."""
 
@@ -65,36 +99,41 @@ class Candidate:
     runtime: str
     split: str
     quant_rank: int  # 0 = most faithful rung of its ladder
-    estimate: Estimate
+    figures: Figures
     meets_workload: bool
     speculative: str | None = None  # "draft" or "mtp" when the build meets the target with it
 
     @property
     def decode_tokens_per_s(self) -> float | None:
-        return self.estimate.speed.decode_tokens_per_s if self.estimate.speed else None
+        return self.figures.speed.decode_tokens_per_s if self.figures.speed else None
 
     @property
     def decode_tokens_per_s_per_user(self) -> float | None:
-        s = self.estimate.speed
+        s = self.figures.speed
         if s is None:
             return None
         return s.decode_tokens_per_s_per_sequence or s.decode_tokens_per_s
 
     @property
     def prefill_tokens_per_s(self) -> float | None:
-        return self.estimate.speed.prefill_tokens_per_s if self.estimate.speed else None
+        return self.figures.speed.prefill_tokens_per_s if self.figures.speed else None
 
     @property
     def memory_headroom_bytes(self) -> float:
-        return self.estimate.memory.headroom_bytes
+        return self.figures.memory.headroom_bytes
 
 
 class CandidateSearch:
-    """Runs the engine once per configuration, remembering answers."""
+    """Runs the engine once per configuration, remembering answers.
+
+    ``screen``: choose by the screen's figures (:class:`Figures`); False runs the
+    full estimate on every rung that fits (what the screen is tested against).
+    """
 
     def __init__(self, catalog: Catalog, arch: ModelArch, base: EstimateRequest, *,
                  ladder: Sequence[tuple[str, str, int]], min_tokens_per_s: float,
-                 service: ServeSettings | None = None, speculative: bool = False) -> None:
+                 service: ServeSettings | None = None, speculative: bool = False,
+                 screen: bool = True) -> None:
         self.catalog = catalog
         self.arch = arch
         self.base = base
@@ -105,7 +144,59 @@ class CandidateSearch:
         self.service = service
         self.speculative = speculative  # speculative decoding may help a build meet it
         self._best: dict[tuple[str, int], Candidate | None] = {}
+        self._estimates: dict[EstimateRequest, Estimate] = {}
         self.runs = 0
+        self.screen = screen and self._screenable()
+
+    def _screenable(self) -> bool:
+        """Whether the screen's speed is the estimate's: the estimate changes nothing in the
+        request (a model file's own format, images, an encoder model) and caps no power."""
+        if self.arch.task != "generate" or self.base.power_limit_w is not None:
+            return False
+        if self.arch.file_weights is not None:  # the estimate sizes the file's own format
+            return False
+        try:
+            return with_images(self.base, self.arch)[1] is None
+        except UserError:  # the estimate says what is wrong with the images
+            return False
+
+    def _estimate(self, request: EstimateRequest) -> Estimate:
+        if request not in self._estimates:
+            self._estimates[request] = estimate(request, self.catalog, arch=self.arch)
+        return self._estimates[request]
+
+    def _figures(self, request: EstimateRequest, memory: MemoryEstimate) -> Figures:
+        """The screen of one fitting configuration, or its full estimate where the
+        screen cannot give the same numbers."""
+        if not self.screen:
+            return Figures.of(self._estimate(request))
+        check_compatibility(request, self.catalog)  # refused as the estimate refuses it
+        try:
+            speed = speed_for(request, self.catalog, self.arch, memory)
+        except SpeedUnknownError:  # the estimate explains why
+            return Figures.of(self._estimate(request))
+        gpu = self.catalog.gpu(request.gpu)
+        gpu_w = decode_gpu_power_w(
+            gpu=gpu, gpu_count=request.gpu_count,
+            tensor_parallel=default_split(request, self.catalog) == "tensor",
+            decode_memory_util_frac=speed.decode_memory_util_frac,
+            decode_compute_util_frac=speed.decode_compute_util_frac)
+        return Figures(memory=memory, speed=speed, gpu_power_w=gpu_w,
+                       system_power_w=system_power_w(gpu_power_w_each=gpu_w,
+                                                     gpu_count=request.gpu_count,
+                                                     cpu_power_w=DEFAULT_CPU_POWER_W))
+
+    def request_of(self, cand: Candidate) -> EstimateRequest:
+        """The workload on a candidate's hardware, runtime and format."""
+        return self.base.model_copy(update={
+            "gpu": cand.gpu_id, "memory_gib": None, "gpu_count": cand.gpu_count,
+            "quant": cand.quant, "runtime": cand.runtime, "split": cand.split})
+
+    def explained(self, cand: Candidate) -> Candidate:
+        """The candidate with the full estimate's figures and warnings (for a shown build)."""
+        if cand.figures.explained:
+            return cand
+        return replace(cand, figures=Figures.of(self._estimate(self.request_of(cand))))
 
     def _runtime_for(self, runtime_id: str, gpu: Gpu) -> str | None:
         for rid in (runtime_id, RUNTIME_FALLBACKS.get(runtime_id)):
@@ -145,19 +236,18 @@ class CandidateSearch:
             request = self.base.model_copy(update={
                 "gpu": gpu_id, "memory_gib": None, "gpu_count": gpu_count, "quant": quant_id,
                 "runtime": rid, "split": split})
-            if not memory_for(request, self.catalog, self.arch).fits:
+            memory = memory_for(request, self.catalog, self.arch)
+            if not memory.fits:
                 continue
             self.runs += 1
-            result = estimate(request, self.catalog, arch=self.arch)
-            speed = result.speed
-            per_user = None if speed is None else (speed.decode_tokens_per_s_per_sequence
-                                                   or speed.decode_tokens_per_s)
+            cand = Candidate(gpu_id=gpu_id, gpu_count=gpu_count, quant=quant_id, runtime=rid,
+                             split=split, quant_rank=rank,
+                             figures=self._figures(request, memory), meets_workload=False)
+            per_user = cand.decode_tokens_per_s_per_user
             meets = per_user is not None and per_user >= self.min_tokens_per_s
             if meets and self.service is None:
                 met_rank = rank
-            fitting.append(Candidate(gpu_id=gpu_id, gpu_count=gpu_count, quant=quant_id,
-                                     runtime=rid, split=split, quant_rank=rank, estimate=result,
-                                     meets_workload=meets))
+            fitting.append(replace(cand, meets_workload=meets))
         if not fitting:
             return None
         if self.service is not None:
@@ -179,9 +269,7 @@ class CandidateSearch:
         speculation = (default_speculation(self.arch, self.catalog) if self.speculative
                        else None)
         for cand in sorted(fitting, key=lambda c: (c.quant_rank, -(c.decode_tokens_per_s or 0))):
-            request = self.base.model_copy(update={
-                "gpu": cand.gpu_id, "memory_gib": None, "gpu_count": cand.gpu_count,
-                "quant": cand.quant, "runtime": cand.runtime, "split": cand.split})
+            request = self.request_of(cand)
             for spec in (None, speculation) if speculation else (None,):
                 settings = self.service.model_copy(update={"speculative": spec})
                 try:

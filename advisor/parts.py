@@ -36,6 +36,8 @@ PSU_EFFICIENCY_FRAC = {"80plus-white": 0.85, "80plus-bronze": 0.85, "80plus-gold
 # for one EPS-12V plug on workstation cards (two PCIe 8-pin to EPS adapter).
 PCIE_8PIN_PER_12V_2X6 = 4
 PCIE_8PIN_PER_EPS = 2
+# Far above the rounding error of a sum of a few prices, far below a cent. [USD]
+ROUNDING_MARGIN_USD = 1e-6
 
 @dataclass(frozen=True)
 class GpuOption:
@@ -169,6 +171,22 @@ def cheapest_psu(psus: Sequence[Psu], need_w: float, volts: float, pcie_8pin: in
     return min(fits, key=lambda p: p.price.usd, default=None)
 
 
+def parts_floor_usd(market: Market) -> float:
+    """The least a case, a RAM kit and a PSU can cost, each the catalog's cheapest. [USD]"""
+    return sum(min((r.price.usd for r in records), default=0.0)
+               for records in (market.cases, market.ram_kits, market.psus))
+
+
+def cannot_beat(lower_usd: float, best_usd: float) -> bool:
+    """Whether a machine that costs at least ``lower_usd`` cannot undercut ``best_usd``. [USD]
+
+    The bound sums the same prices in another order, so it can exceed the total by a
+    rounding error; the margin keeps a total that ties or undercuts ``best_usd`` by
+    more than that from being skipped.
+    """
+    return lower_usd - best_usd >= ROUNDING_MARGIN_USD
+
+
 def machine_usd(option: GpuOption, n: int, plats: Sequence[Platform], market: Market,
                  volts: float) -> float | None:
     """Cheapest complete machine around ``n`` of these cards, whatever the model. [USD]"""
@@ -176,10 +194,15 @@ def machine_usd(option: GpuOption, n: int, plats: Sequence[Platform], market: Ma
     conn = required_power_connectors(gpu_connectors=[gpu.power_connectors] * n)
     need_8pin = conn.pcie_8pin_count + conn.pcie_6pin_count + PCIE_8PIN_PER_EPS * conn.eps_8pin_count
     storage = cheapest_storage(market.storage, STORAGE_SPARE_GB)
+    floor_usd = parts_floor_usd(market)
     best = None
     for p in plats:
         if p.cpu.cores < cpu_guidance(gpu_count=n).min_physical_cores:
             continue
+        if best is not None and storage is not None and cannot_beat(
+                option.unit_usd * n + p.cpu.price.usd + p.board.price.usd + p.cooler.price.usd
+                + storage.price.usd + floor_usd, best):
+            continue  # min() below would keep best anyway
         layout = slot_layout(p.board, p.cpu, gpu_count=n, slot_width=gpu.slot_width or
                              DEFAULT_SLOT_WIDTH, gpu_lanes=gpu.pcie_lanes or 16,
                              min_lanes=MIN_LANES_LAYER)

@@ -9,24 +9,30 @@ every CPU and motherboard pair that can carry them (:mod:`advisor.parts`,
 workload with the months after which buying beats renting
 (:mod:`advisor.cloud`).
 
-Search: memory is checked first (microseconds), the full estimate runs only
-for configurations that fit, and platforms (CPU + board + cooler) are
-computed once per plan; a whole-catalog plan takes well under a second.
+Search: memory is checked first (microseconds); configurations that fit are
+screened with the engine's memory, speed and decode power alone
+(:mod:`advisor.candidates`), and the full estimate runs only for the builds a
+plan shows, which are chosen again from the explained figures until the
+choice holds (the same numbers, so once). Platforms (CPU + board + cooler) are
+computed once per plan, and a platform that cannot undercut the build found
+is skipped before its parts are chosen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from advisor.builds import BuildSettings, assemble
-from advisor.candidates import CandidateSearch, quant_ladder
+from advisor.candidates import Candidate, CandidateSearch, quant_ladder
 from advisor.cloud import cloud_options, comparison_of
 from advisor.errors import PlanError
 from advisor.own_prices import with_own_prices
 from advisor.parts import (GPU_COUNTS, GpuOption, biggest_machine_within, gpu_options,
-                           machine_floor, platforms)
+                           machine_floor, parts_floor_usd, platforms)
 from advisor.prices import electricity_usd_per_kwh as electricity_price, units_per_usd
-from advisor.results import Build, CloudComparison, CloudOption, PlanResult, TierBuild
+from advisor.results import (Build, CloudComparison, CloudOption, ConsumerVsPro, PlanResult,
+                             TierBuild)
 from advisor.workload import (DEFAULT_CIRCUIT_AMPS, DEFAULT_CIRCUIT_VOLTS, DEFAULT_HOURS_PER_DAY,
                               DEFAULT_MIN_TOKENS_PER_S, DEFAULT_USERS, workload_request)
 from advisor.tiers import (build_label, build_params, consumer_vs_pro, gpu_values, pick_tiers,
@@ -141,11 +147,12 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
                              speculative=speculative)
     settings = BuildSettings(users=users, min_tokens_per_s=min_tokens_per_s, volts=circuit_volts,
                              amps=circuit_amps, units_per_usd=units,
-                             ambient_c=base.ambient_c if base.ambient_c is not None else 25.0)
+                             ambient_c=base.ambient_c if base.ambient_c is not None else 25.0,
+                             parts_floor_usd=parts_floor_usd(market))
     options, skipped = gpu_options(catalog)
     plats = platforms(market)
 
-    builds: list[Build] = []
+    screened: dict[BuildKey, tuple[Build, GpuOption, Candidate]] = {}
     min_count: dict[str, int] = {}
     for option in options:
         for n in GPU_COUNTS:
@@ -155,18 +162,24 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
             min_count.setdefault(option.gpu.id, n)
             build = assemble(option, cand, plats, market, catalog, settings)
             if build is not None:
-                builds.append(build)
+                screened[build_key(build)] = (build, option, cand)
 
-    meeting = sorted((b for b in builds if b.meets_workload), key=lambda b: b.total_usd)
-    tiers = pick_tiers(meeting, budget_usd)
-    within = [b for b in builds if budget_usd is None or b.total_usd <= budget_usd]
-    meets_in_budget = any(t.within_budget for t in tiers)
-
-    within_best = None
-    if not meets_in_budget and within:
-        top = max(within, key=lambda b: (b.decode_tokens_per_s_per_user or 0, -b.total_usd))
-        within_best = tier_build(top, "budget", budget_usd,
-                            reason=within_best_reason(top, min_tokens_per_s))
+    # The builds shown are explained by the full estimate; choose again from those
+    # figures until no shown build is a screened one.
+    explained: dict[BuildKey, Build | None] = {}
+    while True:
+        builds = [b for k, (screen, _, _) in screened.items()
+                  if (b := explained.get(k, screen)) is not None]
+        choice = choose(builds, budget_usd, min_tokens_per_s)
+        todo = {build_key(b) for b in choice.shown(options)} - explained.keys()
+        if not todo:
+            break
+        for k in todo:
+            _, option, cand = screened[k]
+            explained[k] = assemble(option, engine.explained(cand), plats, market, catalog,
+                                    settings)
+    meeting, tiers, within_best = choice.meeting, choice.tiers, choice.within_best
+    meets_in_budget = choice.meets_in_budget
 
     tier_costs = [(t.tier, t.total_usd, t.wall_power_w) for t in tiers]
     cloud_list = cloud_options(
@@ -205,10 +218,53 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
         electricity_usd_per_kwh=usd_per_kwh, meets_workload_within_budget=meets_in_budget,
         lead_with_cloud=lead_cloud, message=message, tiers=tiers,
         within_budget_best=within_best,
-        cloud=cloud_list, consumer_vs_pro=consumer_vs_pro(meeting, options, budget_usd),
+        cloud=cloud_list, consumer_vs_pro=choice.consumer_vs_pro(options),
         gpu_values=gpu_values(options, min_count), builds_evaluated=engine.runs,
         skipped=skipped, warnings=warnings, service=engine.service,
         speculative_allowed=speculative)
+
+
+BuildKey = tuple[str, int, bool]  # GPU id, count, used
+
+
+def build_key(b: Build) -> BuildKey:
+    return b.gpu_id, b.gpu_count, b.gpu_used
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What a plan picks from its builds."""
+
+    meeting: list[Build]  # the builds that meet the workload, cheapest first
+    tiers: list[TierBuild]
+    within_best: TierBuild | None  # the best within the budget, when no tier meets it there
+    budget_usd: float | None
+
+    @property
+    def meets_in_budget(self) -> bool:
+        return any(t.within_budget for t in self.tiers)
+
+    def consumer_vs_pro(self, options: Sequence[GpuOption]) -> ConsumerVsPro:
+        return consumer_vs_pro(self.meeting, options, self.budget_usd)
+
+    def shown(self, options: Sequence[GpuOption]) -> list[Build]:
+        """Every build the plan's result holds."""
+        cvp = self.consumer_vs_pro(options)
+        return [b for b in (*self.tiers, self.within_best, cvp.consumer, cvp.professional)
+                if b is not None]
+
+
+def choose(builds: Sequence[Build], budget_usd: float | None, min_tps: float) -> Choice:
+    """The tiers, and the best within the budget when no tier meets the workload there."""
+    meeting = sorted((b for b in builds if b.meets_workload), key=lambda b: b.total_usd)
+    tiers = pick_tiers(meeting, budget_usd)
+    within = [b for b in builds if budget_usd is None or b.total_usd <= budget_usd]
+    within_best = None
+    if not any(t.within_budget for t in tiers) and within:
+        top = max(within, key=lambda b: (b.decode_tokens_per_s_per_user or 0, -b.total_usd))
+        within_best = tier_build(top, "budget", budget_usd,
+                                 reason=within_best_reason(top, min_tps))
+    return Choice(meeting=meeting, tiers=tiers, within_best=within_best, budget_usd=budget_usd)
 
 
 def headline(arch: ModelArch, tiers: Sequence[TierBuild], meeting: Sequence[Build],
