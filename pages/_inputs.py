@@ -316,7 +316,7 @@ def _bench_input() -> None:
                            t("inputs.bench_col_predicted"): (round(r.predicted_tokens_per_s, 1)
                                                              if r.predicted_tokens_per_s else None),
                            t("inputs.bench_col_used"): t("inputs.bench_used_yes") if r.used
-                           else printable(r.note or "")}
+                           else printable(translate_notice(r.reason or r.note or "", lang()))}
                           for r in found.rows], hide_index=True)
         current = state().get("bench")
         if current:

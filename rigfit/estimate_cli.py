@@ -2,8 +2,10 @@
 
 ``--requests FILE.jsonl`` answers one request per line; a bad line (not
 UTF-8, not JSON, nested too deeply, not a valid request) gets
-``{"error": "line N: ..."}`` and every other line is still answered. The file
-is read with a bound (:data:`sizing.guards.MAX_REQUESTS_BYTES`).
+``{"error": "line N: ...", "code": "..."}`` (the message in the ``--lang``
+language, the code as ``engine.<code>`` names it) and every other line is
+still answered. The file is read with a bound
+(:data:`sizing.guards.MAX_REQUESTS_BYTES`).
 
 ``--bench FILE`` reads the user's own llama-bench (markdown, ``-o json`` or
 ``-o jsonl``) or ``ollama run --verbose`` output, shows measured against
@@ -137,7 +139,8 @@ def bench_table(bench: BenchCalibration, lang: str = DEFAULT_LANGUAGE) -> str:
                                              r.quant or "", r.runtime or "") if x)
         table.append((str(r.line), r.test, scenario[:48], number_text(r.measured_tokens_per_s),
                       number_text(r.predicted_tokens_per_s) if r.predicted_tokens_per_s else "-",
-                      number_text(r.ratio, 2) if r.ratio else say("not_used", note=r.note)))
+                      number_text(r.ratio, 2) if r.ratio else say("not_used", note=translate_notice(
+                          r.reason or r.note or "", lang))))
     widths = [max(text_width(row[i]) for row in table) for i in range(len(header) - 1)]
     for row in table:
         lines.append("  ".join(padded(c, w) for c, w in zip(row, widths, strict=False))
@@ -329,7 +332,7 @@ TABLE_ROWS: list[tuple[str, list[tuple[str, str | None]]]] = [
 def run(args: argparse.Namespace, cat: Catalog) -> int:
     bench = bench_from_args(args, cat) if getattr(args, "bench", None) else None
     if args.requests:
-        return _run_requests(args.requests, cat, bench)
+        return _run_requests(args.requests, cat, bench, getattr(args, "ui_lang", DEFAULT_LANGUAGE))
     data = request_from_args(args)
     if args.region and "electricity_usd_per_kwh" not in data:  # the region's household price
         data["electricity_usd_per_kwh"] = region_terms(
@@ -348,19 +351,22 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
     return 0
 
 
-def _run_requests(path: str, cat: Catalog, bench: BenchCalibration | None = None) -> int:
+def _run_requests(path: str, cat: Catalog, bench: BenchCalibration | None = None,
+                  lang: str = DEFAULT_LANGUAGE) -> int:
     """One JSON line out for each non-blank line in, in order."""
     data = read_bounded_bytes(path, limit_bytes=MAX_REQUESTS_BYTES, what="requests file")
     for number, line in enumerate(data.split(b"\n"), start=1):
         if line.strip(b" \t\r"):
-            print(json_text(request_line_answer(line, number, cat, bench), indent=None),
+            print(json_text(request_line_answer(line, number, cat, bench, lang), indent=None),
                   flush=False)
     return 0
 
 
 def request_line_answer(line: bytes, number: int, cat: Catalog,
-                        bench: BenchCalibration | None = None) -> dict[str, Any]:
-    """The answer to one JSONL line (line ``number``), or ``{"error": "line N: ..."}``."""
+                        bench: BenchCalibration | None = None,
+                        lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """The answer to one JSONL line (line ``number``), or ``{"error": "line N: ...", "code": ...}``
+    with the message in ``lang``."""
     try:
         try:
             text = line.decode("utf-8-sig" if number == 1 else "utf-8")
@@ -372,7 +378,9 @@ def request_line_answer(line: bytes, number: int, cat: Catalog,
             raise RequestError("each line must be a JSON object", code="line_not_object")
         return _estimate_one(data, cat, bench)
     except UserError as exc:
-        return {"error": f"line {number}: {echo(str(exc), max_chars=ERROR_MAX_CHARS)}"}
+        message = echo(translate_notice(exc, lang), max_chars=ERROR_MAX_CHARS)
+        return {"error": translate("cli.line_error", lang, line=number, message=message),
+                "code": exc.code}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

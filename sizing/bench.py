@@ -95,7 +95,8 @@ class BenchComparison(Result):
     predicted_tokens_per_s: float | None = None
     ratio: float | None = None  # measured / predicted
     used: bool = False
-    note: str | None = None  # why the row was not used
+    note: str | None = None  # why the row was not used, in English
+    reason: Notice | None = None  # the same, with a code and parameters for translation
 
 
 class BenchCalibration(Result):
@@ -672,7 +673,7 @@ def _is_moe(description: str) -> bool:
     return bool(re.search(r"\d+x\d|\.a\d|\bmoe\b", description.lower()))
 
 
-def model_for_row(row: BenchRow, catalog) -> tuple[str | None, float | None, str | None]:
+def model_for_row(row: BenchRow, catalog) -> tuple[str | None, float | None, Notice | None]:
     """(catalog model id, bare size in B, why neither) for a benchmark row."""
     if row.source == "ollama":
         return _ollama_model(row.model, catalog)
@@ -688,14 +689,16 @@ def model_for_row(row: BenchRow, catalog) -> tuple[str | None, float | None, str
         if near:
             return near[0].id, None, None
         if _is_moe(description):
-            return None, None, f"MoE model '{_clip(description, 40)}' is not in the catalog"
+            model = _clip(description, 40)
+            return None, None, Notice("bench_row_moe_unknown",
+                                      f"MoE model '{model}' is not in the catalog", model=model)
         return None, round(row.params / 1e9, 3), None
-    return None, None, "the benchmark does not say the model's size"
+    return None, None, Notice("bench_row_no_size", "the benchmark does not say the model's size")
 
 
-def _ollama_model(tag: str | None, catalog) -> tuple[str | None, float | None, str | None]:
+def _ollama_model(tag: str | None, catalog) -> tuple[str | None, float | None, Notice | None]:
     if not tag:
-        return None, None, "the paste does not say which model ran"
+        return None, None, Notice("bench_row_no_model", "the paste does not say which model ran")
     name, _, variant = tag.lower().rpartition("/")[2].partition(":")
     size = re.match(r"(\d{1,4}(?:\.\d{1,3})?)b\b", variant)
     ids = [m.id for m in catalog.models]
@@ -711,7 +714,9 @@ def _ollama_model(tag: str | None, catalog) -> tuple[str | None, float | None, s
             return None, float(size.group(1)), None
     elif variant in ("", "latest") and _OLLAMA_LATEST.get(name) in ids:
         return _OLLAMA_LATEST[name], None, None
-    return None, None, f"Ollama model '{_clip(tag, 40)}' is not in the catalog"
+    model = _clip(tag, 40)
+    return None, None, Notice("bench_row_ollama_unknown",
+                              f"Ollama model '{model}' is not in the catalog", model=model)
 
 
 def quant_for_row(row: BenchRow, catalog, *, fallback: str | None = None) -> str | None:
@@ -730,30 +735,33 @@ _BACKENDS = {"cuda": "llama.cpp", "rocm": "llama.cpp", "hip": "llama.cpp", "meta
              "sycl": "llama.cpp", "vulkan": "llama.cpp-vulkan", "ollama": "ollama"}
 
 
-def runtime_for_row(row: BenchRow) -> tuple[str | None, str | None]:
+def runtime_for_row(row: BenchRow) -> tuple[str | None, Notice | None]:
     """(catalog runtime id, why none) from the row's backend column."""
     names = [b.strip().lower() for b in (row.backend or "").split(",") if b.strip()]
     for name in names:
         if name in _BACKENDS:
             return _BACKENDS[name], None
     if not names or set(names) <= {"cpu", "blas", "rpc"}:
-        return None, "ran on the CPU"
-    return None, f"backend '{_clip(row.backend or '', 20)}' is not modelled"
+        return None, Notice("bench_row_cpu", "ran on the CPU")
+    backend = _clip(row.backend or "", 20)
+    return None, Notice("bench_row_backend", f"backend '{backend}' is not modelled",
+                        backend=backend)
 
 
 def scenario_for(row: BenchRow, catalog, *, gpu: str, gpu_count: int = 1,
                  model: str | None = None, params_b: float | None = None,
-                 quant: str | None = None) -> tuple[dict | None, str | None]:
+                 quant: str | None = None) -> tuple[dict | None, Notice | None]:
     """The request fields that predict this row, or None and the reason it cannot be.
 
     ``model``/``params_b``/``quant`` fill in what an Ollama paste leaves out.
     """
     if row.metric == "combined":
-        return None, "prompt + generation test: not one speed"
+        return None, Notice("bench_row_combined", "prompt + generation test: not one speed")
     if row.metric == "prefill" and row.depth_tokens:
-        return None, "prefill after a filled context is not modelled"
+        return None, Notice("bench_row_depth", "prefill after a filled context is not modelled")
     if row.metric == "prefill" and row.prompt_tokens < MIN_PREFILL_TOKENS:
-        return None, f"prompt of {row.prompt_tokens} tokens is too short to time prefill"
+        return None, Notice("bench_row_short_prompt", f"prompt of {row.prompt_tokens} tokens is too "
+                            "short to time prefill", tokens=row.prompt_tokens)
     runtime, why = runtime_for_row(row)
     if runtime is None:
         return None, why
@@ -764,10 +772,13 @@ def scenario_for(row: BenchRow, catalog, *, gpu: str, gpu_count: int = 1,
         model_id, size_b = model, params_b
     layers = _layers(catalog, model_id, size_b)
     if row.gpu_layers is not None and 0 <= row.gpu_layers < (layers or 0):
-        return None, f"only {row.gpu_layers} of {layers} layers on the GPU (-ngl)"
+        return None, Notice("bench_row_partial", f"only {row.gpu_layers} of {layers} layers on the "
+                            "GPU (-ngl)", gpu_layers=row.gpu_layers, layers=layers)
     wanted = quant_for_row(row, catalog, fallback=quant)
     if wanted is None:
-        return None, f"quant of '{_clip(row.model or '', 40)}' is not in the catalog"
+        model = _clip(row.model or "", 40)
+        return None, Notice("bench_row_quant_unknown", f"quant of '{model}' is not in the catalog",
+                            model=model)
     kv = row.kv_cache if row.kv_cache in {k.id for k in catalog.kv_cache_types} else "f16"
     data = {"gpu": gpu, "gpu_count": gpu_count, "runtime": runtime, "quant": wanted,
             "kv_cache": kv, "prompt_tokens": row.prompt_tokens + row.depth_tokens,

@@ -16,6 +16,7 @@ from catalog.errors import UserError, echo
 from sizing.bench import (BenchCalibration, BenchComparison, BenchError, BenchRow, BenchRun,
                           clamp_factor, match_gpus, scenario_for)
 from sizing.estimate import estimate
+from sizing.notices import Notice
 from sizing.request import parse_request
 
 
@@ -39,6 +40,11 @@ def bench_gpu(run: BenchRun, catalog: Catalog, gpu: str | None = None) -> str:
     return found[0]
 
 
+def _unused(fields: dict, reason: Notice) -> BenchComparison:
+    """A row shown beside the others but left out of the factors, and why."""
+    return BenchComparison(**fields, note=reason.text, reason=reason)
+
+
 def compare_row(row: BenchRow, catalog: Catalog, *, gpu: str, gpu_count: int = 1,
                 model: str | None = None, params_b: float | None = None,
                 quant: str | None = None) -> BenchComparison:
@@ -48,25 +54,26 @@ def compare_row(row: BenchRow, catalog: Catalog, *, gpu: str, gpu_count: int = 1
     data, why = scenario_for(row, catalog, gpu=gpu, gpu_count=gpu_count, model=model,
                              params_b=params_b, quant=quant)
     if data is None:
-        return BenchComparison(**base, note=why)
+        return _unused(base, why or Notice("bench_row_no_prediction", "no prediction"))
     described = {"model": data.get("model"), "params_b": data.get("params_b"),
                  "quant": data["quant"], "runtime": data["runtime"],
                  "prompt_tokens": data["prompt_tokens"], "new_tokens": data["new_tokens"]}
     try:
         result = estimate(parse_request(data), catalog)
     except UserError as exc:
-        return BenchComparison(**base, **described, note=str(exc))
+        return _unused(base | described, Notice(exc.code, str(exc), **exc.params))
     if not result.memory.fits:
-        return BenchComparison(**base, **described,
-                               note="does not fit entirely on the GPU by RigFit's memory estimate")
+        return _unused(base | described, Notice(
+            "bench_row_offloaded", "does not fit entirely on the GPU by RigFit's memory estimate"))
     speed = result.speed
     predicted = None
     if speed is not None:
         predicted = (speed.decode_tokens_per_s if row.metric == "decode"
                      else speed.prefill_tokens_per_s)
     if not predicted:
-        return BenchComparison(**base, **described,
-                               note=result.speed_unknown_reason or "no prediction")
+        unknown = [n for n in result.warnings if n.code == "speed_unknown"]
+        return _unused(base | described,
+                       unknown[0] if unknown else Notice("bench_row_no_prediction", "no prediction"))
     return BenchComparison(**base, **described, predicted_tokens_per_s=predicted,
                            ratio=row.tokens_per_s / predicted, used=True)
 

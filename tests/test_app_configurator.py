@@ -268,3 +268,11 @@ def test_flash_attention_is_an_input_in_the_link_and_changes_long_prompts_only()
     prompt_off = tokens_per_s(metrics(off)["Prompt processing"])
     assert prompt_on > 1.2 * prompt_off  # attention dominates a 16K prompt without flash attention
     assert metrics(on)["Generation"] == metrics(off)["Generation"]
+
+
+def test_a_benchmark_row_left_out_says_why_in_chinese():
+    partial = BENCH_PASTE.replace("|  99 | tg 128 ", "|  20 | tg 128 ")
+    at = open_app(gpu="rtx-4090", model="llama-2-7b", quant="q4_0", lang="zh")
+    next(a for a in at.text_area if a.key == "w_bench_paste").input(partial).run()
+    frame = next(d.value for d in at.dataframe if "已采用" in d.value.columns)
+    assert list(frame["已采用"]) == ["是", "GPU 上只有 32 层中的 20 层（-ngl）"]

@@ -323,7 +323,7 @@ def test_ollama_verbose():
         "kv_cache": "f16", "prompt_tokens": 11, "new_tokens": 120, "model": "mistral-7b-v0.3"},
         None)
     data, why = scenario_for(run.rows[0], CAT, gpu="rtx-4090")
-    assert data is None and "too short" in why
+    assert data is None and "too short" in str(why) and why.code == "bench_row_short_prompt"
 
 
 def test_ollama_blocks_without_a_model_use_the_given_one():
@@ -634,3 +634,29 @@ def test_cli_bad_bench_files_exit_2_with_one_line(tmp_path, capsys, content, nee
     code, out, err = run_cli(capsys, "estimate", "--bench", str(path), "--gpu", "rtx-4090")
     assert code == 2 and out == ""
     assert err.startswith("error: ") and err.count("\n") == 1 and needle in err, err
+
+
+def test_why_a_row_was_not_used_reads_in_both_languages(capsys):
+    """Each reason carries a code: the sidebar's table and the command line say it in Chinese."""
+    from report.text import translate_notice
+    partial = PR_4766.replace("|  99 | tg 128     |     61.03", "|  20 | tg 128     |     61.03")
+    reasons = {r.line: r.reason for r in calibrate(parse_bench(partial), CAT).rows if not r.used}
+    assert reasons[8].code == "bench_row_partial" and reasons[8].params == {"gpu_layers": 20,
+                                                                            "layers": 32}
+    assert translate_notice(reasons[8], "en") == "only 20 of 32 layers on the GPU (-ngl)"
+    assert translate_notice(reasons[8], "zh") == "GPU 上只有 32 层中的 20 层（-ngl）"
+    cal = calibrate(parse_bench(GEERLINGGUY_23), CAT)
+    combined = next(r for r in cal.rows if r.test == "pp4096+tg128")
+    assert combined.note == "prompt + generation test: not one speed"
+    assert translate_notice(combined.reason, "zh") == "提示处理与生成合测：不是单一速度"
+    path_rows = [r.reason.code for r in cal.rows if not r.used]
+    assert "text" not in path_rows
+
+
+def test_the_chinese_benchmark_table_says_why_in_chinese(tmp_path, capsys):
+    partial = PR_4766.replace("|  99 | tg 128     |     61.03", "|  20 | tg 128     |     61.03")
+    path = tmp_path / "bench.md"
+    path.write_text(partial)
+    assert main(["--lang", "zh", "estimate", "--bench", str(path), "--model", "llama-3.1-8b"]) == 0
+    out = capsys.readouterr().out
+    assert "未采用：GPU 上只有 32 层中的 20 层（-ngl）" in out and "layers on the GPU" not in out

@@ -181,3 +181,19 @@ def test_warnings_carry_codes_and_parameters_for_translation(capsys):
     assert set(r["warnings"][0]) == {"code", "params", "text"} and "notices" not in r
     assert r["warnings"][0]["params"]["layers"] == 80
     assert "80 layers" in r["warnings"][0]["text"] or "80" in r["warnings"][0]["text"]
+
+
+def test_a_chinese_jsonl_run_says_each_bad_line_in_chinese(capsys, tmp_path):
+    path = tmp_path / "requests.jsonl"
+    path.write_bytes(b"\n".join([json.dumps({"model": "llama-3-8b", "gpu": "rtx-4090"}).encode(),
+                                 b"[1]", b"\xff", json.dumps({"model": "nope"}).encode()]))
+    code, out, _ = run(capsys, "--lang", "zh", "estimate", "--requests", str(path), "--format",
+                       "jsonl")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(lines) == 4 and lines[0]["memory"]["fits"]
+    assert lines[1] == {"error": "第 2 行：每一行都必须是一个 JSON 对象", "code": "line_not_object"}
+    assert lines[2] == {"error": "第 3 行：不是 UTF-8 文本（第 1 字节）", "code": "not_utf8"}
+    assert lines[3]["error"].startswith("第 4 行：") and lines[3]["code"] != "text"
+    english = run(capsys, "estimate", "--requests", str(path), "--format", "jsonl")[1]
+    assert json.loads(english.splitlines()[1]) == {"error": "line 2: each line must be a JSON object",
+                                                   "code": "line_not_object"}

@@ -245,8 +245,9 @@ def test_good_lines_after_bad_ones_are_still_answered(tmp_path):
     code, out, _ = _run(["estimate", "--requests", str(path)])
     rows = [json.loads(r) for r in out.splitlines()]
     assert code == 0 and len(rows) == 4
-    assert rows[1] == {"error": "line 2: request is nested too deeply to be read"}
-    assert rows[2] == {"error": "line 3: not UTF-8 text (byte 1)"}
+    assert rows[1] == {"error": "line 2: request is nested too deeply to be read",
+                       "code": "json_too_deep"}
+    assert rows[2] == {"error": "line 3: not UTF-8 text (byte 1)", "code": "not_utf8"}
     assert rows[0]["memory"] == rows[3]["memory"]
 
 
