@@ -87,6 +87,11 @@ class Catalog:
             return table[wanted]
         raise unknown(kind, wanted, list(table))
 
+    def derived(self, name: str) -> dict:
+        """A dict kept with this catalog for values computed from it alone (``name``
+        says which), so they are computed once per catalog, not once per call."""
+        return self._index.setdefault(("derived", name), {})
+
     def gpu(self, gpu_id: str) -> Gpu:
         return self._by_id("GPU", self.gpus, gpu_id)
 

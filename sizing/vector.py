@@ -607,13 +607,14 @@ def every_gpu(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
     runtime, quant = catalog.runtime(request.runtime), catalog.quant(request.quant)
     fa = request.flash_attention != "off"
     chosen, constants, links = [], [], []
-    resolved: dict[tuple, SpeedConstants | None] = {}
+    # Constants depend on the GPU only through its API, memory family and generation.
+    resolved: dict[tuple, SpeedConstants | None] = catalog.derived("speed constants")
     for gpu_id in gpu_ids:
         gpu = _runs_on(request, catalog, gpu_id)
         if gpu is None:
             continue
-        api = runtime_api(runtime, gpu)
-        key = (api, memory_class(gpu), gpu.architecture)
+        key = (runtime.id, quant.kind, fa, runtime_api(runtime, gpu), memory_class(gpu),
+               gpu.architecture)
         if key not in resolved:
             try:
                 resolved[key] = speed_constants(catalog, gpu, runtime, quant.kind, flash_attention=fa)
