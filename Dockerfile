@@ -2,10 +2,10 @@
 # Run:   docker run -p 8501:8501 rigfit   (then http://localhost:8501)
 FROM python:3.11-slim
 
-# Chromium renders the report's chart images (kaleido); the CJK fonts put
-# Chinese text into the PDF report. The app itself needs neither.
+# The CJK fonts put Chinese text (and the charts' labels) into the PDF report,
+# which draws its charts itself; the app needs no browser on the server.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends chromium fonts-noto-cjk \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -16,8 +16,7 @@ COPY . .
 RUN useradd --create-home --uid 10001 rigfit
 USER rigfit
 
-ENV PYTHONUNBUFFERED=1 \
-    BROWSER_PATH=/usr/bin/chromium
+ENV PYTHONUNBUFFERED=1
 EXPOSE 8501
 
 # /_stcore/health answers 200 once the server is up (about 2 s).
