@@ -62,6 +62,14 @@ def test_a_shorthand_or_a_misspelt_property_is_caught():
         checked(figure([{"type": "bar", "marker": {"colour": "#000000"}}], {}).to_dict())
 
 
+def test_a_figure_sends_what_plotly_would_send_for_the_same_dicts():
+    data = [{"type": "bar", "x": ["a", "b"], "y": [1.0, None], "marker": {"color": "#4C78A8"}}]
+    spec = layout(height=300, title="T", xaxis=axis_title("GiB"))
+    assert figure(data, spec).to_dict() == go.Figure({"data": data, "layout": spec}).to_dict()
+    assert figure(data, spec).to_dict()["layout"]["template"] == go.Figure().to_dict()["layout"][
+        "template"]  # plotly's default look, as before
+
+
 def test_layout_keeps_the_pages_style_and_lets_a_page_replace_a_part():
     spec = layout(height=300, title="T", title_place={"x": 0.0},
                   xaxis=axis_title("GiB", automargin=True), legend={"orientation": "v"})
