@@ -207,16 +207,30 @@ def share_like_a_server() -> None:
     its run ends, while other sessions' scripts may still be running and ask
     for it; the harness hands them the last one installed instead (a real
     server has one Runtime for every session). Each run also makes a new
-    script cache, so every run would compile the scripts again (and Python
-    3.11's compiler is not safe to run in several threads at once); a server
-    compiles each script once, so the sessions share one cache.
+    script cache (two: the pages' and the script runner's), so every run would
+    compile the scripts again (and Python 3.11's compiler is not safe to run in
+    several threads at once); a server compiles each script once, so the
+    sessions share one cache. And each run switches Streamlit's "pages folder"
+    mode back on, in which the chosen page's file runs first and, finding no
+    frame, runs ``app.py`` (compiled again by runpy) around itself; a server
+    leaves that mode for good on its first run, when ``app.py`` calls
+    ``st.navigation``, so here it stays off too.
     """
+    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.runtime.runtime import Runtime
     from streamlit.runtime.scriptrunner.script_cache import ScriptCache
-    from streamlit.testing.v1 import app_test
+    from streamlit.testing.v1 import app_test, local_script_runner
 
     shared = ScriptCache()
-    app_test.ScriptCache = lambda: shared
+    app_test.ScriptCache = local_script_runner.ScriptCache = lambda: shared
+
+    pages_init = PagesManager.__init__
+
+    def navigation_only(self, *args, **kwargs) -> None:
+        pages_init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = navigation_only
 
     last: list[Runtime] = []
 
