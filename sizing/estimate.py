@@ -323,13 +323,22 @@ def speed_inputs(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
 
 def speed_constants(catalog: Catalog, gpu: Gpu, runtime: Runtime, kind: str, *,
                     flash_attention: bool = True) -> SpeedConstants:
-    """The speed constants of a runtime on a GPU for one quant kind (fitted, else priors)."""
+    """The speed constants of a runtime on a GPU for one quant kind (fitted, else priors).
+
+    Resolved once per catalog for each runtime, API, kind, memory family and
+    generation: GPUs that share them share their constants.
+    """
     api = (runtime_api(runtime, gpu) or runtime.apis[0]).value
-    return resolve_constants(
-        catalog.speed_calibration, api=api, kind=kind, memory=memory_class(gpu),
-        generation=gpu.architecture, flash_attention=flash_attention,
-        api_prior=None if api in fitted_apis(catalog) else catalog.api_prior(api),
-        runtime_prior=None if runtime.id in FITTED_RUNTIMES else catalog.runtime_prior(runtime.id))
+    key = (runtime.id, api, kind, memory_class(gpu), gpu.architecture, flash_attention)
+    resolved = catalog.derived("speed constants")
+    if key not in resolved:  # SpeedUnknownError: not stored, raised again next time
+        resolved[key] = resolve_constants(
+            catalog.speed_calibration, api=api, kind=kind, memory=memory_class(gpu),
+            generation=gpu.architecture, flash_attention=flash_attention,
+            api_prior=None if api in fitted_apis(catalog) else catalog.api_prior(api),
+            runtime_prior=None if runtime.id in FITTED_RUNTIMES
+            else catalog.runtime_prior(runtime.id))
+    return resolved[key]
 
 
 def fitted_apis(catalog: Catalog) -> set[str]:

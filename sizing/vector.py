@@ -608,13 +608,12 @@ def every_gpu(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
     fa = request.flash_attention != "off"
     chosen, constants, links = [], [], []
     # Constants depend on the GPU only through its API, memory family and generation.
-    resolved: dict[tuple, SpeedConstants | None] = catalog.derived("speed constants")
+    resolved: dict[tuple, SpeedConstants | None] = {}
     for gpu_id in gpu_ids:
         gpu = _runs_on(request, catalog, gpu_id)
         if gpu is None:
             continue
-        key = (runtime.id, quant.kind, fa, runtime_api(runtime, gpu), memory_class(gpu),
-               gpu.architecture)
+        key = (runtime_api(runtime, gpu), memory_class(gpu), gpu.architecture)
         if key not in resolved:
             try:
                 resolved[key] = speed_constants(catalog, gpu, runtime, quant.kind, flash_attention=fa)
