@@ -15,7 +15,8 @@ import yaml
 from pydantic import ValidationError
 
 from catalog.errors import ECHO_MAX_CHARS, UserError, echo
-from catalog.loader import CATALOG_DIR, CatalogError, check_references, load_records, parse_yaml
+from catalog.loader import (CATALOG_DIR, CatalogError, check_references, load_cached, load_records,
+                            parse_yaml)
 from catalog.market import Market, load_market
 
 from catalog.schema import (Api, Cooler, Gpu, Interconnect, KvCacheType, ModelArch, Quant,
@@ -237,8 +238,9 @@ def _load_priors(path: Path, section: str) -> tuple[SpeedPrior, ...]:
 
 @functools.lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
-    """The packaged catalog, loaded once per process."""
-    return load_catalog_from(CATALOG_DIR)
+    """The packaged catalog, loaded once per process (and validated once per change of
+    its files: :func:`catalog.loader.load_cached`)."""
+    return load_cached(CATALOG_DIR, load_catalog_from)
 
 
 __all__ = ["Catalog", "UnknownIdError", "load_catalog", "load_catalog_from", "runtime_api",

@@ -7,14 +7,24 @@ loudly at start instead of serving wrong numbers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+import pydantic
 import yaml
 from pydantic import BaseModel, ValidationError
 
 CATALOG_DIR = Path(__file__).resolve().parent
+# Validated catalogs kept between runs (see load_cached): $RIGFIT_CACHE_DIR (empty: off),
+# else $XDG_CACHE_HOME/rigfit, else ~/.cache/rigfit.
+CACHE_DIR_ENV = "RIGFIT_CACHE_DIR"
+CACHE_FORMAT = 1  # raise when what a cache file holds changes shape
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -95,3 +105,69 @@ def check_references(
             raise CatalogError(
                 f"{path_name}: entry '{owner_id}': field '{field}': unknown id '{ref}'"
             )
+
+
+# --- the validated catalog, kept between runs -------------------------------------------
+
+R = TypeVar("R")
+
+
+def cache_dir() -> Path | None:
+    """Where :func:`load_cached` keeps its files, or None when caching is turned off."""
+    wanted = os.environ.get(CACHE_DIR_ENV)
+    if wanted is not None:
+        return Path(wanted) if wanted else None
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "rigfit"
+
+
+def catalog_key(directory: Path) -> str:
+    """A hash of everything a loaded catalog depends on: every YAML file in
+    ``directory`` (names and bytes), the code that validates them (this package's
+    modules), and the Python and pydantic versions."""
+    digest = hashlib.sha256(f"{CACHE_FORMAT}|{sys.version}|{pydantic.VERSION}".encode())
+    for path in (*sorted(directory.glob("*.yaml")), *sorted(CATALOG_DIR.glob("*.py"))):
+        data = path.read_bytes()
+        digest.update(f"|{path.parent == CATALOG_DIR}|{path.name}|{len(data)}|".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def load_cached(directory: Path, build: Callable[[Path], R], *, cache: Path | None = None) -> R:
+    """``build(directory)``, or the result of an earlier build of the very same files.
+
+    The cache file is named by :func:`catalog_key` and holds that key again, so a
+    changed catalog file (or validating code) is never answered from the cache; a
+    cache file that cannot be read back is ignored and rewritten. Only catalogs
+    that loaded without error are kept. ``cache`` defaults to :func:`cache_dir`.
+    """
+    folder = cache if cache is not None else cache_dir()
+    if folder is None:
+        return build(directory)
+    key = catalog_key(directory)
+    path = folder / f"catalog-{key[:32]}.pickle"
+    try:
+        stored_key, value = pickle.loads(path.read_bytes())
+        if stored_key == key:
+            return value
+    except FileNotFoundError:
+        pass
+    except Exception:  # noqa: BLE001 - a truncated or foreign file: any unpickling error
+        pass  # means "no usable cache"; the catalog is loaded from its files below
+    value = build(directory)
+    _store(folder, path, pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
+    return value
+
+
+def _store(folder: Path, path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all, and drop older catalog caches."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".catalog-", delete=False) as handle:
+            handle.write(data)
+        os.replace(handle.name, path)
+        for old in folder.glob("catalog-*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only or full cache folder: the next run loads the files again

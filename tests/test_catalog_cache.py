@@ -1,0 +1,101 @@
+"""The validated catalog kept between runs: used only for the very same files."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from catalog.catalog import load_catalog_from
+from catalog.loader import CATALOG_DIR, CACHE_DIR_ENV, cache_dir, catalog_key, load_cached
+
+
+@pytest.fixture()
+def folder(tmp_path) -> Path:
+    """A copy of the packaged catalog's YAML files."""
+    target = tmp_path / "catalog"
+    shutil.copytree(CATALOG_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
+
+
+class Counting:
+    """load_catalog_from, counting the times it really reads the files."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, directory: Path):
+        self.calls += 1
+        return load_catalog_from(directory)
+
+
+def rename_first_gpu(folder: Path, name: str) -> None:
+    path = folder / "gpus.yaml"
+    text = path.read_text(encoding="utf-8")
+    first = load_catalog_from(folder).gpus[0].name
+    assert first in text
+    path.write_text(text.replace(first, name, 1), encoding="utf-8")
+
+
+def test_the_second_load_of_the_same_files_comes_from_the_cache(folder, tmp_path):
+    build, cache = Counting(), tmp_path / "cache"
+    first = load_cached(folder, build, cache=cache)
+    second = load_cached(folder, build, cache=cache)
+    assert build.calls == 1 and second == first
+    assert [p.name for p in cache.iterdir()] == [f"catalog-{catalog_key(folder)[:32]}.pickle"]
+
+
+def test_a_changed_file_is_read_again_never_answered_from_the_cache(folder, tmp_path):
+    build, cache = Counting(), tmp_path / "cache"
+    before = load_cached(folder, build, cache=cache)
+    rename_first_gpu(folder, "Renamed Test GPU")
+    after = load_cached(folder, build, cache=cache)
+    assert build.calls == 2
+    assert after.gpus[0].name == "Renamed Test GPU" != before.gpus[0].name
+    assert len(list(cache.glob("catalog-*.pickle"))) == 1  # the stale file is gone
+
+
+def test_a_new_file_in_the_folder_changes_the_key(folder):
+    key = catalog_key(folder)
+    (folder / "extra.yaml").write_text("extra: []\n", encoding="utf-8")
+    assert catalog_key(folder) != key
+
+
+@pytest.mark.parametrize("data", [b"", b"not a pickle at all", pickle.dumps(("wrong", "key"))])
+def test_a_corrupt_or_foreign_cache_file_is_ignored_and_rewritten(folder, tmp_path, data):
+    build, cache = Counting(), tmp_path / "cache"
+    load_cached(folder, build, cache=cache)
+    (path,) = cache.glob("catalog-*.pickle")
+    path.write_bytes(data)
+    again = load_cached(folder, build, cache=cache)
+    assert build.calls == 2 and again.gpus == load_catalog_from(folder).gpus
+    key, _ = pickle.loads(path.read_bytes())
+    assert key == catalog_key(folder)
+
+
+def test_a_catalog_with_an_error_is_not_kept(folder, tmp_path):
+    (folder / "gpus.yaml").write_text("gpus: [{id: broken}]\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    with pytest.raises(ValueError, match="gpus.yaml"):
+        load_cached(folder, load_catalog_from, cache=cache)
+    assert not list(cache.glob("catalog-*.pickle"))
+
+
+def test_an_unwritable_cache_folder_still_loads(folder, tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the folder would be", encoding="utf-8")
+    build = Counting()
+    assert load_cached(folder, build, cache=blocked / "cache").gpus
+    assert build.calls == 1
+
+
+def test_cache_folder_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "here"))
+    assert cache_dir() == tmp_path / "here"
+    monkeypatch.setenv(CACHE_DIR_ENV, "")
+    assert cache_dir() is None
+    monkeypatch.delenv(CACHE_DIR_ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "xdg" / "rigfit"
