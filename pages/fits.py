@@ -18,8 +18,8 @@ from pages._inputs import machine_inputs
 from pages._model_files import file_input, hub_input
 from pages._state import PARAMS, SWITCH, bind, lang, state, store
 from pages._text import labeller, plain, show_user_error, t
-from report.fits import (board_name, class_lines, machine_text, model_answer, rule_text, speed_text,
-                         vision_text)
+from report.fits import (board_name, class_lines, images_text, machine_text, model_answer, rule_text,
+                         speed_text)
 from sizing.fits import USES, FitTable, parse_fits_request
 from sizing.speed import memory_class
 
@@ -83,9 +83,9 @@ except UserError as exc:
 if table is not None:
     language = lang()
     st.markdown(plain(machine_text(table, language)))
-    vision = vision_text(table, language)
-    if vision:
-        st.caption(plain(vision))
+    images_note = images_text(table, language)
+    if images_note:
+        st.caption(plain(images_note))
     if table.speed_unknown_reason:
         st.warning(plain(table.speed_unknown_reason))
     st.subheader(t("fits.by_size"))

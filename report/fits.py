@@ -103,12 +103,14 @@ def machine_text(table: FitTable, lang: str) -> str:
     return translate("fits.machine_unified" if table.unified else "fits.machine", lang, **values)
 
 
-def vision_text(table: FitTable, lang: str) -> str | None:
-    """The images each request carries and how they are counted (None: a use without images)."""
+def images_text(table: FitTable, lang: str) -> str | None:
+    """The images each request carries (vision: a photo; agent: the phone screenshot), how
+    they are counted, and that only models reading images are listed (None: a use without
+    images)."""
     if not table.images:
         return None
-    return translate("fits.vision_images", lang, images=table.images, width=table.image_width_px,
-                     height=table.image_height_px)
+    return translate(f"fits.{table.use}_images", lang, images=table.images,
+                     width=table.image_width_px, height=table.image_height_px)
 
 
 def rule_text(lang: str) -> str:
@@ -130,12 +132,12 @@ def fits_section(table: FitTable, lang: str, *, top: int = 15) -> Section:
                   board_name(r.quality_board, lang))
                  for r in table.rows[:top])
     sources = {r.quality_source.rsplit(": ", 1)[-1] for r in table.rows[:top] if r.quality_source}
-    vision = vision_text(table, lang)
+    images_note = images_text(table, lang)
     return Section(
         key="fits", heading=translate("fits.title", lang), intro=machine_text(table, lang),
         tables=(Table(columns=columns, rows=rows,
                       numeric=tuple(k in ("decode", "prefill", "context", "image_tokens", "quality")
                                     for k in keys)),),
-        notes=(*((vision,) if vision else ()), *(line.text for line in class_lines(table, lang)),
+        notes=(*((images_note,) if images_note else ()), *(line.text for line in class_lines(table, lang)),
                rule_text(lang)),
         sources=tuple(Source(label=url, url=url) for url in sorted(sources)))

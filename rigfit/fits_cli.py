@@ -14,7 +14,7 @@ from typing import Any
 
 from catalog.catalog import Catalog
 from catalog.quality import load_quality
-from report.fits import board_name, vision_text
+from report.fits import board_name, images_text
 from report.formats import number_text
 from report.text import DEFAULT_LANGUAGE, translate
 from rigfit.terminal import cli_text, format_table, json_text
@@ -27,6 +27,13 @@ JSON_KEYS = ("model", "quant", "runtime", "decode_tokens_per_s", "prefill_tokens
              "second_quality_source")
 
 
+def _images_help(use: str) -> str:
+    """The images of one use's request, in the help's words: "1 image of 1024 x 1024 px"."""
+    shape = USE_SHAPES[use]
+    return (f"{shape.images} image{'s' if shape.images > 1 else ''} of "
+            f"{shape.image_width_px} x {shape.image_height_px} px")
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gpu", required=True, help="GPU id (rigfit gpus)")
     p.add_argument("--gpu-count", type=int, help="number of identical GPUs")
@@ -36,10 +43,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runtime", action="append", dest="runtimes",
                    help="runtime id; repeat for several (default: every runtime the GPU runs)")
     p.add_argument("--use", choices=USES,
-                   help="what the model is for (default chat); vision lists vision-language models "
-                   f"and adds {USE_SHAPES['vision'].images} image of "
-                   f"{USE_SHAPES['vision'].image_width_px} x {USE_SHAPES['vision'].image_height_px} px "
-                   "to each request, counted as each model's own image tokens")
+                   help="what the model is for (default chat); vision and agent list only "
+                   f"vision-language models: vision adds {_images_help('vision')} to each request, "
+                   f"agent {_images_help('agent')} (a phone screenshot) to each step, counted as "
+                   "each model's own image tokens")
     p.add_argument("--min-decode-tokens-per-s", type=float, help="slowest decode accepted [tokens/s]")
     p.add_argument("--min-context-tokens", type=int, help="shortest context accepted [tokens]")
     p.add_argument("--all-quants", action="store_true",
@@ -97,8 +104,8 @@ def table_text(table: FitTable, lang: str = DEFAULT_LANGUAGE) -> str:
              say("col_aa_index"): r.second_quality if r.second_quality is not None else unknown,
              say("col_meets"): say("yes" if r.meets_floors else "no")} for r in table.rows]
     tail = say("not_running", models=", ".join(table.not_running) or say("none"))
-    vision = vision_text(table, lang)
-    return "\n".join([head, *([vision] if vision else []), format_table(rows), tail])
+    images_note = images_text(table, lang)
+    return "\n".join([head, *([images_note] if images_note else []), format_table(rows), tail])
 
 
 def run(args: argparse.Namespace, cat: Catalog) -> int:

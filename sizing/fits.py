@@ -11,6 +11,12 @@ samples rows and checks them against the scalar engine.
 
 Rules, as the page and ``docs/model.md`` state them:
 
+* A use whose requests carry images lists only the models that read images
+  (a vision encoder in the catalog entry): vision adds one 1024 x 1024 px
+  image to a chat, the agent one phone screenshot of the agent preset's size
+  (:mod:`sizing.workloads`) to each step. Each image counts as the tokens the
+  model's own rule gives it, in the prompt and the context as the estimate
+  adds them; the longest context shown is the text that fits beside them.
 * A row *runs* when it fits entirely on the GPU(s), or, on a runtime that
   offloads layers to system RAM, when at least one layer fits on the GPU and
   the offloaded layers fit in the RAM left after the operating system
@@ -92,28 +98,41 @@ class UseShape:
     new_tokens: int
     context_tokens: int
     tasks: tuple[str, ...]  # ModelArch.task values listed
-    vision_only: bool = False
     images: int = 0  # per request
     image_width_px: int = DEFAULT_IMAGE_WIDTH_PX
     image_height_px: int = DEFAULT_IMAGE_HEIGHT_PX
 
+    @property
+    def vision_only(self) -> bool:
+        """Whether only models that read images are listed: those of a use whose requests
+        carry images (a text-only model could not answer them)."""
+        return self.images > 0
 
-def _preset(use: str, tasks: tuple[str, ...] = ("generate",), *, vision_only: bool = False,
-            images: int = 0) -> UseShape:
+
+def _preset(use: str, tasks: tuple[str, ...] = ("generate",), *, images: int | None = None) -> UseShape:
+    """A workload preset's request; ``images`` at the size a request's images default to
+    replaces the preset's own (None: the preset's images, at the preset's size)."""
     p = PRESETS[use]
-    return UseShape(p.prompt_tokens, p.new_tokens, p.context_tokens, tasks, vision_only, images)
+    if images is not None:
+        return UseShape(p.prompt_tokens, p.new_tokens, p.context_tokens, tasks, images)
+    if not p.images:
+        return UseShape(p.prompt_tokens, p.new_tokens, p.context_tokens, tasks)
+    return UseShape(p.prompt_tokens, p.new_tokens, p.context_tokens, tasks, p.images,
+                    p.image_width_px, p.image_height_px)
 
 
 # Text tokens of each use (sizing.workloads). Reasoning and vision are sized as
 # a chat; vision adds one image per request at the size a request's images
-# default to (sizing.request: 1024 x 1024 px, a photo or a screen), counted
-# as each model's own image tokens. A reasoning model's longer replies fit
-# the chat context.
+# default to (sizing.request: 1024 x 1024 px, a photo or a screen). The agent
+# is the phone agent's last step with its own image: one screenshot of the
+# preset's phone screen (1080 x 2400 px). Each image counts as the model's own
+# image tokens, and a use whose requests carry images lists only the models
+# that read them. A reasoning model's longer replies fit the chat context.
 USE_SHAPES: dict[str, UseShape] = {
     "chat": _preset("chat"),
     "code": _preset("code"),
     "reasoning": _preset("chat"),
-    "vision": _preset("chat", vision_only=True, images=1),
+    "vision": _preset("chat", images=1),
     "agent": _preset("agent"),
     "embed": UseShape(EMBED_PROMPT_TOKENS, 0, EMBED_PROMPT_TOKENS, ("embed", "rerank")),
 }
@@ -204,7 +223,7 @@ class FitRow(Result):
     prefill_tokens_per_s_high: float | None
     max_context_tokens: int  # longest context that fits (with offload: that runs), less images
     model_max_context_tokens: int
-    image_tokens: int  # the use's images in one request (vision), in the context beside the text
+    image_tokens: int  # the use's images in one request (vision, agent), in the context beside the text
     offload: bool  # some layers live in system RAM
     gpu_layers: int
     num_layers: int
@@ -300,7 +319,8 @@ def _image_load(arch: ModelArch, shape: UseShape) -> tuple[int, float]:
 
 
 def listed_models(models: Sequence[ModelArch], use: str) -> list[ModelArch]:
-    """The models a use lists: by task, and only vision-language models for vision."""
+    """The models a use lists: by task, and only vision-language models for a use whose
+    requests carry images (vision, the phone agent's screenshot)."""
     shape = USE_SHAPES[use]
     return [m for m in models if m.task in shape.tasks and (m.vision is not None
                                                             or not shape.vision_only)]

@@ -116,6 +116,18 @@ def test_vision_states_the_image_it_counts_in_both_languages():
     assert not any("image tokens" in c.value for c in open_fits(**LINK).caption)
 
 
+def test_the_agent_states_the_screenshot_it_counts_in_both_languages():
+    app = open_fits(**LINK, use="agent")
+    assert any("each step sends 1 screenshot of 1080 × 2400 px" in c.value
+               and "Only models that read images are listed" in c.value for c in app.caption)
+    frame = app.dataframe[0].value
+    assert "GLM-4 9B Chat" not in set(frame["model"])  # reads no images
+    qwen = frame[frame["model"] == "Qwen2.5-VL 7B Instruct"].iloc[0]
+    assert qwen["image_tokens"] == 3354
+    assert any("1 张 1080 × 2400 像素的截图" in c.value
+               for c in open_fits(**LINK, use="agent", lang="zh").caption)
+
+
 def test_a_model_read_from_a_local_gguf_is_ranked_in_its_files_format(tmp_path):
     gguf = write_llama(tmp_path / "tiny-llama-Q4_K_M.gguf")
     at = open_fits(**LINK)

@@ -348,6 +348,46 @@ def test_a_vision_models_longest_context_drops_by_exactly_its_image_tokens():
     assert vision.prefill_tokens_per_s < chat.prefill_tokens_per_s
 
 
+def test_the_agent_counts_one_phone_screenshot_at_the_presets_size():
+    shape = USE_SHAPES["agent"]
+    # The agent preset's own screen (sizing.workloads), not the 1024 x 1024 px default.
+    assert (shape.images, shape.image_width_px, shape.image_height_px) == (1, 1080, 2400)
+    # Qwen2.5-VL (and GLM-4.1V under AutoGLM-Phone): sides rounded to multiples of 28 px,
+    # 1080 -> 39 x 28 = 1092, 2400 -> 86 x 28 = 2408: 78 x 172 patches of 14 px, one token
+    # per 2 x 2: 3,354.
+    assert image_tokens(CAT.model("qwen2.5-vl-7b"), shape) == 78 * 172 // 4 == 3354
+    assert image_tokens(CAT.model("autoglm-phone-9b"), shape) == 3354
+    # Qwen3-VL: multiples of 32 px, 1080 -> 34 x 32 = 1088, 2400 = 75 x 32: 68 x 150 patches
+    # of 16 px, one token per 4: 2,550.
+    assert image_tokens(CAT.model("qwen3-vl-8b"), shape) == 68 * 150 // 4 == 2550
+
+
+def test_the_agent_lists_only_models_that_read_images():
+    request = {"gpu": "rtx-4090", "runtimes": ("llama.cpp",)}
+    agent = fits(parse_fits_request(request | {"use": "agent"}), CAT)
+    chat = fits(parse_fits_request(request | {"use": "chat"}), CAT)
+    assert agent.rows and all(CAT.model(r.model).vision is not None for r in agent.rows)
+    assert "autoglm-phone-9b" in {r.model for r in agent.rows}
+    # A text-only model that runs for a chat is neither ranked nor listed as not running.
+    assert "qwen2.5-7b" in {r.model for r in chat.rows}
+    assert "qwen2.5-7b" not in {r.model for r in agent.rows} | set(agent.not_running)
+    assert (agent.images, agent.image_width_px, agent.image_height_px) == (1, 1080, 2400)
+    assert all(r.image_tokens > 0 for r in agent.rows)
+
+
+def test_a_vision_models_longest_context_drops_by_exactly_the_screenshots_tokens():
+    def row(use, model):
+        table = fits(parse_fits_request({"gpu": "h100-sxm", "runtimes": ("llama.cpp",),
+                                         "use": use}), CAT)
+        return next(r for r in table.rows if r.model == model)
+
+    # 80 GB holds both models' whole windows: the screenshot's tokens leave the rest for text.
+    for model, window, screenshot in (("qwen2.5-vl-7b", 128_000, 3354), ("qwen3-vl-8b", 262_144, 2550)):
+        chat, agent = row("chat", model), row("agent", model)
+        assert chat.quant == agent.quant and chat.max_context_tokens == window
+        assert (agent.image_tokens, agent.max_context_tokens) == (screenshot, window - screenshot)
+
+
 def test_code_sizes_a_longer_prompt_than_chat(rtx_3060):
     code = {r.model: r for r in fits(parse_fits_request(
         {"gpu": "rtx-3060-12gb", "use": "code", "runtimes": ("llama.cpp",)}), CAT).rows}

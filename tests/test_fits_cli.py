@@ -87,6 +87,21 @@ def test_vision_table_states_the_image_and_counts_its_tokens(capsys):
     assert code == 0 and "1 张 1024 × 1024 像素的图片" in out and "图片 token" in out
 
 
+def test_agent_table_states_the_screenshot_and_counts_its_tokens(capsys):
+    code, out, _ = run(capsys, "fits", "--gpu", "rtx-4090", "--runtime", "llama.cpp",
+                       "--use", "agent")
+    lines = out.splitlines()
+    assert code == 0 and lines[1].startswith("Phone agent: each step sends 1 screenshot of "
+                                             "1080 × 2400 px")
+    assert "Only models that read images are listed" in lines[1] and "image tokens" in lines[2]
+    qwen = next(line for line in lines if line.startswith("qwen2.5-vl-7b "))
+    assert " 3354 " in f" {qwen} "
+    assert not any(line.startswith("qwen2.5-7b ") for line in lines)
+    code, out, _ = run(capsys, "--lang", "zh", "fits", "--gpu", "rtx-4090", "--runtime",
+                       "llama.cpp", "--use", "agent")
+    assert code == 0 and "1 张 1080 × 2400 像素的截图" in out and "只列出能读图片的模型" in out
+
+
 @pytest.mark.parametrize("argv, words", [
     (("--gpu", "rtx-3060-12gbx"), "unknown GPU"),
     (("--gpu", "rtx-3060-12gb", "--ram-gib", "-1"), "ram_gib"),

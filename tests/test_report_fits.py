@@ -55,18 +55,23 @@ def test_report_section_lists_the_top_rows_with_their_sources(table):
     assert section.notes[-1].startswith("Models that meet your speed and context floors come first.")
 
 
-def test_vision_section_states_the_image_and_lists_its_tokens():
-    vision = fits(parse_fits_request({"gpu": "rtx-4090", "runtimes": ("llama.cpp",),
-                                      "use": "vision"}), load_catalog())
-    for lang, words, column in (("en", "each request carries 1 image of 1024 × 1024 px", "Image tokens"),
-                                ("zh", "1 张 1024 × 1024 像素的图片", "图片 token")):
-        section = fits_section(vision, lang)
+@pytest.mark.parametrize("use, english, chinese, tokens", [
+    ("vision", "each request carries 1 image of 1024 × 1024 px", "1 张 1024 × 1024 像素的图片",
+     "1,369"),
+    ("agent", "each step sends 1 screenshot of 1080 × 2400 px", "1 张 1080 × 2400 像素的截图",
+     "3,354"),
+])
+def test_a_section_with_images_states_them_and_lists_their_tokens(use, english, chinese, tokens):
+    table = fits(parse_fits_request({"gpu": "rtx-4090", "runtimes": ("llama.cpp",), "use": use}),
+                 load_catalog())
+    for lang, words, column in (("en", english, "Image tokens"), ("zh", chinese, "图片 token")):
+        section = fits_section(table, lang)
         assert words in section.notes[0]
-        table = section.tables[0]
-        at = table.columns.index(column)
-        assert table.numeric[at]
-        qwen = next(r for r in table.rows if r[0] == "Qwen2.5-VL 7B Instruct")
-        assert qwen[at] == "1,369"
+        shown = section.tables[0]
+        at = shown.columns.index(column)
+        assert shown.numeric[at]
+        qwen = next(r for r in shown.rows if r[0] == "Qwen2.5-VL 7B Instruct")
+        assert qwen[at] == tokens
 
 
 def test_report_command_adds_the_section(tmp_path, capsys):
