@@ -1,0 +1,44 @@
+"""A command line imports what its command needs and nothing heavier.
+
+Each case runs ``rigfit`` in a fresh interpreter and reads back the top-level
+packages it imported (``sys.modules``): the sets, not the times, are checked.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBE = """
+import json, sys
+from rigfit.cli import main
+status = main(sys.argv[1:])
+print(json.dumps({"status": status, "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+"""
+HEAVY = {"plotly", "pandas", "kaleido", "fpdf", "PIL", "fontTools", "huggingface_hub",
+         "streamlit", "gpuhunt", "narwhals"}
+
+
+def imported(*argv: str) -> set[str]:
+    done = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["status"] == 0, done.stderr
+    return set(result["modules"])
+
+
+@pytest.mark.parametrize("fmt, allowed", [("html", set()), ("pdf", {"fpdf", "PIL", "fontTools"})])
+def test_a_report_imports_only_its_own_renderer(tmp_path, fmt, allowed):
+    modules = imported("report", "--model", "llama-3.1-8b", "--format", fmt,
+                       "-o", str(tmp_path / f"r.{fmt}"))
+    assert "report" in modules and (tmp_path / f"r.{fmt}").stat().st_size > 0
+    assert modules & HEAVY == allowed
+
+
+def test_a_catalog_listing_imports_no_report_or_chart_library():
+    assert not imported("gpus", "--format", "json") & HEAVY
