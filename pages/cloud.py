@@ -8,6 +8,7 @@ import streamlit as st
 from advisor.cloud import comparison_of
 from advisor.results import CloudComparison
 from catalog.errors import UserError
+from pages._charts import spec_figure
 from pages._engine import catalog, run_plan
 from pages._frame import begin_page
 from pages._inputs import plan_inputs, scenario_inputs
@@ -15,7 +16,7 @@ from pages._plan import service_level, show_engine_notes, show_workload
 from pages._state import lang
 from pages._text import labeller, plain, show_user_error, t
 from report.formats import money_text
-from report.plan_charts import break_even_figure, cheapest_cloud, cloud_name
+from report.plan_charts import break_even_spec, cheapest_cloud, cloud_name
 from report.text import group_strings
 
 SORTS = ("per_1m", "per_hour", "speed", "break_even")
@@ -129,10 +130,10 @@ def show_chart(comparison: CloudComparison) -> None:
     if not comparison.tiers or not comparison.cloud:
         st.info(t("cloud.no_tiers"))
         return
-    fig = break_even_figure(comparison.cloud, currency=comparison.currency,
-                            units_per_usd=comparison.units_per_usd,
-                            labels=group_strings("plan_chart.", lang()))
-    st.plotly_chart(fig, key="break_even_chart")
+    spec = break_even_spec(comparison.cloud, currency=comparison.currency,
+                           units_per_usd=comparison.units_per_usd,
+                           labels=group_strings("plan_chart.", lang()))
+    st.plotly_chart(spec_figure(spec), key="break_even_chart")
     st.caption(plain(t("cloud.chart_caption", hours=f"{comparison.hours_per_day:g}",
                        kwh=rate(comparison.electricity_usd_per_kwh, comparison))))
 

@@ -47,6 +47,7 @@ def checked(spec: dict) -> dict:
                           "compare": "rtx-3060-12gb,rtx-4090,apple-m3-ultra-80c"}),
     ("pages/compare.py", {"lang": "zh", "currency": "CNY", "compare": "rtx-3090,l40s"}),
     ("pages/compare.py", {"model": "llama-3.1-405b", "compare": "rtx-3090,rtx-4090"}),
+    ("pages/cloud.py", {"model": "qwen2.5-14b", "budget": "3000"}),
 ])
 def test_every_unchecked_figure_passes_plotly_check_unchanged(page, query):
     specs = page_figures(page, **query)
