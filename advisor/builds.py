@@ -14,10 +14,8 @@ from dataclasses import dataclass
 
 from advisor.candidates import Candidate
 from advisor.parts import (DEFAULT_SLOT_WIDTH, MIN_LANES_LAYER, MIN_LANES_TENSOR, PCIE_8PIN_PER_EPS,
-                           PSU_EFFICIENCY_FRAC, STORAGE_SPARE_GB, GpuOption, Layout, Platform,
-                           cannot_beat,
-                           cheapest_case, cheapest_psu, cheapest_ram, cheapest_storage, part_of,
-                           psu_rating_w, slot_layout)
+                           PSU_EFFICIENCY_FRAC, STORAGE_SPARE_GB, GpuOption, Layout, Platform, Shop,
+                           cannot_beat, cheapest_storage, part_of, psu_rating_w)
 from advisor.results import Build, BuildChecks, Part
 from catalog.catalog import Catalog
 from catalog.market import Case, Market, Psu, RamKit
@@ -39,7 +37,7 @@ class BuildSettings:
     amps: float
     units_per_usd: float
     ambient_c: float
-    parts_floor_usd: float  # the least a case, RAM and PSU can cost (parts_floor_usd)
+    shop: Shop  # the market's part choices, remembered across the plan's builds
 
 
 @dataclass(frozen=True)
@@ -83,22 +81,22 @@ def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
         if p.cpu.cores < guidance.min_physical_cores:
             continue
         if best is not None and cannot_beat(gpus_and_drive_usd + p.cpu.price.usd + p.board.price.usd
-                                            + p.cooler.price.usd + s.parts_floor_usd, best.total_usd):
+                                            + p.cooler.price.usd + s.shop.parts_floor_usd,
+                                            best.total_usd):
             continue  # skipped below anyway (total >= best), without choosing its parts
-        layout = slot_layout(p.board, p.cpu, gpu_count=n, slot_width=width,
-                             gpu_lanes=gpu.pcie_lanes or 16, min_lanes=min_lanes)
+        layout = s.shop.layout(p, gpu_count=n, slot_width=width, gpu_lanes=gpu.pcie_lanes or 16,
+                               min_lanes=min_lanes)
         if layout is None:
             continue
-        case = cheapest_case(market.cases, p.board, layout.case_slots_needed)
-        ram = cheapest_ram(market.ram_kits, p.board, ram_gib)
+        case = s.shop.case(p.board, layout.case_slots_needed)
+        ram = s.shop.ram(p.board, ram_gib)
         if case is None or ram is None:
             continue
         board_total_w = gpu.board_power_w * n
         sustained_w = board_total_w + p.cpu.tdp_w + REST_OF_SYSTEM_W
         rec = psu_recommended_w(sustained_system_w=sustained_w,
                                 gpu_board_power_w_total=board_total_w)
-        psu = cheapest_psu(market.psus, rec.needed_w, s.volts, need_8pin,
-                            conn.pcie_12v_2x6_count)
+        psu = s.shop.psu(rec.needed_w, s.volts, need_8pin, conn.pcie_12v_2x6_count)
         if psu is None:
             continue
         efficiency = PSU_EFFICIENCY_FRAC[psu.efficiency]

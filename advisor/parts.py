@@ -187,33 +187,80 @@ def cannot_beat(lower_usd: float, best_usd: float) -> bool:
     return lower_usd - best_usd >= ROUNDING_MARGIN_USD
 
 
-def machine_usd(option: GpuOption, n: int, plats: Sequence[Platform], market: Market,
-                 volts: float) -> float | None:
+class Shop:
+    """The market's part choices, each worked out once per distinct question.
+
+    A plan assembles a machine around every GPU and count it can use; most of
+    them ask for the same slot layouts, cases, RAM kits and PSUs, which this
+    answers from memory (the answers of :func:`slot_layout` and the
+    ``cheapest_*`` functions, unchanged).
+    """
+
+    def __init__(self, market: Market) -> None:
+        self.market = market
+        self.parts_floor_usd = parts_floor_usd(market)
+        self._layouts: dict[tuple, Layout | None] = {}
+        self._cases: dict[tuple, Case | None] = {}
+        self._ram: dict[tuple, RamKit | None] = {}
+        self._psus: dict[tuple, Psu | None] = {}
+
+    def layout(self, p: Platform, *, gpu_count: int, slot_width: float, gpu_lanes: int,
+               min_lanes: int) -> Layout | None:
+        key = (p.board.id, p.cpu.id, gpu_count, slot_width, gpu_lanes, min_lanes)
+        if key not in self._layouts:
+            self._layouts[key] = slot_layout(p.board, p.cpu, gpu_count=gpu_count,
+                                             slot_width=slot_width, gpu_lanes=gpu_lanes,
+                                             min_lanes=min_lanes)
+        return self._layouts[key]
+
+    def case(self, board: Motherboard, slots: int) -> Case | None:
+        key = (board.id, slots)
+        if key not in self._cases:
+            self._cases[key] = cheapest_case(self.market.cases, board, slots)
+        return self._cases[key]
+
+    def ram(self, board: Motherboard, need_gib: float | None) -> RamKit | None:
+        key = (board.id, need_gib)
+        if key not in self._ram:
+            self._ram[key] = cheapest_ram(self.market.ram_kits, board, need_gib)
+        return self._ram[key]
+
+    def psu(self, need_w: float, volts: float, pcie_8pin: int, connector_12v_2x6: int) -> Psu | None:
+        key = (need_w, volts, pcie_8pin, connector_12v_2x6)
+        if key not in self._psus:
+            self._psus[key] = cheapest_psu(self.market.psus, need_w, volts, pcie_8pin,
+                                           connector_12v_2x6)
+        return self._psus[key]
+
+
+def machine_usd(option: GpuOption, n: int, plats: Sequence[Platform], shop: Shop,
+                volts: float) -> float | None:
     """Cheapest complete machine around ``n`` of these cards, whatever the model. [USD]"""
     gpu = option.gpu
     conn = required_power_connectors(gpu_connectors=[gpu.power_connectors] * n)
     need_8pin = conn.pcie_8pin_count + conn.pcie_6pin_count + PCIE_8PIN_PER_EPS * conn.eps_8pin_count
-    storage = cheapest_storage(market.storage, STORAGE_SPARE_GB)
-    floor_usd = parts_floor_usd(market)
+    storage = cheapest_storage(shop.market.storage, STORAGE_SPARE_GB)
+    if storage is None:
+        return None
+    min_cores = cpu_guidance(gpu_count=n).min_physical_cores
     best = None
     for p in plats:
-        if p.cpu.cores < cpu_guidance(gpu_count=n).min_physical_cores:
+        if p.cpu.cores < min_cores:
             continue
-        if best is not None and storage is not None and cannot_beat(
+        if best is not None and cannot_beat(
                 option.unit_usd * n + p.cpu.price.usd + p.board.price.usd + p.cooler.price.usd
-                + storage.price.usd + floor_usd, best):
+                + storage.price.usd + shop.parts_floor_usd, best):
             continue  # min() below would keep best anyway
-        layout = slot_layout(p.board, p.cpu, gpu_count=n, slot_width=gpu.slot_width or
-                             DEFAULT_SLOT_WIDTH, gpu_lanes=gpu.pcie_lanes or 16,
-                             min_lanes=MIN_LANES_LAYER)
-        if layout is None or storage is None:
+        layout = shop.layout(p, gpu_count=n, slot_width=gpu.slot_width or DEFAULT_SLOT_WIDTH,
+                             gpu_lanes=gpu.pcie_lanes or 16, min_lanes=MIN_LANES_LAYER)
+        if layout is None:
             continue
-        case = cheapest_case(market.cases, p.board, layout.case_slots_needed)
-        ram = cheapest_ram(market.ram_kits, p.board, 0.0)
+        case = shop.case(p.board, layout.case_slots_needed)
+        ram = shop.ram(p.board, 0.0)
         sustained = gpu.board_power_w * n + p.cpu.tdp_w + REST_OF_SYSTEM_W
         need = psu_recommended_w(sustained_system_w=sustained,
                                  gpu_board_power_w_total=gpu.board_power_w * n).needed_w
-        psu = cheapest_psu(market.psus, need, volts, need_8pin, conn.pcie_12v_2x6_count)
+        psu = shop.psu(need, volts, need_8pin, conn.pcie_12v_2x6_count)
         if case is None or ram is None or psu is None:
             continue
         total = (option.unit_usd * n + p.cpu.price.usd + p.board.price.usd + p.cooler.price.usd
@@ -222,16 +269,16 @@ def machine_usd(option: GpuOption, n: int, plats: Sequence[Platform], market: Ma
     return best
 
 
-def machine_floor(options: Sequence[GpuOption], plats: Sequence[Platform], market: Market, *,
+def machine_floor(options: Sequence[GpuOption], plats: Sequence[Platform], shop: Shop, *,
                   volts: float = 120.0) -> tuple[float, GpuOption] | None:
     """The cheapest complete machine in the catalog, any model. [USD]"""
     priced = [(c, o) for o in options
-              if (c := machine_usd(o, 1, plats, market, volts)) is not None]
+              if (c := machine_usd(o, 1, plats, shop, volts)) is not None]
     return min(priced, key=lambda t: t[0], default=None)
 
 
 def biggest_machine_within(options: Sequence[GpuOption], plats: Sequence[Platform],
-                           market: Market, budget_usd: float, *,
+                           shop: Shop, budget_usd: float, *,
                            volts: float = 120.0) -> tuple[float, GpuOption, int] | None:
     """The most GPU memory a budget buys: (cost [USD], card, count)."""
     best = None
@@ -239,7 +286,7 @@ def biggest_machine_within(options: Sequence[GpuOption], plats: Sequence[Platfor
         for n in GPU_COUNTS:
             if o.unit_usd * n > budget_usd:
                 break
-            cost = machine_usd(o, n, plats, market, volts)
+            cost = machine_usd(o, n, plats, shop, volts)
             if cost is not None and cost <= budget_usd:
                 key = (o.gpu.memory_gib * n, -cost)
                 if best is None or key > best[0]:

@@ -29,7 +29,7 @@ from advisor.cloud import cloud_options, comparison_of
 from advisor.errors import PlanError
 from advisor.own_prices import with_own_prices
 from advisor.parts import (GPU_COUNTS, GpuOption, biggest_machine_within, gpu_options,
-                           machine_floor, parts_floor_usd, platforms)
+                           Shop, machine_floor, platforms)
 from advisor.prices import electricity_usd_per_kwh as electricity_price, units_per_usd
 from advisor.results import (Build, CloudComparison, CloudOption, ConsumerVsPro, PlanResult,
                              TierBuild)
@@ -145,10 +145,11 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
                              service=None if service is None
                              else service.model_copy(update={"users": users}),
                              speculative=speculative)
+    shop = Shop(market)
     settings = BuildSettings(users=users, min_tokens_per_s=min_tokens_per_s, volts=circuit_volts,
                              amps=circuit_amps, units_per_usd=units,
                              ambient_c=base.ambient_c if base.ambient_c is not None else 25.0,
-                             parts_floor_usd=parts_floor_usd(market))
+                             shop=shop)
     options, skipped = gpu_options(catalog)
     plats = platforms(market)
 
@@ -186,7 +187,7 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
         market.instances, engine.best, tiers=tier_costs, hours_per_day=hours_per_day,
         usd_per_kwh=usd_per_kwh, units_per_usd=units, gpu_names={g.id: g.name for g in catalog.gpus})
 
-    floor = machine_floor(options, plats, market, volts=circuit_volts)
+    floor = machine_floor(options, plats, shop, volts=circuit_volts)
     if budget_usd is not None and floor is not None and budget_usd < floor[0]:
         floor_params = {"budget": f"{budget_usd:,.0f}", "floor": f"{floor[0]:,.0f}",
                         "gpu": floor[1].gpu.name}
@@ -205,7 +206,7 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
                                cloud_list)
     buys = None
     if budget_usd is not None and within_best is None and not meets_in_budget:
-        buys = biggest_machine_within(options, plats, market, budget_usd, volts=circuit_volts)
+        buys = biggest_machine_within(options, plats, shop, budget_usd, volts=circuit_volts)
 
     message, lead_cloud = headline(arch, tiers, meeting, buys, cloud_list, budget_usd,
                                    min_tokens_per_s, users, builds)
