@@ -177,16 +177,16 @@ def show_fit_table(everyone: list[GpuRow], budget: float) -> None:
         return
     frame = pd.DataFrame(rows)
     if column not in frame.columns:  # no speed model for this runtime: cheapest first
-        column = t("table.price")
-    frame = frame.sort_values(column, ascending=column == t("table.price"), na_position="last",
+        column = head["price"]
+    frame = frame.sort_values(column, ascending=column == head["price"], na_position="last",
                               kind="stable")
     # Text through the one formatter; the cells stay numbers, so a header click sorts by value.
+    # One format call: each call with a subset costs a pass over the frame.
     code = money_terms().currency
-    gib = [t("table.memory"), t("table.headroom")]
-    styled = frame.style.format(lambda v: money_text(v, code), subset=[t("table.price")],
-                                na_rep=MISSING).format("{:,.1f} GiB", subset=gib)
-    if t("table.decode") in frame.columns:
-        styled = styled.format("{:,.1f}", subset=[t("table.decode")], na_rep=MISSING)
+    formats = {head["price"]: lambda v: money_text(v, code), head["memory"]: "{:,.1f} GiB",
+               head["headroom"]: "{:,.1f} GiB", head["decode"]: "{:,.1f}"}
+    styled = frame.style.format({k: v for k, v in formats.items() if k in frame.columns},
+                                na_rep=MISSING)
     st.dataframe(styled, hide_index=True, key="fit_table")
 
 
