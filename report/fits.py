@@ -61,8 +61,12 @@ def row_sentence(row: FitRow, lang: str) -> str:
 
 
 def model_answer(table: FitTable, model_id: str, lang: str) -> str:
-    """The sentence for one model: its best-ranked row, or that it does not run."""
+    """The sentence for one model: its best-ranked row, that a use with images does not list
+    it (it reads none), or that it does not run."""
     row = next((r for r in table.rows if r.model == model_id), None)
+    if row is None and table.images and model_id not in table.not_running:
+        return translate("fits.not_listed_images", lang, model=model_id,
+                         use=translate(f"fits.use_{table.use}", lang))
     if row is None:
         return translate("fits.does_not_run", lang, model=model_id)
     return row_sentence(row, lang)

@@ -122,6 +122,7 @@ def test_the_agent_states_the_screenshot_it_counts_in_both_languages():
                and "Only models that read images are listed" in c.value for c in app.caption)
     frame = app.dataframe[0].value
     assert "GLM-4 9B Chat" not in set(frame["model"])  # reads no images
+    assert unescape(app.info[0].value).startswith("glm-4-9b is not ranked for Phone agent")
     qwen = frame[frame["model"] == "Qwen2.5-VL 7B Instruct"].iloc[0]
     assert qwen["image_tokens"] == 3354
     assert any("1 张 1080 × 2400 像素的截图" in c.value

@@ -55,6 +55,17 @@ def test_report_section_lists_the_top_rows_with_their_sources(table):
     assert section.notes[-1].startswith("Models that meet your speed and context floors come first.")
 
 
+def test_a_use_with_images_says_a_text_only_model_is_not_ranked_rather_than_too_big():
+    agent = fits(parse_fits_request({"gpu": "rtx-3060-12gb", "runtimes": ("llama.cpp",),
+                                     "ram_gib": 16, "use": "agent"}), load_catalog())
+    assert model_answer(agent, "qwen2.5-7b", "en") == (
+        "qwen2.5-7b is not ranked for Phone agent (screenshots): this use lists only "
+        "vision-language models, which read images.")
+    assert "只列出能读图片的视觉语言模型" in model_answer(agent, "qwen2.5-7b", "zh")
+    assert model_answer(agent, "glm-4.5v", "en") == (
+        "glm-4.5v does not run on this machine with this runtime.")
+
+
 @pytest.mark.parametrize("use, english, chinese, tokens", [
     ("vision", "each request carries 1 image of 1024 × 1024 px", "1 张 1024 × 1024 像素的图片",
      "1,369"),
