@@ -8,6 +8,7 @@ import streamlit as st
 from advisor.own_prices import OWN_PRICE_SOURCE
 from advisor.results import PlanResult, TierBuild
 from catalog.errors import UserError
+from pages._charts import spec_figure
 from pages._engine import run_plan
 from pages._frame import begin_page
 from pages._inputs import plan_inputs, scenario_inputs
@@ -15,7 +16,7 @@ from pages._plan import service_level, show_engine_notes, show_workload
 from pages._state import lang
 from pages._text import engine_text, plain, show_user_error, t
 from report.formats import gib_text, money_text, pattern_text
-from report.plan_charts import build_key, per_user_band, value_figure
+from report.plan_charts import build_key, per_user_band, value_spec
 from report.text import group_strings
 
 CARDS_PER_SEGMENT = 4  # rows of each group in the consumer-vs-professional table
@@ -219,19 +220,24 @@ def show_consumer_vs_pro(result: PlanResult) -> None:
         t("builds.col_power"): f"{v.board_power_w:,.0f} W",
         t("builds.col_blower"): v.blower,
         t("builds.col_min_gpus"): v.min_gpus_for_workload,
-        t("builds.col_terms"): engine_text(v.driver_terms),
     } for v in consumer + pro]
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, key="gpu_values")
+        # Driver terms are sentences: below the table, where they wrap, once per kind of card.
+        terms: dict[str, list[str]] = {}
+        for v in consumer + pro:
+            terms.setdefault(engine_text(v.driver_terms), []).append(v.gpu_name)
+        st.caption("\n".join("- " + t("builds.terms_line", gpus=plain(", ".join(dict.fromkeys(names))),
+                                       terms=plain(text)) for text, names in terms.items()))
 
 
 def show_value_chart(result: PlanResult) -> None:
     st.subheader(t("builds.value_header"))
-    fig = value_figure(result, labels=group_strings("plan_chart.", lang()))
-    if fig is None:
+    spec = value_spec(result, labels=group_strings("plan_chart.", lang()))
+    if spec is None:
         st.caption(t("builds.value_too_few"))
-    else:
-        st.plotly_chart(fig, key="value_chart")
+    else:  # checked once in tests, not property by property on every rerun
+        st.plotly_chart(spec_figure(spec), key="value_chart")
 
 
 if request is not None:
