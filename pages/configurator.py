@@ -145,28 +145,23 @@ def show_fit_table(everyone: list[GpuRow], budget: float) -> None:
     # Headings, groups and the rate looked up once, not once a row.
     head = {key: t(f"table.{key}") for key in ("gpu", "group", "memory", "headroom", "price",
                                                "in_budget", "decode")}
-    groups: dict[str, str] = {}
+    groups = {key: t(key) for key in {group_key(g) for g in cat.gpus}}
     units_per_usd = money_terms().units_per_usd
-    rows = []
-    for other in everyone:
-        if not other.fits:
-            continue
-        gpu = cat.gpu(other.gpu_id)
-        key = group_key(gpu)
-        if key not in groups:
-            groups[key] = t(key)
-        price = other.price_usd
-        row = {
-            head["gpu"]: gpu.name,
-            head["group"]: groups[key],
-            head["memory"]: round(other.gpu_memory_gib * other.gpu_count, 1),
-            head["headroom"]: round(bytes_to_gib(other.headroom_bytes), 1),
-            head["price"]: None if price is None else price * units_per_usd,
-            head["in_budget"]: price is not None and price * other.gpu_count <= budget,
-        }
-        if other.decode_tokens_per_s is not None:
-            row[head["decode"]] = other.decode_tokens_per_s
-        rows.append(row)
+    rows = [r for r in everyone if r.fits]
+    gpus = [cat.gpu(r.gpu_id) for r in rows]
+    # Built by column: a frame from one list per column, not a dict per row.
+    columns = {
+        head["gpu"]: [g.name for g in gpus],
+        head["group"]: [groups[group_key(g)] for g in gpus],
+        head["memory"]: [round(r.gpu_memory_gib * r.gpu_count, 1) for r in rows],
+        head["headroom"]: [round(bytes_to_gib(r.headroom_bytes), 1) for r in rows],
+        head["price"]: [None if r.price_usd is None else r.price_usd * units_per_usd
+                        for r in rows],
+        head["in_budget"]: [r.price_usd is not None and r.price_usd * r.gpu_count <= budget
+                            for r in rows],
+    }
+    if any(r.decode_tokens_per_s is not None for r in rows):  # else no speed model: no column
+        columns[head["decode"]] = [r.decode_tokens_per_s for r in rows]
     sort_key = store("sort", st.selectbox(t("table.sort"), SORTS, key=bind("sort"),
                                           format_func=labeller("table.sort_")))
     column = {"headroom": head["headroom"], "price": head["price"],
@@ -175,7 +170,7 @@ def show_fit_table(everyone: list[GpuRow], budget: float) -> None:
     if not rows:
         st.info(t("table.empty"))
         return
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(columns)
     if column not in frame.columns:  # no speed model for this runtime: cheapest first
         column = head["price"]
     frame = frame.sort_values(column, ascending=column == head["price"], na_position="last",
