@@ -1,10 +1,15 @@
-"""advisor/candidates.py: the pruned rung search picks what estimating every rung picks."""
+"""advisor/candidates.py: the pruned, screened rung search picks what estimating every rung picks.
+
+The screen sizes a fitting rung with the engine's memory and speed alone and
+the uncapped decode draw (``Figures``); ``screen=False`` runs the full estimate
+on every rung, which the screen is compared with figure by figure.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from advisor.candidates import CandidateSearch, quant_ladder
+from advisor.candidates import CandidateSearch, Figures, quant_ladder
 from advisor.workload import workload_request
 from catalog.catalog import load_catalog
 from sizing.estimate import estimate, memory_for
@@ -53,14 +58,20 @@ def every_rung(search: CandidateSearch, gpu_id: str, gpu_count: int):
     return (best[3], best[4], best[2]), len(fitting)
 
 
+def search_for(model: str, users: int, min_tokens_per_s: float, *,
+               screen: bool = True) -> CandidateSearch:
+    """The plan's search for a model's workload at 8,192 tokens of context."""
+    base = workload_request(EstimateRequest(model=model), users, 8192)
+    return CandidateSearch(CATALOG, CATALOG.model(model), base,
+                           ladder=quant_ladder("best", base.runtime, users, CATALOG),
+                           min_tokens_per_s=min_tokens_per_s, screen=screen)
+
+
 @pytest.mark.parametrize(("model", "users", "min_tokens_per_s"), [
     ("llama-3.1-8b", 1, 10.0), ("qwen2.5-32b", 1, 20.0), ("llama-3.1-70b", 4, 10.0),
     ("qwen2.5-14b", 8, 60.0)])
 def test_the_pruned_search_picks_what_every_rung_picks(model, users, min_tokens_per_s):
-    base = workload_request(EstimateRequest(model=model), users, 8192)
-    arch = CATALOG.model(model)
-    ladder = quant_ladder("best", base.runtime, users, CATALOG)
-    search = CandidateSearch(CATALOG, arch, base, ladder=ladder, min_tokens_per_s=min_tokens_per_s)
+    search = search_for(model, users, min_tokens_per_s)
     picked, every = 0, 0
     for gpu_id in GPUS:
         for count in (1,) if CATALOG.gpu(gpu_id).form_factor == "soc" else (1, 2):
@@ -72,3 +83,37 @@ def test_the_pruned_search_picks_what_every_rung_picks(model, users, min_tokens_
             picked += found is not None
     assert picked > 0
     assert search.runs < every  # rungs after the first that meets were not estimated
+
+
+def figures_row(figures: Figures) -> tuple:
+    """Every number a choice and a build take from a candidate's figures."""
+    s, m = figures.speed, figures.memory
+    speed = (None if s is None else
+             (s.decode_tokens_per_s, s.decode_tokens_per_s_low, s.decode_tokens_per_s_high,
+              s.decode_tokens_per_s_per_sequence, s.prefill_tokens_per_s, s.ttft_s))
+    return (speed, m.fits, m.total_bytes, m.usable_bytes, m.headroom_bytes, m.file_bytes,
+            figures.gpu_power_w, figures.system_power_w)
+
+
+@pytest.mark.parametrize(("model", "users", "min_tokens_per_s"), [
+    ("llama-3.1-8b", 1, 10.0), ("qwen2.5-14b", 8, 30.0), ("llama-3.1-70b", 4, 10.0),
+    ("qwen3-30b-a3b", 16, 20.0)])
+def test_the_screen_gives_the_full_estimate_s_figures(model, users, min_tokens_per_s):
+    fast = search_for(model, users, min_tokens_per_s)
+    full = search_for(model, users, min_tokens_per_s, screen=False)
+    compared = 0
+    for gpu_id in (*GPUS, "arc-b580", "rtx-pro-6000-blackwell"):
+        for count in (1,) if CATALOG.gpu(gpu_id).form_factor == "soc" else (1, 2, 4):
+            screened, estimated = fast.best(gpu_id, count), full.best(gpu_id, count)
+            assert (screened is None) == (estimated is None), (gpu_id, count)
+            if screened is None:
+                continue
+            assert not screened.figures.explained and estimated.figures.explained
+            assert (screened.quant, screened.runtime, screened.meets_workload) == (
+                estimated.quant, estimated.runtime, estimated.meets_workload), (gpu_id, count)
+            assert figures_row(screened.figures) == figures_row(estimated.figures), (gpu_id, count)
+            # Explaining a screened candidate gives the exhaustive search's figures and warnings.
+            assert fast.explained(screened).figures == estimated.figures
+            compared += 1
+    assert compared >= 8
+    assert fast.runs == full.runs  # the same rungs were sized
