@@ -41,10 +41,11 @@ from sizing.memory import (ACTIVATION_BYTES_PER_ELEMENT, ACTIVATION_HIDDEN_MULTI
                            vision_weight_bytes, weight_bytes)
 from sizing.power import (COMPUTE_POWER_WEIGHT, DECODE_CAP_LAW, IDLE_POWER_FRAC,
                           MEMORY_POWER_WEIGHT, MIN_CLOCK_SPEED_FRAC)
-from sizing.request import EstimateRequest, check_compatibility, check_parallel, resolve_gpu
+from sizing.request import (EstimateRequest, check_compatibility, check_hardware,
+                            check_parallel, resolve_gpu)
 from sizing.speed import (DECODE_FEATURES, HOST_LINK_GB_PER_S, RAM_EFFICIENCY_FRAC, UBATCH_TOKENS,
                           SpeedConstants, SpeedUnknownError, Workload, bandwidth_bytes_per_s,
-                          compute_flops_per_s, memory_class, pipeline_factor,
+                          compute_flops_per_s, pipeline_factor,
                           ram_bandwidth_gb_per_s, workload)
 from sizing.units import gb_per_s_to_bytes_per_s, gib_to_bytes, mib_to_bytes
 
@@ -546,7 +547,7 @@ def decode_speed_frac_at_limit(*, board_power_w: np.ndarray, power_limit_w: floa
     The utilisations are the share of each GPU's peaks its decode reaches
     (already scaled by a layer split's turn-taking).
     """
-    if power_limit_w is None or not power_limit_w:
+    if not power_limit_w:
         return np.ones_like(board_power_w)
     idle_w = IDLE_POWER_FRAC * board_power_w
     dynamic = np.minimum(1.0, MEMORY_POWER_WEIGHT * memory_util_frac
@@ -577,16 +578,18 @@ class GpuSweep:
     decode_speed_frac_at_limit: np.ndarray
 
 
-def _runs_on(request: EstimateRequest, catalog: Catalog, gpu_id: str) -> Gpu | None:
-    """The GPU as configured when the scenario runs on it, else None: the checks
-    :func:`sizing.estimate.estimate` makes of the GPU."""
-    one = request.model_copy(update={
-        "gpu": gpu_id, "memory_gib": request.memory_gib if gpu_id == request.gpu else None})
+def _runs_on(request: EstimateRequest, catalog: Catalog, runtime: Runtime,
+             gpu_id: str) -> Gpu | None:
+    """The GPU as configured when the scenario runs on it, else None: the checks of
+    :func:`sizing.estimate.estimate` that depend on the GPU."""
+    gpu = catalog.gpu(gpu_id)
+    if runtime_api(runtime, gpu) is None:
+        return None
     try:
-        check_compatibility(one, catalog)
-        gpu = resolve_gpu(one, catalog)
+        check_hardware(request, catalog, gpu)
+        if gpu_id == request.gpu:
+            gpu = resolve_gpu(request, catalog)  # the memory size chosen, and its price
         catalog.cooler(request.cooler or gpu.cooler.value)
-        catalog.storage_class(request.storage or "nvme-gen4")
         check_power_limit(gpu, request.power_limit_w)
     except UserError:
         return None
@@ -610,10 +613,14 @@ def every_gpu(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
     # Constants depend on the GPU only through its API, memory family and generation.
     resolved: dict[tuple, SpeedConstants | None] = {}
     for gpu_id in gpu_ids:
-        gpu = _runs_on(request, catalog, gpu_id)
+        gpu = _runs_on(request, catalog, runtime, gpu_id)
         if gpu is None:
             continue
-        key = (runtime_api(runtime, gpu), memory_class(gpu), gpu.architecture)
+        if not chosen:  # the checks that are the same on every GPU, once
+            check_compatibility(request.model_copy(update={"gpu": gpu_id, "memory_gib": None}),
+                                catalog)
+            catalog.storage_class(request.storage or "nvme-gen4")
+        key = (runtime_api(runtime, gpu), gpu.memory_type, gpu.segment, gpu.architecture)
         if key not in resolved:
             try:
                 resolved[key] = speed_constants(catalog, gpu, runtime, quant.kind, flash_attention=fa)

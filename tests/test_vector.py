@@ -137,9 +137,16 @@ def test_a_power_cap_drops_the_gpus_it_is_outside_of():
                    for i in ids)
 
 
-def test_an_error_for_every_gpu_alike_is_raised():
+@pytest.mark.parametrize("scenario", [
+    dict(model="llama-3.1-8b", images=1),  # a text model sent an image
+    dict(model="llama-3.1-8b", runtime="vllm", quant="q4_k_m"),  # a format vLLM cannot run
+    dict(model="llama-3.1-8b", runtime="vllm", quant="awq-int4", kv_cache="q8_0"),
+])
+def test_an_error_for_every_gpu_alike_is_raised_where_the_scalar_engine_runs_nowhere(scenario):
+    request = EstimateRequest(**scenario)
+    assert _scalar(request) == []
     with pytest.raises(RequestError):
-        _sweep(EstimateRequest(model="llama-3.1-8b", images=1))
+        _sweep(request)
 
 
 @pytest.mark.parametrize("scenario", [SCENARIOS[0], SCENARIOS[3], SCENARIOS[8], SCENARIOS[15]],
