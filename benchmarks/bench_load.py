@@ -6,7 +6,9 @@ in the sidebar a few times):
 - **Server**: N sessions as ``AppTest`` instances, each in its own thread of
   one process, as Streamlit runs each session's script in a thread of one
   server. No browser shares the cores, so this is what the server itself
-  answers. Latency = the rerun after a change of GPU.
+  answers. Latency = the rerun after a change of GPU. The sessions act all at
+  once (the worst case), or each after think times drawn from a seeded
+  exponential distribution (mean THINK_MEAN_S), as a team at work does.
 - **Browser**: ``streamlit run app.py`` (headless, a free port on 127.0.0.1)
   and N Playwright browser contexts in one Chromium; latency = from the click
   on the new GPU to the new answer on screen (the scenario heading naming that
@@ -15,17 +17,20 @@ in the sidebar a few times):
 Reports p50/p95 and errors, and writes its section of docs/performance.md.
 Traffic goes only to 127.0.0.1; every wait and loop is bounded.
 
-    .venv/bin/python -m benchmarks.bench_load            # server N = 1, 5, 20; browser N = 1, 5
-    .venv/bin/python -m benchmarks.bench_load --users 1 --server-users 20 --no-write
+    .venv/bin/python -m benchmarks.bench_load            # server N = 1, 5, 20 at once and 20
+                                                         # thinking; browser N = 1, 5
+    .venv/bin/python -m benchmarks.bench_load --users --server-users 20 --arrival-users 20 --no-write
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import platform
+import random
 import statistics
 import tempfile
 import threading
@@ -40,6 +45,11 @@ from catalog.catalog import load_catalog
 INTERACTIONS = 5
 # How often a working user changes an input, for the sessions-per-core figure. [s]
 ACTION_INTERVAL_S = 30.0
+# Arrival round: before each action (the first answer included) a session waits a think
+# time drawn from an exponential distribution with this mean, seeded per session, so the
+# actions of many sessions arrive independently (a Poisson stream), as a team's do. [s]
+THINK_MEAN_S = 10.0
+THINK_SEED = 2026
 WAIT_MS = 90_000  # one answer, at most
 # Models and GPUs the sessions walk through: every session gets its own model,
 # so most interactions are new scenarios for the server's caches.
@@ -54,6 +64,7 @@ GPUS = ("rtx-3090", "rtx-5090", "h100-sxm", "rtx-4060-ti-16gb", "rtx-a6000", "rt
 @dataclass
 class Round:
     users: int
+    think_mean_s: float | None = None  # None: every session acts at the same instant
     latencies_s: list[float] = field(default_factory=list)
     load_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -170,17 +181,28 @@ async def measure(user_counts: list[int], base_url: str) -> tuple[list[Round], s
     return rounds, version
 
 
+def think_times_s(index: int, mean_s: float, *, seed: int = THINK_SEED) -> list[float]:
+    """Session ``index``'s waits before each of its actions (the first answer, then each
+    change): exponential with mean ``mean_s``, the same on every run of a seed. [s]"""
+    draw = random.Random(seed * 1_000 + index)
+    return [draw.expovariate(1.0 / mean_s) for _ in range(INTERACTIONS + 1)]
+
+
 def server_session(index: int, result: Round, start: threading.Barrier, lock: threading.Lock
                    ) -> None:
-    """One user as an AppTest: open a model's link, then change the GPU INTERACTIONS times."""
+    """One user as an AppTest: open a model's link, then change the GPU INTERACTIONS times,
+    each action at once or after a think time (``result.think_mean_s``)."""
     from streamlit.testing.v1 import AppTest
 
     model = MODELS[index % len(MODELS)]
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=WAIT_MS / 1000)
     at.query_params["model"] = model
     at.query_params["gpu"] = "rtx-4090"
+    waits = ([0.0] * (INTERACTIONS + 1) if result.think_mean_s is None
+             else think_times_s(index, result.think_mean_s))
     start.wait()
     try:
+        time.sleep(waits[0])
         began = time.perf_counter()
         at.run()
         with lock:
@@ -188,6 +210,7 @@ def server_session(index: int, result: Round, start: threading.Barrier, lock: th
         for step in range(INTERACTIONS):
             gpu = GPUS[(index + step) % len(GPUS)]
             next(e for e in at.selectbox if e.key and e.key.endswith("_gpu")).set_value(gpu)
+            time.sleep(waits[step + 1])
             began = time.perf_counter()
             at.run()
             with lock:
@@ -214,23 +237,30 @@ def share_like_a_server() -> None:
     mode back on, in which the chosen page's file runs first and, finding no
     frame, runs ``app.py`` (compiled again by runpy) around itself; a server
     leaves that mode for good on its first run, when ``app.py`` calls
-    ``st.navigation``, so here it stays off too.
+    ``st.navigation``, so here it stays off too. Last, each run switches
+    Streamlit's "app test" option on and back off by swapping a global
+    function, so a run that ends first switches it off under the others, which
+    then keep no widget details for the harness; here it is on for the process.
     """
+    from streamlit import config
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.runtime.runtime import Runtime
+    from streamlit.runtime.scriptrunner import script_runner
     from streamlit.runtime.scriptrunner.script_cache import ScriptCache
     from streamlit.testing.v1 import app_test, local_script_runner
+    from streamlit.testing.v1.util import build_mock_config_get_option
 
     shared = ScriptCache()
     app_test.ScriptCache = local_script_runner.ScriptCache = lambda: shared
+    config.get_option = build_mock_config_get_option({"global.appTest": True})
+    app_test.patch_config_options = lambda _overrides: contextlib.nullcontext()
 
-    pages_init = PagesManager.__init__
+    class NavigationOnly(PagesManager):
+        """What the script runner reads the mode from: off, whatever AppTest sets."""
 
-    def navigation_only(self, *args, **kwargs) -> None:
-        pages_init(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
+        uses_pages_directory = False
 
-    PagesManager.__init__ = navigation_only
+    script_runner.PagesManager = NavigationOnly
 
     last: list[Runtime] = []
 
@@ -245,9 +275,10 @@ def share_like_a_server() -> None:
     Runtime.instance = classmethod(instance)
 
 
-def server_round(users: int) -> Round:
-    """N AppTest sessions at once, each in its own thread of this process."""
-    result, lock = Round(users), threading.Lock()
+def server_round(users: int, think_mean_s: float | None = None) -> Round:
+    """N AppTest sessions, each in its own thread of this process: acting all at the same
+    instant, or each after its own think times of mean ``think_mean_s``."""
+    result, lock = Round(users, think_mean_s), threading.Lock()
     start = threading.Barrier(users + 1)
     threads = [threading.Thread(target=server_session, args=(i, result, start, lock))
                for i in range(users)]
@@ -262,14 +293,20 @@ def server_round(users: int) -> Round:
     return result
 
 
-def measure_server(user_counts: list[int]) -> list[Round]:
+def measure_server(user_counts: list[int], arrival_counts: list[int] | None = None,
+                   think_mean_s: float = THINK_MEAN_S) -> list[Round]:
+    """Rounds of sessions acting at once (``user_counts``), then rounds acting after
+    think times (``arrival_counts``)."""
     share_like_a_server()
     server_round(1)  # warm-up: imports, catalog, first run of every module
     rounds = []
-    for users in user_counts:
-        rounds.append(server_round(users))
+    plan = [(n, None) for n in user_counts] + [(n, think_mean_s) for n in arrival_counts or []]
+    for users, think in plan:
+        rounds.append(server_round(users, think))
         r = rounds[-1]
-        r.print_summary("server", f"wall {r.wall_s:.1f} s, CPU {r.cpu_s:.1f} s")
+        kind = "server at once" if think is None else f"server, think {think:g} s"
+        r.print_summary(kind, f"wall {r.wall_s:.1f} s, CPU {r.cpu_s:.1f} s, "
+                              f"CPU busy {r.cpu_s / r.wall_s:.0%}")
     return rounds
 
 
@@ -288,27 +325,50 @@ def machine() -> str:
             f"Python {platform.python_version()}, Streamlit {streamlit.__version__}")
 
 
+def _actions(r: Round) -> int:
+    return len(r.latencies_s) + len(r.load_s)
+
+
 def _rows(rounds: list[Round], *, retries: bool) -> str:
     return "\n".join(
         f"| {r.users} | {len(r.latencies_s)} | {r.pct(0.5):.2f} | {r.pct(0.95):.2f} | "
         f"{max(r.latencies_s) if r.latencies_s else float('nan'):.2f} | "
         f"{statistics.median(r.load_s) if r.load_s else float('nan'):.2f} | {len(r.errors)} |"
         + (f" {r.retries} |" if retries else
-           f" {r.cpu_s / max(1, len(r.latencies_s) + len(r.load_s)) * 1000:,.0f} |")
+           f" {r.cpu_s / max(1, _actions(r)) * 1000:,.0f} |")
+        for r in rounds)
+
+
+ARRIVAL_HEADER = ("| Sessions | Mean think [s] | Interactions | p50 [s] | p95 [s] | max [s] "
+                  "| First answer p95 [s] | Errors | CPU/action [ms] | CPU busy |\n"
+                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+
+def _arrival_rows(rounds: list[Round]) -> str:
+    return "\n".join(
+        f"| {r.users} | {r.think_mean_s:g} | {len(r.latencies_s)} | {r.pct(0.5):.2f} | "
+        f"{r.pct(0.95):.2f} | {max(r.latencies_s) if r.latencies_s else float('nan'):.2f} | "
+        f"{percentile(r.load_s, 0.95):.2f} | {len(r.errors)} | "
+        f"{r.cpu_s / max(1, _actions(r)) * 1000:,.0f} | {r.cpu_s / r.wall_s:.0%} |"
         for r in rounds)
 
 
 def sessions_per_core(rounds: list[Round]) -> tuple[float, float]:
     """CPU per session action and the sessions one core serves at one action every
-    ACTION_INTERVAL_S, from the largest server round. [s, sessions]"""
-    r = max(rounds, key=lambda r: r.users)
-    per_action_s = r.cpu_s / max(1, len(r.latencies_s) + len(r.load_s))
+    ACTION_INTERVAL_S, from the largest arrival round (else the largest round): sessions
+    acting at once also pay for contending for the interpreter lock. [s, sessions]"""
+    arrivals = [r for r in rounds if r.think_mean_s is not None] or rounds
+    r = max(arrivals, key=lambda r: r.users)
+    per_action_s = r.cpu_s / max(1, _actions(r))
     return per_action_s, ACTION_INTERVAL_S / per_action_s
 
 
 def write_report(server: list[Round], browser: list[Round], chromium: str,
                  server_tracebacks: int) -> None:
     per_action_s, per_core = sessions_per_core(server) if server else (float("nan"),) * 2
+    at_once = [r for r in server if r.think_mean_s is None]
+    arrivals = [r for r in server if r.think_mean_s is not None]
+    think = arrivals[0].think_mean_s if arrivals else THINK_MEAN_S
     load_1m = os.getloadavg()[0]
     errors = "".join(f"\n- N = {r.users}: `{e}`" for r in server for e in r.errors[:5])
     if errors:
@@ -330,24 +390,43 @@ wall-clock figures include waiting for a core; the CPU figures do not).
   search and the table over every catalog GPU are computed).
 - **Server**: N sessions as `AppTest` instances, each in its own thread of one
   process, as Streamlit runs each session's script in a thread of one server
-  process (the same caches, the same interpreter lock). No browser competes
-  for the cores. Latency is the script run after the change.
+  process (the same caches, the same interpreter lock, one compiled copy of
+  each script, `app.py`'s navigation). No browser competes for the cores.
+  Latency is the script run after the change. Two arrival models:
+  - **At once**, the worst case: every session opens its link at the same
+    instant and clicks again the moment its answer arrives.
+  - **Think time**, what a team produces: before each action (the first
+    answer too) every session waits a think time drawn from an exponential
+    distribution with mean {think:g} s (seeded, `random.Random({THINK_SEED} × 1000 +
+    session)`), so the actions of the N sessions arrive as independent
+    (Poisson) streams, N / {think:g} actions per second in all.
 - **Browser**: one `streamlit run app.py` (headless, file watcher off) on
   127.0.0.1 and N Playwright browser contexts (own cookies, websocket and
-  session) in one Chromium. Latency is from the click on the option to the
-  new answer on screen: the heading naming the model on the new GPU and the
-  verdict under it. The browser's renderers share the cores with the server.
+  session) in one Chromium, every session at once. Latency is from the click
+  on the option to the new answer on screen: the heading naming the model on
+  the new GPU and the verdict under it. The browser's renderers share the
+  cores with the server.
 - **Errors**: an interaction that timed out ({WAIT_MS // 1000} s), failed, or
   left an exception on the page. Server tracebacks in the browser run's log:
   {server_tracebacks}. **Retries** (browser): a dropdown that closed before the
   click was reopened, up to three times; that is the harness, not the server.
 - A warm-up session runs first (imports, catalog load); it is not counted.
+  CPU is the server process's, every thread, over the round, divided by the
+  actions (first answers and changes).
 
-### Server: sessions without a browser
+### Server, think time: a team at work
+
+{ARRIVAL_HEADER}
+{_arrival_rows(arrivals)}
+
+"CPU busy" is the process's CPU time over the round's wall time: the share of
+one core the round kept busy.
+
+### Server, at once: the worst case
 
 | Sessions | Interactions | p50 [s] | p95 [s] | max [s] | First answer p50 [s] | Errors | CPU/action [ms] |
 |---:|---:|---:|---:|---:|---:|---:|---:|
-{_rows(server, retries=False)}{errors}
+{_rows(at_once, retries=False)}{errors}
 
 ### Browser: what a user waits for
 
@@ -361,23 +440,29 @@ Reproduce: `.venv/bin/python -m benchmarks.bench_load` (a few minutes).
 
 Streamlit runs each session's script in its own thread; the engine is Python,
 so one server process computes on about one core at a time (the GIL), and
-sessions that change inputs at the same moment queue behind each other: the
-p95 at N = 20 is close to N times one action when everyone clicks at once,
-which real users do not. One action (a first answer or a change of GPU)
-costs {per_action_s * 1000:,.0f} ms of CPU in the largest server round, so one
-core keeps up with about **{per_core:,.0f} sessions** that act once every
-{ACTION_INTERVAL_S:.0f} s. To serve more, run one replica per core behind a load
-balancer with sticky sessions: see [deploy.md](deploy.md).""")
+sessions that act at the same moment queue behind each other: when everyone
+clicks at once the last answer comes after about N times one action's CPU.
+Sessions that think between clicks rarely collide. One action (a first
+answer or a change of GPU) costs {per_action_s * 1000:,.0f} ms of CPU in the largest
+think-time round, so one core keeps up with about **{per_core:,.0f} sessions** that act
+once every {ACTION_INTERVAL_S:.0f} s, at full use. To serve more, run one replica per
+core behind a load balancer with sticky sessions: see [deploy.md](deploy.md).""")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, nargs="*", default=[1, 5],
                         help="browser sessions per round")
     parser.add_argument("--server-users", type=int, nargs="*", default=[1, 5, 20],
-                        help="AppTest sessions per round")
+                        help="AppTest sessions per round, all acting at once")
+    parser.add_argument("--arrival-users", type=int, nargs="*", default=[20],
+                        help="AppTest sessions per round, each after its own think times")
+    parser.add_argument("--think-mean-s", type=float, default=THINK_MEAN_S,
+                        help="mean think time before each action in the arrival rounds [s]")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    server = measure_server(args.server_users) if args.server_users else []
+    server = (measure_server(args.server_users, args.arrival_users, args.think_mean_s)
+              if args.server_users or args.arrival_users else [])
     browser, chromium, tracebacks = [], "not run", 0
     if args.users:
         log = Path(tempfile.mkstemp(prefix="rigfit-load-", suffix=".log")[1])
