@@ -24,6 +24,7 @@ from report.chart_spec import Spec
 from report.charts import report_specs
 from report.content import Fact, ReportContent, Section, Table, report_content
 from report.pdf_charts import chart_height_mm, draw_chart
+from report.pdf_fonts import cut_font
 from sizing.estimate import Estimate
 from sizing.request import EstimateRequest
 
@@ -82,7 +83,7 @@ class _Doc(FPDF):
 class _Writer:
     """Lays out a ReportContent on A4 pages."""
 
-    def __init__(self, content: ReportContent, specs: dict[str, Spec]):
+    def __init__(self, content: ReportContent, specs: dict[str, Spec], *, cut_fonts: bool = True):
         self.c = content
         self.specs = specs
         pdf = _Doc(format="A4", unit="mm")
@@ -91,6 +92,8 @@ class _Writer:
         pdf.set_auto_page_break(True, margin=16)
         for style in ("", "B"):
             path, index = font_file(style)
+            if cut_fonts:
+                path, index = cut_font(path, index)
             pdf.add_font(FONT, style, path, collection_font_number=index)
         pdf.set_title(content.title)
         pdf.set_creator("RigFit")
@@ -243,13 +246,14 @@ class _Writer:
         for i, src in enumerate(s.sources, start=1):
             self.text(f"{i}. {src.label}: {src.url}", size=8, height=4.2)
 
-    def render(self) -> bytes:
+    def lay_out(self) -> bool:
+        """Every block on its pages; False when a character had no glyph in the fonts."""
         self.header()
         if self.c.verdict_first:  # other reports carry the verdict as a section
             self.verdict()
         for s in self.c.sections:
             self.section(s)
-        return bytes(self.pdf.output())
+        return not any(getattr(font, "missing_glyphs", None) for font in self.pdf.fonts.values())
 
 
 def _font_face(**kwargs: Any):
@@ -292,7 +296,12 @@ def render_pdf(content: ReportContent, *, charts_enabled: bool = True) -> bytes:
     Invisible control characters in any text are shown escaped, as in the HTML.
     """
     content = printable_fields(content)
-    return _Writer(content, report_specs(content) if charts_enabled else {}).render()
+    specs = report_specs(content) if charts_enabled else {}
+    writer = _Writer(content, specs)
+    if not writer.lay_out():  # a character outside the cut fonts: the full ones have it
+        writer = _Writer(content, specs, cut_fonts=False)
+        writer.lay_out()
+    return bytes(writer.pdf.output())
 
 
 def build_pdf(result: Estimate, *, lang: str = "en", query: Mapping[str, Any] | None = None,
