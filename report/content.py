@@ -1016,9 +1016,6 @@ def report_content(result: Estimate, *, lang: str = "en", query: Mapping[str, An
         verdict=verdict, key_figures=key_figures,
         sections=tuple(sections), memory_chart=memory_chart, gpu_chart=gpu_chart,
         labels={"as_of": tr("as_of.heading"), "verdict": tr("section.verdict"),
-                "charts_unavailable": tr("charts.unavailable", reason="{reason}"),
-                "no_browser": tr("charts.no_browser", path="{path}"),
-                "export_failed": tr("charts.export_failed", error="{error}"),
                 "tagline": tr("tagline"), "footer": tr("footer", page="{page}")},
         plan=plan, plan_chart_labels=_plan_chart_labels(tr), lead=lead)
 
