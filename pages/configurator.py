@@ -101,10 +101,10 @@ def show_speed(result: Estimate) -> None:
         return
     st.subheader(t("speed.header"))
     c = st.columns(4)
-    c[0].metric(t("speed.decode"), pattern_text(speed.decode_tokens_per_s, "{:,.1f} tokens/s"),
+    c[0].metric(t("speed.decode"), pattern_text(speed.decode_tokens_per_s, "{:,.1f} tok/s"),
                 help=t("speed.range", low=pattern_text(speed.decode_tokens_per_s_low),
                        high=pattern_text(speed.decode_tokens_per_s_high)))
-    c[1].metric(t("speed.prefill"), pattern_text(speed.prefill_tokens_per_s, "{:,.0f} tokens/s"),
+    c[1].metric(t("speed.prefill"), pattern_text(speed.prefill_tokens_per_s, "{:,.0f} tok/s"),
                 help=t("speed.range", low=pattern_text(speed.prefill_tokens_per_s_low, "{:,.0f}"),
                        high=pattern_text(speed.prefill_tokens_per_s_high, "{:,.0f}")))
     c[2].metric(t("speed.ttft"), pattern_text(speed.ttft_s, "{:,.2f} s"))

@@ -105,9 +105,15 @@ def test_builds_compare_consumer_and_professional_and_chart_the_builds(builds_70
     cvp = expected.consumer_vs_pro
     assert metrics["Cheapest consumer build"] == money_text(cvp.consumer.total_usd, "USD")
     assert metrics["Cheapest professional build"] == money_text(cvp.professional.total_usd, "USD")
-    cards = next(d.value for d in at.dataframe if "Driver terms" in d.value.columns)
+    cards = next(d.value for d in at.dataframe if "Segment" in d.value.columns)
     assert set(cards["Segment"]) <= {"Consumer", "Professional", "Datacenter"}
     assert 2 <= len(cards) <= 8
+    # The driver terms wrap below the table, once per kind of card, naming its cards.
+    terms = [c.value for c in at.caption if c.value.startswith("- Driver terms for ")][0]
+    names = set(cards["GPU"].str.removesuffix(" (used)"))
+    texts = {str(v.driver_terms) for v in expected.gpu_values if v.gpu_name in names}
+    assert texts and all(text in unescape(terms) for text in texts)
+    assert all(name in unescape(terms) for name in names)
     figure = charts(at)[0]
     assert figure["layout"]["title"]["text"] == "Price vs generation speed"
     assert [trace["name"] for trace in figure["data"]] == [
@@ -227,8 +233,8 @@ def test_chinese_builds_page_translates_the_engine_sentences():
     assert "1 套不同的配置" not in captions
     assert "GeForce 显卡按驱动许可不得部署在数据中心" in captions
     assert "distinct build(s)" not in captions
-    terms = [d.value for d in at.dataframe if "驱动条款" in d.value.columns][0]["驱动条款"]
-    assert any("驱动" in x for x in terms) and not any("drivers" in x for x in terms)
+    terms = [c.value for c in at.caption if "的驱动条款：" in c.value]
+    assert terms and "drivers" not in terms[0]
 
 
 def test_chinese_cloud_page_translates_the_engine_message():

@@ -74,11 +74,24 @@ def _literals(path: Path) -> list[tuple[int, str]]:
             and id(node) not in docstrings]
 
 
+def _value_pattern(text: str, variant: str, entry: dict) -> bool:
+    """A metric tile's value pattern, a number's placeholder and the short unit alone."""
+    return variant == entry.get("short") and re.fullmatch(
+        rf"\{{[^{{}}]*\}} {re.escape(variant)}", text) is not None
+
+
+def test_a_short_unit_is_allowed_only_alone_after_a_number_in_the_code():
+    entry = TERMS["tokens/s"]
+    assert _value_pattern("{:,.1f} tok/s", "tok/s", entry)
+    assert not _value_pattern("{:,.1f} tok/s per user", "tok/s", entry)
+    assert not _value_pattern("{:,.1f} tokens/sec", "tokens/sec", entry)
+
+
 def test_the_code_a_user_sees_uses_no_avoided_variant():
     paths = [p for name in CODE for p in ([ROOT / name] if name.endswith(".py")
                                           else sorted((ROOT / name).rglob("*.py")))]
     found = sorted({f"{path.relative_to(ROOT)}:{line}: {variant}" for path in paths
                     for line, text in _literals(path) for entry in TERMS.values()
                     for variant in entry.get("en_avoid", []) + entry["avoid"]
-                    if _uses(text, variant)})
+                    if _uses(text, variant) and not _value_pattern(text, variant, entry)})
     assert found == [], found
