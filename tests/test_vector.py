@@ -48,6 +48,8 @@ SCENARIOS = [
     dict(model="llama-3.1-70b", runtime="mlx", quant="mlx-4bit", gpu="apple-m1-ultra-64c",
          memory_gib=128.0),
     dict(model="llama-3.1-8b", gpu="apple-m1-pro-14c", memory_gib=32.0),
+    dict(model="qwen3-30b-a3b", gpu="radeon-8060s", memory_gib=64.0, power_limit_w=100),
+    dict(model="llama-3.1-8b", runtime="llama.cpp-vulkan", gpu="arc-140v", memory_gib=32.0),
     dict(model="llama-3.1-8b", runtime="transformers", quant="bf16", flash_attention="off"),
     dict(model="llama-3.1-8b", runtime="exllamav2", quant="exl2-4.65", ram="ddr4-3200x2"),
     dict(model="deepseek-v3", quant="q2_k", context_tokens=32768),
