@@ -9,31 +9,20 @@ fails here instead of reaching the browser.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from catalog.catalog import load_catalog
 from pages._charts import CHART_FONT, axis_title, figure, layout
 from sizing.estimate import estimate
 from sizing.request import parse_request
 from sizing.units import bytes_to_gib
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+from tests.test_app_pages import charts, open_page
 
 
 def page_figures(page: str | None, **query: str) -> list[dict]:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception
-    return [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+    return charts(open_page(page, **query))
 
 
 def checked(spec: dict) -> dict:
