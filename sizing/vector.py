@@ -575,7 +575,7 @@ class GpuSweep:
     decode_tokens_per_s: np.ndarray
     decode_tokens_per_s_low: np.ndarray
     decode_tokens_per_s_high: np.ndarray
-    decode_speed_frac_at_limit: np.ndarray
+    decode_speed_frac_at_limit: np.ndarray  # under the power cap; 1 without a cap or a speed
 
 
 def _runs_on(request: EstimateRequest, catalog: Catalog, runtime: Runtime,
