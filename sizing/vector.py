@@ -490,15 +490,27 @@ def gpu_memory(demand: MemoryDemand, usable_bytes: np.ndarray, *, runtime: Runti
                      gpu_layers=gpu_layers, offloaded_bytes=offloaded, verdict=verdict)
 
 
+@dataclass(frozen=True)
+class GpuDecode:
+    """Decode of one workload on each GPU, uncapped. [tokens/s, 0-1]
+
+    Speeds are NaN where unknown or nothing is generated; the utilisations are
+    a decode step's shares of the peaks, which power draw follows.
+    """
+
+    decode_tokens_per_s: np.ndarray
+    decode_tokens_per_s_low: np.ndarray
+    decode_tokens_per_s_high: np.ndarray
+    memory_util_frac: np.ndarray
+    compute_util_frac: np.ndarray
+
+
 def gpu_decode(w: Workload, g: GpuArrays, *, new_tokens: int, sequences: int, gpu_count: int,
                tensor: bool, hidden_size: int, offloaded_frac: np.ndarray, ram_gb_per_s: float
-               ) -> dict[str, np.ndarray]:
+               ) -> GpuDecode:
     """Decode speed of one workload on each GPU, as :func:`sizing.speed.estimate_speed`.
 
-    ``tensor``: a tensor split over more than one GPU. Returns decode,
-    decode_low, decode_high [tokens/s] (NaN where unknown or nothing is
-    generated) and the memory and compute utilisation of a decode step
-    (memory_util, compute_util [0-1]) that power draw follows.
+    ``tensor``: a tensor split over more than one GPU.
     """
     n, c, bw, flops = gpu_count, g.decode, g.bandwidth_bytes_per_s, g.flops_per_s
     kv_avg = 0.5 * (w.kv_bytes_at[0] + w.kv_bytes_at[1]) * sequences
@@ -522,8 +534,7 @@ def gpu_decode(w: Workload, g: GpuArrays, *, new_tokens: int, sequences: int, gp
               + c["hops"] * hops + decode_allreduce_s)
     devices_bw = bw * (n if tensor else 1)
     sol = sequences / (bytes_per_step * (1 - off) / devices_bw + (off * bytes_per_step / ram))
-    nan = np.full(len(g.gpus), np.nan)
-    out = {"decode": nan, "decode_low": nan, "decode_high": nan}
+    decode = low = high = np.full(len(g.gpus), np.nan)
     if new_tokens > 0:
         decode = np.minimum(sequences / step_s, sol)
         low = decode * g.decode_band[0]
@@ -531,11 +542,11 @@ def gpu_decode(w: Workload, g: GpuArrays, *, new_tokens: int, sequences: int, gp
             full_step = step_s + c["weights"] * (w.weight_bytes_all_experts - w.weight_bytes) / (
                 devices_bw)
             low = np.minimum(low, sequences / full_step)
-        out = {"decode": decode, "decode_low": low,
-               "decode_high": np.minimum(decode * g.decode_band[1], sol)}
-    out["memory_util"] = np.minimum(1.0, (bytes_per_step * (1 - off) / devices_bw) / step_s)
-    out["compute_util"] = np.minimum(1.0, (2.0 * w.active_params * sequences / flops) / step_s)
-    return out
+        high = np.minimum(decode * g.decode_band[1], sol)
+    return GpuDecode(
+        decode_tokens_per_s=decode, decode_tokens_per_s_low=low, decode_tokens_per_s_high=high,
+        memory_util_frac=np.minimum(1.0, (bytes_per_step * (1 - off) / devices_bw) / step_s),
+        compute_util_frac=np.minimum(1.0, (2.0 * w.active_params * sequences / flops) / step_s))
 
 
 def decode_speed_frac_at_limit(*, board_power_w: np.ndarray, power_limit_w: float | None,
@@ -656,13 +667,15 @@ def every_gpu(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
         share = 1.0 if tensor or n == 1 else 1.0 / n  # a layer split decodes one GPU at a time
         frac = decode_speed_frac_at_limit(
             board_power_w=g.board_power_w, power_limit_w=request.power_limit_w,
-            memory_util_frac=speed["memory_util"] * share,
-            compute_util_frac=speed["compute_util"] * share)
+            memory_util_frac=speed.memory_util_frac * share,
+            compute_util_frac=speed.compute_util_frac * share)
     frac = np.where(runs & np.isfinite(frac), frac, 1.0)
 
-    def capped(key: str) -> np.ndarray:
-        return np.where(runs, speed[key] * frac, np.nan)
+    def capped(tokens_per_s: np.ndarray) -> np.ndarray:
+        return np.where(runs, tokens_per_s * frac, np.nan)
 
-    return GpuSweep(gpus=g.gpus, gpu_count=n, memory=memory, decode_tokens_per_s=capped("decode"),
-                    decode_tokens_per_s_low=capped("decode_low"),
-                    decode_tokens_per_s_high=capped("decode_high"), decode_speed_frac_at_limit=frac)
+    return GpuSweep(gpus=g.gpus, gpu_count=n, memory=memory,
+                    decode_tokens_per_s=capped(speed.decode_tokens_per_s),
+                    decode_tokens_per_s_low=capped(speed.decode_tokens_per_s_low),
+                    decode_tokens_per_s_high=capped(speed.decode_tokens_per_s_high),
+                    decode_speed_frac_at_limit=frac)
