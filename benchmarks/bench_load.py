@@ -370,7 +370,8 @@ def write_report(server: list[Round], browser: list[Round], chromium: str,
     arrivals = [r for r in server if r.think_mean_s is not None]
     think = arrivals[0].think_mean_s if arrivals else THINK_MEAN_S
     load_1m = os.getloadavg()[0]
-    errors = "".join(f"\n- N = {r.users}: `{e}`" for r in server for e in r.errors[:5])
+    errors = "".join(f"\n- N = {r.users}{'' if r.think_mean_s is None else ', think time'}: `{e}`"
+                     for r in server for e in r.errors[:5])
     if errors:
         errors = "\n\nServer-round errors, as the harness caught them:" + errors
     write_section("bench_load", f"""## Many users
