@@ -240,7 +240,7 @@ def _load_priors(path: Path, section: str) -> tuple[SpeedPrior, ...]:
 def load_catalog() -> Catalog:
     """The packaged catalog, loaded once per process (and validated once per change of
     its files: :func:`catalog.loader.load_cached`)."""
-    return load_cached(CATALOG_DIR, load_catalog_from)
+    return load_cached(CATALOG_DIR, load_catalog_from, Catalog)
 
 
 __all__ = ["Catalog", "UnknownIdError", "load_catalog", "load_catalog_from", "runtime_api",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -18,7 +17,7 @@ from typing import TypeVar
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 CATALOG_DIR = Path(__file__).resolve().parent
 # Validated catalogs kept between runs (see load_cached): $RIGFIT_CACHE_DIR (empty: off),
@@ -39,7 +38,11 @@ class CatalogError(ValueError):
 
 def parse_yaml(text: str) -> object:
     """The data in YAML ``text``, read with the safe loader (no Python objects)."""
-    return yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
+    loader = SAFE_LOADER(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 def read_yaml_entries(path: Path, key: str) -> list[dict]:
@@ -133,40 +136,44 @@ def catalog_key(directory: Path) -> str:
     return digest.hexdigest()
 
 
-def load_cached(directory: Path, build: Callable[[Path], R], *, cache: Path | None = None) -> R:
+def load_cached(directory: Path, build: Callable[[Path], R], kind: type[R], *,
+                cache: Path | None = None) -> R:
     """``build(directory)``, or the result of an earlier build of the very same files.
 
-    The cache file is named by :func:`catalog_key` and holds that key again, so a
-    changed catalog file (or validating code) is never answered from the cache; a
-    cache file that cannot be read back is ignored and rewritten. Only catalogs
-    that loaded without error are kept. ``cache`` defaults to :func:`cache_dir`.
+    The result is kept as JSON (pydantic's serialiser for ``kind``) in a file named
+    by :func:`catalog_key`, which holds that key again on its first line, so a
+    changed catalog file (or validating code) is never answered from the cache. Read
+    back, the JSON is validated against ``kind`` again (in pydantic's compiled core:
+    milliseconds); a file that does not validate is ignored and rewritten. Only
+    catalogs that loaded without error are kept. ``cache`` defaults to :func:`cache_dir`.
     """
     folder = cache if cache is not None else cache_dir()
     if folder is None:
         return build(directory)
+    adapter = TypeAdapter(kind)
     key = catalog_key(directory)
-    path = folder / f"catalog-{key[:32]}.pickle"
+    path = folder / f"catalog-{key[:32]}.json"
     try:
-        stored_key, value = pickle.loads(path.read_bytes())
-        if stored_key == key:
-            return value
-    except FileNotFoundError:
-        pass
-    except Exception:  # noqa: BLE001 - a truncated or foreign file: any unpickling error
-        pass  # means "no usable cache"; the catalog is loaded from its files below
+        stored_key, _, data = path.read_bytes().partition(b"\n")
+        if stored_key.decode("ascii") == key:
+            return adapter.validate_json(data)
+    except OSError:
+        pass  # none yet, or a cache folder that cannot be read
+    except ValueError:  # pydantic's ValidationError and UnicodeDecodeError are ValueErrors
+        pass  # a truncated or foreign file: the catalog is loaded from its files below
     value = build(directory)
-    _store(folder, path, pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
+    _store(folder, path, key.encode("ascii") + b"\n" + adapter.dump_json(value))
     return value
 
 
 def _store(folder: Path, path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` whole or not at all, and drop older catalog caches."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".catalog-", delete=False) as handle:
             handle.write(data)
         os.replace(handle.name, path)
-        for old in folder.glob("catalog-*.pickle"):
+        for old in folder.glob("catalog-*.json"):
             if old != path:
                 old.unlink(missing_ok=True)
     except OSError:

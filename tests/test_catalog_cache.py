@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pickle
 import shutil
 from pathlib import Path
 
 import pytest
 
-from catalog.catalog import load_catalog_from
+from catalog.catalog import Catalog, load_catalog_from
 from catalog.loader import CATALOG_DIR, CACHE_DIR_ENV, cache_dir, catalog_key, load_cached
 
 
@@ -41,20 +40,20 @@ def rename_first_gpu(folder: Path, name: str) -> None:
 
 def test_the_second_load_of_the_same_files_comes_from_the_cache(folder, tmp_path):
     build, cache = Counting(), tmp_path / "cache"
-    first = load_cached(folder, build, cache=cache)
-    second = load_cached(folder, build, cache=cache)
+    first = load_cached(folder, build, Catalog, cache=cache)
+    second = load_cached(folder, build, Catalog, cache=cache)
     assert build.calls == 1 and second == first
-    assert [p.name for p in cache.iterdir()] == [f"catalog-{catalog_key(folder)[:32]}.pickle"]
+    assert [p.name for p in cache.iterdir()] == [f"catalog-{catalog_key(folder)[:32]}.json"]
 
 
 def test_a_changed_file_is_read_again_never_answered_from_the_cache(folder, tmp_path):
     build, cache = Counting(), tmp_path / "cache"
-    before = load_cached(folder, build, cache=cache)
+    before = load_cached(folder, build, Catalog, cache=cache)
     rename_first_gpu(folder, "Renamed Test GPU")
-    after = load_cached(folder, build, cache=cache)
+    after = load_cached(folder, build, Catalog, cache=cache)
     assert build.calls == 2
     assert after.gpus[0].name == "Renamed Test GPU" != before.gpus[0].name
-    assert len(list(cache.glob("catalog-*.pickle"))) == 1  # the stale file is gone
+    assert len(list(cache.glob("catalog-*.json"))) == 1  # the stale file is gone
 
 
 def test_a_new_file_in_the_folder_changes_the_key(folder):
@@ -63,31 +62,32 @@ def test_a_new_file_in_the_folder_changes_the_key(folder):
     assert catalog_key(folder) != key
 
 
-@pytest.mark.parametrize("data", [b"", b"not a pickle at all", pickle.dumps(("wrong", "key"))])
+@pytest.mark.parametrize("data", [b"", b"\xff\xfe not text", b"not a key\n{}", "{key}\n{{}}",
+                                  "{key}\n{{\"gpus\": [1, 2]}}", "{key}\n[truncated"])
 def test_a_corrupt_or_foreign_cache_file_is_ignored_and_rewritten(folder, tmp_path, data):
     build, cache = Counting(), tmp_path / "cache"
-    load_cached(folder, build, cache=cache)
-    (path,) = cache.glob("catalog-*.pickle")
-    path.write_bytes(data)
-    again = load_cached(folder, build, cache=cache)
-    assert build.calls == 2 and again.gpus == load_catalog_from(folder).gpus
-    key, _ = pickle.loads(path.read_bytes())
-    assert key == catalog_key(folder)
+    load_cached(folder, build, Catalog, cache=cache)
+    (path,) = cache.glob("catalog-*.json")
+    key = catalog_key(folder)
+    path.write_bytes(data if isinstance(data, bytes) else data.format(key=key).encode())
+    again = load_cached(folder, build, Catalog, cache=cache)
+    assert build.calls == 2 and again == load_catalog_from(folder)
+    assert path.read_bytes().startswith(key.encode() + b"\n{")
 
 
 def test_a_catalog_with_an_error_is_not_kept(folder, tmp_path):
     (folder / "gpus.yaml").write_text("gpus: [{id: broken}]\n", encoding="utf-8")
     cache = tmp_path / "cache"
     with pytest.raises(ValueError, match="gpus.yaml"):
-        load_cached(folder, load_catalog_from, cache=cache)
-    assert not list(cache.glob("catalog-*.pickle"))
+        load_cached(folder, load_catalog_from, Catalog, cache=cache)
+    assert not list(cache.glob("catalog-*.json"))
 
 
 def test_an_unwritable_cache_folder_still_loads(folder, tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("a file where the folder would be", encoding="utf-8")
     build = Counting()
-    assert load_cached(folder, build, cache=blocked / "cache").gpus
+    assert load_cached(folder, build, Catalog, cache=blocked / "cache").gpus
     assert build.calls == 1
 
 
