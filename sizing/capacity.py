@@ -20,7 +20,7 @@ from catalog.catalog import Catalog
 from catalog.errors import UserError
 from catalog.schema import ModelArch
 from sizing.box import DEFAULT_USD_PER_KWH
-from sizing.estimate import estimate, memory_for, speed_inputs
+from sizing.estimate import TASK_WORDS, estimate, memory_for, speed_inputs
 from sizing.request import (EstimateRequest, check_compatibility, check_parallel, file_quant,
                             resolve_gpu, resolve_model)
 from sizing.notices import count_text
@@ -261,6 +261,11 @@ def serve(request: EstimateRequest, settings: ServeSettings, catalog: Catalog, *
     """
     setup = serving_setup(request, settings, catalog, arch)
     arch, base, scheduler = setup.arch, setup.request, setup.scheduler
+    if arch.task != "generate":  # no reply: no inter-token latency, no generated tokens to count
+        raise ServeError(f"{arch.name} is a {TASK_WORDS[arch.task]} model: it generates nothing, "
+                         "and serving is modelled for models that generate tokens",
+                         code="serve_encoder",
+                         params={"model": arch.name, "task_term": TASK_WORDS[arch.task]})
     kv_pool, pool_requests, spec = setup.kv_pool, setup.pool_requests, setup.spec
     prompt, new, prefill_tokens = setup.prompt, setup.new, setup.prefill_tokens
     runs: dict[tuple[int, float], SimResult] = {}

@@ -64,6 +64,12 @@ def test_serve_in_chinese_and_a_runtime_it_does_not_model():
     assert "服务模拟支持" in refused.error[0].value
 
 
+def test_serve_refuses_an_embedding_model_instead_of_timing_replies_it_never_gives():
+    at = open_serve(model="qwen3-embedding-8b", gpu="rtx-4090", lang="zh")
+    assert "8B 是嵌入模型：它不生成内容" in at.error[0].value
+    assert "达标用户数" not in [m.label for m in at.metric]
+
+
 def test_builds_size_by_the_service_level_of_a_link():
     at = AppTest.from_file(APP, default_timeout=120)
     for key, value in {**TEAM, "budget_usd": "4000"}.items():
