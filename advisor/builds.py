@@ -10,15 +10,16 @@ temperature while decoding. Speed, power and temperature come from the engine.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from advisor.candidates import Candidate
 from advisor.parts import (DEFAULT_SLOT_WIDTH, MIN_LANES_LAYER, MIN_LANES_TENSOR, PCIE_8PIN_PER_EPS,
                            PSU_EFFICIENCY_FRAC, STORAGE_SPARE_GB, GpuOption, Layout, Platform, Shop,
-                           cannot_beat, cheapest_storage, part_of, psu_rating_w)
+                           cannot_beat, cheapest_storage, psu_rating_w)
 from advisor.results import Build, BuildChecks, Part
 from catalog.catalog import Catalog
-from catalog.market import Case, Market, Psu, RamKit
+from catalog.market import Case, Market, Psu, RamKit, Storage
+from catalog.schema import Gpu
 from sizing.notices import Notice
 from sizing.power import REST_OF_SYSTEM_W, wall_power_w
 from sizing.system import (WallCircuitCheck, cpu_guidance, psu_recommended_w,
@@ -38,13 +39,16 @@ class BuildSettings:
     units_per_usd: float
     ambient_c: float
     shop: Shop  # the market's part choices, remembered across the plan's builds
+    # The price-independent half of each machine search (:class:`_Frame`), by GPU,
+    # count, split and model file: a card's new and used offers, and a shown
+    # build's second assembly, ask the same questions of every platform.
+    frames: dict[tuple, _Frame] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
-class _Machine:
-    """The parts of the cheapest valid machine found so far."""
+class _Fit:
+    """A platform's parts around some cards, whatever the cards cost."""
 
-    total_usd: float
     platform: Platform
     layout: Layout
     case: Case
@@ -53,8 +57,74 @@ class _Machine:
     psu_needed_w: float
     wall: WallCircuitCheck
     efficiency_frac: float
+    parts_usd: float  # every part but the GPUs [USD]
+
+
+@dataclass
+class _Frame:
+    """What a machine around ``gpu_count`` of one card needs, and each platform's parts."""
+
+    min_cores: int
+    need_8pin: int
+    connector_12v_2x6: int
+    ram_gib: float
+    storage: Storage | None
+    fits: dict[int, _Fit | None]  # by platform index; absent: not asked yet
+    thermals: dict[tuple[float, bool], tuple[GpuThermal, GpuThermal]]  # decoding, full power
+
+
+@dataclass(frozen=True)
+class _Machine:
+    """The parts of the cheapest valid machine found so far."""
+
+    total_usd: float
+    fit: _Fit
     decode: GpuThermal
     full: GpuThermal
+
+
+def _frame(gpu: Gpu, n: int, split: str, file_bytes: float, market: Market,
+           s: BuildSettings) -> _Frame:
+    key = (gpu.id, n, split, file_bytes)
+    if key not in s.frames:
+        conn = required_power_connectors(gpu_connectors=[gpu.power_connectors] * n)
+        ram = ram_recommended_bytes(offloaded_bytes=0.0, model_file_bytes=file_bytes)
+        s.frames[key] = _Frame(
+            min_cores=cpu_guidance(gpu_count=n).min_physical_cores,
+            need_8pin=(conn.pcie_8pin_count + conn.pcie_6pin_count
+                       + PCIE_8PIN_PER_EPS * conn.eps_8pin_count),
+            connector_12v_2x6=conn.pcie_12v_2x6_count, ram_gib=ram.recommended_gib,
+            storage=cheapest_storage(market.storage, bytes_to_gb(file_bytes) + STORAGE_SPARE_GB),
+            fits={}, thermals={})
+    return s.frames[key]
+
+
+def _fit(p: Platform, gpu: Gpu, n: int, min_lanes: int, f: _Frame, storage: Storage,
+         s: BuildSettings) -> _Fit | None:
+    """The cheapest case, RAM and PSU on this platform that pass every check, or None."""
+    layout = s.shop.layout(p, gpu_count=n, slot_width=gpu.slot_width or DEFAULT_SLOT_WIDTH,
+                           gpu_lanes=gpu.pcie_lanes or 16, min_lanes=min_lanes)
+    if layout is None:
+        return None
+    case = s.shop.case(p.board, layout.case_slots_needed)
+    ram = s.shop.ram(p.board, f.ram_gib)
+    if case is None or ram is None:
+        return None
+    board_total_w = gpu.board_power_w * n
+    sustained_w = board_total_w + p.cpu.tdp_w + REST_OF_SYSTEM_W
+    rec = psu_recommended_w(sustained_system_w=sustained_w, gpu_board_power_w_total=board_total_w)
+    psu = s.shop.psu(rec.needed_w, s.volts, f.need_8pin, f.connector_12v_2x6)
+    if psu is None:
+        return None
+    efficiency = PSU_EFFICIENCY_FRAC[psu.efficiency]
+    wall = wall_circuit_check(system_power_w=sustained_w, volts=s.volts, amps=s.amps,
+                              psu_efficiency_frac=efficiency)
+    if not wall.ok:
+        return None
+    parts_usd = (p.cpu.price.usd + p.board.price.usd + p.cooler.price.usd + case.price.usd
+                 + ram.price.usd + storage.price.usd + psu.price.usd)
+    return _Fit(platform=p, layout=layout, case=case, ram=ram, psu=psu, psu_needed_w=rec.needed_w,
+                wall=wall, efficiency_frac=efficiency, parts_usd=parts_usd)
 
 
 def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], market: Market,
@@ -64,65 +134,42 @@ def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
     est = cand.figures
     width = gpu.slot_width or DEFAULT_SLOT_WIDTH
     min_lanes = MIN_LANES_TENSOR if cand.split == "tensor" else MIN_LANES_LAYER
-    guidance = cpu_guidance(gpu_count=n)
-    conn = required_power_connectors(gpu_connectors=[gpu.power_connectors] * n)
-    need_8pin = conn.pcie_8pin_count + conn.pcie_6pin_count + PCIE_8PIN_PER_EPS * conn.eps_8pin_count
-    file_bytes = est.memory.file_bytes
-    ram_gib = ram_recommended_bytes(offloaded_bytes=0.0, model_file_bytes=file_bytes).recommended_gib
-    storage = cheapest_storage(market.storage, bytes_to_gb(file_bytes) + STORAGE_SPARE_GB)
+    f = _frame(gpu, n, cand.split, est.memory.file_bytes, market, s)
+    storage = f.storage
     if storage is None:
         return None
-    cooler_rec = catalog.cooler(gpu.cooler.value)
     gpu_w = est.gpu_power_w
-    thermals: dict[bool, tuple[GpuThermal, GpuThermal]] = {}  # by stacked: decoding, full power
     best: _Machine | None = None
     gpus_and_drive_usd = option.unit_usd * n + storage.price.usd
-    for p in plats:
-        if p.cpu.cores < guidance.min_physical_cores:
+    for i, p in enumerate(plats):
+        if best is not None and cannot_beat(gpus_and_drive_usd + p.base_usd
+                                            + s.shop.parts_floor_usd, best.total_usd):
+            break  # skipped below anyway (total >= best), here and on every later platform
+        if p.cpu.cores < f.min_cores:
             continue
-        if best is not None and cannot_beat(gpus_and_drive_usd + p.cpu.price.usd + p.board.price.usd
-                                            + p.cooler.price.usd + s.shop.parts_floor_usd,
-                                            best.total_usd):
-            continue  # skipped below anyway (total >= best), without choosing its parts
-        layout = s.shop.layout(p, gpu_count=n, slot_width=width, gpu_lanes=gpu.pcie_lanes or 16,
-                               min_lanes=min_lanes)
-        if layout is None:
+        if i not in f.fits:
+            f.fits[i] = _fit(p, gpu, n, min_lanes, f, storage, s)
+        fit = f.fits[i]
+        if fit is None:
             continue
-        case = s.shop.case(p.board, layout.case_slots_needed)
-        ram = s.shop.ram(p.board, ram_gib)
-        if case is None or ram is None:
-            continue
-        board_total_w = gpu.board_power_w * n
-        sustained_w = board_total_w + p.cpu.tdp_w + REST_OF_SYSTEM_W
-        rec = psu_recommended_w(sustained_system_w=sustained_w,
-                                gpu_board_power_w_total=board_total_w)
-        psu = s.shop.psu(rec.needed_w, s.volts, need_8pin, conn.pcie_12v_2x6_count)
-        if psu is None:
-            continue
-        efficiency = PSU_EFFICIENCY_FRAC[psu.efficiency]
-        wall = wall_circuit_check(system_power_w=sustained_w, volts=s.volts, amps=s.amps,
-                                  psu_efficiency_frac=efficiency)
-        if not wall.ok:
-            continue
-        parts_usd = (p.cpu.price.usd + p.board.price.usd + p.cooler.price.usd + case.price.usd
-                     + ram.price.usd + storage.price.usd + psu.price.usd)
-        total = option.unit_usd * n + parts_usd
+        total = option.unit_usd * n + fit.parts_usd
         if best is not None and total >= best.total_usd:
             continue
-        if layout.stacked not in thermals:
-            thermals[layout.stacked] = tuple(
+        stacked = fit.layout.stacked
+        if (gpu_w, stacked) not in f.thermals:
+            cooler_rec = catalog.cooler(gpu.cooler.value)
+            f.thermals[gpu_w, stacked] = tuple(
                 gpu_thermal(ambient_c=s.ambient_c, gpu_power_w=w, cooler=cooler_rec,
-                            board_power_w=gpu.board_power_w, stacked_without_gap=layout.stacked)
+                            board_power_w=gpu.board_power_w, stacked_without_gap=stacked)
                 for w in (gpu_w, gpu.board_power_w))
-        decode_t, full_t = thermals[layout.stacked]
+        decode_t, full_t = f.thermals[gpu_w, stacked]
         if decode_t.throttle_risk == "high":
             continue
-        best = _Machine(total_usd=total, platform=p, layout=layout, case=case, ram=ram, psu=psu,
-                        psu_needed_w=rec.needed_w, wall=wall, efficiency_frac=efficiency,
-                        decode=decode_t, full=full_t)
+        best = _Machine(total_usd=total, fit=fit, decode=decode_t, full=full_t)
     if best is None:
         return None
-    p, layout, case, ram, psu = best.platform, best.layout, best.case, best.ram, best.psu
+    fit = best.fit
+    p, layout, case, ram, psu = fit.platform, fit.layout, fit.case, fit.ram, fit.psu
     decode_t, full_t, total = best.decode, best.full, best.total_usd
     notes: list[Notice] = []
     if gpu.slot_width is None:
@@ -143,7 +190,7 @@ def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
         notes.append(Notice(
             "build_pcie_narrow", f"A GPU runs at PCIe x{min(layout.lanes_each)}: fine for "
             "layer split, slower model loading.", lanes=min(layout.lanes_each)))
-    if conn.pcie_12v_2x6_count > psu.connector_12v_2x6_count:
+    if f.connector_12v_2x6 > psu.connector_12v_2x6_count:
         notes.append(Notice("build_12v_2x6_adapters",
                             "Some 12V-2x6 plugs go through 8-pin adapters."))
     notes.append(Notice(
@@ -156,19 +203,19 @@ def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
         pcie_lanes_ok=True, card_slot_width=width, slot_pitch=layout.pitch,
         stacked_without_gap=layout.stacked, slots_ok=True,
         case_slots_needed=layout.case_slots_needed,
-        case_slots_available=case.expansion_slots, psu_needed_w=best.psu_needed_w,
-        psu_w=psu_rating_w(psu, volts=s.volts), psu_w_ok=True, pcie_8pin_needed=need_8pin,
-        connector_12v_2x6_needed=conn.pcie_12v_2x6_count, psu_connectors_ok=True,
-        wall_w=best.wall.wall_w, wall_limit_w=best.wall.continuous_limit_w, wall_circuit_ok=True,
+        case_slots_available=case.expansion_slots, psu_needed_w=fit.psu_needed_w,
+        psu_w=psu_rating_w(psu, volts=s.volts), psu_w_ok=True, pcie_8pin_needed=f.need_8pin,
+        connector_12v_2x6_needed=f.connector_12v_2x6, psu_connectors_ok=True,
+        wall_w=fit.wall.wall_w, wall_limit_w=fit.wall.continuous_limit_w, wall_circuit_ok=True,
         thermal_ok=True, notes=notes)
     parts = [
         Part(kind="gpu", id=gpu.id, name=gpu.name + (" (used)" if option.used else ""),
              quantity=n, unit_usd=option.unit_usd, total_usd=option.unit_usd * n,
              used=option.used, source=option.source),
-        part_of("cpu", p.cpu), part_of("motherboard", p.board, name=f"{p.board.name} "
-                                   f"(e.g. {p.board.example})"),
-        part_of("ram", ram), part_of("storage", storage), part_of("psu", psu), part_of("case", case),
-        part_of("cpu-cooler", p.cooler)]
+        s.shop.part("cpu", p.cpu),
+        s.shop.part("motherboard", p.board, name=f"{p.board.name} (e.g. {p.board.example})"),
+        s.shop.part("ram", ram), s.shop.part("storage", storage), s.shop.part("psu", psu),
+        s.shop.part("case", case), s.shop.part("cpu-cooler", p.cooler)]
     speed = est.speed
     decode = speed.decode_tokens_per_s if speed else None
     system_w = est.system_power_w
@@ -189,7 +236,7 @@ def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
         memory_headroom_bytes=mem.headroom_bytes,
         memory_headroom_frac=mem.headroom_bytes / mem.usable_bytes,
         gpu_power_w=gpu_w, system_power_w=system_w,
-        wall_power_w=wall_power_w(system_power_w=system_w, psu_efficiency_frac=best.efficiency_frac),
+        wall_power_w=wall_power_w(system_power_w=system_w, psu_efficiency_frac=fit.efficiency_frac),
         psu_w=psu_rating_w(psu, volts=s.volts), gpu_temp_c=decode_t.temp_c,
         gpu_temp_full_load_c=full_t.temp_c, throttle_risk=decode_t.throttle_risk,
         checks=checks, warnings=list(est.warnings), speculative=cand.speculative)

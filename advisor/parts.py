@@ -52,6 +52,7 @@ class Platform:
     cpu: Cpu
     board: Motherboard
     cooler: CpuCooler
+    base_usd: float  # CPU + board + cooler, what :func:`platforms` sorts by [USD]
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,9 @@ def platforms(market: Market) -> list[Platform]:
         for board in market.motherboards:
             if (board.socket == cpu.socket and board.memory_type in cpu.memory_types
                     and board.dimm_type == cpu.dimm_type):
-                out.append(Platform(cpu, board, coolers[0]))
-    out.sort(key=lambda p: p.cpu.price.usd + p.board.price.usd + p.cooler.price.usd)
+                out.append(Platform(cpu, board, coolers[0], cpu.price.usd + board.price.usd
+                                    + coolers[0].price.usd))
+    out.sort(key=lambda p: p.base_usd)
     return out
 
 
@@ -182,7 +184,8 @@ def cannot_beat(lower_usd: float, best_usd: float) -> bool:
 
     The bound sums the same prices in another order, so it can exceed the total by a
     rounding error; the margin keeps a total that ties or undercuts ``best_usd`` by
-    more than that from being skipped.
+    more than that from being skipped. Platforms come sorted by ``base_usd``, so once
+    one cannot beat the best machine, none after it can: the searches stop there.
     """
     return lower_usd - best_usd >= ROUNDING_MARGIN_USD
 
@@ -203,6 +206,7 @@ class Shop:
         self._cases: dict[tuple, Case | None] = {}
         self._ram: dict[tuple, RamKit | None] = {}
         self._psus: dict[tuple, Psu | None] = {}
+        self._parts: dict[tuple[str, str], Part] = {}
 
     def layout(self, p: Platform, *, gpu_count: int, slot_width: float, gpu_lanes: int,
                min_lanes: int) -> Layout | None:
@@ -225,6 +229,13 @@ class Shop:
             self._ram[key] = cheapest_ram(self.market.ram_kits, board, need_gib)
         return self._ram[key]
 
+    def part(self, kind: str, record, *, name: str | None = None) -> Part:
+        """The bill-of-materials line of one catalog part (:func:`part_of`), made once."""
+        key = (kind, record.id)
+        if key not in self._parts:
+            self._parts[key] = part_of(kind, record, name=name)
+        return self._parts[key]
+
     def psu(self, need_w: float, volts: float, pcie_8pin: int, connector_12v_2x6: int) -> Psu | None:
         key = (need_w, volts, pcie_8pin, connector_12v_2x6)
         if key not in self._psus:
@@ -245,12 +256,11 @@ def machine_usd(option: GpuOption, n: int, plats: Sequence[Platform], shop: Shop
     min_cores = cpu_guidance(gpu_count=n).min_physical_cores
     best = None
     for p in plats:
+        if best is not None and cannot_beat(option.unit_usd * n + p.base_usd + storage.price.usd
+                                            + shop.parts_floor_usd, best):
+            break  # min() below would keep best, here and on every later platform
         if p.cpu.cores < min_cores:
             continue
-        if best is not None and cannot_beat(
-                option.unit_usd * n + p.cpu.price.usd + p.board.price.usd + p.cooler.price.usd
-                + storage.price.usd + shop.parts_floor_usd, best):
-            continue  # min() below would keep best anyway
         layout = shop.layout(p, gpu_count=n, slot_width=gpu.slot_width or DEFAULT_SLOT_WIDTH,
                              gpu_lanes=gpu.pcie_lanes or 16, min_lanes=MIN_LANES_LAYER)
         if layout is None:
