@@ -18,13 +18,8 @@ from report.text import strings
 from sizing.architecture import parse_hf_config_text
 from sizing.estimate import estimate
 from sizing.request import parse_request
+from tests.model_configs import LLAMA3_8B
 
-LLAMA3_8B = {  # meta-llama/Meta-Llama-3-8B config.json
-    "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096,
-    "intermediate_size": 14336, "num_attention_heads": 32, "num_hidden_layers": 32,
-    "num_key_value_heads": 8, "vocab_size": 128256, "max_position_embeddings": 8192,
-    "rope_theta": 500000.0, "tie_word_embeddings": False,
-}
 KOREAN = "한국어 모델"  # Hangul: in Noto Sans CJK, in no string or catalog file
 
 
