@@ -262,8 +262,8 @@ def serve(request: EstimateRequest, settings: ServeSettings, catalog: Catalog, *
     setup = serving_setup(request, settings, catalog, arch)
     arch, base, scheduler = setup.arch, setup.request, setup.scheduler
     if arch.task != "generate":  # no reply: no inter-token latency, no generated tokens to count
-        raise ServeError(f"{arch.name} is a {TASK_WORDS[arch.task]} model: it generates nothing, "
-                         "and serving is modelled for models that generate tokens",
+        raise ServeError(f"{arch.name} is an encoder-only {TASK_WORDS[arch.task]} model: it "
+                         "generates nothing, and serving is modelled for models that generate tokens",
                          code="serve_encoder",
                          params={"model": arch.name, "task_term": TASK_WORDS[arch.task]})
     kv_pool, pool_requests, spec = setup.kv_pool, setup.pool_requests, setup.spec

@@ -355,8 +355,8 @@ def prepared_request(request: EstimateRequest, arch: ModelArch
     request, cost = with_images(request, arch)
     if arch.task != "generate" and request.new_tokens:
         if request.prompt_tokens == 0:
-            raise RequestError(f"{arch.name} is a {TASK_WORDS[arch.task]} model: it encodes a "
-                               "prompt and generates nothing; give prompt_tokens",
+            raise RequestError(f"{arch.name} is an encoder-only {TASK_WORDS[arch.task]} model: it "
+                               "encodes a prompt and generates nothing; give prompt_tokens",
                                code="encoder_needs_prompt",
                                params={"model": arch.name, "task_term": TASK_WORDS[arch.task]})
         warnings.append(Notice(

@@ -82,6 +82,8 @@ def test_hf_config_path(tmp_path, capsys):
     (["estimate", "--params-b", "1000000"], "outside"),
     (["estimate", "--model", "llama-3-8b", "--hf-config", "x.json"], "exactly one"),
     (["estimate", "--hf-config", "/nonexistent/config.json"], "cannot read"),
+    (["estimate", "--model", "qwen3-embedding-0.6b", "--prompt-tokens", "0"],
+     "Qwen3-Embedding 0.6B is an encoder-only embedding model: it encodes a prompt"),
     (["bogus"], "invalid choice"),
 ])
 def test_user_errors_exit_2_with_one_line(capsys, argv, needle):

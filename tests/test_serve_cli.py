@@ -56,7 +56,7 @@ def test_speculative_flags(capsys):
     (["--prefix-hit-frac", "1.5"], "prefix_hit_frac"),
     (["--runtime", "transformers", "--quant", "f16"], "serving is modelled"),
     (["--speculative", "mtp"], "multi-token-prediction"),
-    (["--model", "qwen3-embedding-0.6b"], "embedding model: it generates nothing"),
+    (["--model", "qwen3-embedding-0.6b"], "is an encoder-only embedding model: it generates nothing"),
     (["--model", "qwen3-reranker-8b"], "reranking model: it generates nothing"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, words):
