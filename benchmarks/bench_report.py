@@ -38,7 +38,7 @@ from sizing.request import parse_request
 RUNS = 5
 PDF_TARGET_S = 2.0
 HTML_TARGET_S = 0.5
-CLI_RUNS = 3
+CLI_RUNS = 5
 CLI_MODEL = "llama-3.1-8b"  # every other input at its default
 RIGFIT = ROOT / ".venv" / "bin" / "rigfit"
 
