@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from advisor.builds import BuildSettings, assemble
+from advisor.builds import BuildSettings, assemble, machine_frames
 from advisor.candidates import Candidate, CandidateSearch, quant_ladder
 from advisor.cloud import cloud_options, comparison_of
 from advisor.errors import PlanError
@@ -145,11 +145,13 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
                              service=None if service is None
                              else service.model_copy(update={"users": users}),
                              speculative=speculative)
-    shop = Shop(market)
+    shop = Shop.kept(catalog)
+    ambient_c = base.ambient_c if base.ambient_c is not None else 25.0
     settings = BuildSettings(users=users, min_tokens_per_s=min_tokens_per_s, volts=circuit_volts,
-                             amps=circuit_amps, units_per_usd=units,
-                             ambient_c=base.ambient_c if base.ambient_c is not None else 25.0,
-                             shop=shop)
+                             amps=circuit_amps, units_per_usd=units, ambient_c=ambient_c,
+                             shop=shop, frames=machine_frames(catalog, volts=circuit_volts,
+                                                              amps=circuit_amps,
+                                                              ambient_c=ambient_c))
     options, skipped = gpu_options(catalog)
     plats = platforms(market)
 
@@ -187,18 +189,23 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
         market.instances, engine.best, tiers=tier_costs, hours_per_day=hours_per_day,
         usd_per_kwh=usd_per_kwh, units_per_usd=units, gpu_names={g.id: g.name for g in catalog.gpus})
 
-    floor = machine_floor(options, plats, shop, volts=circuit_volts)
+    floors = catalog.derived("machine floor")  # by mains voltage: the catalog's parts alone
+    if circuit_volts not in floors:
+        floors[circuit_volts] = machine_floor(options, plats, shop, volts=circuit_volts)
+    floor = floors[circuit_volts]
     if budget_usd is not None and floor is not None and budget_usd < floor[0]:
-        floor_params = {"budget": f"{budget_usd:,.0f}", "floor": f"{floor[0]:,.0f}",
-                        "gpu": floor[1].gpu.name}
+        # In the currency the budget was given in: a budget of 100 JPY is not "1 USD".
+        code = currency.upper()
+        floor_params = {"budget": f"{budget_usd * units:,.0f}", "floor": f"{floor[0] * units:,.0f}",
+                        "currency": code, "gpu": floor[1].gpu.name}
         if cloud_list:
             floor_params |= {"instance": cloud_list[0].name,
-                             "usd_per_hour": f"{cloud_list[0].usd_per_hour:.2f}"}
+                             "per_hour": f"{cloud_list[0].usd_per_hour * units:,.2f}"}
         raise PlanError(
-            f"a budget of {budget_usd:,.0f} USD is below the cheapest complete machine in the "
-            f"catalog ({floor[0]:,.0f} USD with a {floor[1].gpu.name}); raise the budget or rent "
-            + (f"({cloud_list[0].name} at "
-               f"{cloud_list[0].usd_per_hour:.2f} USD/h)" if cloud_list else "in the cloud"),
+            f"a budget of {floor_params['budget']} {code} is below the cheapest complete machine "
+            f"in the catalog ({floor_params['floor']} {code} with a {floor[1].gpu.name}); raise "
+            "the budget or rent " + (f"({cloud_list[0].name} at {floor_params['per_hour']} {code}/h)"
+                                     if cloud_list else "in the cloud"),
             code="plan_below_floor_cloud" if cloud_list else "plan_below_floor",
             params=floor_params)
     if not meeting and not any(c.meets_workload for c in cloud_list):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -354,6 +355,17 @@ def test_cli_plan_errors_exit_2(capsys, argv, text):
     code, out, err = _cli(capsys, "plan", "--model", "llama-3.1-70b", *argv)
     assert code == 2 and out == ""
     assert text in err and err.count("\n") == 1
+
+
+def test_a_budget_below_every_machine_is_said_in_its_currency_in_chinese(capsys):
+    _, _, dollars = _cli(capsys, "plan", "--model", "llama-3.1-8b", "--budget-usd", "100")
+    code, _, err = _cli(capsys, "--lang", "zh", "plan", "--model", "llama-3.1-8b",
+                        "--budget", "100", "--currency", "CNY")
+    units = load_catalog().market.currency("CNY").units_per_usd
+    floor_usd = float(re.search(r"\(([\d,]+) USD with a", dollars).group(1).replace(",", ""))
+    floor = float(re.search(r"（([\d,]+) CNY，配", err).group(1).replace(",", ""))
+    assert code == 2 and "预算 100 CNY 低于目录中最便宜的整机" in err and "美元" not in err
+    assert floor == pytest.approx(floor_usd * units, abs=units)
 
 
 def test_cli_budget_in_currency(capsys):
