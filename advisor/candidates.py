@@ -82,6 +82,12 @@ class Figures:
     warnings: tuple[Notice, ...] = ()
     explained: bool = False  # from a full estimate
 
+    @property
+    def decode_tokens_per_s_per_user(self) -> float | None:
+        if self.speed is None:
+            return None
+        return self.speed.decode_tokens_per_s_per_sequence or self.speed.decode_tokens_per_s
+
     @classmethod
     def of(cls, est: Estimate) -> Figures:
         return cls(memory=est.memory, speed=est.speed, gpu_power_w=est.power.gpu_power_w,
@@ -109,10 +115,7 @@ class Candidate:
 
     @property
     def decode_tokens_per_s_per_user(self) -> float | None:
-        s = self.figures.speed
-        if s is None:
-            return None
-        return s.decode_tokens_per_s_per_sequence or s.decode_tokens_per_s
+        return self.figures.decode_tokens_per_s_per_user
 
     @property
     def prefill_tokens_per_s(self) -> float | None:
@@ -144,6 +147,10 @@ class CandidateSearch:
         self.service = service
         self.speculative = speculative  # speculative decoding may help a build meet it
         self._best: dict[tuple[str, int], Candidate | None] = {}
+        # Rung by rung, most faithful first (a stable sort keeps the ladder's order
+        # within a rank), and each rung's split on a GPU count (None: not run), once.
+        self._rungs = sorted(ladder, key=lambda rung: rung[2])
+        self._splits: dict[tuple[str, str, int], str | None] = {}
         self._estimates: dict[EstimateRequest, Estimate] = {}
         self.runs = 0
         self.screen = screen and self._screenable()
@@ -212,27 +219,38 @@ class CandidateSearch:
             self._best[key] = self._search(gpu_id, gpu_count)
         return self._best[key]
 
-    def _search(self, gpu_id: str, gpu_count: int) -> Candidate | None:
-        gpu = self.catalog.gpu(gpu_id)
-        fitting: list[Candidate] = []
-        # Rung by rung, most faithful first (a stable sort keeps the ladder's order
-        # within a rank). Without a service level the answer is the most faithful
-        # rank with a candidate that meets the workload, so once a rank has one,
-        # the rungs after it cannot change the answer and are not estimated.
-        met_rank: int | None = None
-        for runtime_id, quant_id, rank in sorted(self.ladder, key=lambda rung: rung[2]):
-            if met_rank is not None and rank > met_rank:
-                break
-            rid = self._runtime_for(runtime_id, gpu)
+    def _split(self, rid: str, quant_id: str, gpu_count: int) -> str | None:
+        """How a runtime splits the model over ``gpu_count`` GPUs in a format, or None
+        when it cannot run it there, whichever GPU it is."""
+        key = (rid, quant_id, gpu_count)
+        if key not in self._splits:
+            self._splits[key] = None
             quant = self.catalog.quant(quant_id)
-            if rid is None or rid not in quant.runtimes or not published_in(quant, self.arch):
-                continue  # the runtime cannot run it, or the model is not published in it
+            if rid not in quant.runtimes or not published_in(quant, self.arch):
+                return None  # the runtime cannot run it, or the model is not published in it
             if rid not in self.catalog.kv_cache_type(self.base.kv_cache).runtimes:
-                continue  # the runtime has no such KV cache (vLLM and a q8_0 cache)
+                return None  # the runtime has no such KV cache (vLLM and a q8_0 cache)
             runtime = self.catalog.runtime(rid)
             split = "tensor" if (gpu_count > 1 and runtime.supports_tensor_parallel) else "layer"
             if tensor_parallel_problem(self.arch, runtime, gpu_count, split):
-                continue  # the runtime refuses to shard this model over that many GPUs
+                return None  # the runtime refuses to shard this model over that many GPUs
+            self._splits[key] = split
+        return self._splits[key]
+
+    def _search(self, gpu_id: str, gpu_count: int) -> Candidate | None:
+        gpu = self.catalog.gpu(gpu_id)
+        fitting: list[Candidate] = []
+        # Without a service level the answer is the most faithful rank with a
+        # candidate that meets the workload, so once a rank has one, the rungs
+        # after it cannot change the answer and are not estimated.
+        met_rank: int | None = None
+        for runtime_id, quant_id, rank in self._rungs:
+            if met_rank is not None and rank > met_rank:
+                break
+            rid = self._runtime_for(runtime_id, gpu)
+            split = None if rid is None else self._split(rid, quant_id, gpu_count)
+            if split is None:
+                continue
             request = self.base.model_copy(update={
                 "gpu": gpu_id, "memory_gib": None, "gpu_count": gpu_count, "quant": quant_id,
                 "runtime": rid, "split": split})
@@ -240,14 +258,14 @@ class CandidateSearch:
             if not memory.fits:
                 continue
             self.runs += 1
-            cand = Candidate(gpu_id=gpu_id, gpu_count=gpu_count, quant=quant_id, runtime=rid,
-                             split=split, quant_rank=rank,
-                             figures=self._figures(request, memory), meets_workload=False)
-            per_user = cand.decode_tokens_per_s_per_user
+            figures = self._figures(request, memory)
+            per_user = figures.decode_tokens_per_s_per_user
             meets = per_user is not None and per_user >= self.min_tokens_per_s
             if meets and self.service is None:
                 met_rank = rank
-            fitting.append(replace(cand, meets_workload=meets))
+            fitting.append(Candidate(gpu_id=gpu_id, gpu_count=gpu_count, quant=quant_id,
+                                     runtime=rid, split=split, quant_rank=rank, figures=figures,
+                                     meets_workload=meets))
         if not fitting:
             return None
         if self.service is not None:
