@@ -40,9 +40,30 @@ class BuildSettings:
     ambient_c: float
     shop: Shop  # the market's part choices, remembered across the plan's builds
     # The price-independent half of each machine search (:class:`_Frame`), by GPU,
-    # count, split and model file: a card's new and used offers, and a shown
-    # build's second assembly, ask the same questions of every platform.
+    # count, split and model file: a card's new and used offers, a shown build's
+    # second assembly and the next plan on the same model ask the same questions
+    # of every platform (:func:`machine_frames`).
     frames: dict[tuple, _Frame] = field(default_factory=dict, compare=False)
+
+
+# Machine frames kept with a catalog for one wall circuit and room; beyond this many
+# (several models' worth) they are dropped and found again.
+MAX_KEPT_FRAMES = 4096
+
+
+def machine_frames(catalog: Catalog, *, volts: float, amps: float, ambient_c: float
+                   ) -> dict[tuple, _Frame]:
+    """The machine frames of plans on this catalog, wall circuit and ambient temperature.
+
+    A frame depends on the catalog's parts and prices, the card, the count, the
+    split, the model file's size, the circuit (PSU rating, wall check) and the
+    room (temperatures) alone, so plans that differ in anything else share them.
+    """
+    kept = catalog.derived("machine frames")
+    frames = kept.setdefault((volts, amps, ambient_c), {})
+    if len(frames) > MAX_KEPT_FRAMES:
+        frames.clear()
+    return frames
 
 
 @dataclass(frozen=True)

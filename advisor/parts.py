@@ -199,6 +199,15 @@ class Shop:
     ``cheapest_*`` functions, unchanged).
     """
 
+    @classmethod
+    def kept(cls, catalog: Catalog) -> Shop:
+        """The catalog's shop, kept with it: its answers depend on the market alone, so
+        every plan on the catalog shares them (other prices make another catalog)."""
+        kept = catalog.derived("shop")
+        if "shop" not in kept:
+            kept["shop"] = cls(catalog.market)
+        return kept["shop"]
+
     def __init__(self, market: Market) -> None:
         self.market = market
         self.parts_floor_usd = parts_floor_usd(market)
