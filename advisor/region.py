@@ -132,6 +132,12 @@ def budget_usd_from(budget: float | None, terms: RegionTerms) -> float | None:
         raise PlanError(f"budget must be above 0 {terms.currency} (got {budget:g})",
                         code="budget_not_positive", params={"currency": terms.currency,
                                                             "got": f"{budget:g}"})
+    from advisor.plan import MAX_BUDGET_USD  # the one limit, said in the budget's own currency
+    if terms.to_usd(budget) > MAX_BUDGET_USD:
+        high = f"{MAX_BUDGET_USD * terms.units_per_usd:,.0f}"
+        raise PlanError(f"budget must be at most {high} {terms.currency} (got {budget:g})",
+                        code="budget_above_max", params={"high": high, "currency": terms.currency,
+                                                         "got": f"{budget:g}"})
     return terms.to_usd(budget)
 
 

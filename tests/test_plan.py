@@ -10,7 +10,7 @@ import pytest
 from advisor.errors import PlanError
 from advisor.parts import (MIN_LANES_LAYER, PSU_EFFICIENCY_FRAC, gpu_options, platforms,
                            psu_connectors_ok, slot_layout)
-from advisor.plan import plan
+from advisor.plan import MAX_BUDGET_USD, plan
 from advisor.tiers import STRETCH_MAX_FRAC, gpu_value
 from catalog.catalog import load_catalog
 from catalog.schema import Segment
@@ -384,3 +384,12 @@ def test_an_embedding_model_gets_tiers_with_no_tokens_per_dollar():
     balanced = [t for t in r.tiers if t.tier == "balanced"]
     assert balanced and balanced[0].reason.code == "tier_balanced"
     assert balanced[0].reason.params["tokens_per_s_per_kusd"] == "—"
+
+
+def test_a_budget_above_the_limit_is_said_in_its_currency(capsys):
+    units = load_catalog().market.currency("JPY").units_per_usd
+    code, out, err = _cli(capsys, "plan", "--model", "llama-3.1-8b", "--budget", "1e12",
+                          "--currency", "JPY")
+    high = f"{MAX_BUDGET_USD * units:,.0f}"
+    assert code == 2 and out == ""
+    assert err == f"error: budget must be at most {high} JPY (got 1e+12)\n"
