@@ -23,14 +23,14 @@ from catalog.schema import Gpu, ModelArch
 from sizing.box import DEFAULT_CPU_POWER_W, decode_gpu_power_w
 from sizing.capacity import ServeSettings, load_at, within_targets
 from sizing.estimate import (Estimate, MemorySection, SpeedSection, default_split, estimate,
-                             memory_for, speed_for, with_images)
+                             memory_demand_for, memory_for, speed_for, with_images, workload_for)
 from sizing.fit import published_in
-from sizing.memory import MemoryEstimate
+from sizing.memory import MemoryDemand, MemoryEstimate
 from sizing.notices import Notice
 from sizing.power import system_power_w
 from sizing.request import EstimateRequest, check_compatibility, tensor_parallel_problem
 from sizing.speculative import default_speculation
-from sizing.speed import SpeedEstimate, SpeedUnknownError
+from sizing.speed import SpeedEstimate, SpeedUnknownError, Workload
 
 
 # Comfortable reading speed per user. Adults read English non-fiction silently
@@ -151,6 +151,9 @@ class CandidateSearch:
         # within a rank), and each rung's split on a GPU count (None: not run), once.
         self._rungs = sorted(ladder, key=lambda rung: rung[2])
         self._splits: dict[tuple[str, str, int], str | None] = {}
+        # What a rung needs whichever GPU it runs on, worked out on the first.
+        self._demands: dict[tuple[str, str, int, str], MemoryDemand] = {}
+        self._workloads: dict[tuple[str, str], Workload] = {}
         self._estimates: dict[EstimateRequest, Estimate] = {}
         self.runs = 0
         self.screen = screen and self._screenable()
@@ -178,8 +181,11 @@ class CandidateSearch:
         if not self.screen:
             return Figures.of(self._estimate(request))
         check_compatibility(request, self.catalog)  # refused as the estimate refuses it
+        key = (request.runtime, request.quant)
+        if key not in self._workloads:
+            self._workloads[key] = workload_for(request, self.catalog, self.arch)
         try:
-            speed = speed_for(request, self.catalog, self.arch, memory)
+            speed = speed_for(request, self.catalog, self.arch, memory, w=self._workloads[key])
         except SpeedUnknownError:  # the estimate explains why
             return Figures.of(self._estimate(request))
         gpu = self.catalog.gpu(request.gpu)
@@ -254,7 +260,10 @@ class CandidateSearch:
             request = self.base.model_copy(update={
                 "gpu": gpu_id, "memory_gib": None, "gpu_count": gpu_count, "quant": quant_id,
                 "runtime": rid, "split": split})
-            memory = memory_for(request, self.catalog, self.arch)
+            key = (rid, quant_id, gpu_count, split)
+            if key not in self._demands:
+                self._demands[key] = memory_demand_for(request, self.catalog, self.arch)
+            memory = memory_for(request, self.catalog, self.arch, demand=self._demands[key])
             if not memory.fits:
                 continue
             self.runs += 1

@@ -219,10 +219,13 @@ def default_split(request: EstimateRequest, catalog: Catalog) -> str:
     return "tensor" if runtime.supports_tensor_parallel and request.gpu_count > 1 else "layer"
 
 
-def memory_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch) -> MemoryEstimate:
-    """The memory answer alone (used by sweeps that need nothing else)."""
+def memory_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch, *,
+               demand: MemoryDemand | None = None) -> MemoryEstimate:
+    """The memory answer alone (used by sweeps that need nothing else); ``demand``:
+    :func:`memory_demand_for` of the same scenario on another GPU, when known."""
     return estimate_memory(arch, catalog.quant(request.quant), resolve_gpu(request, catalog),
-                           catalog.runtime(request.runtime), **_memory_terms(request, catalog, arch))
+                           catalog.runtime(request.runtime), **_memory_terms(request, catalog, arch),
+                           demand=demand)
 
 
 def memory_demand_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch) -> MemoryDemand:
@@ -281,25 +284,33 @@ def default_interconnect(gpu: Gpu) -> str:
 
 
 def speed_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
-              memory: MemoryEstimate) -> SpeedEstimate:
-    """Speed of one scenario; raises SpeedUnknownError with a reason."""
-    w, options = speed_inputs(request, catalog, arch, memory)
+              memory: MemoryEstimate, *, w: Workload | None = None) -> SpeedEstimate:
+    """Speed of one scenario; raises SpeedUnknownError with a reason. ``w``:
+    :func:`workload_for` of the same scenario on another GPU, when known."""
+    w, options = speed_inputs(request, catalog, arch, memory, w=w)
     return estimate_speed(w, **options)
 
 
+def workload_for(request: EstimateRequest, catalog: Catalog, arch: ModelArch) -> Workload:
+    """What one decode and prefill of the scenario move and compute, whichever GPU it is."""
+    quant, runtime = catalog.quant(request.quant), catalog.runtime(request.runtime)
+    return workload(arch, quant, prompt_tokens=request.prompt_tokens,
+                    new_tokens=max(request.new_tokens, 1),
+                    kv_bytes_per_element=catalog.kv_cache_type(request.kv_cache).bytes_per_element,
+                    embeddings_on_host=runtime.embeddings_on_host)
+
+
 def speed_inputs(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
-                 memory: MemoryEstimate) -> tuple[Workload, dict]:
-    """The workload and the keyword arguments :func:`estimate_speed` answers the
-    scenario with; a serving simulation reruns it at other batch sizes."""
+                 memory: MemoryEstimate, *, w: Workload | None = None) -> tuple[Workload, dict]:
+    """The workload (``w`` when known) and the keyword arguments :func:`estimate_speed`
+    answers the scenario with; a serving simulation reruns it at other batch sizes."""
     gpu = resolve_gpu(request, catalog)
     quant = catalog.quant(request.quant)
     runtime = catalog.runtime(request.runtime)
     constants = speed_constants(catalog, gpu, runtime, quant.kind,
                                 flash_attention=request.flash_attention != "off")
-    w = workload(arch, quant, prompt_tokens=request.prompt_tokens,
-                 new_tokens=max(request.new_tokens, 1),
-                 kv_bytes_per_element=catalog.kv_cache_type(request.kv_cache).bytes_per_element,
-                 embeddings_on_host=runtime.embeddings_on_host)
+    if w is None:
+        w = workload_for(request, catalog, arch)
     link = catalog.interconnect(request.interconnect or default_interconnect(gpu))
     try:
         ram = ram_bandwidth_gb_per_s(request.ram or DEFAULT_RAM)

@@ -309,14 +309,17 @@ def estimate_memory(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime, *
                     context_tokens: int, prompt_tokens: int, sequences: int = 1,
                     kv_bytes_per_element: float = 2.0, gpu_count: int = 1,
                     split: SplitMode = "layer", new_tokens: int = 1,
-                    encoder_activation_bytes: float = 0.0) -> MemoryEstimate:
+                    encoder_activation_bytes: float = 0.0,
+                    demand: MemoryDemand | None = None) -> MemoryEstimate:
     """Memory for one scenario on ``gpu_count`` identical devices
-    (:func:`memory_demand` against the memory one device offers)."""
-    demand = memory_demand(arch, quant, runtime, context_tokens=context_tokens,
-                           prompt_tokens=prompt_tokens, sequences=sequences,
-                           kv_bytes_per_element=kv_bytes_per_element, gpu_count=gpu_count,
-                           split=split, new_tokens=new_tokens,
-                           encoder_activation_bytes=encoder_activation_bytes)
+    (:func:`memory_demand` against the memory one device offers). ``demand``: that
+    half when already worked out for the same scenario on another GPU."""
+    if demand is None:
+        demand = memory_demand(arch, quant, runtime, context_tokens=context_tokens,
+                               prompt_tokens=prompt_tokens, sequences=sequences,
+                               kv_bytes_per_element=kv_bytes_per_element, gpu_count=gpu_count,
+                               split=split, new_tokens=new_tokens,
+                               encoder_activation_bytes=encoder_activation_bytes)
     weights, kv = demand.weights, demand.kv_cache_bytes
     per_device_act = demand.per_device_act_bytes
     per_device_overhead = demand.per_device_overhead_bytes
