@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from advisor.own_prices import OWN_PRICE_SOURCE
@@ -222,7 +222,8 @@ def show_consumer_vs_pro(result: PlanResult) -> None:
         t("builds.col_min_gpus"): v.min_gpus_for_workload,
     } for v in consumer + pro]
     if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, key="gpu_values")
+        # An Arrow table goes to the browser as it is; a pandas frame is converted to one.
+        st.dataframe(pa.Table.from_pylist(rows), hide_index=True, key="gpu_values")
         # Driver terms are sentences: below the table, where they wrap, once per kind of card.
         terms: dict[str, list[str]] = {}
         for v in consumer + pro:
