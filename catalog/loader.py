@@ -7,6 +7,7 @@ loudly at start instead of serving wrong numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import sys
@@ -162,8 +163,20 @@ def load_cached(directory: Path, build: Callable[[Path], R], kind: type[R], *,
     except ValueError:  # pydantic's ValidationError and UnicodeDecodeError are ValueErrors
         pass  # a truncated or foreign file: the catalog is loaded from its files below
     value = build(directory)
-    _store(folder, path, key.encode("ascii") + b"\n" + adapter.dump_json(value))
+    try:
+        data = adapter.dump_json(value, exclude=_private_fields(value))
+    except ValueError:  # pydantic's serialisation errors: a value JSON cannot hold
+        return value
+    _store(folder, path, key.encode("ascii") + b"\n" + data)
     return value
+
+
+def _private_fields(value: object) -> set[str] | None:
+    """A dataclass's fields named with a leading underscore: lookup tables and caches
+    filled in as the value is used, rebuilt from their defaults when read back."""
+    if not dataclasses.is_dataclass(value):
+        return None
+    return {f.name for f in dataclasses.fields(value) if f.name.startswith("_")} or None
 
 
 def _store(folder: Path, path: Path, data: bytes) -> None:

@@ -99,3 +99,17 @@ def test_cache_folder_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv(CACHE_DIR_ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache_dir() == tmp_path / "xdg" / "rigfit"
+
+
+def test_lookup_tables_filled_while_loading_are_left_out(folder, tmp_path):
+    def build(directory: Path) -> Catalog:
+        catalog = load_catalog_from(directory)
+        catalog.gpu(catalog.gpus[0].id)  # fills the id index with records
+        catalog._index[("derived", "anything")] = {("a", 1): object()}  # not JSON
+        return catalog
+
+    cache = tmp_path / "cache"
+    first = load_cached(folder, build, Catalog, cache=cache)
+    again = load_cached(folder, build, Catalog, cache=cache)
+    assert again == first and again._index == {}
+    assert again.gpu(first.gpus[0].id) == first.gpus[0]
