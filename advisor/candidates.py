@@ -269,7 +269,9 @@ class CandidateSearch:
             self.runs += 1
             figures = self._figures(request, memory)
             per_user = figures.decode_tokens_per_s_per_user
-            meets = per_user is not None and per_user >= self.min_tokens_per_s
+            # An encoder (embedding, reranking) generates nothing: no per-user speed to reach.
+            meets = self.arch.task != "generate" or (per_user is not None
+                                                     and per_user >= self.min_tokens_per_s)
             if meets and self.service is None:
                 met_rank = rank
             fitting.append(Candidate(gpu_id=gpu_id, gpu_count=gpu_count, quant=quant_id,

@@ -298,9 +298,15 @@ def headline(arch: ModelArch, tiers: Sequence[TierBuild], meeting: Sequence[Buil
                        "Cloud first: no catalog cloud instance meets it either.")
     if any(t.within_budget for t in tiers):
         inside = {(t.gpu_id, t.gpu_count, t.gpu_used) for t in tiers if t.within_budget}
-        runs = count_text(len(inside), "distinct build runs", "distinct builds run")
-        out = [Notice("plan_meets", f"{runs} {arch.name} at {need} "
-                      "or more within the budget.", builds=len(inside), **need_params)]
+        if arch.task != "generate":  # an encoder meets the workload by holding the model
+            holds = count_text(len(inside), "distinct build holds", "distinct builds hold")
+            out = [Notice("plan_holds_encoder", f"{holds} {arch.name} within the budget; an "
+                          "encoder-only model generates nothing, so no tokens/s per user applies.",
+                          builds=len(inside), model=arch.name)]
+        else:
+            runs = count_text(len(inside), "distinct build runs", "distinct builds run")
+            out = [Notice("plan_meets", f"{runs} {arch.name} at {need} "
+                          "or more within the budget.", builds=len(inside), **need_params)]
         if any(t.stretch for t in tiers):
             out.append(Notice("plan_stretch_labelled", "A stretch option above it is labelled."))
         return out, False

@@ -393,3 +393,15 @@ def test_a_budget_above_the_limit_is_said_in_its_currency(capsys):
     high = f"{MAX_BUDGET_USD * units:,.0f}"
     assert code == 2 and out == ""
     assert err == f"error: budget must be at most {high} JPY (got 1e+12)\n"
+
+
+def test_an_embedding_model_is_planned_by_the_memory_it_needs_not_a_speed_it_never_has(capsys):
+    # Without a service level too: an encoder generates nothing, so the per-user speed
+    # cannot be missed (it was "reaches 0.0; it would need about 10000000000.0x").
+    r = _plan("qwen3-embedding-8b", 3000)
+    assert r.tiers and all(t.meets_workload for t in r.tiers)
+    assert [n.code for n in r.message] == ["plan_holds_encoder"]
+    code, out, err = _cli(capsys, "--lang", "zh", "plan", "--model", "qwen3-embedding-8b",
+                          "--budget-usd", "3000")
+    assert code == 0 and err == ""
+    assert out.startswith("在预算内，有 1 套不同的配置能装下 Qwen3-Embedding 8B；纯编码器模型不生成内容")
