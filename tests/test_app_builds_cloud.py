@@ -246,3 +246,14 @@ def test_chinese_cloud_page_translates_the_engine_message():
     assert "建议先用云端：租用" not in captions and "Cloud first" not in captions
     assert "以内没有配置能以每用户 10 tokens/s 的速度" in captions
     assert "Nothing within" not in captions
+
+
+def test_builds_say_a_yen_budget_below_every_machine_in_yen():
+    at = open_page("pages/builds.py", model="llama-3.1-8b", budget="1", currency="JPY")
+    assert "a budget of 1 JPY is below the cheapest complete machine" in unescape(at.error[0].value)
+
+
+def test_builds_for_an_embedding_model_hold_it_instead_of_asking_for_a_speed():
+    at = open_page("pages/builds.py", model="qwen3-embedding-8b")
+    said = unescape(" ".join(c.value for c in at.caption))
+    assert not at.error and "1 distinct build holds Qwen3-Embedding 8B within the budget" in said
