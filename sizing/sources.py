@@ -19,15 +19,18 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catalog.catalog import Catalog
 from catalog.errors import echo
 from catalog.schema import FileWeights, ModelArch, Quant, QuantFormat, VisionEncoder
-from sizing.gguf_file import GgufModel, GgufVision, read_gguf, read_mmproj
 from sizing.guards import ModelInputError
 from sizing.notices import Notice
 from sizing.safetensors_file import SafetensorsModel, read_safetensors
 from sizing.vision import vision_from_hf_config
+
+if TYPE_CHECKING:  # the gguf package (and numpy) are imported when a GGUF file is read
+    from sizing.gguf_file import GgufModel, GgufVision
 
 SourceKind = str  # catalog | hf-config | hf-id | gguf | safetensors | params-b
 _EXPERTS_GGUF = re.compile(r"_exps\b|_exps\.")
@@ -168,6 +171,8 @@ def _stamp(path: str) -> tuple[str, int, int]:
 
 @functools.lru_cache(maxsize=16)
 def _gguf_cached(key: tuple[str, int, int], projector_key: tuple[str, int, int] | None) -> tuple:
+    from sizing.gguf_file import read_gguf, read_mmproj
+
     model = read_gguf(key[0])
     projector = read_mmproj(projector_key[0]) if projector_key else None
     return model, projector
