@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -405,3 +406,22 @@ def test_an_embedding_model_is_planned_by_the_memory_it_needs_not_a_speed_it_nev
                           "--budget-usd", "3000")
     assert code == 0 and err == ""
     assert out.startswith("在预算内，有 1 套不同的配置能装下 Qwen3-Embedding 8B；纯编码器模型不生成内容")
+
+
+@pytest.mark.parametrize("first", [dict(circuit_volts=230.0, circuit_amps=16.0),
+                                   dict(circuit_amps=20.0), dict(ambient_c=35.0)])
+def test_plans_sharing_a_catalog_answer_as_a_fresh_catalog_does(first):
+    """Machine frames and the shop are kept with the catalog across plans; a plan on
+    another circuit or in a warmer room first must leave the next plan's builds as a
+    catalog that never planned gives them."""
+    shared = dataclasses.replace(CATALOG, _index={})
+    fresh = dataclasses.replace(CATALOG, _index={})
+    ambient = first.pop("ambient_c", None)
+    plan(EstimateRequest(model="llama-3.1-70b", ambient_c=ambient), shared, budget_usd=3000.0,
+         quant="best", context_tokens=8192, **first)
+    again = plan(EstimateRequest(model="llama-3.1-70b"), shared, budget_usd=3000.0, quant="best",
+                 context_tokens=8192)
+    alone = plan(EstimateRequest(model="llama-3.1-70b"), fresh, budget_usd=3000.0, quant="best",
+                 context_tokens=8192)
+    assert again.model_dump() == alone.model_dump()
+    assert len(shared.derived("machine frames")) == 2  # one set per circuit and room
