@@ -14,8 +14,11 @@ screened with the engine's memory, speed and decode power alone
 (:mod:`advisor.candidates`), and the full estimate runs only for the builds a
 plan shows, which are chosen again from the explained figures until the
 choice holds (the same numbers, so once). Platforms (CPU + board + cooler) are
-computed once per plan, and a platform that cannot undercut the build found
-is skipped before its parts are chosen.
+computed once per plan and searched cheapest first, stopping at the first that
+cannot undercut the build found. What a machine needs whatever the model
+costs (each platform's slot layout, case, RAM, PSU and wall check around a
+card and count, and the cheapest machine in the catalog) is kept with the
+catalog, so the next plan on it asks none of it again.
 """
 
 from __future__ import annotations
