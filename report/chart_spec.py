@@ -79,9 +79,15 @@ def template(name: str = TEMPLATE) -> dict[str, Any]:
     return json.loads((_plotly_data_dir() / "templates" / f"{name}.json").read_bytes())
 
 
+def plotly_js_bytes() -> bytes:
+    """The minified plotly.js bundled with the installed Plotly package, as its UTF-8
+    bytes (about 4.6 MB: a report copies them into its file without decoding them)."""
+    return (_plotly_data_dir() / "plotly.min.js").read_bytes()
+
+
 def plotly_js() -> str:
     """The minified plotly.js bundled with the installed Plotly package."""
-    return (_plotly_data_dir() / "plotly.min.js").read_text(encoding="utf-8")
+    return plotly_js_bytes().decode("utf-8")
 
 
 def plotly_js_version() -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 from catalog.printable import printable_fields
 from catalog.schema import ModelArch
-from report.chart_spec import Spec, plotly_js, plotly_js_version, template, to_script_json
+from report.chart_spec import Spec, plotly_js_bytes, plotly_js_version, template, to_script_json
 from report.charts import report_specs
 from report.content import ReportContent, Section, Table, report_content
 from sizing.estimate import Estimate
@@ -60,6 +60,10 @@ ul.notes li { margin: 4px 0; }
 footer { margin-top: 32px; font-size: .8rem; color: var(--muted); }
 @media print { .chart { page-break-inside: avoid; } }
 """
+
+
+# Where the inline plotly.js goes: a NUL, which no escaped text of a report holds.
+_INLINE_SCRIPT = "\x00plotly.js\x00"
 
 
 def _e(text: object) -> str:
@@ -126,11 +130,9 @@ def render_html(content: ReportContent, *, cdn: bool = False) -> bytes:
     content = printable_fields(content)
     charts = {key: _chart(spec, f"chart-{key.replace('_', '-')}")
               for key, spec in report_specs(content).items()}
-    if cdn:
-        plotly_tag = (f'<script charset="utf-8" src="https://cdn.plot.ly/plotly-'
-                      f'{plotly_js_version()}.min.js"></script>')
-    else:
-        plotly_tag = f'<script type="text/javascript">{plotly_js()}</script>'
+    # plotly.js goes in as the file's bytes, between the encoded text around it.
+    plotly_tag = (f'<script charset="utf-8" src="https://cdn.plot.ly/plotly-'
+                  f'{plotly_js_version()}.min.js"></script>') if cdn else _INLINE_SCRIPT
     v = content.verdict
     as_of = "".join(f"<li>{_e(f.label)}: {_e(f.value)}</li>" for f in content.as_of)
     body = "".join(_section(s, charts) for s in content.sections)
@@ -162,7 +164,11 @@ def render_html(content: ReportContent, *, cdn: bool = False) -> bytes:
 </main></body>
 </html>
 """
-    return page.encode("utf-8")
+    if cdn:
+        return page.encode("utf-8")
+    before, _, after = page.partition(_INLINE_SCRIPT)
+    return b"".join((before.encode("utf-8"), b'<script type="text/javascript">', plotly_js_bytes(),
+                     b"</script>", after.encode("utf-8")))
 
 
 def build_html(result: Estimate, *, lang: str = "en", query: Mapping[str, Any] | None = None,
