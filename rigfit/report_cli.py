@@ -22,7 +22,7 @@ from report.text import Translator
 from rigfit.plan_cli import add_region_flags, region_from_args
 from rigfit.estimate_cli import add_scenario_flags, request_from_args
 from sizing.estimate import estimate
-from sizing.finetune_request import CHOICES
+from sizing.finetune import METHODS
 from sizing.request import (EstimateRequest, parse_request,
                             resolve_model)
 
@@ -142,7 +142,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--serve", type=int, metavar="USERS",
                    help="add Serve a team: USERS people sharing the scenario's machine and runtime "
                         "at the default latency targets")
-    p.add_argument("--finetune", choices=CHOICES["method"],
+    p.add_argument("--finetune", choices=METHODS,
                    help="add a fine-tuning section for this method on the scenario's GPUs")
     p.add_argument("--finetune-dataset-tokens", type=float,
                    help="with --finetune: tokens in the training set, to time and price one run")
