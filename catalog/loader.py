@@ -25,6 +25,9 @@ CATALOG_DIR = Path(__file__).resolve().parent
 # else $XDG_CACHE_HOME/rigfit, else ~/.cache/rigfit.
 CACHE_DIR_ENV = "RIGFIT_CACHE_DIR"
 CACHE_FORMAT = 1  # raise when what a cache file holds changes shape
+# Catalog caches kept side by side: two installs (or two versions) sharing one cache
+# folder each keep theirs instead of deleting the other's on every start.
+CACHE_KEEP_FILES = 4
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -180,14 +183,16 @@ def _private_fields(value: object) -> set[str] | None:
 
 
 def _store(folder: Path, path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all, and drop older catalog caches."""
+    """Write ``data`` to ``path`` whole or not at all, and drop all but the
+    :data:`CACHE_KEEP_FILES` most recently written catalog caches."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".catalog-", delete=False) as handle:
             handle.write(data)
         os.replace(handle.name, path)
-        for old in folder.glob("catalog-*.json"):
-            if old != path:
-                old.unlink(missing_ok=True)
+        others = [(old.stat().st_mtime_ns, old.name, old) for old in folder.glob("catalog-*.json")
+                  if old != path]
+        for _, _, old in sorted(others, reverse=True)[CACHE_KEEP_FILES - 1:]:
+            old.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only or full cache folder: the next run loads the files again

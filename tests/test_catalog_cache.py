@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from catalog.catalog import Catalog, load_catalog_from
-from catalog.loader import CATALOG_DIR, CACHE_DIR_ENV, cache_dir, catalog_key, load_cached
+from catalog.loader import (CACHE_DIR_ENV, CACHE_KEEP_FILES, CATALOG_DIR, cache_dir, catalog_key,
+                            load_cached)
 
 
 @pytest.fixture()
@@ -53,7 +54,29 @@ def test_a_changed_file_is_read_again_never_answered_from_the_cache(folder, tmp_
     after = load_cached(folder, build, Catalog, cache=cache)
     assert build.calls == 2
     assert after.gpus[0].name == "Renamed Test GPU" != before.gpus[0].name
-    assert len(list(cache.glob("catalog-*.json"))) == 1  # the stale file is gone
+    assert len(list(cache.glob("catalog-*.json"))) == 2  # the earlier file is kept, unread
+
+
+def test_only_the_newest_caches_are_kept(folder, tmp_path):
+    build, cache = Counting(), tmp_path / "cache"
+    keys = []
+    for number in range(CACHE_KEEP_FILES + 2):
+        rename_first_gpu(folder, f"Test GPU {number}")
+        load_cached(folder, build, Catalog, cache=cache)
+        keys.append(catalog_key(folder)[:32])
+    kept = sorted(p.name for p in cache.glob("catalog-*.json"))
+    assert kept == sorted(f"catalog-{key}.json" for key in keys[-CACHE_KEEP_FILES:])
+
+
+def test_two_catalogs_sharing_a_cache_folder_each_keep_theirs(folder, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(folder, other)
+    rename_first_gpu(other, "Other Test GPU")
+    build, cache = Counting(), tmp_path / "cache"
+    for _ in range(2):
+        load_cached(folder, build, Catalog, cache=cache)
+        load_cached(other, build, Catalog, cache=cache)
+    assert build.calls == 2  # once each, then both from the cache
 
 
 def test_a_new_file_in_the_folder_changes_the_key(folder):
