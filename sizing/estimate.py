@@ -317,11 +317,14 @@ def speed_inputs(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
     except UserError as exc:
         raise RequestError(str(exc), code=exc.code, params=exc.params) from None
     offloaded_frac = 0.0
-    if not memory.fits and runtime.supports_offload and memory.gpu_layers > 0:
+    if not memory.fits and memory.offload_possible and memory.gpu_layers > 0:
         offloaded_frac = 1.0 - memory.gpu_layers / memory.num_layers
-    elif not memory.fits and runtime.supports_offload:
+    elif not memory.fits and memory.offload_possible:
         raise SpeedUnknownError("not even one layer fits on the GPU next to the runtime's buffers; "
                                 "shorten the context or choose a smaller quant")
+    elif not memory.fits and runtime.supports_offload:  # unified memory: no RAM beside it
+        raise SpeedUnknownError(f"the model does not fit and {gpu.name} has no system RAM "
+                                "apart from the GPU's memory to offload to")
     elif not memory.fits:
         raise SpeedUnknownError("the model does not fit and this runtime cannot offload to RAM")
     return w, dict(
@@ -406,7 +409,7 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
             f"{arch.max_context_tokens:,}; estimated anyway, but quality is not guaranteed.",
             context=f"{context:,}", max_context=f"{arch.max_context_tokens:,}"))
     memory = memory_for(request, catalog, arch)
-    if not memory.fits and memory.gpu_layers > 0 and runtime.supports_offload:
+    if not memory.fits and memory.gpu_layers > 0 and memory.offload_possible:
         offloaded_gib = f"{memory.offloaded_bytes / 2**30:.1f}"
         warnings.append(Notice(
             "offloaded",

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from catalog.schema import Gpu, ModelArch, Quant, Runtime, Vendor
+from catalog.schema import Gpu, ModelArch, Quant, Runtime, Segment, Vendor
 from sizing.architecture import param_breakdown
 from sizing.units import gib_to_bytes, mib_to_bytes
 from sizing.vision import encoder_weight_bytes
@@ -209,6 +209,14 @@ def apple_wired_frac(memory_gib: float) -> float:
     return max(APPLE_WIRED_FRAC_LARGE, 1.0 - APPLE_RESERVED_GIB_HUGE / memory_gib)
 
 
+def unified_memory(gpu: Gpu) -> bool:
+    """Whether the GPU shares one memory with the CPU (an Apple or other SoC). [bool]
+
+    Such a machine has no system RAM apart from the GPU's to offload layers to.
+    """
+    return gpu.memory_type.lower().startswith("lpddr") or gpu.segment == Segment.UNIFIED
+
+
 def usable_bytes_per_device(gpu: Gpu, runtime: Runtime) -> float:
     """Memory the runtime may use on one device. [B]
 
@@ -328,13 +336,14 @@ def estimate_memory(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime, *
     total = per_device_total * gpu_count
     usable = per_device_usable * gpu_count
     fits = per_device_total <= per_device_usable
+    offload = runtime.supports_offload and not unified_memory(gpu)
     offloaded = 0.0
     gpu_layers = arch.num_layers
     if not fits:
         per_layer = (weights.device_bytes + kv) / arch.num_layers
         room = usable - gpu_count * (per_device_act + per_device_overhead)
         gpu_layers = max(0, min(arch.num_layers, int(room // per_layer))) if per_layer > 0 else 0
-        if runtime.supports_offload:
+        if offload:
             offloaded = (arch.num_layers - gpu_layers) * per_layer
         else:
             offloaded = total - usable
@@ -366,5 +375,5 @@ def estimate_memory(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime, *
         kv_bytes_per_token=kv_token,
         kv_capacity_tokens=capacity,
         max_concurrent_sequences=concurrent,
-        offload_possible=runtime.supports_offload,
+        offload_possible=offload,
     )

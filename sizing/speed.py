@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from catalog.errors import UserError, echo
 from catalog.schema import Gpu, ModelArch, Quant
 from sizing.architecture import param_breakdown
-from sizing.memory import model_kv_cache_bytes, weight_bytes
+from sizing.memory import model_kv_cache_bytes, unified_memory, weight_bytes
 from sizing.units import gb_per_s_to_bytes_per_s, tflops_to_flops
 
 DECODE_FEATURES = ("weights", "kv", "layers", "hops")
@@ -218,10 +218,9 @@ def memory_class(gpu: Gpu) -> str:
     Efficiency constants are shared within a memory family: HBM parts reach a
     different fraction of their datasheet bandwidth than GDDR boards.
     """
-    kind = gpu.memory_type.lower()
-    if kind.startswith("hbm"):
+    if gpu.memory_type.lower().startswith("hbm"):
         return "hbm"
-    if kind.startswith("lpddr") or gpu.segment.value == "unified":
+    if unified_memory(gpu):
         return "unified"
     return "gddr"
 

@@ -37,8 +37,8 @@ from sizing.estimate import (DEFAULT_RAM, default_interconnect, default_split, m
 from sizing.memory import (ACTIVATION_BYTES_PER_ELEMENT, ACTIVATION_HIDDEN_MULTIPLE,
                            ACTIVATION_INTERMEDIATE_MULTIPLE, LLAMA_CPP_BUFFER_MIB_PER_HEAD,
                            LLAMA_CPP_BUFFER_MIB_PER_HEAD_PER_1K_CONTEXT, MemoryDemand,
-                           kv_elements_per_token_per_layer, usable_bytes_per_device,
-                           vision_weight_bytes, weight_bytes)
+                           kv_elements_per_token_per_layer, unified_memory,
+                           usable_bytes_per_device, vision_weight_bytes, weight_bytes)
 from sizing.power import (COMPUTE_POWER_WEIGHT, DECODE_CAP_LAW, IDLE_POWER_FRAC,
                           MEMORY_POWER_WEIGHT, MIN_CLOCK_SPEED_FRAC)
 from sizing.request import (EstimateRequest, check_compatibility, check_hardware,
@@ -417,6 +417,7 @@ class GpuArrays:
     link_bytes_per_s: np.ndarray  # between the GPUs of a split
     link_latency_s: np.ndarray
     board_power_w: np.ndarray
+    offload: np.ndarray  # the runtime can keep layers in system RAM (none beside unified memory)
 
     @classmethod
     def of(cls, gpus: Sequence[Gpu], *, runtime: Runtime, quant: Quant,
@@ -447,7 +448,9 @@ class GpuArrays:
             link_bytes_per_s=_col(gb_per_s_to_bytes_per_s(bw or HOST_LINK_GB_PER_S)
                                   for bw, _ in links),
             link_latency_s=_col(latency for _, latency in links),
-            board_power_w=_col(g.board_power_w for g in gpus))
+            board_power_w=_col(g.board_power_w for g in gpus),
+            offload=np.array([runtime.supports_offload and not unified_memory(g) for g in gpus],
+                             dtype=bool))
 
 
 @dataclass(frozen=True)
@@ -462,10 +465,11 @@ class GpuMemory:
     verdict: tuple[str, ...]  # fits, fits-with-offload, does-not-fit
 
 
-def gpu_memory(demand: MemoryDemand, usable_bytes: np.ndarray, *, runtime: Runtime,
+def gpu_memory(demand: MemoryDemand, usable_bytes: np.ndarray, *, offload: np.ndarray,
                gpu_count: int, num_layers: int) -> GpuMemory:
     """:func:`sizing.memory.estimate_memory` of one scenario against each GPU's usable
-    memory per device (``usable_bytes``). [B]"""
+    memory per device (``usable_bytes``); ``offload``: per GPU, whether layers may stay
+    in system RAM (:attr:`GpuArrays.offload`). [B]"""
     n, layers = gpu_count, num_layers
     per_device_total = demand.per_device_total_bytes
     total = per_device_total * n
@@ -478,12 +482,9 @@ def gpu_memory(demand: MemoryDemand, usable_bytes: np.ndarray, *, runtime: Runti
     else:
         on_gpu = np.zeros_like(room)
     gpu_layers = np.where(fits, layers, on_gpu).astype(np.int64)
-    if runtime.supports_offload:
-        offloaded = (layers - gpu_layers) * per_layer
-    else:
-        offloaded = total - usable
+    offloaded = np.where(offload, (layers - gpu_layers) * per_layer, total - usable)
     offloaded = np.where(fits, 0.0, offloaded)
-    with_offload = runtime.supports_offload & (offloaded > 0) & (gpu_layers > 0)
+    with_offload = offload & (offloaded > 0) & (gpu_layers > 0)
     verdict = tuple("fits" if f else "fits-with-offload" if o else "does-not-fit"
                     for f, o in zip(fits.tolist(), with_offload.tolist()))
     return GpuMemory(fits=fits, usable_bytes=usable, headroom_bytes=usable - total,
@@ -649,10 +650,10 @@ def every_gpu(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
     g = GpuArrays.of(chosen, runtime=runtime, quant=quant, constants=constants, links=links)
     n = request.gpu_count
     memory = gpu_memory(memory_demand_for(request, catalog, arch), g.usable_bytes,
-                        runtime=runtime, gpu_count=n, num_layers=arch.num_layers)
-    # Layers kept in system RAM; a GPU that holds none of them, or a runtime
-    # that cannot offload, has no speed.
-    runs = memory.fits | (runtime.supports_offload & (memory.gpu_layers > 0))
+                        offload=g.offload, gpu_count=n, num_layers=arch.num_layers)
+    # Layers kept in system RAM; a GPU that holds none of them, or one the
+    # runtime cannot offload beside, has no speed.
+    runs = memory.fits | (g.offload & (memory.gpu_layers > 0))
     offloaded_frac = np.where(memory.fits, 0.0, 1.0 - memory.gpu_layers / arch.num_layers)
     w = workload(arch, quant, prompt_tokens=request.prompt_tokens,
                  new_tokens=max(request.new_tokens, 1),

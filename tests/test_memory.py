@@ -328,3 +328,23 @@ def test_exact_file_weights_replace_the_estimate_only_in_the_files_own_format():
     assert weight_bytes(read, CAT.quant("q4_k_m"), embeddings_on_host=True).host_bytes == 300e6
     # Another format is another file: estimated from the shapes as before.
     assert weight_bytes(read, CAT.quant("q8_0")) == weight_bytes(arch, CAT.quant("q8_0"))
+
+
+def test_unified_memory_never_offloads_to_a_system_ram_it_does_not_have():
+    # A Mac's (or DGX Spark's) one memory is the GPU's: what does not fit there has
+    # nowhere to go, whatever the runtime could do beside a discrete card. It used to
+    # "run with offload" DeepSeek-V3 (376 GiB) on a 128 GiB M4 Max at 3.6 tokens/s.
+    from sizing.estimate import estimate
+    from sizing.request import parse_request, resolve_model
+    from sizing.vector import every_gpu
+    request = parse_request({"model": "deepseek-v3", "gpu": "apple-m4-max-40c"})
+    r = estimate(request, CAT)
+    assert r.memory.verdict == "does-not-fit" and r.memory.offload_possible is False
+    assert r.speed is None
+    assert r.memory.offloaded_bytes == pytest.approx(r.memory.total_bytes - r.memory.usable_bytes)
+    arch, _ = resolve_model(request, CAT)
+    sweep = every_gpu(request, CAT, arch, ["apple-m4-max-40c", "h100-sxm"])
+    assert [g.id for g in sweep.gpus] == ["apple-m4-max-40c", "h100-sxm"]
+    assert sweep.memory.verdict == ("does-not-fit", "fits-with-offload")
+    assert sweep.decode_tokens_per_s[0] != sweep.decode_tokens_per_s[0]  # NaN: no speed
+    assert sweep.decode_tokens_per_s[1] > 0

@@ -240,8 +240,9 @@ def test_app_link_opens_an_8_gb_m1_and_the_control_changes_it():
     assert not at.exception
     select = memory_select(at)
     assert select is not None and select.value == 8 and select.options == ["8 GiB", "16 GiB"]
-    assert not at.success  # does not fit
-    assert any("offload" in w.value for w in at.warning)
+    assert not at.success  # does not fit, and unified memory has no system RAM to offload to
+    assert [e.value for e in at.error if e.value.startswith("Does not fit")]
+    assert not any("offload" in w.value for w in at.warning)
     assert query_for(at.session_state[STATE_KEY])["memory_gib"] == "8"
     select.set_value(16.0).run()
     assert [s.value for s in at.success] and at.success[0].value.startswith("Fits")

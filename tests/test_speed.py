@@ -28,6 +28,9 @@ def test_decode_never_beats_speed_of_light_on_any_gpu():
         for model in ("llama-3-8b", "qwen3-30b-a3b"):
             r = run(model=model, gpu=gpu.id)
             s = r.speed
+            if s is None:  # unified memory too small, with no system RAM beside it to offload to
+                assert r.memory.verdict == "does-not-fit" and gpu.segment == "unified"
+                continue
             assert s.decode_tokens_per_s <= s.decode_speed_of_light_tokens_per_s
             assert s.decode_tokens_per_s_high <= s.decode_speed_of_light_tokens_per_s * 1.0000001
             assert s.decode_tokens_per_s_low <= s.decode_tokens_per_s <= s.decode_tokens_per_s_high
