@@ -128,20 +128,22 @@ def cache_dir() -> Path | None:
     return Path(base) / "rigfit"
 
 
-def catalog_key(directory: Path) -> str:
+def catalog_key(directory: Path, code: Sequence[Path] | None = None) -> str:
     """A hash of everything a loaded catalog depends on: every YAML file in
-    ``directory`` (names and bytes), the code that validates them (this package's
-    modules), and the Python and pydantic versions."""
+    ``directory`` (names and bytes), the code that reads and validates them
+    (``code``; by default this package's modules), and the Python and pydantic versions."""
+    modules = sorted(CATALOG_DIR.glob("*.py")) if code is None else list(code)
     digest = hashlib.sha256(f"{CACHE_FORMAT}|{sys.version}|{pydantic.VERSION}".encode())
-    for path in (*sorted(directory.glob("*.yaml")), *sorted(CATALOG_DIR.glob("*.py"))):
+    for path in (*sorted(directory.glob("*.yaml")), *modules):
         data = path.read_bytes()
-        digest.update(f"|{path.parent == CATALOG_DIR}|{path.name}|{len(data)}|".encode())
+        digest.update(f"|{path.suffix}|{path.name}|{len(data)}|".encode())
         digest.update(data)
     return digest.hexdigest()
 
 
 def load_cached(directory: Path, build: Callable[[Path], R], kind: type[R], *,
-                cache: Path | None = None) -> R:
+                cache: Path | None = None, name: str = "catalog",
+                code: Sequence[Path] | None = None) -> R:
     """``build(directory)``, or the result of an earlier build of the very same files.
 
     The result is kept as JSON (pydantic's serialiser for ``kind``) in a file named
@@ -150,13 +152,15 @@ def load_cached(directory: Path, build: Callable[[Path], R], kind: type[R], *,
     back, the JSON is validated against ``kind`` again (in pydantic's compiled core:
     milliseconds); a file that does not validate is ignored and rewritten. Only
     catalogs that loaded without error are kept. ``cache`` defaults to :func:`cache_dir`.
+    ``name`` starts the file's name (each kind of file keeps its own newest few) and
+    ``code`` lists the modules that read the files (:func:`catalog_key`).
     """
     folder = cache if cache is not None else cache_dir()
     if folder is None:
         return build(directory)
     adapter = TypeAdapter(kind)
-    key = catalog_key(directory)
-    path = folder / f"catalog-{key[:32]}.json"
+    key = catalog_key(directory, code)
+    path = folder / f"{name}-{key[:32]}.json"
     try:
         stored_key, _, data = path.read_bytes().partition(b"\n")
         if stored_key.decode("ascii") == key:
@@ -170,7 +174,7 @@ def load_cached(directory: Path, build: Callable[[Path], R], kind: type[R], *,
         data = adapter.dump_json(value, exclude=_private_fields(value))
     except ValueError:  # pydantic's serialisation errors: a value JSON cannot hold
         return value
-    _store(folder, path, key.encode("ascii") + b"\n" + data)
+    _store(folder, path, key.encode("ascii") + b"\n" + data, name)
     return value
 
 
@@ -182,15 +186,15 @@ def _private_fields(value: object) -> set[str] | None:
     return {f.name for f in dataclasses.fields(value) if f.name.startswith("_")} or None
 
 
-def _store(folder: Path, path: Path, data: bytes) -> None:
+def _store(folder: Path, path: Path, data: bytes, name: str) -> None:
     """Write ``data`` to ``path`` whole or not at all, and drop all but the
-    :data:`CACHE_KEEP_FILES` most recently written catalog caches."""
+    :data:`CACHE_KEEP_FILES` most recently written files named ``name-*.json``."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".catalog-", delete=False) as handle:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{name}-", delete=False) as handle:
             handle.write(data)
         os.replace(handle.name, path)
-        others = [(old.stat().st_mtime_ns, old.name, old) for old in folder.glob("catalog-*.json")
+        others = [(old.stat().st_mtime_ns, old.name, old) for old in folder.glob(f"{name}-*.json")
                   if old != path]
         for _, _, old in sorted(others, reverse=True)[CACHE_KEEP_FILES - 1:]:
             old.unlink(missing_ok=True)

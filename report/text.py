@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from catalog.loader import parse_yaml
+from catalog.loader import load_cached, parse_yaml
 from report.formats import money_text, number_text
 
 LANGUAGES = ("en", "zh")
@@ -41,12 +41,23 @@ def read_strings(path: Path) -> dict[str, str]:
         return _flatten(parse_yaml(handle.read()) or {})
 
 
+def _read_locales(directory: Path) -> dict[str, dict[str, str]]:
+    return {lang: read_strings(directory / f"{lang}.yaml") for lang in LANGUAGES}
+
+
 @functools.cache
+def _every_language() -> dict[str, dict[str, str]]:
+    """Every language's strings, read from the YAML files once per change of them and
+    otherwise from the JSON kept beside the catalog's (:func:`catalog.loader.load_cached`)."""
+    return load_cached(LOCALES_DIR, _read_locales, dict[str, dict[str, str]], name="strings",
+                       code=(Path(__file__),))
+
+
 def strings(lang: str) -> dict[str, str]:
     """Every string of one language, keyed by dotted name."""
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {lang!r}")
-    return read_strings(LOCALES_DIR / f"{lang}.yaml")
+    return _every_language()[lang]
 
 
 def group_strings(prefix: str, lang: str) -> dict[str, str]:
