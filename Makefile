@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test screenshots bench accuracy cloud-offers clean
+.PHONY: run test fuzz screenshots bench accuracy cloud-offers clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --timeout 600 -q
+
+# The fuzz tests with fresh random examples (tests/conftest.py): FUZZ_EXAMPLES per test.
+FUZZ_EXAMPLES ?= 500
+fuzz: $(STAMP)
+	RIGFIT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/test_fuzz_cli.py tests/test_fuzz_app.py
 
 # The benchmarks run as modules from the repository root (python -m benchmarks.x).
 bench: $(STAMP)

@@ -6,9 +6,10 @@ that needs it; elsewhere those tests are skipped. No browser is ever downloaded.
 Hypothesis runs under one of two profiles. By default ("rigfit-ci") every
 property and fuzz test is derandomized and keeps no example database, so a
 fresh clone draws exactly the examples every other run draws, whatever
-PYTHONHASHSEED is. ``RIGFIT_FUZZ_EXAMPLES=N`` loads "rigfit-fuzz": N random
-examples per fuzz test (tests/test_fuzz_cli.py, tests/test_fuzz_app.py) that
-change every run; ``--hypothesis-seed=S`` repeats one such run.
+PYTHONHASHSEED is. ``RIGFIT_FUZZ_EXAMPLES=N`` (``make fuzz``) loads
+"rigfit-fuzz": N random examples per fuzz test (tests/test_fuzz_cli.py,
+tests/test_fuzz_app.py) and per property test that sets no count of its own,
+new ones every run; ``--hypothesis-seed=S`` repeats one such run.
 """
 
 from __future__ import annotations
