@@ -92,6 +92,7 @@ class _Frame:
     storage: Storage | None
     fits: dict[int, _Fit | None]  # by platform index; absent: not asked yet
     thermals: dict[tuple[float, bool], tuple[GpuThermal, GpuThermal]]  # decoding, full power
+    checks: dict[tuple[int, float, bool], BuildChecks]  # by platform, GPU draw, memory fits
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class _Machine:
     """The parts of the cheapest valid machine found so far."""
 
     total_usd: float
+    index: int  # the platform's
     fit: _Fit
     decode: GpuThermal
     full: GpuThermal
@@ -116,7 +118,7 @@ def _frame(gpu: Gpu, n: int, split: str, file_bytes: float, market: Market,
                        + PCIE_8PIN_PER_EPS * conn.eps_8pin_count),
             connector_12v_2x6=conn.pcie_12v_2x6_count, ram_gib=ram.recommended_gib,
             storage=cheapest_storage(market.storage, bytes_to_gb(file_bytes) + STORAGE_SPARE_GB),
-            fits={}, thermals={})
+            fits={}, thermals={}, checks={})
     return s.frames[key]
 
 
@@ -148,12 +150,55 @@ def _fit(p: Platform, gpu: Gpu, n: int, min_lanes: int, f: _Frame, storage: Stor
                 wall=wall, efficiency_frac=efficiency, parts_usd=parts_usd)
 
 
+def _checks(gpu: Gpu, f: _Frame, fit: _Fit, decode_t: GpuThermal, full_t: GpuThermal, *,
+            memory_ok: bool, volts: float) -> BuildChecks:
+    """The checks a machine passes, with its notes (the same for every offer of the card)."""
+    p, layout, case, psu = fit.platform, fit.layout, fit.case, fit.psu
+    width = gpu.slot_width or DEFAULT_SLOT_WIDTH
+    notes: list[Notice] = []
+    if gpu.slot_width is None:
+        notes.append(Notice(
+            "build_slot_width_assumed", f"Slot width of {gpu.name} not in the catalog; "
+            f"assumed {DEFAULT_SLOT_WIDTH:g} slots.", gpu=gpu.name,
+            slots=f"{DEFAULT_SLOT_WIDTH:g}"))
+    if layout.stacked:
+        notes.append(Notice(
+            "build_stacked", "Cards sit with no free slot between them: "
+            f"{decode_t.stacking_penalty_k:.0f} K hotter.",
+            kelvin=f"{decode_t.stacking_penalty_k:.0f}"))
+    if full_t.throttle_risk == "high":
+        notes.append(Notice(
+            "build_full_power_hot", f"At full board power (long prompts) the cards reach "
+            f"{full_t.temp_c:.0f} C and may throttle.", temp_c=f"{full_t.temp_c:.0f}"))
+    if min(layout.lanes_each) < 8:
+        notes.append(Notice(
+            "build_pcie_narrow", f"A GPU runs at PCIe x{min(layout.lanes_each)}: fine for "
+            "layer split, slower model loading.", lanes=min(layout.lanes_each)))
+    if f.connector_12v_2x6 > psu.connector_12v_2x6_count:
+        notes.append(Notice("build_12v_2x6_adapters",
+                            "Some 12V-2x6 plugs go through 8-pin adapters."))
+    notes.append(Notice(
+        "build_card_length", "Card length is not in the catalog: check the case's GPU "
+        f"clearance ({case.max_gpu_length_mm:.0f} mm).",
+        length_mm=f"{case.max_gpu_length_mm:.0f}"))
+    return BuildChecks(
+        memory_ok=memory_ok, pcie_lanes_needed=layout.cpu_lanes_used,
+        pcie_lanes_available=p.cpu.pcie_lanes, gpu_lanes_each=list(layout.lanes_each),
+        pcie_lanes_ok=True, card_slot_width=width, slot_pitch=layout.pitch,
+        stacked_without_gap=layout.stacked, slots_ok=True,
+        case_slots_needed=layout.case_slots_needed,
+        case_slots_available=case.expansion_slots, psu_needed_w=fit.psu_needed_w,
+        psu_w=psu_rating_w(psu, volts=volts), psu_w_ok=True, pcie_8pin_needed=f.need_8pin,
+        connector_12v_2x6_needed=f.connector_12v_2x6, psu_connectors_ok=True,
+        wall_w=fit.wall.wall_w, wall_limit_w=fit.wall.continuous_limit_w, wall_circuit_ok=True,
+        thermal_ok=True, notes=notes)
+
+
 def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], market: Market,
               catalog: Catalog, s: BuildSettings) -> Build | None:
     """The cheapest valid complete build around these GPUs, or None."""
     gpu, n = option.gpu, cand.gpu_count
     est = cand.figures
-    width = gpu.slot_width or DEFAULT_SLOT_WIDTH
     min_lanes = MIN_LANES_TENSOR if cand.split == "tensor" else MIN_LANES_LAYER
     f = _frame(gpu, n, cand.split, est.memory.file_bytes, market, s)
     storage = f.storage
@@ -186,49 +231,17 @@ def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
         decode_t, full_t = f.thermals[gpu_w, stacked]
         if decode_t.throttle_risk == "high":
             continue
-        best = _Machine(total_usd=total, fit=fit, decode=decode_t, full=full_t)
+        best = _Machine(total_usd=total, index=i, fit=fit, decode=decode_t, full=full_t)
     if best is None:
         return None
     fit = best.fit
-    p, layout, case, ram, psu = fit.platform, fit.layout, fit.case, fit.ram, fit.psu
+    p, case, ram, psu = fit.platform, fit.case, fit.ram, fit.psu
     decode_t, full_t, total = best.decode, best.full, best.total_usd
-    notes: list[Notice] = []
-    if gpu.slot_width is None:
-        notes.append(Notice(
-            "build_slot_width_assumed", f"Slot width of {gpu.name} not in the catalog; "
-            f"assumed {DEFAULT_SLOT_WIDTH:g} slots.", gpu=gpu.name,
-            slots=f"{DEFAULT_SLOT_WIDTH:g}"))
-    if layout.stacked:
-        notes.append(Notice(
-            "build_stacked", "Cards sit with no free slot between them: "
-            f"{decode_t.stacking_penalty_k:.0f} K hotter.",
-            kelvin=f"{decode_t.stacking_penalty_k:.0f}"))
-    if full_t.throttle_risk == "high":
-        notes.append(Notice(
-            "build_full_power_hot", f"At full board power (long prompts) the cards reach "
-            f"{full_t.temp_c:.0f} C and may throttle.", temp_c=f"{full_t.temp_c:.0f}"))
-    if min(layout.lanes_each) < 8:
-        notes.append(Notice(
-            "build_pcie_narrow", f"A GPU runs at PCIe x{min(layout.lanes_each)}: fine for "
-            "layer split, slower model loading.", lanes=min(layout.lanes_each)))
-    if f.connector_12v_2x6 > psu.connector_12v_2x6_count:
-        notes.append(Notice("build_12v_2x6_adapters",
-                            "Some 12V-2x6 plugs go through 8-pin adapters."))
-    notes.append(Notice(
-        "build_card_length", "Card length is not in the catalog: check the case's GPU "
-        f"clearance ({case.max_gpu_length_mm:.0f} mm).",
-        length_mm=f"{case.max_gpu_length_mm:.0f}"))
-    checks = BuildChecks(
-        memory_ok=est.memory.fits, pcie_lanes_needed=layout.cpu_lanes_used,
-        pcie_lanes_available=p.cpu.pcie_lanes, gpu_lanes_each=list(layout.lanes_each),
-        pcie_lanes_ok=True, card_slot_width=width, slot_pitch=layout.pitch,
-        stacked_without_gap=layout.stacked, slots_ok=True,
-        case_slots_needed=layout.case_slots_needed,
-        case_slots_available=case.expansion_slots, psu_needed_w=fit.psu_needed_w,
-        psu_w=psu_rating_w(psu, volts=s.volts), psu_w_ok=True, pcie_8pin_needed=f.need_8pin,
-        connector_12v_2x6_needed=f.connector_12v_2x6, psu_connectors_ok=True,
-        wall_w=fit.wall.wall_w, wall_limit_w=fit.wall.continuous_limit_w, wall_circuit_ok=True,
-        thermal_ok=True, notes=notes)
+    key = (best.index, gpu_w, est.memory.fits)
+    if key not in f.checks:
+        f.checks[key] = _checks(gpu, f, fit, decode_t, full_t, memory_ok=est.memory.fits,
+                                volts=s.volts)
+    checks = f.checks[key]
     parts = [
         Part(kind="gpu", id=gpu.id, name=gpu.name + (" (used)" if option.used else ""),
              quantity=n, unit_usd=option.unit_usd, total_usd=option.unit_usd * n,
