@@ -46,9 +46,11 @@ class BuildSettings:
     frames: dict[tuple, _Frame] = field(default_factory=dict, compare=False)
 
 
-# Machine frames kept with a catalog for one wall circuit and room; beyond this many
-# (several models' worth) they are dropped and found again.
+# Machine frames kept with a catalog for one wall circuit and room, and circuits and
+# rooms kept; beyond these (several models' and sessions' worth) they are dropped and
+# found again, so a long-running server holds a bounded amount.
 MAX_KEPT_FRAMES = 4096
+MAX_KEPT_SETTINGS = 16
 
 
 def machine_frames(catalog: Catalog, *, volts: float, amps: float, ambient_c: float
@@ -60,6 +62,8 @@ def machine_frames(catalog: Catalog, *, volts: float, amps: float, ambient_c: fl
     room (temperatures) alone, so plans that differ in anything else share them.
     """
     kept = catalog.derived("machine frames")
+    if (volts, amps, ambient_c) not in kept and len(kept) >= MAX_KEPT_SETTINGS:
+        kept.clear()
     frames = kept.setdefault((volts, amps, ambient_c), {})
     if len(frames) > MAX_KEPT_FRAMES:
         frames.clear()

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from advisor.builds import BuildSettings, assemble, machine_frames
+from advisor.builds import MAX_KEPT_SETTINGS, BuildSettings, assemble, machine_frames
 from advisor.candidates import Candidate, CandidateSearch, quant_ladder
 from advisor.cloud import cloud_options, comparison_of
 from advisor.errors import PlanError
@@ -194,6 +194,8 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
 
     floors = catalog.derived("machine floor")  # by mains voltage: the catalog's parts alone
     if circuit_volts not in floors:
+        if len(floors) >= MAX_KEPT_SETTINGS:
+            floors.clear()
         floors[circuit_volts] = machine_floor(options, plats, shop, volts=circuit_volts)
     floor = floors[circuit_volts]
     if budget_usd is not None and floor is not None and budget_usd < floor[0]:

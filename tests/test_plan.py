@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from advisor.builds import MAX_KEPT_SETTINGS, machine_frames
 from advisor.errors import PlanError
 from advisor.parts import (MIN_LANES_LAYER, PSU_EFFICIENCY_FRAC, gpu_options, platforms,
                            psu_connectors_ok, slot_layout)
@@ -425,3 +426,13 @@ def test_plans_sharing_a_catalog_answer_as_a_fresh_catalog_does(first):
                  context_tokens=8192)
     assert again.model_dump() == alone.model_dump()
     assert len(shared.derived("machine frames")) == 2  # one set per circuit and room
+
+
+def test_the_machine_frames_kept_with_a_catalog_stay_bounded():
+    shared = dataclasses.replace(CATALOG, _index={})
+    for amps in range(10, 10 + 3 * MAX_KEPT_SETTINGS):
+        frames = machine_frames(shared, volts=120.0, amps=float(amps), ambient_c=25.0)
+        frames[("card", amps)] = None  # what a plan would keep there
+    kept = shared.derived("machine frames")
+    assert 0 < len(kept) <= MAX_KEPT_SETTINGS
+    assert kept[120.0, float(amps), 25.0] == {("card", amps): None}  # the newest stays
