@@ -38,6 +38,8 @@ PCIE_8PIN_PER_12V_2X6 = 4
 PCIE_8PIN_PER_EPS = 2
 # Far above the rounding error of a sum of a few prices, far below a cent. [USD]
 ROUNDING_MARGIN_USD = 1e-6
+# PSU answers a shop keeps (a shop lives with its catalog; the voltage is the user's).
+MAX_KEPT_PSU_ANSWERS = 4096
 
 @dataclass(frozen=True)
 class GpuOption:
@@ -248,6 +250,8 @@ class Shop:
     def psu(self, need_w: float, volts: float, pcie_8pin: int, connector_12v_2x6: int) -> Psu | None:
         key = (need_w, volts, pcie_8pin, connector_12v_2x6)
         if key not in self._psus:
+            if len(self._psus) >= MAX_KEPT_PSU_ANSWERS:  # each mains voltage asks anew
+                self._psus.clear()
             self._psus[key] = cheapest_psu(self.market.psus, need_w, volts, pcie_8pin,
                                            connector_12v_2x6)
         return self._psus[key]
