@@ -18,7 +18,7 @@ import math
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from advisor import workload
 from advisor.own_prices import parse_own_prices
@@ -33,12 +33,13 @@ from report.text import Translator, catalog_name, group_strings, translate, tran
 from sizing.architecture import arch_from_param_count
 from sizing.box import DEFAULT_USD_PER_KWH
 from sizing.estimate import Estimate, estimate
-from sizing.agent import AgentSection, agent_task
-from sizing.remedies import remedies_for
 from sizing.request import EstimateRequest, file_quant, read_model_files, resolve_model
 from sizing.sources import ReadModel
 from sizing.units import bytes_to_gib
 from sizing.vector import every_gpu
+
+if TYPE_CHECKING:  # sizing.agent is imported for an agent scenario
+    from sizing.agent import AgentSection
 
 MAX_ALTERNATIVES = 5  # GPUs shown next to the chosen one
 MAX_CLOUD_ROWS = 8
@@ -551,6 +552,8 @@ def agent_section(result: Estimate, request: EstimateRequest, catalog: Catalog,
     """The phone-agent task of an agent scenario (sizing.agent), else None."""
     if request.workload != "agent":
         return None
+    from sizing.agent import agent_task
+
     try:
         request, _ = file_quant(request, arch)
         return agent_task(request, catalog, arch, max_context_tokens=result.fit.max_context_tokens)
@@ -595,6 +598,8 @@ def _remedies(result: Estimate, request: EstimateRequest, catalog: Catalog, arch
     """What would make a scenario that does not fit entirely on the GPU(s) fit, ranked."""
     if result.memory.fits:
         return None
+    from sizing.remedies import remedies_for  # only for a scenario that does not fit
+
     try:
         remedies = remedies_for(request, catalog, arch)
     except UserError:

@@ -16,7 +16,7 @@ section).
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from advisor.region import region_terms
 from catalog.catalog import Catalog
@@ -24,15 +24,14 @@ from catalog.errors import UserError, echo
 from report.text import DEFAULT_LANGUAGE, translate, translate_notice
 from report.formats import money_text, number_text, pattern_text
 from rigfit.terminal import ERROR_MAX_CHARS, cli_text, json_text, padded, text_width
-from sizing.bench import BenchCalibration, decode_bench_bytes, parse_bench
-from sizing.bench_calibrate import calibrate
 from sizing.estimate import estimate
-from sizing.remedies import remedies_for
-from sizing.agent import agent_task
 from sizing.guards import (MAX_BENCH_BYTES, MAX_REQUESTS_BYTES, load_json,
                            read_bounded_bytes)
 from sizing.request import RequestError, file_quant, parse_request, resolve_model
 from sizing.units import bytes_to_gib
+
+if TYPE_CHECKING:  # the benchmark parser is imported when --bench gives a file
+    from sizing.bench import BenchCalibration
 
 ESTIMATE_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("--model", str, "catalog model id"),
@@ -94,9 +93,13 @@ def _estimate_one(data: dict[str, Any], cat: Catalog,
     result = answer.model_dump(mode="json")
     arch = resolve_model(request, cat)[0] if not answer.memory.fits or request.workload == "agent" \
         else None
+    from sizing.remedies import remedies_for  # here, not for the report that borrows the flags
+
     remedies = [] if answer.memory.fits else remedies_for(request, cat, arch)
     result["remedies"] = [r.model_dump(mode="json") for r in remedies]
     if request.workload == "agent":
+        from sizing.agent import agent_task
+
         request, _ = file_quant(request, arch)
         result["agent"] = agent_task(request, cat, arch, max_context_tokens=answer.fit.max_context_tokens
                                      ).model_dump(mode="json")
@@ -107,12 +110,17 @@ def _estimate_one(data: dict[str, Any], cat: Catalog,
 
 def read_bench_file(path: str) -> str:
     """The benchmark file's text, reading at most :data:`MAX_BENCH_BYTES` of it."""
+    from sizing.bench import decode_bench_bytes
+
     data = read_bounded_bytes(path, limit_bytes=MAX_BENCH_BYTES, what="benchmark file")
     return decode_bench_bytes(data, path=path)
 
 
 def bench_from_args(args: argparse.Namespace, cat: Catalog) -> BenchCalibration:
     """Calibrate on ``--bench``; the scenario flags fill in what the paste leaves out."""
+    from sizing.bench import parse_bench
+    from sizing.bench_calibrate import calibrate
+
     run = parse_bench(read_bench_file(args.bench))
     return calibrate(run, cat, gpu=args.gpu, model=args.model, params_b=args.params_b,
                      quant=args.quant)

@@ -6,12 +6,11 @@ Front ends build an :class:`~sizing.request.EstimateRequest`, call
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from catalog.catalog import Catalog, runtime_api
 from catalog.errors import UserError
 from catalog.schema import Gpu, ModelArch, Runtime
-from sizing.bench import BenchCalibration, rescale_speed
 from sizing.box import DEFAULT_AMBIENT_C, DEFAULT_USD_PER_KWH, BoxEstimate, box_for, psu_built_in
 from sizing.fit import best_quant, considered_formats, max_context_tokens, published_in
 from sizing.memory import (MemoryDemand, MemoryEstimate, estimate_memory, memory_demand,
@@ -24,6 +23,9 @@ from sizing.vision import ImageCost, VisionInputError, encoder_activation_bytes,
 from sizing.speed import (SpeedConstants, SpeedEstimate, SpeedUnknownError, Workload,
                           estimate_speed, memory_class, ram_bandwidth_gb_per_s, resolve_constants,
                           workload)
+
+if TYPE_CHECKING:  # sizing.bench (its parsers and pattern tables) is imported with a benchmark
+    from sizing.bench import BenchCalibration
 
 DEFAULT_RAM = "ddr5-5600x2"  # a typical current desktop: dual-channel DDR5-5600
 # Runtimes the calibration rows were measured with; others apply their prior on top.
@@ -429,6 +431,8 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
         reason = str(exc)
         warnings.append(Notice("speed_unknown", f"Speed unknown: {reason}.", reason=reason))
     if bench is not None and speed is not None:
+        from sizing.bench import rescale_speed  # only with the user's own benchmark
+
         speed, said = rescale_speed(speed, bench, gpu_id=gpu.id, gpu_name=gpu.name,
                                     prompt_tokens=request.prompt_tokens, batch=request.batch)
         warnings += said
