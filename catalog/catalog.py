@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-import yaml
 from pydantic import ValidationError
 
 from catalog.errors import ECHO_MAX_CHARS, UserError, echo
 from catalog.loader import (CATALOG_DIR, CatalogError, check_references, load_cached, load_records,
-                            parse_yaml)
+                            read_yaml_file)
 from catalog.market import Market, load_market
 
 from catalog.schema import (Api, Cooler, Gpu, Interconnect, KvCacheType, ModelArch, Quant,
@@ -160,10 +159,7 @@ def _check(cat: Catalog) -> None:
 
 
 def _load_mapping(path: Path, key: str, model):
-    try:
-        data = parse_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise CatalogError(f"{path.name}: cannot read ({exc})") from None
+    data = read_yaml_file(path)
     if not isinstance(data, dict) or not isinstance(data.get(key), dict):
         raise CatalogError(f"{path.name}: expected a mapping under top-level key '{key}'")
     try:
@@ -205,10 +201,7 @@ def _load_reviewed_on(path: Path) -> dt.date | None:
     """The date the catalog was last reviewed (``catalog.reviewed_on``); None without the file."""
     if not path.exists():
         return None
-    try:
-        data = parse_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise CatalogError(f"{path.name}: cannot read ({exc})") from None
+    data = read_yaml_file(path)
     section = data.get("catalog") if isinstance(data, dict) else None
     value = section.get("reviewed_on") if isinstance(section, dict) else None
     if not isinstance(value, dt.date):
@@ -217,10 +210,7 @@ def _load_reviewed_on(path: Path) -> dt.date | None:
 
 
 def _load_priors(path: Path, section: str) -> tuple[SpeedPrior, ...]:
-    try:
-        data = parse_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise CatalogError(f"{path.name}: cannot read ({exc})") from None
+    data = read_yaml_file(path)
     entries = (data or {}).get("speed_priors", {}).get(section)
     if not isinstance(entries, list):
         raise CatalogError(f"{path.name}: expected a list under speed_priors.{section}")

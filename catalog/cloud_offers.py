@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import Field, ValidationError
 
-from catalog.loader import CatalogError, parse_yaml
+from catalog.loader import CatalogError, read_yaml_file
 from catalog.schema import Record, Url
 
 SNAPSHOT_FILE = "cloud_offers.yaml"
@@ -83,10 +82,7 @@ class OffersSource:
 
 def read_snapshot_header(path: Path) -> SnapshotHeader:
     """The ``snapshot`` section of ``path``; errors name the file and the field."""
-    try:
-        data = parse_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise CatalogError(f"{path.name}: cannot read ({exc})") from None
+    data = read_yaml_file(path)
     if not isinstance(data, dict) or not isinstance(data.get("snapshot"), dict):
         raise CatalogError(f"{path.name}: expected a mapping under top-level key 'snapshot'")
     try:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TypeVar
 
 import pydantic
-import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 CATALOG_DIR = Path(__file__).resolve().parent
@@ -31,9 +30,6 @@ CACHE_KEEP_FILES = 4
 
 T = TypeVar("T", bound=BaseModel)
 
-# libyaml's parser when PyYAML was built with it: the same safe subset of YAML,
-# about ten times faster than the pure-Python one on the catalog's files.
-SAFE_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class CatalogError(ValueError):
@@ -41,12 +37,31 @@ class CatalogError(ValueError):
 
 
 def parse_yaml(text: str) -> object:
-    """The data in YAML ``text``, read with the safe loader (no Python objects)."""
-    loader = SAFE_LOADER(text)
+    """The data in YAML ``text``, read with the safe loader (no Python objects).
+
+    PyYAML is imported here, not with the module: a run answered from the caches
+    (:func:`load_cached`) parses no YAML. libyaml's parser is used when PyYAML was
+    built with it: the same safe subset of YAML, about ten times faster than the
+    pure-Python one on the catalog's files.
+    """
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         return loader.get_single_data()
     finally:
         loader.dispose()
+
+
+def read_yaml_file(path: Path) -> object:
+    """The data in the YAML file at ``path``; a file that cannot be read or parsed is a
+    :class:`CatalogError` naming it."""
+    import yaml
+
+    try:
+        return parse_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogError(f"{path.name}: cannot read ({exc})") from None
 
 
 def read_yaml_entries(path: Path, key: str) -> list[dict]:
@@ -55,6 +70,8 @@ def read_yaml_entries(path: Path, key: str) -> list[dict]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise CatalogError(f"{path.name}: cannot read file ({exc.strerror})") from None
+    import yaml
+
     try:
         data = parse_yaml(text)
     except yaml.YAMLError as exc:

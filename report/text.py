@@ -14,8 +14,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from catalog.loader import load_cached, parse_yaml
 from report.formats import money_text, number_text
 
@@ -112,8 +110,7 @@ GLOSSARY = LOCALES_DIR / "glossary.yaml"
 @functools.cache
 def glossary() -> dict[str, dict[str, Any]]:
     """The chosen Chinese word for each English term, and the variants to avoid."""
-    with GLOSSARY.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)["terms"]
+    return parse_yaml(GLOSSARY.read_text(encoding="utf-8"))["terms"]
 
 
 NAME_PREFIX = "names."

@@ -7,11 +7,14 @@ packages it imported (``sys.modules``): the sets, not the times, are checked.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from catalog.loader import CACHE_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = """
@@ -30,18 +33,18 @@ ON_DEMAND = {"gguf", "sizing.gguf_file", "sizing.hub", "sizing.bench", "sizing.b
              "advisor.finetune", "report.finetune_section", "report.serve_section", "report.fits"}
 
 
-def imported_modules(*argv: str) -> set[str]:
+def imported_modules(*argv: str, env: dict[str, str] | None = None) -> set[str]:
     """Every module (dotted name) imported by ``rigfit ARGV`` in a fresh interpreter."""
     done = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120, check=True)
+                          cwd=ROOT, timeout=120, check=True, env=env)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["status"] == 0, done.stderr
     return set(result["modules"])
 
 
-def imported(*argv: str) -> set[str]:
+def imported(*argv: str, env: dict[str, str] | None = None) -> set[str]:
     """The top-level packages imported by ``rigfit ARGV``."""
-    return {name.split(".")[0] for name in imported_modules(*argv)}
+    return {name.split(".")[0] for name in imported_modules(*argv, env=env)}
 
 
 @pytest.mark.parametrize("fmt, allowed", [("html", set()), ("pdf", {"fpdf", "PIL", "fontTools"})])
@@ -51,6 +54,14 @@ def test_a_report_imports_only_its_own_renderer(tmp_path, fmt, allowed):
     assert "report" in modules and (tmp_path / f"r.{fmt}").stat().st_size > 0
     assert {name.split(".")[0] for name in modules} & HEAVY == allowed
     assert not modules & ON_DEMAND
+
+
+def test_a_report_answered_from_the_caches_parses_no_yaml(tmp_path):
+    env = {**os.environ, CACHE_DIR_ENV: str(tmp_path / "cache")}
+    argv = ("--lang", "zh", "report", "--model", "llama-3.1-8b", "--format", "html",
+            "-o", str(tmp_path / "r.html"))
+    assert "yaml" in imported(*argv, env=env)  # the first run reads the YAML and keeps it
+    assert "yaml" not in imported(*argv, env=env)  # the second reads the JSON kept
 
 
 def test_a_catalog_listing_imports_no_report_or_chart_library():
