@@ -61,23 +61,20 @@ def show_headline(comparison: CloudComparison) -> None:
 
 def cloud_table(comparison: CloudComparison) -> pd.DataFrame:
     """One row per instance; money in the chosen currency, break-even in months (None: never)."""
-    all_meet = all(c.meets_workload for c in comparison.cloud)
-    rows = []
-    for c in comparison.cloud:
-        row = {
-            t("cloud.col_instance"): cloud_name(c),  # names the GPUs too
-            t("cloud.col_per_1m"): c.usd_per_1m_tokens_in_currency,
-            t("cloud.col_per_hour"): c.usd_per_hour_in_currency,
-            t("cloud.col_speed"): c.decode_tokens_per_s_per_user,
-        }
-        if not all_meet:  # a column of ticks only says what the caption above says
-            row[t("cloud.col_meets")] = c.meets_workload
-        for tier in comparison.tiers:
-            row[t("cloud.col_break_even", tier=tier_name(tier.tier))] = \
-                c.break_even_months.get(tier.tier)
-        row[t("cloud.col_quant")] = c.quant
-        rows.append(row)
-    return pd.DataFrame(rows)
+    offers = comparison.cloud
+    columns = {
+        t("cloud.col_instance"): [cloud_name(c) for c in offers],  # names the GPUs too
+        t("cloud.col_per_1m"): [c.usd_per_1m_tokens_in_currency for c in offers],
+        t("cloud.col_per_hour"): [c.usd_per_hour_in_currency for c in offers],
+        t("cloud.col_speed"): [c.decode_tokens_per_s_per_user for c in offers],
+    }
+    if not all(c.meets_workload for c in offers):  # else the caption above says it all
+        columns[t("cloud.col_meets")] = [c.meets_workload for c in offers]
+    for tier in comparison.tiers:
+        columns[t("cloud.col_break_even", tier=tier_name(tier.tier))] = [
+            c.break_even_months.get(tier.tier) for c in offers]
+    columns[t("cloud.col_quant")] = [c.quant for c in offers]
+    return pd.DataFrame(columns)
 
 
 def show_offers_source() -> None:
