@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from advisor.results import PlanResult
-from sizing.capacity import ServeSettings
+from sizing.capacity import ServeSettings, serve_settings
 from sizing.notices import Notice
 from pages._engine import catalog
 from pages._state import state
@@ -32,7 +32,7 @@ def service_level() -> ServeSettings | None:
         return None
     given = {name: cfg[name] for name in ("ttft_p95_s", "itl_p95_ms", "think_time_s",
                                           "prefix_hit_frac") if cfg.get(name, "") != ""}
-    return ServeSettings(users=cfg["users"], **given)
+    return serve_settings({"users": cfg["users"], **given})
 
 
 def show_workload(result: PlanResult, plan_args: dict[str, Any]) -> None:

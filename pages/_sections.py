@@ -22,7 +22,7 @@ from report.finetune_section import finetune_section
 from report.fits import fits_section
 from report.serve_section import serve_section
 from report.text import Translator
-from sizing.capacity import ServeSettings
+from sizing.capacity import serve_settings
 from sizing.finetune_request import model_fields_of, parse_finetune_request
 from sizing.fits import parse_fits_request
 from sizing.request import EstimateRequest, resolve_model
@@ -61,8 +61,8 @@ def serve_extra(cfg: Mapping[str, Any], request: EstimateRequest, arch: ModelArc
         target = arch or (catalog().model(request.model) if request.model else None)
         task = cfg["workload"] if cfg["workload"] in PRESETS else "chat"
         spec = default_speculation(target, catalog(), task=task) if target else None
-    settings = ServeSettings(**{name: cfg[name] for name in SERVE_FIELDS if cfg[name] != ""},
-                             speculative=spec)
+    settings = serve_settings({**{name: cfg[name] for name in SERVE_FIELDS if cfg[name] != ""},
+                               "speculative": spec})
     priced = request.model_copy(update={"electricity_usd_per_kwh": terms.electricity_usd_per_kwh})
     return serve_section(run_serve(priced, arch, settings), Translator(lang, prefix="doc."),
                          currency=terms.currency, units_per_usd=terms.units_per_usd)

@@ -14,7 +14,7 @@ from pages._text import labeller, plain, show_user_error, t
 from report.formats import usd_in_currency_text
 from report.serve_charts import latency_figure, throughput_figure
 from report.text import group_strings
-from sizing.capacity import ServeSettings
+from sizing.capacity import ServeSettings, serve_settings
 from sizing.speculative import default_speculation
 from sizing.workloads import PRESETS
 
@@ -68,7 +68,7 @@ if speculation == "on":
         st.info(t("serve.spec_none"), icon=":material/info:")
 try:
     with st.spinner(t("serve.working")):
-        result = run_serve(request, arch, ServeSettings(**settings_data, speculative=spec))
+        result = run_serve(request, arch, serve_settings({**settings_data, "speculative": spec}))
 except UserError as exc:
     show_user_error(exc)
     st.stop()

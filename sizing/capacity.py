@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from catalog.catalog import Catalog
-from catalog.errors import UserError
+from catalog.errors import UserError, invalid_input
 from catalog.schema import ModelArch
 from sizing.box import DEFAULT_USD_PER_KWH
 from sizing.estimate import TASK_WORDS, estimate, memory_for, speed_inputs
@@ -71,6 +71,15 @@ class ServeSettings(BaseModel):
     parallel: int | None = Field(default=None, ge=1, le=MAX_PARALLEL_SLOTS)  # llama.cpp/Ollama slots
     usd_per_hour: float | None = Field(default=None, ge=0)  # rental price of the machine, if rented
     speculative: SpeculativeSettings | None = None
+
+
+def serve_settings(data: dict) -> ServeSettings:
+    """Validate a service level and traffic; a value out of range is a ServeError naming
+    the field (a latency target of 0, say, from a form whose control allows it)."""
+    try:
+        return ServeSettings.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_input(exc, ServeError) from None
 
 
 class CurvePoint(Result):

@@ -12,7 +12,7 @@ from catalog.catalog import load_catalog
 from pages._state import STATE_KEY, query_for
 from sizing.capacity import ServeSettings, serve
 from sizing.request import parse_request
-from tests.test_app_builds_cloud import open_page
+from tests.test_app_builds_cloud import open_page, unescape
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TEAM = {"model": "llama-3.1-8b", "gpu": "rtx-4090", "runtime": "vllm", "quant": "bf16",
@@ -125,3 +125,15 @@ def test_serve_costs_in_the_region_currency_at_its_electricity_price():
     assert cost.value == usd_in_currency_text(expected.cost_usd_per_1m_tokens, "EUR",
                                               terms.units_per_usd, digits=3)
     assert cost.value.startswith("€")
+
+
+def test_a_latency_target_of_zero_is_one_clear_line_on_serve_and_builds():
+    # The target box goes down to 0, which the engine refuses (a target must be above 0):
+    # said as the field and its bound, where it used to raise a validation traceback.
+    at = open_serve(**TEAM)
+    box = next(n for n in at.number_input if n.key and n.key.endswith("ttft_p95_s"))
+    box.set_value(0.0).run()
+    assert not at.exception
+    assert "ttft_p95_s: Input should be greater than 0" in unescape(at.error[0].value)
+    at.switch_page("pages/builds.py").run()
+    assert not at.exception and "ttft_p95_s: Input" in unescape(at.error[0].value)
