@@ -107,6 +107,7 @@ def show_notices() -> None:
 
 
 def show_user_error(exc: Exception) -> None:
-    """An error the user can fix (a UserError), as one line."""
-    st.error(plain(t("error.engine", message=translate_notice(exc, lang()))),
+    """An error the user can fix (a UserError), as one line; dollar amounts in the
+    page's currency, as the budget was typed."""
+    st.error(plain(t("error.engine", message=translate_notice(exc, lang(), money=_money()))),
              icon=":material/error:")

@@ -257,3 +257,11 @@ def test_builds_for_an_embedding_model_hold_it_instead_of_asking_for_a_speed():
     at = open_page("pages/builds.py", model="qwen3-embedding-8b")
     said = unescape(" ".join(c.value for c in at.caption))
     assert not at.error and "1 distinct build holds Qwen3-Embedding 8B within the budget" in said
+
+
+def test_builds_say_the_budget_range_in_the_page_currency():
+    at = open_page("pages/builds.py", model="llama-3.1-8b", currency="JPY")
+    next(n for n in at.number_input if n.key and n.key.endswith("_budget")).set_value(0.0).run()
+    said = unescape(at.error[0].value)
+    assert "budget must be above 0 and at most JP¥" in said and "(got JP¥0)" in said
+    assert "USD" not in said
