@@ -10,12 +10,14 @@ tracebacks.
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from catalog.catalog import Catalog, load_catalog
 from catalog.errors import UserError, echo
@@ -160,4 +162,24 @@ def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
         return 0
 
 
-__all__ = ["main", "build_parser", "COMMANDS"]
+def console(argv: Sequence[str] | None = None, *, prog: str = PROG) -> NoReturn:
+    """The ``rigfit`` script: :func:`main`, then the process ends with its status.
+
+    The output is flushed and the exit handlers run (``atexit``: temporary folders,
+    logging), then the process exits without the interpreter's teardown, which would
+    only free, one by one, the objects of every module and the loaded catalog (about
+    0.1 s of CPU after a report) before the operating system takes the memory back
+    anyway (``os._exit``: https://docs.python.org/3/library/os.html#os._exit; mod_wsgi
+    offers the same skip, https://modwsgi.readthedocs.io/en/latest/configuration-directives/WSGIDestroyInterpreter.html).
+    """
+    status = main(argv, prog=prog)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass  # a reader that went away (| head) or a closed stream: nothing more to say
+    atexit._run_exitfuncs()
+    os._exit(status)
+
+
+__all__ = ["main", "console", "build_parser", "COMMANDS"]

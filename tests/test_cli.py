@@ -199,3 +199,24 @@ def test_a_chinese_jsonl_run_says_each_bad_line_in_chinese(capsys, tmp_path):
     english = run(capsys, "estimate", "--requests", str(path), "--format", "jsonl")[1]
     assert json.loads(english.splitlines()[1]) == {"error": "line 2: each line must be a JSON object",
                                                    "code": "line_not_object"}
+
+
+CONSOLE = ("import atexit, sys; from rigfit.cli import console; "
+           "atexit.register(lambda: open(sys.argv[1], 'w').write('ran')); console(sys.argv[2:])")
+
+
+def test_the_script_flushes_its_output_runs_exit_handlers_and_keeps_its_status(tmp_path):
+    from catalog.catalog import load_catalog
+
+    marker = tmp_path / "exit-handler"
+    done = subprocess.run([sys.executable, "-c", CONSOLE, str(marker), "gpus", "--format", "json"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0
+    assert [g["id"] for g in json.loads(done.stdout)] == [g.id for g in load_catalog().gpus]
+    assert marker.read_text(encoding="utf-8") == "ran"
+    marker.unlink()
+    bad = subprocess.run([sys.executable, "-c", CONSOLE, str(marker), "estimate", "--model", "nope"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert len(bad.stderr.splitlines()) == 1 and "nope" in bad.stderr
+    assert marker.read_text(encoding="utf-8") == "ran"
