@@ -26,6 +26,12 @@ from rigfit import listing_cli
 from rigfit.terminal import ERROR_MAX_CHARS, finite_float, whole_int
 from report.text import DEFAULT_LANGUAGE, LANGUAGES, translate, translate_notice
 
+# numpy's OpenBLAS starts a worker thread per core when numpy is imported, and they spin
+# for a while (about 0.1 s of CPU on two cores); the engine's arrays are elementwise over
+# a hundred GPUs and never call BLAS. Set before any command imports numpy; a value the
+# user set wins (https://github.com/OpenMathLib/OpenBLAS/blob/develop/docs/runtime_variables.md).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 EXIT_USAGE = 2
 PROG = "rigfit"
 

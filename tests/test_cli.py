@@ -220,3 +220,17 @@ def test_the_script_flushes_its_output_runs_exit_handlers_and_keeps_its_status(t
     assert bad.returncode == 2 and bad.stdout == ""
     assert len(bad.stderr.splitlines()) == 1 and "nope" in bad.stderr
     assert marker.read_text(encoding="utf-8") == "ran"
+
+
+@pytest.mark.parametrize("given, expected", [(None, "1"), ("4", "4")])
+def test_numpy_gets_one_blas_thread_unless_the_user_set_a_number(given, expected):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    probe = ("import os, sys, rigfit.cli; "
+             "print(os.environ['OPENBLAS_NUM_THREADS'], 'numpy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120, check=True, env=env)
+    assert done.stdout.split() == [expected, "False"]  # set before numpy is imported
