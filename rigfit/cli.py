@@ -23,14 +23,8 @@ from catalog.catalog import Catalog, load_catalog
 from catalog.errors import UserError, echo
 from catalog.loader import CatalogError
 from rigfit import listing_cli
-from rigfit.terminal import ERROR_MAX_CHARS, finite_float, whole_int
+from rigfit.terminal import ERROR_MAX_CHARS, finite_float, given_text, whole_int
 from report.text import DEFAULT_LANGUAGE, LANGUAGES, translate, translate_notice
-
-# numpy's OpenBLAS starts a worker thread per core when numpy is imported, and they spin
-# for a while (about 0.1 s of CPU on two cores); the engine's arrays are elementwise over
-# a hundred GPUs and never call BLAS. Set before any command imports numpy; a value the
-# user set wins (https://github.com/OpenMathLib/OpenBLAS/blob/develop/docs/runtime_variables.md).
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 EXIT_USAGE = 2
 PROG = "rigfit"
@@ -104,8 +98,20 @@ class _Parser(argparse.ArgumentParser):
         if match := _NOT_NUMBER.fullmatch(message):
             raise UserError(text, code="cli_not_number", params={**said, "flag": match[1],
                                                                  "got": echo(match[2])})
+        if match := _EMPTY.fullmatch(message):
+            raise UserError(text, code="cli_empty", params={**said, "flag": match[1]})
         raise UserError(text, code="cli_usage",
                         params={**said, "detail": echo(message, max_chars=300)})
+
+
+class _CommandParser(_Parser):
+    """A command's flags: a text value may not be empty either. (Not the top parser: its
+    command action reads every word after the command through the same type.)"""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("type", None, given_text)
+        self.register("type", str, given_text)
 
 
 # argparse's own messages (English only), read back into values any language can say.
@@ -116,6 +122,7 @@ _CHOICE = re.compile(r"argument (\S+): invalid choice: '?(.*?)'? \(choose from (
 _NO_VALUE = re.compile(r"argument (\S+): expected one argument")
 # rigfit.terminal's number types
 _NOT_WHOLE = re.compile(r"argument (\S+): '(.*)' is not a whole number")
+_EMPTY = re.compile(r"argument (\S+): the value is empty")
 _NOT_NUMBER = re.compile(r"argument (\S+): '(.*)' is not a (?:finite )?number")
 
 
@@ -133,7 +140,7 @@ def build_parser(prog: str = PROG, *, only: str | None = None) -> argparse.Argum
     parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, dest="ui_lang",
                         help="language of errors, warnings and --format table output, and of a "
                              "report unless it sets its own --lang (JSON stays as it is)")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_CommandParser)
     for name, command in COMMANDS.items():
         p = sub.add_parser(name, help=command.help)
         if only is None or name == only:
@@ -171,20 +178,20 @@ def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
 def console(argv: Sequence[str] | None = None, *, prog: str = PROG) -> NoReturn:
     """The ``rigfit`` script: :func:`main`, then the process ends with its status.
 
-    The output is flushed and the exit handlers run (``atexit``: temporary folders,
-    logging), then the process exits without the interpreter's teardown, which would
+    The exit handlers run (``atexit``: temporary folders, logging) and the output is
+    flushed, as at a normal exit, then the process exits without the interpreter's teardown, which would
     only free, one by one, the objects of every module and the loaded catalog (about
     0.1 s of CPU after a report) before the operating system takes the memory back
     anyway (``os._exit``: https://docs.python.org/3/library/os.html#os._exit; mod_wsgi
     offers the same skip, https://modwsgi.readthedocs.io/en/latest/configuration-directives/WSGIDestroyInterpreter.html).
     """
     status = main(argv, prog=prog)
+    atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):
             pass  # a reader that went away (| head) or a closed stream: nothing more to say
-    atexit._run_exitfuncs()
     os._exit(status)
 
 

@@ -32,6 +32,14 @@ def finite_float(text: str) -> float:
     return value
 
 
+def given_text(text: str) -> str:
+    """A flag's text: not empty or blank (an unset shell variable), which a command
+    would otherwise take as the flag left out."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the value is empty")
+    return text
+
+
 def whole_int(text: str) -> int:
     """A flag's whole number (a count or a length)."""
     try:

@@ -267,6 +267,9 @@ def test_a_requests_file_past_its_limit_exits_2_before_any_line(path, tmp_path):
     (["cloud", "--model", "llama-3.1-8b", "--hours-per-day", "nan"], "'nan' is not a finite"),
     (["estimate", "--model", "llama-3.1-8b", "--ambient-c", "1e400"], "'1e400' is not a finite"),
     (["estimate", "--model", "x" * 1_000_000], "unknown model 'xxxx"),
+    # An empty value (an unset shell variable) is not the flag left out.
+    (["estimate", "--model", "llama-3.1-8b", "--requests", ""], "--requests: the value is empty"),
+    (["estimate", "--model", "llama-3.1-8b", "--region", " "], "--region: the value is empty"),
     (["estimate", "--model", "llama-3.1-8b", "--batch", "9" * 5000], "is not a whole number"),
     (["report", "--model", "llama-3.1-8b", "--compare", "nope,rtx-4090", "--format", "html",
       "-o", "unused.html"], "unknown GPU 'nope'"),
