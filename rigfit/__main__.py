@@ -1,5 +1,5 @@
 """``python -m rigfit``: the same command line as the ``rigfit`` script."""
 
-from rigfit.cli import console
+from rigfit.script import run
 
-console()
+run()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from rigfit.cli import main
+from rigfit.script import GC_THRESHOLDS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -223,14 +224,17 @@ def test_the_script_flushes_its_output_runs_exit_handlers_and_keeps_its_status(t
 
 
 @pytest.mark.parametrize("given, expected", [(None, "1"), ("4", "4")])
-def test_numpy_gets_one_blas_thread_unless_the_user_set_a_number(given, expected):
+def test_the_script_sets_blas_threads_unless_told_and_collects_garbage_less_often(given, expected):
     import os
 
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
     if given is not None:
         env["OPENBLAS_NUM_THREADS"] = given
-    probe = ("import os, sys, rigfit.cli; "
-             "print(os.environ['OPENBLAS_NUM_THREADS'], 'numpy' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT,
-                          timeout=120, check=True, env=env)
-    assert done.stdout.split() == [expected, "False"]  # set before numpy is imported
+    probe = ("import atexit, gc, os, sys, rigfit.script; "
+             "atexit.register(lambda: print(os.environ['OPENBLAS_NUM_THREADS'], "
+             "'numpy' in sys.modules, gc.get_threshold()[0])); "
+             "rigfit.script.run()")
+    done = subprocess.run([sys.executable, "-c", probe, "gpus", "--format", "json"], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120, env=env)
+    assert done.returncode == 0
+    assert done.stdout.split()[-3:] == [expected, "False", str(GC_THRESHOLDS[0])]  # before numpy
