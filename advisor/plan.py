@@ -41,7 +41,7 @@ from advisor.workload import (DEFAULT_CIRCUIT_AMPS, DEFAULT_CIRCUIT_VOLTS, DEFAU
 from advisor.tiers import (build_label, build_params, consumer_vs_pro, gpu_values, pick_tiers,
                            speed_text, tier_build, within_best_reason)
 from catalog.catalog import Catalog
-from catalog.errors import UserError
+from catalog.errors import UserError, echo
 from catalog.schema import ModelArch
 from sizing.capacity import ServeSettings
 from sizing.estimate import memory_for
@@ -117,8 +117,8 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
                         f"(got {budget_usd:g} USD)", code="budget_usd_range",
                         params={"high_usd": f"{MAX_BUDGET_USD:,.0f}", "got_usd": f"{budget_usd:g}"})
     if not USERS.contains(users):
-        raise PlanError(f"users must be between 1 and {MAX_USERS} (got {users})",
-                        code="users_range", params={"high": MAX_USERS, "got": users})
+        raise PlanError(f"users must be between 1 and {MAX_USERS} (got {echo(users)})",
+                        code="users_range", params={"high": MAX_USERS, "got": echo(users)})
     if not MIN_TOKENS_PER_S.contains(min_tokens_per_s):
         raise PlanError(f"min tokens/s must be above 0 and at most {MAX_MIN_TOKENS_PER_S:,.0f} "
                         f"(got {min_tokens_per_s:g})", code="min_tokens_per_s_range",

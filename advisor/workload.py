@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from advisor.candidates import READING_TOKENS_PER_S
 from advisor.errors import PlanError
-from sizing.request import EstimateRequest
+from catalog.errors import echo
+from sizing.request import MAX_TOKENS, EstimateRequest
 
 DEFAULT_PROMPT_TOKENS = 512
 DEFAULT_NEW_TOKENS = 512
@@ -41,6 +42,10 @@ def workload_request(request: EstimateRequest, users: int, context_tokens: int |
     if context < 2:
         raise PlanError(f"context must be at least 2 tokens (got {context})",
                         code="context_too_short", params={"got": context})
+    if context > MAX_TOKENS:  # the request's own bound, which model_copy below skips
+        raise PlanError(f"context must be at most {MAX_TOKENS:,} tokens (got {echo(context)})",
+                        code="context_too_long", params={"high": f"{MAX_TOKENS:,}",
+                                                         "got": echo(context)})
     new = request.new_tokens or DEFAULT_NEW_TOKENS
     prompt = request.prompt_tokens
     if prompt + new > context:

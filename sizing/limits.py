@@ -36,8 +36,11 @@ class Limit:
         >>> Limit(1, 256, whole=True).problem(2.5)
         'whole'
         """
-        if not math.isfinite(value):
-            return "number"
+        try:
+            if not math.isfinite(value):
+                return "number"
+        except OverflowError:  # a whole number past any float: far out of range
+            return "high" if value > 0 else "low"
         if self.whole and value != int(value):
             return "whole"
         if value < self.low or (self.low_open and value == self.low):

@@ -270,6 +270,11 @@ def test_a_requests_file_past_its_limit_exits_2_before_any_line(path, tmp_path):
     # An empty value (an unset shell variable) is not the flag left out.
     (["estimate", "--model", "llama-3.1-8b", "--requests", ""], "--requests: the value is empty"),
     (["estimate", "--model", "llama-3.1-8b", "--region", " "], "--region: the value is empty"),
+    # Whole numbers past any float: refused by their bound, not an OverflowError.
+    (["plan", "--model", "llama-3.1-8b", "--budget-usd", "3000", "--users", "9" * 400],
+     "users must be between 1 and 256 (got 999"),
+    (["cloud", "--model", "llama-3.1-8b", "--context-tokens", "9" * 400],
+     "context must be at most 10,000,000 tokens (got 999"),
     (["estimate", "--model", "llama-3.1-8b", "--batch", "9" * 5000], "is not a whole number"),
     (["report", "--model", "llama-3.1-8b", "--compare", "nope,rtx-4090", "--format", "html",
       "-o", "unused.html"], "unknown GPU 'nope'"),
