@@ -30,8 +30,10 @@ MOE = {**LLAMA, "n_routed_experts": 64, "num_experts_per_tok": 6, "n_shared_expe
        "qk_rope_head_dim": 64, "qk_nope_head_dim": 128, "sliding_window": 4096,
        "sliding_window_pattern": 4, "head_dim": 128}
 # The config.json key each CONFIG_RANGES field is read from in the configs above.
+# vision_config's range bounds the numbers inside that object; its own cases are in
+# tests/test_architecture.py.
 CONFIG_KEY = {"num_layers": "num_hidden_layers", "num_experts": "n_routed_experts",
-              "max_window_layers": None}
+              "max_window_layers": None, "vision_config": None}
 FIELDS = sorted(f for f in CONFIG_RANGES if CONFIG_KEY.get(f, f) is not None)
 
 
