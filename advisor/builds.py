@@ -256,6 +256,8 @@ def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
         s.shop.part("case", case), s.shop.part("cpu-cooler", p.cooler)]
     speed = est.speed
     decode = speed.decode_tokens_per_s if speed else None
+    prefill = speed.prefill_tokens_per_s if speed else None
+    throughput = decode if cand.task == "generate" else prefill  # an encoder: prefill
     system_w = est.system_power_w
     mem = est.memory
     return Build(
@@ -267,9 +269,9 @@ def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
         decode_tokens_per_s_low=speed.decode_tokens_per_s_low if speed else None,
         decode_tokens_per_s_high=speed.decode_tokens_per_s_high if speed else None,
         decode_tokens_per_s_per_user=cand.decode_tokens_per_s_per_user,
-        prefill_tokens_per_s=speed.prefill_tokens_per_s if speed else None,
+        prefill_tokens_per_s=prefill,
         ttft_s=speed.ttft_s if speed else None,
-        tokens_per_s_per_kusd=decode / total * 1000.0 if decode else None,
+        tokens_per_s_per_kusd=throughput / total * 1000.0 if throughput else None,
         memory_total_bytes=mem.total_bytes, memory_usable_bytes=mem.usable_bytes,
         memory_headroom_bytes=mem.headroom_bytes,
         memory_headroom_frac=mem.headroom_bytes / mem.usable_bytes,
@@ -277,4 +279,5 @@ def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
         wall_power_w=wall_power_w(system_power_w=system_w, psu_efficiency_frac=fit.efficiency_frac),
         psu_w=psu_rating_w(psu, volts=s.volts), gpu_temp_c=decode_t.temp_c,
         gpu_temp_full_load_c=full_t.temp_c, throttle_risk=decode_t.throttle_risk,
-        checks=checks, warnings=list(est.warnings), speculative=cand.speculative)
+        checks=checks, warnings=list(est.warnings), speculative=cand.speculative,
+        task=cand.task)

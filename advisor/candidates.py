@@ -108,6 +108,12 @@ class Candidate:
     figures: Figures
     meets_workload: bool
     speculative: str | None = None  # "draft" or "mtp" when the build meets the target with it
+    task: str = "generate"  # the model's; an encoder's speed is its prefill
+
+    @property
+    def throughput_tokens_per_s(self) -> float | None:
+        """What the candidate is chosen and priced by: decode, or an encoder's prefill."""
+        return self.decode_tokens_per_s if self.task == "generate" else self.prefill_tokens_per_s
 
     @property
     def decode_tokens_per_s(self) -> float | None:
@@ -276,15 +282,15 @@ class CandidateSearch:
                 met_rank = rank
             fitting.append(Candidate(gpu_id=gpu_id, gpu_count=gpu_count, quant=quant_id,
                                      runtime=rid, split=split, quant_rank=rank, figures=figures,
-                                     meets_workload=meets))
+                                     meets_workload=meets, task=self.arch.task))
         if not fitting:
             return None
         if self.service is not None:
             fitting = self._served(fitting)
         meeting = [c for c in fitting if c.meets_workload]
         if meeting:
-            return min(meeting, key=lambda c: (c.quant_rank, -(c.decode_tokens_per_s or 0)))
-        return max(fitting, key=lambda c: (c.decode_tokens_per_s or 0, -c.quant_rank))
+            return min(meeting, key=lambda c: (c.quant_rank, -(c.throughput_tokens_per_s or 0)))
+        return max(fitting, key=lambda c: (c.throughput_tokens_per_s or 0, -c.quant_rank))
 
     def _served(self, fitting: list[Candidate]) -> list[Candidate]:
         """The candidates judged by the service level instead of the per-user speed.

@@ -36,7 +36,8 @@ def cloud_options(instances: Sequence[CloudInstance], evaluate: Evaluate, *,
     options: list[CloudOption] = []
     for inst in instances:
         found = evaluate(inst.gpu_id, inst.gpu_count)
-        if found is None or not found.decode_tokens_per_s:
+        # An encoder generates nothing: it is priced by the input tokens it encodes.
+        if found is None or not found.throughput_tokens_per_s:
             continue
         monthly = cloud_usd_per_month(usd_per_hour=inst.usd_per_hour, hours_per_day=hours_per_day)
         rows = []
@@ -49,7 +50,7 @@ def cloud_options(instances: Sequence[CloudInstance], evaluate: Evaluate, *,
                 months=break_even_months(build_usd=build_usd, cloud_usd_per_month=monthly,
                                          local_electricity_usd_per_month=local)))
         per_1m = usd_per_1m_tokens(usd_per_hour=inst.usd_per_hour,
-                                   tokens_per_s=found.decode_tokens_per_s)
+                                   tokens_per_s=found.throughput_tokens_per_s)
         options.append(CloudOption(
             instance_id=inst.id, name=inst.display_name(gpu_names[inst.gpu_id]),
             provider=inst.provider.value, instance_type=inst.instance_type,

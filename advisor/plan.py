@@ -352,7 +352,7 @@ def unmeetable_error(arch: ModelArch, base: EstimateRequest, catalog: Catalog,
         speeds = [(b.decode_tokens_per_s_per_user or 0, f"{build_label(b)} (desktop)",
                    {"where": f"{b.gpu_count} × {b.gpu_name}", "quant": b.quant,
                     "where_term": "used" if b.gpu_used else "new"}) for b in builds]
-        speeds += [(c.decode_tokens_per_s_per_user, c.name,
+        speeds += [(c.decode_tokens_per_s_per_user or 0, c.name,
                     {"where": c.name, "quant": c.quant, "where_term": "cloud"}) for c in cloud_list]
         top, where, place = max(speeds, key=lambda row: row[0])
         factor = f"{min_tps / max(top, 1e-9):.1f}"

@@ -39,12 +39,12 @@ class CloudOption(Result):
     runtime: str
     usd_per_hour: float
     usd_per_hour_in_currency: float
-    decode_tokens_per_s: float  # aggregate over all users
-    decode_tokens_per_s_per_user: float
+    decode_tokens_per_s: float | None  # aggregate over all users (None: an encoder)
+    decode_tokens_per_s_per_user: float | None
     prefill_tokens_per_s: float | None
     meets_workload: bool
     memory_headroom_bytes: float
-    usd_per_1m_tokens: float
+    usd_per_1m_tokens: float  # generated tokens; an encoder's input tokens
     usd_per_1m_tokens_in_currency: float
     cloud_usd_per_month: float
     break_even_months: dict[str, float | None]  # tier -> months (None: never)
@@ -134,7 +134,7 @@ class Build(Result):
     decode_tokens_per_s_per_user: float | None
     prefill_tokens_per_s: float | None
     ttft_s: float | None
-    tokens_per_s_per_kusd: float | None  # aggregate decode per 1,000 USD
+    tokens_per_s_per_kusd: float | None  # aggregate decode (an encoder: prefill) per 1,000 USD
     memory_total_bytes: float
     memory_usable_bytes: float
     memory_headroom_bytes: float
@@ -149,6 +149,9 @@ class Build(Result):
     checks: BuildChecks
     warnings: list[Notice]  # the engine's estimate warnings
     speculative: str | None = None  # "draft" or "mtp": it meets the service level with it
+    # The model's task: "embed" and "rerank" (an encoder) generate nothing, so their
+    # speed is the prefill: input tokens encoded per second.
+    task: str = "generate"
 
 
 class TierBuild(Build):
@@ -216,3 +219,4 @@ class PlanResult(Result):
     # speculative decoding was allowed to meet it.
     service: ServeSettings | None = None
     speculative_allowed: bool = False
+    task: str = "generate"  # the model's: "embed" and "rerank" are sized by prefill

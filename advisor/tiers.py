@@ -45,7 +45,30 @@ DRIVER_TERMS: dict[tuple[Vendor, Segment], Notice] = {
 DRIVER_TERMS_OTHER = Notice("driver_other", "See the vendor's terms.")
 
 
+def is_encoder(b: Build) -> bool:
+    """An embedding or reranking model's build: it generates nothing, it encodes input."""
+    return b.task != "generate"
+
+
+def throughput_tokens_per_s(b: Build) -> float:
+    """What builds are ranked by: aggregate decode, or an encoder's prefill (0: unknown)."""
+    return (b.prefill_tokens_per_s if is_encoder(b) else b.decode_tokens_per_s) or 0.0
+
+
+def coded(code: str, b: Build) -> str:
+    """A notice code, with ``_encoder`` for an encoder's build (its sentence names the
+    input tokens it embeds per second instead of a per-user decode speed)."""
+    return f"{code}_encoder" if is_encoder(b) else code
+
+
+def at_speed(b: Build) -> str:
+    """The build's speed after its label: " at 12.0 tokens/s", ", embeds 2,159 tokens/s"."""
+    return f", {speed_text(b)}" if is_encoder(b) and b.prefill_tokens_per_s else f" at {speed_text(b)}"
+
+
 def speed_text(b: Build) -> str:
+    if is_encoder(b) and b.prefill_tokens_per_s:
+        return f"embeds {b.prefill_tokens_per_s:,.0f} tokens/s"
     per_user = b.decode_tokens_per_s_per_user
     if per_user is None:
         return "speed unknown"
@@ -62,10 +85,14 @@ def build_params(b: Build) -> dict[str, str | int]:
     """A build's label and speed as notice parameters (``*_term`` values are
     looked up under ``engine.term.`` by front ends)."""
     per_user = b.decode_tokens_per_s_per_user
-    return {"count": b.gpu_count, "gpu": b.gpu_name, "condition_term": "used" if b.gpu_used
-            else "new", "quant": b.quant,
-            "per_user": "—" if per_user is None else f"{per_user:.1f}",
-            "total": "—" if not b.decode_tokens_per_s else f"{b.decode_tokens_per_s:.0f}"}
+    params: dict[str, str | int] = {
+        "count": b.gpu_count, "gpu": b.gpu_name, "condition_term": "used" if b.gpu_used
+        else "new", "quant": b.quant,
+        "per_user": "—" if per_user is None else f"{per_user:.1f}",
+        "total": "—" if not b.decode_tokens_per_s else f"{b.decode_tokens_per_s:.0f}"}
+    if is_encoder(b):
+        params["embed"] = "—" if not b.prefill_tokens_per_s else f"{b.prefill_tokens_per_s:,.0f}"
+    return params
 
 
 def prefixed(prefix: str, params: dict[str, str | int]) -> dict[str, str | int]:
@@ -88,45 +115,46 @@ def pick_tiers(meeting: Sequence[Build], budget_usd: float | None) -> list[TierB
     if not within:
         over = cheapest.total_usd - (budget_usd or 0)
         return [tier_build(cheapest, "budget", budget_usd, stretch=True, reason=Notice(
-            "tier_over_budget",
+            coded("tier_over_budget", cheapest),
             f"Over budget by {over:,.0f} USD: the cheapest build that meets the workload "
             f"({build_label(cheapest)}, {speed_text(cheapest)}).",
             over_usd=f"{over:,.0f}", **build_params(cheapest)))]
     tiers = [tier_build(cheapest, "budget", budget_usd, reason=Notice(
-        "tier_budget",
-        f"Cheapest build that meets the workload: {build_label(cheapest)} at {speed_text(cheapest)}.",
+        coded("tier_budget", cheapest),
+        f"Cheapest build that meets the workload: {build_label(cheapest)}{at_speed(cheapest)}.",
         **build_params(cheapest)))]
-    balanced = max(within, key=lambda b: (b.decode_tokens_per_s or 0) / b.total_usd)
-    # An embedding or reranking model generates nothing: no tokens/s to divide (a dash).
+    balanced = max(within, key=lambda b: throughput_tokens_per_s(b) / b.total_usd)
+    # An embedding or reranking model is ranked by the input tokens it embeds per second.
     per_kusd = ("—" if balanced.tokens_per_s_per_kusd is None
                 else f"{balanced.tokens_per_s_per_kusd:.1f}")
+    what = "embedded tokens/s" if is_encoder(balanced) else "tokens/s"
     tiers.append(tier_build(balanced, "balanced", budget_usd, reason=Notice(
-        "tier_balanced",
-        f"Most tokens/s per dollar within budget: {per_kusd} tokens/s "
+        coded("tier_balanced", balanced),
+        f"Most {what} per dollar within budget: {per_kusd} tokens/s "
         f"per 1,000 USD ({build_label(balanced)}).",
         tokens_per_s_per_kusd=per_kusd, **build_params(balanced))))
-    fastest = max(within, key=lambda b: (b.decode_tokens_per_s or 0, -b.total_usd))
+    fastest = max(within, key=lambda b: (throughput_tokens_per_s(b), -b.total_usd))
     stretch_pool = [b for b in meeting if budget_usd is not None
                     and budget_usd < b.total_usd <= budget_usd * STRETCH_MAX_FRAC
-                    and (b.decode_tokens_per_s or 0) > (fastest.decode_tokens_per_s or 0)]
+                    and throughput_tokens_per_s(b) > throughput_tokens_per_s(fastest)]
     if fastest is balanced and stretch_pool:
-        top = max(stretch_pool, key=lambda b: (b.decode_tokens_per_s or 0, -b.total_usd))
-        gain = (top.decode_tokens_per_s or 0) / (fastest.decode_tokens_per_s or 1) - 1
+        top = max(stretch_pool, key=lambda b: (throughput_tokens_per_s(b), -b.total_usd))
+        gain = throughput_tokens_per_s(top) / (throughput_tokens_per_s(fastest) or 1) - 1
         tiers.append(tier_build(top, "workstation", budget_usd, stretch=True, reason=Notice(
-            "tier_stretch",
+            coded("tier_stretch", top),
             f"Stretch, {top.total_usd - budget_usd:,.0f} USD over budget: {gain:.0%} faster "
             f"than anything within it ({build_label(top)}, {speed_text(top)}).",
             over_usd=f"{top.total_usd - budget_usd:,.0f}", gain_pct=f"{gain:.0%}",
             **build_params(top))))
     elif fastest is balanced:
         tiers.append(tier_build(fastest, "workstation", budget_usd, reason=Notice(
-            "tier_fastest_same",
+            coded("tier_fastest_same", fastest),
             "Fastest within budget (same as balanced: nothing faster within budget): "
-            f"{build_label(fastest)} at {speed_text(fastest)}.", **build_params(fastest))))
+            f"{build_label(fastest)}{at_speed(fastest)}.", **build_params(fastest))))
     else:
         tiers.append(tier_build(fastest, "workstation", budget_usd, reason=Notice(
-            "tier_fastest",
-            f"Fastest within budget: {build_label(fastest)} at {speed_text(fastest)}.",
+            coded("tier_fastest", fastest),
+            f"Fastest within budget: {build_label(fastest)}{at_speed(fastest)}.",
             **build_params(fastest))))
     return tiers
 
@@ -156,7 +184,7 @@ def consumer_vs_pro(meeting: Sequence[Build], options: Sequence[GpuOption],
         diff = pro.total_usd - consumer.total_usd
         sign = "+" if diff >= 0 else "-"
         bits.append(Notice(
-            "cvp_both",
+            coded("cvp_both", consumer),
             f"Cheapest consumer build {consumer.total_usd:,.0f} USD "
             f"({build_label(consumer)}, {speed_text(consumer)}) vs professional "
             f"{pro.total_usd:,.0f} USD ({build_label(pro)}, {speed_text(pro)}): "
