@@ -234,7 +234,7 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
         cloud=cloud_list, consumer_vs_pro=choice.consumer_vs_pro(options),
         gpu_values=gpu_values(options, min_count), builds_evaluated=engine.runs,
         skipped=skipped, warnings=warnings, service=engine.service,
-        speculative_allowed=speculative)
+        speculative_allowed=speculative, task=arch.task)
 
 
 BuildKey = tuple[str, int, bool]  # GPU id, count, used
@@ -290,12 +290,14 @@ def headline(arch: ModelArch, tiers: Sequence[TierBuild], meeting: Sequence[Buil
             else f"{min_tps:g} tokens/s")
     need_params = {"tps": f"{min_tps:g}", "users": users, "model": arch.name}
     best_cloud = next((c for c in cloud_list if c.meets_workload), None)
+    encoder = arch.task != "generate"  # priced by the input tokens it embeds
     if best_cloud:
         cloud = Notice(
-            "plan_cloud_first",
+            "plan_cloud_first_encoder" if encoder else "plan_cloud_first",
             f"Cloud first: rent {best_cloud.name} at "
             f"{best_cloud.usd_per_hour:.2f} USD/h ({best_cloud.usd_per_1m_tokens:.2f} USD per "
-            "million tokens).", provider=best_cloud.provider,
+            f"million {'input tokens embedded' if encoder else 'tokens'}).",
+            provider=best_cloud.provider,
             instance=best_cloud.name, usd_per_hour=f"{best_cloud.usd_per_hour:.2f}",
             usd_per_1m=f"{best_cloud.usd_per_1m_tokens:.2f}")
     else:
@@ -315,7 +317,13 @@ def headline(arch: ModelArch, tiers: Sequence[TierBuild], meeting: Sequence[Buil
         if any(t.stretch for t in tiers):
             out.append(Notice("plan_stretch_labelled", "A stretch option above it is labelled."))
         return out, False
-    if meeting:
+    if meeting and encoder:
+        out = [Notice(
+            "plan_over_budget_encoder",
+            f"Nothing within {budget_usd:,.0f} USD holds {arch.name}: the cheapest build that "
+            f"does costs {meeting[0].total_usd:,.0f} USD.", budget_usd=f"{budget_usd:,.0f}",
+            cheapest_usd=f"{meeting[0].total_usd:,.0f}", model=arch.name)]
+    elif meeting:
         out = [Notice(
             "plan_over_budget",
             f"Nothing within {budget_usd:,.0f} USD runs {arch.name} at {need}: the cheapest "
