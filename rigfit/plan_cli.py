@@ -208,14 +208,18 @@ def _cloud_table(result: PlanResult, limit: int = 12, lang: str = DEFAULT_LANGUA
         return cli_text(f"plan.cloud.{key}", lang, **values)
 
     tiers = [t.tier for t in result.tiers]
+    encoder = result.task != "generate"  # its speed and price are per input token embedded
     rows = []
     for c in result.cloud[:limit]:
         row: dict[str, Any] = {
             say("provider"): c.provider, say("instance"): c.instance_type,
             say("gpus"): f"{c.gpu_count}x {c.gpu_id}", say("quant"): c.quant,
             say("per_hour"): _rate(c.usd_per_hour, result, lang),
-            say("tokens_per_s_per_user"): number_text(c.decode_tokens_per_s_per_user),
-            say("per_1m_tokens"): _rate(c.usd_per_1m_tokens, result, lang),
+            say("tokens_per_s_embedded") if encoder else say("tokens_per_s_per_user"):
+                number_text(c.prefill_tokens_per_s, 0) if encoder
+                else number_text(c.decode_tokens_per_s_per_user),
+            say("per_1m_input_tokens" if encoder else "per_1m_tokens"):
+                _rate(c.usd_per_1m_tokens, result, lang),
             say("meets"): say("meets_yes" if c.meets_workload else "meets_no")}
         for tier in tiers:
             months = c.break_even_months.get(tier)
@@ -246,7 +250,8 @@ def plan_table(result: PlanResult, terms: RegionTerms | None = None,
         lines += [terms_line(terms, result, lang), ""]
     budget = say("no_limit") if result.budget_usd is None else money(result.budget_usd)
     quant = say("quant_best") if result.quant_mode == SEARCH_QUANT else result.quant_mode
-    lines.append(say("workload", model=result.model_name, quant=quant,
+    lines.append(say("workload_encoder" if result.task != "generate" else "workload",
+                     model=result.model_name, quant=quant,
                      prompt=number_text(result.prompt_tokens, 0),
                      new=number_text(result.new_tokens, 0),
                      context=number_text(result.context_tokens, 0), users=result.users,
@@ -274,11 +279,13 @@ def plan_table(result: PlanResult, terms: RegionTerms | None = None,
                          f"{money(p.total_usd)}")
         speed = (say("decode", value=number_text(t.decode_tokens_per_s_per_user))
                  if t.decode_tokens_per_s_per_user else say("decode_unknown"))
+        if t.task != "generate" and t.prefill_tokens_per_s:  # an encoder: its prefill is its speed
+            speed = say("embed", value=number_text(t.prefill_tokens_per_s, 0))
         if t.decode_tokens_per_s_low and t.decode_tokens_per_s_high and result.users == 1:
             speed += (f" ({number_text(t.decode_tokens_per_s_low)}-"
                       f"{number_text(t.decode_tokens_per_s_high)})")
         prefill = (say("prefill", value=number_text(t.prefill_tokens_per_s, 0))
-                   if t.prefill_tokens_per_s else "")
+                   if t.prefill_tokens_per_s and t.task == "generate" else "")
         lines.append("  " + say("speed", speed=speed, prefill=prefill, quant=t.quant,
                                 runtime=t.runtime, split=say(f"split_{t.split}")))
         if t.speculative:
