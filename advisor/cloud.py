@@ -33,6 +33,10 @@ def cloud_options(instances: Sequence[CloudInstance], evaluate: Evaluate, *,
     after those that meet it.
     """
     check_hours(hours_per_day)
+    # A tier's electricity is the same against every instance: worked out once.
+    local_usd = [(name, build_usd, electricity_usd_per_month(
+        wall_power_w=wall_w, hours_per_day=hours_per_day, usd_per_kwh=usd_per_kwh))
+        for name, build_usd, wall_w in tiers]
     options: list[CloudOption] = []
     for inst in instances:
         found = evaluate(inst.gpu_id, inst.gpu_count)
@@ -41,9 +45,7 @@ def cloud_options(instances: Sequence[CloudInstance], evaluate: Evaluate, *,
             continue
         monthly = cloud_usd_per_month(usd_per_hour=inst.usd_per_hour, hours_per_day=hours_per_day)
         rows = []
-        for name, build_usd, wall_w in tiers:
-            local = electricity_usd_per_month(wall_power_w=wall_w, hours_per_day=hours_per_day,
-                                              usd_per_kwh=usd_per_kwh)
+        for name, build_usd, local in local_usd:
             rows.append(BreakEven(
                 tier=name, build_usd=build_usd, cloud_usd_per_month=monthly,
                 local_electricity_usd_per_month=local,
