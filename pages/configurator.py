@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from pages._agent import show_agent, show_vision
@@ -15,7 +15,7 @@ from pages._text import engine_text, group_key, labeller, plain, t
 from report.charts import power_limit_spec
 from catalog.errors import UserError
 from catalog.schema import ModelArch
-from report.formats import CURRENCY_SYMBOLS, MISSING, gib_text, money_text, pattern_text
+from report.formats import MISSING, gib_text, money_pattern, money_text, pattern_text
 from sizing.estimate import Estimate
 from sizing.remedies import Remedy, remedies_for
 from sizing.request import EstimateRequest, resolve_model
@@ -27,12 +27,6 @@ def money(usd: float | None, *, digits: int = 0) -> str:
     terms = money_terms()
     return money_text(None if usd is None else usd * terms.units_per_usd, terms.currency,
                       digits=digits)
-
-
-def price_symbol() -> str:
-    """The session currency's symbol, for a price column's format."""
-    code = money_terms().currency
-    return CURRENCY_SYMBOLS.get(code, f"{code} ")
 
 
 def show_verdict(result: Estimate) -> None:
@@ -148,8 +142,19 @@ def show_fit_table(everyone: list[GpuRow], budget: float) -> None:
     groups = {key: t(key) for key in {group_key(g) for g in cat.gpus}}
     units_per_usd = money_terms().units_per_usd
     rows = [r for r in everyone if r.fits]
+    sort_key = store("sort", st.selectbox(t("table.sort"), SORTS, key=bind("sort"),
+                                          format_func=labeller("table.sort_")))
+    st.caption(t("table.count", fitting=len(rows), total=len(everyone)))
+    if not rows:
+        st.info(t("table.empty"))
+        return
+    speeds = any(r.decode_tokens_per_s is not None for r in rows)  # else no speed model
+    rows = _sorted_rows(rows, "price" if sort_key == "speed" and not speeds else sort_key)
     gpus = [cat.gpu(r.gpu_id) for r in rows]
-    # Built by column: a frame from one list per column, not a dict per row.
+    # Built by column; the cells stay numbers (missing ones null), so a header click sorts
+    # by value, and each column formats its own cells as the one formatter would
+    # (a pandas Styler costs more than the rest of the page).
+    code = money_terms().currency
     columns = {
         head["gpu"]: [g.name for g in gpus],
         head["group"]: [groups[group_key(g)] for g in gpus],
@@ -160,29 +165,27 @@ def show_fit_table(everyone: list[GpuRow], budget: float) -> None:
         head["in_budget"]: [r.price_usd is not None and r.price_usd * r.gpu_count <= budget
                             for r in rows],
     }
-    if any(r.decode_tokens_per_s is not None for r in rows):  # else no speed model: no column
+    formats = {head["memory"]: "%,.1f GiB", head["headroom"]: "%,.1f GiB",
+               head["price"]: money_pattern(code)}
+    if speeds:
         columns[head["decode"]] = [r.decode_tokens_per_s for r in rows]
-    sort_key = store("sort", st.selectbox(t("table.sort"), SORTS, key=bind("sort"),
-                                          format_func=labeller("table.sort_")))
-    column = {"headroom": head["headroom"], "price": head["price"],
-              "speed": head["decode"], "memory": head["memory"]}[sort_key]
-    st.caption(t("table.count", fitting=len(rows), total=len(everyone)))
-    if not rows:
-        st.info(t("table.empty"))
-        return
-    frame = pd.DataFrame(columns)
-    if column not in frame.columns:  # no speed model for this runtime: cheapest first
-        column = head["price"]
-    frame = frame.sort_values(column, ascending=column == head["price"], na_position="last",
-                              kind="stable")
-    # Text through the one formatter; the cells stay numbers, so a header click sorts by value.
-    # One format call: each call with a subset costs a pass over the frame.
-    code = money_terms().currency
-    formats = {head["price"]: lambda v: money_text(v, code), head["memory"]: "{:,.1f} GiB",
-               head["headroom"]: "{:,.1f} GiB", head["decode"]: "{:,.1f}"}
-    styled = frame.style.format({k: v for k, v in formats.items() if k in frame.columns},
-                                na_rep=MISSING)
-    st.dataframe(styled, hide_index=True, key="fit_table")
+        formats[head["decode"]] = "%,.1f"
+    st.dataframe(pa.table(columns), hide_index=True, key="fit_table", placeholder=MISSING,
+                 column_config={name: st.column_config.NumberColumn(format=pattern)
+                                for name, pattern in formats.items()})
+
+
+def _sorted_rows(rows: list[GpuRow], sort_key: str) -> list[GpuRow]:
+    """The rows by ``sort_key``: the cheapest first, else the most first; rows without the
+    value last, ties in catalog order."""
+    value = {"price": lambda r: r.price_usd,
+             "speed": lambda r: r.decode_tokens_per_s,
+             "headroom": lambda r: round(bytes_to_gib(r.headroom_bytes), 1),
+             "memory": lambda r: round(r.gpu_memory_gib * r.gpu_count, 1)}[sort_key]
+    sign = 1 if sort_key == "price" else -1
+    known = [r for r in rows if value(r) is not None]
+    return (sorted(known, key=lambda r: sign * value(r))
+            + [r for r in rows if value(r) is None])
 
 
 begin_page("configurator")

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from catalog.catalog import load_catalog
 from pages._detect import match_gpu_id, parse_nvidia_smi_csv
 from pages._state import STATE_KEY, query_for
+from report.formats import MISSING, money_pattern
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -129,6 +130,21 @@ def test_the_fit_table_puts_the_cheapest_first_and_sorts_by_speed():
     speeds = list(table(at)["Generation tokens/s"])
     assert speeds == sorted(speeds, reverse=True)
     assert link(at)["sort"] == "speed"
+
+
+def test_the_fit_table_keeps_numbers_and_shows_a_dash_for_a_missing_price():
+    at = open_app(currency="EUR")
+    element = at.dataframe[0]
+    frame = element.value
+    assert frame["Price"].dtype.kind == "f"  # numbers, so a header click sorts by value
+    missing = frame["Price"].isna()
+    assert 0 < missing.sum() < len(frame)
+    assert not missing[:-missing.sum()].any()  # the unpriced GPUs come last
+    assert element.proto.placeholder == MISSING  # shown as a dash, not "None"
+    columns = json.loads(element.proto.columns)
+    assert columns["Price"]["type_config"]["format"] == money_pattern("EUR") == "€%,.0f"
+    assert columns["Memory"]["type_config"]["format"] == "%,.1f GiB"
+    assert columns["Generation tokens/s"]["type_config"]["format"] == "%,.1f"
 
 
 def test_impossible_tokens_show_the_engine_message_and_keep_inputs():
