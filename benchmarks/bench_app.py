@@ -13,6 +13,7 @@ Targets: a changed-input rerun p50 <= 50 ms and p95 <= 150 ms per page;
 
     .venv/bin/python -m benchmarks.bench_app            # print and write docs/performance.md
     .venv/bin/python -m benchmarks.bench_app --no-write
+    .venv/bin/python -m benchmarks.bench_app --page Cloud   # one page, print only
 """
 
 from __future__ import annotations
@@ -127,11 +128,16 @@ def verdict(p50_s: float, p95_s: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--page", action="append", choices=list(PAGES),
+                        help="measure only this page (repeatable); prints only, as the "
+                             "written table holds every page")
     args = parser.parse_args()
     share_like_a_server()  # scripts compiled once, as a server does, not on every AppTest run
     ENGINE.install()
     rows = []
     for name, (script, query) in PAGES.items():
+        if args.page and name not in args.page:
+            continue
         walls, cpus, engine = page_reruns(script, query)
         figures = [percentile(v, q) * 1000 for v in (walls, cpus) for q in (0.5, 0.95)]
         engine_ms = percentile(engine, 0.5) * 1000
@@ -140,6 +146,8 @@ def main() -> None:
         print(f"{name}: wall p50 {figures[0]:.0f} ms p95 {figures[1]:.0f} ms, "
               f"CPU p50 {figures[2]:.0f} ms p95 {figures[3]:.0f} ms, engine CPU p50 "
               f"{engine_ms:.0f} ms", flush=True)
+    if args.page:
+        return
     cold = cold_start_s()
     print(f"cold start to healthy: {cold:.2f} s (target <= {COLD_TARGET_S:.0f} s)")
     if args.no_write:
