@@ -45,8 +45,10 @@ def show_workload(result: PlanResult, plan_args: dict[str, Any]) -> None:
         cfg = state()
         how = t("builds.workload_sidebar", runtime=cat.runtime(cfg["runtime"]).name,
                 quant=cfg["quant"], kv=cat.kv_cache_type(cfg["kv_cache"]).name)
+    # An encoder embeds its input and generates nothing: no new tokens, no per-user speed.
     st.caption(plain(t(
-        "builds.workload", model=result.model_name, users=result.users,
+        "builds.workload" if result.task == "generate" else "builds.workload_encoder",
+        model=result.model_name, users=result.users,
         prompt=f"{result.prompt_tokens:,}", new=f"{result.new_tokens:,}",
         context=f"{result.context_tokens:,}", tps=f"{result.min_tokens_per_s:g}", how=how,
         kwh=money_text(result.electricity_usd_per_kwh * result.units_per_usd, result.currency,

@@ -22,8 +22,10 @@ from report.text import group_strings
 CARDS_PER_SEGMENT = 4  # rows of each group in the consumer-vs-professional table
 # Advisor sentences the page's headline and metrics already say in the chosen currency.
 HEADLINE_CODES = frozenset({"plan_meets", "plan_over_budget", "plan_cloud_first",
-                            "plan_cloud_first_none"})
-CVP_CODES = frozenset({"cvp_both", "cvp_only_consumer", "cvp_only_professional"})
+                            "plan_cloud_first_none", "plan_holds_encoder",
+                            "plan_over_budget_encoder", "plan_cloud_first_encoder"})
+CVP_CODES = frozenset({"cvp_both", "cvp_both_encoder", "cvp_only_consumer",
+                       "cvp_only_professional"})
 
 begin_page("builds")
 st.title(t("builds.title"))
@@ -45,6 +47,18 @@ def build_line(b: TierBuild) -> str:
     return t(key, count=b.gpu_count, gpu=b.gpu_name, quant=b.quant, runtime=b.runtime)
 
 
+def encoder(result: PlanResult) -> bool:
+    """An embedding or reranking model: it holds the model and embeds input, generating nothing."""
+    return result.task != "generate"
+
+
+def speed_value(b: TierBuild) -> str:
+    """A build's speed: decode per user, or the input tokens an encoder embeds per second."""
+    if b.task != "generate":
+        return t("builds.embed_value", value=pattern_text(b.prefill_tokens_per_s, "{:,.0f}"))
+    return pattern_text(b.decode_tokens_per_s_per_user, "{:,.1f} tokens/s")
+
+
 def reason(b: TierBuild, result: PlanResult, *, role: str) -> str:
     """The tier's one-line reason in the plan's currency (the engine's ``b.reason`` quotes USD)."""
     over = money(b.total_usd - (result.budget_usd or 0.0), result)
@@ -53,7 +67,8 @@ def reason(b: TierBuild, result: PlanResult, *, role: str) -> str:
     if role == "budget":
         return t("builds.reason_budget_over", over=over) if b.stretch else t("builds.reason_budget")
     if role == "balanced":
-        return t("builds.reason_balanced", currency=result.currency,
+        key = "builds.reason_balanced_encoder" if encoder(result) else "builds.reason_balanced"
+        return t(key, currency=result.currency,
                  value=f"{(b.tokens_per_s_per_kusd or 0) / result.units_per_usd:.1f}")
     if b.stretch:
         inside = [x.decode_tokens_per_s or 0.0 for x in result.tiers if x.within_budget]
@@ -118,9 +133,12 @@ def figure_lines(b: TierBuild) -> list[tuple[str, str]]:
     """A build's key numbers as (label, value), units in the value."""
     temp = pattern_text(b.gpu_temp_c, "{:,.0f} °C")
     full = t("builds.temp_full", temp=pattern_text(b.gpu_temp_full_load_c, "{:,.0f} °C"))
+    speeds = ([(t("builds.embed"), pattern_text(b.prefill_tokens_per_s, "{:,.0f} tokens/s"))]
+              if b.task != "generate" else
+              [(t("builds.decode"), pattern_text(b.decode_tokens_per_s_per_user, "{:,.1f} tokens/s")),
+               (t("builds.prefill"), pattern_text(b.prefill_tokens_per_s, "{:,.0f} tokens/s"))])
     return [
-        (t("builds.decode"), pattern_text(b.decode_tokens_per_s_per_user, "{:,.1f} tokens/s")),
-        (t("builds.prefill"), pattern_text(b.prefill_tokens_per_s, "{:,.0f} tokens/s")),
+        *speeds,
         (t("builds.headroom"), gib_text(b.memory_headroom_bytes)),
         (t("builds.gpu_power"), pattern_text(b.gpu_power_w, "{:,.0f} W")),
         (t("builds.psu"), pattern_text(b.psu_w, "{:,.0f} W")),
@@ -154,18 +172,23 @@ def show_build(b: TierBuild, result: PlanResult, *, role: str, same_as: str | No
 def show_headline(result: PlanResult) -> None:
     need = f"{result.min_tokens_per_s:g}"
     budget_text = money(result.budget_usd, result) if result.budget_usd is not None else "—"
+    # An encoder is sized by memory and embeds input: no per-user speed to reach.
+    end = "_encoder" if encoder(result) else ""
     if result.meets_workload_within_budget:
-        count = len({build_key(b) for b in result.tiers if b.within_budget})
-        st.success(plain(t("builds.meets", count=count, model=result.model_name, need=need,
-                           budget=budget_text)), icon=":material/check_circle:")
+        inside = [b for b in result.tiers if b.within_budget]
+        count = len({build_key(b) for b in inside})
+        embed = pattern_text(max((b.prefill_tokens_per_s or 0.0 for b in inside), default=None),
+                             "{:,.0f}")
+        st.success(plain(t(f"builds.meets{end}", count=count, model=result.model_name, need=need,
+                           budget=budget_text, embed=embed)), icon=":material/check_circle:")
     else:
         if result.tiers:
-            text = t("builds.over_budget", budget=budget_text, model=result.model_name, need=need,
-                     cheapest=money(min(b.total_usd for b in result.tiers), result))
+            text = t(f"builds.over_budget{end}", budget=budget_text, model=result.model_name,
+                     need=need, cheapest=money(min(b.total_usd for b in result.tiers), result))
         else:
-            text = t("builds.nothing_local", model=result.model_name, need=need)
+            text = t(f"builds.nothing_local{end}", model=result.model_name, need=need)
         best = next((c for c in result.cloud if c.meets_workload), None)
-        cloud = t("builds.cloud_best", instance=best.name,
+        cloud = t(f"builds.cloud_best{end}", instance=best.name,
                   per_hour=money_text(best.usd_per_hour_in_currency, result.currency, digits=2),
                   per_1m=money_text(best.usd_per_1m_tokens_in_currency, result.currency, digits=2)
                   ) if best else t("builds.no_cloud")
@@ -198,8 +221,7 @@ def show_consumer_vs_pro(result: PlanResult) -> None:
         column.metric(label, money(b.total_usd, result) if b else t("builds.cvp_none"),
                       help=build_line(b) if b else None)
         if b:
-            column.caption(plain(f"{build_line(b)} · {b.decode_tokens_per_s_per_user or 0:,.1f} "
-                                 "tokens/s"))
+            column.caption(plain(f"{build_line(b)} · {speed_value(b)}"))
     if cvp.consumer and cvp.professional:
         diff = cvp.professional.total_usd - cvp.consumer.total_usd
         key = "builds.cvp_difference" if diff >= 0 else "builds.cvp_cheaper"
