@@ -659,7 +659,10 @@ def _tiers(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
         return Section("tiers", heading, notes=(tr("tiers.unavailable", reason=why),))
     budget = (money_text(plan.budget_in_currency, plan.currency, lang=tr.lang)
               if plan.budget_usd else tr("input.no_budget"))
-    intro = tr("tiers.intro", users=plan.users, min_tps=number_text(plan.min_tokens_per_s, 0),
+    # An encoder embeds its input and generates nothing: its speed is prefill tokens/s.
+    encoder = plan.task != "generate"
+    intro = tr("tiers.intro_encoder" if encoder else "tiers.intro", users=plan.users,
+               min_tps=number_text(plan.min_tokens_per_s, 0),
                budget=budget, prompt=f"{plan.prompt_tokens:,}", new=f"{plan.new_tokens:,}",
                context=f"{plan.context_tokens:,}")
     notes = [tr("tiers.met" if plan.meets_workload_within_budget else "tiers.not_met")]
@@ -678,6 +681,7 @@ def _tiers(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
                   tr("tiers.within") if b.within_budget else tr("tiers.over"))
         rows.append((name, f"{gpus} · {b.quant}",
                      money_text(b.total_in_currency, plan.currency, lang=tr.lang),
+                     number_text(b.prefill_tokens_per_s, 0) if encoder else
                      f"{number_text(b.decode_tokens_per_s_per_user)} "
                      f"({number_text(b.decode_tokens_per_s, 0)})",
                      number_text(b.wall_power_w, 0), status))
@@ -690,7 +694,8 @@ def _tiers(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
                                                     plan.currency, lang=tr.lang)) for p in b.parts),
             numeric=(False, False, True, True)))
     summary = Table(columns=(tr("tiers.tier"), tr("tiers.build"), tr("tiers.total"),
-                             tr("tiers.decode"), tr("tiers.wall"), tr("tiers.status")),
+                             tr("tiers.embed" if encoder else "tiers.decode"), tr("tiers.wall"),
+                             tr("tiers.status")),
                     rows=tuple(rows), numeric=(False, False, True, True, True, False))
     return Section("tiers", heading, intro=intro, chart="value", tables=(summary, *tables),
                    notes=tuple(notes))
@@ -715,7 +720,7 @@ def _cloud(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
     if not options:
         return Section("cloud", heading, intro=intro, notes=(tr("cloud.none"),)), []
     tiers = ("budget", "balanced", "workstation")
-
+    encoder = plan.task != "generate"  # priced and timed by the input tokens it embeds
     units = plan.units_per_usd
 
     def months(value: float | None) -> str:
@@ -729,7 +734,8 @@ def _cloud(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
 
     rows = tuple((o.name,
                   tr("value.gpu", count=o.gpu_count, name=gpu_name(o.gpu_id)),
-                  f"{o.usd_per_hour * units:,.2f}", number_text(o.decode_tokens_per_s, 0),
+                  f"{o.usd_per_hour * units:,.2f}",
+                  number_text(o.prefill_tokens_per_s if encoder else o.decode_tokens_per_s, 0),
                   number_text(o.cloud_usd_per_month * units, 0),
                   f"{o.usd_per_1m_tokens * units:,.2f}",
                   " / ".join(months(o.break_even_months.get(t)) if t in o.break_even_months
@@ -737,9 +743,11 @@ def _cloud(plan: PlanResult | None, reason: str | None, tr: Translator, inputs: 
                  for o in options)
     code = plan.currency
     table = Table(columns=(tr("cloud.instance"), tr("cloud.gpus"),
-                           tr("cloud.usd_per_hour", currency=code), tr("cloud.decode"),
+                           tr("cloud.usd_per_hour", currency=code),
+                           tr("cloud.embed" if encoder else "cloud.decode"),
                            tr("cloud.per_month", currency=code),
-                           tr("cloud.usd_per_1m", currency=code),
+                           tr("cloud.usd_per_1m_input" if encoder else "cloud.usd_per_1m",
+                              currency=code),
                            tr("cloud.break_even")),
                   rows=rows, numeric=(False, False, True, True, True, True, True))
     notes = (tr("cloud.lead"),) if plan.lead_with_cloud else ()
