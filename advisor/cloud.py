@@ -80,4 +80,5 @@ def comparison_of(result: PlanResult) -> CloudComparison:
         electricity_usd_per_kwh=result.electricity_usd_per_kwh,
         lead_with_cloud=result.lead_with_cloud, message=result.message, cloud=result.cloud,
         tiers=[TierCost(tier=t.tier, total_usd=t.total_usd, within_budget=t.within_budget,
-                        decode_tokens_per_s=t.decode_tokens_per_s) for t in result.tiers])
+                        decode_tokens_per_s=t.decode_tokens_per_s) for t in result.tiers],
+        task=result.task)

@@ -72,6 +72,7 @@ class CloudComparison(Result):
     message: list[Notice]  # the headline, one per sentence
     cloud: list[CloudOption]
     tiers: list[TierCost]
+    task: str = "generate"  # the model's: "embed" and "rerank" are priced per input token
 
 
 class Part(Result):

@@ -20,7 +20,8 @@ from report.plan_charts import break_even_spec, cheapest_cloud, cloud_name
 from report.text import group_strings
 
 SORTS = ("per_1m", "per_hour", "speed", "break_even")
-CLOUD_CODES = frozenset({"plan_cloud_first", "plan_cloud_first_none"})  # said by the headline
+CLOUD_CODES = frozenset({"plan_cloud_first", "plan_cloud_first_none",  # said by the headline
+                         "plan_cloud_first_encoder"})
 
 begin_page("cloud")
 st.title(t("cloud.title"))
@@ -40,7 +41,8 @@ def tier_name(tier: str) -> str:
 def show_headline(comparison: CloudComparison) -> None:
     best = next((c for c in comparison.cloud if c.meets_workload), None)
     if comparison.lead_with_cloud:
-        cloud = t("builds.cloud_best", instance=best.name,
+        key = "builds.cloud_best" if comparison.task == "generate" else "builds.cloud_best_encoder"
+        cloud = t(key, instance=best.name,
                   per_hour=rate(best.usd_per_hour, comparison),
                   per_1m=rate(best.usd_per_1m_tokens, comparison)) if best else t("builds.no_cloud")
         st.warning(plain(t("cloud.lead_cloud", message=cloud)), icon=":material/cloud:")
@@ -59,14 +61,24 @@ def show_headline(comparison: CloudComparison) -> None:
     show_engine_notes(comparison.message, said=CLOUD_CODES)
 
 
+def price_speed_columns(comparison: CloudComparison) -> tuple[str, str]:
+    """The price and speed columns' names: an encoder embeds input and generates nothing."""
+    if comparison.task != "generate":
+        return t("cloud.col_per_1m_input"), t("cloud.col_embed")
+    return t("cloud.col_per_1m"), t("cloud.col_speed")
+
+
 def cloud_table(comparison: CloudComparison) -> pd.DataFrame:
     """One row per instance; money in the chosen currency, break-even in months (None: never)."""
     offers = comparison.cloud
+    encoder = comparison.task != "generate"  # embeds input: its prefill and input tokens
+    per_1m, speed = price_speed_columns(comparison)
     columns = {
         t("cloud.col_instance"): [cloud_name(c) for c in offers],  # names the GPUs too
-        t("cloud.col_per_1m"): [c.usd_per_1m_tokens_in_currency for c in offers],
+        per_1m: [c.usd_per_1m_tokens_in_currency for c in offers],
         t("cloud.col_per_hour"): [c.usd_per_hour_in_currency for c in offers],
-        t("cloud.col_speed"): [c.decode_tokens_per_s_per_user for c in offers],
+        speed: [c.prefill_tokens_per_s if encoder else c.decode_tokens_per_s_per_user
+                for c in offers],
     }
     if not all(c.meets_workload for c in offers):  # else the caption above says it all
         columns[t("cloud.col_meets")] = [c.meets_workload for c in offers]
@@ -98,19 +110,20 @@ def show_table(comparison: CloudComparison) -> None:
     break_even = [t("cloud.col_break_even", tier=tier_name(x.tier)) for x in comparison.tiers]
     sort = st.selectbox(t("cloud.sort"), SORTS, key="w_cloud_sort",
                         format_func=labeller("cloud.sort_"))
+    per_1m, speed = price_speed_columns(comparison)
     column, ascending = {
-        "per_1m": (t("cloud.col_per_1m"), True),
+        "per_1m": (per_1m, True),
         "per_hour": (t("cloud.col_per_hour"), True),
-        "speed": (t("cloud.col_speed"), False),
-        "break_even": (break_even[0] if break_even else t("cloud.col_per_1m"), True),
+        "speed": (speed, False),
+        "break_even": (break_even[0] if break_even else per_1m, True),
     }[sort]
     frame = frame.sort_values(column, ascending=ascending, na_position="last", kind="stable")
     # Money through the one formatter, in the chosen currency; the cells stay numbers,
     # so a click on a header still sorts by value.
     styled = frame.style.format(
         lambda v: money_text(v, code, digits=2),
-        subset=[t("cloud.col_per_hour"), t("cloud.col_per_1m")]).format(
-        "{:,.1f}", subset=[t("cloud.col_speed")]).format(
+        subset=[t("cloud.col_per_hour"), per_1m]).format(
+        "{:,.1f}", subset=[speed]).format(
         "{:,.1f}", subset=break_even, na_rep=t("cloud.never"))
     help_text = {name: t("cloud.break_even_help", tier=tier_name(x.tier))
                  for name, x in zip(break_even, comparison.tiers)}
