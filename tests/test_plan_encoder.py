@@ -1,0 +1,107 @@
+"""Plans for an encoder-only (embedding) model: sized by memory, timed and priced by the
+input tokens it embeds per second (prefill), on the command line and the Builds page."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from advisor.prices import usd_per_1m_tokens
+from advisor.results import PlanResult
+from rigfit.cli import main
+
+MODEL = "qwen3-embedding-8b"
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture(scope="module")
+def result() -> PlanResult:
+    """The plan the command line makes, read back from its JSON."""
+    return PlanResult.model_validate(json.loads(
+        _cli("plan", "--model", MODEL, "--budget", "2000", "--format", "json")))
+
+
+@pytest.fixture(scope="module")
+def table() -> str:
+    return _cli("plan", "--model", MODEL, "--budget", "2000")
+
+
+def _cli(*argv: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(list(argv)) == 0
+    return out.getvalue()
+
+
+def test_tiers_are_ranked_and_described_by_prefill(result):
+    assert result.task == "embed"
+    assert [t.tier for t in result.tiers] == ["budget", "balanced", "workstation"]
+    for t in result.tiers:
+        assert t.decode_tokens_per_s is None and t.prefill_tokens_per_s > 0
+        assert t.reason.code.endswith("_encoder")
+        assert "speed unknown" not in t.reason.text
+    budget, balanced, workstation = result.tiers
+    assert f"embeds {budget.prefill_tokens_per_s:,.0f} tokens/s" in budget.reason.text
+    # Balanced: the most embedded tokens/s per dollar among the builds within budget.
+    assert balanced.tokens_per_s_per_kusd == pytest.approx(
+        balanced.prefill_tokens_per_s / balanced.total_usd * 1000.0)
+    assert balanced.tokens_per_s_per_kusd >= budget.tokens_per_s_per_kusd
+    assert workstation.prefill_tokens_per_s >= max(budget.prefill_tokens_per_s,
+                                                   balanced.prefill_tokens_per_s)
+
+
+def test_cloud_prices_an_encoder_per_million_input_tokens(result):
+    assert len(result.cloud) > 10
+    assert all(c.meets_workload for c in result.cloud)
+    for c in result.cloud:
+        assert c.decode_tokens_per_s is None
+        assert c.usd_per_1m_tokens == pytest.approx(usd_per_1m_tokens(
+            usd_per_hour=c.usd_per_hour, tokens_per_s=c.prefill_tokens_per_s))
+    cheapest = [c.usd_per_1m_tokens for c in result.cloud]
+    assert cheapest == sorted(cheapest)
+
+
+def test_cli_table_describes_input_tokens_and_embedding_speed(table, result):
+    workload = next(line for line in table.splitlines() if line.startswith("workload:"))
+    assert "512 input tokens per request" in workload
+    assert "new tokens" not in workload and "tokens/s each" not in workload
+    assert "speed unknown" not in table and "decode unknown" not in table
+    assert "no catalog instance" not in table
+    budget = result.tiers[0]
+    assert f"  embeds {budget.prefill_tokens_per_s:,.0f} tokens/s; " in table
+    assert "embedded_tokens/s" in table and "per_1M_input_tokens" in table
+
+
+def test_cli_table_in_chinese():
+    text = _cli("--lang", "zh", "plan", "--model", MODEL, "--budget", "2000")
+    assert "每个请求 512 个输入 token" in text
+    assert "每秒嵌入" in text and "生成速度未知" not in text
+    assert "不生成内容" in text
+
+
+def test_cli_json_has_cloud_rows(result):
+    data = json.loads(_cli("cloud", "--model", MODEL, "--budget", "2000", "--format", "json"))
+    assert data["task"] == "embed"
+    assert len(data["cloud"]) == len(result.cloud)
+    assert data["message"][-1]["code"] in {"plan_holds_encoder", "plan_stretch_labelled"}
+
+
+def test_builds_page_headline_and_captions_say_the_embedding_speed():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["model"] = MODEL
+    at.run()
+    at.switch_page("pages/builds.py")
+    at.run()
+    assert not at.exception
+    [headline] = [s.value for s in at.success]
+    assert "embeds" in headline and "per user" not in headline
+    captions = [c.value for c in at.caption]
+    assert not any("0.0 tokens/s" in c for c in captions)
+    assert any("input tokens" in c and "generates nothing" in c for c in captions)
+    assert any("embeds" in c and "tokens/s" in c for c in captions)
+    assert not any("tokens/s or more per user" in c for c in captions)
