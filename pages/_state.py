@@ -385,7 +385,8 @@ def query_for(cfg: dict[str, Any]) -> dict[str, str]:
 def sync_url() -> None:
     """Write the configuration into the address bar (the entry file calls this)."""
     wanted = query_for(state())
-    current = {k: st.query_params.get(k) for k in st.query_params.keys()}
+    # One read of the address bar: a lookup per key costs a proxy call each (~50 a run).
+    current = st.query_params.to_dict()
     if current != wanted:
         st.query_params.from_dict(wanted)
 
