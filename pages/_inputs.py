@@ -66,14 +66,25 @@ def read_config_upload(data: bytes, *, file_name: str = "config.json",
         return None, translate_notice(exc, language)
 
 
+def _catalog_choices(cat: Catalog, kind: str) -> tuple[list[str], Callable[[str], str]]:
+    """The ids and the label function of the model or GPU selectbox ("model", "gpu").
+
+    Built once per catalog and kept with it: a rerun passes the same list, and the
+    selectbox's label for each option is a dictionary lookup.
+    """
+    kept = cat.derived("pages.catalog_choices")
+    if kind not in kept:
+        if kind == "model":
+            labels = {m.id: f"{m.name} ({m.id})" for m in cat.models}
+            kept[kind] = (list(labels), lambda mid: labels.get(mid) or f"{mid} ({mid})")
+        else:
+            names = {g.id: g.name for g in cat.gpus}
+            kept[kind] = (list(names), lambda gid: names.get(gid, gid))
+    return kept[kind]
+
+
 def _model_label(cat: Catalog) -> Callable[[str], str]:
-    names = {m.id: m.name for m in cat.models}
-    return lambda mid: f"{names.get(mid, mid)} ({mid})"
-
-
-def _gpu_label(cat: Catalog) -> Callable[[str], str]:
-    names = {g.id: g.name for g in cat.gpus}
-    return lambda gid: names.get(gid, gid)
+    return _catalog_choices(cat, "model")[1]
 
 
 def _upload_input(cat: Catalog, data: dict[str, Any]) -> ModelArch | None:
@@ -123,9 +134,10 @@ def _model_inputs(cat: Catalog, data: dict[str, Any]) -> tuple[ModelArch | None,
                                       format_func=labeller("inputs.source_"), horizontal=True))
     arch = sized = None
     if source == "catalog":
+        ids, label = _catalog_choices(cat, "model")
         data["model"] = store("model", sb.selectbox(
-            t("inputs.model"), [m.id for m in cat.models], key=bind("model"),
-            format_func=_model_label(cat), help=t("inputs.model_help")))
+            t("inputs.model"), ids, key=bind("model"), format_func=label,
+            help=t("inputs.model_help")))
     elif source == "size":
         data["params_b"] = store("params_b", float(sb.number_input(
             t("inputs.params_b"), min_value=MIN_PARAMS / 1e9, max_value=MAX_PARAMS / 1e9,
@@ -347,8 +359,9 @@ def _gpu_inputs(cat: Catalog, data: dict[str, Any]) -> None:
                 st.success(plain(t("inputs.paste_matched", id=gid)))
             elif rows or not bad_lines:
                 st.warning(t("inputs.paste_unmatched", rows=rows))
-    data["gpu"] = store("gpu", sb.selectbox(t("inputs.gpu"), [g.id for g in cat.gpus],
-                                            key=bind("gpu"), format_func=_gpu_label(cat)))
+    ids, label = _catalog_choices(cat, "gpu")
+    data["gpu"] = store("gpu", sb.selectbox(t("inputs.gpu"), ids, key=bind("gpu"),
+                                            format_func=label))
     _memory_input(cat, data)
     data["gpu_count"] = store("gpu_count", int(sb.number_input(
         t("inputs.gpu_count"), min_value=1, max_value=MAX_GPUS, step=1, key=bind("gpu_count"))))
