@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from advisor.cloud import comparison_of
-from advisor.results import CloudComparison
+from advisor.results import CloudComparison, CloudOption
 from catalog.errors import UserError
 from pages._charts import spec_figure
 from pages._engine import catalog, run_plan
@@ -15,7 +15,7 @@ from pages._inputs import plan_inputs, scenario_inputs
 from pages._plan import service_level, show_engine_notes, show_workload
 from pages._state import lang
 from pages._text import labeller, plain, show_user_error, t
-from report.formats import money_text
+from report.formats import money_pattern, money_text
 from report.plan_charts import break_even_spec, cheapest_cloud, cloud_name
 from report.text import group_strings
 
@@ -68,25 +68,66 @@ def price_speed_columns(comparison: CloudComparison) -> tuple[str, str]:
     return t("cloud.col_per_1m"), t("cloud.col_speed")
 
 
-def cloud_table(comparison: CloudComparison) -> pd.DataFrame:
-    """One row per instance; money in the chosen currency, break-even in months (None: never)."""
-    offers = comparison.cloud
-    encoder = comparison.task != "generate"  # embeds input: its prefill and input tokens
+def speed_of(comparison: CloudComparison, offer: CloudOption) -> float | None:
+    """The speed column's figure: an encoder's prefill (input embedded), else per user. [tokens/s]"""
+    if comparison.task != "generate":
+        return offer.prefill_tokens_per_s
+    return offer.decode_tokens_per_s_per_user
+
+
+def sorted_offers(comparison: CloudComparison, sort: str) -> list[CloudOption]:
+    """The offers by ``sort``: the cheapest (or soonest paid back) first, the fastest first
+    for speed; offers without the figure (break-even "never") last, ties in the plan's order."""
+    first_tier = comparison.tiers[0].tier if comparison.tiers else None
+    value = {
+        "per_1m": lambda c: c.usd_per_1m_tokens_in_currency,
+        "per_hour": lambda c: c.usd_per_hour_in_currency,
+        "speed": lambda c: speed_of(comparison, c),
+        "break_even": lambda c: (c.break_even_months.get(first_tier) if first_tier
+                                 else c.usd_per_1m_tokens_in_currency),
+    }[sort]
+    sign = -1 if sort == "speed" else 1
+    known = [c for c in comparison.cloud if value(c) is not None]
+    return (sorted(known, key=lambda c: sign * value(c))
+            + [c for c in comparison.cloud if value(c) is None])
+
+
+def cloud_table(comparison: CloudComparison, offers: list[CloudOption]) -> pa.Table:
+    """One row per instance; money in the chosen currency, break-even in months (null: never).
+
+    The cells stay numbers, so a click on a header sorts by value; each number column
+    formats its own cells (:func:`number_formats`).
+    """
     per_1m, speed = price_speed_columns(comparison)
+    number = pa.float64()
     columns = {
-        t("cloud.col_instance"): [cloud_name(c) for c in offers],  # names the GPUs too
-        per_1m: [c.usd_per_1m_tokens_in_currency for c in offers],
-        t("cloud.col_per_hour"): [c.usd_per_hour_in_currency for c in offers],
-        speed: [c.prefill_tokens_per_s if encoder else c.decode_tokens_per_s_per_user
-                for c in offers],
+        t("cloud.col_instance"): pa.array([cloud_name(c) for c in offers], pa.string()),
+        per_1m: pa.array([c.usd_per_1m_tokens_in_currency for c in offers], number),
+        t("cloud.col_per_hour"): pa.array([c.usd_per_hour_in_currency for c in offers], number),
+        speed: pa.array([speed_of(comparison, c) for c in offers], number),
     }
     if not all(c.meets_workload for c in offers):  # else the caption above says it all
-        columns[t("cloud.col_meets")] = [c.meets_workload for c in offers]
+        columns[t("cloud.col_meets")] = pa.array([c.meets_workload for c in offers], pa.bool_())
     for tier in comparison.tiers:
-        columns[t("cloud.col_break_even", tier=tier_name(tier.tier))] = [
-            c.break_even_months.get(tier.tier) for c in offers]
-    columns[t("cloud.col_quant")] = [c.quant for c in offers]
-    return pd.DataFrame(columns)
+        columns[t("cloud.col_break_even", tier=tier_name(tier.tier))] = pa.array(
+            [c.break_even_months.get(tier.tier) for c in offers], number)
+    columns[t("cloud.col_quant")] = pa.array([c.quant for c in offers], pa.string())
+    return pa.table(columns)
+
+
+def number_formats(comparison: CloudComparison) -> dict[str, st.column_config.NumberColumn]:
+    """Each number column's format: money as :func:`report.formats.money_text` writes it in
+    the chosen currency, speed and months to a tenth; a break-even column says what it is."""
+    per_1m, speed = price_speed_columns(comparison)
+    money = money_pattern(comparison.currency, digits=2)
+    formats = {per_1m: st.column_config.NumberColumn(format=money),
+               t("cloud.col_per_hour"): st.column_config.NumberColumn(format=money),
+               speed: st.column_config.NumberColumn(format="%,.1f")}
+    for tier in comparison.tiers:
+        formats[t("cloud.col_break_even", tier=tier_name(tier.tier))] = (
+            st.column_config.NumberColumn(
+                format="%,.1f", help=t("cloud.break_even_help", tier=tier_name(tier.tier))))
+    return formats
 
 
 def show_offers_source() -> None:
@@ -105,31 +146,14 @@ def show_table(comparison: CloudComparison) -> None:
         return
     st.caption(t("cloud.count", count=len(comparison.cloud),
                  meets=sum(c.meets_workload for c in comparison.cloud)))
-    frame = cloud_table(comparison)
-    code = comparison.currency
-    break_even = [t("cloud.col_break_even", tier=tier_name(x.tier)) for x in comparison.tiers]
     sort = st.selectbox(t("cloud.sort"), SORTS, key="w_cloud_sort",
                         format_func=labeller("cloud.sort_"))
-    per_1m, speed = price_speed_columns(comparison)
-    column, ascending = {
-        "per_1m": (per_1m, True),
-        "per_hour": (t("cloud.col_per_hour"), True),
-        "speed": (speed, False),
-        "break_even": (break_even[0] if break_even else per_1m, True),
-    }[sort]
-    frame = frame.sort_values(column, ascending=ascending, na_position="last", kind="stable")
-    # Money through the one formatter, in the chosen currency; the cells stay numbers,
-    # so a click on a header still sorts by value.
-    styled = frame.style.format(
-        lambda v: money_text(v, code, digits=2),
-        subset=[t("cloud.col_per_hour"), per_1m]).format(
-        "{:,.1f}", subset=[speed]).format(
-        "{:,.1f}", subset=break_even, na_rep=t("cloud.never"))
-    help_text = {name: t("cloud.break_even_help", tier=tier_name(x.tier))
-                 for name, x in zip(break_even, comparison.tiers)}
-    st.dataframe(styled, hide_index=True, key="cloud_table", column_config={
-        name: st.column_config.Column(help=text) for name, text in help_text.items()})
-    if break_even:
+    # Only break-even cells are ever empty (renting costs no more per month than the
+    # electricity): the placeholder says "never" there.
+    st.dataframe(cloud_table(comparison, sorted_offers(comparison, sort)), hide_index=True,
+                 key="cloud_table", placeholder=t("cloud.never"),
+                 column_config=number_formats(comparison))
+    if comparison.tiers:
         st.caption(t("cloud.break_even_note"))
     if any(None in c.break_even_months.values() for c in comparison.cloud):
         st.caption(t("cloud.never_note"))

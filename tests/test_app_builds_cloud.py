@@ -206,8 +206,15 @@ def test_cloud_says_never_when_renting_is_cheaper_to_run():
     at = open_page("pages/cloud.py", model="llama-3.1-70b", budget_usd="3000", users="1",
                    hours_per_day="0")
     assert at.info[0].value.startswith("Renting the cheapest instance costs no more")
-    table = at.dataframe[0].value
+    element = at.dataframe[0]
+    table = element.value
     assert table["Budget"].isna().all()
+    # The cells stay numbers (a header click sorts by value); an empty one reads "never".
+    assert table["Per hour"].dtype.kind == table["Budget"].dtype.kind == "f"
+    assert element.proto.placeholder == "never"
+    columns = json.loads(element.proto.columns)
+    assert columns["Per hour"]["type_config"]["format"] == "$%,.2f"
+    assert columns["Budget"]["type_config"]["format"] == "%,.1f"
     assert any(c.value.startswith("“never”") for c in at.caption)
     assert "Break-even" not in [t["name"] for t in charts(at)[0]["data"]]
 
@@ -218,6 +225,7 @@ def test_cloud_over_budget_leads_with_cloud_in_chinese():
     assert at.title[0].value == "租还是买"
     assert unescape(at.warning[0].value).startswith("建议先租用云端：租用 ")
     assert "经济型" in at.dataframe[0].value.columns
+    assert at.dataframe[0].proto.placeholder == "永不"
     assert charts(at)[0]["layout"]["title"]["text"] == "累计花费：购买与租用"
 
 
