@@ -378,14 +378,16 @@ def test_cli_budget_in_currency(capsys):
     assert data["currency"] == "CNY"
 
 
-def test_an_embedding_model_gets_tiers_with_no_tokens_per_dollar():
-    # An encoder-only model generates no tokens: the balanced reason shows a dash
-    # instead of failing to format a missing figure.
+def test_an_embedding_model_gets_tiers_by_embedded_tokens_per_dollar():
+    # An encoder-only model generates no tokens: the balanced tier is the most input
+    # tokens embedded per second (prefill) per dollar, not a dash.
     # Under a service level the per-user speed is not the test, so encoder-only builds meet it.
     r = _plan("qwen3-embedding-0.6b", 3000, service=ServeSettings(ttft_p95_s=1800))
     balanced = [t for t in r.tiers if t.tier == "balanced"]
-    assert balanced and balanced[0].reason.code == "tier_balanced"
-    assert balanced[0].reason.params["tokens_per_s_per_kusd"] == "—"
+    assert balanced and balanced[0].reason.code == "tier_balanced_encoder"
+    b = balanced[0]
+    assert b.reason.params["tokens_per_s_per_kusd"] == (
+        f"{b.prefill_tokens_per_s / b.total_usd * 1000:.1f}")
 
 
 def test_a_budget_above_the_limit_is_said_in_its_currency(capsys):
@@ -406,7 +408,10 @@ def test_an_embedding_model_is_planned_by_the_memory_it_needs_not_a_speed_it_nev
     code, out, err = _cli(capsys, "--lang", "zh", "plan", "--model", "qwen3-embedding-8b",
                           "--budget-usd", "3000")
     assert code == 0 and err == ""
-    assert out.startswith("在预算内，有 1 套不同的配置能装下 Qwen3-Embedding 8B；纯编码器模型不生成内容")
+    held = len({(t.gpu_id, t.gpu_count, t.gpu_used) for t in r.tiers if t.within_budget})
+    assert held == 3  # the cheapest, the most per dollar and the fastest are three builds
+    assert out.startswith(f"在预算内，有 {held} 套不同的配置能装下 Qwen3-Embedding 8B；"
+                          "纯编码器模型不生成内容")
 
 
 @pytest.mark.parametrize("first", [dict(circuit_volts=230.0, circuit_amps=16.0),
