@@ -263,8 +263,9 @@ def test_builds_say_a_yen_budget_below_every_machine_in_yen():
 
 def test_builds_for_an_embedding_model_hold_it_instead_of_asking_for_a_speed():
     at = open_page("pages/builds.py", model="qwen3-embedding-8b")
-    said = unescape(" ".join(c.value for c in at.caption))
-    assert not at.error and "1 distinct build holds Qwen3-Embedding 8B within the budget" in said
+    said = unescape(at.success[0].value)  # the headline, not a per-user speed
+    assert not at.error and "3 distinct builds hold Qwen3-Embedding 8B within the budget" in said
+    assert "the fastest embeds" in said and "per user" not in said
 
 
 def test_builds_say_the_budget_range_in_the_page_currency():
