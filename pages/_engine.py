@@ -14,6 +14,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -31,6 +32,9 @@ from sizing.estimate import Estimate, estimate
 from sizing.fits import FitsRequest, FitTable, fits, ranking_quality
 from sizing.request import EstimateRequest, resolve_model
 from sizing.vector import every_gpu
+
+if TYPE_CHECKING:
+    from sizing.remedies import Remedy
 
 # A catalog directory to serve instead of the packaged one (tests, staging).
 CATALOG_DIR_ENV = "RIGFIT_CATALOG_DIR"
@@ -152,6 +156,22 @@ def _fit_rows_cached(request_json: str, arch_json: str | None) -> list[GpuRow]:
 def run_fit_rows(request: EstimateRequest, arch: ModelArch | None) -> list[GpuRow]:
     """The scenario on every catalog GPU the runtime supports, as fit-table rows."""
     return _fit_rows_cached(request.model_dump_json(), _arch_json(arch))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _remedies_cached(request_json: str, arch_json: str | None) -> list[Remedy]:
+    from sizing.remedies import remedies_for  # only a scenario that does not fit asks
+
+    request, cat = EstimateRequest.model_validate_json(request_json), catalog()
+    return remedies_for(request, cat, _arch_from(arch_json) or resolve_model(request, cat)[0])
+
+
+def run_remedies(request: EstimateRequest, arch: ModelArch | None) -> list[Remedy]:
+    """What would make a scenario that does not fit entirely on its GPU fit, ranked.
+
+    Cached here rather than in the page: a page's script runs again on every rerun,
+    and so would its cache decorator (about 1 ms each time)."""
+    return _remedies_cached(request.model_dump_json(), _arch_json(arch))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

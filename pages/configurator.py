@@ -7,7 +7,7 @@ import streamlit as st
 
 from pages._agent import show_agent, show_vision
 from pages._charts import memory_figure, spec_figure
-from pages._engine import GpuRow, catalog, run_fit_rows
+from pages._engine import GpuRow, catalog, run_fit_rows, run_remedies
 from pages._frame import begin_page
 from pages._inputs import budget_input, money_terms, scenario_estimate
 from pages._state import SORTS, bind, store
@@ -17,8 +17,7 @@ from catalog.errors import UserError
 from catalog.schema import ModelArch
 from report.formats import MISSING, gib_text, money_pattern, money_text, pattern_text
 from sizing.estimate import Estimate
-from sizing.remedies import Remedy, remedies_for
-from sizing.request import EstimateRequest, resolve_model
+from sizing.request import EstimateRequest
 from sizing.units import bytes_to_gib
 
 
@@ -55,21 +54,12 @@ def show_verdict(result: Estimate) -> None:
     st.plotly_chart(memory_figure(result), key="memory_chart")
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _remedies_cached(request_json: str, arch_json: str | None) -> list[Remedy]:
-    request = EstimateRequest.model_validate_json(request_json)
-    arch = (ModelArch.model_validate_json(arch_json) if arch_json
-            else resolve_model(request, catalog())[0])
-    return remedies_for(request, catalog(), arch)
-
-
 def show_remedies(request: EstimateRequest, arch: ModelArch | None, result: Estimate) -> None:
     """What would make a scenario that does not fit entirely on the GPU fit, ranked."""
     if result.memory.fits:
         return
     try:
-        remedies = _remedies_cached(request.model_dump_json(),
-                                    arch.model_dump_json() if arch is not None else None)
+        remedies = run_remedies(request, arch)
     except UserError:
         return
     if not remedies:
