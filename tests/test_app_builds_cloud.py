@@ -274,3 +274,22 @@ def test_builds_say_the_budget_range_in_the_page_currency():
     said = unescape(at.error[0].value)
     assert "budget must be above 0 and at most JP¥" in said and "(got JP¥0)" in said
     assert "USD" not in said
+
+
+def test_builds_page_headline_and_captions_say_the_embedding_speed():
+    at = open_page("pages/builds.py", model="qwen3-embedding-8b")
+    [headline] = [s.value for s in at.success]
+    assert "embeds" in headline and "per user" not in headline
+    captions = [c.value for c in at.caption]
+    assert not any("0.0 tokens/s" in c for c in captions)
+    assert any("input tokens" in c and "generates nothing" in c for c in captions)
+    assert any("embeds" in c and "tokens/s" in c for c in captions)
+    assert not any("tokens/s or more per user" in c for c in captions)
+
+
+def test_cloud_page_prices_an_embedding_model_per_million_input_tokens():
+    at = open_page("pages/cloud.py", model="qwen3-embedding-8b")
+    frame = at.dataframe[0].value
+    assert "Per 1M input tokens" in frame.columns and "Embedded tok/s" in frame.columns
+    assert "tok/s per user" not in frame.columns
+    assert len(frame) > 10 and (frame["Embedded tok/s"] > 0).all()

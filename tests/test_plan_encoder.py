@@ -1,22 +1,20 @@
 """Plans for an encoder-only (embedding) model: sized by memory, timed and priced by the
-input tokens it embeds per second (prefill), on the command line and the Builds page."""
+input tokens it embeds per second (prefill), in the planner and on the command line (the
+Builds and Cloud pages are in test_app_builds_cloud.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import json
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from advisor.prices import usd_per_1m_tokens
 from advisor.results import PlanResult
 from rigfit.cli import main
 
 MODEL = "qwen3-embedding-8b"
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 @pytest.fixture(scope="module")
@@ -90,18 +88,3 @@ def test_cli_json_has_cloud_rows(result):
     assert len(data["cloud"]) == len(result.cloud)
     assert data["message"][-1]["code"] in {"plan_holds_encoder", "plan_stretch_labelled"}
 
-
-def test_builds_page_headline_and_captions_say_the_embedding_speed():
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["model"] = MODEL
-    at.run()
-    at.switch_page("pages/builds.py")
-    at.run()
-    assert not at.exception
-    [headline] = [s.value for s in at.success]
-    assert "embeds" in headline and "per user" not in headline
-    captions = [c.value for c in at.caption]
-    assert not any("0.0 tokens/s" in c for c in captions)
-    assert any("input tokens" in c and "generates nothing" in c for c in captions)
-    assert any("embeds" in c and "tokens/s" in c for c in captions)
-    assert not any("tokens/s or more per user" in c for c in captions)
