@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import streamlit as st
+from streamlit.elements.lib.column_types import ColumnConfig
 
 from advisor.cloud import comparison_of
 from advisor.results import CloudComparison, CloudOption
@@ -115,7 +116,7 @@ def cloud_table(comparison: CloudComparison, offers: list[CloudOption]) -> pa.Ta
     return pa.table(columns)
 
 
-def number_formats(comparison: CloudComparison) -> dict[str, st.column_config.NumberColumn]:
+def number_formats(comparison: CloudComparison) -> dict[str, ColumnConfig]:
     """Each number column's format: money as :func:`report.formats.money_text` writes it in
     the chosen currency, speed and months to a tenth; a break-even column says what it is."""
     per_1m, speed = price_speed_columns(comparison)
