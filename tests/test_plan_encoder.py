@@ -12,9 +12,14 @@ import pytest
 
 from advisor.prices import usd_per_1m_tokens
 from advisor.results import PlanResult
+from catalog.catalog import load_catalog
+from report.content import PlanInputs, report_content
 from rigfit.cli import main
+from sizing.estimate import estimate
+from sizing.request import EstimateRequest
 
 MODEL = "qwen3-embedding-8b"
+CATALOG = load_catalog()
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +93,14 @@ def test_cli_json_has_cloud_rows(result):
     assert len(data["cloud"]) == len(result.cloud)
     assert data["message"][-1]["code"] in {"plan_holds_encoder", "plan_stretch_labelled"}
 
+
+
+@pytest.mark.parametrize(("lang", "words"), [("en", "Embedded tokens/s"), ("zh", "每秒嵌入 token")])
+def test_report_describes_an_encoder_by_its_embedding_speed(lang, words):
+    request = EstimateRequest(model=MODEL, gpu="rtx-4090")
+    content = report_content(estimate(request, CATALOG), lang=lang, request=request,
+                             inputs=PlanInputs(budget_usd=2000.0), catalog=CATALOG)
+    tiers, cloud = content.section("tiers"), content.section("cloud")
+    assert tiers.tables[0].columns[3] == words and cloud.tables[0].columns[3] == words
+    assert all(row[3] not in {"—", ""} for row in tiers.tables[0].rows)
+    assert "512" in tiers.intro and ("new tokens" not in tiers.intro) and "新 token" not in tiers.intro
