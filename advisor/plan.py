@@ -307,9 +307,12 @@ def headline(arch: ModelArch, tiers: Sequence[TierBuild], meeting: Sequence[Buil
         inside = {(t.gpu_id, t.gpu_count, t.gpu_used) for t in tiers if t.within_budget}
         if arch.task != "generate":  # an encoder meets the workload by holding the model
             holds = count_text(len(inside), "distinct build holds", "distinct builds hold")
-            out = [Notice("plan_holds_encoder", f"{holds} {arch.name} within the budget; an "
-                          "encoder-only model generates nothing, so no tokens/s per user applies.",
-                          builds=len(inside), model=arch.name)]
+            embed = max((t.prefill_tokens_per_s or 0.0) for t in tiers if t.within_budget)
+            embed_text = f"{embed:,.0f}" if embed else "—"
+            out = [Notice("plan_holds_encoder", f"{holds} {arch.name} within the budget, the "
+                          f"fastest embedding {embed_text} tokens/s; an encoder-only model "
+                          "generates nothing, so no tokens/s per user applies.",
+                          builds=len(inside), model=arch.name, embed=embed_text)]
         else:
             runs = count_text(len(inside), "distinct build runs", "distinct builds run")
             out = [Notice("plan_meets", f"{runs} {arch.name} at {need} "

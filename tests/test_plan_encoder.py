@@ -78,6 +78,10 @@ def test_cli_table_describes_input_tokens_and_embedding_speed(table, result):
     budget = result.tiers[0]
     assert f"  embeds {budget.prefill_tokens_per_s:,.0f} tokens/s; " in table
     assert "embedded_tokens/s" in table and "per_1M_input_tokens" in table
+    fastest = max(t.prefill_tokens_per_s for t in result.tiers if t.within_budget)
+    assert table.splitlines()[0].startswith(
+        f"3 distinct builds hold Qwen3-Embedding 8B within the budget, the fastest embedding "
+        f"{fastest:,.0f} tokens/s;")
 
 
 def test_cli_table_in_chinese():
