@@ -82,7 +82,7 @@ class ValuePoint:
     roles: tuple[str, ...]  # "budget", "balanced", "workstation", "within_budget", ...
     build: TierBuild
     price: float  # in the plan's currency
-    tokens_per_s_per_user: float
+    tokens_per_s_per_user: float  # an encoder: input tokens embedded per second (prefill)
     low_tokens_per_s_per_user: float | None
     high_tokens_per_s_per_user: float | None
 
@@ -108,8 +108,11 @@ def value_points(result: PlanResult) -> list[ValuePoint]:
     named += [("within_budget", result.within_budget_best),
               ("consumer", result.consumer_vs_pro.consumer),
               ("professional", result.consumer_vs_pro.professional)]
+    def speed(b: TierBuild) -> float | None:  # an encoder generates nothing: its prefill
+        return b.decode_tokens_per_s_per_user if b.task == "generate" else b.prefill_tokens_per_s
+
     for role, b in named:
-        if b is None or not b.decode_tokens_per_s_per_user:
+        if b is None or not speed(b):
             continue
         roles, _ = found.setdefault(build_key(b), ([], b))
         roles.append(role)
@@ -118,7 +121,7 @@ def value_points(result: PlanResult) -> list[ValuePoint]:
         low, high = per_user_band(b)
         points.append(ValuePoint(roles=tuple(roles), build=b,
                                  price=b.total_usd * result.units_per_usd,
-                                 tokens_per_s_per_user=b.decode_tokens_per_s_per_user or 0.0,
+                                 tokens_per_s_per_user=speed(b) or 0.0,
                                  low_tokens_per_s_per_user=low,
                                  high_tokens_per_s_per_user=high))
     return points
@@ -138,7 +141,9 @@ def value_spec(result: PlanResult, *, labels: Mapping[str, str] | None = None,
     if len(points) < min_points:
         return None
     currency = result.currency
-    spec = _figure(title=_label(labels, "value_title"), height=380)
+    encoder = result.task != "generate"  # by the input tokens it embeds, with no speed target
+    suffix = "_encoder" if encoder else ""
+    spec = _figure(title=_label(labels, "value_title" + suffix), height=380)
     for p in points:
         b = p.build
         desc = f"{b.gpu_count} × {b.gpu_name}{' (used)' if b.gpu_used else ''}, {b.quant}"
@@ -159,11 +164,12 @@ def value_spec(result: PlanResult, *, labels: Mapping[str, str] | None = None,
     if result.budget_in_currency is not None:
         vline(spec, result.budget_in_currency, line={"color": "#E45756", "dash": "dash"},
               text=_label(labels, "budget_line"))
-    hline(spec, result.min_tokens_per_s, line={"color": "#888", "dash": "dot"},
-          text=_label(labels, "target_line"), position="bottom right")
+    if not encoder:
+        hline(spec, result.min_tokens_per_s, line={"color": "#888", "dash": "dot"},
+              text=_label(labels, "target_line"), position="bottom right")
     spec["layout"].update(xaxis={"title": axis_title(_label(labels, "price_axis",
                                                             currency=currency))},
-                          yaxis={"title": axis_title(_label(labels, "speed_axis")),
+                          yaxis={"title": axis_title(_label(labels, "speed_axis" + suffix)),
                                  "rangemode": "tozero"})
     return spec
 

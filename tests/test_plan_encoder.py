@@ -14,6 +14,8 @@ from advisor.prices import usd_per_1m_tokens
 from advisor.results import PlanResult
 from catalog.catalog import load_catalog
 from report.content import PlanInputs, report_content
+from report.plan_charts import value_spec
+from report.text import group_strings
 from rigfit.cli import main
 from sizing.estimate import estimate
 from sizing.request import EstimateRequest
@@ -108,3 +110,14 @@ def test_report_describes_an_encoder_by_its_embedding_speed(lang, words):
     assert tiers.tables[0].columns[3] == words and cloud.tables[0].columns[3] == words
     assert all(row[3] not in {"—", ""} for row in tiers.tables[0].rows)
     assert "512" in tiers.intro and ("new tokens" not in tiers.intro) and "新 token" not in tiers.intro
+
+
+def test_value_chart_plots_an_encoder_by_its_embedding_speed(result):
+    spec = value_spec(result, labels=group_strings("plan_chart.", "zh"))
+    assert spec is not None and spec["layout"]["title"]["text"] == "价格与嵌入速度"
+    plotted = sorted(y for trace in spec["data"] for y in trace["y"])
+    cvp = result.consumer_vs_pro
+    shown = [*result.tiers, cvp.consumer, cvp.professional]
+    assert plotted == sorted({b.prefill_tokens_per_s for b in shown if b is not None})
+    # No per-user speed target to draw: the only line is the budget.
+    assert len(spec["layout"]["shapes"]) == 1
