@@ -7,6 +7,7 @@ import streamlit as st
 
 from advisor.own_prices import OWN_PRICE_SOURCE
 from advisor.results import PlanResult, TierBuild
+from advisor.tiers import throughput_tokens_per_s
 from catalog.errors import UserError
 from pages._charts import spec_figure
 from pages._engine import run_plan
@@ -71,8 +72,10 @@ def reason(b: TierBuild, result: PlanResult, *, role: str) -> str:
         return t(key, currency=result.currency,
                  value=f"{(b.tokens_per_s_per_kusd or 0) / result.units_per_usd:.1f}")
     if b.stretch:
-        inside = [x.decode_tokens_per_s or 0.0 for x in result.tiers if x.within_budget]
-        gain = (b.decode_tokens_per_s or 0.0) / max(inside, default=0.0) - 1 if inside else 0.0
+        # Decode, or an encoder's prefill: what the tiers were ranked by.
+        inside = [throughput_tokens_per_s(x) for x in result.tiers if x.within_budget]
+        top = max(inside, default=0.0)
+        gain = throughput_tokens_per_s(b) / top - 1 if top else 0.0
         return t("builds.reason_workstation_stretch", over=over, gain=f"{gain:.0%}")
     return t("builds.reason_workstation")
 

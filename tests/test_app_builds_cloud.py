@@ -293,3 +293,13 @@ def test_cloud_page_prices_an_embedding_model_per_million_input_tokens():
     assert "Per 1M input tokens" in frame.columns and "Embedded tok/s" in frame.columns
     assert "tok/s per user" not in frame.columns
     assert len(frame) > 10 and (frame["Embedded tok/s"] > 0).all()
+
+
+def test_builds_page_says_an_embedding_stretch_tier_gain_by_embedding_speed():
+    at = open_page("pages/builds.py", model="qwen3-embedding-8b", budget_usd="800")
+    expected = engine_plan(model="qwen3-embedding-8b", budget_usd=800)
+    stretch = expected.tiers[-1]
+    assert stretch.stretch and stretch.task == "embed"
+    inside = max(t.prefill_tokens_per_s for t in expected.tiers if t.within_budget)
+    gain = f"{stretch.prefill_tokens_per_s / inside - 1:.0%}"
+    assert any(gain in unescape(c.value) for c in at.caption)
