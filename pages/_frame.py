@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages._state import PAGE_KEY
+from pages._state import set_page
 
 APP_PATH = Path(__file__).resolve().parents[1] / "app.py"
 # The last page with a question of its own; a report made next answers it first.
@@ -47,6 +47,6 @@ def begin_page(name: str) -> None:
     if not frame_active():
         runpy.run_path(str(APP_PATH), run_name="__main__")
         st.stop()
-    st.session_state[PAGE_KEY] = name
+    set_page(name)
     if name in REPORT_LEADS:
         st.session_state[ORIGIN_KEY] = name

@@ -397,7 +397,21 @@ def widget_key(name: str) -> str:
     Keys differ per page because Streamlit drops a widget's value when the
     page that rendered it changes; the configuration carries it across.
     """
+    memo = getattr(_RUN, "page", None)
+    if memo is not None and memo[0] is get_script_run_ctx():
+        return f"w_{memo[1]}_{name}"
     return f"w_{st.session_state.get(PAGE_KEY, '')}_{name}"
+
+
+def set_page(name: str) -> None:
+    """Record the page now running, for :func:`widget_key`.
+
+    Kept in the session and, for the run's thread, beside the run's context:
+    a page asks for a widget key a few dozen times a run, and each session
+    lookup costs about 20 µs (see :func:`state`).
+    """
+    st.session_state[PAGE_KEY] = name
+    _RUN.page = (get_script_run_ctx(), name)
 
 
 def bind(name: str) -> str:
