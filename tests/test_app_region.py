@@ -112,7 +112,7 @@ def test_compare_and_configurator_price_in_the_regions_currency():
     card = CATALOG.gpu("rtx-4090")
     row = next(v for k, v in prices.items() if card.name in k)
     assert row == pytest.approx(card.price_usd * CNY_PER_USD)
-    assert "每 1,000 CNY 的生成 tokens/s" in table.columns
+    assert "每 1,000 CNY 的 tok/s" in table.columns
     at = open_page("pages/configurator.py", lang="zh", model="qwen2.5-14b", gpu="rtx-3090")
     data = {key: DEFAULTS[key] for key in REQUEST_KEYS} | {"model": "qwen2.5-14b",
                                                            "gpu": "rtx-3090"}
