@@ -43,8 +43,8 @@ PAGES = {  # page: its script and the query that opens it with something to show
 # Contexts no earlier rerun used: each rerun is a new scenario for every cache.
 CONTEXTS = (5000, 6000, 7000, 9000, 10000, 11000, 12000, 13000, 14000, 15000, 17000)
 # The engine and advisor calls pages make (pages/_engine.py), timed apart from the page.
-ENGINE_CALLS = ("run_estimate", "run_fit_rows", "run_fits", "run_every_gpu", "run_plan",
-                "run_serve")
+ENGINE_CALLS = ("run_estimate", "run_fit_rows", "run_remedies", "run_fits", "run_every_gpu",
+                "run_plan", "run_serve")
 
 
 class EngineClock:
