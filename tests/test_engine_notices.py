@@ -28,15 +28,32 @@ ESTIMATE_CODES = {"bare_size_assumed", "config_params_computed", "config_context
                   "bench_other_gpu"}
 
 
+def _literal_codes(node: ast.expr) -> list[str]:
+    """The codes a ``Notice`` code argument can take: a literal, or either literal of
+    ``"a" if cond else "b"``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _literal_codes(node.body) + _literal_codes(node.orelse)
+    return []
+
+
 def source_codes() -> dict[str, str]:
-    """Code -> file of every literal ``Notice("code", ...)`` in the engine and the advisor."""
+    """Code -> file of every code the engine and the advisor can write: literal
+    ``Notice("code", ...)`` (or a choice of two literals), and the tiers'
+    ``coded("code", build)``, which writes ``code`` or, for an encoder-only model,
+    ``code_encoder`` (:func:`advisor.tiers.coded`)."""
     found = {}
     for path in sorted([*(ROOT / "sizing").glob("*.py"), *(ROOT / "advisor").glob("*.py")]):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id == "Notice" and node.args
-                    and isinstance(node.args[0], ast.Constant)):
-                found[node.args[0].value] = path.name
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args):
+                continue
+            if node.func.id == "Notice":
+                for code in _literal_codes(node.args[0]):
+                    found[code] = path.name
+            elif node.func.id == "coded":
+                for code in _literal_codes(node.args[0]):
+                    found[code] = found[f"{code}_encoder"] = path.name
     return found
 
 
