@@ -126,7 +126,7 @@ def pick_tiers(meeting: Sequence[Build], budget_usd: float | None) -> list[TierB
     balanced = max(within, key=lambda b: throughput_tokens_per_s(b) / b.total_usd)
     # An embedding or reranking model is ranked by the input tokens it embeds per second.
     per_kusd = ("—" if balanced.tokens_per_s_per_kusd is None
-                else f"{balanced.tokens_per_s_per_kusd:.1f}")
+                else f"{balanced.tokens_per_s_per_kusd:,.1f}")
     what = "embedded tokens/s" if is_encoder(balanced) else "tokens/s"
     tiers.append(tier_build(balanced, "balanced", budget_usd, reason=Notice(
         coded("tier_balanced", balanced),

@@ -387,7 +387,7 @@ def test_an_embedding_model_gets_tiers_by_embedded_tokens_per_dollar():
     assert balanced and balanced[0].reason.code == "tier_balanced_encoder"
     b = balanced[0]
     assert b.reason.params["tokens_per_s_per_kusd"] == (
-        f"{b.prefill_tokens_per_s / b.total_usd * 1000:.1f}")
+        f"{b.prefill_tokens_per_s / b.total_usd * 1000:,.1f}")
 
 
 def test_a_budget_above_the_limit_is_said_in_its_currency(capsys):
