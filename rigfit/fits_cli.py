@@ -79,8 +79,9 @@ def json_rows(table: FitTable) -> list[dict[str, Any]]:
     return [{k: getattr(row, k) for k in JSON_KEYS} for row in table.rows]
 
 
-def _rounded(value: float | None) -> float | int | None:
-    return None if value is None else (round(value, 1) if value < 100 else round(value))
+def _speed_text(value: float | None) -> str:
+    """A speed as the page shows it: one decimal below 100 tokens/s, whole above."""
+    return number_text(value, 1 if value is not None and value < 100 else 0)
 
 
 def table_text(table: FitTable, lang: str = DEFAULT_LANGUAGE) -> str:
@@ -94,10 +95,10 @@ def table_text(table: FitTable, lang: str = DEFAULT_LANGUAGE) -> str:
                new=number_text(table.new_tokens, 0))
     unknown = say("unknown")
     rows = [{say("col_model"): r.model, say("col_quant"): r.quant, say("col_runtime"): r.runtime,
-             say("col_decode"): _rounded(r.decode_tokens_per_s),
-             say("col_prefill"): _rounded(r.prefill_tokens_per_s),
-             say("col_max_context"): r.max_context_tokens,
-             **({say("col_image_tokens"): r.image_tokens} if table.images else {}),
+             say("col_decode"): _speed_text(r.decode_tokens_per_s),
+             say("col_prefill"): _speed_text(r.prefill_tokens_per_s),
+             say("col_max_context"): number_text(r.max_context_tokens, 0),
+             **({say("col_image_tokens"): number_text(r.image_tokens, 0)} if table.images else {}),
              say("col_offload"): say("yes" if r.offload else "no"),
              say("col_quality"): r.quality if r.quality is not None else unknown,
              say("col_board"): board_name(r.quality_board, lang),

@@ -104,7 +104,7 @@ TABLES = {
         [r"1 x NVIDIA GeForce RTX 4090, 24 GiB; 32 GiB RAM; use chat \(512 prompt \+ 512 new tokens\)",
          r"model +quant +runtime +decode tok/s +prefill tok/s +max context +offload +quality +"
          r"board +AA index +meets floors",
-         r"\S+ +\S+ +\S+ +[\d.]+ +\d+ +\d+ +(yes|no) +([\d.,]+|unknown) +.+ +(yes|no) *",
+         r"\S+ +\S+ +\S+ +[\d.,]+ +[\d,]+ +[\d,]+ +(yes|no) +([\d.,]+|unknown) +.+ +(yes|no) *",
          r"runs on none of the runtimes: .+"]),
     "gpus": (["gpus"], "消费级", [
         r"id +name +vendor +segment +architecture +memory_bytes +memory_bandwidth_gb_per_s +"

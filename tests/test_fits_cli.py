@@ -81,7 +81,7 @@ def test_vision_table_states_the_image_and_counts_its_tokens(capsys):
     assert code == 0 and lines[1].startswith("Vision: each request carries 1 image of 1024 × 1024 px")
     assert "image tokens" in lines[2]
     qwen = next(line for line in lines if line.startswith("qwen2.5-vl-7b "))
-    assert " 1369 " in f" {qwen} "
+    assert " 1,369 " in f" {qwen} "
     code, out, _ = run(capsys, "--lang", "zh", "fits", "--gpu", "rtx-4090", "--runtime",
                        "llama.cpp", "--use", "vision")
     assert code == 0 and "1 张 1024 × 1024 像素的图片" in out and "图片 token" in out
@@ -95,7 +95,7 @@ def test_agent_table_states_the_screenshot_and_counts_its_tokens(capsys):
                                              "1080 × 2400 px")
     assert "Only models that read images are listed" in lines[1] and "image tokens" in lines[2]
     qwen = next(line for line in lines if line.startswith("qwen2.5-vl-7b "))
-    assert " 3354 " in f" {qwen} "
+    assert " 3,354 " in f" {qwen} "
     assert not any(line.startswith("qwen2.5-7b ") for line in lines)
     code, out, _ = run(capsys, "--lang", "zh", "fits", "--gpu", "rtx-4090", "--runtime",
                        "llama.cpp", "--use", "agent")
