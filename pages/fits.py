@@ -19,7 +19,7 @@ from pages._model_files import file_input, hub_input
 from pages._state import PARAMS, SWITCH, bind, lang, state, store
 from pages._text import labeller, plain, show_user_error, t
 from report.fits import (board_name, class_lines, images_text, machine_text, model_answer, rule_text,
-                         speed_text)
+                         speed_text, speed_unknown_text)
 from sizing.fits import USES, FitTable, parse_fits_request
 from sizing.speed import memory_class
 
@@ -86,8 +86,9 @@ if table is not None:
     images_note = images_text(table, language)
     if images_note:
         st.caption(plain(images_note))
-    if table.speed_unknown_reason:
-        st.warning(plain(table.speed_unknown_reason))
+    unknown = speed_unknown_text(table, language)
+    if unknown:
+        st.warning(plain(unknown))
     st.subheader(t("fits.by_size"))
     st.markdown("\n".join(f"- {plain(line.text)}" for line in class_lines(table, language)))
 

@@ -368,7 +368,9 @@ def _verdict(result: Estimate, tr: Translator) -> Verdict:
                    low=number_text(s.decode_tokens_per_s_low), high=number_text(s.decode_tokens_per_s_high),
                    ttft=number_text(s.ttft_s, 2))
     else:
-        speed = tr("verdict.speed_unknown", reason=result.speed_unknown_reason or "—")
+        unknown = next((n for n in result.warnings if n.code.startswith("speed_unknown")), None)
+        speed = (translate_notice(unknown, tr.lang) if unknown is not None
+                 else tr("verdict.speed_unknown", reason="—"))
     return Verdict(level=level, word=tr(f"verdict.word_{level}"), headline=headline, speed=speed)
 
 

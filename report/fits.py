@@ -107,6 +107,13 @@ def machine_text(table: FitTable, lang: str) -> str:
     return translate("fits.machine_unified" if table.unified else "fits.machine", lang, **values)
 
 
+def speed_unknown_text(table: FitTable, lang: str) -> str | None:
+    """Why the table has no speeds: the GPU's memory bandwidth is not published (None: it is)."""
+    if not table.speed_unknown_reason:
+        return None
+    return translate("engine.speed_unknown_bandwidth", lang, gpu=table.gpu_name)
+
+
 def images_text(table: FitTable, lang: str) -> str | None:
     """The images each request carries (vision: a photo; agent: the phone screenshot), how
     they are counted, and that only models reading images are listed (None: a use without

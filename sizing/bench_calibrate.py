@@ -71,7 +71,7 @@ def compare_row(row: BenchRow, catalog: Catalog, *, gpu: str, gpu_count: int = 1
         predicted = (speed.decode_tokens_per_s if row.metric == "decode"
                      else speed.prefill_tokens_per_s)
     if not predicted:
-        unknown = [n for n in result.warnings if n.code == "speed_unknown"]
+        unknown = [n for n in result.warnings if n.code.startswith("speed_unknown")]
         return _unused(base | described,
                        unknown[0] if unknown else Notice("bench_row_no_prediction", "no prediction"))
     return BenchComparison(**base, **described, predicted_tokens_per_s=predicted,

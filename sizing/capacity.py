@@ -223,8 +223,7 @@ def serving_setup(request: EstimateRequest, settings: ServeSettings, catalog: Ca
     try:
         w, options = speed_inputs(sized if scheduler.kind == "slots" else base, catalog, arch, memory)
     except SpeedUnknownError as exc:
-        raise ServeError(f"speed unknown: {exc}", code="serve_speed_unknown",
-                         params={"reason": str(exc)}) from None
+        raise ServeError(f"speed unknown: {exc}", code=exc.code, params=exc.params) from None
     if scheduler.kind == "continuous":
         # A batching server runs each prompt chunk as one pass: the weights are read once per chunk.
         options = options | {"ubatch_tokens": scheduler.chunk_tokens}

@@ -323,12 +323,15 @@ def speed_inputs(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
         offloaded_frac = 1.0 - memory.gpu_layers / memory.num_layers
     elif not memory.fits and memory.offload_possible:
         raise SpeedUnknownError("not even one layer fits on the GPU next to the runtime's buffers; "
-                                "shorten the context or choose a smaller quant")
+                                "shorten the context or choose a smaller quant",
+                                code="speed_unknown_no_layer")
     elif not memory.fits and runtime.supports_offload:  # unified memory: no RAM beside it
         raise SpeedUnknownError(f"the model does not fit and {gpu.name} has no system RAM "
-                                "apart from the GPU's memory to offload to")
+                                "apart from the GPU's memory to offload to",
+                                code="speed_unknown_no_ram", gpu=gpu.name)
     elif not memory.fits:
-        raise SpeedUnknownError("the model does not fit and this runtime cannot offload to RAM")
+        raise SpeedUnknownError("the model does not fit and this runtime cannot offload to RAM",
+                                code="speed_unknown_no_offload")
     return w, dict(
         gpu=gpu, quant=quant, constants=constants, prompt_tokens=request.prompt_tokens,
         new_tokens=request.new_tokens, sequences=request.batch, gpu_count=request.gpu_count,
@@ -429,7 +432,7 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
                 "constants: the band is wider.", runtime=runtime.id, vendor=vendor))
     except SpeedUnknownError as exc:
         reason = str(exc)
-        warnings.append(Notice("speed_unknown", f"Speed unknown: {reason}.", reason=reason))
+        warnings.append(exc.notice)
     if bench is not None and speed is not None:
         from sizing.bench import rescale_speed  # only with the user's own benchmark
 

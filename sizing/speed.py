@@ -31,6 +31,7 @@ from catalog.errors import UserError, echo
 from catalog.schema import Gpu, ModelArch, Quant
 from sizing.architecture import param_breakdown
 from sizing.memory import model_kv_cache_bytes, unified_memory, weight_bytes
+from sizing.notices import Notice
 from sizing.units import gb_per_s_to_bytes_per_s, tflops_to_flops
 
 DECODE_FEATURES = ("weights", "kv", "layers", "hops")
@@ -63,7 +64,21 @@ HOST_LINK_GB_PER_S = 25.6
 
 
 class SpeedUnknownError(ValueError):
-    """A speed that cannot be estimated (e.g. unknown bandwidth); says why."""
+    """A speed that cannot be estimated (e.g. unknown bandwidth); says why.
+
+    ``str()`` is the English reason; ``code`` and ``params`` let a front end
+    say it in another language (``engine.<code>`` in the string catalog), and
+    :attr:`notice` is the sentence an estimate attaches.
+    """
+
+    def __init__(self, reason: str, *, code: str, **params: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.params = params
+
+    @property
+    def notice(self) -> Notice:
+        return Notice(self.code, f"Speed unknown: {self}.", **self.params)
 
 
 def ram_bandwidth_gb_per_s(spec: str) -> float:
@@ -203,12 +218,14 @@ def compute_flops_per_s(gpu: Gpu, quant: Quant, *, fp32_accumulate: bool = False
             return tflops_to_flops(value)
     if gpu.fp32_tflops:
         return tflops_to_flops(2 * gpu.fp32_tflops)
-    raise SpeedUnknownError(f"{gpu.name}: no published compute throughput, prefill speed unknown")
+    raise SpeedUnknownError(f"{gpu.name}: no published compute throughput, prefill speed unknown",
+                            code="speed_unknown_compute", gpu=gpu.name)
 
 
 def bandwidth_bytes_per_s(gpu: Gpu) -> float:
     if gpu.memory_bandwidth_gb_per_s is None:
-        raise SpeedUnknownError(f"{gpu.name}: memory bandwidth not published, speed unknown")
+        raise SpeedUnknownError(f"{gpu.name}: memory bandwidth not published, speed unknown",
+                                code="speed_unknown_bandwidth", gpu=gpu.name)
     return gb_per_s_to_bytes_per_s(gpu.memory_bandwidth_gb_per_s)
 
 
@@ -342,7 +359,8 @@ def resolve_constants(calibration, *, api: str, kind: str, memory: str, generati
                                       flash_attention=flash_attention)[name]
             key = closest_key(feature_table, wanted, apis)
             if key is None:
-                raise SpeedUnknownError(f"no speed constant for {name} on {api}")
+                raise SpeedUnknownError(f"no speed constant for {name} on {api}",
+                                        code="speed_unknown_constant", feature=name, api=api)
             values[name] = feature_table[key]
         out[metric] = values
     widening = 1.0

@@ -23,7 +23,7 @@ CAT = load_catalog()
 ESTIMATE_CODES = {"bare_size_assumed", "config_params_computed", "config_context_assumed",
                   "context_beyond_max",
                   "context_model_limit", "offloaded",
-                  "speed_priors", "speed_unknown", "passive_cooler", "wall_circuit_120v",
+                  "speed_priors", "speed_unknown_bandwidth", "passive_cooler", "wall_circuit_120v",
                   "power_limited", "bench_calibrated", "bench_clamped", "bench_speed_of_light",
                   "bench_other_gpu"}
 
@@ -51,6 +51,11 @@ def source_codes() -> dict[str, str]:
             if node.func.id == "Notice":
                 for code in _literal_codes(node.args[0]):
                     found[code] = path.name
+            elif node.func.id == "SpeedUnknownError":  # its code names the notice it becomes
+                for kw in node.keywords:
+                    if kw.arg == "code":
+                        for code in _literal_codes(kw.value):
+                            found[code] = path.name
             elif node.func.id == "coded":
                 for code in _literal_codes(node.args[0]):
                     found[code] = found[f"{code}_encoder"] = path.name
@@ -210,3 +215,21 @@ def test_translation_falls_back_to_the_english_text():
     assert translate_notice("just text", "zh") == "just text"
     dumped = Notice("passive_cooler", "A40 ...", gpu="NVIDIA A40").model_dump()
     assert translate_notice(dumped, "zh").startswith("NVIDIA A40 采用被动散热")
+
+
+def test_an_unknown_speed_says_why_in_chinese():
+    from report.content import report_content
+    from report.fits import speed_unknown_text
+    from sizing.fits import FitTable
+
+    r = speed_unknown_estimate()
+    assert r.speed is None
+    assert "memory bandwidth not published" in r.speed_unknown_reason
+    zh = report_content(r, lang="zh").verdict.speed
+    assert zh == "速度未知：NVIDIA GeForce RTX 4090 没有公布显存带宽。", zh
+    en = report_content(r, lang="en").verdict.speed
+    assert en == f"Speed unknown: {r.speed_unknown_reason}."
+    table = FitTable.model_construct(gpu_name="NVIDIA GeForce RTX 4090",
+                                     speed_unknown_reason=r.speed_unknown_reason)
+    assert speed_unknown_text(table, "zh") == zh
+    assert speed_unknown_text(table.model_copy(update={"speed_unknown_reason": None}), "zh") is None
