@@ -29,10 +29,6 @@ CVP_CODES = frozenset({"cvp_both", "cvp_both_encoder", "cvp_only_consumer",
                        "cvp_only_professional"})
 
 begin_page("builds")
-st.title(t("builds.title"))
-st.caption(t("builds.intro"))
-request, arch = scenario_inputs()
-plan_args = plan_inputs()
 
 
 def money(usd: float, result: PlanResult) -> str:
@@ -266,15 +262,30 @@ def show_value_chart(result: PlanResult) -> None:
         st.plotly_chart(spec_figure(spec), key="value_chart")
 
 
-if request is not None:
+def show_page() -> None:
+    """The inputs, then the plan for them.
+
+    The plan lives in this function's locals and is freed when it returns: a page's
+    globals and its functions form a reference cycle that only Python's full garbage
+    collection frees, which would keep every earlier rerun's plan alive until then.
+    """
+    st.title(t("builds.title"))
+    st.caption(t("builds.intro"))
+    request, arch = scenario_inputs()
+    plan_args = plan_inputs()
+    if request is None:
+        return
     try:
         with st.spinner(t("builds.working")):
             answer = run_plan(request, arch, **plan_args, service=service_level())
     except UserError as exc:
         show_user_error(exc)
-    else:
-        show_headline(answer)
-        show_workload(answer, plan_args)
-        show_tiers(answer)
-        show_consumer_vs_pro(answer)
-        show_value_chart(answer)
+        return
+    show_headline(answer)
+    show_workload(answer, plan_args)
+    show_tiers(answer)
+    show_consumer_vs_pro(answer)
+    show_value_chart(answer)
+
+
+show_page()

@@ -25,10 +25,6 @@ CLOUD_CODES = frozenset({"plan_cloud_first", "plan_cloud_first_none",  # said by
                          "plan_cloud_first_encoder"})
 
 begin_page("cloud")
-st.title(t("cloud.title"))
-st.caption(t("cloud.intro"))
-request, arch = scenario_inputs()
-plan_args = plan_inputs()
 
 
 def rate(usd: float, comparison: CloudComparison) -> str:
@@ -173,15 +169,26 @@ def show_chart(comparison: CloudComparison) -> None:
                        kwh=rate(comparison.electricity_usd_per_kwh, comparison))))
 
 
-if request is not None:
+def show_page() -> None:
+    """The inputs, then the comparison for them (its results are locals: see
+    ``pages/builds.py``'s ``show_page``)."""
+    st.title(t("cloud.title"))
+    st.caption(t("cloud.intro"))
+    request, arch = scenario_inputs()
+    plan_args = plan_inputs()
+    if request is None:
+        return
     try:
         with st.spinner(t("cloud.working")):
             planned = run_plan(request, arch, **plan_args, service=service_level())
     except UserError as exc:
         show_user_error(exc)
-    else:
-        answer = comparison_of(planned)
-        show_headline(answer)
-        show_workload(planned, plan_args)
-        show_table(answer)
-        show_chart(answer)
+        return
+    answer = comparison_of(planned)
+    show_headline(answer)
+    show_workload(planned, plan_args)
+    show_table(answer)
+    show_chart(answer)
+
+
+show_page()
