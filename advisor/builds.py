@@ -1,10 +1,14 @@
 """One complete, checked machine around a GPU configuration.
 
-:func:`assemble` takes the engine's best configuration on some cards
+:func:`assembly` takes the engine's best configuration on some cards
 (:class:`~advisor.candidates.Candidate`) and picks the cheapest platform,
 case, RAM, drive and PSU that pass every check: PCIe lanes and slot spacing
 for the cards, PSU watts and connectors, the wall circuit, and the GPU
 temperature while decoding. Speed, power and temperature come from the engine.
+It returns an :class:`Assembly`, which carries what builds are chosen by; its
+:meth:`~Assembly.build` makes the full :class:`~advisor.results.Build` record
+(bill of materials, checks, temperatures), which a plan needs only for the few
+builds it shows. :func:`assemble` is both steps at once.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ class BuildSettings:
 # found again, so a long-running server holds a bounded amount.
 MAX_KEPT_FRAMES = 4096
 MAX_KEPT_SETTINGS = 16
+# Machines kept per frame (card prices x GPU draws).
+MAX_KEPT_MACHINES = 64
 
 
 def machine_frames(catalog: Catalog, *, volts: float, amps: float, ambient_c: float
@@ -97,6 +103,9 @@ class _Frame:
     fits: dict[int, _Fit | None]  # by platform index; absent: not asked yet
     thermals: dict[tuple[float, bool], tuple[GpuThermal, GpuThermal]]  # decoding, full power
     checks: dict[tuple[int, float, bool], BuildChecks]  # by platform, GPU draw, memory fits
+    # The machine found, by card price and GPU draw while decoding (all it depends on
+    # besides the frame): plans on other contexts or users often ask the same again.
+    machines: dict[tuple[float, float], _Machine | None]
 
 
 @dataclass(frozen=True)
@@ -122,7 +131,7 @@ def _frame(gpu: Gpu, n: int, split: str, file_bytes: float, market: Market,
                        + PCIE_8PIN_PER_EPS * conn.eps_8pin_count),
             connector_12v_2x6=conn.pcie_12v_2x6_count, ram_gib=ram.recommended_gib,
             storage=cheapest_storage(market.storage, bytes_to_gb(file_bytes) + STORAGE_SPARE_GB),
-            fits={}, thermals={}, checks={})
+            fits={}, thermals={}, checks={}, machines={})
     return s.frames[key]
 
 
@@ -198,19 +207,12 @@ def _checks(gpu: Gpu, f: _Frame, fit: _Fit, decode_t: GpuThermal, full_t: GpuThe
         thermal_ok=True, notes=notes)
 
 
-def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], market: Market,
-              catalog: Catalog, s: BuildSettings) -> Build | None:
-    """The cheapest valid complete build around these GPUs, or None."""
-    gpu, n = option.gpu, cand.gpu_count
-    est = cand.figures
-    min_lanes = MIN_LANES_TENSOR if cand.split == "tensor" else MIN_LANES_LAYER
-    f = _frame(gpu, n, cand.split, est.memory.file_bytes, market, s)
-    storage = f.storage
-    if storage is None:
-        return None
-    gpu_w = est.gpu_power_w
+def _machine(gpu: Gpu, unit_usd: float, n: int, gpu_w: float, min_lanes: int, f: _Frame,
+             storage: Storage, plats: Sequence[Platform], catalog: Catalog, s: BuildSettings
+             ) -> _Machine | None:
+    """The cheapest platform and parts around ``n`` cards that pass every check, or None."""
     best: _Machine | None = None
-    gpus_and_drive_usd = option.unit_usd * n + storage.price.usd
+    gpus_and_drive_usd = unit_usd * n + storage.price.usd
     for i, p in enumerate(plats):
         if best is not None and cannot_beat(gpus_and_drive_usd + p.base_usd
                                             + s.shop.parts_floor_usd, best.total_usd):
@@ -222,7 +224,7 @@ def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
         fit = f.fits[i]
         if fit is None:
             continue
-        total = option.unit_usd * n + fit.parts_usd
+        total = unit_usd * n + fit.parts_usd
         if best is not None and total >= best.total_usd:
             continue
         stacked = fit.layout.stacked
@@ -236,12 +238,105 @@ def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
         if decode_t.throttle_risk == "high":
             continue
         best = _Machine(total_usd=total, index=i, fit=fit, decode=decode_t, full=full_t)
+    return best
+
+
+@dataclass(slots=True, eq=False)
+class Assembly:
+    """The cheapest valid machine around a configuration, before its full record is made.
+
+    The first fields are the :class:`~advisor.results.Build` fields a plan chooses
+    by (the same values); :meth:`build` makes the whole record once.
+    """
+
+    gpu_id: str
+    gpu_name: str
+    gpu_count: int
+    gpu_segment: str
+    gpu_used: bool
+    quant: str
+    total_usd: float  # [USD]
+    meets_workload: bool
+    decode_tokens_per_s: float | None  # aggregate over all users [tokens/s]
+    decode_tokens_per_s_per_user: float | None  # [tokens/s]
+    prefill_tokens_per_s: float | None  # [tokens/s]
+    tokens_per_s_per_kusd: float | None  # aggregate decode (an encoder: prefill) per 1,000 USD
+    gpu_power_w: float  # each GPU while decoding [W]
+    task: str
+    option: GpuOption
+    cand: Candidate
+    machine: _Machine
+    frame: _Frame
+    settings: BuildSettings
+    made: Build | None = field(default=None, repr=False)
+
+    def build(self) -> Build:
+        """The full build record: bill of materials, checks, power and temperatures."""
+        if self.made is None:
+            self.made = _build_of(self)
+        return self.made
+
+
+BuildLike = Build | Assembly
+
+
+def full_build(b: BuildLike) -> Build:
+    """The full record of a build or of an assembly."""
+    return b.build() if isinstance(b, Assembly) else b
+
+
+def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], market: Market,
+             catalog: Catalog, s: BuildSettings) -> Build | None:
+    """The cheapest valid complete build around these GPUs, or None."""
+    found = assembly(option, cand, plats, market, catalog, s)
+    return None if found is None else found.build()
+
+
+def assembly(option: GpuOption, cand: Candidate, plats: Sequence[Platform], market: Market,
+             catalog: Catalog, s: BuildSettings) -> Assembly | None:
+    """The cheapest valid machine around these GPUs, or None (:class:`Assembly`)."""
+    gpu, n = option.gpu, cand.gpu_count
+    est = cand.figures
+    min_lanes = MIN_LANES_TENSOR if cand.split == "tensor" else MIN_LANES_LAYER
+    f = _frame(gpu, n, cand.split, est.memory.file_bytes, market, s)
+    storage = f.storage
+    if storage is None:
+        return None
+    gpu_w = est.gpu_power_w
+    key = (option.unit_usd, gpu_w)
+    if key not in f.machines:
+        if len(f.machines) >= MAX_KEPT_MACHINES:
+            f.machines.clear()
+        f.machines[key] = _machine(gpu, option.unit_usd, n, gpu_w, min_lanes, f, storage, plats,
+                                   catalog, s)
+    best = f.machines[key]
     if best is None:
         return None
-    fit = best.fit
+    total = best.total_usd
+    speed = est.speed
+    decode = speed.decode_tokens_per_s if speed else None
+    prefill = speed.prefill_tokens_per_s if speed else None
+    throughput = decode if cand.task == "generate" else prefill  # an encoder: prefill
+    return Assembly(
+        gpu_id=gpu.id, gpu_name=gpu.name, gpu_count=n, gpu_segment=gpu.segment.value,
+        gpu_used=option.used, quant=cand.quant, total_usd=total,
+        meets_workload=cand.meets_workload, decode_tokens_per_s=decode,
+        decode_tokens_per_s_per_user=cand.decode_tokens_per_s_per_user,
+        prefill_tokens_per_s=prefill,
+        tokens_per_s_per_kusd=throughput / total * 1000.0 if throughput else None,
+        gpu_power_w=gpu_w, task=cand.task, option=option, cand=cand, machine=best, frame=f,
+        settings=s)
+
+
+def _build_of(a: Assembly) -> Build:
+    """The full record of an assembly."""
+    option, cand, f, s = a.option, a.cand, a.frame, a.settings
+    gpu, n, est = option.gpu, a.gpu_count, cand.figures
+    gpu_w = a.gpu_power_w
+    fit = a.machine.fit
     p, case, ram, psu = fit.platform, fit.case, fit.ram, fit.psu
-    decode_t, full_t, total = best.decode, best.full, best.total_usd
-    key = (best.index, gpu_w, est.memory.fits)
+    decode_t, full_t, total = a.machine.decode, a.machine.full, a.total_usd
+    key = (a.machine.index, gpu_w, est.memory.fits)
     if key not in f.checks:
         f.checks[key] = _checks(gpu, f, fit, decode_t, full_t, memory_ok=est.memory.fits,
                                 volts=s.volts)
@@ -252,26 +347,23 @@ def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
              used=option.used, source=option.source),
         s.shop.part("cpu", p.cpu),
         s.shop.part("motherboard", p.board, name=f"{p.board.name} (e.g. {p.board.example})"),
-        s.shop.part("ram", ram), s.shop.part("storage", storage), s.shop.part("psu", psu),
+        s.shop.part("ram", ram), s.shop.part("storage", f.storage), s.shop.part("psu", psu),
         s.shop.part("case", case), s.shop.part("cpu-cooler", p.cooler)]
     speed = est.speed
-    decode = speed.decode_tokens_per_s if speed else None
-    prefill = speed.prefill_tokens_per_s if speed else None
-    throughput = decode if cand.task == "generate" else prefill  # an encoder: prefill
     system_w = est.system_power_w
     mem = est.memory
     return Build(
-        gpu_id=gpu.id, gpu_name=gpu.name, gpu_count=n, gpu_segment=gpu.segment.value,
-        gpu_used=option.used, quant=cand.quant, runtime=cand.runtime, split=cand.split,
+        gpu_id=a.gpu_id, gpu_name=a.gpu_name, gpu_count=n, gpu_segment=a.gpu_segment,
+        gpu_used=a.gpu_used, quant=a.quant, runtime=cand.runtime, split=cand.split,
         parts=parts, total_usd=total, total_in_currency=total * s.units_per_usd,
-        fits=mem.fits, meets_workload=cand.meets_workload,
-        decode_tokens_per_s=decode,
+        fits=mem.fits, meets_workload=a.meets_workload,
+        decode_tokens_per_s=a.decode_tokens_per_s,
         decode_tokens_per_s_low=speed.decode_tokens_per_s_low if speed else None,
         decode_tokens_per_s_high=speed.decode_tokens_per_s_high if speed else None,
-        decode_tokens_per_s_per_user=cand.decode_tokens_per_s_per_user,
-        prefill_tokens_per_s=prefill,
+        decode_tokens_per_s_per_user=a.decode_tokens_per_s_per_user,
+        prefill_tokens_per_s=a.prefill_tokens_per_s,
         ttft_s=speed.ttft_s if speed else None,
-        tokens_per_s_per_kusd=throughput / total * 1000.0 if throughput else None,
+        tokens_per_s_per_kusd=a.tokens_per_s_per_kusd,
         memory_total_bytes=mem.total_bytes, memory_usable_bytes=mem.usable_bytes,
         memory_headroom_bytes=mem.headroom_bytes,
         memory_headroom_frac=mem.headroom_bytes / mem.usable_bytes,
@@ -280,4 +372,4 @@ def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
         psu_w=psu_rating_w(psu, volts=s.volts), gpu_temp_c=decode_t.temp_c,
         gpu_temp_full_load_c=full_t.temp_c, throttle_risk=decode_t.throttle_risk,
         checks=checks, warnings=list(est.warnings), speculative=cand.speculative,
-        task=cand.task)
+        task=a.task)

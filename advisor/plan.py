@@ -26,7 +26,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from advisor.builds import MAX_KEPT_SETTINGS, BuildSettings, assemble, machine_frames
+from advisor.builds import (MAX_KEPT_SETTINGS, BuildLike, BuildSettings, assembly,
+                            machine_frames)
 from advisor.candidates import Candidate, CandidateSearch, quant_ladder
 from advisor.cloud import cloud_options, comparison_of
 from advisor.errors import PlanError
@@ -34,8 +35,7 @@ from advisor.own_prices import with_own_prices
 from advisor.parts import (GPU_COUNTS, GpuOption, biggest_machine_within, gpu_options,
                            Shop, machine_floor, platforms)
 from advisor.prices import electricity_usd_per_kwh as electricity_price, units_per_usd
-from advisor.results import (Build, CloudComparison, CloudOption, ConsumerVsPro, PlanResult,
-                             TierBuild)
+from advisor.results import CloudComparison, CloudOption, ConsumerVsPro, PlanResult, TierBuild
 from advisor.workload import (DEFAULT_CIRCUIT_AMPS, DEFAULT_CIRCUIT_VOLTS, DEFAULT_HOURS_PER_DAY,
                               DEFAULT_MIN_TOKENS_PER_S, DEFAULT_USERS, workload_request)
 from advisor.tiers import (build_label, build_params, consumer_vs_pro, gpu_values, pick_tiers,
@@ -158,7 +158,9 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
     options, skipped = gpu_options(catalog)
     plats = platforms(market)
 
-    screened: dict[BuildKey, tuple[Build, GpuOption, Candidate]] = {}
+    # Each configuration's cheapest machine; the full Build record is made only for
+    # the builds the result holds (advisor.builds.Assembly).
+    screened: dict[BuildKey, tuple[BuildLike, GpuOption, Candidate]] = {}
     min_count: dict[str, int] = {}
     for option in options:
         for n in GPU_COUNTS:
@@ -166,13 +168,13 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
             if cand is None:
                 continue
             min_count.setdefault(option.gpu.id, n)
-            build = assemble(option, cand, plats, market, catalog, settings)
+            build = assembly(option, cand, plats, market, catalog, settings)
             if build is not None:
                 screened[build_key(build)] = (build, option, cand)
 
     # The builds shown are explained by the full estimate; choose again from those
     # figures until no shown build is a screened one.
-    explained: dict[BuildKey, Build | None] = {}
+    explained: dict[BuildKey, BuildLike | None] = {}
     while True:
         builds = [b for k, (screen, _, _) in screened.items()
                   if (b := explained.get(k, screen)) is not None]
@@ -182,7 +184,7 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
             break
         for k in todo:
             _, option, cand = screened[k]
-            explained[k] = assemble(option, engine.explained(cand), plats, market, catalog,
+            explained[k] = assembly(option, engine.explained(cand), plats, market, catalog,
                                     settings)
     meeting, tiers, within_best = choice.meeting, choice.tiers, choice.within_best
     meets_in_budget = choice.meets_in_budget
@@ -240,7 +242,7 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
 BuildKey = tuple[str, int, bool]  # GPU id, count, used
 
 
-def build_key(b: Build) -> BuildKey:
+def build_key(b: BuildLike) -> BuildKey:
     return b.gpu_id, b.gpu_count, b.gpu_used
 
 
@@ -248,7 +250,7 @@ def build_key(b: Build) -> BuildKey:
 class Choice:
     """What a plan picks from its builds."""
 
-    meeting: list[Build]  # the builds that meet the workload, cheapest first
+    meeting: list[BuildLike]  # the builds that meet the workload, cheapest first
     tiers: list[TierBuild]
     within_best: TierBuild | None  # the best within the budget, when no tier meets it there
     budget_usd: float | None
@@ -260,14 +262,14 @@ class Choice:
     def consumer_vs_pro(self, options: Sequence[GpuOption]) -> ConsumerVsPro:
         return consumer_vs_pro(self.meeting, options, self.budget_usd)
 
-    def shown(self, options: Sequence[GpuOption]) -> list[Build]:
+    def shown(self, options: Sequence[GpuOption]) -> list[TierBuild]:
         """Every build the plan's result holds."""
         cvp = self.consumer_vs_pro(options)
         return [b for b in (*self.tiers, self.within_best, cvp.consumer, cvp.professional)
                 if b is not None]
 
 
-def choose(builds: Sequence[Build], budget_usd: float | None, min_tps: float) -> Choice:
+def choose(builds: Sequence[BuildLike], budget_usd: float | None, min_tps: float) -> Choice:
     """The tiers, and the best within the budget when no tier meets the workload there."""
     meeting = sorted((b for b in builds if b.meets_workload), key=lambda b: b.total_usd)
     tiers = pick_tiers(meeting, budget_usd)
@@ -280,11 +282,11 @@ def choose(builds: Sequence[Build], budget_usd: float | None, min_tps: float) ->
     return Choice(meeting=meeting, tiers=tiers, within_best=within_best, budget_usd=budget_usd)
 
 
-def headline(arch: ModelArch, tiers: Sequence[TierBuild], meeting: Sequence[Build],
+def headline(arch: ModelArch, tiers: Sequence[TierBuild], meeting: Sequence[BuildLike],
              buys: tuple[float, GpuOption, int] | None,
              cloud_list: Sequence[CloudOption],
              budget_usd: float | None, min_tps: float, users: int,
-             builds: Sequence[Build]) -> tuple[list[Notice], bool]:
+             builds: Sequence[BuildLike]) -> tuple[list[Notice], bool]:
     """The plan's headline, one Notice per sentence (joined by spaces in English)."""
     need = (f"{min_tps:g} tokens/s for each of {count_text(users, 'user', 'users')}" if users > 1
             else f"{min_tps:g} tokens/s")
@@ -356,7 +358,7 @@ def headline(arch: ModelArch, tiers: Sequence[TierBuild], meeting: Sequence[Buil
 
 
 def unmeetable_error(arch: ModelArch, base: EstimateRequest, catalog: Catalog,
-                     engine: CandidateSearch, builds: Sequence[Build], min_tps: float, users: int,
+                     engine: CandidateSearch, builds: Sequence[BuildLike], min_tps: float, users: int,
                      cloud_list: Sequence[CloudOption]) -> PlanError:
     """The error that says what the workload would need, in one line."""
     if builds or cloud_list:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from advisor.builds import BuildLike, full_build
 from advisor.parts import GpuOption
-from advisor.results import Build, ConsumerVsPro, GpuValue, Tier, TierBuild
+from advisor.results import ConsumerVsPro, GpuValue, Tier, TierBuild
 from catalog.schema import CoolerClass, Segment, Vendor
 from sizing.notices import Notice
 
@@ -45,28 +46,28 @@ DRIVER_TERMS: dict[tuple[Vendor, Segment], Notice] = {
 DRIVER_TERMS_OTHER = Notice("driver_other", "See the vendor's terms.")
 
 
-def is_encoder(b: Build) -> bool:
+def is_encoder(b: BuildLike) -> bool:
     """An embedding or reranking model's build: it generates nothing, it encodes input."""
     return b.task != "generate"
 
 
-def throughput_tokens_per_s(b: Build) -> float:
+def throughput_tokens_per_s(b: BuildLike) -> float:
     """What builds are ranked by: aggregate decode, or an encoder's prefill (0: unknown)."""
     return (b.prefill_tokens_per_s if is_encoder(b) else b.decode_tokens_per_s) or 0.0
 
 
-def coded(code: str, b: Build) -> str:
+def coded(code: str, b: BuildLike) -> str:
     """A notice code, with ``_encoder`` for an encoder's build (its sentence names the
     input tokens it embeds per second instead of a per-user decode speed)."""
     return f"{code}_encoder" if is_encoder(b) else code
 
 
-def at_speed(b: Build) -> str:
+def at_speed(b: BuildLike) -> str:
     """The build's speed after its label: " at 12.0 tokens/s", ", embeds 2,159 tokens/s"."""
     return f", {speed_text(b)}" if is_encoder(b) and b.prefill_tokens_per_s else f" at {speed_text(b)}"
 
 
-def speed_text(b: Build) -> str:
+def speed_text(b: BuildLike) -> str:
     if is_encoder(b) and b.prefill_tokens_per_s:
         return f"embeds {b.prefill_tokens_per_s:,.0f} tokens/s"
     per_user = b.decode_tokens_per_s_per_user
@@ -77,11 +78,11 @@ def speed_text(b: Build) -> str:
     return f"{per_user:.1f} tokens/s"
 
 
-def build_label(b: Build) -> str:
+def build_label(b: BuildLike) -> str:
     return f"{b.gpu_count} x {b.gpu_name}{' (used)' if b.gpu_used else ''}, {b.quant}"
 
 
-def build_params(b: Build) -> dict[str, str | int]:
+def build_params(b: BuildLike) -> dict[str, str | int]:
     """A build's label and speed as notice parameters (``*_term`` values are
     looked up under ``engine.term.`` by front ends)."""
     per_user = b.decode_tokens_per_s_per_user
@@ -99,13 +100,14 @@ def prefixed(prefix: str, params: dict[str, str | int]) -> dict[str, str | int]:
     return {f"{prefix}_{k}": v for k, v in params.items()}
 
 
-def tier_build(b: Build, tier: Tier, budget_usd: float | None, *, reason: Notice,
-          stretch: bool = False) -> TierBuild:
+def tier_build(b: BuildLike, tier: Tier, budget_usd: float | None, *, reason: Notice,
+               stretch: bool = False) -> TierBuild:
     within = budget_usd is None or b.total_usd <= budget_usd
-    return TierBuild(**dict(b), tier=tier, within_budget=within, stretch=stretch, reason=reason)
+    return TierBuild(**dict(full_build(b)), tier=tier, within_budget=within, stretch=stretch,
+                     reason=reason)
 
 
-def pick_tiers(meeting: Sequence[Build], budget_usd: float | None) -> list[TierBuild]:
+def pick_tiers(meeting: Sequence[BuildLike], budget_usd: float | None) -> list[TierBuild]:
     """Budget, balanced and workstation picks from builds that meet the workload
     (sorted by price)."""
     if not meeting:
@@ -159,7 +161,7 @@ def pick_tiers(meeting: Sequence[Build], budget_usd: float | None) -> list[TierB
     return tiers
 
 
-def within_best_reason(top: Build, min_tokens_per_s: float) -> Notice:
+def within_best_reason(top: BuildLike, min_tokens_per_s: float) -> Notice:
     if top.meets_workload:
         return Notice("tier_within_budget_best", "Best the budget buys.")
     return Notice(
@@ -169,7 +171,7 @@ def within_best_reason(top: Build, min_tokens_per_s: float) -> Notice:
         need=f"{min_tokens_per_s:g}", **build_params(top))
 
 
-def consumer_vs_pro(meeting: Sequence[Build], options: Sequence[GpuOption],
+def consumer_vs_pro(meeting: Sequence[BuildLike], options: Sequence[GpuOption],
                      budget_usd: float | None) -> ConsumerVsPro:
     consumer = next((b for b in meeting if b.gpu_segment == "consumer"), None)
     pro = next((b for b in meeting if b.gpu_segment == "workstation"), None)
