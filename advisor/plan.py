@@ -23,6 +23,7 @@ catalog, so the next plan on it asks none of it again.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -32,8 +33,8 @@ from advisor.candidates import Candidate, CandidateSearch, quant_ladder
 from advisor.cloud import cloud_options, comparison_of
 from advisor.errors import PlanError
 from advisor.own_prices import with_own_prices
-from advisor.parts import (GPU_COUNTS, GpuOption, biggest_machine_within, gpu_options,
-                           Shop, machine_floor, platforms)
+from advisor.parts import (GPU_COUNTS, GpuOption, Platform, Shop, biggest_machine_within,
+                           gpu_options, machine_floor, platforms)
 from advisor.prices import electricity_usd_per_kwh as electricity_price, units_per_usd
 from advisor.results import CloudComparison, CloudOption, ConsumerVsPro, PlanResult, TierBuild
 from advisor.workload import (DEFAULT_CIRCUIT_AMPS, DEFAULT_CIRCUIT_VOLTS, DEFAULT_HOURS_PER_DAY,
@@ -155,8 +156,7 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
                              shop=shop, frames=machine_frames(catalog, volts=circuit_volts,
                                                               amps=circuit_amps,
                                                               ambient_c=ambient_c))
-    options, skipped = gpu_options(catalog)
-    plats = platforms(market)
+    options, skipped, plats = _purchasable(catalog)
 
     # Each configuration's cheapest machine; the full Build record is made only for
     # the builds the result holds (advisor.builds.Assembly).
@@ -178,8 +178,8 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
     while True:
         builds = [b for k, (screen, _, _) in screened.items()
                   if (b := explained.get(k, screen)) is not None]
-        choice = choose(builds, budget_usd, min_tokens_per_s)
-        todo = {build_key(b) for b in choice.shown(options)} - explained.keys()
+        choice = choose(builds, options, budget_usd, min_tokens_per_s)
+        todo = {build_key(b) for b in choice.shown()} - explained.keys()
         if not todo:
             break
         for k in todo:
@@ -192,7 +192,8 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
     tier_costs = [(t.tier, t.total_usd, t.wall_power_w) for t in tiers]
     cloud_list = cloud_options(
         market.instances, engine.best, tiers=tier_costs, hours_per_day=hours_per_day,
-        usd_per_kwh=usd_per_kwh, units_per_usd=units, gpu_names={g.id: g.name for g in catalog.gpus})
+        usd_per_kwh=usd_per_kwh, units_per_usd=units, gpu_names={g.id: g.name for g in catalog.gpus},
+        kept=catalog.derived("cloud listings"))
 
     floors = catalog.derived("machine floor")  # by mains voltage: the catalog's parts alone
     if circuit_volts not in floors:
@@ -233,10 +234,21 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
         electricity_usd_per_kwh=usd_per_kwh, meets_workload_within_budget=meets_in_budget,
         lead_with_cloud=lead_cloud, message=message, tiers=tiers,
         within_budget_best=within_best,
-        cloud=cloud_list, consumer_vs_pro=choice.consumer_vs_pro(options),
-        gpu_values=gpu_values(options, min_count), builds_evaluated=engine.runs,
-        skipped=skipped, warnings=warnings, service=engine.service,
+        cloud=cloud_list, consumer_vs_pro=choice.consumer_vs_pro,
+        gpu_values=gpu_values(options, min_count, catalog.derived("gpu values")),
+        builds_evaluated=engine.runs, skipped=skipped, warnings=warnings, service=engine.service,
         speculative_allowed=speculative, task=arch.task)
+
+
+def _purchasable(catalog: Catalog) -> tuple[list[GpuOption], list[str], list[Platform]]:
+    """The catalog's cards a desktop build can use, the cards left out and why, and its
+    platforms (:func:`~advisor.parts.gpu_options`, :func:`~advisor.parts.platforms`),
+    kept with the catalog."""
+    kept = catalog.derived("purchasable")
+    if not kept:
+        options, skipped = gpu_options(catalog)
+        kept["found"] = options, skipped, platforms(catalog.market)
+    return kept["found"]
 
 
 BuildKey = tuple[str, int, bool]  # GPU id, count, used
@@ -253,23 +265,26 @@ class Choice:
     meeting: list[BuildLike]  # the builds that meet the workload, cheapest first
     tiers: list[TierBuild]
     within_best: TierBuild | None  # the best within the budget, when no tier meets it there
+    options: Sequence[GpuOption]
     budget_usd: float | None
 
     @property
     def meets_in_budget(self) -> bool:
         return any(t.within_budget for t in self.tiers)
 
-    def consumer_vs_pro(self, options: Sequence[GpuOption]) -> ConsumerVsPro:
-        return consumer_vs_pro(self.meeting, options, self.budget_usd)
+    @functools.cached_property
+    def consumer_vs_pro(self) -> ConsumerVsPro:
+        return consumer_vs_pro(self.meeting, self.options, self.budget_usd)
 
-    def shown(self, options: Sequence[GpuOption]) -> list[TierBuild]:
+    def shown(self) -> list[TierBuild]:
         """Every build the plan's result holds."""
-        cvp = self.consumer_vs_pro(options)
+        cvp = self.consumer_vs_pro
         return [b for b in (*self.tiers, self.within_best, cvp.consumer, cvp.professional)
                 if b is not None]
 
 
-def choose(builds: Sequence[BuildLike], budget_usd: float | None, min_tps: float) -> Choice:
+def choose(builds: Sequence[BuildLike], options: Sequence[GpuOption], budget_usd: float | None,
+           min_tps: float) -> Choice:
     """The tiers, and the best within the budget when no tier meets the workload there."""
     meeting = sorted((b for b in builds if b.meets_workload), key=lambda b: b.total_usd)
     tiers = pick_tiers(meeting, budget_usd)
@@ -279,7 +294,8 @@ def choose(builds: Sequence[BuildLike], budget_usd: float | None, min_tps: float
         top = max(within, key=lambda b: (b.decode_tokens_per_s_per_user or 0, -b.total_usd))
         within_best = tier_build(top, "budget", budget_usd,
                                  reason=within_best_reason(top, min_tps))
-    return Choice(meeting=meeting, tiers=tiers, within_best=within_best, budget_usd=budget_usd)
+    return Choice(meeting=meeting, tiers=tiers, within_best=within_best, options=options,
+                  budget_usd=budget_usd)
 
 
 def headline(arch: ModelArch, tiers: Sequence[TierBuild], meeting: Sequence[BuildLike],

@@ -243,7 +243,20 @@ def gpu_value(option: GpuOption, min_count: int | None) -> GpuValue:
         min_gpus_for_workload=min_count, driver_terms=terms)
 
 
-def gpu_values(options: Sequence[GpuOption], min_count: dict[str, int]) -> list[GpuValue]:
-    rows = [gpu_value(o, min_count.get(o.gpu.id)) for o in options]
+def gpu_values(options: Sequence[GpuOption], min_count: dict[str, int],
+               kept: dict[tuple[str, bool, int | None], GpuValue] | None = None
+               ) -> list[GpuValue]:
+    """A row per card, those that hold the workload first, most memory per dollar first.
+
+    ``kept``: rows made before from the same catalog, by card, condition and count
+    (a row depends on nothing else), filled in here.
+    """
+    kept = {} if kept is None else kept
+    rows = []
+    for o in options:
+        key = (o.gpu.id, o.used, min_count.get(o.gpu.id))
+        if key not in kept:
+            kept[key] = gpu_value(o, key[2])
+        rows.append(kept[key])
     rows.sort(key=lambda r: (r.min_gpus_for_workload is None, -r.memory_gib_per_kusd))
     return rows
