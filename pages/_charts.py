@@ -11,12 +11,15 @@ and requires the same figure, so a misspelt property still fails a test.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import plotly.graph_objects as go
 
 from pages._text import t
 from report.chart_spec import template
+from report.text import group_strings
 from sizing.estimate import Estimate
 from sizing.units import bytes_to_gib
 
@@ -78,6 +81,13 @@ class Figure(go.Figure):
 def default_template() -> dict[str, Any]:
     """Plotly's default template as a figure's ``to_dict()`` carries it (built once)."""
     return go.Figure().to_dict()["layout"]["template"]
+
+
+@functools.cache
+def chart_labels(prefix: str, language: str) -> Mapping[str, str]:
+    """A chart's strings in ``language`` (:func:`report.text.group_strings`), gathered once:
+    gathering scans every string of the catalog, which does not change while the server runs."""
+    return MappingProxyType(group_strings(prefix, language))
 
 
 def figure(data: list[dict[str, Any]], spec: dict[str, Any]) -> go.Figure:

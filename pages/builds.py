@@ -9,7 +9,7 @@ from advisor.own_prices import OWN_PRICE_SOURCE
 from advisor.results import PlanResult, TierBuild
 from advisor.tiers import throughput_tokens_per_s
 from catalog.errors import UserError
-from pages._charts import spec_figure
+from pages._charts import chart_labels, spec_figure
 from pages._engine import run_plan
 from pages._frame import begin_page
 from pages._inputs import plan_inputs, scenario_inputs
@@ -18,7 +18,6 @@ from pages._state import lang
 from pages._text import engine_text, plain, show_user_error, t
 from report.formats import gib_text, money_text, pattern_text
 from report.plan_charts import build_key, per_user_band, value_spec
-from report.text import group_strings
 
 CARDS_PER_SEGMENT = 4  # rows of each group in the consumer-vs-professional table
 # Advisor sentences the page's headline and metrics already say in the chosen currency.
@@ -265,7 +264,7 @@ def show_consumer_vs_pro(result: PlanResult) -> None:
 
 def show_value_chart(result: PlanResult) -> None:
     st.subheader(t("builds.value_header"))
-    spec = value_spec(result, labels=group_strings("plan_chart.", lang()))
+    spec = value_spec(result, labels=chart_labels("plan_chart.", lang()))
     if spec is None:
         st.caption(t("builds.value_too_few"))
     else:  # checked once in tests, not property by property on every rerun

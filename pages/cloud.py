@@ -9,7 +9,7 @@ from streamlit.elements.lib.column_types import ColumnConfig
 from advisor.cloud import comparison_of
 from advisor.results import CloudComparison, CloudOption
 from catalog.errors import UserError
-from pages._charts import spec_figure
+from pages._charts import chart_labels, spec_figure
 from pages._engine import catalog, run_plan
 from pages._frame import begin_page
 from pages._inputs import plan_inputs, scenario_inputs
@@ -18,7 +18,6 @@ from pages._state import lang
 from pages._text import labeller, plain, show_user_error, t
 from report.formats import money_pattern, money_text
 from report.plan_charts import break_even_spec, cheapest_cloud, cloud_name
-from report.text import group_strings
 
 SORTS = ("per_1m", "per_hour", "speed", "break_even")
 CLOUD_CODES = frozenset({"plan_cloud_first", "plan_cloud_first_none",  # said by the headline
@@ -163,7 +162,7 @@ def show_chart(comparison: CloudComparison) -> None:
         return
     spec = break_even_spec(comparison.cloud, currency=comparison.currency,
                            units_per_usd=comparison.units_per_usd,
-                           labels=group_strings("plan_chart.", lang()))
+                           labels=chart_labels("plan_chart.", lang()))
     st.plotly_chart(spec_figure(spec), key="break_even_chart")
     st.caption(plain(t("cloud.chart_caption", hours=f"{comparison.hours_per_day:g}",
                        kwh=rate(comparison.electricity_usd_per_kwh, comparison))))
