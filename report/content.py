@@ -34,12 +34,12 @@ from sizing.architecture import arch_from_param_count
 from sizing.box import DEFAULT_USD_PER_KWH
 from sizing.estimate import Estimate, estimate
 from sizing.request import EstimateRequest, file_quant, read_model_files, resolve_model
-from sizing.sources import ReadModel
 from sizing.units import bytes_to_gib
 from sizing.vector import every_gpu
 
-if TYPE_CHECKING:  # sizing.agent is imported for an agent scenario
+if TYPE_CHECKING:  # annotations only: an agent scenario, a model read from files
     from sizing.agent import AgentSection
+    from sizing.sources import ReadModel
 
 MAX_ALTERNATIVES = 5  # GPUs shown next to the chosen one
 MAX_CLOUD_ROWS = 8
