@@ -40,10 +40,11 @@ from sizing.memory import (ACTIVATION_BYTES_PER_ELEMENT, ACTIVATION_HIDDEN_MULTI
                            kv_elements_per_token_per_layer, unified_memory,
                            usable_bytes_per_device, vision_weight_bytes, weight_bytes)
 from sizing.power import (COMPUTE_POWER_WEIGHT, DECODE_CAP_LAW, IDLE_POWER_FRAC,
-                          MEMORY_POWER_WEIGHT, MIN_CLOCK_SPEED_FRAC)
+                          MEMORY_POWER_WEIGHT, MIN_CLOCK_SPEED_FRAC, REST_OF_SYSTEM_W)
 from sizing.request import (EstimateRequest, check_compatibility, check_hardware,
                             check_parallel, resolve_gpu)
-from sizing.speed import (DECODE_FEATURES, HOST_LINK_GB_PER_S, RAM_EFFICIENCY_FRAC, UBATCH_TOKENS,
+from sizing.speed import (DECODE_FEATURES, HOST_LINK_GB_PER_S, PREFILL_FEATURES,
+                          RAM_EFFICIENCY_FRAC, UBATCH_TOKENS,
                           SpeedConstants, SpeedUnknownError, Workload, bandwidth_bytes_per_s,
                           compute_flops_per_s, pipeline_factor,
                           ram_bandwidth_gb_per_s, workload)
@@ -412,8 +413,9 @@ class GpuArrays:
     bandwidth_bytes_per_s: np.ndarray
     flops_per_s: np.ndarray  # the dense rate prompt matmuls run at
     decode: dict[str, np.ndarray]  # decode coefficients by feature (sizing.speed.DECODE_FEATURES)
-    prefill_compute: np.ndarray  # the prefill compute coefficient
+    prefill: dict[str, np.ndarray]  # prefill coefficients by feature (sizing.speed.PREFILL_FEATURES)
     decode_band: tuple[np.ndarray, np.ndarray]  # low and high fractions
+    pipeline_efficiency_frac: np.ndarray  # of a layer split's prompt pipeline
     link_bytes_per_s: np.ndarray  # between the GPUs of a split
     link_latency_s: np.ndarray
     board_power_w: np.ndarray
@@ -435,22 +437,41 @@ class GpuArrays:
 
         decode = {name: _col(nan if c is None else c.decode[name] for c in constants)
                   for name in DECODE_FEATURES}
+        # A coefficient the constants lack weighs nothing (sizing.speed.weighted_time_s).
+        prefill = {name: _col(nan if c is None else c.prefill.get(name, 0.0) for c in constants)
+                   for name in PREFILL_FEATURES}
         return cls(
             gpus=tuple(gpus), usable_bytes=_col(usable_bytes_per_device(g, runtime) for g in gpus),
             bandwidth_bytes_per_s=_col(rate(bandwidth_bytes_per_s, g) for g in gpus),
             flops_per_s=_col(nan if c is None else rate(compute_flops_per_s, g, quant,
                                                         fp32_accumulate=c.fp32_accumulate)
                              for g, c in zip(gpus, constants)),
-            decode=decode,
-            prefill_compute=_col(nan if c is None else c.prefill["compute"] for c in constants),
+            decode=decode, prefill=prefill,
             decode_band=(_col(nan if c is None else c.decode_band[0] for c in constants),
                          _col(nan if c is None else c.decode_band[1] for c in constants)),
+            pipeline_efficiency_frac=_col(nan if c is None else c.pipeline_efficiency_frac
+                                          for c in constants),
             link_bytes_per_s=_col(gb_per_s_to_bytes_per_s(bw or HOST_LINK_GB_PER_S)
                                   for bw, _ in links),
             link_latency_s=_col(latency for _, latency in links),
             board_power_w=_col(g.board_power_w for g in gpus),
             offload=np.array([runtime.supports_offload and not unified_memory(g) for g in gpus],
                              dtype=bool))
+
+    @classmethod
+    def stack(cls, rows: Sequence[GpuArrays]) -> GpuArrays:
+        """Several runtimes' or formats' arrays over the same GPUs as one, a row each:
+        every array is (rows, GPUs). [as the rows]"""
+        def both(values) -> np.ndarray:
+            return np.stack(list(values))
+
+        plain = ("usable_bytes", "bandwidth_bytes_per_s", "flops_per_s", "pipeline_efficiency_frac",
+                 "link_bytes_per_s", "link_latency_s", "board_power_w", "offload")
+        return cls(gpus=rows[0].gpus, **{name: both(getattr(r, name) for r in rows) for name in plain},
+                   decode={k: both(r.decode[k] for r in rows) for k in DECODE_FEATURES},
+                   prefill={k: both(r.prefill[k] for r in rows) for k in PREFILL_FEATURES},
+                   decode_band=(both(r.decode_band[0] for r in rows),
+                                both(r.decode_band[1] for r in rows)))
 
 
 @dataclass(frozen=True)
@@ -493,7 +514,7 @@ def gpu_memory(demand: MemoryDemand, usable_bytes: np.ndarray, *, offload: np.nd
 
 @dataclass(frozen=True)
 class GpuDecode:
-    """Decode of one workload on each GPU, uncapped. [tokens/s, 0-1]
+    """Decode of one workload on each GPU, uncapped. [tokens/s, s, 0-1]
 
     Speeds are NaN where unknown or nothing is generated; the utilisations are
     a decode step's shares of the peaks, which power draw follows.
@@ -504,50 +525,107 @@ class GpuDecode:
     decode_tokens_per_s_high: np.ndarray
     memory_util_frac: np.ndarray
     compute_util_frac: np.ndarray
+    step_s: np.ndarray  # one decode step of every sequence
 
 
-def gpu_decode(w: Workload, g: GpuArrays, *, new_tokens: int, sequences: int, gpu_count: int,
-               tensor: bool, hidden_size: int, offloaded_frac: np.ndarray, ram_gb_per_s: float
-               ) -> GpuDecode:
+@dataclass(frozen=True)
+class WorkloadRows:
+    """:class:`sizing.speed.Workload`'s terms for several (runtime, weight format) rows
+    of one workload, each a column of one entry per row. [B, parameters, layers]"""
+
+    weight_bytes: np.ndarray
+    weight_bytes_all_experts: np.ndarray
+    active_params: np.ndarray
+    num_layers: np.ndarray
+    kv_bytes_at: tuple[np.ndarray, np.ndarray]
+
+    @classmethod
+    def of(cls, workloads: Sequence[Workload]) -> WorkloadRows:
+        def column(get) -> np.ndarray:
+            return _col(get(w) for w in workloads)[:, None]
+
+        return cls(weight_bytes=column(lambda w: w.weight_bytes),
+                   weight_bytes_all_experts=column(lambda w: w.weight_bytes_all_experts),
+                   active_params=column(lambda w: w.active_params),
+                   num_layers=column(lambda w: w.num_layers),
+                   kv_bytes_at=(column(lambda w: w.kv_bytes_at[0]),
+                                column(lambda w: w.kv_bytes_at[1])))
+
+
+def _allreduce_s(g: GpuArrays, *, num_layers, gpu_count: int, hidden_size: int,
+                 tokens: int) -> np.ndarray:
+    """Two ring all-reduces per layer of ``tokens`` fp16 activation rows, as
+    :func:`sizing.speed.estimate_speed`'s. [s]"""
+    n = gpu_count
+    payload = hidden_size * 2.0 * tokens
+    return 2 * num_layers * (g.link_latency_s + 2 * (n - 1) / n * payload / g.link_bytes_per_s)
+
+
+def gpu_decode(w: Workload | WorkloadRows, g: GpuArrays, *, new_tokens: int, sequences: int,
+               gpu_count: int, tensor: bool | np.ndarray, hidden_size: int,
+               offloaded_frac: np.ndarray | float, ram_gb_per_s: float) -> GpuDecode:
     """Decode speed of one workload on each GPU, as :func:`sizing.speed.estimate_speed`.
 
-    ``tensor``: a tensor split over more than one GPU.
+    ``tensor``: a tensor split over more than one GPU. With :class:`WorkloadRows`,
+    ``g`` stacked (:meth:`GpuArrays.stack`) and ``tensor`` a column, every row at once.
     """
     n, c, bw, flops = gpu_count, g.decode, g.bandwidth_bytes_per_s, g.flops_per_s
+    # Terms that vanish (no tensor split, nothing offloaded, a dense model) are not
+    # computed: adding their zero changes no bit.
+    split = bool(np.any(tensor))
+    off = np.asarray(offloaded_frac, dtype=float)
+    offload = bool(np.any(off > 0))
     kv_avg = 0.5 * (w.kv_bytes_at[0] + w.kv_bytes_at[1]) * sequences
-    hops = math.log2(n) if n > 1 and not tensor else 0.0
+    hops = math.log2(n) if n > 1 else 0.0
     memory_s = c["weights"] * (w.weight_bytes / bw) + c["kv"] * (kv_avg / bw)
     bytes_per_step = w.weight_bytes + 0.5 * (w.kv_bytes_at[0] + w.kv_bytes_at[1]) * sequences
-    decode_allreduce_s = 0.0
-    if tensor:
-        memory_s = memory_s / n
-        payload = hidden_size * 2.0 * sequences
-        decode_allreduce_s = 2 * w.num_layers * (
-            g.link_latency_s + 2 * (n - 1) / n * payload / g.link_bytes_per_s)
-    off = np.asarray(offloaded_frac, dtype=float)
-    ram = gb_per_s_to_bytes_per_s(ram_gb_per_s)
-    memory_s = np.where(off > 0, memory_s * (1.0 - off), memory_s)
-    ram_s = np.where(off > 0, off * bytes_per_step / (ram * RAM_EFFICIENCY_FRAC), 0.0)
-    compute_s = g.prefill_compute * 2.0 * w.active_params * sequences / flops
-    if tensor:
-        compute_s = compute_s / n
-    step_s = (np.maximum(memory_s, compute_s) + ram_s + c["layers"] * float(w.num_layers)
+    compute_s = g.prefill["compute"] * 2.0 * w.active_params * sequences / flops
+    devices_bw = bw
+    decode_allreduce_s = ram_s = 0.0
+    if split:
+        hops = np.where(tensor, 0.0, hops)
+        memory_s = np.where(tensor, memory_s / n, memory_s)
+        compute_s = np.where(tensor, compute_s / n, compute_s)
+        decode_allreduce_s = np.where(tensor, _allreduce_s(
+            g, num_layers=w.num_layers, gpu_count=n, hidden_size=hidden_size, tokens=sequences), 0.0)
+        devices_bw = bw * np.where(tensor, n, 1)
+    read_s = bytes_per_step / devices_bw  # the step at the speed of light
+    if offload:
+        ram = gb_per_s_to_bytes_per_s(ram_gb_per_s)
+        memory_s = np.where(off > 0, memory_s * (1.0 - off), memory_s)
+        ram_s = np.where(off > 0, off * bytes_per_step / (ram * RAM_EFFICIENCY_FRAC), 0.0)
+        read_s = bytes_per_step * (1 - off) / devices_bw
+        sol_step_s = read_s + (off * bytes_per_step / ram)
+    else:
+        sol_step_s = read_s
+    step_s = (np.maximum(memory_s, compute_s) + ram_s + c["layers"] * (w.num_layers * 1.0)
               + c["hops"] * hops + decode_allreduce_s)
-    devices_bw = bw * (n if tensor else 1)
-    sol = sequences / (bytes_per_step * (1 - off) / devices_bw + (off * bytes_per_step / ram))
-    decode = low = high = np.full(len(g.gpus), np.nan)
+    sol = sequences / sol_step_s
+    decode = low = high = np.full(np.shape(step_s), np.nan)
     if new_tokens > 0:
         decode = np.minimum(sequences / step_s, sol)
         low = decode * g.decode_band[0]
-        if w.weight_bytes_all_experts > w.weight_bytes * 1.01:
+        moe = w.weight_bytes_all_experts > w.weight_bytes * 1.01
+        if np.any(moe):
+            # MoE: measured runtimes land between the active-bytes and full-bytes bounds.
             full_step = step_s + c["weights"] * (w.weight_bytes_all_experts - w.weight_bytes) / (
                 devices_bw)
-            low = np.minimum(low, sequences / full_step)
+            low = np.where(moe, np.minimum(low, sequences / full_step), low)
         high = np.minimum(decode * g.decode_band[1], sol)
     return GpuDecode(
         decode_tokens_per_s=decode, decode_tokens_per_s_low=low, decode_tokens_per_s_high=high,
-        memory_util_frac=np.minimum(1.0, (bytes_per_step * (1 - off) / devices_bw) / step_s),
-        compute_util_frac=np.minimum(1.0, (2.0 * w.active_params * sequences / flops) / step_s))
+        memory_util_frac=np.minimum(1.0, read_s / step_s),
+        compute_util_frac=np.minimum(1.0, (2.0 * w.active_params * sequences / flops) / step_s),
+        step_s=step_s)
+
+
+def uncapped_decode_power_w(*, board_power_w: np.ndarray, memory_util_frac: np.ndarray,
+                            compute_util_frac: np.ndarray) -> np.ndarray:
+    """Each GPU's draw while decoding without a cap, as :func:`sizing.power.gpu_power_w`. [W]"""
+    idle_w = IDLE_POWER_FRAC * board_power_w
+    dynamic = np.minimum(1.0, MEMORY_POWER_WEIGHT * memory_util_frac
+                         + COMPUTE_POWER_WEIGHT * compute_util_frac)
+    return idle_w + (board_power_w - idle_w) * dynamic
 
 
 def decode_speed_frac_at_limit(*, board_power_w: np.ndarray, power_limit_w: float | None,
@@ -561,10 +639,9 @@ def decode_speed_frac_at_limit(*, board_power_w: np.ndarray, power_limit_w: floa
     """
     if not power_limit_w:
         return np.ones_like(board_power_w)
-    idle_w = IDLE_POWER_FRAC * board_power_w
-    dynamic = np.minimum(1.0, MEMORY_POWER_WEIGHT * memory_util_frac
-                         + COMPUTE_POWER_WEIGHT * compute_util_frac)
-    uncapped_w = idle_w + (board_power_w - idle_w) * dynamic
+    uncapped_w = uncapped_decode_power_w(board_power_w=board_power_w,
+                                         memory_util_frac=memory_util_frac,
+                                         compute_util_frac=compute_util_frac)
     x = power_limit_w / uncapped_w
     law = DECODE_CAP_LAW
     frac = np.maximum(MIN_CLOCK_SPEED_FRAC,
@@ -680,3 +757,141 @@ def every_gpu(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
                     decode_tokens_per_s_low=capped(speed.decode_tokens_per_s_low),
                     decode_tokens_per_s_high=capped(speed.decode_tokens_per_s_high),
                     decode_speed_frac_at_limit=frac)
+
+
+# --- a plan's screen: a workload's rungs on every GPU ------------------------------------
+
+
+def catalog_gpu_arrays(catalog: Catalog, rungs: Sequence[tuple[str, str]], *,
+                       flash_attention: bool, interconnect: str | None
+                       ) -> tuple[GpuArrays, np.ndarray]:
+    """(runtime, weight format) rungs on every catalog GPU at its listed memory size,
+    stacked a row each (:meth:`GpuArrays.stack`) and kept with the catalog; with, per
+    rung and GPU, whether every figure the speed needs is known (speed constants,
+    bandwidth, compute, the link between the GPUs, board power), so that the arrays
+    give the scalar engine's answer. [as GpuArrays]
+
+    ``interconnect``: the link asked for, None for each GPU's usual one
+    (:func:`sizing.estimate.default_interconnect`).
+    """
+    kept = catalog.derived("gpu arrays")
+    key = (tuple(rungs), flash_attention, interconnect)
+    if key not in kept:
+        rows = []
+        for rung in rungs:
+            one = (rung, flash_attention, interconnect)
+            if one not in kept:
+                kept[one] = _gpu_arrays(catalog, *rung, flash_attention=flash_attention,
+                                        interconnect=interconnect)
+            rows.append(kept[one])
+        kept[key] = (GpuArrays.stack([g for g, _ in rows]), np.stack([k for _, k in rows]))
+    return kept[key]
+
+
+def _gpu_arrays(catalog: Catalog, runtime_id: str, quant_id: str, *, flash_attention: bool,
+                interconnect: str | None) -> tuple[GpuArrays, np.ndarray]:
+    runtime, quant = catalog.runtime(runtime_id), catalog.quant(quant_id)
+    constants, links, linked = [], [], []
+    for gpu in catalog.gpus:
+        try:
+            constants.append(speed_constants(catalog, gpu, runtime, quant.kind,
+                                             flash_attention=flash_attention))
+        except SpeedUnknownError:
+            constants.append(None)
+        try:
+            link = catalog.interconnect(interconnect or default_interconnect(gpu))
+        except UserError:  # the scalar engine fails looking the link up
+            links.append((None, 0.0))
+            linked.append(False)
+        else:
+            links.append((link.bandwidth_gb_per_s, link.latency_s))
+            linked.append(True)
+    g = GpuArrays.of(catalog.gpus, runtime=runtime, quant=quant, constants=constants, links=links)
+    known = (np.array(linked, dtype=bool) & np.isfinite(g.bandwidth_bytes_per_s)
+             & np.isfinite(g.flops_per_s) & np.isfinite(g.decode["weights"])
+             & (g.board_power_w > 0))
+    return g, known
+
+
+@dataclass(frozen=True)
+class RungScreen:
+    """A workload's (runtime, weight format) rungs at one GPU count on every GPU, as the
+    scalar engine sizes a configuration that fits (nothing offloaded, no power cap):
+    what a plan picks a rung and assembles a build by. Arrays are (rungs, GPUs); the
+    figures of a rung that does not fit mean nothing. [B, tokens/s, s, W]"""
+
+    fits: np.ndarray
+    total_bytes: np.ndarray  # every device
+    usable_bytes: np.ndarray  # every device
+    headroom_bytes: np.ndarray
+    decode_tokens_per_s: np.ndarray  # every sequence together
+    decode_tokens_per_s_low: np.ndarray
+    decode_tokens_per_s_high: np.ndarray
+    decode_tokens_per_s_per_sequence: np.ndarray
+    prefill_tokens_per_s: np.ndarray  # NaN without a prompt
+    ttft_s: np.ndarray
+    gpu_power_w: np.ndarray  # each GPU while decoding, uncapped
+    system_power_w: np.ndarray  # the whole machine while decoding
+
+
+def rung_screen(g: GpuArrays, w: WorkloadRows, *, per_device_total_bytes: np.ndarray,
+                attention_flops: np.ndarray, tensor: np.ndarray, gpu_count: int,
+                sequences: int, prompt_tokens: int, new_tokens: int, hidden_size: int,
+                ubatch_tokens: int, ram_gb_per_s: float, cpu_power_w: float) -> RungScreen:
+    """Memory fit, speed and decode power of each rung on each GPU, as
+    :func:`sizing.memory.estimate_memory`, :func:`sizing.speed.estimate_speed` and
+    :func:`sizing.box.decode_gpu_power_w` give them. [B, tokens/s, s, W]
+
+    ``g``: stacked rows (:func:`catalog_gpu_arrays`); ``w``, ``per_device_total_bytes``
+    (:class:`sizing.memory.MemoryDemand`), ``attention_flops``
+    (:func:`sizing.speed.attention_flops` of the prompt) and ``tensor`` (a tensor split
+    over more than one GPU): a column, one entry per rung.
+    """
+    n = gpu_count
+    shape = np.broadcast_shapes(g.usable_bytes.shape, tensor.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = gpu_decode(w, g, new_tokens=new_tokens, sequences=sequences, gpu_count=n,
+                       tensor=tensor, hidden_size=hidden_size, offloaded_frac=0.0,
+                       ram_gb_per_s=ram_gb_per_s)
+        prefill, prefill_s = np.full(shape, np.nan), 0.0
+        if prompt_tokens > 0:
+            flops, bw, p = g.flops_per_s, g.bandwidth_bytes_per_s, g.prefill
+            tokens = prompt_tokens * sequences
+            ubatches = math.ceil(tokens / ubatch_tokens)
+            # sizing.speed.prefill_features weighted as sizing.speed.weighted_time_s sums them
+            prefill_s = ((2.0 * w.active_params * tokens / flops) * p["compute"]
+                         + (attention_flops * sequences / flops) * p["attention"]
+                         + (ubatches * w.weight_bytes_all_experts / bw) * p["ubatch_weights"]
+                         + (ubatches * w.num_layers * 1.0) * p["ubatch_layers"])
+            if n > 1:
+                allreduce_s = _allreduce_s(g, num_layers=w.num_layers, gpu_count=n,
+                                           hidden_size=hidden_size, tokens=ubatch_tokens)
+                factor = _pipeline_factor(g.pipeline_efficiency_frac, prompt_tokens=prompt_tokens,
+                                          gpu_count=n, ubatch_tokens=ubatch_tokens)
+                prefill_s = np.where(tensor, prefill_s / n + ubatches * allreduce_s,
+                                     prefill_s * factor)
+            prefill = tokens / prefill_s
+        ttft = prefill_s + (d.step_s if new_tokens > 0 else 0.0)
+        # A layer split decodes on one GPU at a time: each is busy 1/N of the step.
+        share = np.where(tensor, 1.0, 1.0 if n == 1 else 1.0 / n)
+        gpu_w = uncapped_decode_power_w(board_power_w=g.board_power_w,
+                                        memory_util_frac=d.memory_util_frac * share,
+                                        compute_util_frac=d.compute_util_frac * share)
+    usable = g.usable_bytes * n
+    total = per_device_total_bytes * n
+    return RungScreen(
+        fits=per_device_total_bytes <= g.usable_bytes, total_bytes=np.broadcast_to(total, shape),
+        usable_bytes=usable, headroom_bytes=usable - total,
+        decode_tokens_per_s=d.decode_tokens_per_s, decode_tokens_per_s_low=d.decode_tokens_per_s_low,
+        decode_tokens_per_s_high=d.decode_tokens_per_s_high,
+        decode_tokens_per_s_per_sequence=d.decode_tokens_per_s / sequences,
+        prefill_tokens_per_s=prefill, ttft_s=ttft,
+        gpu_power_w=gpu_w, system_power_w=gpu_w * n + cpu_power_w + REST_OF_SYSTEM_W)
+
+
+def _pipeline_factor(efficiency_frac: np.ndarray, **kwargs) -> np.ndarray:
+    """:func:`sizing.speed.pipeline_factor` for each entry's efficiency. [fraction]"""
+    out = np.full(efficiency_frac.shape, np.nan)
+    for e in np.unique(efficiency_frac[np.isfinite(efficiency_frac)]).tolist():
+        out[efficiency_frac == e] = pipeline_factor(efficiency_frac=e, **kwargs)
+    return out
