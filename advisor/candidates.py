@@ -9,12 +9,25 @@ are decided by, without the longest-context search, the power-limit curves,
 the thermal and load sections that only a shown build needs.
 :meth:`CandidateSearch.explained` runs the full estimate for a candidate
 that is shown, remembering every answer.
+
+The screen runs as arrays (:func:`sizing.vector.rung_screen`): at each GPU
+count, every rung on every catalog GPU at once, then the rung of each GPU is
+picked as the scalar search picks it. The per-GPU figures that do not depend on
+the workload (speed constants, bandwidth, compute, links) are kept with the
+catalog. Where the arrays cannot give the scalar engine's answer (a figure the
+speed needs is missing, hardware the request refuses, a service level) the
+scalar screen answers; ``tests/test_candidates.py`` compares the two candidate
+by candidate.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
+
+import numpy as np
 
 from advisor.errors import PlanError
 from catalog.catalog import Catalog, runtime_api
@@ -22,15 +35,19 @@ from catalog.errors import UserError, echo
 from catalog.schema import Gpu, ModelArch
 from sizing.box import DEFAULT_CPU_POWER_W, decode_gpu_power_w
 from sizing.capacity import ServeSettings, load_at, within_targets
-from sizing.estimate import (Estimate, MemorySection, SpeedSection, default_split, estimate,
-                             memory_demand_for, memory_for, speed_for, with_images, workload_for)
+from sizing.estimate import (DEFAULT_RAM, Estimate, MemorySection, SpeedSection, default_split,
+                             estimate, memory_demand_for, memory_for, speed_for, with_images,
+                             workload_for)
 from sizing.fit import published_in
 from sizing.memory import MemoryDemand, MemoryEstimate
 from sizing.notices import Notice
 from sizing.power import system_power_w
-from sizing.request import EstimateRequest, check_compatibility, tensor_parallel_problem
+from sizing.request import (EstimateRequest, check_compatibility, check_hardware,
+                            tensor_parallel_problem)
 from sizing.speculative import default_speculation
-from sizing.speed import SpeedEstimate, SpeedUnknownError, Workload
+from sizing.speed import (SpeedEstimate, SpeedUnknownError, Workload, attention_flops,
+                          ram_bandwidth_gb_per_s)
+from sizing.vector import RungScreen, WorkloadRows, catalog_gpu_arrays, rung_screen
 
 
 # Comfortable reading speed per user. Adults read English non-fiction silently
@@ -66,7 +83,32 @@ RUNTIME_FALLBACKS = {"llama.cpp": "llama.cpp-vulkan", "ollama": "llama.cpp-vulka
 # keeps per-user speed up where llama.cpp's slots share one decode stream.
 BATCHING_RUNTIME = "vllm"
 
-@dataclass(frozen=True)
+class ScreenMemory(NamedTuple):
+    """The memory figures of a configuration the array screen found fitting. [B]
+
+    Immutable records (a named tuple makes one in a fraction of a frozen
+    dataclass's time: a plan makes hundreds).
+    """
+
+    fits: bool
+    file_bytes: float
+    total_bytes: float  # every device
+    usable_bytes: float  # every device
+    headroom_bytes: float
+
+
+class ScreenSpeed(NamedTuple):
+    """The speeds the array screen gives a configuration that fits. [tokens/s, s]"""
+
+    decode_tokens_per_s: float  # every sequence together
+    decode_tokens_per_s_low: float
+    decode_tokens_per_s_high: float
+    decode_tokens_per_s_per_sequence: float
+    prefill_tokens_per_s: float | None  # None without a prompt
+    ttft_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class Figures:
     """What a candidate is chosen and its build assembled by. [B, tokens/s, W]
 
@@ -75,8 +117,8 @@ class Figures:
     the numbers are the same floating-point operations either way.
     """
 
-    memory: MemoryEstimate | MemorySection
-    speed: SpeedEstimate | SpeedSection | None
+    memory: MemoryEstimate | MemorySection | ScreenMemory
+    speed: SpeedEstimate | SpeedSection | ScreenSpeed | None
     gpu_power_w: float  # each GPU while decoding
     system_power_w: float  # the whole machine while decoding
     warnings: tuple[Notice, ...] = ()
@@ -95,7 +137,7 @@ class Figures:
                    explained=True)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """The engine's answer for one (GPU, count, quant, runtime)."""
 
@@ -137,12 +179,14 @@ class CandidateSearch:
 
     ``screen``: choose by the screen's figures (:class:`Figures`); False runs the
     full estimate on every rung that fits (what the screen is tested against).
+    ``arrays``: screen every GPU at once (:class:`_ArrayScreen`); False screens one
+    configuration at a time (what the arrays are tested against).
     """
 
     def __init__(self, catalog: Catalog, arch: ModelArch, base: EstimateRequest, *,
                  ladder: Sequence[tuple[str, str, int]], min_tokens_per_s: float,
                  service: ServeSettings | None = None, speculative: bool = False,
-                 screen: bool = True) -> None:
+                 screen: bool = True, arrays: bool = True) -> None:
         self.catalog = catalog
         self.arch = arch
         self.base = base
@@ -163,6 +207,9 @@ class CandidateSearch:
         self._estimates: dict[EstimateRequest, Estimate] = {}
         self.runs = 0
         self.screen = screen and self._screenable()
+        # The screen as arrays, set up on the first search; None: the scalar screen throughout.
+        self._arrays: _ArrayScreen | None = None
+        self._arrays_ready = not (arrays and self.screen and service is None)
 
     def _screenable(self) -> bool:
         """Whether the screen's speed is the estimate's: the estimate changes nothing in the
@@ -187,11 +234,8 @@ class CandidateSearch:
         if not self.screen:
             return Figures.of(self._estimate(request))
         check_compatibility(request, self.catalog)  # refused as the estimate refuses it
-        key = (request.runtime, request.quant)
-        if key not in self._workloads:
-            self._workloads[key] = workload_for(request, self.catalog, self.arch)
         try:
-            speed = speed_for(request, self.catalog, self.arch, memory, w=self._workloads[key])
+            speed = speed_for(request, self.catalog, self.arch, memory, w=self._workload(request))
         except SpeedUnknownError:  # the estimate explains why
             return Figures.of(self._estimate(request))
         gpu = self.catalog.gpu(request.gpu)
@@ -218,10 +262,7 @@ class CandidateSearch:
         return replace(cand, figures=Figures.of(self._estimate(self.request_of(cand))))
 
     def _runtime_for(self, runtime_id: str, gpu: Gpu) -> str | None:
-        for rid in (runtime_id, RUNTIME_FALLBACKS.get(runtime_id)):
-            if rid and runtime_api(self.catalog.runtime(rid), gpu) is not None:
-                return rid
-        return None
+        return runtime_for(self.catalog, runtime_id, gpu)
 
     def best(self, gpu_id: str, gpu_count: int) -> Candidate | None:
         """Most faithful (runtime, quant) that fits and meets the speed target;
@@ -231,17 +272,22 @@ class CandidateSearch:
             self._best[key] = self._search(gpu_id, gpu_count)
         return self._best[key]
 
+    def _runs(self, rid: str, quant_id: str) -> bool:
+        """Whether a runtime runs the model in a format on some GPU count."""
+        quant = self.catalog.quant(quant_id)
+        if rid not in quant.runtimes or not published_in(quant, self.arch):
+            return False  # the runtime cannot run it, or the model is not published in it
+        # A runtime without the KV cache type cannot either (vLLM and a q8_0 cache).
+        return rid in self.catalog.kv_cache_type(self.base.kv_cache).runtimes
+
     def _split(self, rid: str, quant_id: str, gpu_count: int) -> str | None:
         """How a runtime splits the model over ``gpu_count`` GPUs in a format, or None
         when it cannot run it there, whichever GPU it is."""
         key = (rid, quant_id, gpu_count)
         if key not in self._splits:
             self._splits[key] = None
-            quant = self.catalog.quant(quant_id)
-            if rid not in quant.runtimes or not published_in(quant, self.arch):
-                return None  # the runtime cannot run it, or the model is not published in it
-            if rid not in self.catalog.kv_cache_type(self.base.kv_cache).runtimes:
-                return None  # the runtime has no such KV cache (vLLM and a q8_0 cache)
+            if not self._runs(rid, quant_id):
+                return None
             runtime = self.catalog.runtime(rid)
             split = "tensor" if (gpu_count > 1 and runtime.supports_tensor_parallel) else "layer"
             if tensor_parallel_problem(self.arch, runtime, gpu_count, split):
@@ -249,7 +295,31 @@ class CandidateSearch:
             self._splits[key] = split
         return self._splits[key]
 
+    def _demand(self, request: EstimateRequest) -> MemoryDemand:
+        """What a rung needs on each GPU, whichever GPU the request names, worked out once."""
+        key = (request.runtime, request.quant, request.gpu_count, request.split)
+        if key not in self._demands:
+            self._demands[key] = memory_demand_for(request, self.catalog, self.arch)
+        return self._demands[key]
+
+    def _workload(self, request: EstimateRequest) -> Workload:
+        key = (request.runtime, request.quant)
+        if key not in self._workloads:
+            self._workloads[key] = workload_for(request, self.catalog, self.arch)
+        return self._workloads[key]
+
     def _search(self, gpu_id: str, gpu_count: int) -> Candidate | None:
+        if not self._arrays_ready:
+            self._arrays_ready = True
+            try:
+                arrays = _ArrayScreen(self)
+            except UserError:  # the scalar screen raises it where a rung fits
+                arrays = None
+            self._arrays = arrays if arrays is not None and arrays.rows else None
+        if self._arrays is not None:
+            answered, found = self._arrays.best(gpu_id, gpu_count)
+            if answered:
+                return found
         gpu = self.catalog.gpu(gpu_id)
         fitting: list[Candidate] = []
         # Without a service level the answer is the most faithful rank with a
@@ -266,10 +336,7 @@ class CandidateSearch:
             request = self.base.model_copy(update={
                 "gpu": gpu_id, "memory_gib": None, "gpu_count": gpu_count, "quant": quant_id,
                 "runtime": rid, "split": split})
-            key = (rid, quant_id, gpu_count, split)
-            if key not in self._demands:
-                self._demands[key] = memory_demand_for(request, self.catalog, self.arch)
-            memory = memory_for(request, self.catalog, self.arch, demand=self._demands[key])
+            memory = memory_for(request, self.catalog, self.arch, demand=self._demand(request))
             if not memory.fits:
                 continue
             self.runs += 1
@@ -321,6 +388,189 @@ class CandidateSearch:
         key = None if found is None else (found.runtime, found.quant)
         return [found if (c.runtime, c.quant) == key else replace(c, meets_workload=False)
                 for c in fitting]
+
+
+def runtime_for(catalog: Catalog, runtime_id: str, gpu: Gpu) -> str | None:
+    """The runtime a GPU runs ``runtime_id``'s work with: itself, else its fallback
+    (:data:`RUNTIME_FALLBACKS`); None when neither runs there."""
+    for rid in (runtime_id, RUNTIME_FALLBACKS.get(runtime_id)):
+        if rid and runtime_api(catalog.runtime(rid), gpu) is not None:
+            return rid
+    return None
+
+
+def _runtimes_for(catalog: Catalog, runtime_id: str) -> tuple[str | None, ...]:
+    """:func:`runtime_for` on every catalog GPU, in catalog order; kept with the catalog."""
+    kept = catalog.derived("runtime for each gpu")
+    if runtime_id not in kept:
+        kept[runtime_id] = tuple(runtime_for(catalog, runtime_id, g) for g in catalog.gpus)
+    return kept[runtime_id]
+
+
+def _gpu_index(catalog: Catalog) -> dict[str, int]:
+    """Each catalog GPU's place in catalog order; kept with the catalog."""
+    kept = catalog.derived("gpu index")
+    if not kept:
+        kept.update({g.id: i for i, g in enumerate(catalog.gpus)})
+    return kept
+
+
+def _hardware_ok(catalog: Catalog, request: EstimateRequest) -> np.ndarray:
+    """Per catalog GPU, whether the estimate takes the request's GPU count, link, power
+    cap and RAM there (:func:`sizing.request.check_hardware`); kept with the catalog."""
+    kept = catalog.derived("hardware ok")
+    key = (request.gpu_count, request.interconnect, request.power_limit_w, request.ram)
+    if key not in kept:
+        ok = np.ones(len(catalog.gpus), dtype=bool)
+        for g, gpu in enumerate(catalog.gpus):
+            try:
+                check_hardware(request, catalog, gpu)
+            except UserError:
+                ok[g] = False
+        kept[key] = ok
+    return kept[key]
+
+
+@dataclass(frozen=True)
+class _CountPick:
+    """The array screen's pick on every catalog GPU at one count, by GPU."""
+
+    scalar: list[bool]  # the scalar screen answers this GPU instead
+    runs: list[int]  # fitting rungs sized before the pick was certain
+    rung: list[int]  # the pick's place in the sorted ladder; -1: nothing fits
+    row: list[int]  # its row of the screen, a (runtime, format)
+    meets: list[bool]
+    figures: list[tuple[float, ...]]  # the pick's, as _PICKED names them
+
+
+_PICKED = ("total_bytes", "usable_bytes", "headroom_bytes", "decode_tokens_per_s",
+           "decode_tokens_per_s_low", "decode_tokens_per_s_high",
+           "decode_tokens_per_s_per_sequence", "prefill_tokens_per_s", "ttft_s", "gpu_power_w",
+           "system_power_w")
+
+
+class _ArrayScreen:
+    """A search's rungs on every catalog GPU at once (:func:`sizing.vector.rung_screen`),
+    each GPU's rung picked as :meth:`CandidateSearch._search` picks it.
+
+    A row of the screen is a (runtime, format) some rung runs as: the ladder's
+    runtime, or on GPUs it has no API for, its fallback.
+    """
+
+    def __init__(self, search: CandidateSearch) -> None:
+        cat, base = search.catalog, search.base
+        self.search = search
+        self.index = _gpu_index(cat)
+        rungs = tuple((runtime_id, quant_id) for runtime_id, quant_id, _ in search._rungs)
+        runtimes = {runtime_id: _runtimes_for(cat, runtime_id) for runtime_id, _ in rungs}
+        able = frozenset((rid, quant_id) for runtime_id, quant_id in rungs
+                         for rid in set(runtimes[runtime_id]) - {None}
+                         if search._runs(rid, quant_id))
+        kept = cat.derived("screen rows")
+        if (rungs, able) not in kept:
+            rows = list(dict.fromkeys((rid, quant_id) for runtime_id, quant_id in rungs
+                                      for rid in runtimes[runtime_id] if (rid, quant_id) in able))
+            row = {r: i for i, r in enumerate(rows)}
+            # The row each rung runs as on each GPU (rungs x GPUs); -1 where none does.
+            kept[rungs, able] = rows, np.array(
+                [[row.get((rid, quant_id), -1) for rid in runtimes[runtime_id]]
+                 for runtime_id, quant_id in rungs], dtype=np.int64)
+        self.rows, self.row_of = kept[rungs, able]
+        if not self.rows:
+            return  # no rung runs anywhere: the scalar search finds nothing as fast
+        self.rank = np.array([rank for _, _, rank in search._rungs])[:, None]
+        self.gpus, self.known = catalog_gpu_arrays(
+            cat, self.rows, flash_attention=base.flash_attention != "off",
+            interconnect=base.interconnect)
+        workloads = [search._workload(base.model_copy(update={"runtime": rid, "quant": quant_id}))
+                     for rid, quant_id in self.rows]
+        self.workload = WorkloadRows.of(workloads)
+        self.attention_flops = np.array([attention_flops(w, base.prompt_tokens)
+                                         for w in workloads])[:, None]
+        self.ram_gb_per_s = ram_bandwidth_gb_per_s(base.ram or DEFAULT_RAM)
+        self.counts: dict[int, _CountPick] = {}
+
+    def best(self, gpu_id: str, gpu_count: int) -> tuple[bool, Candidate | None]:
+        """(True, the search's answer) where the arrays give it, else (False, None)."""
+        g = self.index.get(gpu_id)
+        if g is None:
+            return False, None
+        if gpu_count not in self.counts:
+            self.counts[gpu_count] = self._pick(gpu_count)
+        pick = self.counts[gpu_count]
+        if pick.scalar[g]:
+            return False, None
+        search = self.search
+        search.runs += pick.runs[g]
+        if pick.rung[g] < 0:
+            return True, None
+        rid, quant_id = self.rows[pick.row[g]]
+        split = search._split(rid, quant_id, gpu_count)
+        demand = search._demands[rid, quant_id, gpu_count, split]
+        (total, usable, headroom, decode, low, high, per_sequence, prefill, ttft, gpu_w,
+         system_w) = pick.figures[g]
+        # Positional, in field order: a plan makes hundreds of these.
+        figures = Figures(
+            ScreenMemory(True, demand.weights.file_bytes, total, usable, headroom),
+            ScreenSpeed(decode, low, high, per_sequence,
+                        None if math.isnan(prefill) else prefill, ttft),
+            gpu_w, system_w)
+        return True, Candidate(gpu_id, gpu_count, quant_id, rid, split,
+                               search._rungs[pick.rung[g]][2], figures, pick.meets[g], None,
+                               search.arch.task)
+
+    def screen(self, gpu_count: int) -> tuple[RungScreen, np.ndarray]:
+        """Every row on every catalog GPU at ``gpu_count``, and which rows run there
+        (a split the runtime has; NaN demand, so nothing fits, where it has none)."""
+        search, base, n = self.search, self.search.base, gpu_count
+        totals, tensor = [], []
+        for rid, quant_id in self.rows:
+            split = search._split(rid, quant_id, n)
+            tensor.append(split == "tensor" and n > 1)
+            if split is None:
+                totals.append(math.nan)
+                continue
+            demand = search._demand(base.model_copy(update={
+                "memory_gib": None, "gpu_count": n, "quant": quant_id, "runtime": rid,
+                "split": split}))
+            totals.append(demand.per_device_total_bytes)
+        screen = rung_screen(
+            self.gpus, self.workload, per_device_total_bytes=np.array(totals)[:, None],
+            attention_flops=self.attention_flops, tensor=np.array(tensor)[:, None], gpu_count=n,
+            sequences=base.batch, prompt_tokens=base.prompt_tokens, new_tokens=base.new_tokens,
+            hidden_size=search.arch.hidden_size, ubatch_tokens=base.ubatch_tokens,
+            ram_gb_per_s=self.ram_gb_per_s, cpu_power_w=DEFAULT_CPU_POWER_W)
+        return screen, ~np.isnan(np.array(totals))
+
+    def _pick(self, gpu_count: int) -> _CountPick:
+        """Each GPU's rung, as :meth:`CandidateSearch._search` picks it: the most faithful
+        rank with a rung that meets the workload (the fastest of that rank), else the
+        fastest rung that fits; the rungs after a rank that meets it are not sized."""
+        search, n = self.search, gpu_count
+        screen, runs_here = self.screen(n)
+        row = np.where(self.row_of >= 0, self.row_of, 0)
+        cols = np.arange(row.shape[1])
+        fits = (self.row_of >= 0) & runs_here[row] & screen.fits[row, cols]
+        # What the estimate refuses on some GPUs (one machine at several GPUs, a link the
+        # card lacks) or the arrays cannot give (a figure missing): the scalar screen.
+        hardware = _hardware_ok(search.catalog, search.base.model_copy(update={"gpu_count": n}))
+        scalar = (fits & ~(self.known[row, cols] & hardware)).any(axis=0)
+        decode = screen.decode_tokens_per_s[row, cols]
+        meets = fits & (screen.decode_tokens_per_s_per_sequence[row, cols]
+                        >= search.min_tokens_per_s)
+        never = np.iinfo(np.int64).max
+        met_rank = np.where(meets, self.rank, never).min(axis=0)
+        runs = (fits & (self.rank <= met_rank)).sum(axis=0)
+        met = met_rank < never
+        fastest_met = np.where(meets & (self.rank == met_rank), decode, -np.inf).argmax(axis=0)
+        fastest = np.where(fits, decode, -np.inf).argmax(axis=0)
+        rung = np.where(met, fastest_met, np.where(fits.any(axis=0), fastest, -1))
+        picked_row = row[np.maximum(rung, 0), cols]
+        return _CountPick(
+            scalar=scalar.tolist(), runs=runs.tolist(), rung=rung.tolist(),
+            row=picked_row.tolist(), meets=met.tolist(),
+            figures=list(zip(*np.stack([getattr(screen, name) for name in _PICKED])[
+                :, picked_row, cols].tolist())))
 
 
 def quant_ladder(quant: str, runtime: str, users: int, catalog: Catalog) -> list[tuple[str, str, int]]:

@@ -15,6 +15,12 @@ Array forms of :func:`sizing.memory.estimate_memory` and
   link, board power) are arrays (:class:`GpuArrays`); batches, KV cache
   types, splits, images, offload and power caps as the estimate has them.
   ``tests/test_vector.py`` compares every field of the table GPU by GPU.
+- a workload's (runtime, weight format) rungs on every GPU (the purchase
+  plan's screen, :func:`rung_screen`): the per-GPU arrays of each rung stacked
+  a row each and kept with the catalog (:func:`catalog_gpu_arrays`), the
+  workload's terms a column (:class:`WorkloadRows`); what fits, its speed,
+  time to first token and decode power. ``tests/test_candidates.py`` compares
+  every rung on every GPU and count with the scalar screen.
 
 Each formula is the scalar one term by term, in the same order.
 """

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.candidates import CandidateSearch, Figures, quant_ladder
+from advisor.candidates import CandidateSearch, Figures, ScreenMemory, quant_ladder
 from advisor.workload import workload_request
 from catalog.catalog import load_catalog
+from catalog.errors import UserError
 from sizing.estimate import estimate, memory_for
 from sizing.fit import published_in
 from sizing.request import EstimateRequest, tensor_parallel_problem
@@ -117,3 +118,127 @@ def test_the_screen_gives_the_full_estimate_s_figures(model, users, min_tokens_p
             compared += 1
     assert compared >= 8
     assert fast.runs == full.runs  # the same rungs were sized
+
+
+# --- the array screen against the scalar screen ---------------------------------------
+
+# Dense and MoE models, one user and many (llama.cpp's ladder with vLLM's beside it),
+# layer and tensor splits, long contexts, a q8_0 cache vLLM has not, a link asked for
+# (PCIe 3 cards and NVLink-less ones refuse it), and runtimes of one vendor (MLX on
+# Macs' unified memory, ExLlamaV2 on CUDA), over every catalog GPU.
+ARRAY_SCENARIOS = [
+    dict(model="llama-3.1-8b", users=1, min_tokens_per_s=10.0),
+    dict(model="qwen3-30b-a3b", users=16, min_tokens_per_s=20.0),
+    dict(model="qwen3-30b-a3b", users=1, min_tokens_per_s=40.0, context_tokens=131072),
+    dict(model="qwen2.5-14b", users=8, min_tokens_per_s=60.0),
+    dict(model="llama-3.1-70b", users=4, min_tokens_per_s=10.0),
+    dict(model="gpt-oss-20b", users=2, min_tokens_per_s=30.0, kv_cache="q8_0"),
+    dict(model="qwen2.5-32b", users=2, min_tokens_per_s=15.0, interconnect="pcie4-x16"),
+    dict(model="llama-3.1-8b", users=1, min_tokens_per_s=25.0, runtime="mlx"),
+    dict(model="qwen2.5-14b", users=1, min_tokens_per_s=30.0, runtime="exllamav2"),
+    dict(model="llama-3.1-70b", users=8, min_tokens_per_s=10.0, runtime="sglang"),
+]
+ARRAY_COUNTS = (1, 2, 4, 8)
+
+
+def array_search(scenario: dict, *, arrays: bool = True) -> CandidateSearch:
+    s = dict(scenario)
+    users, tps, context = s.pop("users"), s.pop("min_tokens_per_s"), s.pop("context_tokens", 8192)
+    base = workload_request(EstimateRequest(**s), users, context)
+    return CandidateSearch(CATALOG, CATALOG.model(base.model), base,
+                           ladder=quant_ladder("best", base.runtime, users, CATALOG),
+                           min_tokens_per_s=tps, arrays=arrays)
+
+
+def screen_row(figures: Figures) -> tuple:
+    """What a choice and a build read from a screened candidate, as numbers."""
+    s, m = figures.speed, figures.memory
+    return (s.decode_tokens_per_s, s.decode_tokens_per_s_low, s.decode_tokens_per_s_high,
+            s.decode_tokens_per_s_per_sequence, s.prefill_tokens_per_s, s.ttft_s, m.total_bytes,
+            m.usable_bytes, m.headroom_bytes, m.file_bytes, figures.gpu_power_w,
+            figures.system_power_w)
+
+
+def assert_close(got: tuple, want: tuple, where) -> None:
+    assert len(got) == len(want)
+    for i, (a, b) in enumerate(zip(got, want)):
+        assert a == pytest.approx(b, rel=1e-9, abs=0.0), (where, i, a, b)
+
+
+@pytest.mark.parametrize("scenario", ARRAY_SCENARIOS, ids=lambda s: "-".join(map(str, s.values())))
+def test_the_array_screen_sizes_every_rung_as_the_scalar_screen(scenario):
+    """Every rung on every catalog GPU and count, figure by figure."""
+    search = array_search(scenario)
+    search.best(CATALOG.gpus[0].id, 1)  # sets the arrays up
+    arrays = search._arrays
+    assert arrays is not None
+    compared = unknown = 0
+    for n in ARRAY_COUNTS:
+        screen, runs_here = arrays.screen(n)
+        for r, (runtime_id, quant_id, _) in enumerate(search._rungs):
+            for g, gpu in enumerate(CATALOG.gpus):
+                k = arrays.row_of[r, g]
+                rid = search._runtime_for(runtime_id, gpu)
+                split = None if rid is None else search._split(rid, quant_id, n)
+                # The row the rung runs as here, and none where the scalar search skips it.
+                assert (k >= 0 and runs_here[k]) == (split is not None), (gpu.id, n, r)
+                if split is None:
+                    continue
+                assert arrays.rows[k] == (rid, quant_id)
+                request = search.base.model_copy(update={
+                    "gpu": gpu.id, "memory_gib": None, "gpu_count": n, "quant": quant_id,
+                    "runtime": rid, "split": split})
+                memory = memory_for(request, CATALOG, search.arch)
+                where = (gpu.id, n, rid, quant_id)
+                assert bool(screen.fits[k, g]) == memory.fits, where
+                if not memory.fits:
+                    continue
+                try:
+                    figures = search._figures(request, memory)
+                except UserError:  # refused here: the arrays leave it to the scalar screen
+                    assert not arrays.known[k, g] or gpu.form_factor == "soc" \
+                        or scenario.get("interconnect"), where
+                    continue
+                if not arrays.known[k, g]:  # a figure the speed needs is missing
+                    assert figures.explained, where
+                    unknown += 1
+                    continue
+                got = [getattr(screen, name)[k, g] for name in (
+                    "decode_tokens_per_s", "decode_tokens_per_s_low", "decode_tokens_per_s_high",
+                    "decode_tokens_per_s_per_sequence", "prefill_tokens_per_s", "ttft_s",
+                    "total_bytes", "usable_bytes", "headroom_bytes")]
+                got += [memory.file_bytes, screen.gpu_power_w[k, g], screen.system_power_w[k, g]]
+                assert_close(tuple(got), screen_row(figures), where)
+                compared += 1
+    assert compared > 10 * unknown
+
+
+@pytest.mark.parametrize("scenario", ARRAY_SCENARIOS, ids=lambda s: "-".join(map(str, s.values())))
+def test_the_array_search_picks_what_the_scalar_search_picks(scenario):
+    """Every catalog GPU and count: the same rung, verdict, figures and rungs sized."""
+    fast, slow = array_search(scenario), array_search(scenario, arrays=False)
+    answered = 0
+    for n in ARRAY_COUNTS:
+        for gpu in CATALOG.gpus:
+            outcomes = []
+            for search in (fast, slow):
+                try:
+                    outcomes.append(search.best(gpu.id, n))
+                except UserError as exc:  # refused alike (one machine at two GPUs)
+                    outcomes.append(exc.code)
+            got, want = outcomes
+            where = (gpu.id, n)
+            if want is None or isinstance(want, str):
+                assert got == want, where
+                continue
+            assert (got.quant, got.runtime, got.split, got.quant_rank, got.meets_workload,
+                    got.figures.memory.fits) == (want.quant, want.runtime, want.split,
+                                                 want.quant_rank, want.meets_workload,
+                                                 want.figures.memory.fits), where
+            if isinstance(got.figures.memory, ScreenMemory):
+                assert_close(screen_row(got.figures), screen_row(want.figures), where)
+                answered += 1
+            else:
+                assert got.figures == want.figures, where
+    assert fast.runs == slow.runs  # the same rungs were sized
+    assert answered > 0
