@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rigfit.cli import main
-from rigfit.script import GC_THRESHOLDS
+from rigfit.script import GC_THRESHOLDS, PLUGINS_ENV, PLUGINS_OFF
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -238,3 +238,34 @@ def test_the_script_sets_blas_threads_unless_told_and_collects_garbage_less_ofte
                           text=True, cwd=ROOT, timeout=120, env=env)
     assert done.returncode == 0
     assert done.stdout.split()[-3:] == [expected, "False", str(GC_THRESHOLDS[0])]  # before numpy
+
+
+@pytest.mark.parametrize("given, searched", [(None, False), ("", True), ("some-plugin", True)])
+def test_the_script_searches_for_pydantic_plugins_only_when_told(given, searched):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != PLUGINS_ENV}
+    if given is not None:
+        env[PLUGINS_ENV] = given
+    # Listing the GPUs builds validators (the catalog's), which asks pydantic for plugins.
+    probe = ("import atexit, sys, rigfit.script; "
+             "atexit.register(lambda: print('importlib.metadata' in sys.modules, "
+             "'pydantic_core' in sys.modules)); "
+             "rigfit.script.run()")
+    done = subprocess.run([sys.executable, "-c", probe, "gpus", "--format", "json"], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120, env=env)
+    assert done.returncode == 0
+    assert done.stdout.split()[-2:] == [str(searched), "True"]
+
+
+def test_pydantic_takes_only_get_plugins_from_its_loader_and_none_when_turned_off(monkeypatch):
+    import inspect
+    import re
+
+    from pydantic.plugin import _loader, _schema_validator
+
+    # The script's stand-in loader holds get_plugins alone: pydantic must ask for no more.
+    assert re.findall(r"_loader import (.+)", inspect.getsource(_schema_validator)) == ["get_plugins"]
+    for value in PLUGINS_OFF:
+        monkeypatch.setenv(PLUGINS_ENV, value)
+        assert tuple(_loader.get_plugins()) == ()
