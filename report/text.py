@@ -95,6 +95,8 @@ _FORMATTER = _CountFormatter()
 
 def fill(text: str, /, **values: object) -> str:
     """``text`` with its ``{name}`` fields filled (see :class:`_CountFormatter`)."""
+    if ":count:" not in text:  # no count spec: str.format's own parser, several times faster
+        return text.format(**values)
     return _FORMATTER.format(text, **values)
 
 

@@ -54,3 +54,13 @@ def test_the_strings_and_the_catalog_keep_their_own_cache_files(tmp_path):
     load_cached(LOCALES_DIR, text._read_locales, dict[str, dict[str, str]], cache=cache,
                 name="strings")
     assert sorted(p.name.split("-")[0] for p in cache.glob("*.json")) == ["catalog", "strings"]
+
+
+def test_fill_writes_count_words_and_plain_fields():
+    """Strings with a count field and strings without one fill the same fields alike."""
+    assert text.fill("{users:count:user:users} at {speed:,.1f} tokens/s", users=1,
+                     speed=1234.56) == "1 user at 1,234.6 tokens/s"
+    assert text.fill("{users:count:user:users}", users=1500) == "1,500 users"
+    assert text.fill("{budget:,.0f} USD for {name!r}", budget=3000, name="x") == "3,000 USD for 'x'"
+    with pytest.raises(KeyError):
+        text.fill("{missing} GPUs", count=2)
