@@ -30,6 +30,7 @@ from typing import NamedTuple
 import numpy as np
 
 from advisor.errors import PlanError
+from advisor.parts import GPU_COUNTS
 from catalog.catalog import Catalog, runtime_api
 from catalog.errors import UserError, echo
 from catalog.schema import Gpu, ModelArch
@@ -47,7 +48,8 @@ from sizing.request import (EstimateRequest, check_compatibility, check_hardware
 from sizing.speculative import default_speculation
 from sizing.speed import (SpeedEstimate, SpeedUnknownError, Workload, attention_flops,
                           ram_bandwidth_gb_per_s)
-from sizing.vector import RungScreen, WorkloadRows, catalog_gpu_arrays, rung_screen
+from sizing.vector import (RungScreen, WorkloadRows, catalog_gpu_arrays, kept_with,
+                           rung_screen)
 
 
 # Comfortable reading speed per user. Adults read English non-fiction silently
@@ -418,7 +420,7 @@ def _gpu_index(catalog: Catalog) -> dict[str, int]:
 def _hardware_ok(catalog: Catalog, request: EstimateRequest) -> np.ndarray:
     """Per catalog GPU, whether the estimate takes the request's GPU count, link, power
     cap and RAM there (:func:`sizing.request.check_hardware`); kept with the catalog."""
-    kept = catalog.derived("hardware ok")
+    kept = kept_with(catalog, "hardware ok")
     key = (request.gpu_count, request.interconnect, request.power_limit_w, request.ram)
     if key not in kept:
         ok = np.ones(len(catalog.gpus), dtype=bool)
@@ -440,6 +442,7 @@ class _CountPick:
     rung: list[int]  # the pick's place in the sorted ladder; -1: nothing fits
     row: list[int]  # its row of the screen, a (runtime, format)
     meets: list[bool]
+    rows: list[tuple[str, str, str | None, float]]  # runtime, format, split, file size [B]
     figures: list[tuple[float, ...]]  # the pick's, as _PICKED names them
 
 
@@ -466,7 +469,7 @@ class _ArrayScreen:
         able = frozenset((rid, quant_id) for runtime_id, quant_id in rungs
                          for rid in set(runtimes[runtime_id]) - {None}
                          if search._runs(rid, quant_id))
-        kept = cat.derived("screen rows")
+        kept = kept_with(cat, "screen rows")
         if (rungs, able) not in kept:
             rows = list(dict.fromkeys((rid, quant_id) for runtime_id, quant_id in rungs
                                       for rid in runtimes[runtime_id] if (rid, quant_id) in able))
@@ -478,13 +481,14 @@ class _ArrayScreen:
         self.rows, self.row_of = kept[rungs, able]
         if not self.rows:
             return  # no rung runs anywhere: the scalar search finds nothing as fast
-        self.rank = np.array([rank for _, _, rank in search._rungs])[:, None]
-        self.gpus, self.known = catalog_gpu_arrays(
+        self.ranks = [rank for _, _, rank in search._rungs]
+        self.rank = np.array(self.ranks)[:, None]
+        _, self.known = catalog_gpu_arrays(
             cat, self.rows, flash_attention=base.flash_attention != "off",
             interconnect=base.interconnect)
         workloads = [search._workload(base.model_copy(update={"runtime": rid, "quant": quant_id}))
                      for rid, quant_id in self.rows]
-        self.workload = WorkloadRows.of(workloads)
+        self.workloads = workloads
         self.attention_flops = np.array([attention_flops(w, base.prompt_tokens)
                                          for w in workloads])[:, None]
         self.ram_gb_per_s = ram_bandwidth_gb_per_s(base.ram or DEFAULT_RAM)
@@ -496,7 +500,9 @@ class _ArrayScreen:
         if g is None:
             return False, None
         if gpu_count not in self.counts:
-            self.counts[gpu_count] = self._pick(gpu_count)
+            # A plan asks for every GPU at each of its counts: those are screened at once.
+            group = GPU_COUNTS if gpu_count in GPU_COUNTS else (gpu_count,)
+            self.counts |= self._picks([n for n in group if n not in self.counts])
         pick = self.counts[gpu_count]
         if pick.scalar[g]:
             return False, None
@@ -504,50 +510,66 @@ class _ArrayScreen:
         search.runs += pick.runs[g]
         if pick.rung[g] < 0:
             return True, None
-        rid, quant_id = self.rows[pick.row[g]]
-        split = search._split(rid, quant_id, gpu_count)
-        demand = search._demands[rid, quant_id, gpu_count, split]
+        rid, quant_id, split, file_bytes = pick.rows[pick.row[g]]
         (total, usable, headroom, decode, low, high, per_sequence, prefill, ttft, gpu_w,
          system_w) = pick.figures[g]
         # Positional, in field order: a plan makes hundreds of these.
         figures = Figures(
-            ScreenMemory(True, demand.weights.file_bytes, total, usable, headroom),
+            ScreenMemory(True, file_bytes, total, usable, headroom),
             ScreenSpeed(decode, low, high, per_sequence,
                         None if math.isnan(prefill) else prefill, ttft),
             gpu_w, system_w)
-        return True, Candidate(gpu_id, gpu_count, quant_id, rid, split,
-                               search._rungs[pick.rung[g]][2], figures, pick.meets[g], None,
-                               search.arch.task)
+        return True, Candidate(gpu_id, gpu_count, quant_id, rid, split, self.ranks[pick.rung[g]],
+                               figures, pick.meets[g], None, search.arch.task)
 
-    def screen(self, gpu_count: int) -> tuple[RungScreen, np.ndarray]:
-        """Every row on every catalog GPU at ``gpu_count``, and which rows run there
-        (a split the runtime has; NaN demand, so nothing fits, where it has none)."""
-        search, base, n = self.search, self.search.base, gpu_count
-        totals, tensor = [], []
-        for rid, quant_id in self.rows:
-            split = search._split(rid, quant_id, n)
-            tensor.append(split == "tensor" and n > 1)
-            if split is None:
-                totals.append(math.nan)
-                continue
-            demand = search._demand(base.model_copy(update={
-                "memory_gib": None, "gpu_count": n, "quant": quant_id, "runtime": rid,
-                "split": split}))
-            totals.append(demand.per_device_total_bytes)
+    def screen(self, counts: Sequence[int]
+               ) -> list[tuple[RungScreen, list[tuple[str, str, str | None, float]]]]:
+        """Every row on every catalog GPU at each of ``counts`` (one pass): for each count
+        the screen, and each row's runtime, format, split (None where the runtime has none
+        at that count: NaN demand, nothing fits) and model file size. [B]"""
+        search, base = self.search, self.search.base
+        totals, tensor, gpu_count, rows = [], [], [], []
+        for n in counts:
+            rows.append([])
+            for rid, quant_id in self.rows:
+                split = search._split(rid, quant_id, n)
+                tensor.append(split == "tensor" and n > 1)
+                gpu_count.append(n)
+                if split is None:
+                    totals.append(math.nan)
+                    rows[-1].append((rid, quant_id, None, math.nan))
+                    continue
+                demand = search._demand(base.model_copy(update={
+                    "memory_gib": None, "gpu_count": n, "quant": quant_id, "runtime": rid,
+                    "split": split}))
+                totals.append(demand.per_device_total_bytes)
+                rows[-1].append((rid, quant_id, split, demand.weights.file_bytes))
+        times = len(counts)
+        gpus, _ = catalog_gpu_arrays(search.catalog, self.rows * times,
+                                     flash_attention=base.flash_attention != "off",
+                                     interconnect=base.interconnect)
         screen = rung_screen(
-            self.gpus, self.workload, per_device_total_bytes=np.array(totals)[:, None],
-            attention_flops=self.attention_flops, tensor=np.array(tensor)[:, None], gpu_count=n,
+            gpus, WorkloadRows.of(self.workloads * times),
+            per_device_total_bytes=np.array(totals)[:, None],
+            attention_flops=np.tile(self.attention_flops, (times, 1)),
+            tensor=np.array(tensor)[:, None], gpu_count=np.array(gpu_count)[:, None],
             sequences=base.batch, prompt_tokens=base.prompt_tokens, new_tokens=base.new_tokens,
             hidden_size=search.arch.hidden_size, ubatch_tokens=base.ubatch_tokens,
             ram_gb_per_s=self.ram_gb_per_s, cpu_power_w=DEFAULT_CPU_POWER_W)
-        return screen, ~np.isnan(np.array(totals))
+        k = len(self.rows)
+        return [(screen.take(slice(i * k, (i + 1) * k)), rows[i]) for i in range(times)]
 
-    def _pick(self, gpu_count: int) -> _CountPick:
+    def _picks(self, counts: Sequence[int]) -> dict[int, _CountPick]:
+        return {n: self._pick(n, screen, rows)
+                for n, (screen, rows) in zip(counts, self.screen(counts))}
+
+    def _pick(self, gpu_count: int, screen: RungScreen,
+              rows: list[tuple[str, str, str | None, float]]) -> _CountPick:
         """Each GPU's rung, as :meth:`CandidateSearch._search` picks it: the most faithful
         rank with a rung that meets the workload (the fastest of that rank), else the
         fastest rung that fits; the rungs after a rank that meets it are not sized."""
         search, n = self.search, gpu_count
-        screen, runs_here = self.screen(n)
+        runs_here = np.array([split is not None for _, _, split, _ in rows])
         row = np.where(self.row_of >= 0, self.row_of, 0)
         cols = np.arange(row.shape[1])
         fits = (self.row_of >= 0) & runs_here[row] & screen.fits[row, cols]
@@ -568,7 +590,7 @@ class _ArrayScreen:
         picked_row = row[np.maximum(rung, 0), cols]
         return _CountPick(
             scalar=scalar.tolist(), runs=runs.tolist(), rung=rung.tolist(),
-            row=picked_row.tolist(), meets=met.tolist(),
+            row=picked_row.tolist(), meets=met.tolist(), rows=rows,
             figures=list(zip(*np.stack([getattr(screen, name) for name in _PICKED])[
                 :, picked_row, cols].tolist())))
 

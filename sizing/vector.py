@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -558,7 +558,17 @@ class WorkloadRows:
                                 column(lambda w: w.kv_bytes_at[1])))
 
 
-def _allreduce_s(g: GpuArrays, *, num_layers, gpu_count: int, hidden_size: int,
+def _hops(gpu_count: int | np.ndarray) -> float | np.ndarray:
+    """A layer split's pipeline hops, log2 of its GPU count, as :func:`math.log2` gives
+    them (0 for one GPU). [count]"""
+    if np.ndim(gpu_count) == 0:
+        return math.log2(gpu_count) if gpu_count > 1 else 0.0
+    counts = np.asarray(gpu_count)
+    return np.array([math.log2(x) if x > 1 else 0.0
+                     for x in counts.ravel().tolist()]).reshape(counts.shape)
+
+
+def _allreduce_s(g: GpuArrays, *, num_layers, gpu_count: int | np.ndarray, hidden_size: int,
                  tokens: int) -> np.ndarray:
     """Two ring all-reduces per layer of ``tokens`` fp16 activation rows, as
     :func:`sizing.speed.estimate_speed`'s. [s]"""
@@ -568,12 +578,13 @@ def _allreduce_s(g: GpuArrays, *, num_layers, gpu_count: int, hidden_size: int,
 
 
 def gpu_decode(w: Workload | WorkloadRows, g: GpuArrays, *, new_tokens: int, sequences: int,
-               gpu_count: int, tensor: bool | np.ndarray, hidden_size: int,
+               gpu_count: int | np.ndarray, tensor: bool | np.ndarray, hidden_size: int,
                offloaded_frac: np.ndarray | float, ram_gb_per_s: float) -> GpuDecode:
     """Decode speed of one workload on each GPU, as :func:`sizing.speed.estimate_speed`.
 
     ``tensor``: a tensor split over more than one GPU. With :class:`WorkloadRows`,
-    ``g`` stacked (:meth:`GpuArrays.stack`) and ``tensor`` a column, every row at once.
+    ``g`` stacked (:meth:`GpuArrays.stack`) and ``tensor`` and ``gpu_count`` columns,
+    every row at once.
     """
     n, c, bw, flops = gpu_count, g.decode, g.bandwidth_bytes_per_s, g.flops_per_s
     # Terms that vanish (no tensor split, nothing offloaded, a dense model) are not
@@ -582,7 +593,7 @@ def gpu_decode(w: Workload | WorkloadRows, g: GpuArrays, *, new_tokens: int, seq
     off = np.asarray(offloaded_frac, dtype=float)
     offload = bool(np.any(off > 0))
     kv_avg = 0.5 * (w.kv_bytes_at[0] + w.kv_bytes_at[1]) * sequences
-    hops = math.log2(n) if n > 1 else 0.0
+    hops = _hops(n)
     memory_s = c["weights"] * (w.weight_bytes / bw) + c["kv"] * (kv_avg / bw)
     bytes_per_step = w.weight_bytes + 0.5 * (w.kv_bytes_at[0] + w.kv_bytes_at[1]) * sequences
     compute_s = g.prefill["compute"] * 2.0 * w.active_params * sequences / flops
@@ -768,6 +779,21 @@ def every_gpu(request: EstimateRequest, catalog: Catalog, arch: ModelArch,
 # --- a plan's screen: a workload's rungs on every GPU ------------------------------------
 
 
+# Screen arrays kept with a catalog (rungs x links x flash attention, and their
+# stacks); beyond these they are dropped and built again, so a long-running server
+# holds a bounded amount.
+MAX_KEPT_SCREENS = 256
+
+
+def kept_with(catalog: Catalog, name: str) -> dict:
+    """:meth:`catalog.catalog.Catalog.derived`, emptied once it holds
+    :data:`MAX_KEPT_SCREENS` entries."""
+    kept = catalog.derived(name)
+    if len(kept) >= MAX_KEPT_SCREENS:
+        kept.clear()
+    return kept
+
+
 def catalog_gpu_arrays(catalog: Catalog, rungs: Sequence[tuple[str, str]], *,
                        flash_attention: bool, interconnect: str | None
                        ) -> tuple[GpuArrays, np.ndarray]:
@@ -780,7 +806,7 @@ def catalog_gpu_arrays(catalog: Catalog, rungs: Sequence[tuple[str, str]], *,
     ``interconnect``: the link asked for, None for each GPU's usual one
     (:func:`sizing.estimate.default_interconnect`).
     """
-    kept = catalog.derived("gpu arrays")
+    kept = kept_with(catalog, "gpu arrays")
     key = (tuple(rungs), flash_attention, interconnect)
     if key not in kept:
         rows = []
@@ -839,9 +865,13 @@ class RungScreen:
     gpu_power_w: np.ndarray  # each GPU while decoding, uncapped
     system_power_w: np.ndarray  # the whole machine while decoding
 
+    def take(self, rows: slice) -> RungScreen:
+        """The screen of ``rows`` only."""
+        return RungScreen(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
 
 def rung_screen(g: GpuArrays, w: WorkloadRows, *, per_device_total_bytes: np.ndarray,
-                attention_flops: np.ndarray, tensor: np.ndarray, gpu_count: int,
+                attention_flops: np.ndarray, tensor: np.ndarray, gpu_count: np.ndarray,
                 sequences: int, prompt_tokens: int, new_tokens: int, hidden_size: int,
                 ubatch_tokens: int, ram_gb_per_s: float, cpu_power_w: float) -> RungScreen:
     """Memory fit, speed and decode power of each rung on each GPU, as
@@ -850,8 +880,9 @@ def rung_screen(g: GpuArrays, w: WorkloadRows, *, per_device_total_bytes: np.nda
 
     ``g``: stacked rows (:func:`catalog_gpu_arrays`); ``w``, ``per_device_total_bytes``
     (:class:`sizing.memory.MemoryDemand`), ``attention_flops``
-    (:func:`sizing.speed.attention_flops` of the prompt) and ``tensor`` (a tensor split
-    over more than one GPU): a column, one entry per rung.
+    (:func:`sizing.speed.attention_flops` of the prompt), ``tensor`` (a tensor split
+    over more than one GPU) and ``gpu_count``: a column, one entry per row (a rung at
+    a GPU count).
     """
     n = gpu_count
     shape = np.broadcast_shapes(g.usable_bytes.shape, tensor.shape)
@@ -869,17 +900,20 @@ def rung_screen(g: GpuArrays, w: WorkloadRows, *, per_device_total_bytes: np.nda
                          + (attention_flops * sequences / flops) * p["attention"]
                          + (ubatches * w.weight_bytes_all_experts / bw) * p["ubatch_weights"]
                          + (ubatches * w.num_layers * 1.0) * p["ubatch_layers"])
-            if n > 1:
+            if np.any(tensor):
                 allreduce_s = _allreduce_s(g, num_layers=w.num_layers, gpu_count=n,
                                            hidden_size=hidden_size, tokens=ubatch_tokens)
+                split_s = prefill_s / n + ubatches * allreduce_s
+            if np.any((n > 1) & ~tensor):  # a layer split pipelines its micro-batches
                 factor = _pipeline_factor(g.pipeline_efficiency_frac, prompt_tokens=prompt_tokens,
                                           gpu_count=n, ubatch_tokens=ubatch_tokens)
-                prefill_s = np.where(tensor, prefill_s / n + ubatches * allreduce_s,
-                                     prefill_s * factor)
+                prefill_s = prefill_s * factor  # 1 for one GPU
+            if np.any(tensor):
+                prefill_s = np.where(tensor, split_s, prefill_s)
             prefill = tokens / prefill_s
         ttft = prefill_s + (d.step_s if new_tokens > 0 else 0.0)
         # A layer split decodes on one GPU at a time: each is busy 1/N of the step.
-        share = np.where(tensor, 1.0, 1.0 if n == 1 else 1.0 / n)
+        share = np.where(tensor, 1.0, 1.0 / n)
         gpu_w = uncapped_decode_power_w(board_power_w=g.board_power_w,
                                         memory_util_frac=d.memory_util_frac * share,
                                         compute_util_frac=d.compute_util_frac * share)
@@ -895,9 +929,15 @@ def rung_screen(g: GpuArrays, w: WorkloadRows, *, per_device_total_bytes: np.nda
         gpu_power_w=gpu_w, system_power_w=gpu_w * n + cpu_power_w + REST_OF_SYSTEM_W)
 
 
-def _pipeline_factor(efficiency_frac: np.ndarray, **kwargs) -> np.ndarray:
-    """:func:`sizing.speed.pipeline_factor` for each entry's efficiency. [fraction]"""
-    out = np.full(efficiency_frac.shape, np.nan)
-    for e in np.unique(efficiency_frac[np.isfinite(efficiency_frac)]).tolist():
-        out[efficiency_frac == e] = pipeline_factor(efficiency_frac=e, **kwargs)
+def _pipeline_factor(efficiency_frac: np.ndarray, *, gpu_count: np.ndarray, **kwargs
+                     ) -> np.ndarray:
+    """:func:`sizing.speed.pipeline_factor` for each entry's efficiency and GPU count.
+    [fraction]"""
+    shape = np.broadcast_shapes(efficiency_frac.shape, np.shape(gpu_count))
+    e, n = np.broadcast_to(efficiency_frac, shape), np.broadcast_to(gpu_count, shape)
+    out = np.full(shape, np.nan)
+    for count in np.unique(n).tolist():
+        for frac in np.unique(e[np.isfinite(e)]).tolist():
+            out[(n == count) & (e == frac)] = pipeline_factor(
+                efficiency_frac=frac, gpu_count=count, **kwargs)
     return out

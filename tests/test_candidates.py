@@ -173,18 +173,17 @@ def test_the_array_screen_sizes_every_rung_as_the_scalar_screen(scenario):
     arrays = search._arrays
     assert arrays is not None
     compared = unknown = 0
-    for n in ARRAY_COUNTS:
-        screen, runs_here = arrays.screen(n)
+    for n, (screen, rows) in zip(ARRAY_COUNTS, arrays.screen(ARRAY_COUNTS)):  # in one pass
         for r, (runtime_id, quant_id, _) in enumerate(search._rungs):
             for g, gpu in enumerate(CATALOG.gpus):
                 k = arrays.row_of[r, g]
                 rid = search._runtime_for(runtime_id, gpu)
                 split = None if rid is None else search._split(rid, quant_id, n)
                 # The row the rung runs as here, and none where the scalar search skips it.
-                assert (k >= 0 and runs_here[k]) == (split is not None), (gpu.id, n, r)
+                assert (k >= 0 and rows[k][2] is not None) == (split is not None), (gpu.id, n, r)
                 if split is None:
                     continue
-                assert arrays.rows[k] == (rid, quant_id)
+                assert rows[k][:3] == (rid, quant_id, split)
                 request = search.base.model_copy(update={
                     "gpu": gpu.id, "memory_gib": None, "gpu_count": n, "quant": quant_id,
                     "runtime": rid, "split": split})
@@ -207,7 +206,7 @@ def test_the_array_screen_sizes_every_rung_as_the_scalar_screen(scenario):
                     "decode_tokens_per_s", "decode_tokens_per_s_low", "decode_tokens_per_s_high",
                     "decode_tokens_per_s_per_sequence", "prefill_tokens_per_s", "ttft_s",
                     "total_bytes", "usable_bytes", "headroom_bytes")]
-                got += [memory.file_bytes, screen.gpu_power_w[k, g], screen.system_power_w[k, g]]
+                got += [rows[k][3], screen.gpu_power_w[k, g], screen.system_power_w[k, g]]
                 assert_close(tuple(got), screen_row(figures), where)
                 compared += 1
     assert compared > 10 * unknown
