@@ -1,4 +1,4 @@
-"""What Builds and Cloud sized for, said on the page next to the answer."""
+"""The plan Builds and Cloud show, and what it sized for, said next to the answer."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from typing import Any
 import streamlit as st
 
 from advisor.results import PlanResult
+from catalog.errors import UserError
 from sizing.capacity import ServeSettings, serve_settings
 from sizing.notices import Notice
-from pages._engine import catalog
+from pages._engine import catalog, run_plan
+from pages._inputs import plan_inputs, scenario_inputs
 from pages._state import state
-from pages._text import engine_paragraph, plain, t
+from pages._text import engine_paragraph, plain, show_user_error, t
 from report.formats import money_text
 
 
@@ -33,6 +35,25 @@ def service_level() -> ServeSettings | None:
     given = {name: cfg[name] for name in ("ttft_p95_s", "itl_p95_ms", "think_time_s",
                                           "prefix_hit_frac") if cfg.get(name, "") != ""}
     return serve_settings({"users": cfg["users"], **given})
+
+
+def plan_for_inputs(title: str, intro: str, working: str
+                    ) -> tuple[PlanResult, dict[str, Any]] | None:
+    """The page's title and intro, the sidebar's scenario and the plan inputs' widgets,
+    then the plan for them and those inputs (``run_plan`` keywords); None when either
+    fails, the reason shown. ``working``: what the spinner says while a plan is computed."""
+    st.title(title)
+    st.caption(intro)
+    request, arch = scenario_inputs()
+    plan_args = plan_inputs()
+    if request is None:
+        return None
+    try:
+        with st.spinner(working):
+            return run_plan(request, arch, **plan_args, service=service_level()), plan_args
+    except UserError as exc:
+        show_user_error(exc)
+        return None
 
 
 def show_workload(result: PlanResult, plan_args: dict[str, Any]) -> None:

@@ -8,14 +8,11 @@ import streamlit as st
 from advisor.own_prices import OWN_PRICE_SOURCE
 from advisor.results import PlanResult, TierBuild
 from advisor.tiers import throughput_tokens_per_s
-from catalog.errors import UserError
 from pages._charts import chart_labels, spec_figure
-from pages._engine import run_plan
 from pages._frame import begin_page
-from pages._inputs import plan_inputs, scenario_inputs
-from pages._plan import service_level, show_engine_notes, show_workload
+from pages._plan import plan_for_inputs, show_engine_notes, show_workload
 from pages._state import lang
-from pages._text import engine_text, plain, show_user_error, t
+from pages._text import engine_text, plain, t
 from report.formats import gib_text, money_text, pattern_text
 from report.plan_charts import build_key, per_user_band, value_spec
 
@@ -278,18 +275,10 @@ def show_page() -> None:
     globals and its functions form a reference cycle that only Python's full garbage
     collection frees, which would keep every earlier rerun's plan alive until then.
     """
-    st.title(t("builds.title"))
-    st.caption(t("builds.intro"))
-    request, arch = scenario_inputs()
-    plan_args = plan_inputs()
-    if request is None:
+    planned = plan_for_inputs(t("builds.title"), t("builds.intro"), t("builds.working"))
+    if planned is None:
         return
-    try:
-        with st.spinner(t("builds.working")):
-            answer = run_plan(request, arch, **plan_args, service=service_level())
-    except UserError as exc:
-        show_user_error(exc)
-        return
+    answer, plan_args = planned
     show_headline(answer)
     show_workload(answer, plan_args)
     show_tiers(answer)

@@ -8,14 +8,12 @@ from streamlit.elements.lib.column_types import ColumnConfig
 
 from advisor.cloud import comparison_of
 from advisor.results import CloudComparison, CloudOption
-from catalog.errors import UserError
 from pages._charts import chart_labels, spec_figure
-from pages._engine import catalog, run_plan
+from pages._engine import catalog
 from pages._frame import begin_page
-from pages._inputs import plan_inputs, scenario_inputs
-from pages._plan import service_level, show_engine_notes, show_workload
+from pages._plan import plan_for_inputs, show_engine_notes, show_workload
 from pages._state import lang
-from pages._text import labeller, plain, show_user_error, t
+from pages._text import labeller, plain, t
 from report.formats import money_pattern, money_text
 from report.plan_charts import break_even_spec, cheapest_cloud, cloud_name
 
@@ -171,18 +169,10 @@ def show_chart(comparison: CloudComparison) -> None:
 def show_page() -> None:
     """The inputs, then the comparison for them (its results are locals: see
     ``pages/builds.py``'s ``show_page``)."""
-    st.title(t("cloud.title"))
-    st.caption(t("cloud.intro"))
-    request, arch = scenario_inputs()
-    plan_args = plan_inputs()
-    if request is None:
+    plan_and_inputs = plan_for_inputs(t("cloud.title"), t("cloud.intro"), t("cloud.working"))
+    if plan_and_inputs is None:
         return
-    try:
-        with st.spinner(t("cloud.working")):
-            planned = run_plan(request, arch, **plan_args, service=service_level())
-    except UserError as exc:
-        show_user_error(exc)
-        return
+    planned, plan_args = plan_and_inputs
     answer = comparison_of(planned)
     show_headline(answer)
     show_workload(planned, plan_args)
