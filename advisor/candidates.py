@@ -85,6 +85,7 @@ RUNTIME_FALLBACKS = {"llama.cpp": "llama.cpp-vulkan", "ollama": "llama.cpp-vulka
 # keeps per-user speed up where llama.cpp's slots share one decode stream.
 BATCHING_RUNTIME = "vllm"
 
+
 class ScreenMemory(NamedTuple):
     """The memory figures of a configuration the array screen found fitting. [B]
 

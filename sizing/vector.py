@@ -800,8 +800,8 @@ def catalog_gpu_arrays(catalog: Catalog, rungs: Sequence[tuple[str, str]], *,
     """(runtime, weight format) rungs on every catalog GPU at its listed memory size,
     stacked a row each (:meth:`GpuArrays.stack`) and kept with the catalog; with, per
     rung and GPU, whether every figure the speed needs is known (speed constants,
-    bandwidth, compute, the link between the GPUs, board power), so that the arrays
-    give the scalar engine's answer. [as GpuArrays]
+    bandwidth, compute, the link between the GPUs), so that the arrays give the
+    scalar engine's answer. [as GpuArrays]
 
     ``interconnect``: the link asked for, None for each GPU's usual one
     (:func:`sizing.estimate.default_interconnect`).
@@ -840,17 +840,16 @@ def _gpu_arrays(catalog: Catalog, runtime_id: str, quant_id: str, *, flash_atten
             linked.append(True)
     g = GpuArrays.of(catalog.gpus, runtime=runtime, quant=quant, constants=constants, links=links)
     known = (np.array(linked, dtype=bool) & np.isfinite(g.bandwidth_bytes_per_s)
-             & np.isfinite(g.flops_per_s) & np.isfinite(g.decode["weights"])
-             & (g.board_power_w > 0))
+             & np.isfinite(g.flops_per_s) & np.isfinite(g.decode["weights"]))
     return g, known
 
 
 @dataclass(frozen=True)
 class RungScreen:
-    """A workload's (runtime, weight format) rungs at one GPU count on every GPU, as the
-    scalar engine sizes a configuration that fits (nothing offloaded, no power cap):
-    what a plan picks a rung and assembles a build by. Arrays are (rungs, GPUs); the
-    figures of a rung that does not fit mean nothing. [B, tokens/s, s, W]"""
+    """A workload's (runtime, weight format) rungs, each at a GPU count, on every GPU, as
+    the scalar engine sizes a configuration that fits (nothing offloaded, no power cap):
+    what a plan picks a rung and assembles a build by. Arrays are (rows, GPUs); the
+    figures of a row that does not fit mean nothing. [B, tokens/s, s, W]"""
 
     fits: np.ndarray
     total_bytes: np.ndarray  # every device
