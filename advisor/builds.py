@@ -246,7 +246,8 @@ class Assembly:
     """The cheapest valid machine around a configuration, before its full record is made.
 
     The first fields are the :class:`~advisor.results.Build` fields a plan chooses
-    by (the same values); :meth:`build` makes the whole record once.
+    by (the same values); :meth:`fields` works out all of them, once, and
+    :meth:`build` makes the record.
     """
 
     gpu_id: str
@@ -268,21 +269,27 @@ class Assembly:
     machine: _Machine
     frame: _Frame
     settings: BuildSettings
-    made: Build | None = field(default=None, repr=False)
+    made: dict[str, object] | None = field(default=None, repr=False)
+
+    def fields(self) -> dict[str, object]:
+        """The full build record's fields (:class:`~advisor.results.Build`): bill of
+        materials, checks, power and temperatures."""
+        if self.made is None:
+            self.made = _fields_of(self)
+        return self.made
 
     def build(self) -> Build:
-        """The full build record: bill of materials, checks, power and temperatures."""
-        if self.made is None:
-            self.made = _build_of(self)
-        return self.made
+        """The full build record."""
+        return Build(**self.fields())
 
 
 BuildLike = Build | Assembly
 
 
-def full_build(b: BuildLike) -> Build:
-    """The full record of a build or of an assembly."""
-    return b.build() if isinstance(b, Assembly) else b
+def build_fields(b: BuildLike) -> dict[str, object]:
+    """The fields of a build's full record, from the record or from an assembly (which
+    a record made from them, a :class:`~advisor.results.TierBuild` say, validates once)."""
+    return b.fields() if isinstance(b, Assembly) else dict(b)
 
 
 def assemble(option: GpuOption, cand: Candidate, plats: Sequence[Platform], market: Market,
@@ -328,8 +335,8 @@ def assembly(option: GpuOption, cand: Candidate, plats: Sequence[Platform], mark
         settings=s)
 
 
-def _build_of(a: Assembly) -> Build:
-    """The full record of an assembly."""
+def _fields_of(a: Assembly) -> dict[str, object]:
+    """The full record's fields of an assembly."""
     option, cand, f, s = a.option, a.cand, a.frame, a.settings
     gpu, n, est = option.gpu, a.gpu_count, cand.figures
     gpu_w = a.gpu_power_w
@@ -352,7 +359,7 @@ def _build_of(a: Assembly) -> Build:
     speed = est.speed
     system_w = est.system_power_w
     mem = est.memory
-    return Build(
+    return dict(
         gpu_id=a.gpu_id, gpu_name=a.gpu_name, gpu_count=n, gpu_segment=a.gpu_segment,
         gpu_used=a.gpu_used, quant=a.quant, runtime=cand.runtime, split=cand.split,
         parts=parts, total_usd=total, total_in_currency=total * s.units_per_usd,

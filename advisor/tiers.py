@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from advisor.builds import BuildLike, full_build
+from advisor.builds import BuildLike, build_fields
 from advisor.parts import GpuOption
 from advisor.results import ConsumerVsPro, GpuValue, Tier, TierBuild
 from catalog.schema import CoolerClass, Segment, Vendor
@@ -103,7 +103,7 @@ def prefixed(prefix: str, params: dict[str, str | int]) -> dict[str, str | int]:
 def tier_build(b: BuildLike, tier: Tier, budget_usd: float | None, *, reason: Notice,
                stretch: bool = False) -> TierBuild:
     within = budget_usd is None or b.total_usd <= budget_usd
-    return TierBuild(**dict(full_build(b)), tier=tier, within_budget=within, stretch=stretch,
+    return TierBuild(**build_fields(b), tier=tier, within_budget=within, stretch=stretch,
                      reason=reason)
 
 
