@@ -123,15 +123,17 @@ def test_the_screen_gives_the_full_estimate_s_figures(model, users, min_tokens_p
 # --- the array screen against the scalar screen ---------------------------------------
 
 # Dense and MoE models, one user and many (llama.cpp's ladder with vLLM's beside it),
-# layer and tensor splits, long contexts, a q8_0 cache vLLM has not, a link asked for
+# layer and tensor splits, long contexts and prompts of several micro-batches (a layer
+# split pipelines them), a q8_0 cache vLLM has not, a link asked for
 # (PCIe 3 cards and NVLink-less ones refuse it), and runtimes of one vendor (MLX on
 # Macs' unified memory, ExLlamaV2 on CUDA), over every catalog GPU.
 ARRAY_SCENARIOS = [
     dict(model="llama-3.1-8b", users=1, min_tokens_per_s=10.0),
     dict(model="qwen3-30b-a3b", users=16, min_tokens_per_s=20.0),
-    dict(model="qwen3-30b-a3b", users=1, min_tokens_per_s=40.0, context_tokens=131072),
-    dict(model="qwen2.5-14b", users=8, min_tokens_per_s=60.0),
-    dict(model="llama-3.1-70b", users=4, min_tokens_per_s=10.0),
+    dict(model="qwen3-30b-a3b", users=1, min_tokens_per_s=40.0, context_tokens=131072,
+         prompt_tokens=100000),
+    dict(model="qwen2.5-14b", users=8, min_tokens_per_s=60.0, prompt_tokens=3000),
+    dict(model="llama-3.1-70b", users=4, min_tokens_per_s=10.0, prompt_tokens=1500),
     dict(model="gpt-oss-20b", users=2, min_tokens_per_s=30.0, kv_cache="q8_0"),
     dict(model="qwen2.5-32b", users=2, min_tokens_per_s=15.0, interconnect="pcie4-x16"),
     dict(model="llama-3.1-8b", users=1, min_tokens_per_s=25.0, runtime="mlx"),
