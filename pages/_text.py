@@ -22,8 +22,7 @@ from pages._state import ignored_params, lang, reason_values, state, terms_of
 from report.text import join_notices, translate, translate_notice
 from sizing.notices import Notice
 
-# Markdown's special characters, each written with a backslash before it.
-_ESCAPED = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()#+-!|~<>$"})
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()#+\-!|~<>$]")
 # What GitHub-flavoured Markdown links with no link syntax at all, its "autolink
 # literals" (https://github.github.com/gfm/#autolinks-extension-): an address
 # starting www. or http(s)://, and an e-mail address. Streamlit's renderer finds
@@ -32,8 +31,6 @@ _ESCAPED = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()#+-!|~<>$"})
 # it stays outside the span.
 _AUTOLINK = re.compile(r"(?:https?://|www\.)[-A-Za-z0-9._~/?#%&=+:@!$*,;]*"
                        r"|[-.A-Za-z0-9_+]+@[-A-Za-z0-9_]+(?:\.[-A-Za-z0-9_]+)+", re.IGNORECASE)
-# What every autolink literal contains: without one, _AUTOLINK cannot match.
-_LINK_HINT = re.compile(r"@|www\.|https?://", re.IGNORECASE)
 
 
 def t(key: str, **values: object) -> str:
@@ -79,14 +76,22 @@ def plain(text: str) -> str:
     shown escaped (:func:`catalog.printable.printable`).
     """
     shown = printable(str(text))
-    if not _LINK_HINT.search(shown):  # most text, a page's ~150 a rerun: no address search
-        return shown.translate(_ESCAPED)
+    # An autolink holds "@", "://" or "www." (in any case); most text, a page's ~150
+    # strings a rerun, holds none and needs no slower search for one.
+    if "@" not in shown and "://" not in shown and "www." not in shown.lower():
+        return _MARKDOWN_SPECIAL.sub(_escaped, shown)
     parts, start = [], 0
     for found in _AUTOLINK.finditer(shown):
-        parts += [shown[start:found.start()].translate(_ESCAPED), f"`{found.group()}`"]
+        parts += [_MARKDOWN_SPECIAL.sub(_escaped, shown[start:found.start()]),
+                  f"`{found.group()}`"]
         start = found.end()
-    parts.append(shown[start:].translate(_ESCAPED))
+    parts.append(_MARKDOWN_SPECIAL.sub(_escaped, shown[start:]))
     return "".join(parts)
+
+
+def _escaped(special: re.Match[str]) -> str:
+    """A Markdown special character with the backslash that makes it plain."""
+    return "\\" + special.group()
 
 
 def group_key(gpu: Gpu) -> str:

@@ -120,6 +120,7 @@ def test_plain_text_never_leaves_a_link_or_markup(text):
     ("www.example.com显卡", "`www.example.com`显卡"),
     ("see https://example.com/a_b?x=1 now", "see `https://example.com/a_b?x=1` now"),
     ("me@example.com", "`me@example.com`"),
+    ("WWW.Example.com/x_y", "`WWW.Example.com/x_y`"),  # an address in capitals links too
     ("Qwen2.5 14B (q4_k_m)", "Qwen2.5 14B \\(q4\\_k\\_m\\)"),
     ("<b>\u202e</b>", "\\<b\\>\\\\u202e\\</b\\>"),
 ])
