@@ -423,7 +423,8 @@ def _hardware_ok(catalog: Catalog, request: EstimateRequest) -> np.ndarray:
     cap and RAM there (:func:`sizing.request.check_hardware`); kept with the catalog."""
     kept = kept_with(catalog, "hardware ok")
     key = (request.gpu_count, request.interconnect, request.power_limit_w, request.ram)
-    if key not in kept:
+    ok = kept.get(key)  # read once: another session may empty the dict meanwhile
+    if ok is None:
         ok = np.ones(len(catalog.gpus), dtype=bool)
         for g, gpu in enumerate(catalog.gpus):
             try:
@@ -431,7 +432,7 @@ def _hardware_ok(catalog: Catalog, request: EstimateRequest) -> np.ndarray:
             except UserError:
                 ok[g] = False
         kept[key] = ok
-    return kept[key]
+    return ok
 
 
 @dataclass(frozen=True)
@@ -471,15 +472,16 @@ class _ArrayScreen:
                          for rid in set(runtimes[runtime_id]) - {None}
                          if search._runs(rid, quant_id))
         kept = kept_with(cat, "screen rows")
-        if (rungs, able) not in kept:
+        found = kept.get((rungs, able))  # read once: another session may empty the dict
+        if found is None:
             rows = list(dict.fromkeys((rid, quant_id) for runtime_id, quant_id in rungs
                                       for rid in runtimes[runtime_id] if (rid, quant_id) in able))
             row = {r: i for i, r in enumerate(rows)}
             # The row each rung runs as on each GPU (rungs x GPUs); -1 where none does.
-            kept[rungs, able] = rows, np.array(
+            found = kept[rungs, able] = rows, np.array(
                 [[row.get((rid, quant_id), -1) for rid in runtimes[runtime_id]]
                  for runtime_id, quant_id in rungs], dtype=np.int64)
-        self.rows, self.row_of = kept[rungs, able]
+        self.rows, self.row_of = found
         if not self.rows:
             return  # no rung runs anywhere: the scalar search finds nothing as fast
         self.ranks = [rank for _, _, rank in search._rungs]

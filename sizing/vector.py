@@ -808,16 +808,18 @@ def catalog_gpu_arrays(catalog: Catalog, rungs: Sequence[tuple[str, str]], *,
     """
     kept = kept_with(catalog, "gpu arrays")
     key = (tuple(rungs), flash_attention, interconnect)
-    if key not in kept:
+    found = kept.get(key)  # read once: another session may empty the dict meanwhile
+    if found is None:
         rows = []
         for rung in rungs:
-            one = (rung, flash_attention, interconnect)
-            if one not in kept:
-                kept[one] = _gpu_arrays(catalog, *rung, flash_attention=flash_attention,
-                                        interconnect=interconnect)
-            rows.append(kept[one])
-        kept[key] = (GpuArrays.stack([g for g, _ in rows]), np.stack([k for _, k in rows]))
-    return kept[key]
+            one = kept.get((rung, flash_attention, interconnect))
+            if one is None:
+                one = kept[rung, flash_attention, interconnect] = _gpu_arrays(
+                    catalog, *rung, flash_attention=flash_attention, interconnect=interconnect)
+            rows.append(one)
+        found = kept[key] = (GpuArrays.stack([g for g, _ in rows]),
+                             np.stack([k for _, k in rows]))
+    return found
 
 
 def _gpu_arrays(catalog: Catalog, runtime_id: str, quant_id: str, *, flash_attention: bool,
