@@ -418,6 +418,16 @@ def _gpu_index(catalog: Catalog) -> dict[str, int]:
     return kept
 
 
+def _plan_counts(catalog: Catalog) -> tuple[int, ...]:
+    """The GPU counts a plan asks for: its builds' and its cloud instances'; kept with
+    the catalog."""
+    kept = catalog.derived("plan gpu counts")
+    if "counts" not in kept:
+        kept["counts"] = tuple(sorted({*GPU_COUNTS,
+                                       *(i.gpu_count for i in catalog.market.instances)}))
+    return kept["counts"]
+
+
 def _hardware_ok(catalog: Catalog, request: EstimateRequest) -> np.ndarray:
     """Per catalog GPU, whether the estimate takes the request's GPU count, link, power
     cap and RAM there (:func:`sizing.request.check_hardware`); kept with the catalog."""
@@ -503,8 +513,11 @@ class _ArrayScreen:
         if g is None:
             return False, None
         if gpu_count not in self.counts:
-            # A plan asks for every GPU at each of its counts: those are screened at once.
-            group = GPU_COUNTS if gpu_count in GPU_COUNTS else (gpu_count,)
+            # A plan asks for every GPU at each of its counts and for the cloud instances'
+            # GPUs at theirs: those are screened at once.
+            group = _plan_counts(self.search.catalog)
+            if gpu_count not in group:
+                group = (gpu_count,)
             self.counts |= self._picks([n for n in group if n not in self.counts])
         pick = self.counts[gpu_count]
         if pick.scalar[g]:
