@@ -15,7 +15,8 @@ prices; otherwise the hand-reviewed ``cloud.yaml`` is used.
 :class:`OffersSource` says which, and from when, so pages and reports can say so.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic takes these models' field types as
+# objects instead of compiling each annotation string when the classes are built.
 
 import datetime as dt
 from dataclasses import dataclass

@@ -24,7 +24,8 @@ Units: memory in GiB (``_gib``), storage in decimal GB (``_gb``), bandwidth in
 in W, money in US dollars.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic takes these models' field types as
+# objects instead of compiling each annotation string when the classes are built.
 
 import datetime as dt
 from collections.abc import Collection
@@ -142,7 +143,7 @@ class Cpu(Record):
     notes: str | None = None
 
     @model_validator(mode="after")
-    def _threads_cover_cores(self) -> Cpu:
+    def _threads_cover_cores(self) -> "Cpu":
         if self.threads < self.cores:
             raise ValueError("threads is below cores")
         return self
@@ -164,7 +165,7 @@ class PcieSlot(Record):
     from_chipset: bool = False
 
     @model_validator(mode="after")
-    def _alone_is_wider(self) -> PcieSlot:
+    def _alone_is_wider(self) -> "PcieSlot":
         if self.lanes_alone is not None and self.lanes_alone < self.lanes:
             raise ValueError("lanes_alone is below lanes")
         return self
@@ -194,7 +195,7 @@ class Motherboard(Record):
     notes: str | None = None
 
     @model_validator(mode="after")
-    def _slots_fit_memory(self) -> Motherboard:
+    def _slots_fit_memory(self) -> "Motherboard":
         if self.dimm_slots < self.memory_channels:
             raise ValueError("fewer DIMM slots than memory channels")
         return self

@@ -10,7 +10,8 @@ sparse) tera-operations per second, power in watts, temperatures in degrees C,
 prices in US dollars with an ``as_of`` date.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic takes these models' field types as
+# objects instead of compiling each annotation string when the classes are built.
 
 import datetime as dt
 import re
@@ -79,6 +80,19 @@ class CoolerClass(StrEnum):
     LIQUID = "liquid"
     PASSIVE = "passive"
     INTEGRATED = "integrated"
+
+
+class QuantFormat(StrEnum):
+    GGUF = "gguf"
+    FLOAT = "float"  # unquantized safetensors / fp16 / bf16 / fp32
+    GPTQ = "gptq"
+    AWQ = "awq"
+    BNB = "bnb"
+    FP8 = "fp8"
+    INT8 = "int8"
+    MXFP4 = "mxfp4"
+    EXL2 = "exl2"
+    MLX = "mlx"
 
 
 class Price(Record):
@@ -158,7 +172,7 @@ class Gpu(Record):
         return data
 
     @model_validator(mode="after")
-    def _memory_sizes(self) -> Gpu:
+    def _memory_sizes(self) -> "Gpu":
         options = self.memory_options_gib
         if options:
             if list(options) != sorted(set(options)):
@@ -203,7 +217,7 @@ class Gpu(Record):
         """The memory sizes this GPU can be had in (one for a discrete card). [GiB]"""
         return self.memory_options_gib or (self.memory_gib,)
 
-    def with_memory(self, memory_gib: float) -> Gpu:
+    def with_memory(self, memory_gib: float) -> "Gpu":
         """This machine configured with ``memory_gib`` of memory, priced as sold that way.
 
         A size without a published price has no price (not the price of
@@ -223,7 +237,7 @@ class Gpu(Record):
         return self.model_copy(update=update)
 
     @model_validator(mode="after")
-    def _apple_is_unified(self) -> Gpu:
+    def _apple_is_unified(self) -> "Gpu":
         if self.vendor is Vendor.APPLE and self.segment is not Segment.UNIFIED:
             raise ValueError("Apple GPUs share system memory: segment must be 'unified'")
         if self.power_limit_min_w and self.power_limit_max_w:
@@ -260,7 +274,7 @@ class VisionEncoder(Record):
     source: Url
 
     @model_validator(mode="after")
-    def _rule_complete(self) -> VisionEncoder:
+    def _rule_complete(self) -> "VisionEncoder":
         needs = {"fixed": ("tokens_per_image",), "patches": ("min_pixels", "max_pixels"),
                  "tiles": ("tokens_per_image", "tile_size", "max_tiles")}[self.image_tokens]
         missing = [n for n in needs if getattr(self, n) is None]
@@ -346,7 +360,7 @@ class ModelArch(Record):
     notes: str | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> ModelArch:
+    def _consistent(self) -> "ModelArch":
         if self.params_active > self.params_total:
             raise ValueError("params_active exceeds params_total")
         if self.num_attention_heads % self.num_kv_heads:
@@ -374,18 +388,6 @@ class ModelArch(Record):
     def has_latent_attention(self) -> bool:
         return self.kv_lora_rank is not None
 
-
-class QuantFormat(StrEnum):
-    GGUF = "gguf"
-    FLOAT = "float"  # unquantized safetensors / fp16 / bf16 / fp32
-    GPTQ = "gptq"
-    AWQ = "awq"
-    BNB = "bnb"
-    FP8 = "fp8"
-    INT8 = "int8"
-    MXFP4 = "mxfp4"
-    EXL2 = "exl2"
-    MLX = "mlx"
 
 
 class Quant(Record):
