@@ -539,10 +539,11 @@ class _ArrayScreen:
                                figures, pick.meets[g], None, search.arch.task)
 
     def screen(self, counts: Sequence[int]
-               ) -> list[tuple[RungScreen, list[tuple[str, str, str | None, float]]]]:
-        """Every row on every catalog GPU at each of ``counts`` (one pass): for each count
-        the screen, and each row's runtime, format, split (None where the runtime has none
-        at that count: NaN demand, nothing fits) and model file size. [B]"""
+               ) -> tuple[RungScreen, list[list[tuple[str, str, str | None, float]]]]:
+        """Every row on every catalog GPU at each of ``counts``, in one pass: the screen's
+        rows are each count's rows in turn; and for each count, each row's runtime,
+        format, split (None where the runtime has none at that count: NaN demand,
+        nothing fits) and model file size. [B]"""
         search, base = self.search, self.search.base
         totals, tensor, gpu_count, rows = [], [], [], []
         for n in counts:
@@ -572,43 +573,43 @@ class _ArrayScreen:
             sequences=base.batch, prompt_tokens=base.prompt_tokens, new_tokens=base.new_tokens,
             hidden_size=search.arch.hidden_size, ubatch_tokens=base.ubatch_tokens,
             ram_gb_per_s=self.ram_gb_per_s, cpu_power_w=DEFAULT_CPU_POWER_W)
-        k = len(self.rows)
-        return [(screen.take(slice(i * k, (i + 1) * k)), rows[i]) for i in range(times)]
+        return screen, rows
 
     def _picks(self, counts: Sequence[int]) -> dict[int, _CountPick]:
-        return {n: self._pick(n, screen, rows)
-                for n, (screen, rows) in zip(counts, self.screen(counts))}
-
-    def _pick(self, gpu_count: int, screen: RungScreen,
-              rows: list[tuple[str, str, str | None, float]]) -> _CountPick:
-        """Each GPU's rung, as :meth:`CandidateSearch._search` picks it: the most faithful
-        rank with a rung that meets the workload (the fastest of that rank), else the
-        fastest rung that fits; the rungs after a rank that meets it are not sized."""
-        search, n = self.search, gpu_count
-        runs_here = np.array([split is not None for _, _, split, _ in rows])
-        row = np.where(self.row_of >= 0, self.row_of, 0)
-        cols = np.arange(row.shape[1])
-        fits = (self.row_of >= 0) & runs_here[row] & screen.fits[row, cols]
+        """Each GPU's rung at each of ``counts``, as :meth:`CandidateSearch._search` picks
+        it: the most faithful rank with a rung that meets the workload (the fastest of
+        that rank), else the fastest rung that fits; the rungs after a rank that meets it
+        are not sized. Arrays are (counts, rungs, GPUs)."""
+        search = self.search
+        screen, rows = self.screen(counts)
+        k, cols = len(self.rows), np.arange(self.row_of.shape[1])
+        runs_here = np.array([split is not None for per in rows for _, _, split, _ in per])
+        # Each count's row of the screen for each rung on each GPU.
+        at = (np.where(self.row_of >= 0, self.row_of, 0)
+              + k * np.arange(len(counts))[:, None, None])
+        fits = (self.row_of >= 0) & runs_here[at] & screen.fits[at, cols]
         # What the estimate refuses on some GPUs (one machine at several GPUs, a link the
         # card lacks) or the arrays cannot give (a figure missing): the scalar screen.
-        hardware = _hardware_ok(search.catalog, search.base.model_copy(update={"gpu_count": n}))
-        scalar = (fits & ~(self.known[row, cols] & hardware)).any(axis=0)
-        decode = screen.decode_tokens_per_s[row, cols]
-        meets = fits & (screen.decode_tokens_per_s_per_sequence[row, cols]
+        hardware = np.stack([_hardware_ok(search.catalog,
+                                          search.base.model_copy(update={"gpu_count": n}))
+                             for n in counts])[:, None, :]
+        scalar = (fits & ~(self.known[at % k, cols] & hardware)).any(axis=1)
+        decode = screen.decode_tokens_per_s[at, cols]
+        meets = fits & (screen.decode_tokens_per_s_per_sequence[at, cols]
                         >= search.min_tokens_per_s)
         never = np.iinfo(np.int64).max
-        met_rank = np.where(meets, self.rank, never).min(axis=0)
-        runs = (fits & (self.rank <= met_rank)).sum(axis=0)
-        met = met_rank < never
-        fastest_met = np.where(meets & (self.rank == met_rank), decode, -np.inf).argmax(axis=0)
-        fastest = np.where(fits, decode, -np.inf).argmax(axis=0)
-        rung = np.where(met, fastest_met, np.where(fits.any(axis=0), fastest, -1))
-        picked_row = row[np.maximum(rung, 0), cols]
-        return _CountPick(
-            scalar=scalar.tolist(), runs=runs.tolist(), rung=rung.tolist(),
-            row=picked_row.tolist(), meets=met.tolist(), rows=rows,
-            figures=list(zip(*np.stack([getattr(screen, name) for name in _PICKED])[
-                :, picked_row, cols].tolist())))
+        met_rank = np.where(meets, self.rank, never).min(axis=1, keepdims=True)
+        runs = (fits & (self.rank <= met_rank)).sum(axis=1)
+        met = met_rank[:, 0] < never
+        fastest_met = np.where(meets & (self.rank == met_rank), decode, -np.inf).argmax(axis=1)
+        fastest = np.where(fits, decode, -np.inf).argmax(axis=1)
+        rung = np.where(met, fastest_met, np.where(fits.any(axis=1), fastest, -1))
+        picked = np.take_along_axis(at, np.maximum(rung, 0)[:, None, :], axis=1)[:, 0]
+        figures = np.stack([getattr(screen, name) for name in _PICKED])[:, picked, cols]
+        return {n: _CountPick(
+            scalar=scalar[c].tolist(), runs=runs[c].tolist(), rung=rung[c].tolist(),
+            row=(picked[c] - c * k).tolist(), meets=met[c].tolist(), rows=rows[c],
+            figures=list(zip(*figures[:, c].tolist()))) for c, n in enumerate(counts)}
 
 
 def quant_ladder(quant: str, runtime: str, users: int, catalog: Catalog) -> list[tuple[str, str, int]]:

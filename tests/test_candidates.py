@@ -175,10 +175,12 @@ def test_the_array_screen_sizes_every_rung_as_the_scalar_screen(scenario):
     arrays = search._arrays
     assert arrays is not None
     compared = unknown = 0
-    for n, (screen, rows) in zip(ARRAY_COUNTS, arrays.screen(ARRAY_COUNTS)):  # in one pass
+    screen, per_count = arrays.screen(ARRAY_COUNTS)  # in one pass
+    for c, (n, rows) in enumerate(zip(ARRAY_COUNTS, per_count)):
         for r, (runtime_id, quant_id, _) in enumerate(search._rungs):
             for g, gpu in enumerate(CATALOG.gpus):
-                k = arrays.row_of[r, g]
+                k = arrays.row_of[r, g]  # the rung's row at each count
+                i = c * len(arrays.rows) + k  # this count's in the screen
                 rid = search._runtime_for(runtime_id, gpu)
                 split = None if rid is None else search._split(rid, quant_id, n)
                 # The row the rung runs as here, and none where the scalar search skips it.
@@ -191,7 +193,7 @@ def test_the_array_screen_sizes_every_rung_as_the_scalar_screen(scenario):
                     "runtime": rid, "split": split})
                 memory = memory_for(request, CATALOG, search.arch)
                 where = (gpu.id, n, rid, quant_id)
-                assert bool(screen.fits[k, g]) == memory.fits, where
+                assert bool(screen.fits[i, g]) == memory.fits, where
                 if not memory.fits:
                     continue
                 try:
@@ -204,11 +206,11 @@ def test_the_array_screen_sizes_every_rung_as_the_scalar_screen(scenario):
                     assert figures.explained, where
                     unknown += 1
                     continue
-                got = [getattr(screen, name)[k, g] for name in (
+                got = [getattr(screen, name)[i, g] for name in (
                     "decode_tokens_per_s", "decode_tokens_per_s_low", "decode_tokens_per_s_high",
                     "decode_tokens_per_s_per_sequence", "prefill_tokens_per_s", "ttft_s",
                     "total_bytes", "usable_bytes", "headroom_bytes")]
-                got += [rows[k][3], screen.gpu_power_w[k, g], screen.system_power_w[k, g]]
+                got += [rows[k][3], screen.gpu_power_w[i, g], screen.system_power_w[i, g]]
                 assert_close(tuple(got), screen_row(figures), where)
                 compared += 1
     assert compared > 10 * unknown
