@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from advisor.plan import plan
+from advisor.results import PlanResult
 from catalog.catalog import load_catalog
 from pages._state import DEFAULTS, STATE_KEY
 from report import plan_charts as pc
@@ -303,3 +305,20 @@ def test_builds_page_says_an_embedding_stretch_tier_gain_by_embedding_speed():
     inside = max(t.prefill_tokens_per_s for t in expected.tiers if t.within_budget)
     gain = f"{stretch.prefill_tokens_per_s / inside - 1:.0%}"
     assert any(gain in unescape(c.value) for c in at.caption)
+
+
+@pytest.mark.parametrize("page", ["pages/builds.py", "pages/cloud.py"])
+def test_a_rerun_leaves_no_earlier_plan_alive(page):
+    """A run's plan is freed when the page returns: kept by the page's globals, every
+    earlier rerun's plan would wait for a full garbage collection, which walks them all."""
+    def plans_alive() -> int:
+        return sum(isinstance(o, PlanResult) for o in gc.get_objects())
+
+    before = plans_alive()
+    at = open_page(page, budget="3000")
+    for context in (5000, 6000, 7000, 9000):
+        next(e for e in at.number_input
+             if e.key and e.key.endswith("_context_tokens")).set_value(context)
+        at.run()
+        assert not at.exception
+    assert plans_alive() <= before
