@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, BinaryIO
 
 from catalog.printable import printable_fields
 from catalog.schema import ModelArch
-from report.chart_spec import Spec, plotly_js_bytes, plotly_js_version, template, to_script_json
+from report.chart_spec import (Spec, copy_plotly_js, plotly_js_bytes, plotly_js_version, template,
+                               to_script_json)
 from report.charts import report_specs
 from report.content import ReportContent, Section, Table, report_content
 from sizing.estimate import Estimate
@@ -127,6 +128,26 @@ def render_html(content: ReportContent, *, cdn: bool = False) -> bytes:
     Invisible control characters in any text (a model name's bidi override)
     are shown escaped (:func:`catalog.printable.printable`).
     """
+    before, after = _page(content, cdn=cdn)
+    return before if cdn else b"".join((before, plotly_js_bytes(), after))
+
+
+def write_html(content: ReportContent, out: BinaryIO, *, cdn: bool = False) -> int:
+    """Write :func:`render_html`'s bytes to the binary file ``out``; how many. [B]
+
+    plotly.js goes from its file to ``out`` without passing through memory
+    (:func:`report.chart_spec.copy_plotly_js`).
+    """
+    before, after = _page(content, cdn=cdn)
+    size = out.write(before)
+    if not cdn:
+        size += copy_plotly_js(out) + out.write(after)
+    return size
+
+
+def _page(content: ReportContent, *, cdn: bool) -> tuple[bytes, bytes]:
+    """The encoded page before and after the inline plotly.js (the whole page and
+    nothing with ``cdn``)."""
     content = printable_fields(content)
     charts = {key: _chart(spec, f"chart-{key.replace('_', '-')}")
               for key, spec in report_specs(content).items()}
@@ -165,10 +186,10 @@ def render_html(content: ReportContent, *, cdn: bool = False) -> bytes:
 </html>
 """
     if cdn:
-        return page.encode("utf-8")
+        return page.encode("utf-8"), b""
     before, _, after = page.partition(_INLINE_SCRIPT)
-    return b"".join((before.encode("utf-8"), b'<script type="text/javascript">', plotly_js_bytes(),
-                     b"</script>", after.encode("utf-8")))
+    return (before.encode("utf-8") + b'<script type="text/javascript">',
+            b"</script>" + after.encode("utf-8"))
 
 
 def build_html(result: Estimate, *, lang: str = "en", query: Mapping[str, Any] | None = None,

@@ -8,7 +8,10 @@ picks the question it answers first, as the app's page it would be made from.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 from pydantic import ValidationError
 
@@ -68,18 +71,25 @@ def run(args: argparse.Namespace, cat: Catalog) -> int:
                              catalog=cat, lead=args.lead, extra=extra)
     if args.format == "pdf":
         from report.pdf import render_pdf
-        data = render_pdf(content)
+        write: Callable[[BinaryIO], int] = partial(_write_bytes, render_pdf(content))
     else:
-        from report.html import render_html
-        data = render_html(content, cdn=args.cdn)
+        from report.html import write_html
+        write = partial(write_html, content, cdn=args.cdn)
     out = Path(args.output)
     try:
-        out.write_bytes(data)
+        with out.open("wb") as handle:
+            size = write(handle)
     except OSError as exc:
+        if exc.filename is not None and Path(exc.filename) != out:
+            raise  # a file the report is made from (plotly.js), not the one it writes
         raise UserError(f"cannot write '{out}': {exc.strerror}", code="file_unwritable",
                         params={"path": echo(str(out)), "reason": echo(exc.strerror or exc)}) from None
-    print(f"wrote {out} ({len(data):,} bytes)")
+    print(f"wrote {out} ({size:,} bytes)")
     return 0
+
+
+def _write_bytes(data: bytes, handle: BinaryIO) -> int:
+    return handle.write(data)
 
 
 def finetune_section_for(args: argparse.Namespace, request: EstimateRequest, arch: ModelArch,

@@ -18,7 +18,7 @@ from catalog.catalog import load_catalog
 from report import charts
 from report.content import PlanInputs, report_content
 from report.text import NAME_PREFIX, placeholders, strings
-from report.html import render_html
+from report.html import render_html, write_html
 from report.pdf import render_pdf
 from sizing.architecture import parse_hf_config_text
 from rigfit.cli import main
@@ -336,6 +336,40 @@ def test_cli_writes_html_and_pdf(tmp_path, capsys):
     out = tmp_path / "r.pdf"
     assert main(["report", "--params-b", "14", "--format", "pdf", "-o", str(out)]) == 0
     assert out.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("cdn", [False, True])
+def test_write_html_writes_render_htmls_bytes_to_any_binary_file(contents, tmp_path, cdn):
+    import io
+
+    expected = render_html(contents["zh"], cdn=cdn)
+    memory = io.BytesIO(b"<!-- kept -->")  # no descriptor: plotly.js copied in chunks
+    memory.seek(0, io.SEEK_END)
+    assert write_html(contents["zh"], memory, cdn=cdn) == len(expected)
+    assert memory.getvalue() == b"<!-- kept -->" + expected
+    path = tmp_path / "r.html"
+    with path.open("wb") as handle:  # a file: plotly.js sent by the kernel
+        assert write_html(contents["zh"], handle, cdn=cdn) == len(expected)
+        assert handle.tell() == len(expected)
+    assert path.read_bytes() == expected
+    with path.open("ab") as handle:  # appended: the kernel does not send to it
+        assert write_html(contents["zh"], handle, cdn=cdn) == len(expected)
+    assert path.read_bytes() == expected + expected
+
+
+def test_cli_writes_the_offline_html_whole_and_says_its_size(tmp_path, capsys):
+    from report.chart_spec import plotly_js_bytes
+
+    out = tmp_path / "r.html"
+    assert main(["report", "--model", "llama-3.1-8b", "--format", "html", "-o", str(out)]) == 0
+    data = out.read_bytes()
+    assert capsys.readouterr().out == f"wrote {out} ({len(data):,} bytes)\n"
+    before, script, after = data.partition(plotly_js_bytes())
+    assert script and before.endswith(b'<script type="text/javascript">')
+    assert after.startswith(b"</script>") and after.endswith(b"</html>\n")
+    assert main(["report", "--model", "llama-3.1-8b", "--format", "html", "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot write '{tmp_path}'") and err.count("\n") == 1
 
 
 def test_cli_report_errors_are_one_line(tmp_path, capsys):
