@@ -13,12 +13,17 @@ Search: memory is checked first (microseconds); configurations that fit are
 screened with the engine's memory, speed and decode power alone
 (:mod:`advisor.candidates`), and the full estimate runs only for the builds a
 plan shows, which are chosen again from the explained figures until the
-choice holds (the same numbers, so once). Platforms (CPU + board + cooler) are
-computed once per plan and searched cheapest first, stopping at the first that
-cannot undercut the build found. What a machine needs whatever the model
-costs (each platform's slot layout, case, RAM, PSU and wall check around a
-card and count, and the cheapest machine in the catalog) is kept with the
-catalog, so the next plan on it asks none of it again.
+choice holds (the same numbers, so once). Builds are chosen from light
+records (:class:`~advisor.builds.Assembly`: price, speeds, the machine's
+parts); the full build record, with its bill of materials and checks, is made
+only for the builds the result holds. Platforms (CPU + board + cooler) are
+searched cheapest first, stopping at the first that cannot undercut the build
+found. What a machine needs whatever the model costs (each platform's slot
+layout, case, RAM, PSU and wall check around a card and count, the machine
+chosen for a card's price and draw, and the cheapest machine in the catalog),
+the purchasable cards and platforms, the cards' comparison rows and the cloud
+instances' own fields are kept with the catalog, so the next plan on it asks
+none of it again.
 """
 
 from __future__ import annotations
