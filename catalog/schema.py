@@ -44,9 +44,15 @@ NonNegative = Annotated[float, Field(ge=0)]
 
 
 class Record(BaseModel):
-    """Base for catalog records: frozen, no unknown keys."""
+    """Base for catalog records: frozen, no unknown keys.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    A record's validator is built when it is first used, not when its class is: a
+    catalog read back from its cache (:func:`catalog.loader.load_cached`) validates
+    every record through one validator for the whole catalog, and the records that
+    only a catalog read from YAML needs (the cloud snapshot's header) cost nothing.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Vendor(StrEnum):
