@@ -223,39 +223,36 @@ def test_the_script_flushes_its_output_runs_exit_handlers_and_keeps_its_status(t
     assert marker.read_text(encoding="utf-8") == "ran"
 
 
-@pytest.mark.parametrize("given, expected", [(None, "1"), ("4", "4")])
-def test_the_script_sets_blas_threads_unless_told_and_collects_garbage_less_often(given, expected):
+def script_exit_words(printed: str, *, variable: str, given: str | None) -> list[str]:
+    """The words ``rigfit gpus --format json`` run through :mod:`rigfit.script` ends with,
+    with the environment ``variable`` unset (``given`` None) or set to ``given``: the
+    Python expressions ``printed`` (os, sys and gc imported), evaluated at exit."""
     import os
 
-    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    env = {k: v for k, v in os.environ.items() if k != variable}
     if given is not None:
-        env["OPENBLAS_NUM_THREADS"] = given
+        env[variable] = given
     probe = ("import atexit, gc, os, sys, rigfit.script; "
-             "atexit.register(lambda: print(os.environ['OPENBLAS_NUM_THREADS'], "
-             "'numpy' in sys.modules, gc.get_threshold()[0])); "
-             "rigfit.script.run()")
+             f"atexit.register(lambda: print({printed})); rigfit.script.run()")
     done = subprocess.run([sys.executable, "-c", probe, "gpus", "--format", "json"], capture_output=True,
                           text=True, cwd=ROOT, timeout=120, env=env)
     assert done.returncode == 0
-    assert done.stdout.split()[-3:] == [expected, "False", str(GC_THRESHOLDS[0])]  # before numpy
+    return done.stdout.split()
+
+
+@pytest.mark.parametrize("given, expected", [(None, "1"), ("4", "4")])
+def test_the_script_sets_blas_threads_unless_told_and_collects_garbage_less_often(given, expected):
+    words = script_exit_words("os.environ['OPENBLAS_NUM_THREADS'], 'numpy' in sys.modules, "
+                              "gc.get_threshold()[0]", variable="OPENBLAS_NUM_THREADS", given=given)
+    assert words[-3:] == [expected, "False", str(GC_THRESHOLDS[0])]  # before numpy
 
 
 @pytest.mark.parametrize("given, searched", [(None, False), ("", True), ("some-plugin", True)])
 def test_the_script_searches_for_pydantic_plugins_only_when_told(given, searched):
-    import os
-
-    env = {k: v for k, v in os.environ.items() if k != PLUGINS_ENV}
-    if given is not None:
-        env[PLUGINS_ENV] = given
-    # Listing the GPUs builds validators (the catalog's), which asks pydantic for plugins.
-    probe = ("import atexit, sys, rigfit.script; "
-             "atexit.register(lambda: print('importlib.metadata' in sys.modules, "
-             "'pydantic_core' in sys.modules)); "
-             "rigfit.script.run()")
-    done = subprocess.run([sys.executable, "-c", probe, "gpus", "--format", "json"], capture_output=True,
-                          text=True, cwd=ROOT, timeout=120, env=env)
-    assert done.returncode == 0
-    assert done.stdout.split()[-2:] == [str(searched), "True"]
+    # Listing the GPUs builds a validator (the catalog's), which asks pydantic for plugins.
+    words = script_exit_words("'importlib.metadata' in sys.modules, 'pydantic_core' in sys.modules",
+                              variable=PLUGINS_ENV, given=given)
+    assert words[-2:] == [str(searched), "True"]
 
 
 def test_pydantic_takes_only_get_plugins_from_its_loader_and_none_when_turned_off(monkeypatch):
