@@ -5,10 +5,10 @@
 case, RAM, drive and PSU that pass every check: PCIe lanes and slot spacing
 for the cards, PSU watts and connectors, the wall circuit, and the GPU
 temperature while decoding. Speed, power and temperature come from the engine.
-It returns an :class:`Assembly`, which carries what builds are chosen by; its
-:meth:`~Assembly.build` makes the full :class:`~advisor.results.Build` record
-(bill of materials, checks, temperatures), which a plan needs only for the few
-builds it shows. :func:`assemble` is both steps at once.
+It returns an :class:`Assembly`, which carries what builds are chosen by; the
+full :class:`~advisor.results.Build` record's fields (bill of materials, checks,
+temperatures) are worked out from it on demand, which a plan does only for the
+few builds it shows. :func:`assemble` is both steps at once.
 """
 
 from __future__ import annotations
