@@ -85,9 +85,10 @@ def _run(found: Candidate | None) -> tuple[float, dict[str, object]] | None:
     """What a cloud option shows of the engine's best configuration on its hardware, with
     the tokens/s it is priced by; None when nothing fits or, for an encoder, nothing is
     known of its speed (it is priced by the input tokens it encodes)."""
-    if found is None or not found.throughput_tokens_per_s:
+    tokens_per_s = None if found is None else found.throughput_tokens_per_s
+    if not tokens_per_s:
         return None
-    return found.throughput_tokens_per_s, {
+    return tokens_per_s, {
         "quant": found.quant, "runtime": found.runtime,
         "decode_tokens_per_s": found.decode_tokens_per_s,
         "decode_tokens_per_s_per_user": found.decode_tokens_per_s_per_user,
