@@ -29,8 +29,9 @@ none of it again.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from advisor.builds import (MAX_KEPT_SETTINGS, BuildLike, BuildSettings, assembly,
                             machine_frames)
@@ -67,6 +68,9 @@ BUDGET_USD = Limit(0.0, MAX_BUDGET_USD, low_open=True)  # [USD]
 USERS = Limit(1, MAX_USERS, whole=True)
 MIN_TOKENS_PER_S = Limit(0.0, MAX_MIN_TOKENS_PER_S, low_open=True)  # [tokens/s]
 HOURS_PER_DAY = Limit(0.0, MAX_HOURS_PER_DAY)  # [h]
+
+T = TypeVar("T")
+
 
 def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None,
          users: int = DEFAULT_USERS, hours_per_day: float = DEFAULT_HOURS_PER_DAY,
@@ -200,12 +204,9 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
         usd_per_kwh=usd_per_kwh, units_per_usd=units, gpu_names={g.id: g.name for g in catalog.gpus},
         kept=catalog.derived("cloud listings"))
 
-    floors = catalog.derived("machine floor")  # by mains voltage: the catalog's parts alone
-    if circuit_volts not in floors:
-        if len(floors) >= MAX_KEPT_SETTINGS:
-            floors.clear()
-        floors[circuit_volts] = machine_floor(options, plats, shop, volts=circuit_volts)
-    floor = floors[circuit_volts]
+    # By mains voltage: the catalog's parts alone.
+    floor = _kept(catalog, "machine floor", circuit_volts,
+                  lambda: machine_floor(options, plats, shop, volts=circuit_volts))
     if budget_usd is not None and floor is not None and budget_usd < floor[0]:
         # In the currency the budget was given in: a budget of 100 JPY is not "1 USD".
         code = currency.upper()
@@ -226,7 +227,9 @@ def plan(request: EstimateRequest, catalog: Catalog, *, budget_usd: float | None
                                cloud_list)
     buys = None
     if budget_usd is not None and within_best is None and not meets_in_budget:
-        buys = biggest_machine_within(options, plats, shop, budget_usd, volts=circuit_volts)
+        buys = _kept(catalog, "biggest machine within", (budget_usd, circuit_volts),
+                     lambda: biggest_machine_within(options, plats, shop, budget_usd,
+                                                    volts=circuit_volts))
 
     message, lead_cloud = headline(arch, tiers, meeting, buys, cloud_list, budget_usd,
                                    min_tokens_per_s, users, builds)
@@ -249,11 +252,23 @@ def _purchasable(catalog: Catalog) -> tuple[list[GpuOption], list[str], list[Pla
     """The catalog's cards a desktop build can use, the cards left out and why, and its
     platforms (:func:`~advisor.parts.gpu_options`, :func:`~advisor.parts.platforms`),
     kept with the catalog."""
-    kept = catalog.derived("purchasable")
-    if not kept:
+    def find() -> tuple[list[GpuOption], list[str], list[Platform]]:
         options, skipped = gpu_options(catalog)
-        kept["found"] = options, skipped, platforms(catalog.market)
-    return kept["found"]
+        return options, skipped, platforms(catalog.market)
+
+    return _kept(catalog, "purchasable", None, find)
+
+
+def _kept(catalog: Catalog, name: str, key: Hashable, make: Callable[[], T]) -> T:
+    """``make()``, kept with the catalog under ``name`` by ``key``: for what the catalog's
+    parts and a few plan settings (budget, mains voltage) decide, whatever the model.
+    At most :data:`~advisor.builds.MAX_KEPT_SETTINGS` keys are kept."""
+    kept = catalog.derived(name)
+    if key not in kept:
+        if len(kept) >= MAX_KEPT_SETTINGS:
+            kept.clear()
+        kept[key] = make()
+    return kept[key]
 
 
 BuildKey = tuple[str, int, bool]  # GPU id, count, used

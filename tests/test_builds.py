@@ -32,7 +32,7 @@ SCENARIOS = {
     "14b-8-users-230v": ({"model": "qwen2.5-14b"}, True,
                          {"budget_usd": 5000.0, "users": 8, "circuit_volts": 230.0,
                           "circuit_amps": 10.0, "hours_per_day": 24.0}),
-    "70b-over-budget": ({"model": "llama-3.1-70b"}, True, {"budget_usd": 1200.0}),
+    "70b-over-budget": ({"model": "llama-3.1-70b"}, True, {"budget_usd": 900.0}),
     "moe-open": ({"model": "qwen3-30b-a3b"}, True, {"budget_usd": None, "users": 4,
                                                      "min_tokens_per_s": 25.0}),
     "unmeetable": ({"model": "llama-3.1-8b"}, True, {"budget_usd": 3000.0,
@@ -107,8 +107,16 @@ def test_kept_machines_give_the_plan_a_fresh_catalog_gives(name):
     warm = dataclasses.replace(CATALOG, _index={})
     fields, search, options = SCENARIOS[name]
     request, quant = plan_request(EstimateRequest(**fields), search=search)
-    # Other contexts and users (other GPU draws) fill the kept machines first.
-    for context, users in ((4096, 1), (16384, 2), (9000, 16), (9000, 1), (8192, 8)):
-        plan_module.plan(request, warm, quant=quant, **(options | {"context_tokens": context,
-                                                                   "users": users}))
-    assert plan_of(name, warm) == plan_of(name, dataclasses.replace(CATALOG, _index={}))
+    # Other contexts and users (other GPU draws), budgets and mains voltages fill the
+    # kept machines first.
+    for context, users, budget_frac, volts in ((16384, 2, 1.25, 120.0), (4096, 1, 1.0, 120.0),
+                                               (9000, 16, 1.0, 230.0), (9000, 1, 1.5, 120.0),
+                                               (8192, 8, 1.0, 120.0)):
+        budget = options["budget_usd"] and options["budget_usd"] * budget_frac
+        plan_module.plan(request, warm, quant=quant, **(options | {
+            "context_tokens": context, "users": users, "budget_usd": budget,
+            "circuit_volts": volts}))
+    fresh = plan_of(name, dataclasses.replace(CATALOG, _index={}))
+    assert plan_of(name, warm) == fresh
+    if name == "70b-over-budget":  # what the budget buys is said, and kept by budget
+        assert "plan_budget_buys" in [m["code"] for m in fresh["message"]]
