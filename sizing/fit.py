@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from catalog.catalog import Catalog
 from catalog.schema import Gpu, ModelArch, Quant, Runtime
-from sizing.limits import largest_passing
-from sizing.memory import SplitMode, estimate_memory
+from sizing.limits import largest_within
+from sizing.memory import (SplitMode, estimate_memory, memory_demand, usable_bytes_per_device,
+                           weight_bytes)
 
 
 def max_context_tokens(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime, *,
@@ -17,23 +18,24 @@ def max_context_tokens(arch: ModelArch, quant: Quant, gpu: Gpu, runtime: Runtime
 
     The scenario's prompt (capped at the context) and output tokens are kept,
     so the answer agrees with the verdict for that scenario; without a prompt,
-    one micro-batch fills the context. Memory never falls as context grows, so
-    a binary search is exact.
+    one micro-batch fills the context. Memory never falls as context grows and
+    is piecewise linear in it, so :func:`sizing.limits.largest_within` finds
+    the exact boundary of :func:`sizing.memory.estimate_memory`'s verdict (one
+    device's demand against what one device offers) in a few checks; the
+    weights, the same at every context, are worked out once.
     """
     high = limit_tokens or arch.max_context_tokens
+    prompt_cap = runtime.micro_batch_tokens if prompt_tokens is None else prompt_tokens
+    weights = weight_bytes(arch, quant, embeddings_on_host=runtime.embeddings_on_host)
 
-    def fits(context: int) -> bool:
-        prompt = min(context, runtime.micro_batch_tokens if prompt_tokens is None else prompt_tokens)
-        return estimate_memory(arch, quant, gpu, runtime, context_tokens=context,
-                               prompt_tokens=prompt, sequences=sequences,
-                               kv_bytes_per_element=kv_bytes_per_element, gpu_count=gpu_count,
-                               split=split, new_tokens=new_tokens).fits
+    def per_device_bytes(context: int) -> float:
+        return memory_demand(arch, quant, runtime, context_tokens=context,
+                             prompt_tokens=min(context, prompt_cap), sequences=sequences,
+                             kv_bytes_per_element=kv_bytes_per_element, gpu_count=gpu_count,
+                             split=split, new_tokens=new_tokens,
+                             weights=weights).per_device_total_bytes
 
-    # A memory check costs the same at any context: when the longest fits, one
-    # check answers what the search would reach in about 2 log2(high) of them.
-    if high >= 1 and fits(high):
-        return high
-    return largest_passing(fits, high=high)
+    return largest_within(per_device_bytes, usable_bytes_per_device(gpu, runtime), high=high)
 
 
 def published_in(quant: Quant, arch: ModelArch) -> bool:

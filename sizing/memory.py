@@ -283,17 +283,21 @@ def memory_demand(arch: ModelArch, quant: Quant, runtime: Runtime, *,
                   context_tokens: int, prompt_tokens: int, sequences: int = 1,
                   kv_bytes_per_element: float = 2.0, gpu_count: int = 1,
                   split: SplitMode = "layer", new_tokens: int = 1,
-                  encoder_activation_bytes: float = 0.0) -> MemoryDemand:
+                  encoder_activation_bytes: float = 0.0,
+                  weights: WeightBytes | None = None) -> MemoryDemand:
     """The device-independent half of :func:`estimate_memory`. [B]
 
     Activations include the transient extra cache copies of runtimes that
     reallocate a growing cache while decoding (``decode_kv_copies``), and a
     vision encoder's buffer for one image (``encoder_activation_bytes``; the
     encoder keeps its own compute buffer beside the language model's).
+    ``weights``: :func:`weight_bytes` of the same model, quant and runtime, when
+    already worked out (a search over contexts).
     """
     if gpu_count < 1:
         raise ValueError(f"gpu_count must be at least 1, got {gpu_count}")
-    weights = weight_bytes(arch, quant, embeddings_on_host=runtime.embeddings_on_host)
+    if weights is None:
+        weights = weight_bytes(arch, quant, embeddings_on_host=runtime.embeddings_on_host)
     kv = model_kv_cache_bytes(arch, context_tokens=context_tokens, sequences=sequences,
                               bytes_per_element=kv_bytes_per_element)
     per_device_act = compute_buffer_bytes(arch, runtime, context_tokens=context_tokens,

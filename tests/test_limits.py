@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from advisor.errors import PlanError
 from advisor.plan import BUDGET_USD, HOURS_PER_DAY, MIN_TOKENS_PER_S, USERS, plan
 from catalog.catalog import load_catalog
-from sizing.limits import Limit, field_limit
+from sizing.limits import Limit, field_limit, largest_passing, largest_within
 from sizing.request import EstimateRequest, parse_request
 
 NUMBER_FIELDS = ("prompt_tokens", "new_tokens", "context_tokens", "batch", "gpu_count", "images",
@@ -72,3 +72,18 @@ def test_the_plan_refuses_exactly_what_its_limits_leave_out(options, limit):
     with pytest.raises(PlanError):
         plan(parse_request({"model": "llama-3.1-8b"}), load_catalog(),
              **{"budget_usd": 2000.0, **options})
+
+
+@settings(deadline=None, max_examples=300)  # timing varies on a shared machine
+@given(kinks=st.lists(st.tuples(st.integers(0, 5_000), st.floats(0.0, 1e6)), max_size=4),
+       slope=st.floats(0.0, 1e6), step=st.sampled_from((0.0, 1e4, 3e7)),
+       budget=st.floats(-1e6, 1e10), high=st.integers(-2, 100_000))
+def test_the_line_search_answers_as_the_bisection(kinks, slope, step, budget, high):
+    # A nondecreasing total, piecewise linear with kinks where terms stop growing
+    # (a window, a cap), plus an optional jump: a line search may guess anything.
+    def total(n: int) -> float:
+        return (slope * n + sum(rate * min(n, at) for at, rate in kinks)
+                + (step if n > high // 3 else 0.0))
+
+    expected = largest_passing(lambda n: total(n) <= budget, high=high)
+    assert largest_within(total, budget, high=high) == expected
