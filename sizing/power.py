@@ -238,13 +238,22 @@ def speed_frac_at_power_limit(
     law = _cap_law(phase)
     _check_positive("board_power_w", board_power_w)
     _check_positive("power_limit_w", power_limit_w)
+    return _law_speed_frac(law, power_limit_w / _uncapped_w(board_power_w, uncapped_power_w))
+
+
+def _uncapped_w(board_power_w: float, uncapped_power_w: float | None) -> float:
+    """A workload's checked uncapped draw, the board power when not given. [W]"""
     uncapped_w = board_power_w if uncapped_power_w is None else uncapped_power_w
     _check_positive("uncapped_power_w", uncapped_w)
     if uncapped_w > board_power_w:
         raise ValueError(
             f"uncapped_power_w must be between 0 and board_power_w ({board_power_w} W)"
         )
-    x = power_limit_w / uncapped_w
+    return uncapped_w
+
+
+def _law_speed_frac(law: CapLaw, x: float) -> float:
+    """A cap law at ``x`` = cap / uncapped draw. [0-1]"""
     if x >= 1.0:
         return 1.0
     frac = min(x**law.exponent, law.slope * (x - law.floor_frac))
@@ -342,24 +351,22 @@ def power_limit_curve(
         raise ValueError(
             f"power_limit_min_w must be above 0 and at most board_power_w ({board_power_w} W)"
         )
-    decode_w = board_power_w if uncapped_power_w is None else uncapped_power_w
-    prefill_w = board_power_w if prefill_uncapped_power_w is None else prefill_uncapped_power_w
+    decode_w = _uncapped_w(board_power_w, uncapped_power_w)
+    prefill_w = _uncapped_w(board_power_w, prefill_uncapped_power_w)
     caps_w = []
     cap_w = power_limit_min_w
     while cap_w < board_power_w:
         caps_w.append(cap_w)
         cap_w += step_w
     caps_w.append(board_power_w)
+    # Every cap lies between the checked minimum and the board power: the laws
+    # are read directly, as speed_frac_at_power_limit reads them.
     return tuple(
         PowerLimitPoint(
             cap_w=c,
-            speed_frac=decode_speed_frac_at_power_limit(
-                board_power_w=board_power_w, power_limit_w=c, uncapped_power_w=decode_w
-            ),
+            speed_frac=_law_speed_frac(DECODE_CAP_LAW, c / decode_w),
             power_w=min(c, decode_w),
-            prefill_speed_frac=prefill_speed_frac_at_power_limit(
-                board_power_w=board_power_w, power_limit_w=c, uncapped_power_w=prefill_w
-            ),
+            prefill_speed_frac=_law_speed_frac(PREFILL_CAP_LAW, c / prefill_w),
             prefill_power_w=min(c, prefill_w),
         )
         for c in caps_w

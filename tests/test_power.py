@@ -372,6 +372,28 @@ def test_curve_is_monotone_in_the_cap_for_both_phases(
         assert a.power_w <= b.power_w and a.prefill_power_w <= b.prefill_power_w
 
 
+@given(board=st.floats(min_value=100, max_value=1200), low_frac=st.floats(0.2, 0.9),
+       uncapped_frac=st.floats(0.05, 1.0), prefill_frac=st.floats(0.05, 1.0))
+def test_each_point_of_the_curve_is_the_speed_at_its_cap(
+    board: float, low_frac: float, uncapped_frac: float, prefill_frac: float
+) -> None:
+    decode_w, prefill_w = board * uncapped_frac, board * prefill_frac
+    curve = power_limit_curve(board_power_w=board, power_limit_min_w=board * low_frac,
+                              uncapped_power_w=decode_w, prefill_uncapped_power_w=prefill_w)
+    for p in curve:
+        assert p.speed_frac == decode_speed_frac_at_power_limit(
+            board_power_w=board, power_limit_w=p.cap_w, uncapped_power_w=decode_w)
+        assert p.prefill_speed_frac == prefill_speed_frac_at_power_limit(
+            board_power_w=board, power_limit_w=p.cap_w, uncapped_power_w=prefill_w)
+
+
+def test_the_curve_refuses_a_draw_above_the_board_power() -> None:
+    with pytest.raises(ValueError, match="uncapped_power_w must be between"):
+        power_limit_curve(board_power_w=300, power_limit_min_w=100, uncapped_power_w=301)
+    with pytest.raises(ValueError, match="uncapped_power_w must be a finite number above 0"):
+        power_limit_curve(board_power_w=300, power_limit_min_w=100, prefill_uncapped_power_w=0)
+
+
 @given(phase=phases, board=watts, uncapped_frac=st.floats(min_value=0.05, max_value=1.0),
        min_speed=st.floats(min_value=0.5, max_value=1.0))
 def test_sweet_spot_keeps_the_promised_speed(
