@@ -25,7 +25,7 @@ from report.text import Translator
 from rigfit.plan_cli import add_region_flags, region_from_args
 from rigfit.estimate_cli import add_scenario_flags, request_from_args
 from sizing.estimate import estimate
-from sizing.finetune import METHODS
+from sizing.finetune_methods import METHODS
 from sizing.request import (EstimateRequest, parse_request,
                             resolve_model)
 

@@ -19,10 +19,10 @@ from typing import Literal
 
 from catalog.schema import Gpu, ModelArch, Vendor
 from sizing.architecture import moe_layer_count, param_breakdown
+from sizing.finetune_methods import METHODS, Method
 from sizing.memory import apple_wired_frac
 from sizing.units import gib_to_bytes
 
-Method = Literal["full", "lora", "qlora"]
 Sharding = Literal["ddp", "fsdp", "zero2", "zero3"]
 Optimizer = Literal["adamw", "adamw-8bit", "paged-adamw-8bit", "adafactor", "sgd"]
 LoraTargets = Literal["attention", "all-linear"]
@@ -31,7 +31,6 @@ Offload = Literal["none", "optimizer", "parameters"]
 Precision = Literal["mixed", "bf16"]
 Loss = Literal["standard", "chunked", "fused"]
 
-METHODS: tuple[Method, ...] = ("full", "lora", "qlora")
 SHARDINGS: tuple[Sharding, ...] = ("ddp", "fsdp", "zero2", "zero3")
 OPTIMIZERS: tuple[Optimizer, ...] = ("adamw", "adamw-8bit", "paged-adamw-8bit", "adafactor", "sgd")
 LORA_TARGETS: tuple[LoraTargets, ...] = ("attention", "all-linear")

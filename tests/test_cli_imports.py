@@ -28,9 +28,11 @@ HEAVY = {"plotly", "pandas", "kaleido", "fpdf", "PIL", "fontTools", "huggingface
 # Modules of the engine that only some inputs need: a model file (gguf, the Hub), a
 # pasted benchmark, a fine-tuning or fits request, a scenario that does not fit (the
 # remedies) or an agent workload. The default report needs none of them, nor the readers of
-# model files (sizing.sources, sizing.safetensors_file).
+# model files (sizing.sources, sizing.safetensors_file); its --finetune choices come from
+# sizing.finetune_methods, not the fine-tuning engine.
 ON_DEMAND = {"gguf", "sizing.gguf_file", "sizing.hub", "sizing.bench", "sizing.bench_calibrate",
-             "sizing.finetune_request", "sizing.fits", "sizing.remedies", "sizing.agent",
+             "sizing.finetune", "sizing.finetune_request", "sizing.fits", "sizing.remedies",
+             "sizing.agent",
              "advisor.finetune", "report.finetune_section", "report.serve_section", "report.fits",
              "sizing.sources", "sizing.safetensors_file"}
 
