@@ -53,11 +53,17 @@ def runtime_quants(catalog: Catalog, runtime: Runtime) -> list[Quant]:
     """Quants a runtime runs, largest (most faithful) first.
 
     f32 is left out (f16/bf16 are as faithful for inference), and so are
-    formats another one of similar size beats (``recommended: false``).
+    formats another one of similar size beats (``recommended: false``). Sorted
+    once per catalog and runtime.
     """
-    options = [q for q in catalog.quants
-               if runtime.id in q.runtimes and q.id != "f32" and q.recommended]
-    return sorted(options, key=lambda q: q.body_bits_per_weight, reverse=True)
+    kept = catalog.derived("runtime quants")
+    found = kept.get(runtime.id)  # read once: another session may fill it meanwhile
+    if found is None:
+        options = [q for q in catalog.quants
+                   if runtime.id in q.runtimes and q.id != "f32" and q.recommended]
+        found = kept[runtime.id] = tuple(sorted(options, key=lambda q: q.body_bits_per_weight,
+                                                reverse=True))
+    return list(found)
 
 
 def candidate_quants(catalog: Catalog, runtime: Runtime, arch: ModelArch) -> list[Quant]:
