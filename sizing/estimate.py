@@ -506,8 +506,8 @@ def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | No
         speed=speed, speed_unknown_reason=reason,
         power=PowerSection(
             **{k: getattr(box, k) for k in PowerSection.model_fields if k != "power_limit_curve"},
-            power_limit_curve=[PowerLimitRow(**vars(p))
-                               for p in box.power_limit_curve]),
+            # Rows as dicts: pydantic validates them as PowerLimitRow in one pass.
+            power_limit_curve=[vars(p) for p in box.power_limit_curve]),
         thermal=ThermalSection(ambient_c=request.ambient_c if request.ambient_c is not None
                                else DEFAULT_AMBIENT_C, cooler=cooler_id,
                                **{k: getattr(box, k) for k in ThermalSection.model_fields
