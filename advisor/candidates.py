@@ -35,7 +35,6 @@ from catalog.catalog import Catalog, runtime_api
 from catalog.errors import UserError, echo
 from catalog.schema import Gpu, ModelArch
 from sizing.box import DEFAULT_CPU_POWER_W, decode_gpu_power_w
-from sizing.capacity import ServeSettings, load_at, within_targets
 from sizing.estimate import (DEFAULT_RAM, Estimate, MemorySection, SpeedSection, default_split,
                              estimate, memory_demand_for, memory_for, speed_for, with_images,
                              workload_for)
@@ -45,7 +44,7 @@ from sizing.notices import Notice
 from sizing.power import system_power_w
 from sizing.request import (EstimateRequest, check_compatibility, check_hardware,
                             tensor_parallel_problem)
-from sizing.speculative import default_speculation
+from sizing.service_level import ServeSettings
 from sizing.speed import (SpeedEstimate, SpeedUnknownError, Workload, attention_flops,
                           ram_bandwidth_gb_per_s)
 from sizing.vector import (RungScreen, WorkloadRows, catalog_gpu_arrays, kept_with,
@@ -370,6 +369,10 @@ class CandidateSearch:
         is allowed and plain decoding falls short); that one meets the workload,
         the others do not. A runtime the serving model does not cover never meets it.
         """
+        # The serving simulation, imported by a plan with a service level only.
+        from sizing.capacity import load_at, within_targets
+        from sizing.speculative import default_speculation
+
         found: Candidate | None = None
         speculation = (default_speculation(self.arch, self.catalog) if self.speculative
                        else None)

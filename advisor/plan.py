@@ -50,7 +50,7 @@ from advisor.tiers import (build_label, build_params, consumer_vs_pro, gpu_value
 from catalog.catalog import Catalog
 from catalog.errors import UserError, echo
 from catalog.schema import ModelArch
-from sizing.capacity import ServeSettings
+from sizing.service_level import ServeSettings
 from sizing.estimate import memory_for
 from sizing.limits import Limit
 from sizing.notices import Notice, count_text

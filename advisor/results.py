@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from sizing.capacity import ServeSettings
+from sizing.service_level import ServeSettings
 from sizing.notices import Notice
 from sizing.results import Result
 

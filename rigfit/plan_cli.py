@@ -22,9 +22,9 @@ from catalog.errors import UserError, invalid_input
 from report.formats import money_text, number_text, pattern_text
 from report.text import DEFAULT_LANGUAGE, join_notices, translate, translate_notice
 from rigfit.terminal import cli_text, format_table, json_text, padded
-from sizing.capacity import (DEFAULT_ITL_P95_MS, DEFAULT_THINK_TIME_S, DEFAULT_TTFT_P95_S,
-                             ServeSettings)
 from sizing.request import parse_request
+from sizing.service_level import (DEFAULT_ITL_P95_MS, DEFAULT_THINK_TIME_S, DEFAULT_TTFT_P95_S,
+                                  ServeSettings)
 from sizing.units import bytes_to_gib
 
 

@@ -14,10 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from catalog.catalog import Catalog
-from catalog.errors import UserError, invalid_input
 from catalog.schema import ModelArch
 from sizing.box import DEFAULT_USD_PER_KWH
 from sizing.estimate import TASK_WORDS, estimate, memory_for, speed_inputs
@@ -26,60 +23,17 @@ from sizing.request import (EstimateRequest, check_compatibility, check_parallel
 from sizing.notices import count_text
 from sizing.limits import largest_passing
 from sizing.results import Result
-from sizing.serving import (MAX_SERVE_USERS, Scheduler, SimResult, StepModel, curve_concurrencies,
+from sizing.serving import (Scheduler, SimResult, StepModel, curve_concurrencies,
                             knee_concurrency, limiter_of, max_users_at_target, scheduler_for,
                             simulate)
-from sizing.speculative import SpeculativeSection, SpeculativeSettings, speculative_decode
+from sizing.service_level import (DEFAULT_ITL_P95_MS, DEFAULT_THINK_TIME_S, DEFAULT_TTFT_P95_S,
+                                  MAX_SERVE_USERS, ServeError, ServeSettings, serve_settings)
+from sizing.speculative import SpeculativeSection, speculative_decode
 from sizing.speed import SpeedUnknownError
 from sizing.units import SECONDS_PER_HOUR, wh_to_kwh
 
-# Default service level: the first token within 2 s (a reply that starts
-# "at once" in a chat window) and 100 ms between tokens, i.e. 10 tokens/s:
-# the reading speed the build advisor sizes for (advisor.candidates).
-DEFAULT_TTFT_P95_S = 2.0
-DEFAULT_ITL_P95_MS = 100.0
-# A person reads a reply and types the next message between requests; 30 s
-# is the mean of the exponential think time unless the user gives one.
-DEFAULT_THINK_TIME_S = 30.0
-MAX_THINK_TIME_S = 3600.0
-MAX_PARALLEL_SLOTS = 256
-MAX_PREFIX_HIT_FRAC = 0.99
-MAX_REQUESTS_PER_MINUTE = 100_000.0
 SECONDS_PER_MINUTE = 60.0
 TOKENS_PER_MILLION = 1_000_000
-
-
-class ServeError(UserError):
-    """A serving question that cannot be answered; the message says what to change."""
-
-
-class ServeSettings(BaseModel):
-    """The service level and the traffic a team sends. [users, s, ms, fraction]"""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    users: int = Field(default=1, ge=1, le=MAX_SERVE_USERS)
-    think_time_s: float = Field(default=DEFAULT_THINK_TIME_S, ge=0, le=MAX_THINK_TIME_S)
-    # Instead of users who wait for their replies: requests arriving at this rate
-    # (Poisson), e.g. from an application. The users still set the capacity figure.
-    requests_per_minute: float | None = Field(default=None, gt=0, le=MAX_REQUESTS_PER_MINUTE)
-    ttft_p95_s: float = Field(default=DEFAULT_TTFT_P95_S, gt=0, le=3600)
-    itl_p95_ms: float = Field(default=DEFAULT_ITL_P95_MS, gt=0, le=60_000)
-    # Share of each prompt found in the prefix cache (a shared system prompt, a
-    # conversation's history): only the rest is processed.
-    prefix_hit_frac: float = Field(default=0.0, ge=0, le=MAX_PREFIX_HIT_FRAC)
-    parallel: int | None = Field(default=None, ge=1, le=MAX_PARALLEL_SLOTS)  # llama.cpp/Ollama slots
-    usd_per_hour: float | None = Field(default=None, ge=0)  # rental price of the machine, if rented
-    speculative: SpeculativeSettings | None = None
-
-
-def serve_settings(data: dict) -> ServeSettings:
-    """Validate a service level and traffic; a value out of range is a ServeError naming
-    the field (a latency target of 0, say, from a form whose control allows it)."""
-    try:
-        return ServeSettings.model_validate(data)
-    except ValidationError as exc:
-        raise invalid_input(exc, ServeError) from None
 
 
 class CurvePoint(Result):
@@ -335,4 +289,5 @@ def _power(base: EstimateRequest, catalog: Catalog, arch: ModelArch, load: SimRe
     return answer.power.system_power_w, price
 
 
-__all__ = ["ServeError", "ServeResult", "ServeSettings", "CurvePoint", "serve", "Scheduler"]
+__all__ = ["ServeError", "ServeResult", "ServeSettings", "CurvePoint", "serve", "Scheduler",
+           "serve_settings", "DEFAULT_ITL_P95_MS", "DEFAULT_THINK_TIME_S", "DEFAULT_TTFT_P95_S"]

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field, replace
 
 from catalog.schema import Gpu, ModelArch
 from sizing.limits import largest_passing
+from sizing.service_level import MAX_SERVE_USERS
 from sizing.speed import Workload, estimate_speed
 
 # vLLM's paged KV cache allocates blocks of 16 tokens (--block-size default,
@@ -55,8 +56,6 @@ MIN_MEASURED_REQUESTS = 40
 OPEN_WARMUP_REQUESTS = 20
 OPEN_MEASURED_REQUESTS = 200
 SEED = 17
-# Largest user count a capacity search tries (and the widest curve point).
-MAX_SERVE_USERS = 1024
 # The curve's knee: the first concurrency reaching this share of the peak throughput.
 KNEE_FRAC = 0.9
 LIMITERS = ("kv_pool", "slots", "compute", "bandwidth")

@@ -24,9 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from catalog.catalog import Catalog
 from catalog.errors import UserError
@@ -35,6 +32,7 @@ from sizing.architecture import param_breakdown
 from sizing.memory import MemoryEstimate, kv_bytes_per_token, weight_bytes
 from sizing.request import EstimateRequest
 from sizing.results import Result
+from sizing.service_level import SpeculativeSettings
 from sizing.speed import estimate_speed, workload
 
 # Per-token acceptance rates by task, from published runs. A small draft of the
@@ -50,25 +48,11 @@ MTP_ACCEPTANCE_FRAC = 0.85
 # The band around the acceptance rate: about half the spread of the published rates
 # across drafts of one target (0.61-0.75, Leviathan et al. 2023, Table 3).
 ACCEPTANCE_BAND_FRAC = 0.1
-DEFAULT_DRAFT_TOKENS = 3
-MAX_DRAFT_TOKENS = 16
 BATCHES_SHOWN = (1, 8, 32, 128)
 
 
 class SpeculativeError(UserError):
     """A speculative-decoding setting that cannot be used; says what to change."""
-
-
-class SpeculativeSettings(BaseModel):
-    """A draft model or the model's MTP modules, and how often its tokens are kept."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    method: Literal["draft", "mtp"] = "draft"
-    draft_model: str | None = None  # catalog id of the draft (method "draft")
-    draft_tokens: int = Field(default=DEFAULT_DRAFT_TOKENS, ge=1, le=MAX_DRAFT_TOKENS)
-    acceptance_frac: float | None = Field(default=None, gt=0, lt=1)  # None: the task's default
-    task: Literal["chat", "code", "rag", "agent"] = "chat"
 
 
 class SpeedupRow(Result):
