@@ -7,7 +7,8 @@ electricity price, own prices) are in the chosen currency and are converted
 to US dollars once, here, at the catalog's rate; the engine works in dollars.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic takes these models' field types as
+# objects instead of compiling each annotation string when the classes are built.
 
 import math
 from collections.abc import Mapping

@@ -5,7 +5,8 @@ user's currency. Every sentence is a :class:`~sizing.notices.Notice`, which
 front ends translate.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic takes these models' field types as
+# objects instead of compiling each annotation string when the classes are built.
 
 from typing import Literal
 

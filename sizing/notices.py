@@ -6,7 +6,8 @@ a translation needs, and the English ``text``. Front ends translate it with
 catalog) and fall back to the English text; ``str(notice)`` is that text.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic takes these models' field types as
+# objects instead of compiling each annotation string when the classes are built.
 
 from pydantic import BaseModel, ConfigDict
 
@@ -43,7 +44,7 @@ class Notice(BaseModel):
         return self.text
 
     @classmethod
-    def plain(cls, text: str) -> Notice:
+    def plain(cls, text: str) -> "Notice":
         """A sentence with no translation (shown as it is in every language)."""
         return cls("text", text)
 

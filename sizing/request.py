@@ -4,7 +4,8 @@ Field names are the command line's flag names with underscores, so a JSONL
 request line, a URL query and ``python -m sizing estimate`` share one schema.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic takes these models' field types as
+# objects instead of compiling each annotation string when the classes are built.
 
 import re
 from pathlib import Path
@@ -99,7 +100,7 @@ class EstimateRequest(BaseModel):
         return filled | {k: v for k, v in data.items() if v is not None or k not in filled}
 
     @model_validator(mode="after")
-    def _one_model_and_some_tokens(self) -> EstimateRequest:
+    def _one_model_and_some_tokens(self) -> "EstimateRequest":
         given = [n for n in MODEL_SOURCES if getattr(self, n) is not None]
         if len(given) != 1:
             raise one_model_source(MODEL_SOURCES, given)

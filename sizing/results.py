@@ -1,6 +1,7 @@
 """The base of every typed result the engine and the advisor return."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic takes these models' field types as
+# objects instead of compiling each annotation string when the classes are built.
 
 from pydantic import BaseModel, ConfigDict
 
