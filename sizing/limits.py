@@ -152,7 +152,10 @@ def largest_within(total: Callable[[int], float], budget: float, *, high: int) -
         if top - low <= 1:
             return low
         n = min(max(n, low, 1), top - 1)
-        below, above = at(n), at(n + 1)
+        below = at(n)
+        if below > budget and n == low + 1:
+            return low  # no need of the pair's slope
+        above = at(n + 1)
         if below > budget:
             top = n
         elif above <= budget:
