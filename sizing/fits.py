@@ -425,8 +425,8 @@ def _offload_runs(memory: RowMemory, runtime: Runtime, machine: Machine) -> np.n
 def longest_true(predicate_for, high: np.ndarray) -> np.ndarray:
     """Per row, the largest n in [1, high] with the predicate true (0: none). [tokens]
 
-    The same binary search as :func:`sizing.fit.max_context_tokens`, every row
-    at once: ``predicate_for(index)`` gives the predicate of the rows at
+    The answer of :func:`sizing.fit.max_context_tokens`, by a binary search of
+    every row at once: ``predicate_for(index)`` gives the predicate of the rows at
     ``index``, which must be monotonic (true up to a point, then false). Only
     the rows still undecided after trying 1 and ``high`` are searched.
     """
