@@ -234,31 +234,40 @@ def show_charts(results: list[Estimate], gpus: dict[str, Gpu]) -> None:
                     key="compare_price")
 
 
+def show_page() -> None:
+    """The scenario, the GPUs chosen, and their numbers side by side.
+
+    The estimates live in this function's locals and are freed when it returns (see
+    ``pages/builds.py``'s ``show_page``).
+    """
+    st.title(t("compare.title"))
+    st.caption(t("compare.intro"))
+    request, arch = scenario_inputs()
+    cat = catalog()
+    names = {g.id: g.name for g in cat.gpus}
+    # select_all=False: with Streamlit's "Select N matches" entry, typing "4070 Ti" and
+    # pressing Enter added every match (4070 Ti and 4070 Ti SUPER), not the one typed.
+    chosen = store("compare", st.multiselect(
+        t("compare.gpus"), [g.id for g in cat.gpus], key=bind("compare"),
+        format_func=lambda gid: names[gid], max_selections=MAX_COMPARE, select_all=False))
+
+    results: list[Estimate] = []
+    if request is not None and chosen:
+        try:
+            results = run_every_gpu(request, arch, chosen)
+        except UserError as exc:
+            show_user_error(exc)
+        skipped = [names[g] for g in chosen if g not in {r.gpu_id for r in results}]
+        if skipped:
+            st.info(plain(t("compare.skipped", gpus=", ".join(skipped), runtime=request.runtime)))
+    elif not chosen:
+        st.info(t("compare.pick"))
+
+    if results:
+        gpus_by_id = {g.id: g for g in cat.gpus}
+        show_table(results, gpus_by_id)
+        show_charts(results, gpus_by_id)
+
+
 begin_page("compare")
-st.title(t("compare.title"))
-st.caption(t("compare.intro"))
-request, arch = scenario_inputs()
-cat = catalog()
-names = {g.id: g.name for g in cat.gpus}
-# select_all=False: with Streamlit's "Select N matches" entry, typing "4070 Ti" and
-# pressing Enter added every match (4070 Ti and 4070 Ti SUPER), not the one typed.
-chosen = store("compare", st.multiselect(
-    t("compare.gpus"), [g.id for g in cat.gpus], key=bind("compare"),
-    format_func=lambda gid: names[gid], max_selections=MAX_COMPARE, select_all=False))
-
-results: list[Estimate] = []
-if request is not None and chosen:
-    try:
-        results = run_every_gpu(request, arch, chosen)
-    except UserError as exc:
-        show_user_error(exc)
-    skipped = [names[g] for g in chosen if g not in {r.gpu_id for r in results}]
-    if skipped:
-        st.info(plain(t("compare.skipped", gpus=", ".join(skipped), runtime=request.runtime)))
-elif not chosen:
-    st.info(t("compare.pick"))
-
-if results:
-    gpus_by_id = {g.id: g for g in cat.gpus}
-    show_table(results, gpus_by_id)
-    show_charts(results, gpus_by_id)
+show_page()

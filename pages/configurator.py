@@ -178,13 +178,18 @@ def _sorted_rows(rows: list[GpuRow], sort_key: str) -> list[GpuRow]:
             + [r for r in rows if value(r) is None])
 
 
-begin_page("configurator")
-st.title(t("config.title"))
-st.caption(t("config.intro"))
-request, arch, result = scenario_estimate()
-budget = budget_input(st.sidebar)
+def show_page() -> None:
+    """The scenario, its estimate and the GPUs it fits on.
 
-if result is not None:
+    The estimate lives in this function's locals and is freed when it returns (see
+    ``pages/builds.py``'s ``show_page``).
+    """
+    st.title(t("config.title"))
+    st.caption(t("config.intro"))
+    request, arch, result = scenario_estimate()
+    budget = budget_input(st.sidebar)
+    if result is None:
+        return
     show_verdict(result)
     show_remedies(request, arch, result)
     show_speed(result)
@@ -197,3 +202,7 @@ if result is not None:
     with st.spinner(t("table.working")):
         everyone = run_fit_rows(request, arch)
     show_fit_table(everyone, budget)
+
+
+begin_page("configurator")
+show_page()

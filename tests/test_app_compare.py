@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from catalog.catalog import load_catalog
-from sizing.estimate import estimate
+from sizing.estimate import Estimate, estimate
 from sizing.request import parse_request
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -138,3 +139,20 @@ def test_price_and_headroom_columns_format_their_numbers_in_the_chosen_currency(
     units = next(c for c in cat.market.currencies if c.code == "CNY")
     assert prices[0] == pytest.approx(cat.gpu("rtx-3090").price_usd * units.units_per_usd)
     assert pd.isna(prices[1])  # a Mac priced by memory size has no chip price
+
+
+def test_a_rerun_leaves_no_earlier_estimate_alive():
+    """The estimates of a run are freed when the page returns, not kept by the page's
+    globals until a full garbage collection."""
+    def estimates_alive() -> int:
+        return sum(isinstance(o, Estimate) for o in gc.get_objects())
+
+    before = estimates_alive()
+    at = open_compare(compare="rtx-3090,rtx-4090,l40s")
+    for context in (5000, 6000, 7000, 9000):
+        next(e for e in at.number_input
+             if e.key and e.key.endswith("_context_tokens")).set_value(context)
+        at.run()
+        assert not at.exception
+        assert len(at.dataframe[0].value) == 3  # a row per chosen GPU
+    assert estimates_alive() <= before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from catalog.catalog import load_catalog
 from pages._detect import match_gpu_id, parse_nvidia_smi_csv
 from pages._state import STATE_KEY, query_for
 from report.formats import MISSING, money_pattern
+from sizing.estimate import Estimate
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -292,3 +294,20 @@ def test_a_benchmark_row_left_out_says_why_in_chinese():
     next(a for a in at.text_area if a.key == "w_bench_paste").input(partial).run()
     frame = next(d.value for d in at.dataframe if "已采用" in d.value.columns)
     assert list(frame["已采用"]) == ["是", "GPU 上只有 32 层中的 20 层（-ngl）"]
+
+
+def estimates_alive() -> int:
+    return sum(isinstance(o, Estimate) for o in gc.get_objects())
+
+
+def test_a_rerun_leaves_no_earlier_estimate_alive():
+    """A run's estimate is freed when the page returns: kept by the page's globals, every
+    earlier rerun's estimate would wait for a full garbage collection, which walks them all."""
+    before = estimates_alive()
+    at = open_app(gpu="rtx-4090")
+    for context in (5000, 6000, 7000, 9000):
+        by_key(at.number_input, "_context_tokens").set_value(context)
+        at.run()
+        assert not at.exception
+        assert metrics(at)["Usable memory"] == "24.0 GiB"  # the page drew an estimate
+    assert estimates_alive() <= before
