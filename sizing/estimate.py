@@ -4,7 +4,8 @@ Front ends build an :class:`~sizing.request.EstimateRequest`, call
 :func:`estimate` and render the typed :class:`Estimate`.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic takes these models' field types as
+# objects instead of compiling each annotation string when the classes are built.
 
 from typing import TYPE_CHECKING, Literal
 
@@ -89,7 +90,7 @@ class MemorySection(Result):
     offload_possible: bool = True  # the runtime can keep layers in system RAM
 
     @classmethod
-    def of(cls, m: MemoryEstimate) -> MemorySection:
+    def of(cls, m: MemoryEstimate) -> "MemorySection":
         return cls(**vars(m), headroom_bytes=m.headroom_bytes, verdict=m.verdict)
 
 
@@ -113,7 +114,7 @@ class SpeedSection(Result):
     prefill_memory_time_frac: float = 0.0  # share of the prompt time streaming weights, per GPU
 
     @classmethod
-    def of(cls, s: SpeedEstimate) -> SpeedSection:
+    def of(cls, s: SpeedEstimate) -> "SpeedSection":
         return cls(**vars(s))
 
 
@@ -387,7 +388,7 @@ def prepared_request(request: EstimateRequest, arch: ModelArch
 
 
 def estimate(request: EstimateRequest, catalog: Catalog, *, arch: ModelArch | None = None,
-             bench: BenchCalibration | None = None) -> Estimate:
+             bench: "BenchCalibration | None" = None) -> Estimate:
     """Answer one scenario. ``arch`` overrides the request's model (uploads); ``bench``
     rescales the speeds with the user's own benchmark (:mod:`sizing.bench`)."""
     warnings: list[Notice] = []
