@@ -153,10 +153,11 @@ def largest_within(total: Callable[[int], float], budget: float, *, high: int) -
             return low
         n = min(max(n, low, 1), top - 1)
         below = at(n)
-        if below > budget and n == low + 1:
+        # "Within" is total <= budget, as in the bisection: a total of NaN is over.
+        if not below <= budget and n == low + 1:
             return low  # no need of the pair's slope
         above = at(n + 1)
-        if below > budget:
+        if not below <= budget:
             top = n
         elif above <= budget:
             low = n + 1

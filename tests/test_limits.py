@@ -87,3 +87,13 @@ def test_the_line_search_answers_as_the_bisection(kinks, slope, step, budget, hi
 
     expected = largest_passing(lambda n: total(n) <= budget, high=high)
     assert largest_within(total, budget, high=high) == expected
+
+
+@pytest.mark.parametrize("over_from", [1, 2, 37, 1_000])
+def test_a_total_of_nan_counts_as_over_budget(over_from):
+    def total(n: int) -> float:
+        return float(n) if n < over_from else math.nan
+
+    expected = largest_passing(lambda n: total(n) <= 1e9, high=1_000)
+    assert expected == over_from - 1
+    assert largest_within(total, 1e9, high=1_000) == expected
