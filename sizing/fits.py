@@ -63,7 +63,7 @@ from sizing.speed import (SpeedUnknownError, bandwidth_bytes_per_s, compute_flop
 from sizing.memory import usable_bytes_per_device
 from sizing.system import OS_RESERVE_GIB, PURCHASABLE_RAM_GIB
 from sizing.units import gib_to_bytes
-from sizing.vector import MemoryModel, ModelArrays, QuantArrays, RowMemory, Rows, row_speed
+from sizing.model_rows import MemoryModel, ModelArrays, QuantArrays, RowMemory, Rows, row_speed
 from sizing.vision import encoder_activation_bytes, image_cost
 from sizing.workloads import PRESETS
 
@@ -455,7 +455,7 @@ def _speeds(catalog: Catalog, machine: Machine, rows: Rows, memory: RowMemory, c
             prompt_tokens: np.ndarray) -> dict[str, np.ndarray]:
     """Speeds of every row at its prompt and the use's reply (NaN: unknown or none). [tokens/s]
 
-    :func:`sizing.vector.row_speed` takes one prompt length: rows are evaluated
+    :func:`sizing.model_rows.row_speed` takes one prompt length: rows are evaluated
     in groups of equal prompts (one group without images; with them, one per
     distinct image token count).
     """

@@ -15,7 +15,7 @@ import numpy as np
 
 from catalog.schema import Gpu, ModelArch, Quant, Runtime
 from sizing.memory import usable_bytes_per_device
-from sizing.vector import MemoryModel, ModelArrays, QuantArrays, Rows
+from sizing.model_rows import MemoryModel, ModelArrays, QuantArrays, Rows
 
 
 @dataclass(frozen=True)

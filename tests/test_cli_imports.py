@@ -30,10 +30,12 @@ HEAVY = {"plotly", "pandas", "kaleido", "fpdf", "PIL", "fontTools", "huggingface
 # remedies) or an agent workload. The default report needs none of them, nor the readers of
 # model files (sizing.sources, sizing.safetensors_file); its --finetune choices come from
 # sizing.finetune_methods, not the fine-tuning engine, and its plan, with no service level,
-# runs no serving simulation (sizing.capacity, sizing.serving, sizing.speculative).
+# runs no serving simulation (sizing.capacity, sizing.serving, sizing.speculative) and its
+# GPU table no every-model rows (sizing.model_rows, What can I run's).
 ON_DEMAND = {"gguf", "sizing.gguf_file", "sizing.hub", "sizing.bench", "sizing.bench_calibrate",
              "sizing.finetune", "sizing.finetune_request", "sizing.fits", "sizing.remedies",
              "sizing.agent", "sizing.capacity", "sizing.serving", "sizing.speculative",
+             "sizing.model_rows",
              "advisor.finetune", "report.finetune_section", "report.serve_section", "report.fits",
              "sizing.sources", "sizing.safetensors_file"}
 
