@@ -17,11 +17,11 @@ from typing import Any
 
 import streamlit as st
 
-from pages._state import set_page
+from pages._state import memo, set_page
 
 APP_PATH = Path(__file__).resolve().parents[1] / "app.py"
 # The last page with a question of its own; a report made next answers it first.
-ORIGIN_KEY = "_rigfit_origin"
+ORIGIN_KEY = "origin"  # in the session memo (pages._state.memo)
 REPORT_LEADS = ("configurator", "builds", "compare", "cloud")
 _FRAME = threading.local()
 # Pages whose first complete run in this process is over (see settle_imports).
@@ -72,4 +72,4 @@ def begin_page(name: str) -> None:
         st.stop()
     set_page(name)
     if name in REPORT_LEADS:
-        st.session_state[ORIGIN_KEY] = name
+        memo()[ORIGIN_KEY] = name

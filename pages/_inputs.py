@@ -24,8 +24,8 @@ from catalog.schema import ModelArch
 from pages._detect import detected_gpus, match_all, read_nvidia_smi_csv
 from pages._engine import catalog, currencies, run_estimate
 from pages._model_files import file_input, hub_input, read_config_rows
-from pages._state import (PLAN_SEARCH, SOURCES, WORKLOADS, bind, lang, state, store, terms_of,
-                          widget_key)
+from pages._state import (PLAN_SEARCH, SOURCES, WORKLOADS, bind, lang, memo, state, store,
+                          terms_of, widget_key)
 from pages._text import labeller, plain, show_user_error, t
 from report.formats import money_text
 from report.text import DEFAULT_LANGUAGE, catalog_name, translate, translate_notice
@@ -40,13 +40,14 @@ from sizing.request import (FLASH_ATTENTION, MAX_BATCH, MAX_GPUS, MAX_TOKENS, Es
 from sizing.vision import MAX_IMAGE_SIDE_PX, MAX_IMAGES
 from sizing.workloads import PRESETS
 
-UPLOAD_KEY = "_rigfit_upload"
-SOURCE_BEFORE_UPLOAD_KEY = "_rigfit_source_before_upload"
 SMI_PASTE_KEY = "w_smi_paste"
 BENCH_PASTE_KEY = "w_bench_paste"
-BENCH_RESULT_KEY = "_bench_result"  # (BenchCalibration | None, error text | None)
-SMI_RESULT_KEY = "_smi_result"
-PAIR_NOTE_KEY = "_rigfit_pair_note"  # ((gpu, runtime, quant, kv_cache), [(text key, names)])
+# Entries of the session memo (pages._state.memo), not widget keys.
+UPLOAD_KEY = "upload"
+SOURCE_BEFORE_UPLOAD_KEY = "source_before_upload"
+BENCH_RESULT_KEY = "bench_result"  # (BenchCalibration | None, error text | None)
+SMI_RESULT_KEY = "smi_result"
+PAIR_NOTE_KEY = "pair_note"  # ((gpu, runtime, quant, kv_cache), [(text key, names)])
 SMI_PLACEHOLDER = "name, memory.total [MiB]\nNVIDIA GeForce RTX 4090, 24564 MiB"
 SMI_MAX_CHARS = 4000
 SMI_SHOWN_BAD_LINES = 5  # unreadable pasted lines named one by one; the rest are counted
@@ -98,8 +99,8 @@ def _upload_input(cat: Catalog, data: dict[str, Any]) -> ModelArch | None:
         if parsed is None:
             sb.error(plain(t("inputs.upload_rejected", message=message)), icon=":material/error:")
         else:
-            st.session_state[UPLOAD_KEY] = parsed
-    arch = st.session_state.get(UPLOAD_KEY)
+            memo()[UPLOAD_KEY] = parsed
+    arch = memo().get(UPLOAD_KEY)
     sb.caption(t("inputs.upload_not_in_link"))
     if arch is not None:
         data["hf_config"] = "config.json"
@@ -111,7 +112,7 @@ def _upload_input(cat: Catalog, data: dict[str, Any]) -> ModelArch | None:
 
 def _previous_model(cat: Catalog, data: dict[str, Any], key: str, icon: str) -> None:
     """Until a model is uploaded or read, the catalog model or size chosen before, saying so."""
-    if st.session_state.get(SOURCE_BEFORE_UPLOAD_KEY, "catalog") == "size":
+    if memo().get(SOURCE_BEFORE_UPLOAD_KEY, "catalog") == "size":
         data["params_b"] = state()["params_b"]
         shown = f"{state()['params_b']:g}B"
     else:
@@ -150,7 +151,7 @@ def _model_inputs(cat: Catalog, data: dict[str, Any]) -> tuple[ModelArch | None,
         if read is None:
             _previous_model(cat, data, "inputs.read_first", ":material/cloud_download:")
     if source in ("catalog", "size"):
-        st.session_state[SOURCE_BEFORE_UPLOAD_KEY] = source
+        memo()[SOURCE_BEFORE_UPLOAD_KEY] = source
     _runtime_inputs(cat, data)
     data["flash_attention"] = store("flash_attention", sb.selectbox(
         t("inputs.flash_attention"), list(FLASH_ATTENTION), key=bind("flash_attention"),
@@ -178,7 +179,7 @@ def _valid_pair(cat: Catalog) -> None:
     if pair.changes:
         for change in pair.changes:
             st.session_state[widget_key(change.field)] = change.new
-        st.session_state[PAIR_NOTE_KEY] = (
+        memo()[PAIR_NOTE_KEY] = (
             (now["gpu"], pair.runtime, pair.quant, pair.kv_cache),
             [(f"inputs.pair_{c.field}", _change_names(cat, now["gpu"], pair, c))
              for c in pair.changes])
@@ -200,13 +201,13 @@ def _change_names(cat: Catalog, gpu: str, pair: Pair, change: Change) -> dict[st
 
 def _show_pair_note() -> None:
     """The line that says which choice moved, while the corrected choices stand."""
-    note = st.session_state.get(PAIR_NOTE_KEY)
+    note = memo().get(PAIR_NOTE_KEY)
     if note is None:
         return
     fixed, sentences = note
     cfg = state()
     if (cfg["gpu"], cfg["runtime"], cfg["quant"], cfg["kv_cache"]) != fixed:
-        st.session_state.pop(PAIR_NOTE_KEY, None)
+        memo().pop(PAIR_NOTE_KEY, None)
         return
     st.info(plain(" ".join(t(key, **names) for key, names in sentences)),
             icon=":material/swap_horiz:")
@@ -285,7 +286,7 @@ def _apply_pasted_smi() -> None:
     paste = read_nvidia_smi_csv(st.session_state.get(SMI_PASTE_KEY, ""))
     rows = match_all(paste)
     found = [gid for _, _, gid in rows if gid]
-    st.session_state[SMI_RESULT_KEY] = (len(rows), found[0] if found else None, paste.bad_lines)
+    memo()[SMI_RESULT_KEY] = (len(rows), found[0] if found else None, paste.bad_lines)
     if found:
         state()["gpu"] = found[0]
         state()["gpu_count"] = max(1, found.count(found[0]))
@@ -297,21 +298,21 @@ def _apply_pasted_bench() -> None:
     """Calibrate on the pasted benchmark for the chosen GPU; keep the factors in the link."""
     text = st.session_state.get(BENCH_PASTE_KEY, "")
     if not text.strip():
-        st.session_state[BENCH_RESULT_KEY] = None
+        memo()[BENCH_RESULT_KEY] = None
         return
     try:
         found = calibrate(parse_bench(text), catalog(), gpu=state()["gpu"])
     except UserError as exc:  # the message names the line that could not be read
-        st.session_state[BENCH_RESULT_KEY] = (None, translate_notice(exc, lang()))
+        memo()[BENCH_RESULT_KEY] = (None, translate_notice(exc, lang()))
         return
-    st.session_state[BENCH_RESULT_KEY] = (found, None)
+    memo()[BENCH_RESULT_KEY] = (found, None)
     state()["bench"] = found.to_query()
 
 
 def _clear_bench() -> None:
     state()["bench"] = ""
     st.session_state[BENCH_PASTE_KEY] = ""
-    st.session_state[BENCH_RESULT_KEY] = None
+    memo()[BENCH_RESULT_KEY] = None
 
 
 def _bench_input() -> None:
@@ -319,7 +320,7 @@ def _bench_input() -> None:
     with st.sidebar.expander(t("inputs.paste_bench"), expanded=bool(state().get("bench"))):
         st.text_area(t("inputs.paste_bench_label"), key=BENCH_PASTE_KEY, on_change=_apply_pasted_bench,
                      max_chars=MAX_BENCH_BYTES)
-        found, error = st.session_state.get(BENCH_RESULT_KEY) or (None, None)
+        found, error = memo().get(BENCH_RESULT_KEY) or (None, None)
         if error:
             show_user_error(error)
         if found is not None:
@@ -351,7 +352,7 @@ def _gpu_inputs(cat: Catalog, data: dict[str, Any]) -> None:
     with sb.expander(t("inputs.paste_smi")):
         st.text_area(t("inputs.paste_smi_label"), key=SMI_PASTE_KEY, on_change=_apply_pasted_smi,
                      placeholder=SMI_PLACEHOLDER, max_chars=SMI_MAX_CHARS)
-        pasted = st.session_state.get(SMI_RESULT_KEY)
+        pasted = memo().get(SMI_RESULT_KEY)
         if pasted is not None:
             rows, gid, bad_lines = pasted
             _show_bad_lines(bad_lines)

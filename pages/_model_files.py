@@ -25,14 +25,14 @@ from catalog.catalog import Catalog
 from catalog.errors import UserError
 from catalog.printable import printable
 from catalog.schema import ModelArch
-from pages._state import bind, lang, store
+from pages._state import bind, lang, memo, store
 from pages._text import plain, t
 from report.text import DEFAULT_LANGUAGE, translate_notice
 from sizing.request import parse_request, read_model_files
 from sizing.sources import ReadModel
 from sizing.units import bytes_to_gib
 
-READ_KEY = "_rigfit_read_model"  # {source: (what, ReadModel | None, error | None)}
+READ_KEY = "read_model"  # in the session memo: {source: (what, ReadModel | None, error | None)}
 PATH_KEY = "w_model_path"  # local paths stay in the session, out of the link
 MMPROJ_KEY = "w_model_mmproj"
 LOCAL_ADDRESSES = ("127.0.0.1", "localhost", "::1")
@@ -72,7 +72,7 @@ def _read(source: str, fields: dict[str, str], cat: Catalog, *,
 
     Neither read nor pressed: (None, None). A failed read is tried again on the next press.
     """
-    kept = st.session_state.setdefault(READ_KEY, {})
+    kept = memo().setdefault(READ_KEY, {})
     what = tuple(sorted(fields.items()))
     known = kept.get(source)
     if pressed and (known is None or known[0] != what or known[2] is not None):

@@ -47,9 +47,12 @@ FINETUNE_CHOICE_FIELDS = ("method", "optimizer", "lora_targets", "gradient_check
 FINETUNE_NUMBER_FIELDS = ("lora_rank", "seq_len", "micro_batch", "grad_accum", "epochs")
 FINETUNE_MORE_FIELDS = ("loss", "precision", "offload")  # under "More settings"
 STATE_KEY = "_rigfit_cfg"
-_RUN = threading.local()  # the script run's (context, configuration): see state()
-NOTICES_KEY = "_rigfit_notices"
-PAGE_KEY = "_rigfit_page"
+# The app's own bookkeeping (what the link ignored, the page running, what was read or
+# pasted): one session entry, a dict, as Streamlit reads every entry on each widget call.
+MEMO_KEY = "_rigfit_memo"
+_RUN = threading.local()  # the script run's (context, configuration, memo): see state()
+NOTICES = "notices"  # memo entries
+PAGE = "page"
 FALLBACK_GPU = "rtx-4090"
 MAX_COMPARE = 12
 # "hf": a Hugging Face id; "file": a GGUF or safetensors file on the machine the app runs on.
@@ -330,33 +333,49 @@ def _money_from_query(cfg: dict[str, Any], cat: Catalog,
         cfg["kwh_price"] = ""
 
 
-def state() -> dict[str, Any]:
-    """This session's configuration, read from the URL on the first run.
+def _session() -> tuple[dict[str, Any], dict[str, Any]]:
+    """This session's configuration, read from the URL on the first run, and its memo.
 
-    A page reads it hundreds of times a run (every string looks up the
+    A page reads them hundreds of times a run (every string looks up the
     language), and each ``st.session_state`` lookup costs about 20 µs, so the
-    run's thread keeps the dict found for its run context. The dict is only
-    ever mutated, never replaced, within a session.
+    run's thread keeps the dicts found for its run context. Both are only ever
+    mutated, never replaced, within a session.
     """
     ctx = get_script_run_ctx()
-    memo = getattr(_RUN, "state", None)
-    if ctx is not None and memo is not None and memo[0] is ctx:
-        return memo[1]
+    kept = getattr(_RUN, "state", None)
+    if ctx is not None and kept is not None and kept[0] is ctx:
+        return kept[1], kept[2]
     if STATE_KEY not in st.session_state:
         query = {k: st.query_params.get(k, "") for k in st.query_params.keys()}
         locale = st.context.locale
         cfg, notices = config_from_query(query, catalog(), locale=locale,
                                          default_gpu=detected_gpu_id() or FALLBACK_GPU)
         st.session_state[STATE_KEY] = cfg
-        st.session_state[NOTICES_KEY] = notices
+        st.session_state[MEMO_KEY] = {NOTICES: notices}
     cfg = st.session_state[STATE_KEY]
-    _RUN.state = (ctx, cfg)
-    return cfg
+    memo = st.session_state.setdefault(MEMO_KEY, {})
+    _RUN.state = (ctx, cfg, memo)
+    return cfg, memo
+
+
+def state() -> dict[str, Any]:
+    """This session's configuration, read from the URL on the first run."""
+    return _session()[0]
+
+
+def memo() -> dict[str, Any]:
+    """This session's bookkeeping that is not configuration, by name (``NOTICES``,
+    ``PAGE``, and the inputs' and frame's own), in one session entry.
+
+    Streamlit reads every session entry on each widget call, so the app keeps
+    its own few values in this one dict rather than an entry each.
+    """
+    return _session()[1]
 
 
 def ignored_params() -> list[tuple[str, str, str]]:
     """The (name, value, reason key) of each URL parameter the first run ignored."""
-    return st.session_state.get(NOTICES_KEY, [])
+    return memo().get(NOTICES, [])
 
 
 def lang() -> str:
@@ -397,10 +416,10 @@ def widget_key(name: str) -> str:
     Keys differ per page because Streamlit drops a widget's value when the
     page that rendered it changes; the configuration carries it across.
     """
-    memo = getattr(_RUN, "page", None)
-    if memo is not None and memo[0] is get_script_run_ctx():
-        return f"w_{memo[1]}_{name}"
-    return f"w_{st.session_state.get(PAGE_KEY, '')}_{name}"
+    kept = getattr(_RUN, "page", None)
+    if kept is not None and kept[0] is get_script_run_ctx():
+        return f"w_{kept[1]}_{name}"
+    return f"w_{memo().get(PAGE, '')}_{name}"
 
 
 def set_page(name: str) -> None:
@@ -408,9 +427,9 @@ def set_page(name: str) -> None:
 
     Kept in the session and, for the run's thread, beside the run's context:
     a page asks for a widget key a few dozen times a run, and each session
-    lookup costs about 20 µs (see :func:`state`).
+    lookup costs about 20 µs (see :func:`_session`).
     """
-    st.session_state[PAGE_KEY] = name
+    memo()[PAGE] = name
     _RUN.page = (get_script_run_ctx(), name)
 
 

@@ -16,7 +16,7 @@ from catalog.errors import UserError
 from pages._frame import ORIGIN_KEY, REPORT_LEADS, begin_page
 from pages._inputs import money_terms, scenario_estimate
 from pages._sections import EXTRA_SECTIONS, extra_section
-from pages._state import lang, query_for, state
+from pages._state import lang, memo, query_for, state
 from pages._text import labeller, plain, show_user_error, t
 from report.html import build_html
 from report.pdf import build_pdf
@@ -29,7 +29,7 @@ request, arch, result = scenario_estimate()
 if result is not None:
     st.write(plain(t("report.scenario", model=result.model.name, gpu=result.gpu_name,
                      verdict=t(f"verdict.short_{result.memory.verdict}"))))
-    origin = st.session_state.get(ORIGIN_KEY, "configurator")
+    origin = memo().get(ORIGIN_KEY, "configurator")
     # Keyed by the page the user came from, so coming from another page picks its question again.
     lead = st.radio(t("report.lead"), REPORT_LEADS, index=REPORT_LEADS.index(origin),
                     format_func=labeller("report.lead_"), horizontal=True,

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from advisor.plan import MAX_BUDGET_USD, MAX_HOURS_PER_DAY, MAX_USERS
 from advisor.workload import DEFAULT_USERS
 from catalog.catalog import load_catalog
-from pages._state import STATE_KEY, query_for
+from pages._state import MEMO_KEY, STATE_KEY, query_for
 from sizing.request import MAX_BATCH, MAX_GPUS, MAX_TOKENS
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -156,3 +156,20 @@ def test_every_page_renders_in_both_languages():
             at = open_page(page, lang=lang)
             assert at.title, (lang, page)
             assert not at.error, (lang, page, [e.value for e in at.error])
+
+
+def test_the_session_holds_widget_values_and_two_entries_of_the_app_s_own():
+    """Streamlit reads every session entry on each widget call: the app's own values
+    (the link's notices, the page, what was pasted, the report's origin) share one entry."""
+    at = open_page(gpu="nope", ram_gib="abc")  # two notices
+    at.text_area(key="w_smi_paste").input("name, memory.total [MiB]\nNVIDIA GeForce RTX 3090, 24576 MiB\n")
+    at.run()
+    at.switch_page("pages/builds.py")
+    at.run()
+    assert not at.exception
+    own = {key for key in at.session_state.keys() if not key.startswith("w_")}
+    assert own == {STATE_KEY, MEMO_KEY}
+    memo = at.session_state[MEMO_KEY]
+    assert memo["page"] == memo["origin"] == "builds"
+    assert [name for name, _, _ in memo["notices"]] == ["gpu", "ram_gib"]
+    assert memo["smi_result"][1] == "rtx-3090"

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from catalog.catalog import load_catalog
 from pages._inputs import UPLOAD_KEY, read_config_upload
+from pages._state import MEMO_KEY
 from rigfit.cli import main
 from sizing.estimate import estimate
 from sizing.request import parse_request, resolve_model
@@ -101,7 +102,7 @@ def test_the_app_shows_what_it_read_under_the_uploader():
     arch, _ = read_config_upload(json.dumps(MOE).encode(), file_name="Mixtral-8x7B.json")
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
-    at.session_state[UPLOAD_KEY] = arch
+    at.session_state[MEMO_KEY][UPLOAD_KEY] = arch
     next(r for r in at.radio if r.key.endswith("_source")).set_value("upload")
     at.run()
     assert not at.exception
