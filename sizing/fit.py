@@ -68,12 +68,25 @@ def runtime_quants(catalog: Catalog, runtime: Runtime) -> list[Quant]:
 
 def candidate_quants(catalog: Catalog, runtime: Runtime, arch: ModelArch) -> list[Quant]:
     """Quants a runtime runs and the model is published in, largest (most faithful) first."""
-    return [q for q in runtime_quants(catalog, runtime) if published_in(q, arch)]
+    return list(_candidates(catalog, runtime, arch)[0])
 
 
 def considered_formats(catalog: Catalog, runtime: Runtime, arch: ModelArch) -> list[str]:
     """The format families :func:`best_quant` chooses among, most faithful first."""
-    return list(dict.fromkeys(q.format.value for q in candidate_quants(catalog, runtime, arch)))
+    return list(_candidates(catalog, runtime, arch)[1])
+
+
+def _candidates(catalog: Catalog, runtime: Runtime, arch: ModelArch
+                ) -> tuple[tuple[Quant, ...], tuple[str, ...]]:
+    """:func:`candidate_quants` and their format families, kept per catalog, runtime
+    and the model's native formats (all of a model that :func:`published_in` reads)."""
+    kept = catalog.derived("candidate quants")
+    key = (runtime.id, arch.native_formats)
+    found = kept.get(key)  # read once: another session may fill it meanwhile
+    if found is None:
+        quants = tuple(q for q in runtime_quants(catalog, runtime) if published_in(q, arch))
+        found = kept[key] = (quants, tuple(dict.fromkeys(q.format.value for q in quants)))
+    return found
 
 
 def best_quant(catalog: Catalog, arch: ModelArch, gpu: Gpu, runtime: Runtime, *,

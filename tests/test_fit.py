@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from catalog.catalog import load_catalog
-from sizing.fit import max_context_tokens
+from sizing.fit import (candidate_quants, considered_formats, max_context_tokens, published_in,
+                        runtime_quants)
 from sizing.limits import largest_passing
 from sizing.memory import estimate_memory
 
@@ -94,3 +95,17 @@ def test_hand_picked_boundaries_are_the_binary_searchs(model, gpu, runtime, quan
     expected = _binary_search_max_context(*args, **kwargs)
     assert 0 < expected < args[0].max_context_tokens
     assert max_context_tokens(*args, **kwargs) == expected
+
+
+def test_the_kept_candidates_are_each_models_own():
+    # Kept per runtime and native formats: a model shipping MXFP4 and one that does not
+    # share no list, whichever is asked first.
+    mxfp4 = {a.id for a in CAT.models if any(q.format in a.native_formats for q in CAT.quants
+                                               if q.native_only)}
+    assert mxfp4 and len(mxfp4) < len(CAT.models)
+    for runtime in CAT.runtimes:
+        for arch in CAT.models:
+            expected = [q for q in runtime_quants(CAT, runtime) if published_in(q, arch)]
+            assert candidate_quants(CAT, runtime, arch) == expected, (runtime.id, arch.id)
+            assert considered_formats(CAT, runtime, arch) == list(
+                dict.fromkeys(q.format.value for q in expected))
