@@ -6,7 +6,8 @@ the cheapest catalog cloud instance that holds the same setup, and how many
 such runs buying the GPUs would take to pay back.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic takes these models' field types as
+# objects instead of compiling each annotation string when the classes are built.
 
 from typing import Literal
 

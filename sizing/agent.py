@@ -7,7 +7,8 @@ engine's at that step's depth: the prompt processing of what is new this step
 decode.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic takes these models' field types as
+# objects instead of compiling each annotation string when the classes are built.
 
 from catalog.catalog import Catalog
 from catalog.schema import ModelArch

@@ -16,7 +16,8 @@ in a paste raise :class:`BenchError`, a :class:`~catalog.errors.UserError`
 whose message names the line that could not be read.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic takes these models' field types as
+# objects instead of compiling each annotation string when the classes are built.
 
 import bisect
 import json
@@ -133,7 +134,7 @@ class BenchCalibration(Result):
         return f"d{self.decode_factor:.3g},p{self.prefill_factor:.3g},{self.gpu}"
 
     @classmethod
-    def from_query(cls, value: str, *, gpu: str | None = None) -> BenchCalibration:
+    def from_query(cls, value: str, *, gpu: str | None = None) -> "BenchCalibration":
         """Read :meth:`to_query`'s form back; ``gpu`` is used when the value names none.
 
         Raises :class:`BenchError` for anything else: unknown parts, numbers

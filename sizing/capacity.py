@@ -9,7 +9,8 @@ mechanics (iteration times, admission, the simulation) are in
 :mod:`sizing.serving`; speculative decoding in :mod:`sizing.speculative`.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic takes these models' field types as
+# objects instead of compiling each annotation string when the classes are built.
 
 import math
 from dataclasses import dataclass

@@ -5,7 +5,8 @@ named exactly as for ``estimate`` (catalog id, config.json, Hub id or a bare
 size) and resolved by :func:`sizing.request.resolve_model`.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic takes these models' field types as
+# objects instead of compiling each annotation string when the classes are built.
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -70,7 +71,7 @@ class FinetuneRequest(BaseModel):
     electricity_usd_per_kwh: float | None = Field(default=None, ge=0, le=5)
 
     @model_validator(mode="after")
-    def _one_model(self) -> FinetuneRequest:
+    def _one_model(self) -> "FinetuneRequest":
         given = [n for n in FINETUNE_MODEL_SOURCES if getattr(self, n) is not None]
         if len(given) != 1:
             raise one_model_source(FINETUNE_MODEL_SOURCES, given)

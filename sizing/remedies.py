@@ -32,7 +32,8 @@ memory-only searches, so the whole answer takes milliseconds.
 Decode speeds are uncapped (no power limit, no benchmark rescaling).
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic takes these models' field types as
+# objects instead of compiling each annotation string when the classes are built.
 
 from typing import Any
 
