@@ -1,6 +1,6 @@
 """A phone agent's task, step by step: context growth, seconds per step, steps per minute.
 
-The step model is :func:`sizing.workloads.agent_steps` (Open-AutoGLM's loop:
+The step model is :func:`agent_steps` (Open-AutoGLM's loop, :mod:`sizing.workloads`:
 one screenshot per step, the history kept as text). Each step's speed is the
 engine's at that step's depth: the prompt processing of what is new this step
 (prefix caching keeps the rest), the screenshot's encoding, and the answer's
@@ -10,6 +10,8 @@ decode.
 # No ``from __future__ import annotations``: pydantic takes these models' field types as
 # objects instead of compiling each annotation string when the classes are built.
 
+from dataclasses import dataclass
+
 from catalog.catalog import Catalog
 from catalog.schema import ModelArch
 from sizing.estimate import SpeedSection, _encoder_s_per_image, memory_for, speed_for
@@ -17,7 +19,42 @@ from sizing.request import EstimateRequest
 from sizing.results import Result
 from sizing.speed import SpeedUnknownError
 from sizing.vision import image_cost
-from sizing.workloads import AGENT_STEPS, agent_steps
+from sizing.workloads import (AGENT_ANSWER_TOKENS, AGENT_STEP_TEXT_TOKENS, AGENT_STEPS,
+                              AGENT_SYSTEM_PROMPT_TOKENS)
+
+
+@dataclass(frozen=True)
+class AgentStep:
+    """One step of the phone agent. [tokens]"""
+
+    step: int  # 1-based
+    context_tokens: int  # text + this step's image, before the answer
+    new_prompt_tokens: int  # text processed this step with prefix caching (image excluded)
+    answer_tokens: int
+
+
+def agent_steps(*, steps: int = AGENT_STEPS, image_tokens: int,
+                system_tokens: int = AGENT_SYSTEM_PROMPT_TOKENS,
+                step_text_tokens: int = AGENT_STEP_TEXT_TOKENS,
+                answer_tokens: int = AGENT_ANSWER_TOKENS) -> list[AgentStep]:
+    """The context at each step of a phone-agent task.
+
+    Step k's context holds the system prompt, k screen descriptions, k - 1
+    answers and this step's screenshot. With prefix caching only the previous
+    answer, the new description (and the screenshot) are processed.
+
+    >>> [s.context_tokens for s in agent_steps(steps=3, image_tokens=1000)]
+    [3030, 3210, 3390]
+    >>> [s.new_prompt_tokens for s in agent_steps(steps=3, image_tokens=1000)]
+    [2030, 180, 180]
+    """
+    out = []
+    for k in range(1, steps + 1):
+        text = system_tokens + k * step_text_tokens + (k - 1) * answer_tokens
+        new = text if k == 1 else step_text_tokens + answer_tokens
+        out.append(AgentStep(step=k, context_tokens=text + image_tokens, new_prompt_tokens=new,
+                             answer_tokens=answer_tokens))
+    return out
 
 
 class AgentStepRow(Result):

@@ -57,37 +57,3 @@ PRESETS: dict[str, Preset] = {p.id: p for p in (
            new_tokens=AGENT_ANSWER_TOKENS, context_tokens=8_192, images=1,
            image_width_px=AGENT_SCREEN_WIDTH_PX, image_height_px=AGENT_SCREEN_HEIGHT_PX),
 )}
-
-
-@dataclass(frozen=True)
-class AgentStep:
-    """One step of the phone agent. [tokens]"""
-
-    step: int  # 1-based
-    context_tokens: int  # text + this step's image, before the answer
-    new_prompt_tokens: int  # text processed this step with prefix caching (image excluded)
-    answer_tokens: int
-
-
-def agent_steps(*, steps: int = AGENT_STEPS, image_tokens: int,
-                system_tokens: int = AGENT_SYSTEM_PROMPT_TOKENS,
-                step_text_tokens: int = AGENT_STEP_TEXT_TOKENS,
-                answer_tokens: int = AGENT_ANSWER_TOKENS) -> list[AgentStep]:
-    """The context at each step of a phone-agent task.
-
-    Step k's context holds the system prompt, k screen descriptions, k - 1
-    answers and this step's screenshot. With prefix caching only the previous
-    answer, the new description (and the screenshot) are processed.
-
-    >>> [s.context_tokens for s in agent_steps(steps=3, image_tokens=1000)]
-    [3030, 3210, 3390]
-    >>> [s.new_prompt_tokens for s in agent_steps(steps=3, image_tokens=1000)]
-    [2030, 180, 180]
-    """
-    out = []
-    for k in range(1, steps + 1):
-        text = system_tokens + k * step_text_tokens + (k - 1) * answer_tokens
-        new = text if k == 1 else step_text_tokens + answer_tokens
-        out.append(AgentStep(step=k, context_tokens=text + image_tokens, new_prompt_tokens=new,
-                             answer_tokens=answer_tokens))
-    return out

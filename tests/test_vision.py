@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 
 from catalog.catalog import load_catalog
 from catalog.schema import VisionEncoder
+from sizing.agent import agent_steps
 from sizing.vision import (MAX_IMAGE_SIDE_PX, VisionInputError, encoder_weight_bytes, image_cost,
                            smart_resize, tile_grid)
-from sizing.workloads import PRESETS, agent_steps
+from sizing.workloads import PRESETS
 
 CAT = load_catalog()
 URL = "https://huggingface.co/docs/transformers/model_doc/qwen2_vl"
