@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from catalog.catalog import load_catalog
 from pages._state import STATE_KEY, query_for
-from sizing.capacity import ServeSettings, serve
+from sizing.capacity import ServeResult, ServeSettings, serve
 from sizing.request import parse_request
 from tests.test_app_builds_cloud import open_page, unescape
 
@@ -137,3 +138,20 @@ def test_a_latency_target_of_zero_is_one_clear_line_on_serve_and_builds():
     assert "ttft_p95_s: Input should be greater than 0" in unescape(at.error[0].value)
     at.switch_page("pages/builds.py").run()
     assert not at.exception and "ttft_p95_s: Input" in unescape(at.error[0].value)
+
+
+def test_a_rerun_leaves_no_earlier_answer_alive():
+    """A run's answer is freed when the page returns, not kept by the page's globals
+    until a full garbage collection."""
+    def answers_alive() -> int:
+        return sum(isinstance(o, ServeResult) for o in gc.get_objects())
+
+    before = answers_alive()
+    at = open_serve(**TEAM)
+    for context in (5000, 6000, 7000, 9000):
+        next(e for e in at.number_input
+             if e.key and e.key.endswith("_context_tokens")).set_value(context)
+        at.run()
+        assert not at.exception
+        assert len(at.get("plotly_chart")) == 2  # the page drew an answer
+    assert answers_alive() <= before
