@@ -50,6 +50,21 @@ def charts(at: AppTest) -> list[dict]:
     return [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
 
 
+def alive_after_reruns(at: AppTest, kind: type, suffix: str, values: tuple) -> int:
+    """How many ``kind`` objects live after reruns that set the number input whose key ends
+    in ``suffix`` to each value. The collector is off meanwhile, so what only it would free
+    (a page's globals and functions form a reference cycle) still counts."""
+    gc.disable()
+    try:
+        for value in values:
+            next(e for e in at.number_input if e.key and e.key.endswith(suffix)).set_value(value)
+            at.run()
+            assert not at.exception
+        return sum(isinstance(o, kind) for o in gc.get_objects())
+    finally:
+        gc.enable()
+
+
 @pytest.fixture(scope="module")
 def builds_70b():
     return open_page("pages/builds.py", model="llama-3.1-70b", budget_usd="3000", users="1")

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from catalog.catalog import load_catalog
 from sizing.estimate import Estimate, estimate
 from sizing.request import parse_request
+from tests.test_app_builds_cloud import alive_after_reruns
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 # GLM-4-9B at 8-bit with a 32K context: the 12 GB and 10 GB cards keep some layers in RAM.
@@ -144,15 +145,7 @@ def test_price_and_headroom_columns_format_their_numbers_in_the_chosen_currency(
 def test_a_rerun_leaves_no_earlier_estimate_alive():
     """The estimates of a run are freed when the page returns, not kept by the page's
     globals until a full garbage collection."""
-    def estimates_alive() -> int:
-        return sum(isinstance(o, Estimate) for o in gc.get_objects())
-
-    before = estimates_alive()
+    before = sum(isinstance(o, Estimate) for o in gc.get_objects())
     at = open_compare(compare="rtx-3090,rtx-4090,l40s")
-    for context in (5000, 6000, 7000, 9000):
-        next(e for e in at.number_input
-             if e.key and e.key.endswith("_context_tokens")).set_value(context)
-        at.run()
-        assert not at.exception
-        assert len(at.dataframe[0].value) == 3  # a row per chosen GPU
-    assert estimates_alive() <= before
+    assert alive_after_reruns(at, Estimate, "_context_tokens", (5000, 6000, 7000, 9000)) <= before
+    assert len(at.dataframe[0].value) == 3  # a row per chosen GPU

@@ -14,6 +14,7 @@ from pages._detect import match_gpu_id, parse_nvidia_smi_csv
 from pages._state import STATE_KEY, query_for
 from report.formats import MISSING, money_pattern
 from sizing.estimate import Estimate
+from tests.test_app_builds_cloud import alive_after_reruns
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -296,18 +297,10 @@ def test_a_benchmark_row_left_out_says_why_in_chinese():
     assert list(frame["已采用"]) == ["是", "GPU 上只有 32 层中的 20 层（-ngl）"]
 
 
-def estimates_alive() -> int:
-    return sum(isinstance(o, Estimate) for o in gc.get_objects())
-
-
 def test_a_rerun_leaves_no_earlier_estimate_alive():
     """A run's estimate is freed when the page returns: kept by the page's globals, every
     earlier rerun's estimate would wait for a full garbage collection, which walks them all."""
-    before = estimates_alive()
+    before = sum(isinstance(o, Estimate) for o in gc.get_objects())
     at = open_app(gpu="rtx-4090")
-    for context in (5000, 6000, 7000, 9000):
-        by_key(at.number_input, "_context_tokens").set_value(context)
-        at.run()
-        assert not at.exception
-        assert metrics(at)["Usable memory"] == "24.0 GiB"  # the page drew an estimate
-    assert estimates_alive() <= before
+    assert alive_after_reruns(at, Estimate, "_context_tokens", (5000, 6000, 7000, 9000)) <= before
+    assert metrics(at)["Usable memory"] == "24.0 GiB"  # the page drew an estimate

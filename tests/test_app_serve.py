@@ -13,7 +13,7 @@ from catalog.catalog import load_catalog
 from pages._state import STATE_KEY, query_for
 from sizing.capacity import ServeResult, ServeSettings, serve
 from sizing.request import parse_request
-from tests.test_app_builds_cloud import open_page, unescape
+from tests.test_app_builds_cloud import alive_after_reruns, open_page, unescape
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TEAM = {"model": "llama-3.1-8b", "gpu": "rtx-4090", "runtime": "vllm", "quant": "bf16",
@@ -143,15 +143,7 @@ def test_a_latency_target_of_zero_is_one_clear_line_on_serve_and_builds():
 def test_a_rerun_leaves_no_earlier_answer_alive():
     """A run's answer is freed when the page returns, not kept by the page's globals
     until a full garbage collection."""
-    def answers_alive() -> int:
-        return sum(isinstance(o, ServeResult) for o in gc.get_objects())
-
-    before = answers_alive()
+    before = sum(isinstance(o, ServeResult) for o in gc.get_objects())
     at = open_serve(**TEAM)
-    for context in (5000, 6000, 7000, 9000):
-        next(e for e in at.number_input
-             if e.key and e.key.endswith("_context_tokens")).set_value(context)
-        at.run()
-        assert not at.exception
-        assert len(at.get("plotly_chart")) == 2  # the page drew an answer
-    assert answers_alive() <= before
+    assert alive_after_reruns(at, ServeResult, "_context_tokens", (5000, 6000, 7000, 9000)) <= before
+    assert len(at.get("plotly_chart")) == 2  # the page drew an answer
