@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 from streamlit.testing.v1 import AppTest
 
+from advisor.finetune import FinetuneResult
 from pages._state import STATE_KEY, query_for
-from tests.test_app_builds_cloud import open_page
+from tests.test_app_builds_cloud import alive_after_reruns, open_page
 
 PAGE = "pages/finetune.py"
 
@@ -100,3 +102,12 @@ def test_frozen_layers_and_system_ram_reach_the_engine():
     # Frozen layers go with full fine-tuning only: LoRA ignores the setting rather than failing.
     lora = open_finetune(**{**base, "method": "lora", "offload": "none"}, frozen_layers="16")
     assert not lora.error and lora.number_input(key="w_finetune_frozen_layers").disabled
+
+
+def test_a_rerun_leaves_no_earlier_answer_alive():
+    """A run's answer is freed when the page returns, not kept by the page's globals
+    until a full garbage collection."""
+    before = sum(isinstance(o, FinetuneResult) for o in gc.get_objects())
+    at = open_finetune(model="llama-3.1-8b", gpu="rtx-4090", method="qlora")
+    assert alive_after_reruns(at, FinetuneResult, "_seq_len", (1024, 3072, 4096, 6144)) <= before
+    assert [s.value for s in at.success][0].startswith("Fits")  # the page drew an answer
