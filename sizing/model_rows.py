@@ -28,7 +28,7 @@ from sizing.memory import (ACTIVATION_BYTES_PER_ELEMENT, ACTIVATION_HIDDEN_MULTI
 from sizing.speed import (HOST_LINK_GB_PER_S, RAM_EFFICIENCY_FRAC, UBATCH_TOKENS, SpeedConstants,
                           bandwidth_bytes_per_s, compute_flops_per_s, pipeline_factor)
 from sizing.units import gb_per_s_to_bytes_per_s, gib_to_bytes, mib_to_bytes
-from sizing.vector import _col
+from sizing.vector import float_column
 
 
 @dataclass(frozen=True)
@@ -63,27 +63,27 @@ class ModelArrays:
         windowed = [min(a.sliding_window_layers, n) for a, n in zip(archs, attention)]
         return cls(
             archs=tuple(archs),
-            num_layers=_col(a.num_layers for a in archs),
-            attention_heads=_col(a.num_attention_heads for a in archs),
-            hidden_size=_col(a.hidden_size for a in archs),
-            activation_width=_col(
+            num_layers=float_column(a.num_layers for a in archs),
+            attention_heads=float_column(a.num_attention_heads for a in archs),
+            hidden_size=float_column(a.hidden_size for a in archs),
+            activation_width=float_column(
                 ACTIVATION_HIDDEN_MULTIPLE * a.hidden_size + ACTIVATION_INTERMEDIATE_MULTIPLE
                 * (a.moe_intermediate_size if a.is_moe and a.moe_intermediate_size
                    else a.intermediate_size) for a in archs),
-            vocab_size=_col(a.vocab_size for a in archs),
-            full_layers=_col(n - w for n, w in zip(attention, windowed)),
-            windowed_layers=_col(windowed),
-            window_tokens=_col(a.sliding_window_tokens or math.inf for a in archs),
-            kv_elements=_col(kv_elements_per_token_per_layer(a) for a in archs),
-            state_bytes=_col(a.recurrent_layers * a.recurrent_state_bytes_per_layer for a in archs),
-            attention_width=_col(a.num_attention_heads * a.head_dim for a in archs),
+            vocab_size=float_column(a.vocab_size for a in archs),
+            full_layers=float_column(n - w for n, w in zip(attention, windowed)),
+            windowed_layers=float_column(windowed),
+            window_tokens=float_column(a.sliding_window_tokens or math.inf for a in archs),
+            kv_elements=float_column(kv_elements_per_token_per_layer(a) for a in archs),
+            state_bytes=float_column(a.recurrent_layers * a.recurrent_state_bytes_per_layer for a in archs),
+            attention_width=float_column(a.num_attention_heads * a.head_dim for a in archs),
             max_context_tokens=np.array([a.max_context_tokens for a in archs], dtype=np.int64),
-            embedding=_col(p.embedding for p in parts), output=_col(p.output for p in parts),
-            routed=_col(p.routed_experts for p in parts),
-            routed_active=_col(p.routed_experts_active for p in parts),
-            body=_col(p.body for p in parts),
+            embedding=float_column(p.embedding for p in parts), output=float_column(p.output for p in parts),
+            routed=float_column(p.routed_experts for p in parts),
+            routed_active=float_column(p.routed_experts_active for p in parts),
+            body=float_column(p.body for p in parts),
             tied=np.array([a.tie_word_embeddings for a in archs], dtype=bool),
-            vision_bytes=_col(vision_weight_bytes(a) for a in archs))
+            vision_bytes=float_column(vision_weight_bytes(a) for a in archs))
 
 
 @dataclass(frozen=True)
@@ -99,11 +99,11 @@ class QuantArrays:
 
     @classmethod
     def of(cls, quants: Sequence[Quant]) -> QuantArrays:
-        return cls(quants=tuple(quants), body_bits=_col(q.body_bits_per_weight for q in quants),
-                   expert_bits=_col(q.expert_bits_per_weight or q.body_bits_per_weight
+        return cls(quants=tuple(quants), body_bits=float_column(q.body_bits_per_weight for q in quants),
+                   expert_bits=float_column(q.expert_bits_per_weight or q.body_bits_per_weight
                                     for q in quants),
-                   embedding_bits=_col(q.embedding_bits_per_weight for q in quants),
-                   output_bits=_col(q.output_bits_per_weight for q in quants),
+                   embedding_bits=float_column(q.embedding_bits_per_weight for q in quants),
+                   output_bits=float_column(q.output_bits_per_weight for q in quants),
                    int_quant=np.array([q.kind == "int-quant" for q in quants], dtype=bool))
 
 

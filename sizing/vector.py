@@ -49,7 +49,8 @@ from sizing.speed import (DECODE_FEATURES, HOST_LINK_GB_PER_S, PREFILL_FEATURES,
 from sizing.units import gb_per_s_to_bytes_per_s
 
 
-def _col(values) -> np.ndarray:
+def float_column(values) -> np.ndarray:
+    """One float per value, as an array (the array passes' per-GPU and per-model columns)."""
     return np.array(list(values), dtype=float)
 
 
@@ -92,26 +93,26 @@ class GpuArrays:
             except SpeedUnknownError:
                 return nan
 
-        decode = {name: _col(nan if c is None else c.decode[name] for c in constants)
+        decode = {name: float_column(nan if c is None else c.decode[name] for c in constants)
                   for name in DECODE_FEATURES}
         # A coefficient the constants lack weighs nothing (sizing.speed.weighted_time_s).
-        prefill = {name: _col(nan if c is None else c.prefill.get(name, 0.0) for c in constants)
+        prefill = {name: float_column(nan if c is None else c.prefill.get(name, 0.0) for c in constants)
                    for name in PREFILL_FEATURES}
         return cls(
-            gpus=tuple(gpus), usable_bytes=_col(usable_bytes_per_device(g, runtime) for g in gpus),
-            bandwidth_bytes_per_s=_col(rate(bandwidth_bytes_per_s, g) for g in gpus),
-            flops_per_s=_col(nan if c is None else rate(compute_flops_per_s, g, quant,
+            gpus=tuple(gpus), usable_bytes=float_column(usable_bytes_per_device(g, runtime) for g in gpus),
+            bandwidth_bytes_per_s=float_column(rate(bandwidth_bytes_per_s, g) for g in gpus),
+            flops_per_s=float_column(nan if c is None else rate(compute_flops_per_s, g, quant,
                                                         fp32_accumulate=c.fp32_accumulate)
                              for g, c in zip(gpus, constants)),
             decode=decode, prefill=prefill,
-            decode_band=(_col(nan if c is None else c.decode_band[0] for c in constants),
-                         _col(nan if c is None else c.decode_band[1] for c in constants)),
-            pipeline_efficiency_frac=_col(nan if c is None else c.pipeline_efficiency_frac
+            decode_band=(float_column(nan if c is None else c.decode_band[0] for c in constants),
+                         float_column(nan if c is None else c.decode_band[1] for c in constants)),
+            pipeline_efficiency_frac=float_column(nan if c is None else c.pipeline_efficiency_frac
                                           for c in constants),
-            link_bytes_per_s=_col(gb_per_s_to_bytes_per_s(bw or HOST_LINK_GB_PER_S)
+            link_bytes_per_s=float_column(gb_per_s_to_bytes_per_s(bw or HOST_LINK_GB_PER_S)
                                   for bw, _ in links),
-            link_latency_s=_col(latency for _, latency in links),
-            board_power_w=_col(g.board_power_w for g in gpus),
+            link_latency_s=float_column(latency for _, latency in links),
+            board_power_w=float_column(g.board_power_w for g in gpus),
             offload=np.array([runtime.supports_offload and not unified_memory(g) for g in gpus],
                              dtype=bool))
 
@@ -199,7 +200,7 @@ class WorkloadRows:
     @classmethod
     def of(cls, workloads: Sequence[Workload]) -> WorkloadRows:
         def column(get) -> np.ndarray:
-            return _col(get(w) for w in workloads)[:, None]
+            return float_column(get(w) for w in workloads)[:, None]
 
         return cls(weight_bytes=column(lambda w: w.weight_bytes),
                    weight_bytes_all_experts=column(lambda w: w.weight_bytes_all_experts),
